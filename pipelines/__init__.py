@@ -1,0 +1,1 @@
+"""Beam pipelines: plain-Python steps over records, one adapter to Beam, Presidio engines."""

