@@ -1,0 +1,1 @@
+"""Lineage: certificates (hash + signature), verification, reports and exports."""

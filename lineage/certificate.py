@@ -1,0 +1,198 @@
+"""Certify a staged dataset: copy its Parquet files beside a signed certificate.
+
+The certificate (fields in DESIGN.md) is canonical JSON signed with Ed25519. A
+model team verifies it with the public key alone; without the private key no
+one can forge one. Certification is atomic: the new version is assembled in a
+temporary directory and renamed into place only when complete.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from privenance import provenance as P
+from privenance.errors import RunFailed, VerificationFailed
+from privenance.files import file_sha256, swap_in, temp_dir_for
+from privenance.keys import Secret
+from privenance.licences import classify
+from privenance.policy import Policy
+
+SCHEMA = "privenance.certificate/1"
+CERT_FILE = "certificate.json"
+
+
+def canonical(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _private_key(seed: Secret):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    return Ed25519PrivateKey.from_private_bytes(seed.reveal()[:32])
+
+
+def public_key_hex(seed: Secret) -> str:
+    from cryptography.hazmat.primitives import serialization
+    return _private_key(seed).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def sign(cert: dict, seed: Secret) -> dict:
+    body = {k: v for k, v in cert.items() if k != "signature"}
+    signature = _private_key(seed).sign(canonical(body))
+    return {**body, "signature": {"algorithm": "Ed25519", "public_key": public_key_hex(seed),
+                                  "value": signature.hex()}}
+
+
+def _suite_results(validation: Path) -> dict[str, bool]:
+    summary_path = validation / "summary.json"
+    if not summary_path.exists():
+        raise RunFailed(f"no validation results at {summary_path}: run `privenance validate`")
+    summary = json.loads(summary_path.read_text())
+    suites = summary.get("suites", summary)
+    return {name: bool(s.get("success")) for name, s in suites.items() if isinstance(s, dict)}
+
+
+def _dataset_summaries(files: list[Path]) -> tuple[list[dict], dict]:
+    """Licence obligations and consent coverage, read from the provenance columns."""
+    import pyarrow.parquet as pq
+    licences = defaultdict(lambda: {"rows": 0, "attributions": set()})
+    consent = Counter()
+    for f in files:
+        table = pq.read_table(f, columns=[P.LICENCE, P.ATTRIBUTION, P.CONSENT_BASIS])
+        for row in table.to_pylist():
+            entry = licences[row[P.LICENCE]]
+            entry["rows"] += 1
+            if row[P.ATTRIBUTION]:
+                entry["attributions"].add(row[P.ATTRIBUTION])
+            consent[row[P.CONSENT_BASIS]] += 1
+    out = []
+    for expression, entry in sorted(licences.items()):
+        info = classify(expression)
+        out.append({"licence": expression, "use": info.use, "rows": entry["rows"],
+                    "requires_attribution": info.requires_attribution,
+                    "share_alike": info.share_alike,
+                    "attributions": sorted(entry["attributions"])})
+    return out, dict(sorted(consent.items()))
+
+
+def read_approvals(path: Path, run_id: str) -> list[dict]:
+    """Approvals recorded for this run (``privenance approve`` appends to the file)."""
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in rows if r.get("run_id") == run_id]
+
+
+def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root: Path,
+            seed: Secret, approvals_file: Path = Path("data/approvals.jsonl")) -> dict:
+    run = json.loads((staged / "run.json").read_text())
+    if run["policy"]["sha256"] != policy.sha256:
+        raise RunFailed("the staged data was produced under a different policy "
+                        f"({run['policy']['sha256'][:12]} != {policy.sha256[:12]})")
+    suites = _suite_results(validation)
+    failed = [s for s in policy.validation.blocking_suites if not suites.get(s, False)]
+    if failed:
+        raise RunFailed("not certified: blocking validation suites failed or did not run: "
+                        + ", ".join(failed))
+    approvals = read_approvals(approvals_file, run["run_id"])
+    missing = sorted(set(policy.approvals.required) - {a.get("role") for a in approvals})
+    if missing:
+        raise RunFailed("not certified: approvals missing for role(s) " + ", ".join(missing)
+                        + " (record with `privenance approve`)")
+
+    out = out_root / name
+    tmp = temp_dir_for(out)
+    files = sorted((staged / "dataset").glob("*.parquet"))
+    import pyarrow.parquet as pq
+    listed = []
+    for f in files:
+        shutil.copy2(f, tmp / f.name)
+        listed.append({"path": f.name, "sha256": file_sha256(tmp / f.name),
+                       "bytes": (tmp / f.name).stat().st_size,
+                       "rows": pq.ParquetFile(tmp / f.name).metadata.num_rows})
+    licences, consent = _dataset_summaries([tmp / f["path"] for f in listed])
+    counts = run["counts"]
+    cert = {
+        "schema": SCHEMA,
+        "dataset": name,
+        "version": f"{run['as_of']}.{run['run_id'][:8]}",
+        "run_id": run["run_id"],
+        "status": "certified",
+        "as_of": run["as_of"],
+        "code_version": run["code_version"],
+        "runner": run.get("runner"),
+        "policy": {**run["policy"], "purpose": run["purpose"]},
+        "inputs": [{"source": s["id"], "path": s["path"], "sha256": s["sha256"],
+                    "rows": counts[s["id"]]["read"]} for s in run["sources"]],
+        "output": {"files": listed, "rows": sum(f["rows"] for f in listed)},
+        "quarantine": {"rows": run["totals"]["quarantined"], "reasons": run["quarantine_reasons"]},
+        "pii": run["pii"],
+        "licences": licences,
+        "attribution_obligations": sorted({a for lic in licences if lic["requires_attribution"]
+                                           for a in lic["attributions"]}),
+        "consent": {"bases": consent, "rows": sum(consent.values())},
+        "validation": dict(sorted(suites.items())),
+        "approvals": approvals,
+    }
+    cert = sign(cert, seed)
+    (tmp / CERT_FILE).write_text(json.dumps(cert, indent=2, sort_keys=True, ensure_ascii=False)
+                                 + "\n", encoding="utf-8")
+    swap_in(tmp, out)
+    return cert
+
+
+def trusted_public_key(explicit: str | None = None) -> str:
+    """The public key to verify with: ``explicit`` (hex or a file of hex), else
+    $PRIVENANCE_SIGNING_PUBLIC_KEY, else keys/signing.pub in the repository, else the
+    key derived from the local (demo) signing key. Never the key inside the certificate:
+    a forger would put their own there."""
+    import os
+    from privenance.keys import signing_seed
+    for candidate in (explicit, os.environ.get("PRIVENANCE_SIGNING_PUBLIC_KEY"),
+                      "keys/signing.pub"):
+        if not candidate:
+            continue
+        text = Path(candidate).read_text().strip() if Path(candidate).is_file() else candidate
+        if candidate != "keys/signing.pub" or Path(candidate).is_file():
+            return text
+    return public_key_hex(signing_seed())
+
+
+def verify(path: Path, public_key_hex: str, policy: Policy | None = None) -> dict:
+    """Check every file hash, that no file is missing or extra, the signature, and
+    (if given) the policy hash. Raises VerificationFailed listing every mismatch."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    cert_path = path / CERT_FILE
+    if not cert_path.exists():
+        raise VerificationFailed(f"{path}: no {CERT_FILE}: not a certified dataset")
+    try:
+        cert = json.loads(cert_path.read_text(encoding="utf-8"))
+        signature = cert["signature"]
+    except (ValueError, KeyError, TypeError):
+        raise VerificationFailed(f"{cert_path}: certificate is not readable JSON with a signature") from None
+    problems = []
+    try:
+        body = {k: v for k, v in cert.items() if k != "signature"}
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(
+            bytes.fromhex(signature["value"]), canonical(body))
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        problems.append("signature does not match the certificate and public key")
+    listed = {f["path"]: f for f in cert.get("output", {}).get("files", [])}
+    present = {p.name for p in path.iterdir() if p.is_file() and p.name != CERT_FILE}
+    for missing in sorted(set(listed) - present):
+        problems.append(f"missing file: {missing}")
+    for extra in sorted(present - set(listed)):
+        problems.append(f"file not in the certificate: {extra}")
+    for name in sorted(set(listed) & present):
+        if file_sha256(path / name) != listed[name]["sha256"]:
+            problems.append(f"hash mismatch: {name}")
+    if policy is not None and cert.get("policy", {}).get("sha256") != policy.sha256:
+        problems.append("policy hash differs from the given policy")
+    if cert.get("status") != "certified":
+        problems.append(f"status is {cert.get('status')!r}, not 'certified'")
+    if problems:
+        raise VerificationFailed(f"{path}: " + "; ".join(problems))
+    return cert

@@ -1,0 +1,137 @@
+"""The privacy officer's lineage report: one self-contained offline HTML file and a
+JSON twin. Built only from run.json, the validation summary and the certificate,
+which hold counts, hashes and codes, never raw personal data."""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
+main{max-width:1040px;margin:0 auto;padding:24px}
+header{background:#102a43;color:#fff;padding:20px 24px}
+header h1{margin:0 0 4px;font-size:22px} header p{margin:0;opacity:.85}
+section{background:#fff;border-radius:8px;padding:16px 20px;margin:16px 0;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+h2{font-size:16px;margin:0 0 12px;color:#243b53}
+table{border-collapse:collapse;width:100%} th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e4e7eb}
+th{font-weight:600;color:#486581;font-size:12px;text-transform:uppercase;letter-spacing:.03em}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600}
+.ok{background:#e3f9e5;color:#207227}.bad{background:#ffe3e3;color:#a61b1b}.warn{background:#fff3c4;color:#8d6708}
+.kpis{display:flex;gap:12px;flex-wrap:wrap}.kpi{flex:1;min-width:140px;background:#f0f4f8;border-radius:6px;padding:10px 12px}
+.kpi b{display:block;font-size:22px}.muted{color:#627d98;font-size:12px} code{font-size:12px}
+"""
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _bars(items: list[tuple[str, int]], color: str = "#2680c2") -> str:
+    """A horizontal bar chart as inline SVG (no scripts, no network)."""
+    if not items:
+        return '<p class="muted">none</p>'
+    top = max(n for _, n in items) or 1
+    row, width = 24, 520
+    parts = [f'<svg role="img" width="100%" viewBox="0 0 {width + 260} {row * len(items)}">']
+    for i, (label, n) in enumerate(items):
+        w = max(2, int(width * n / top))
+        y = i * row
+        parts.append(f'<text x="0" y="{y + 16}" font-size="12">{_e(label)}</text>'
+                     f'<rect x="200" y="{y + 4}" width="{w}" height="16" rx="3" fill="{color}"/>'
+                     f'<text x="{206 + w}" y="{y + 16}" font-size="12">{n}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(
+        f'<td class="n">{_e(c)}</td>' if i in numeric else f"<td>{c if isinstance(c, Raw) else _e(c)}</td>"
+        for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class Raw(str):
+    """Trusted HTML built here (badges); everything else is escaped."""
+
+
+def _badge(ok: bool | None, yes="pass", no="fail") -> Raw:
+    if ok is None:
+        return Raw('<span class="badge warn">not run</span>')
+    return Raw(f'<span class="badge {"ok" if ok else "bad"}">{yes if ok else no}</span>')
+
+
+def build(name: str, data: Path) -> dict:
+    """Gather the report's facts (the JSON twin)."""
+    run = json.loads((data / "staged" / "run.json").read_text())
+    validation_path = data / "validation" / "summary.json"
+    validation = json.loads(validation_path.read_text()) if validation_path.exists() else {}
+    cert_path = data / "certified" / name / "certificate.json"
+    cert = json.loads(cert_path.read_text()) if cert_path.exists() else None
+    if cert and cert.get("run_id") != run["run_id"]:
+        cert = None  # a certificate of an earlier run does not describe this one
+    suites = validation.get("suites", {})
+    return {"dataset": name, "run": run, "validation": suites, "certificate": cert,
+            "data_docs": "../validation/data_docs/index.html"
+            if (data / "validation" / "data_docs" / "index.html").exists() else None}
+
+
+def render(facts: dict) -> str:
+    run, cert, suites = facts["run"], facts["certificate"], facts["validation"]
+    t = run["totals"]
+    certified_rows = cert["output"]["rows"] if cert else 0
+    status = _badge(bool(cert), "certified", "not certified")
+    kpis = "".join(f'<div class="kpi"><b>{v}</b>{_e(k)}</div>' for k, v in [
+        ("records read", t["read"]), ("quarantined", t["quarantined"]),
+        ("anonymized and written", t["written"]), ("certified", certified_rows)])
+    sources = [[s["id"], s["format"], s["licence"] or "per row", (s.get("consent") or {}).get("basis") or "",
+                ", ".join((s.get("consent") or {}).get("purposes") or []), s["origin"],
+                run["counts"][s["id"]]["read"], run["counts"][s["id"]]["written"],
+                run["counts"][s["id"]]["quarantined"]] for s in run["sources"]]
+    pii_rows = [[e, op, n] for e, ops in run["pii"].items() for op, n in ops.items()]
+    pii_totals = sorted(((e, sum(ops.values())) for e, ops in run["pii"].items()),
+                        key=lambda kv: -kv[1])
+    checklist = [[name, _badge(s.get("success")), s.get("evaluated", ""), s.get("failed", "")]
+                 for name, s in sorted(suites.items())]
+    docs = (f'<p><a href="{_e(facts["data_docs"])}">Open the Great Expectations Data Docs</a></p>'
+            if facts["data_docs"] else '<p class="muted">No Data Docs yet: run privenance validate.</p>')
+    licences = cert["licences"] if cert else []
+    lic_rows = [[lic["licence"], lic["use"], lic["rows"], "yes" if lic["share_alike"] else "no",
+                 "; ".join(lic["attributions"]) if lic["requires_attribution"] else "not required"]
+                for lic in licences]
+    approvals = cert["approvals"] if cert else []
+    meta = [["run id", run["run_id"]], ["as of", run["as_of"]], ["code version", run["code_version"]],
+            ["runner", run.get("runner")], ["policy", f'{run["policy"]["name"]} ({run["policy"]["sector"]})'],
+            ["policy sha256", run["policy"]["sha256"]], ["purpose",
+             f'{run["purpose"]["name"]} ({"commercial" if run["purpose"]["commercial"] else "non-commercial"})'],
+            ["certificate version", cert["version"] if cert else "none"]]
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>privenance lineage report: {_e(facts["dataset"])}</title><style>{CSS}</style></head><body>
+<header><h1>Lineage report: {_e(facts["dataset"])} {status}</h1>
+<p>Run {_e(run["run_id"])} as of {_e(run["as_of"])}, policy {_e(run["policy"]["name"])},
+purpose {_e(run["purpose"]["name"])}. Contains counts and codes only, no personal data.</p></header>
+<main>
+<section><h2>Funnel</h2><div class="kpis">{kpis}</div>
+{_bars([("read", t["read"]), ("quarantined", t["quarantined"]), ("written", t["written"]), ("certified", certified_rows)])}</section>
+<section><h2>Sources, licences and consent</h2>{_table(["source", "format", "licence", "lawful basis", "purposes consented", "origin", "read", "written", "quarantined"], sources, {6, 7, 8})}</section>
+<section><h2>Quarantined records by reason</h2>{_bars(sorted(run["quarantine_reasons"].items(), key=lambda kv: -kv[1]), "#d64545")}
+<p class="muted">Each quarantined record is listed in staged/quarantine with its source, key and offset; no values are copied.</p></section>
+<section><h2>Personal data found and how it was treated</h2>{_bars(pii_totals, "#8719e0")}
+{_table(["entity", "operator", "count"], pii_rows, {2})}</section>
+<section><h2>Data Protection Principles checklist</h2>{_table(["suite", "result", "expectations", "failed"], checklist, {2, 3}) if checklist else '<p class="muted">Validation has not run.</p>'}{docs}</section>
+<section><h2>Licences and attribution obligations</h2>{_table(["licence", "use", "rows", "share-alike", "attribution"], lic_rows, {2}) if lic_rows else '<p class="muted">Not certified yet.</p>'}</section>
+<section><h2>Approvals</h2>{_table(["who", "role", "when", "note"], [[a.get("by"), a.get("role"), a.get("at"), a.get("note")] for a in approvals]) if approvals else '<p class="muted">No approvals recorded for this run.</p>'}</section>
+<section><h2>Run metadata</h2>{_table(["", ""], meta)}</section>
+</main></body></html>
+"""
+
+
+def write_report(name: str, data: Path, out: Path) -> Path:
+    facts = build(name, data)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
+    html_path = out / "report.html"
+    html_path.write_text(render(facts), encoding="utf-8")
+    return html_path

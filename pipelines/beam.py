@@ -1,0 +1,328 @@
+"""The one adapter between plain steps and Beam.
+
+- ``ApplySteps``: runs each record through its source's steps; a ``RecordRejected``
+  (or any unexpected error) becomes a quarantine row on the dead-letter output.
+- ``AnonymizeRecords``: batches records into Presidio/spaCy (engine built once per
+  worker in ``DoFn.setup``), emits findings and residual-PII rejections.
+- ``WriteParquetShards``: deterministic output: rows are hashed to a fixed number of
+  shards and each shard is sorted before writing, so the bytes do not depend on the
+  runner, the worker count or bundle boundaries.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import apache_beam as beam
+
+from pipelines.readers import read_source
+from pipelines.steps import OFFSET, SOURCE_ID, SOURCE_KEY, finish
+from privenance import provenance as P
+from privenance.errors import Reason, RecordRejected
+
+QUARANTINE = "quarantine"
+FINDINGS = "findings"
+COUNTS = "counts"
+
+
+def quarantine_row(record: dict, stage: str, reason: Reason, message: str, run_id: str) -> dict:
+    """Points at the raw record (source, key, offset); copies no raw values."""
+    return {"_source": record.get(SOURCE_ID), "_source_key": record.get(SOURCE_KEY),
+            "_offset": record.get(OFFSET), "stage": stage, "reason": Reason(reason).value,
+            "message": message, "_run_id": run_id}
+
+
+class ReadSource(beam.DoFn):
+    """Source id in, its rows out; unreadable rows go to quarantine, the total to counts."""
+
+    def __init__(self, sources: dict, run_id: str):
+        self.sources, self.run_id = sources, run_id
+
+    def process(self, source_id: str):
+        source = self.sources[source_id]
+        read = 0
+        for row in read_source(source):
+            read += 1
+            if row.values is None:
+                meta = {SOURCE_ID: source_id, OFFSET: row.offset, SOURCE_KEY: None}
+                yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
+                    meta, "read", Reason.MALFORMED, row.problem, self.run_id))
+            else:
+                yield {**row.values, SOURCE_ID: source_id, OFFSET: row.offset}
+        yield beam.pvalue.TaggedOutput(COUNTS, (source_id, read))
+
+
+class _StepsDoFn(beam.DoFn):
+    def __init__(self, steps_by_source: dict, run_id: str):
+        self.steps_by_source, self.run_id = steps_by_source, run_id
+
+    def setup(self):
+        for steps in self.steps_by_source.values():
+            for step in steps:
+                step.setup()
+
+    def process(self, record: dict):
+        step_name = "?"
+        try:
+            for step in self.steps_by_source[record[SOURCE_ID]]:
+                step_name = step.name
+                record = step.process(record)
+        except RecordRejected as exc:
+            yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
+                record, step_name, exc.reason, exc.message, self.run_id))
+            return
+        except Exception as exc:  # a bug must not crash the run nor leak the value
+            yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
+                record, step_name, Reason.STEP_FAILED, f"{type(exc).__name__} in step",
+                self.run_id))
+            return
+        yield record
+
+
+class ApplySteps(beam.PTransform):
+    """Records in; (records, quarantine) out."""
+
+    def __init__(self, steps_by_source: dict, run_id: str):
+        super().__init__()
+        self.steps_by_source, self.run_id = steps_by_source, run_id
+
+    def expand(self, records):
+        out = records | "RunSteps" >> beam.ParDo(
+            _StepsDoFn(self.steps_by_source, self.run_id)).with_outputs(QUARANTINE, main="records")
+        return out.records, out[QUARANTINE]
+
+
+class _AnonymizeBatch(beam.DoFn):
+    def __init__(self, policy, key, sources: dict, run_id: str):
+        self.policy, self.key, self.sources, self.run_id = policy, key, sources, run_id
+
+    def setup(self):
+        from pipelines.anonymize import TextAnonymizer
+        self.engine = TextAnonymizer(self.policy, self.key)
+        self.engine.setup()
+
+    def process(self, batch: list):
+        limit = self.policy.anonymization.max_text_chars
+        rejected: dict[int, tuple[Reason, str, str]] = {}
+        findings_of: dict[int, list] = {i: [] for i in range(len(batch))}
+        # 1. free text: every text cell of the batch goes through spaCy's pipe at once
+        cells, texts = [], []
+        for i, record in enumerate(batch):
+            for column in self.sources[record[SOURCE_ID]].text_fields:
+                value = record.get(column)
+                if isinstance(value, str) and value.strip():
+                    if len(value) > limit:
+                        rejected[i] = (Reason.TEXT_TOO_LONG, "anonymize",
+                                       f"{column} is longer than {limit} characters")
+                        continue
+                    cells.append((i, column))
+                    texts.append(value)
+        keep = [n for n, (i, _) in enumerate(cells) if i not in rejected]
+        results = self.engine.anonymize_texts([texts[n] for n in keep]) if keep else []
+        for n, result in zip(keep, results):
+            i, column = cells[n]
+            batch[i][column] = result.text
+            findings_of[i] += [(column, f) for f in result.findings]
+        # 2. structured columns with a declared entity: column-wise, no NER
+        by_column: dict[tuple, list[int]] = {}
+        for i, record in enumerate(batch):
+            for column, entity in self.sources[record[SOURCE_ID]].fields.items():
+                if column in record and i not in rejected:
+                    by_column.setdefault((column, entity), []).append(i)
+        for (column, entity), rows in by_column.items():
+            values = self.engine.transform_values([batch[i][column] for i in rows], entity)
+            operator = self.policy.rule_for(entity).operator
+            for i, value in zip(rows, values):
+                if batch[i][column] is not None:
+                    findings_of[i].append((column, _StructuredFinding(entity, operator)))
+                batch[i][column] = value
+        # 3. residual scan of what will be written, then emit
+        action = self.policy.residual.action
+        for i, record in enumerate(batch):
+            if i not in rejected and action != "ignore":
+                for column in self.sources[record[SOURCE_ID]].text_fields:
+                    value = record.get(column)
+                    left = self.engine.residual_entities(value) if isinstance(value, str) else []
+                    if left and action == "quarantine":
+                        rejected[i] = (Reason.RESIDUAL_PII, "residual",
+                                       f"{column} still contains {', '.join(sorted(set(left)))}")
+                        break
+                    for entity in left:
+                        findings_of[i].append((column, _StructuredFinding(entity, "residual")))
+            if i in rejected:
+                reason, stage, message = rejected[i]
+                yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
+                    record, stage, reason, message, self.run_id))
+                continue
+            counts = Counter(f.entity for _, f in findings_of[i])
+            record[P.PII_COUNTS] = dict(sorted(counts.items()))
+            for column, f in findings_of[i]:
+                yield beam.pvalue.TaggedOutput(FINDINGS, {
+                    P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],
+                    "column": column, "entity": f.entity, "start": f.start, "end": f.end,
+                    "score": f.score, "operator": f.operator})
+            yield finish(record)
+
+
+class _StructuredFinding:
+    """A whole-cell finding in a declared column: no offsets, score 1."""
+
+    __slots__ = ("entity", "operator")
+    start = end = None
+    score = 1.0
+
+    def __init__(self, entity, operator):
+        self.entity, self.operator = entity, operator
+
+
+class AnonymizeRecords(beam.PTransform):
+    """Records in; (anonymized records, findings, quarantine) out."""
+
+    def __init__(self, policy, key, sources: dict, run_id: str):
+        super().__init__()
+        self.policy, self.key, self.sources, self.run_id = policy, key, sources, run_id
+
+    def expand(self, records):
+        size = self.policy.anonymization.batch_size
+        out = (records
+               | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
+               | "Anonymize" >> beam.ParDo(_AnonymizeBatch(
+                   self.policy, self.key, self.sources, self.run_id)
+               ).with_outputs(FINDINGS, QUARANTINE, main="records"))
+        return out.records, out[FINDINGS], out[QUARANTINE]
+
+
+# ---------------------------------------------------------------- deterministic writing
+
+_TYPE_ORDER = ("bool", "int", "float", "date", "datetime", "str")
+
+
+def _type_name(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int" if -(2 ** 63) <= value < 2 ** 63 else "str"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, dt.datetime):
+        return "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    return "str"
+
+
+class ColumnTypes(beam.CombineFn):
+    """Observed Python types per source column, and each column's first position
+    (source order, then position in the row), so every shard gets the same schema."""
+
+    def __init__(self, source_order: dict):
+        self.source_order = source_order
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, record):
+        rank = self.source_order.get(record.get(P.SOURCE), 0)
+        for pos, (column, value) in enumerate(record.items()):
+            if column in P.COLUMNS:
+                continue
+            order, types = acc.get(column, ((rank, pos), set()))
+            name = _type_name(value)
+            if name:
+                types = types | {name}
+            acc[column] = (min(order, (rank, pos)), types)
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = {}
+        for acc in accs:
+            for column, (order, types) in acc.items():
+                o, t = out.get(column, (order, set()))
+                out[column] = (min(o, order), t | types)
+        return out
+
+    def extract_output(self, acc):
+        return {c: (order, sorted(types)) for c, (order, types) in acc.items()}
+
+
+def dataset_schema(column_types: dict):
+    """Arrow schema: source columns (unified types) then the provenance columns."""
+    import pyarrow as pa
+    fields = []
+    for column, (_, types) in sorted(column_types.items(), key=lambda kv: (kv[1][0], kv[0])):
+        t = set(types)
+        if t <= {"int"} and t:
+            typ = pa.int64()
+        elif t and t <= {"int", "float"}:
+            typ = pa.float64()
+        elif t == {"bool"}:
+            typ = pa.bool_()
+        elif t == {"date"}:
+            typ = pa.date32()
+        elif t == {"datetime"}:
+            typ = pa.timestamp("us")
+        else:
+            typ = pa.string()
+        fields.append(pa.field(column, typ))
+    return pa.schema(fields + P.arrow_fields())
+
+
+def _to_string(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _shard(key: str, num_shards: int) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % num_shards
+
+
+class _WriteShard(beam.DoFn):
+    def __init__(self, directory: str, schema_fn, sort_key, num_shards: int):
+        self.directory, self.schema_fn, self.sort_key = directory, schema_fn, sort_key
+        self.num_shards = num_shards
+
+    def process(self, shard_rows, schema_input=None):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        shard, rows = shard_rows
+        schema = self.schema_fn(schema_input)
+        rows = sorted(rows, key=self.sort_key)
+        strings = [f.name for f in schema if pa.types.is_string(f.type)]
+        for row in rows:
+            for name in strings:
+                row[name] = _to_string(row.get(name))
+        table = pa.Table.from_pylist(rows, schema=schema)
+        Path(self.directory).mkdir(parents=True, exist_ok=True)
+        name = f"part-{shard:05d}-of-{self.num_shards:05d}.parquet"
+        pq.write_table(table, str(Path(self.directory) / name), compression="zstd")
+        yield name
+
+
+class WriteParquetShards(beam.PTransform):
+    """Write rows to ``directory`` as sorted Parquet shards keyed by ``shard_key``."""
+
+    def __init__(self, directory: str, shard_key, sort_key, schema_fn, num_shards: int,
+                 schema_side_input=None):
+        super().__init__()
+        self.directory, self.shard_key, self.sort_key = directory, shard_key, sort_key
+        self.schema_fn, self.num_shards = schema_fn, num_shards
+        self.schema_side_input = schema_side_input
+
+    def expand(self, rows):
+        n = self.num_shards
+        shard_key = self.shard_key
+        keyed = (rows | "KeyByShard" >> beam.Map(lambda r: (_shard(shard_key(r), n), r))
+                 | "GroupShards" >> beam.GroupByKey())
+        extra = ([beam.pvalue.AsSingleton(self.schema_side_input)]
+                 if self.schema_side_input is not None else [])
+        return keyed | "WriteShard" >> beam.ParDo(
+            _WriteShard(self.directory, self.schema_fn, self.sort_key, n), *extra)

@@ -1,0 +1,197 @@
+"""Build and run the privenance Beam pipeline, then account for every row.
+
+read -> tag provenance -> licence/consent/retention gates -> minimise
+     -> anonymize (Presidio) -> residual scan -> write Parquet
+
+Outputs land in ``<out>/{dataset,quarantine,findings}/`` plus ``<out>/run.json``.
+Everything is written to a temporary sibling directory and swapped in only after
+the accounting invariant holds, so a crash leaves the previous output intact.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from privenance import __version__, provenance as P
+from privenance.errors import RunFailed
+from privenance.files import file_sha256, swap_in, temp_dir_for
+from privenance.keys import Secret
+from privenance.policy import Policy
+from privenance.sources import SourcesManifest
+
+DEFAULT_SHARDS = 2
+
+
+def read_withdrawals(path: str | None) -> frozenset[str]:
+    """Withdrawn consent references, one per line (# comments allowed). Missing file: none."""
+    if not path or not Path(path).exists():
+        return frozenset()
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return frozenset(s for s in (line.split("#")[0].strip() for line in lines) if s)
+
+
+def make_run_id(policy: Policy, input_hashes: dict, as_of: dt.date, key: Secret,
+                withdrawn: frozenset) -> str:
+    """Content-addressed: the same inputs, policy, date and key give the same run id,
+    which keeps outputs byte-identical across re-runs."""
+    material = json.dumps({"policy": policy.sha256, "inputs": input_hashes, "code": __version__,
+                           "as_of": as_of.isoformat(), "key": key.derive("run-id", 8).hex(),
+                           "withdrawn": sorted(withdrawn)}, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def _beam_options(beam_args: list[str]):
+    from apache_beam.options.pipeline_options import PipelineOptions
+    args = list(beam_args)
+    if not any(a.startswith("--runner") for a in args):
+        args.append("--runner=DirectRunner")
+    return PipelineOptions(args)
+
+
+def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Secret,
+                  as_of: dt.date, run_id: str, withdrawn: frozenset, beam_args: list[str],
+                  num_shards: int) -> None:
+    import apache_beam as beam
+
+    from pipelines.beam import (COUNTS, AnonymizeRecords, ApplySteps, ColumnTypes, ReadSource,
+                                WriteParquetShards, dataset_schema)
+    from pipelines.steps import ConsentGate, LicenceGate, Minimise, RetentionGate, TagProvenance
+
+    sources = {s.id: s for s in manifest.sources}
+    steps = {s.id: [TagProvenance(s, run_id, policy.sha256, key), LicenceGate(policy),
+                    ConsentGate(policy, withdrawn), RetentionGate(policy, as_of),
+                    Minimise(policy, s)] for s in manifest.sources}
+    order = {s.id: i for i, s in enumerate(manifest.sources)}
+
+    def quarantine_schema(_=None):
+        import pyarrow as pa
+        return pa.schema([("_source", pa.string()), ("_source_key", pa.string()),
+                          ("_offset", pa.int64()), ("stage", pa.string()),
+                          ("reason", pa.string()), ("message", pa.string()),
+                          ("_run_id", pa.string())])
+
+    def findings_schema(_=None):
+        import pyarrow as pa
+        return pa.schema([(P.RECORD_ID, pa.string()), (P.SOURCE, pa.string()),
+                          ("column", pa.string()), ("entity", pa.string()),
+                          ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64()),
+                          ("operator", pa.string())])
+
+    with beam.Pipeline(options=_beam_options(beam_args)) as p:
+        read = (p | "SourceIds" >> beam.Create(sorted(sources))
+                | "Read" >> beam.ParDo(ReadSource(sources, run_id)).with_outputs(
+                    "quarantine", COUNTS, main="rows"))
+        # spread the rows of each file over the workers
+        rows = read.rows | "Spread" >> beam.Reshuffle()
+        kept, rejected = rows | "PolicyGates" >> ApplySteps(steps, run_id)
+        clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
+            policy, key, sources, run_id)
+        types = clean | "ColumnTypes" >> beam.CombineGlobally(ColumnTypes(order))
+        _ = clean | "WriteDataset" >> WriteParquetShards(
+            str(tmp / "dataset"), shard_key=lambda r: r[P.RECORD_ID],
+            sort_key=lambda r: r[P.RECORD_ID], schema_fn=dataset_schema,
+            num_shards=num_shards, schema_side_input=types)
+        _ = ((read.quarantine, rejected, residual) | "AllQuarantine" >> beam.Flatten()
+             | "WriteQuarantine" >> WriteParquetShards(
+                 str(tmp / "quarantine"), shard_key=lambda r: r["_source"],
+                 sort_key=lambda r: (r["_source"], r["_offset"], r["stage"]),
+                 schema_fn=quarantine_schema, num_shards=1))
+        _ = findings | "WriteFindings" >> WriteParquetShards(
+            str(tmp / "findings"), shard_key=lambda r: r[P.RECORD_ID],
+            sort_key=lambda r: (r[P.RECORD_ID], r["column"], r["start"] or -1, r["end"] or -1,
+                                r["entity"]),
+            schema_fn=findings_schema, num_shards=num_shards)
+        _ = (read[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)
+             | "CountsJson" >> beam.Map(lambda kv: json.dumps({"source": kv[0], "read": kv[1]}))
+             | "WriteCounts" >> beam.io.WriteToText(str(tmp / "_read_counts"),
+                                                    shard_name_template=""))
+
+
+def _column(directory: Path, columns: list[str]):
+    import pyarrow.parquet as pq
+    files = sorted(directory.glob("*.parquet")) if directory.exists() else []
+    return [pq.read_table(f, columns=columns).to_pylist() for f in files]
+
+
+def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
+              as_of: dt.date, input_hashes: dict, policy_path: str, beam_args: list[str]) -> dict:
+    """Count rows per source in every output and check read = written + quarantined."""
+    read = {s.id: 0 for s in manifest.sources}
+    for line in (tmp / "_read_counts").read_text().splitlines():
+        entry = json.loads(line)
+        read[entry["source"]] = entry["read"]
+    (tmp / "_read_counts").unlink()
+    written, quarantined, reasons = Counter(), Counter(), Counter()
+    for part in _column(tmp / "dataset", [P.SOURCE]):
+        written.update(r[P.SOURCE] for r in part)
+    by_source_reason = defaultdict(Counter)
+    for part in _column(tmp / "quarantine", ["_source", "reason"]):
+        for r in part:
+            quarantined[r["_source"]] += 1
+            reasons[r["reason"]] += 1
+            by_source_reason[r["_source"]][r["reason"]] += 1
+    pii = defaultdict(Counter)
+    for part in _column(tmp / "findings", ["entity", "operator"]):
+        for r in part:
+            pii[r["entity"]][r["operator"]] += 1
+    counts = {s.id: {"read": read[s.id], "written": written[s.id],
+                     "quarantined": quarantined[s.id],
+                     "quarantine_reasons": dict(sorted(by_source_reason[s.id].items()))}
+              for s in manifest.sources}
+    return {
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "code_version": __version__,
+        "runner": next((a.split("=", 1)[1] for a in beam_args if a.startswith("--runner=")),
+                       "DirectRunner"),
+        "beam_args": [a for a in beam_args if "key" not in a.lower()],
+        "policy": {"name": policy.name, "sha256": policy.sha256, "path": policy_path,
+                   "sector": policy.sector},
+        "purpose": policy.purpose.model_dump(),
+        "sources": [{"id": s.id, "path": s.path, "format": s.format,
+                     "sha256": input_hashes[s.id], "licence": s.licence,
+                     "attribution": s.attribution,
+                     "consent": s.consent.model_dump() if s.consent else None,
+                     "origin": s.origin, "id_field": s.id_field,
+                     "text_fields": s.text_fields, "fields": s.fields}
+                    for s in manifest.sources],
+        "counts": counts,
+        "totals": {"read": sum(read.values()), "written": sum(written.values()),
+                   "quarantined": sum(quarantined.values())},
+        "quarantine_reasons": dict(sorted(reasons.items())),
+        "pii": {e: dict(sorted(ops.items())) for e, ops in sorted(pii.items())},
+        "operators": {e: r.operator for e, r in sorted(policy.anonymization.entities.items())},
+    }
+
+
+def check_accounting(summary: dict) -> None:
+    broken = [sid for sid, c in summary["counts"].items()
+              if c["read"] != c["written"] + c["quarantined"]]
+    if broken:
+        raise RunFailed("accounting failed: rows read != rows written + quarantined for "
+                        + ", ".join(broken))
+
+
+def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of: dt.date,
+        beam_args: list[str] = (), num_shards: int = DEFAULT_SHARDS,
+        policy_path: str = "", log=lambda msg: print(msg, file=sys.stderr)) -> dict:
+    """Run the pipeline; returns the run summary (also written to ``<out>/run.json``)."""
+    beam_args = list(beam_args)
+    withdrawn = read_withdrawals(policy.consent.withdrawals)
+    input_hashes = {s.id: file_sha256(s.path) for s in manifest.sources}
+    run_id = make_run_id(policy, input_hashes, as_of, key, withdrawn)
+    out = Path(out)
+    tmp = temp_dir_for(out)
+    log(f"run {run_id}: {len(manifest.sources)} sources, policy {policy.name} "
+        f"({policy.sha256[:12]}), as of {as_of}")
+    build_and_run(manifest, policy, tmp, key, as_of, run_id, withdrawn, beam_args, num_shards)
+    summary = summarize(tmp, manifest, policy, run_id, as_of, input_hashes, policy_path,
+                        beam_args)
+    check_accounting(summary)
+    (tmp / "run.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    swap_in(tmp, out)
+    return summary

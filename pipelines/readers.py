@@ -1,0 +1,145 @@
+"""Read a source file into raw rows, never raising on bad content.
+
+Each row comes out as ``RawRow(offset, values, problem)``: ``values`` is a dict of
+the source's columns, or ``None`` with ``problem`` saying (without quoting the
+data) why the row could not be read. The caller quarantines those.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+from privenance.sources import Source
+
+csv.field_size_limit(1 << 30)  # long free-text cells are legitimate
+
+
+@dataclass(frozen=True)
+class RawRow:
+    offset: int                 # 1-based line (JSONL), data row (CSV) or row index + 1 (Parquet)
+    values: dict | None
+    problem: str | None = None
+
+
+def _scalar(value):
+    """Keep scalars; nested JSON becomes a canonical JSON string (Arrow needs flat columns)."""
+    if value is None or isinstance(value, (str, int, float, bool, dt.date)):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _encoding_for(head: bytes, declared: str) -> str:
+    # A byte-order mark beats the declared encoding: exporters add them silently.
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return declared
+
+
+def _has_undecodable(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def read_jsonl(source: Source) -> Iterator[RawRow]:
+    with open(source.path, "rb") as f:
+        head = f.read(4)
+    encoding = _encoding_for(head, source.encoding)
+    if encoding == "utf-16":  # not line-splittable as bytes: decode whole file
+        with open(source.path, encoding="utf-16", errors="surrogateescape") as f:
+            lines = (line.encode("utf-8", "surrogateescape") for line in f)
+            yield from _jsonl_lines(lines, "utf-8")
+        return
+    with open(source.path, "rb") as f:
+        yield from _jsonl_lines(f, encoding)
+
+
+def _jsonl_lines(lines, encoding: str) -> Iterator[RawRow]:
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue  # blank lines are not records
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            yield RawRow(number, None, f"line is not valid {encoding}")
+            continue
+        if _has_undecodable(text):
+            yield RawRow(number, None, "line has bytes that are not valid text")
+            continue
+        try:
+            obj = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            yield RawRow(number, None, "line is not valid JSON")
+            continue
+        if not isinstance(obj, dict):
+            yield RawRow(number, None, "line is JSON but not an object")
+            continue
+        yield RawRow(number, {str(k): (v if k == "consent" else _scalar(v)) for k, v in obj.items()})
+
+
+def read_csv(source: Source) -> Iterator[RawRow]:
+    with open(source.path, "rb") as f:
+        data = f.read()
+    encoding = _encoding_for(data[:4], source.encoding)
+    text = data.decode(encoding, errors="surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error:
+        yield RawRow(0, None, "header row is not valid CSV")
+        return
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield RawRow(number, None, "row is not valid CSV")
+            continue
+        if not any(cells):
+            number -= 1
+            continue  # blank lines are not records
+        if any(_has_undecodable(c) for c in cells):
+            yield RawRow(number, None, f"row is not valid {encoding}")
+        elif len(cells) > len(header):
+            yield RawRow(number, None, "row has more fields than the header")
+        else:
+            cells += [None] * (len(header) - len(cells))  # missing trailing cells are nulls
+            # an empty CSV cell is a null: CSV cannot tell them apart
+            yield RawRow(number, {h: (c if c != "" else None) for h, c in zip(header, cells)})
+
+
+def read_parquet(source: Source) -> Iterator[RawRow]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    try:
+        file = pq.ParquetFile(source.path)
+        number = 0
+        for batch in file.iter_batches(batch_size=4096):
+            for row in batch.to_pylist():
+                number += 1
+                yield RawRow(number, {k: _scalar(v) for k, v in row.items()})
+    except (pa.ArrowException, OSError):
+        yield RawRow(0, None, "file is not readable Parquet")
+
+
+READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
+
+
+def read_source(source: Source) -> Iterator[RawRow]:
+    """Rows of one source; a file that cannot be opened at all yields one problem row."""
+    try:
+        yield from READERS[source.format](source)
+    except OSError:
+        yield RawRow(0, None, "file cannot be read")

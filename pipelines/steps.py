@@ -1,0 +1,192 @@
+"""Pipeline steps: small classes with one method over a plain record (a dict).
+
+A step returns the (possibly changed) record or raises ``RecordRejected`` with a
+reason code; the Beam adapter (pipelines/beam.py) turns that into a quarantine
+row. Steps know nothing about Beam, so they are unit-tested on lists.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from privenance import provenance as P
+from privenance.errors import Reason, RecordRejected
+from privenance.keys import Secret
+from privenance.licences import classify
+from privenance.policy import Policy
+from privenance.sources import OVERRIDE_COLUMNS, Source
+
+# Internal fields carried through the pipeline and removed before writing.
+SOURCE_ID = "__source"
+OFFSET = "__offset"
+SOURCE_KEY = "__source_key"
+INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY)
+
+
+class Step:
+    """One transformation of one record. Heavy resources load in ``setup``."""
+
+    name = "step"
+
+    def setup(self) -> None:
+        pass
+
+    def process(self, record: dict) -> dict:
+        raise NotImplementedError
+
+
+def _date(value, field: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise RecordRejected(Reason.INVALID_DATE, f"{field} is not a valid ISO date") from None
+
+
+def _consent(value) -> dict:
+    """A per-row consent override: a mapping, or JSON text of one (CSV cells)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise RecordRejected(Reason.MALFORMED, "consent column is not a JSON object") from None
+    if not isinstance(value, dict):
+        raise RecordRejected(Reason.MALFORMED, "consent column is not an object")
+    purposes = value.get("purposes") or []
+    if isinstance(purposes, str):
+        purposes = [purposes]
+    return {"basis": value.get("basis"), "purposes": [str(p) for p in purposes],
+            "reference": value.get("reference")}
+
+
+class TagProvenance(Step):
+    """Add the provenance columns from the source's declarations and row overrides."""
+
+    name = "tag_provenance"
+
+    def __init__(self, source: Source, run_id: str, policy_sha256: str, key: Secret):
+        self.source, self.run_id, self.policy_sha256 = source, run_id, policy_sha256
+        self.id_key = key.derive("record-id")
+
+    def process(self, record: dict) -> dict:
+        s = self.source
+        if s.id_field:
+            key = record.get(s.id_field)
+            if key is None or str(key).strip() == "":
+                raise RecordRejected(Reason.MISSING_ID, f"id field {s.id_field!r} is missing")
+            record[SOURCE_KEY] = str(key)
+        else:
+            record[SOURCE_KEY] = f"#{record[OFFSET]}"
+        declared = s.consent.model_dump() if s.consent else {"basis": None, "purposes": [],
+                                                             "reference": None}
+        over = {c: record.pop(c) for c in OVERRIDE_COLUMNS if c in record}
+        consent = _consent(over["consent"]) if over.get("consent") is not None else declared
+        licence = over.get("licence") if over.get("licence") is not None else s.licence
+        record.update({
+            P.RECORD_ID: P.record_id(self.id_key, s.id, record[SOURCE_KEY]),
+            P.SOURCE: s.id,
+            P.LICENCE: str(licence).strip() if licence is not None else None,
+            P.LICENCE_USE: None,
+            P.ATTRIBUTION: over.get("attribution") or s.attribution,
+            P.CONSENT_BASIS: consent["basis"],
+            P.CONSENT_PURPOSES: list(consent["purposes"]),
+            P.CONSENT_REF: consent["reference"],
+            P.COLLECTED_AT: _date(over.get("collected_at"), "collected_at") or s.collected_at,
+            P.RETAIN_UNTIL: _date(over.get("retain_until"), "retain_until") or s.retain_until,
+            P.ORIGIN: over.get("origin") or s.origin,
+            P.PII_COUNTS: {},
+            P.RUN_ID: self.run_id,
+            P.POLICY_SHA256: self.policy_sha256,
+        })
+        return record
+
+
+class LicenceGate(Step):
+    """The record's licence must parse and permit the policy's purpose."""
+
+    name = "licence_gate"
+
+    def __init__(self, policy: Policy):
+        self.rules = policy.licences
+
+    def process(self, record: dict) -> dict:
+        expression = record[P.LICENCE]
+        if not expression:
+            raise RecordRejected(Reason.MISSING_LICENCE, "record has no licence")
+        info = classify(expression)
+        record[P.LICENCE] = info.expression
+        record[P.LICENCE_USE] = info.use
+        if expression in self.rules.denied or info.expression in self.rules.denied:
+            raise RecordRejected(Reason.LICENCE_NOT_ALLOWED, "licence is denied by the policy")
+        if info.use not in self.rules.allowed_uses and info.expression not in self.rules.allowed:
+            raise RecordRejected(Reason.LICENCE_NOT_ALLOWED,
+                                 f"licence allows {info.use} use only")
+        return record
+
+
+class ConsentGate(Step):
+    """A lawful basis, the purpose consented to, and no withdrawn consent."""
+
+    name = "consent_gate"
+
+    def __init__(self, policy: Policy, withdrawn: frozenset[str] = frozenset()):
+        self.rules, self.purpose, self.withdrawn = policy.consent, policy.purpose.name, withdrawn
+
+    def process(self, record: dict) -> dict:
+        basis = record[P.CONSENT_BASIS]
+        if not basis or basis not in self.rules.lawful_bases:
+            raise RecordRejected(Reason.NO_CONSENT, "record has no lawful basis the policy accepts")
+        if basis in self.rules.require_purpose_for and self.purpose not in record[P.CONSENT_PURPOSES]:
+            raise RecordRejected(Reason.PURPOSE_NOT_CONSENTED,
+                                 f"consent does not cover {self.purpose}")
+        if record[P.CONSENT_REF] and record[P.CONSENT_REF] in self.withdrawn:
+            raise RecordRejected(Reason.CONSENT_WITHDRAWN, "consent was withdrawn")
+        return record
+
+
+class RetentionGate(Step):
+    """Records past their retain-until date leave the dataset."""
+
+    name = "retention_gate"
+
+    def __init__(self, policy: Policy, as_of: dt.date):
+        self.enforce, self.as_of = policy.retention.enforce, as_of
+
+    def process(self, record: dict) -> dict:
+        until = record[P.RETAIN_UNTIL]
+        if self.enforce and until is not None and until < self.as_of:
+            raise RecordRejected(Reason.RETENTION_EXPIRED, "retention period has ended")
+        return record
+
+
+class Minimise(Step):
+    """Drop the columns the policy does not allow (DPP1 data minimisation)."""
+
+    name = "minimise"
+
+    def __init__(self, policy: Policy, source: Source):
+        cols = policy.columns
+        keep = set(cols.allowed) if cols.allowed is not None else None
+        if keep is not None and source.id_field:
+            keep.add(source.id_field)  # the source's own key always passes through
+        self.keep, self.drop = keep, set(cols.drop)
+
+    def process(self, record: dict) -> dict:
+        for column in list(record):
+            if column.startswith("_"):
+                continue
+            if column in self.drop or (self.keep is not None and column not in self.keep):
+                del record[column]
+        return record
+
+
+def finish(record: dict) -> dict:
+    """Remove pipeline-internal fields before writing."""
+    for field in INTERNAL:
+        record.pop(field, None)
+    return record

@@ -1,0 +1,61 @@
+"""The ``privenance`` command line. One module per command; heavy imports happen
+inside the commands so ``privenance --help`` answers at once."""
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from privenance.errors import PrivenanceError
+
+app = typer.Typer(
+    name="privenance",
+    help="Privacy and provenance pipelines for AI training data.\n\n"
+         "Typical flow (each step is a DVC stage, see dvc.yaml):\n\n"
+         "  privenance demo --out data/raw\n\n"
+         "  privenance run --sources data/sources.yaml --policy policies/default.yaml --out data/staged\n\n"
+         "  privenance validate\n\n"
+         "  privenance certify --name demo\n\n"
+         "  privenance report",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _register():
+    from privenance.cli import certify, demo, report, run, summary, verify
+    app.command("demo")(demo.demo_command)
+    app.command("run", context_settings=_PASS_THROUGH)(run.run_command)
+    try:
+        from privenance.cli import validate
+        app.command("validate")(validate.validate_command)
+    except ImportError:
+        pass
+    app.command("certify")(certify.certify_command)
+    app.command("verify")(verify.verify_command)
+    app.command("report")(report.report_command)
+    app.command("summary")(summary.summary_command)
+
+
+def main() -> None:
+    """Entry point: typed errors become one line and an exit code, never a traceback."""
+    _register()
+    try:
+        app()
+    except PrivenanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so without dumping data-bearing frames
+        if os.environ.get("PRIVENANCE_DEBUG") == "1":
+            raise
+        print(f"internal error: {type(exc).__name__} (set PRIVENANCE_DEBUG=1 for details)",
+              file=sys.stderr)
+        sys.exit(70)

@@ -1,0 +1,27 @@
+"""privenance summary: where the demo's outputs are, in a few lines."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def summary_command(root: Path = typer.Option(Path("data"), help="Data directory.")):
+    """Print what the last run produced and where to look."""
+    run = root / "staged" / "run.json"
+    if not run.exists():
+        typer.echo("no run yet: try `make run` or `dvc repro`")
+        raise typer.Exit(1)
+    info = json.loads(run.read_text())
+    t = info["totals"]
+    typer.echo(f"run {info['run_id']}: {t['read']} read, {t['written']} written, "
+               f"{t['quarantined']} quarantined")
+    for path, what in [(root / "validation" / "summary.json", "validation results"),
+                       (root / "validation" / "data_docs" / "index.html", "Data Docs"),
+                       (root / "reports" / "report.html", "lineage report")]:
+        if path.exists():
+            typer.echo(f"{what}: {path}")
+    for cert in sorted((root / "certified").glob("*/certificate.json")):
+        c = json.loads(cert.read_text())
+        typer.echo(f"certified: {cert.parent} (version {c['version']}, status {c['status']})")
