@@ -122,7 +122,7 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         "status": "certified",
         "as_of": run["as_of"],
         "code_version": run["code_version"],
-        "runner": run.get("runner"),
+        "runner": run["execution"]["runner"],
         "policy": {**run["policy"], "purpose": run["purpose"]},
         "inputs": [{"source": s["id"], "path": s["path"], "sha256": s["sha256"],
                     "rows": counts[s["id"]]["read"]} for s in run["sources"]],

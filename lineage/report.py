@@ -102,7 +102,7 @@ def render(facts: dict) -> str:
                 for lic in licences]
     approvals = cert["approvals"] if cert else []
     meta = [["run id", run["run_id"]], ["as of", run["as_of"]], ["code version", run["code_version"]],
-            ["runner", run.get("runner")], ["policy", f'{run["policy"]["name"]} ({run["policy"]["sector"]})'],
+            ["runner", run["execution"]["runner"]], ["policy", f'{run["policy"]["name"]} ({run["policy"]["sector"]})'],
             ["policy sha256", run["policy"]["sha256"]], ["purpose",
              f'{run["purpose"]["name"]} ({"commercial" if run["purpose"]["commercial"] else "non-commercial"})'],
             ["certificate version", cert["version"] if cert else "none"]]

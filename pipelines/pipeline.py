@@ -44,12 +44,22 @@ def make_run_id(policy: Policy, input_hashes: dict, as_of: dt.date, key: Secret,
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
-def _beam_options(beam_args: list[str]):
+def _beam_runner_and_options(beam_args: list[str]):
+    """Beam options from the pass-through arguments, and the runner to use.
+
+    Beam 2.77's DirectRunner first tries the Prism runner, which downloads a binary
+    from the internet. privenance must never download at run time, so the default
+    (and an explicit --runner=DirectRunner) runs on Beam's in-process FnApiRunner,
+    which is what DirectRunner falls back to anyway and which honours
+    --direct_num_workers and --direct_running_mode.
+    """
     from apache_beam.options.pipeline_options import PipelineOptions
-    args = list(beam_args)
+    args = [a for a in beam_args if a not in ("--runner=DirectRunner", "--runner=direct")]
+    runner = None
     if not any(a.startswith("--runner") for a in args):
-        args.append("--runner=DirectRunner")
-    return PipelineOptions(args)
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+        runner = FnApiRunner()
+    return runner, PipelineOptions(args)
 
 
 def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Secret,
@@ -81,7 +91,8 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
                           ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64()),
                           ("operator", pa.string())])
 
-    with beam.Pipeline(options=_beam_options(beam_args)) as p:
+    runner, options = _beam_runner_and_options(beam_args)
+    with beam.Pipeline(runner=runner, options=options) as p:
         read = (p | "SourceIds" >> beam.Create(sorted(sources))
                 | "Read" >> beam.ParDo(ReadSource(sources, run_id)).with_outputs(
                     "quarantine", COUNTS, main="rows"))
@@ -146,9 +157,10 @@ def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
         "run_id": run_id,
         "as_of": as_of.isoformat(),
         "code_version": __version__,
-        "runner": next((a.split("=", 1)[1] for a in beam_args if a.startswith("--runner=")),
-                       "DirectRunner"),
-        "beam_args": [a for a in beam_args if "key" not in a.lower()],
+        # how it ran; the only part that may differ between runs of the same inputs
+        "execution": {"runner": next((a.split("=", 1)[1] for a in beam_args
+                                      if a.startswith("--runner=")), "DirectRunner"),
+                      "beam_args": [a for a in beam_args if "key" not in a.lower()]},
         "policy": {"name": policy.name, "sha256": policy.sha256, "path": policy_path,
                    "sector": policy.sector},
         "purpose": policy.purpose.model_dump(),

@@ -91,7 +91,7 @@ def generate(out: Path, seed: int = 42, tickets: int = 150, interviews: int = 40
                               "reference": "form-2023-11"}
         if i % 31 == 7:   # retention ended
             row["retain_until"] = "2021-12-31"
-        if i == 42:       # no key
+        if i % 37 == 5:   # no key
             row["ticket_id"] = None
         lines.append(json.dumps(row, ensure_ascii=False))
     lines.insert(60, '{"ticket_id": "T-BROKEN", "body": "unterminated')   # malformed JSON

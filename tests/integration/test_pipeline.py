@@ -1,0 +1,139 @@
+"""The real Beam pipeline with the real Presidio engines on a small Faker corpus."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from privenance.files import file_sha256
+
+pytestmark = pytest.mark.integration
+BIN = Path(sys.executable).parent
+
+
+def privenance(*args, cwd, env=None, check=True):
+    result = subprocess.run([str(BIN / "privenance"), *args], cwd=cwd, capture_output=True,
+                            text=True, env={**os.environ, **(env or {})})
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def output_hashes(out: Path) -> dict:
+    """Hashes of every output file; run.json without its execution block (runner, args)."""
+    hashes = {str(p.relative_to(out)): file_sha256(p) for p in sorted(out.rglob("*"))
+              if p.is_file() and p.name != "run.json"}
+    run = json.loads((out / "run.json").read_text())
+    run.pop("execution")
+    return {**hashes, "run.json": json.dumps(run, sort_keys=True)}
+
+
+def raw_values(workspace: Path, field: str) -> set[str]:
+    rows = [json.loads(line) for line in (workspace / "data/raw/tickets.jsonl").read_text().splitlines()
+            if line.startswith("{") and line.endswith("}")]
+    return {r[field] for r in rows if r.get(field)}
+
+
+def test_run_accounts_for_every_row_and_anonymizes(workspace):
+    result = privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+    out = workspace / "data/staged"
+    run = json.loads((out / "run.json").read_text())
+    for sid, c in run["counts"].items():
+        assert c["read"] == c["written"] + c["quarantined"], sid
+    assert run["counts"]["support-tickets"]["read"] == 42  # 40 + 2 malformed lines
+    reasons = run["quarantine_reasons"]
+    for reason in ("MALFORMED", "MISSING_ID", "LICENCE_NOT_ALLOWED", "MISSING_LICENCE",
+                   "PURPOSE_NOT_CONSENTED", "RETENTION_EXPIRED"):
+        assert reasons.get(reason, 0) > 0, reason
+    dataset = pq.read_table(out / "dataset")
+    assert dataset.num_rows == run["totals"]["written"]
+    assert set(dataset.column("_source").to_pylist()) == {"support-tickets", "forum-posts"}
+    # the id field passes through unchanged; minimised columns are gone; no internal fields
+    assert set(dataset.column("ticket_id").drop_null().to_pylist()) <= raw_values(workspace, "ticket_id")
+    assert "internal_notes" not in dataset.column_names
+    assert not any(c.startswith("__") for c in dataset.column_names)
+    # structured columns with declared entities are transformed, never copied
+    emails = set(dataset.column("customer_email").drop_null().to_pylist())
+    assert emails and not emails & raw_values(workspace, "customer_email")
+    hkids = set(dataset.column("hkid").drop_null().to_pylist())
+    assert hkids and not hkids & raw_values(workspace, "hkid")
+    # the quarantine points at raw rows without copying them
+    quarantine = pq.read_table(out / "quarantine")
+    assert quarantine.num_rows == run["totals"]["quarantined"]
+    assert set(quarantine.column_names) == {"_source", "_source_key", "_offset", "stage",
+                                            "reason", "message", "_run_id"}
+    findings = pq.read_table(out / "findings")
+    assert "PERSON" in set(findings.column("entity").to_pylist())
+    assert "read" in result.stdout and "quarantined" in result.stdout
+
+
+def test_rerun_is_byte_identical_and_worker_count_does_not_matter(workspace):
+    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+    first = output_hashes(workspace / "data/staged")
+    privenance("run", "--as-of", "2026-11-25", "--", "--direct_num_workers=2",
+               "--direct_running_mode=multi_processing", cwd=workspace)
+    assert output_hashes(workspace / "data/staged") == first
+
+
+def test_other_key_gives_other_ids(workspace):
+    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+    ids = set(pq.read_table(workspace / "data/staged/dataset").column("_record_id").to_pylist())
+    privenance("run", "--as-of", "2026-11-25", cwd=workspace,
+               env={"PRIVENANCE_PSEUDONYM_KEY": "44" * 32})
+    other = set(pq.read_table(workspace / "data/staged/dataset").column("_record_id").to_pylist())
+    assert len(ids) == len(other) and not ids & other
+
+
+SOCKET_GUARD = '''
+import socket, os
+_log = os.environ["NET_ATTEMPTS_LOG"]
+_connect = socket.socket.connect
+def _local(address):
+    host = address[0] if isinstance(address, tuple) else address
+    return isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost") or "/" in host)
+def connect(self, address):
+    if not _local(address):
+        open(_log, "a").write(f"connect {address!r}\\n")
+        raise OSError("network blocked by test")
+    return _connect(self, address)
+socket.socket.connect = connect
+_gai = socket.getaddrinfo
+def getaddrinfo(host, *a, **k):
+    if host not in (None, "localhost", "127.0.0.1", "::1", "") and not str(host).startswith("127."):
+        open(_log, "a").write(f"resolve {host!r}\\n")
+        raise socket.gaierror("network blocked by test")
+    return _gai(host, *a, **k)
+socket.getaddrinfo = getaddrinfo
+'''
+
+
+def test_pipeline_runs_with_network_blocked(workspace, tmp_path):
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(SOCKET_GUARD)
+    log = tmp_path / "attempts.log"
+    env = {"PYTHONPATH": str(guard), "NET_ATTEMPTS_LOG": str(log)}
+    privenance("run", "--as-of", "2026-11-25", cwd=workspace, env=env)
+    assert (workspace / "data/staged/run.json").exists()
+    assert not log.exists(), log.read_text()
+
+
+def test_config_error_is_one_line_without_traceback(workspace):
+    (workspace / "policies/bad.yaml").write_text("extends: default.yaml\nname: bad\nquarantine:\n  max_share: 3\n")
+    result = privenance("run", "--policy", "policies/bad.yaml", cwd=workspace, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "policies/bad.yaml:4: quarantine.max_share:" in result.stderr
+
+
+def test_too_many_quarantined_fails_the_run(workspace):
+    (workspace / "policies/strict.yaml").write_text(
+        "extends: default.yaml\nname: strict\nquarantine:\n  max_share: 0.01\n")
+    result = privenance("run", "--policy", "policies/strict.yaml", "--as-of", "2026-11-25",
+                        cwd=workspace, check=False)
+    assert result.returncode == 1 and "quarantined" in result.stderr

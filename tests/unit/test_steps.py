@@ -1,0 +1,88 @@
+import datetime as dt
+
+import pytest
+
+from pipelines.steps import (OFFSET, ConsentGate, LicenceGate, Minimise, RetentionGate,
+                             TagProvenance, finish)
+from privenance import provenance as P
+from privenance.errors import Reason, RecordRejected
+from privenance.keys import Secret
+from privenance.policy import Policy
+from privenance.sources import Source
+
+KEY = Secret(b"k" * 32, "test")
+POLICY = Policy(name="t", columns={"drop": ["secret_col"]})
+
+
+def source(**kw):
+    base = dict(id="s", path="x.jsonl", id_field="id", text_fields=["body"], licence="CC-BY-4.0",
+                consent={"basis": "consent", "purposes": ["model-training"], "reference": "r1"},
+                retain_until="2030-01-01")
+    return Source(**{**base, **kw})
+
+
+def run_steps(record, src=None, policy=POLICY, withdrawn=frozenset(), as_of=dt.date(2026, 1, 1)):
+    src = src or source()
+    steps = [TagProvenance(src, "run1", "sha", KEY), LicenceGate(policy),
+             ConsentGate(policy, withdrawn), RetentionGate(policy, as_of), Minimise(policy, src)]
+    record = {**record, OFFSET: 1}
+    for step in steps:
+        record = step.process(record)
+    return finish(record)
+
+
+def reason_of(record, **kw):
+    with pytest.raises(RecordRejected) as err:
+        run_steps(record, **kw)
+    return err.value.reason
+
+
+def test_clean_record_gets_every_provenance_column():
+    out = run_steps({"id": 7, "body": "hello", "secret_col": "x"})
+    assert set(P.COLUMNS) <= set(out)
+    assert out["id"] == 7 and "secret_col" not in out and not any(k.startswith("__") for k in out)
+    assert out[P.LICENCE_USE] == "commercial" and out[P.CONSENT_PURPOSES] == ["model-training"]
+
+
+def test_record_id_is_stable_keyed_and_source_scoped():
+    a = run_steps({"id": 7})[P.RECORD_ID]
+    assert a == run_steps({"id": 7})[P.RECORD_ID]
+    assert a != run_steps({"id": 8})[P.RECORD_ID]
+    assert a != P.record_id(b"other" * 8, "s", "7")
+
+
+@pytest.mark.parametrize("record,kw,reason", [
+    ({"body": "x"}, {}, Reason.MISSING_ID),
+    ({"id": 1}, {"src": source(licence=None)}, Reason.MISSING_LICENCE),
+    ({"id": 1, "licence": "not-a-licence"}, {}, Reason.INVALID_LICENCE),
+    ({"id": 1, "licence": "CC-BY-NC-4.0"}, {}, Reason.LICENCE_NOT_ALLOWED),
+    ({"id": 1}, {"src": source(consent=None)}, Reason.NO_CONSENT),
+    ({"id": 1, "consent": {"basis": "consent", "purposes": ["support"]}}, {},
+     Reason.PURPOSE_NOT_CONSENTED),
+    ({"id": 1, "consent": '{"basis": "gossip"}'}, {}, Reason.NO_CONSENT),
+    ({"id": 1, "consent": "not json"}, {}, Reason.MALFORMED),
+    ({"id": 1}, {"withdrawn": frozenset({"r1"})}, Reason.CONSENT_WITHDRAWN),
+    ({"id": 1, "retain_until": "2020-01-01"}, {}, Reason.RETENTION_EXPIRED),
+    ({"id": 1, "retain_until": "2020-13-45"}, {}, Reason.INVALID_DATE),
+])
+def test_gates_quarantine_with_reason(record, kw, reason):
+    assert reason_of(record, **kw) == reason
+
+
+def test_or_licence_takes_most_permissive_and_policy_allow_list():
+    assert run_steps({"id": 1, "licence": "CC-BY-NC-4.0 OR MIT"})[P.LICENCE_USE] == "commercial"
+    assert reason_of({"id": 1, "licence": "CC-BY-NC-4.0 AND MIT"}) == Reason.LICENCE_NOT_ALLOWED
+    lenient = Policy(name="t", licences={"allowed": ["CC-BY-NC-4.0"]})
+    assert run_steps({"id": 1, "licence": "CC-BY-NC-4.0"}, policy=lenient)[P.LICENCE] == "CC-BY-NC-4.0"
+
+
+def test_minimise_keeps_only_allowed_columns_and_the_id():
+    policy = Policy(name="t", columns={"allowed": ["body"]})
+    out = run_steps({"id": 1, "body": "b", "extra": 2}, policy=policy)
+    assert "extra" not in out and out["id"] == 1 and out["body"] == "b"
+
+
+def test_rejection_messages_carry_no_values():
+    with pytest.raises(RecordRejected) as err:
+        run_steps({"id": 1, "licence": "secret-person@example.com"})
+    assert "secret-person" not in str(err.value)
