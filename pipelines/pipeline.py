@@ -55,6 +55,8 @@ def _beam_runner_and_options(beam_args: list[str]):
     """
     from apache_beam.options.pipeline_options import PipelineOptions
     args = [a for a in beam_args if a not in ("--runner=DirectRunner", "--runner=direct")]
+    if "--job_endpoint=embed" in args and not any(a.startswith("--environment_type") for a in args):
+        args.append("--environment_type=LOOPBACK")  # the embedded job server: workers in-process, no Docker
     runner = None
     if not any(a.startswith("--runner") for a in args):
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner

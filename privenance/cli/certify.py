@@ -12,10 +12,12 @@ def certify_command(
     validation: Path = typer.Option(Path("data/validation"), help="Output of `privenance validate`."),
     policy: Path = typer.Option(Path("policies/default.yaml"), help="Policy (YAML)."),
     out: Path = typer.Option(Path("data/certified"), help="Certified datasets root."),
+    approvals: Path = typer.Option(Path("data/approvals.jsonl"), help="Approvals log from `privenance approve`."),
 ):
     """Certify a staged dataset: copy its Parquet files and write a signed certificate.
 
-    Refuses (exit 1) unless every blocking validation suite passed.
+    Refuses (exit 1) unless every blocking validation suite passed and every approval
+    the policy requires is recorded for this run.
 
     Example: privenance certify --name demo
     """
@@ -24,6 +26,7 @@ def certify_command(
     from privenance.offline import go_offline
     from privenance.policy import load_policy
     go_offline()
-    cert = certify(name, staged, validation, load_policy(policy), out, signing_seed())
+    cert = certify(name, staged, validation, load_policy(policy), out, signing_seed(),
+                   approvals_file=approvals)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
                f"{len(cert['output']['files'])} files -> {out / name}")

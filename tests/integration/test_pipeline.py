@@ -80,6 +80,15 @@ def test_rerun_is_byte_identical_and_worker_count_does_not_matter(workspace):
     assert output_hashes(workspace / "data/staged") == first
 
 
+def test_portable_runner_gives_the_same_bytes(workspace):
+    """The portable runner serializes every DoFn, as Dataflow, Flink or Spark would."""
+    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+    first = output_hashes(workspace / "data/staged")
+    privenance("run", "--as-of", "2026-11-25", "--", "--runner=PortableRunner",
+               "--job_endpoint=embed", cwd=workspace)
+    assert output_hashes(workspace / "data/staged") == first
+
+
 def test_other_key_gives_other_ids(workspace):
     privenance("run", "--as-of", "2026-11-25", cwd=workspace)
     ids = set(pq.read_table(workspace / "data/staged/dataset").column("_record_id").to_pylist())
