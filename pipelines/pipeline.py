@@ -34,11 +34,12 @@ def read_withdrawals(path: str | None) -> frozenset[str]:
     return frozenset(s for s in (line.split("#")[0].strip() for line in lines) if s)
 
 
-def make_run_id(policy: Policy, input_hashes: dict, as_of: dt.date, key: Secret,
-                withdrawn: frozenset) -> str:
-    """Content-addressed: the same inputs, policy, date and key give the same run id,
-    which keeps outputs byte-identical across re-runs."""
+def make_run_id(policy: Policy, manifest: SourcesManifest, input_hashes: dict, as_of: dt.date,
+                key: Secret, withdrawn: frozenset) -> str:
+    """Content-addressed: the same inputs, declarations, policy, date and key give the
+    same run id, which keeps outputs byte-identical across re-runs."""
     material = json.dumps({"policy": policy.sha256, "inputs": input_hashes, "code": __version__,
+                           "manifest": manifest.model_dump(mode="json"),
                            "as_of": as_of.isoformat(), "key": key.derive("run-id", 8).hex(),
                            "withdrawn": sorted(withdrawn)}, sort_keys=True)
     return hashlib.sha256(material.encode()).hexdigest()[:16]
@@ -197,7 +198,7 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
     beam_args = list(beam_args)
     withdrawn = read_withdrawals(policy.consent.withdrawals)
     input_hashes = {s.id: file_sha256(s.path) for s in manifest.sources}
-    run_id = make_run_id(policy, input_hashes, as_of, key, withdrawn)
+    run_id = make_run_id(policy, manifest, input_hashes, as_of, key, withdrawn)
     out = Path(out)
     tmp = temp_dir_for(out)
     log(f"run {run_id}: {len(manifest.sources)} sources, policy {policy.name} "

@@ -28,7 +28,7 @@ _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 def _register():
-    from privenance.cli import approve, certify, demo, report, run, summary, verify
+    from privenance.cli import approve, certify, demo, pull, report, run, summary, verify
     app.command("demo")(demo.demo_command)
     app.command("run", context_settings=_PASS_THROUGH)(run.run_command)
     try:
@@ -39,6 +39,7 @@ def _register():
     app.command("approve")(approve.approve_command)
     app.command("certify")(certify.certify_command)
     app.command("verify")(verify.verify_command)
+    app.command("pull")(pull.pull_command)
     app.command("report")(report.report_command)
     app.command("summary")(summary.summary_command)
 
