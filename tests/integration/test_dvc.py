@@ -80,6 +80,15 @@ def test_round_trip_push_pull_verify_and_tampering(project, tmp_path):
     cert = json.loads((team / "datasets/demo/certificate.json").read_text())
     assert int(rows) == cert["output"]["rows"]
 
+    # a changed byte after the pull is caught by verify (exit 3, naming the file)
+    part = sorted((team / "datasets/demo").glob("*.parquet"))[0]
+    part.chmod(0o644)
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    bad = sh("privenance", "verify", str(team / "datasets/demo"), cwd=project, check=False)
+    assert bad.returncode == 3 and f"hash mismatch: {part.name}" in bad.stderr
+
     # tamper with the remote's copy of a data file: the pull is refused, nothing is left
     cache_files = [p for p in remote.rglob("*") if p.is_file() and not p.name.endswith(".dir")]
     for p in cache_files:
