@@ -48,14 +48,32 @@ def _has_undecodable(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
+def _is_wide(encoding: str) -> bool:
+    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def _decode_whole(path: str, encoding: str) -> str | None:
+    """Decode a whole file; undecodable bytes become surrogates (flagged per row).
+    None when the file cannot be decoded at all (e.g. truncated UTF-16)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode(encoding, errors="surrogateescape")
+    except UnicodeError:
+        return None
+
+
 def read_jsonl(source: Source) -> Iterator[RawRow]:
     with open(source.path, "rb") as f:
         head = f.read(4)
     encoding = _encoding_for(head, source.encoding)
-    if encoding == "utf-16":  # not line-splittable as bytes: decode whole file
-        with open(source.path, encoding="utf-16", errors="surrogateescape") as f:
-            lines = (line.encode("utf-8", "surrogateescape") for line in f)
-            yield from _jsonl_lines(lines, "utf-8")
+    if _is_wide(encoding):  # not line-splittable as bytes: decode the whole file
+        text = _decode_whole(source.path, encoding)
+        if text is None:
+            yield RawRow(0, None, f"file is not valid {encoding}")
+            return
+        lines = (line.encode("utf-8", "surrogateescape") for line in text.split("\n"))
+        yield from _jsonl_lines(lines, "utf-8")
         return
     with open(source.path, "rb") as f:
         yield from _jsonl_lines(f, encoding)
@@ -86,9 +104,11 @@ def _jsonl_lines(lines, encoding: str) -> Iterator[RawRow]:
 
 def read_csv(source: Source) -> Iterator[RawRow]:
     with open(source.path, "rb") as f:
-        data = f.read()
-    encoding = _encoding_for(data[:4], source.encoding)
-    text = data.decode(encoding, errors="surrogateescape")
+        encoding = _encoding_for(f.read(4), source.encoding)
+    text = _decode_whole(source.path, encoding)
+    if text is None:
+        yield RawRow(0, None, f"file is not valid {encoding}")
+        return
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
