@@ -62,6 +62,16 @@ def _badge(ok: bool | None, yes="pass", no="fail") -> Raw:
     return Raw(f'<span class="badge {"ok" if ok else "bad"}">{yes if ok else no}</span>')
 
 
+def _diff_html(d: dict | None) -> str:
+    if not d:
+        return '<p class="muted">No earlier certified version to compare with.</p>'
+    rows = [["certified rows", "", d["rows"]["before"], d["rows"]["after"]]]
+    for kind in ("sources", "licences", "pii"):
+        rows += [[kind, k, v["before"], v["after"]] for k, v in d[kind].items()]
+    return (f'<p>Compared with version {_e(d["previous_version"])}.</p>'
+            + _table(["what", "which", "before", "after"], rows, {2, 3}))
+
+
 def build(name: str, data: Path) -> dict:
     """Gather the report's facts (the JSON twin)."""
     run = json.loads((data / "staged" / "run.json").read_text())
@@ -123,15 +133,60 @@ purpose {_e(run["purpose"]["name"])}. Contains counts and codes only, no persona
 <section><h2>Data Protection Principles checklist</h2>{_table(["suite", "result", "expectations", "failed"], checklist, {2, 3}) if checklist else '<p class="muted">Validation has not run.</p>'}{docs}</section>
 <section><h2>Licences and attribution obligations</h2>{_table(["licence", "use", "rows", "share-alike", "attribution"], lic_rows, {2}) if lic_rows else '<p class="muted">Not certified yet.</p>'}</section>
 <section><h2>Approvals</h2>{_table(["who", "role", "when", "note"], [[a.get("by"), a.get("role"), a.get("at"), a.get("note")] for a in approvals]) if approvals else '<p class="muted">No approvals recorded for this run.</p>'}</section>
+<section><h2>Changes since the previous certified version</h2>{_diff_html(facts.get("diff"))}</section>
 <section><h2>Run metadata</h2>{_table(["", ""], meta)}</section>
 </main></body></html>
 """
 
 
+def version_summary(facts: dict) -> dict:
+    """What the diff compares: rows, sources, licences and PII counts of one version."""
+    run, cert = facts["run"], facts["certificate"] or {}
+    return {"version": cert.get("version"), "run_id": run["run_id"],
+            "rows": cert.get("output", {}).get("rows", 0),
+            "sources": {sid: c["written"] for sid, c in run["counts"].items()},
+            "licences": {lic["licence"]: lic["rows"] for lic in cert.get("licences", [])},
+            "pii": {e: sum(ops.values()) for e, ops in run["pii"].items()}}
+
+
+def diff(previous: dict | None, current: dict) -> dict | None:
+    if previous is None:
+        return None
+
+    def delta(a: dict, b: dict) -> dict:
+        return {k: {"before": a.get(k, 0), "after": b.get(k, 0)} for k in sorted(set(a) | set(b))
+                if a.get(k, 0) != b.get(k, 0)}
+    return {"previous_version": previous["version"], "rows": {"before": previous["rows"],
+                                                              "after": current["rows"]},
+            "sources": delta(previous["sources"], current["sources"]),
+            "licences": delta(previous["licences"], current["licences"]),
+            "pii": delta(previous["pii"], current["pii"])}
+
+
+def _previous(history: Path, current_version: str | None) -> dict | None:
+    """The newest recorded version other than the current one."""
+    entries = [json.loads(p.read_text()) for p in sorted(history.glob("*.json"))]
+    entries = [e for e in entries if e["version"] and e["version"] != current_version]
+    return max(entries, key=lambda e: e["recorded"], default=None)
+
+
 def write_report(name: str, data: Path, out: Path) -> Path:
+    """report.html, report.json, openlineage.jsonl; keeps a history of certified versions
+    under ``out/history`` (a persisted DVC output) to diff against."""
+    from lineage.openlineage import write_events
     facts = build(name, data)
-    out.mkdir(parents=True, exist_ok=True)
+    summary = version_summary(facts)
+    history = out / "history"
+    history.mkdir(parents=True, exist_ok=True)
+    facts["diff"] = diff(_previous(history, summary["version"]), summary)
+    if summary["version"]:
+        known = history / f"{summary['version']}.json"
+        recorded = json.loads(known.read_text())["recorded"] if known.exists() else \
+            1 + max((json.loads(p.read_text())["recorded"] for p in history.glob("*.json")), default=0)
+        known.write_text(json.dumps({**summary, "recorded": recorded}, indent=2, sort_keys=True))
     (out / "report.json").write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
     html_path = out / "report.html"
     html_path.write_text(render(facts), encoding="utf-8")
+    write_events(out / "openlineage.jsonl", name, facts["run"], facts["validation"],
+                 facts["certificate"])
     return html_path

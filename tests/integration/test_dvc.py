@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.integration.test_pipeline import SOCKET_GUARD
+
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -19,8 +21,8 @@ PROJECT_FILES = [".dvc/config", ".dvcignore", "dvc.yaml", "params.yaml", "data/s
 PROJECT_DIRS = ["policies", "privenance", "pipelines", "expectations", "lineage"]
 
 
-def sh(*args, cwd, check=True):
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+def sh(*args, cwd, check=True, env=None):
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})}
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
     if check:
         assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
@@ -42,7 +44,13 @@ def project(tmp_path_factory):
     sh("git", "init", "-q", cwd=root)
     sh("git", "config", "user.email", "ci@example.com", cwd=root)
     sh("git", "config", "user.name", "CI", cwd=root)
-    out = sh("dvc", "repro", cwd=root).stdout
+    # the whole repro with outbound connections blocked (DVC and every stage inherit the guard)
+    guard = tmp_path_factory.mktemp("guard")
+    (guard / "sitecustomize.py").write_text(SOCKET_GUARD)
+    attempts = guard / "attempts.log"
+    out = sh("dvc", "repro", cwd=root,
+             env={"PYTHONPATH": str(guard), "NET_ATTEMPTS_LOG": str(attempts)}).stdout
+    assert not attempts.exists(), attempts.read_text()
     for stage in ("generate", "run", "validate", "certify", "report"):
         assert f"Running stage '{stage}'" in out
     return root
@@ -112,3 +120,21 @@ def test_changed_source_declaration_reruns_only_what_depends_on_it(project):
     assert "Running stage 'run'" in partial and "Running stage 'report'" in partial
     new_cert = json.loads((project / "data/certified/demo/certificate.json").read_text())
     assert new_cert["run_id"] != cert["run_id"]
+    report = json.loads((project / "data/reports/report.json").read_text())
+    assert report["diff"]["previous_version"] == cert["version"]
+    assert "Changes since the previous certified version" in (
+        project / "data/reports/report.html").read_text()
+
+
+def test_openlineage_events_per_stage(project):
+    events = [json.loads(line) for line in
+              (project / "data/reports/openlineage.jsonl").read_text().splitlines()]
+    pairs = [(e["job"]["name"], e["eventType"]) for e in events]
+    for stage in ("run", "validate", "certify"):
+        assert (f"demo.{stage}", "START") in pairs and (f"demo.{stage}", "COMPLETE") in pairs
+    run_event = next(e for e in events if e["job"]["name"] == "demo.run")
+    facets = run_event["outputs"][0]["facets"]
+    assert {"columnLineage", "privenance_licence", "privenance_consent"} <= set(facets)
+    validate_event = next(e for e in events if e["job"]["name"] == "demo.validate")
+    assertions = validate_event["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert assertions and all(a["success"] for a in assertions)
