@@ -1,0 +1,176 @@
+"""The suites, one per Data Protection Principle plus licence and k-anonymity,
+described in plain Python from the policy and the run record. No Great
+Expectations import here: gx_adapter.py turns these into GE expectations.
+
+Checks that built-in expectations cannot express over the raw columns (a purpose
+inside a list column, a licence's permitted use, residual identifiers in text,
+group sizes) are computed into ``_check_*`` columns by ``derive_checks`` and then
+asserted with built-in expectations, so each shows up by name in Data Docs.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from privenance import provenance as P
+from privenance.errors import RecordRejected
+from privenance.licences import classify
+from privenance.policy import Policy
+
+SUITES = ("dpp1_collection", "dpp2_accuracy_retention", "dpp3_use", "dpp4_security",
+          "dpp5_openness", "dpp6_access", "licence", "k_anonymity")
+
+# High-precision patterns for identifiers that must never survive anonymization.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
+_RESERVED = re.compile(r"@(?:[\w-]+\.)*example\.(?:com|org|net)$", re.I)
+_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){13,19}(?!\d)")
+_HKID = re.compile(r"(?<![A-Za-z0-9])([A-Z]{1,2})(\d{6})\s?\(?([0-9A])\)?(?![A-Za-z0-9])")
+OPERATOR_FORMATS = {"hash": r"^[0-9a-f]{8,64}$", "replace": r"^<[A-Z_]+>$", "encrypt": r"^ENC:",
+                    "redact": r"^$", "mask": r"^\*+"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: a GE expectation class name and its arguments."""
+
+    expectation: str
+    kwargs: dict = field(default_factory=dict)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def _hkid_ok(prefix: str, digits: str, check: str) -> bool:
+    letters = prefix.rjust(2)
+    values = [36 if c == " " else ord(c) - 55 for c in letters] + [int(d) for d in digits]
+    total = sum(v * w for v, w in zip(values, range(9, 1, -1)))
+    expected = (11 - total % 11) % 11
+    return check == ("A" if expected == 10 else str(expected))
+
+
+def residual_identifiers(text) -> int:
+    """How many direct identifiers a text still holds (emails outside reserved example
+    domains, Luhn-valid card numbers, HKIDs with a valid check digit)."""
+    if not isinstance(text, str):
+        return 0
+    n = sum(1 for m in _EMAIL.finditer(text) if not _RESERVED.search(m.group(0)))
+    n += sum(1 for m in _CARD.finditer(text) if _luhn(re.sub(r"\D", "", m.group(0))))
+    n += sum(1 for m in _HKID.finditer(text) if _hkid_ok(*m.groups()))
+    return n
+
+
+def _licence_facts(expression) -> tuple[bool, str, bool, bool]:
+    """(parses, use, requires attribution, share-alike)."""
+    try:
+        info = classify(expression) if expression else None
+    except RecordRejected:
+        info = None
+    if info is None:
+        return False, "unspecified", False, False
+    return True, info.use, info.requires_attribution, info.share_alike
+
+
+def _iso(value) -> str | None:
+    return None if value is None or value != value else str(value)[:10]  # NaN/NaT != itself
+
+
+def derive_checks(df, policy: Policy, run: dict, as_of: str):
+    """Add the ``_check_*`` columns the suites assert on; returns a new DataFrame."""
+    df = df.copy()
+    df["_check_retention_not_expired"] = [
+        (d := _iso(v)) is None or d >= as_of for v in df[P.RETAIN_UNTIL]]
+    df["_check_collected_not_in_future"] = [
+        (d := _iso(v)) is None or d <= as_of for v in df[P.COLLECTED_AT]]
+    purpose, needs = policy.purpose.name, set(policy.consent.require_purpose_for)
+    df["_check_purpose_consented"] = [
+        basis not in needs or (purposes is not None and purpose in list(purposes))
+        for basis, purposes in zip(df[P.CONSENT_BASIS], df[P.CONSENT_PURPOSES])]
+    text_columns = sorted({c for s in run["sources"] for c in s["text_fields"] if c in df})
+    df["_check_residual_identifiers"] = (
+        sum(df[c].map(residual_identifiers) for c in text_columns) if text_columns else 0)
+    facts = [_licence_facts(e) for e in df[P.LICENCE]]
+    df["_check_licence_parses"] = [f[0] for f in facts]
+    df["_check_licence_use"] = [f[1] for f in facts]
+    df["_check_attribution_present"] = [
+        not f[2] or bool(a and str(a).strip()) for f, a in zip(facts, df[P.ATTRIBUTION])]
+    qi = [c for c in policy.k_anonymity.quasi_identifiers if c in df]
+    if qi:
+        df["_check_qi_group_size"] = df.groupby(qi, dropna=False)[qi[0]].transform("size")
+    return df
+
+
+def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str, list[Check]]:
+    """The checks of every suite for this dataset (df must come from derive_checks)."""
+    declared = [s["id"] for s in run["sources"]]
+    own_columns = [c for c in df.columns if not c.startswith("_")]
+    allowed = set(own_columns) - set(policy.columns.drop)
+    if policy.columns.allowed is not None:
+        ids = {s["id_field"] for s in run["sources"] if s.get("id_field")}
+        allowed &= set(policy.columns.allowed) | ids
+    suites = {
+        "dpp1_collection": [
+            Check("ExpectColumnValuesToNotBeNull", {"column": P.CONSENT_BASIS}),
+            Check("ExpectColumnValuesToBeInSet", {"column": P.CONSENT_BASIS,
+                                                  "value_set": policy.consent.lawful_bases}),
+            # minimisation: the source columns present must be exactly the allowed ones present
+            Check("ExpectTableColumnsToMatchSet", {"column_set": sorted(
+                allowed | {c for c in df.columns if c.startswith("_")}), "exact_match": True}),
+        ],
+        "dpp2_accuracy_retention": [
+            Check("ExpectColumnValuesToNotBeNull", {"column": P.RECORD_ID}),
+            Check("ExpectColumnValuesToBeUnique", {"column": P.RECORD_ID}),
+            Check("ExpectColumnValuesToBeInSet", {"column": "_check_retention_not_expired",
+                                                  "value_set": [True]}),
+            Check("ExpectColumnValuesToBeInSet", {"column": "_check_collected_not_in_future",
+                                                  "value_set": [True]}),
+        ],
+        "dpp3_use": [
+            Check("ExpectColumnValuesToBeInSet", {"column": "_check_purpose_consented",
+                                                  "value_set": [True]}),
+            Check("ExpectColumnValuesToNotBeInSet", {"column": P.CONSENT_REF,
+                                                     "value_set": sorted(withdrawn) or ["\x00none"]}),
+        ],
+        "dpp4_security": [
+            Check("ExpectColumnMaxToBeBetween", {"column": "_check_residual_identifiers",
+                                                 "max_value": 0}),
+        ],
+        "dpp5_openness": [
+            Check("ExpectColumnValuesToNotBeNull", {"column": P.RUN_ID}),
+            Check("ExpectColumnValuesToBeInSet", {"column": P.POLICY_SHA256,
+                                                  "value_set": [run["policy"]["sha256"]]}),
+            Check("ExpectColumnValuesToBeInSet", {"column": P.RUN_ID, "value_set": [run["run_id"]]}),
+        ],
+        "dpp6_access": [
+            Check("ExpectColumnValuesToNotBeNull", {"column": P.RECORD_ID}),
+            Check("ExpectColumnValuesToNotBeNull", {"column": P.SOURCE}),
+            Check("ExpectColumnValuesToBeInSet", {"column": P.SOURCE, "value_set": declared}),
+        ],
+        "licence": [
+            Check("ExpectColumnValuesToBeInSet", {"column": "_check_licence_parses", "value_set": [True]}),
+            Check("ExpectColumnValuesToBeInSet", {"column": "_check_licence_use",
+                                                  "value_set": policy.licences.allowed_uses}),
+            Check("ExpectColumnValuesToBeInSet", {"column": "_check_attribution_present",
+                                                  "value_set": [True]}),
+        ],
+        "k_anonymity": [Check("ExpectTableRowCountToBeBetween", {"min_value": 0})],
+    }
+    if policy.licences.allowed:  # ids allowed whatever their use: check them by id
+        suites["licence"][1] = Check("ExpectColumnValuesToBeInSet", {
+            "column": "_check_licence_use", "value_set": policy.licences.allowed_uses,
+            "row_condition": " & ".join(f'{P.LICENCE}!="{x}"' for x in policy.licences.allowed),
+            "condition_parser": "pandas"})
+    for source in run["sources"]:
+        for column, entity in source["fields"].items():
+            fmt = OPERATOR_FORMATS.get(run["operators"].get(entity, "replace"))
+            if fmt and column in df:
+                suites["dpp4_security"].append(Check("ExpectColumnValuesToMatchRegex", {
+                    "column": column, "regex": fmt}))
+    if "_check_qi_group_size" in df:
+        suites["k_anonymity"] = [Check("ExpectColumnMinToBeBetween", {
+            "column": "_check_qi_group_size", "min_value": policy.k_anonymity.k})]
+    return suites
