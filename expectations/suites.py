@@ -9,22 +9,17 @@ asserted with built-in expectations, so each shows up by name in Data Docs.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from privenance import provenance as P
 from privenance.errors import RecordRejected
+from privenance.identifiers import find_identifiers
 from privenance.licences import classify
 from privenance.policy import Policy
 
 SUITES = ("dpp1_collection", "dpp2_accuracy_retention", "dpp3_use", "dpp4_security",
           "dpp5_openness", "dpp6_access", "licence", "k_anonymity")
 
-# High-precision patterns for identifiers that must never survive anonymization.
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
-_RESERVED = re.compile(r"@(?:[\w-]+\.)*example\.(?:com|org|net)$", re.I)
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){13,19}(?!\d)")
-_HKID = re.compile(r"(?<![A-Za-z0-9])([A-Z]{1,2})(\d{6})\s?\(?([0-9A])\)?(?![A-Za-z0-9])")
 OPERATOR_FORMATS = {"hash": r"^[0-9a-f]{8,64}$", "replace": r"^<[A-Z_]+>$", "encrypt": r"^ENC:",
                     "redact": r"^$", "mask": r"^\*+"}
 
@@ -37,31 +32,9 @@ class Check:
     kwargs: dict = field(default_factory=dict)
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        n = int(d) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
-def _hkid_ok(prefix: str, digits: str, check: str) -> bool:
-    letters = prefix.rjust(2)
-    values = [36 if c == " " else ord(c) - 55 for c in letters] + [int(d) for d in digits]
-    total = sum(v * w for v, w in zip(values, range(9, 1, -1)))
-    expected = (11 - total % 11) % 11
-    return check == ("A" if expected == 10 else str(expected))
-
-
 def residual_identifiers(text) -> int:
-    """How many direct identifiers a text still holds (emails outside reserved example
-    domains, Luhn-valid card numbers, HKIDs with a valid check digit)."""
-    if not isinstance(text, str):
-        return 0
-    n = sum(1 for m in _EMAIL.finditer(text) if not _RESERVED.search(m.group(0)))
-    n += sum(1 for m in _CARD.finditer(text) if _luhn(re.sub(r"\D", "", m.group(0))))
-    n += sum(1 for m in _HKID.finditer(text) if _hkid_ok(*m.groups()))
-    return n
+    """How many direct identifiers a text still holds (see privenance.identifiers)."""
+    return len(find_identifiers(text))
 
 
 def _licence_facts(expression) -> tuple[bool, str, bool, bool]:

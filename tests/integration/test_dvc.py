@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import TEST_KEY_HEX, TEST_SIGNING_HEX
 from tests.integration.test_pipeline import SOCKET_GUARD
 
 pytestmark = pytest.mark.integration
@@ -22,7 +23,8 @@ PROJECT_DIRS = ["policies", "privenance", "pipelines", "expectations", "lineage"
 
 
 def sh(*args, cwd, check=True, env=None):
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})}
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PRIVENANCE_PSEUDONYM_KEY": TEST_KEY_HEX,
+           "PRIVENANCE_SIGNING_KEY": TEST_SIGNING_HEX, **(env or {})}
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
     if check:
         assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
@@ -103,9 +105,13 @@ def test_round_trip_push_pull_verify_and_tampering(project, tmp_path):
         if p.read_bytes()[:4] == b"PAR1":
             p.chmod(0o644)
             p.write_bytes(p.read_bytes()[:-8] + b"tampered")
-    shutil.rmtree(project / ".dvc" / "cache")  # force the fetch from the remote
-    refused = sh("privenance", "pull", "demo", "--repo", str(project), "--rev", "v1",
-                 "--to", str(tmp_path / "other"), cwd=project, check=False)
+    cache, aside = project / ".dvc" / "cache", tmp_path / "cache-aside"
+    shutil.move(cache, aside)  # force the fetch from the remote
+    try:
+        refused = sh("privenance", "pull", "demo", "--repo", str(project), "--rev", "v1",
+                     "--to", str(tmp_path / "other"), cwd=project, check=False)
+    finally:
+        shutil.move(aside, cache)
     assert refused.returncode != 0
     assert not (tmp_path / "other" / "demo").exists()
 
