@@ -68,6 +68,22 @@ def _filtered_spacy_recognizer():
     return FilteredSpacyRecognizer(supported_language="en")
 
 
+# Latin-script identifiers; Presidio's own patterns treat CJK as word characters and
+# so can swallow the Chinese words glued to them (客戶...電郵是chan@gmail.com)
+LATIN_SCRIPT = {"EMAIL_ADDRESS", "URL", "IP_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
+                "PHONE_NUMBER", "HK_ID", "US_DRIVER_LICENSE", "US_PASSPORT", "US_BANK_NUMBER"}
+
+
+def trim_cjk(results: list, text: str) -> list:
+    for r in results:
+        if r.entity_type in LATIN_SCRIPT:
+            while r.start < r.end and CJK.match(text[r.start]):
+                r.start += 1
+            while r.end > r.start and CJK.match(text[r.end - 1]):
+                r.end -= 1
+    return [r for r in results if r.end > r.start]
+
+
 def resolve_overlaps(results: list) -> list:
     """Keep the highest score, then the longest span, among overlapping findings."""
     chosen = []
@@ -140,7 +156,7 @@ class TextAnonymizer:
 
     def _apply(self, text: str, found: list) -> AnonymizedText:
         kept = [r for r in found if r.score >= self.thresholds[r.entity_type]]
-        kept = resolve_overlaps(kept)
+        kept = resolve_overlaps(trim_cjk(kept, text))
         out, findings = text, []
         for r in reversed(kept):  # right to left keeps earlier offsets valid
             operator = self.operators[r.entity_type]
