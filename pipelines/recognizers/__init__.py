@@ -8,4 +8,9 @@ def hk_pack() -> list:
             hk.ChineseNameRecognizer(), hk.CjkSafeEmailRecognizer(), hk.StreetAddressRecognizer()]
 
 
-PACKS = {"hk": hk_pack}
+def general_pack() -> list:
+    from pipelines.recognizers import general
+    return [general.LuhnCardRecognizer()]
+
+
+PACKS = {"hk": hk_pack, "general": general_pack}

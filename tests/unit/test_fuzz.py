@@ -71,3 +71,20 @@ def test_licence_parser_only_rejects(expression):
     except RecordRejected:
         return
     assert info.use in {"commercial", "non-commercial", "academic", "unspecified"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("Aa1 (-)+@.陳先生電話852#\n")), max_size=80)
+       | st.text(max_size=80))
+def test_recognizers_and_identifier_checks_never_raise(text):
+    from pipelines.recognizers import general_pack, hk_pack
+    from privenance.identifiers import find_identifiers
+    if not _PACK:  # build the recognizers once, not per example
+        _PACK.extend(hk_pack() + general_pack())
+    for recognizer in _PACK:
+        results = recognizer.analyze(text, recognizer.supported_entities, None)
+        assert all(0 <= r.start <= r.end <= len(text) for r in results)
+    find_identifiers(text)
+
+
+_PACK: list = []
