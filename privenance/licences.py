@@ -50,7 +50,7 @@ def _licensing():
 def classify(expression: str) -> LicenceInfo:
     """Parse an SPDX expression. ``A OR B`` grants the most permissive use of the two,
     ``A AND B`` the most restrictive. Raises RecordRejected(INVALID_LICENCE)."""
-    from license_expression import AND, OR, ExpressionError, LicenseSymbol
+    from license_expression import OR, ExpressionError, LicenseSymbol
     licensing = _licensing()
     try:
         parsed = licensing.parse(expression)
@@ -66,10 +66,8 @@ def classify(expression: str) -> LicenceInfo:
         if isinstance(node, LicenseSymbol):
             return licence_use(node.key)
         uses = [use_of(arg) for arg in node.args]
-        pick = min if isinstance(node, OR) else max
+        pick = min if isinstance(node, OR) else max  # AND: the most restrictive use
         return pick(uses, key=_RANK.__getitem__)
-
-    del AND  # imported for readers: AND nodes take the most restrictive use (max)
     keys = licensing.license_keys(parsed)
     return LicenceInfo(
         expression=parsed.render(),
