@@ -4,6 +4,7 @@ builds Data Docs. Results use BOOLEAN_ONLY, so no row values reach the results,
 the Data Docs or the summary."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -53,4 +54,38 @@ def run_suites(df, suites: dict[str, list[Check]], out_dir: Path | None) -> dict
             shutil.rmtree(docs)
         shutil.copytree(site, docs)
         shutil.rmtree(project)  # GE's working files: config and stores, not results
+        make_offline(docs, results)
     return results
+
+
+_REMOTE = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>|<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>'
+                     r'|<img[^>]+src="https?://[^"]*"[^>]*>')  # incl. GE's logo, a tracking image
+OFFLINE_CSS = """<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2933}
+table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #e4e7eb;padding:4px 8px;text-align:left}
+.ok{color:#207227;font-weight:600}.bad{color:#a61b1b;font-weight:600}a{color:#2680c2}</style>"""
+
+
+def make_offline(docs: Path, results: dict) -> None:
+    """GE's pages load Bootstrap and bootstrap-table from CDNs, so offline the index is
+    an empty shell. Drop the remote tags (nothing may call out), add a small inline
+    stylesheet, and write a static index linking every suite's pages."""
+    import html
+    for page in docs.rglob("*.html"):
+        text = _REMOTE.sub("", page.read_text(encoding="utf-8"))
+        page.write_text(text.replace("</head>", OFFLINE_CSS + "</head>", 1), encoding="utf-8")
+    (docs / "index.html").rename(docs / "gx_index.html")
+    rows = []
+    for name, result in sorted(results.items()):
+        runs = sorted((docs / "validations" / name).rglob("*.html"))
+        validation = runs[-1].relative_to(docs).as_posix() if runs else None
+        status = '<span class="ok">pass</span>' if result["success"] else '<span class="bad">fail</span>'
+        failed = html.escape(", ".join(result["failed_expectations"])) or "none"
+        rows.append(f"<tr><td>{html.escape(name)}</td><td>{status}</td><td>{result['evaluated']}</td>"
+                    f"<td>{failed}</td><td>" + (f'<a href="{validation}">result</a> · ' if validation else "")
+                    + f'<a href="expectations/{html.escape(name)}.html">expectations</a></td></tr>')
+    (docs / "index.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>privenance validation</title>"
+        f"{OFFLINE_CSS}</head><body><h1>Validation: Data Protection Principles</h1>"
+        "<table><tr><th>suite</th><th>result</th><th>expectations</th><th>failed</th><th>pages</th></tr>"
+        + "".join(rows) + '</table><p><a href="gx_index.html">Great Expectations index</a></p></body></html>',
+        encoding="utf-8")

@@ -106,7 +106,7 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
             Check("ExpectColumnValuesToBeInSet", {"column": "_check_purpose_consented",
                                                   "value_set": [True]}),
             Check("ExpectColumnValuesToNotBeInSet", {"column": P.CONSENT_REF,
-                                                     "value_set": sorted(withdrawn) or ["\x00none"]}),
+                                                     "value_set": sorted(withdrawn) or ["(no withdrawals)"]}),
         ],
         "dpp4_security": [
             Check("ExpectColumnMaxToBeBetween", {"column": "_check_residual_identifiers",

@@ -3,6 +3,7 @@ each dataset that breaks one principle fails exactly that suite."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -43,7 +44,12 @@ def test_clean_dataset_passes_every_suite_and_writes_docs(staged, tmp_path):
     assert set(summary["suites"]) == {"dpp1_collection", "dpp2_accuracy_retention", "dpp3_use",
                                       "dpp4_security", "dpp5_openness", "dpp6_access", "licence",
                                       "k_anonymity"}
-    assert (tmp_path / "data_docs" / "index.html").exists()
+    index = (tmp_path / "data_docs" / "index.html").read_text()
+    assert index.count("pass") >= 8 and "expectations/dpp4_security.html" in index
+    for page in (tmp_path / "data_docs").rglob("*.html"):  # opened offline: nothing loads remotely
+        html = page.read_text()
+        assert not re.search(r'(src|href)="https?://[^"]*\.(css|js|png)', html), page
+        assert "@gmail.com" not in html
     assert json.loads((tmp_path / "summary.json").read_text())["rows"] == len(df)
 
 
