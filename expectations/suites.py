@@ -132,6 +132,23 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
         ],
         "k_anonymity": [Check("ExpectTableRowCountToBeBetween", {"min_value": 0})],
     }
+    for column, rule in sorted(policy.validation.columns.items()):
+        checks = suites["dpp2_accuracy_retention"]
+        if column not in df:
+            checks.append(Check("ExpectColumnToExist", {"column": column}))
+            continue
+        if rule.not_null:
+            checks.append(Check("ExpectColumnValuesToNotBeNull", {"column": column}))
+        if rule.unique:
+            checks.append(Check("ExpectColumnValuesToBeUnique", {"column": column}))
+        if rule.max_length:
+            checks.append(Check("ExpectColumnValueLengthsToBeBetween",
+                                {"column": column, "max_value": rule.max_length}))
+        if rule.pattern:
+            checks.append(Check("ExpectColumnValuesToMatchRegex", {"column": column, "regex": rule.pattern}))
+        if rule.allowed_values is not None:
+            checks.append(Check("ExpectColumnValuesToBeInSet",
+                                {"column": column, "value_set": rule.allowed_values}))
     if policy.licences.allowed:  # ids allowed whatever their use: check them by id
         suites["licence"][1] = Check("ExpectColumnValuesToBeInSet", {
             "column": "_check_licence_use", "value_set": policy.licences.allowed_uses,

@@ -93,10 +93,21 @@ class QuarantinePolicy(Strict):
     max_share: float = Field(default=0.5, ge=0, le=1)
 
 
+class ColumnCheck(Strict):
+    """Quality rules for one output column (DPP2 accuracy)."""
+
+    not_null: bool = False
+    unique: bool = False
+    max_length: int | None = Field(default=None, ge=1)
+    pattern: str | None = None       # a regular expression every value must match
+    allowed_values: list[str] | None = None
+
+
 class Validation(Strict):
     blocking_suites: list[str] = ["dpp1_collection", "dpp2_accuracy_retention", "dpp3_use",
                                   "dpp4_security", "dpp5_openness", "dpp6_access",
                                   "licence", "k_anonymity"]
+    columns: dict[str, ColumnCheck] = {}  # per-column quality checks, run in DPP2
 
 
 class Policy(Strict):

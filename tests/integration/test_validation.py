@@ -116,6 +116,13 @@ def test_minimisation_and_withdrawal_and_k_anonymity(staged):
     assert failing(validate(df, strict, run)) == {"k_anonymity"}
 
 
+def test_policy_column_checks_run_in_dpp2(staged):
+    _, df, run = staged
+    assert POLICY.validation.columns["product"].allowed_values == ["router", "phone", "plan"]
+    bad = _first(df[df["product"].notna()], "product", "toaster")
+    assert failing(validate(bad, POLICY, run)) == {"dpp2_accuracy_retention"}
+
+
 def test_presets_change_outcomes(staged):
     root, _, _ = staged
     # government accepts non-commercial licences: the CC-BY-NC interviews get through
