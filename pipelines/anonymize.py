@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from privenance.errors import ConfigError
 from privenance.identifiers import find_identifiers
@@ -16,6 +17,18 @@ from privenance.keys import Secret
 from privenance.policy import Policy
 
 CJK = re.compile(r"[\u3400-\u9fff]")
+# what our operators write: keyed hashes (a hex word with a letter, never part of an
+# email or a longer token), ENC: tokens, <TAG>s and surrogate IPs in the RFC 5737
+# documentation range
+OWN_OUTPUT = re.compile(r"(?<![0-9A-Za-z@._%+-])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}(?![0-9A-Za-z@_-])(?!\.\w)"
+                        r"|ENC:[A-Za-z0-9_-]+|<[A-Z_]+>|(?<![\d.])192\.0\.2\.\d{1,3}(?![\d.])")
+
+
+def residual_scan(text: str, entities) -> list[str]:
+    """Entity types of high-precision identifiers (checksums verified) in anonymized
+    text, after blanking our own outputs: a keyed hash is hex and may hold a
+    Luhn-valid run of digits, a surrogate IP looks like any IP."""
+    return find_identifiers(OWN_OUTPUT.sub(" ", text), entities)
 LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
 # Presidio's default recognizers we keep, by the entity they serve
 BUILTIN = {"EMAIL_ADDRESS": "EmailRecognizer", "CREDIT_CARD": "CreditCardRecognizer",
@@ -45,11 +58,12 @@ class AnonymizedText:
 
 def _plausible(entity: str, value: str) -> bool:
     """Drop NER output that cannot be what it claims: spaCy's English model labels
-    whole Chinese sentences, bare numbers and HK districts (Sha Tin) as PERSON.
+    whole Chinese sentences, bare numbers, HK districts (Sha Tin) and text across
+    lines (a town and the country below it) as PERSON.
     Pattern recognizers cover Chinese names."""
     if entity == "PERSON":
         from pipelines.recognizers.hk import HK_PLACES
-        return (bool(LETTER.search(value)) and not CJK.search(value)
+        return (bool(LETTER.search(value)) and not CJK.search(value) and "\n" not in value
                 and value.strip() not in HK_PLACES)
     return True
 
@@ -84,11 +98,98 @@ def trim_cjk(results: list, text: str) -> list:
     return [r for r in results if r.end > r.start]
 
 
-def resolve_overlaps(results: list) -> list:
-    """Keep the highest score, then the longest span, among overlapping findings."""
+_STOPWORDS = frozenset("the and von van der den del della des dos das ten ter".split())
+
+
+def propagate_names(results: list, text: str) -> list:
+    """A name found once is a name everywhere in the same text: "Hakuba had given
+    Hakuba his address", or an address block that repeats its addressee. Each word of
+    a Latin-script name (3+ letters) is propagated too ("... calls me borna")."""
+    import regex
+    from presidio_analyzer import RecognizerResult
+    seen = {(r.start, r.end) for r in results}
+    extra = []
+    for r in results:
+        if r.entity_type != "PERSON":
+            continue
+        value = text[r.start:r.end]
+        parts = {value}
+        if not CJK.search(value):
+            # the words of the name (3+ letters), capitalised unless the name was not
+            parts |= {w for w in regex.findall(r"\p{L}[\p{L}-]{2,}", value)
+                      if w.lower() not in _STOPWORDS and (w[0].isupper() or value == value.lower())}
+        for part in parts:
+            edge = "" if CJK.search(part) else r"(?<![\p{Latin}\p{N}])"
+            for m in regex.finditer(edge + regex.escape(part) + edge.replace("<", ""), text):
+                if (m.start(), m.end()) not in seen:
+                    seen.add((m.start(), m.end()))
+                    extra.append(RecognizerResult("PERSON", m.start(), m.end(), r.score))
+    return results + extra
+
+
+def _list_items(text: str) -> list[list[tuple[int, int]]]:
+    """Spans of the items of every list of names in the text: "Morrison, Rogers and
+    Torres", "silvana, adam, chad and caleb"."""
+    import regex
+    word = r"\p{L}[\p{L}'’-]+" if text == text.lower() else r"\p{Lu}[\p{L}'’-]+"
+    item = rf"{word}(?:[ \t]+(?!(?:and|or)[ \t]){word})?"
+    lists = regex.finditer(rf"(?<![\p{{L}}\d])(?:{item})(?:(?:[ \t]*,[ \t]*|[ \t]+(?:and|&)[ \t]+)(?:{item}))+", text)
+    out = []
+    for m in lists:
+        items = regex.finditer(rf"(?:^|(?<=,[ \t]*|[ \t]and[ \t]+|&[ \t]+)){item}", m.group(0))
+        spans = [(m.start() + i.start(), m.start() + i.end()) for i in items]
+        spans = [(a, b) for a, b in spans if text[a:b].split()[0].lower() not in _STOPWORDS | {"and"}]
+        if len(spans) > 1:
+            out.append(spans)
+    return out
+
+
+def propagate_lists(results: list, text: str) -> list:
+    """The other items of a list that holds a name are names too."""
+    from presidio_analyzer import RecognizerResult
+    people = [r for r in results if r.entity_type == "PERSON"]
+    if not people:
+        return results
+    seen = {(r.start, r.end) for r in results}
+    extra = []
+    for items in _list_items(text):
+        hits = [r for r in people for a, b in items if r.start < b and a < r.end]
+        if hits:
+            score = max(r.score for r in hits)
+            for a, b in items:
+                if (a, b) not in seen:
+                    seen.add((a, b))
+                    extra.append(RecognizerResult("PERSON", a, b, score))
+    return results + extra
+
+
+def resolve_overlaps(results: list, text: str) -> list:
+    """Make findings disjoint without uncovering anything any of them covered.
+
+    A finding inside a longer one is dropped: replacing the outer one hides it too (a
+    person's name inside a street address). Among partly overlapping findings the
+    highest score, then the longest, keeps its span; the other keeps what is left of
+    its own, so no detected character survives."""
+    ranked = sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start, r.entity_type))
+    outer = [r for i, r in enumerate(ranked)
+             if not any(o.start <= r.start and r.end <= o.end and (j < i or (o.end - o.start) > (r.end - r.start))
+                        for j, o in enumerate(ranked) if j != i)]
     chosen = []
-    for r in sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start, r.entity_type)):
-        if all(r.end <= c.start or r.start >= c.end for c in chosen):
+    for r in outer:
+        start, end = r.start, r.end
+        for c in chosen:
+            if start < c.end and c.start < end:
+                if c.start <= start:
+                    start = c.end
+                else:
+                    end = c.start
+        if (start, end) != (r.start, r.end):  # a remainder: no separators at its edges
+            while start < end and not text[start].isalnum():
+                start += 1
+            while end > start and not text[end - 1].isalnum():
+                end -= 1
+        if end - start >= 2 or (start, end) == (r.start, r.end):
+            r.start, r.end = start, end
             chosen.append(r)
     return sorted(chosen, key=lambda r: (r.start, r.end))
 
@@ -102,6 +203,7 @@ class TextAnonymizer:
         from privenance.offline import go_offline
         go_offline()
         from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
         from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpEngineProvider
         from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
@@ -109,6 +211,12 @@ class TextAnonymizer:
         from pipelines.recognizers import PACKS
         cfg = self.policy.anonymization
         self.entities = sorted(cfg.entities)
+        # Presidio would download a missing model (spacy.cli.download): refuse first
+        import spacy
+        if not (spacy.util.is_package(cfg.nlp_model) or Path(cfg.nlp_model).is_dir()):
+            raise ConfigError(f"spaCy model {cfg.nlp_model!r} is not installed; install its "
+                              "package (privenance never downloads models)",
+                              field="anonymization.nlp_model")
         try:
             nlp_engine = NlpEngineProvider(nlp_configuration={
                 "nlp_engine_name": "spacy",
@@ -138,13 +246,16 @@ class TextAnonymizer:
             for recognizer in PACKS[pack]():
                 if recognizer.supported_entities[0] in self.entities:
                     registry.add_recognizer(recognizer)
+        # context words may also follow the value ("416 60 039 office")
+        enhancer = LemmaContextAwareEnhancer(context_prefix_count=5, context_suffix_count=2)
         self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry,
-                                        supported_languages=[cfg.language])
+                                        supported_languages=[cfg.language],
+                                        context_aware_enhancer=enhancer)
         self._batch = BatchAnalyzerEngine(self._analyzer)
         self.operators = {e: build_operator(self.policy.rule_for(e).operator, self.key,
                                             self.policy.rule_for(e).params) for e in self.entities}
-        self.thresholds = {e: self.policy.rule_for(e).threshold or cfg.score_threshold
-                           for e in self.entities}
+        self.thresholds = {e: cfg.score_threshold if self.policy.rule_for(e).threshold is None
+                           else self.policy.rule_for(e).threshold for e in self.entities}
         self._value_cache: dict[tuple, str] = {}
 
     def anonymize_texts(self, texts: list[str]) -> list[AnonymizedText]:
@@ -156,7 +267,8 @@ class TextAnonymizer:
 
     def _apply(self, text: str, found: list) -> AnonymizedText:
         kept = [r for r in found if r.score >= self.thresholds[r.entity_type]]
-        kept = resolve_overlaps(trim_cjk(kept, text))
+        kept = propagate_names(propagate_lists(trim_cjk(kept, text), text), text)
+        kept = resolve_overlaps(kept, text)
         out, findings = text, []
         for r in reversed(kept):  # right to left keeps earlier offsets valid
             operator = self.operators[r.entity_type]
@@ -187,5 +299,5 @@ class TextAnonymizer:
         return out
 
     def residual_entities(self, text: str) -> list[str]:
-        """Entity types of high-precision findings left in already-anonymized text."""
-        return find_identifiers(text, self.policy.residual.entities)
+        """Entity types of the policy's residual identifiers left in anonymized text."""
+        return residual_scan(text, self.policy.residual.entities)

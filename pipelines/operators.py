@@ -15,6 +15,7 @@ import random
 import re
 
 from privenance.errors import ConfigError
+from privenance.identifiers import hkid_ok, luhn_ok
 from privenance.keys import Secret
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -54,13 +55,30 @@ class Replace(Operator):
 
 
 class Mask(Operator):
+    """Keep the last ``chars_to_keep`` characters (default 4), mask the rest with
+    ``masking_char`` (default *)."""
+
     name = "mask"
 
+    def __init__(self, key, params):
+        super().__init__(key, params)
+        self.keep = _int_param(params, "chars_to_keep", 4)
+        self.char = str(params.get("masking_char", "*"))[:1] or "*"
+
     def __call__(self, value, entity):
-        keep = int(self.params.get("chars_to_keep", 4))
-        char = str(self.params.get("masking_char", "*"))
-        visible = value[-keep:] if keep and len(value) > keep else ""
-        return char * (len(value) - len(visible)) + visible
+        visible = value[-self.keep:] if self.keep and len(value) > self.keep else ""
+        return self.char * (len(value) - len(visible)) + visible
+
+
+def _int_param(params: dict, name: str, default: int) -> int:
+    try:
+        value = int(params.get(name, default))
+    except (TypeError, ValueError):
+        raise ConfigError(f"operator parameter {name} must be a whole number",
+                          field=f"params.{name}") from None
+    if value < 0:
+        raise ConfigError(f"operator parameter {name} must not be negative", field=f"params.{name}")
+    return value
 
 
 class Hash(Operator):
@@ -70,7 +88,7 @@ class Hash(Operator):
 
     def __init__(self, key, params):
         super().__init__(key, params)
-        self.key, self.length = key.derive("hash"), int(params.get("length", 16))
+        self.key, self.length = key.derive("hash"), _int_param(params, "length", 16) or 16
 
     def __call__(self, value, entity):
         digest = hmac.new(self.key, f"{entity}\x1f{value.strip()}".encode(), hashlib.sha256)
@@ -78,7 +96,9 @@ class Hash(Operator):
 
 
 class Encrypt(Operator):
-    """Deterministic authenticated encryption (AES-SIV): reversible by the key holder."""
+    """Deterministic authenticated encryption (AES-SIV): the same value always gives
+    the same token, and only the key holder can reverse it (to answer an access
+    request with ``decrypt``)."""
 
     name = "encrypt"
 
@@ -88,16 +108,17 @@ class Encrypt(Operator):
         self.aead = AESSIV(key.derive("encrypt", 64))
 
     def __call__(self, value, entity):
-        token = self.aead.encrypt(value.encode(), [entity.encode()])
+        token = self.aead.encrypt(value.encode(), None)
         return "ENC:" + base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
-def decrypt(token: str, entity: str, key: Secret) -> str:
-    """Recover a value written by the ``encrypt`` operator (for access requests)."""
+def decrypt(token: str, key: Secret) -> str:
+    """Recover a value written by the ``encrypt`` operator. Raises
+    ``cryptography.exceptions.InvalidTag`` for another key or a altered token."""
     from cryptography.hazmat.primitives.ciphers.aead import AESSIV
     raw = token.removeprefix("ENC:")
     data = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-    return AESSIV(key.derive("encrypt", 64)).decrypt(data, [entity.encode()]).decode()
+    return AESSIV(key.derive("encrypt", 64)).decrypt(data, None).decode()
 
 
 HK_SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Lam", "Tsang", "Yip",
@@ -109,9 +130,11 @@ ZH_GIVEN = ["大文", "小明", "嘉欣", "詠詩", "志強", "美玲", "浩賢"
 
 
 class Surrogate(Operator):
-    """A realistic fake chosen by keyed hash: the same person gets the same fake
-    everywhere. Emails use reserved example domains and phones a 555 prefix, so a
-    surrogate can never be a real person's identifier."""
+    """A realistic fake chosen by keyed hash: the same value gets the same fake in
+    every record, run and worker; another key gives other fakes. Fakes can never be a
+    real person's identifier: emails use the reserved example.com/.org/.net domains,
+    phones the 555 prefix, IPs the documentation range 192.0.2.0/24, HKIDs a wrong
+    check digit and card numbers a wrong Luhn digit."""
 
     name = "surrogate"
 
@@ -130,14 +153,29 @@ class Surrogate(Operator):
         if entity == "PERSON":
             if CJK.search(value):
                 return rng.choice(ZH_SURNAMES) + rng.choice(ZH_GIVEN)
-            if rng.random() < 0.5:
+            if rng.random() < 0.5:  # Hong Kong data: half Cantonese romanized names
                 return f"{rng.choice(HK_SURNAMES)} {rng.choice(HK_GIVEN)}"
-            return self._fake(rng).name()
-        if entity == "EMAIL_ADDRESS":
             fake = self._fake(rng)
-            return f"{fake.user_name()}{rng.randint(1, 99)}@{rng.choice(['example.com', 'example.org', 'example.net'])}"
+            return f"{fake.first_name()} {fake.last_name()}"
+        if entity == "EMAIL_ADDRESS":
+            user = self._fake(rng).user_name()
+            domain = rng.choice(["example.com", "example.org", "example.net"])
+            return f"{user}{rng.randint(1, 99)}@{domain}"
         if entity == "PHONE_NUMBER":
             return f"555-{rng.randint(0, 9999):04d}"
+        if entity == "IP_ADDRESS":
+            return f"192.0.2.{rng.randint(1, 254)}"
+        if entity == "HK_ID":
+            letter, digits = rng.choice("ABCDEGHKMPRVYZ"), f"{rng.randint(0, 999999):06d}"
+            wrong = [c for c in "0123456789A" if not hkid_ok(letter, digits, c)]
+            return f"{letter}{digits}({rng.choice(wrong)})"
+        if entity == "CREDIT_CARD":
+            digits = "4" + "".join(str(rng.randint(0, 9)) for _ in range(15))
+            if luhn_ok(digits):
+                digits = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+            return " ".join(digits[i:i + 4] for i in range(0, 16, 4))
+        if entity == "STREET_ADDRESS":
+            return self._fake(rng).street_address()
         return f"<{entity}>"
 
     def _fake(self, rng):
@@ -162,33 +200,43 @@ def parse_date(value: str) -> dt.date | None:
 
 
 class GeneralizeDate(Operator):
-    """Keep the month (or the year) only."""
+    """Keep the month (granularity: month, the default) or the year only."""
 
     name = "generalize_date"
+
+    def __init__(self, key, params):
+        super().__init__(key, params)
+        self.granularity = params.get("granularity", "month")
+        if self.granularity not in ("month", "year"):
+            raise ConfigError("granularity must be month or year", field="params.granularity")
 
     def __call__(self, value, entity):
         date = parse_date(value)
         if date is None:
             return f"<{entity}>"
-        return str(date.year) if self.params.get("granularity") == "year" else f"{date:%Y-%m}"
+        return str(date.year) if self.granularity == "year" else f"{date:%Y-%m}"
 
 
 class ShiftDate(Operator):
-    """Shift by a keyed number of days within ±max_days (params: max_days, default 30)."""
+    """Shift by a keyed number of days within ±max_days (param, default 30). The shift
+    depends on the key and, when given, the subject (e.g. a patient id), so all dates
+    of one subject move together and intervals between them are preserved."""
 
     name = "shift_date"
 
     def __init__(self, key, params):
         super().__init__(key, params)
-        self.key, self.days = key.derive("shift-date"), int(params.get("max_days", 30))
+        self.key, self.days = key.derive("shift-date"), _int_param(params, "max_days", 30)
 
-    def __call__(self, value, entity):
+    def shift(self, subject: str = "") -> int:
+        n = int.from_bytes(hmac.new(self.key, subject.encode(), hashlib.sha256).digest()[:4], "big")
+        return n % (2 * self.days + 1) - self.days
+
+    def __call__(self, value, entity, subject: str = ""):
         date = parse_date(value)
         if date is None:
             return f"<{entity}>"
-        # one shift per dataset key: intervals between a person's dates are preserved
-        n = int.from_bytes(hmac.new(self.key, b"shift", hashlib.sha256).digest()[:4], "big")
-        return (date + dt.timedelta(days=n % (2 * self.days + 1) - self.days)).isoformat()
+        return (date + dt.timedelta(days=self.shift(subject))).isoformat()
 
 
 OPERATORS = {cls.name: cls for cls in (Keep, Redact, Replace, Mask, Hash, Encrypt, Surrogate,
@@ -196,7 +244,7 @@ OPERATORS = {cls.name: cls for cls in (Keep, Redact, Replace, Mask, Hash, Encryp
 
 
 def build_operator(name: str, key: Secret, params: dict | None = None) -> Operator:
-    try:
-        return OPERATORS[name](key, dict(params or {}))
-    except KeyError:
-        raise ConfigError(f"unknown operator {name!r}; choose from {', '.join(OPERATORS)}") from None
+    """The operator called ``name`` with its policy ``params``."""
+    if name not in OPERATORS:
+        raise ConfigError(f"unknown operator {name!r}; choose from {', '.join(OPERATORS)}")
+    return OPERATORS[name](key, dict(params or {}))

@@ -1,16 +1,25 @@
-"""Recognizer packs, chosen by name in the policy (``anonymization.recognizer_packs``)."""
+"""Recognizer packs, chosen by name in the policy (``anonymization.recognizer_packs``).
+
+A pack is a function returning fresh Presidio recognizers; ``TextAnonymizer`` keeps
+only those serving an entity the policy lists.
+"""
 from __future__ import annotations
 
 
 def hk_pack() -> list:
+    """HKID (check digit), HK phones, HK and Chinese-script addresses, romanized
+    Cantonese and Chinese-script names, emails glued to Chinese text."""
     from pipelines.recognizers import hk
     return [hk.HkIdRecognizer(), hk.HkPhoneRecognizer(), hk.HkRomanizedNameRecognizer(),
-            hk.ChineseNameRecognizer(), hk.CjkSafeEmailRecognizer(), hk.StreetAddressRecognizer()]
+            hk.ChineseNameRecognizer(), hk.CjkSafeEmailRecognizer(), hk.HkAddressRecognizer()]
 
 
 def general_pack() -> list:
-    from pipelines.recognizers import general
-    return [general.LuhnCardRecognizer()]
+    """Luhn-checked cards of any scheme, international phones and street addresses,
+    and names the small NER model misses (gazetteer, context phrases, addressees)."""
+    from pipelines.recognizers import general, names
+    return [general.LuhnCardRecognizer(), general.InternationalPhoneRecognizer(),
+            general.StreetAddressRecognizer(), names.NameGazetteerRecognizer()]
 
 
 PACKS = {"hk": hk_pack, "general": general_pack}

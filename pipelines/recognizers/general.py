@@ -1,11 +1,28 @@
-"""Recognizers that are not specific to Hong Kong."""
+"""Recognizers that are not specific to Hong Kong: Luhn-checked cards, international
+phone numbers and street addresses.
+
+Patterns use the ``regex`` module (Presidio's own) for Unicode letter classes, and
+lookarounds instead of ``\\b`` so that identifiers glued to CJK text are found.
+"""
 from __future__ import annotations
 
 import re
 
-from presidio_analyzer import Pattern, PatternRecognizer
+import regex
+from presidio_analyzer import (AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer,
+                               RecognizerResult)
 
 from privenance.identifiers import luhn_ok
+
+
+def result(recognizer: EntityRecognizer, entity: str, start: int, end: int,
+           score: float) -> RecognizerResult:
+    """A finding tagged with its recognizer, so Presidio's context enhancer can boost it."""
+    explanation = AnalysisExplanation(recognizer=recognizer.name, original_score=score)
+    return RecognizerResult(entity, start, end, score, analysis_explanation=explanation,
+                            recognition_metadata={
+        RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id})
 
 
 class LuhnCardRecognizer(PatternRecognizer):
@@ -20,3 +37,184 @@ class LuhnCardRecognizer(PatternRecognizer):
 
     def validate_result(self, pattern_text: str):
         return luhn_ok(re.sub(r"\D", "", pattern_text)) or False
+
+
+# digit groups separated by a space, dot or dash, with an optional +country code,
+# (area code) and extension: 467 3395, 21 253 109 8211, +46 (0)8 928 571 38, 345-899-3560x4587
+_PHONE = regex.compile(
+    r"(?<![\w+#$€£¥/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,8}){1,5}"
+    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w.,/:-]?\d)")
+_DATE_LIKE = re.compile(r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3}")
+# words near a number that say it is a phone number (before it, or just after: "... office")
+_PHONE_BEFORE = regex.compile(
+    r"(?i:phone|tel|mobile|cell|desk|fax|office|call|answer|reach|text|sms|whats\s?app|contact|"
+    r"number|message|dial|ring|registered|電話|手機|聯絡|致電)[^\n\d]{0,30}\n?[^\n\d]{0,10}$")
+_PHONE_AFTER = regex.compile(r"^[\s-]{0,3}(?i:office|fax|mobile|cell|desk|home|work|tel|phone)\b")
+
+
+class InternationalPhoneRecognizer(EntityRecognizer):
+    """Phone numbers in any national format, as digit groups. A '+' or '(area)' prefix
+    scores 0.5; bare digit groups score 0.3 and need a context word close by (phone,
+    mobile, fax, office, call ...) to reach 0.65, so prices, dates, IP addresses and
+    order numbers are left alone. The context check is our own: Presidio's skips
+    spaCy stop words, and "call" is one."""
+
+    def __init__(self):
+        super().__init__(supported_entities=["PHONE_NUMBER"], name="InternationalPhoneRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        found = []
+        for m in _PHONE.finditer(text):
+            value = m.group(0)
+            digits = re.sub(r"\D", "", re.split(r"\s?(?:x|ext)", value)[0])
+            if not 7 <= len(digits) <= 15 or _DATE_LIKE.fullmatch(value.strip()):
+                continue
+            score = 0.5 if value.startswith(("+", "(")) else 0.3
+            if (_PHONE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
+                    or _PHONE_AFTER.match(text[m.end():m.end() + 12])):
+                score += 0.35
+            found.append(result(self, "PHONE_NUMBER", m.start(), m.end(), score))
+        return found
+
+
+# --- street addresses --------------------------------------------------------------
+
+_STOP = set(("the a an and or but of to in on at for with from by as is are was were be been "
+             "we you he she they it i my your his her our their this that these those have has "
+             "had does did will would can could should may might must not no yes so if then "
+             "than there here when where who whom which what why how all any some each every "
+             "about after before into over under between during until while since per "
+             "me him them myself yourself himself herself themselves yours ours").split())
+_MONTHS = set(("january february march april may june july august september october november "
+               "december jan feb mar apr jun jul aug sep sept oct nov dec").split())
+_NUM = r"\d{1,6}[A-Za-z]?"
+# a word starting with a letter (any script) that is not a stop word, so that in
+# "lives on Hansinegata 120" the street starts at Hansinegata
+_W = rf"(?!(?i:{'|'.join(sorted(_STOP | _MONTHS))})(?![\p{{L}}'’-]))\p{{L}}[\p{{L}}'’.-]*"
+STREET_TYPES = ("Street St Road Rd Avenue Ave Av Lane Ln Drive Dr Close Place Pl Terrace "
+                "Way Court Ct Crescent Cres Boulevard Blvd Square Sq Parade Grove Gardens Mews "
+                "Row Highway Hwy Parkway Pkwy Circle Cir Trail Walk Path Alley Bypass Causeway "
+                "Expressway Freeway Loop Plaza Quay Rise Vale View Wynd Green Hill Isle Park "
+                "Point Ridge Run Spur Track Centre Center Estate Gate Port Villas Village").split()
+
+def _street_types() -> str:
+    """Our street types plus the USPS suffixes Faker knows (Spurs, Harbor, Crossing ...)."""
+    from faker.providers.address.en_US import Provider
+    types = set(STREET_TYPES) | set(Provider.street_suffixes)
+    return "|".join(sorted(types, key=len, reverse=True))
+
+
+# street names written with the type first: Rue de Virton 38, Via Roma 131, Calle Mayor 5
+STREET_PREFIXES = ("Rue Rua Via Viale Vicolo Calle Carrer Camino Avenida Avda. Avinguda Av. Avenue "
+                   "Piazza Piazzetta Corso Largo Travessa Traversa Chemin Boulevard Bd Place Plaza "
+                   "Praça Paseo Strada Ulica ul. Plac Aleja Al. Allée Impasse Quai Rambla Ronda").split()
+# street names written as one compound word: Parijsstraat, Hafnarstraeti, Ringvej, Laukaantie
+STREET_SUFFIXES = ("straat strasse straße str. stra straeti gata gatan gate gade vej veien vegen "
+                   "vegur vägen väg katu kuja tie tee laan weg gasse allee utca útja út tér stræde "
+                   "plein kade dreef singel stig stien bakken torget torv ring ringen vei leite "
+                   "kaari polku rinne aukio sokak caddesi ulica cesta").split()
+_PREFIX = "|".join(map(regex.escape, STREET_PREFIXES))
+_UNIT = r"(?:(?i:Apt\.?|Apartment|Suite|Ste\.)|Unit|Flat|Room|Rm\.?|Box)[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?"
+_MILITARY = (r"(?i:(?:(?:PSC|CMR|Unit)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}|(?:USNS|USNV|USS|USCGC)[ \t]+\p{L}+(?:[ \t]+\p{L}+)?)"
+             r"(?:,?[ \t]*\n?[ \t]*[AFD]PO[ \t]+A[AEP][ \t]+\d{5})?|[AFD]PO[ \t]+A[AEP][ \t]+\d{5})")
+_ANCHORS = [
+    # 3369 24 Clarke Avenue, 1317 Kimberly Way, 8116 56 rue La Boétie St.
+    ("numbered_street", rf"(?:{_NUM}[ \t]+){{1,2}}(?:{_W}[ \t]+){{0,4}}(?i:{_street_types()})\.?(?![\p{{L}}\d])", 0.65),
+    # 56539 Rua Cyro Schmutzer Franco 1213, Via Tasso 129, rue du centre 320
+    ("street_prefix", rf"(?:{_NUM}[ \t]+){{0,2}}(?i:{_PREFIX})[ \t]+(?:{_W}[ \t]+){{0,5}}{_NUM}\.?", 0.65),
+    # 23680 Parijsstraat 8, Hammarvägen 15, 2224 Trenerys gate 232
+    ("street_suffix", rf"(?:{_NUM}[ \t]+){{0,2}}(?:{_W}[ \t]+){{0,2}}\p{{L}}*(?i:{'|'.join(map(regex.escape, STREET_SUFFIXES))})[ \t]+{_NUM}\.?", 0.65),
+    # 3657 Laukaantie 80, 974 Via Roma 131, 594 Hegedûs Gyula utca 76.: number, name, number
+    ("number_name_number", rf"{_NUM}(?:[ \t]+\d{{1,5}})?[ \t]+(?:{_W}[ \t]+){{1,4}}\d{{1,5}}[A-Za-z]?\.?", 0.55),
+    # 389 167 king alexander: two numbers then a name
+    ("two_numbers_name", rf"\d{{2,6}}[ \t]+\d{{1,5}}[ \t]+{_W}(?:[ \t]+{_W}){{0,3}}", 0.5),
+    # the corner of Östbygatan 14 and Sigurmundsson Greens
+    ("corner", r"(?i:the[ \t]+)?(?i:corner[ \t]+of)[ \t]+[^\n,;!?]{3,60}?[ \t]+(?i:and)[ \t]+[^\n,;!?]{2,40}?(?=[ \t]*(?:[,;!?\n]|\.(?:\s|$)|$))", 0.6),
+    ("po_box", r"P\.?[ \t]?O\.?[ \t]+Box[ \t]+\d{1,6}", 0.6),
+    ("military", _MILITARY, 0.65),
+    ("unit", _UNIT, 0.5),
+]
+_ANCHOR_RE = [(name, regex.compile(rf"(?<![\p{{L}}\d#$€£¥.,/-]){p}"), s) for name, p, s in _ANCHORS]
+# what may follow an address anchor in the same block (one blank line allowed):
+# flat or suite, city, region and postcode
+_NEXT = regex.compile(
+    rf"(?:[ \t]*,[ \t]*\n?[ \t>?]*|[ \t]*\n[ \t>?]*(?:\n[ \t>?]*)?,?[ \t]*|[ \t]+)"
+    rf"(?:{_UNIT}|{_MILITARY}|P\.?[ \t]?O\.?[ \t]+Box[ \t]+\d{{1,6}}"
+    rf"|(?:\p{{Lu}}[\p{{L}}'’.-]*|[\p{{Lu}}\d]{{1,4}})(?:[ -](?:\p{{L}}[\p{{L}}'’.-]*|\(\p{{L}}+\)))*(?:,?[ \t]+\d{{3,6}}(?:[ -]\d{{2,4}})?)?"
+    rf"|\d{{3,6}}(?:[ -]\d{{2,4}})?|nan(?:[ \t]+\d{{3,6}}(?:\s\d{{2}})?)?)"
+    rf"(?=[ \t]*(?:[,.;:!?)\n]|$))")
+
+
+_POSTCODE_END = regex.compile(r"\d{3,6}(?:[ -]\d{2,4})?$")
+
+
+def _words_ok(value: str, name: str, mixed_case: bool) -> bool:
+    """Reject anchors made of ordinary words (in 2020 we had 3 kids) or dates (3 May 2024)."""
+    words = regex.findall(r"\p{L}[\p{L}'’.-]*", value)
+    if name in ("po_box", "unit", "military", "corner"):
+        return True
+    if any(w.lower().strip(".") in _STOP or w.lower().strip(".") in _MONTHS for w in words):
+        return False
+    street_word = regex.fullmatch(rf"(?i:{_PREFIX})", words[0]) if words else None
+    if not words or (mixed_case and words[0][0].islower() and not street_word):
+        return False  # lower-case words in mixed-case text: prose, not a street name
+    last = regex.findall(r"\d+", value)[-1]
+    # a trailing year is a date or an event, not a house number
+    return not (name == "number_name_number" and len(last) == 4 and last[:2] in ("19", "20"))
+
+
+class StreetAddressRecognizer(EntityRecognizer):
+    """Street addresses in the usual international shapes (number + street + type,
+    type + street + number, compound street words, PO boxes, APO/FPO military
+    addresses), extended over the rest of the address block: flat or suite, city,
+    region and postcode lines."""
+
+    CONTEXT = ["address", "live", "lives", "located", "deliver", "delivery", "ship", "send",
+               "meet", "billing", "mail", "住址", "地址"]
+
+    def __init__(self):
+        super().__init__(supported_entities=["STREET_ADDRESS"], name="StreetAddressRecognizer",
+                         context=self.CONTEXT)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        spans, mixed_case = [], text != text.lower()
+        for name, pattern, score in _ANCHOR_RE:
+            for m in pattern.finditer(text):
+                if _words_ok(m.group(0), name, mixed_case):
+                    end, parts = self._extend(text, m.end())
+                    # each further part (suite, city, postcode) makes an address surer
+                    spans.append((m.start(), end, min(0.95, score + 0.1 * parts)))
+        return [result(self, "STREET_ADDRESS", s, e, score) for s, e, score in _merge(spans)]
+
+    @staticmethod
+    def _extend(text: str, end: int, limit: int = 6) -> tuple[int, int]:
+        """Extend an anchor over the parts that follow it; return (end, parts added)."""
+        parts = 0
+        while parts < limit:
+            m = _NEXT.match(text, end)
+            if not m or any(w.lower() in _STOP for w in regex.findall(r"\p{L}+", m.group(0))):
+                break
+            end, parts = m.end(), parts + 1
+            if _POSTCODE_END.search(m.group(0)) and not regex.match(rf"\W*{_UNIT}$", m.group(0)):
+                break  # a postcode closes the address: "New Zealand 34694"
+        if regex.search(r"\p{L}{4}\.$", text[:end]):
+            end -= 1  # a full stop after a word ends the sentence, not an abbreviation
+        return end, parts
+
+
+def _merge(spans: list) -> list:
+    """Overlapping address spans become one, with the best score."""
+    out: list = []
+    for s, e, score in sorted(spans):
+        if out and s < out[-1][1]:
+            ps, pe, pscore = out[-1]
+            out[-1] = (ps, max(pe, e), max(pscore, score))
+        else:
+            out.append((s, e, score))
+    return out

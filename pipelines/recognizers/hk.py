@@ -71,7 +71,21 @@ HK_PLACES = {"Sha Tin", "Mong Kok", "Tsim Sha Tsui", "Causeway Bay", "Tuen Mun",
              "Sheung Shui", "Tai Po Market", "Ma Wan", "Discovery Bay", "Lantau", "Kowloon",
              "Wong Tai Sin", "Ho Man Tin", "Lam Tin", "Kwai Chung", "Tai Po", "Sai Kung",
              "Tai Wai", "Fo Tan", "Kwun Tong", "Shek Kip Mei", "Tai Koo", "Lok Fu", "Tin Shui Wai",
-             "Yau Tong", "Chai Wan", "Sai Wan", "Ma On Shan", "Tai Wo", "Wan Chai", "Lai Chi Kok"}
+             "Yau Tong", "Chai Wan", "Sai Wan", "Ma On Shan", "Tai Wo", "Wan Chai", "Lai Chi Kok",
+             "Tai Koo Shing", "Taikoo Shing", "Mei Foo", "Mei Foo Sun Chuen", "Whampoa",
+             "Kowloon Bay", "Ngau Tau Kok", "Tsing Yi", "Siu Sai Wan", "Hang Seng"}
+
+
+def hk_place_pattern() -> re.Pattern:
+    """Any Hong Kong place name of HK_PLACES, as a whole word."""
+    global _HK_PLACE_RE
+    if _HK_PLACE_RE is None:
+        names = "|".join(re.escape(p) for p in sorted(HK_PLACES, key=len, reverse=True))
+        _HK_PLACE_RE = re.compile(rf"(?<![A-Za-z])(?:{names})(?![A-Za-z])")
+    return _HK_PLACE_RE
+
+
+_HK_PLACE_RE: re.Pattern | None = None
 
 
 class HkRomanizedNameRecognizer(PatternRecognizer):
@@ -86,27 +100,50 @@ class HkRomanizedNameRecognizer(PatternRecognizer):
             supported_entity="PERSON", name="HkRomanizedNameRecognizer",
             patterns=[Pattern("surname_first", rf"{LATIN_EDGE_L}(?:{sur})\s(?:{syl})(?:[\s-](?:{syl}|{syl.lower()}))?{LATIN_EDGE_R}", 0.65),
                       Pattern("given_first", rf"{LATIN_EDGE_L}{given}\s(?:{sur}){LATIN_EDGE_R}", 0.6)],
-            context=["mr", "ms", "mrs", "miss", "customer", "name", "client", "dear", "wrote"])
+            context=["mr", "ms", "mrs", "miss", "customer", "name", "client", "dear", "wrote"],
+            # case matters: Presidio's default IGNORECASE would read "chan on" as a name
+            global_regex_flags=re.DOTALL | re.MULTILINE)
 
-    def validate_result(self, pattern_text: str):
-        return False if pattern_text in HK_PLACES else None
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        """Drop matches inside a Hong Kong place name (Wong Tai Sin, Ma On Shan)."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        places = [m.span() for m in hk_place_pattern().finditer(text)]
+        return [r for r in results if not any(a < r.end and r.start < b for a, b in places)]
 
 
-ZH_SURNAMES = ("陳黃李張梁林劉吳何鄭蔡郭曾謝馮楊王周葉羅許朱胡徐潘盧麥余杜湯鍾袁蘇馬譚莫鄧"
-               "關歐區彭呂高龐簡")
-ZH_TITLES = "先生|女士|小姐|太太|經理|醫生|主任|教授|律師|同學|老師"
+# common surnames in Hong Kong and Taiwan; enough after a label (客戶陳大文)
+ZH_SURNAMES = ("陳黃李張梁林劉吳何鄭蔡郭曾謝馮楊王周葉羅許朱胡徐潘盧麥余杜湯鍾鐘袁蘇馬譚莫鄧"
+               "關歐區彭呂高龐簡沈趙孫錢韓唐董程曹魏蕭鄒石姚江孔邱賴洪翁施游詹廖侯溫温傅范"
+               "戴宋柯薛白丁任鄺岑尹甘伍冼霍植戚聶魯古黎容岳嚴卓邵湛雷莊駱阮凌康姜龔陶顏俞")
+# rarer ones, which are also common word starts (方面, 金額, 田地), only before a title
+ZH_RARE_SURNAMES = ("方金田左顧管殷褚衛蔣秦尤喻柏竇章葛奚郎韋苗鳳柳鮑史費廉賀倪滕畢郝鄔樂"
+                    "于皮卞齊元卜孟穆汪祁毛禹狄米貝臧伏茅熊紀舒屈項祝藍閔席季麻強賈路婁危"
+                    "童梅盛刁夏樊虞支房裘繆郁杭包崔鈕嵇邢裴陸荀羊惠甄封芮儲靳糜松焦巫烏"
+                    "班仰仲伊寧仇欒厲戎祖武符景束龍幸司韶薄懷蒲鄂索藺屠蒙池喬胥雙聞黨翟"
+                    "貢勞姬扶冉宰酈雍桑桂濮牛壽邊扈燕冀浦尚農晏柴瞿閻慕茹艾庾居衡步耿滿"
+                    "弘匡寇廣祿闕沃蔚隆鞏晁敖冷辛闞饒沙鞠豐巢荊竺權逯蓋桓萬")
+ZH_COMPOUND_SURNAMES = "歐陽|司徒|上官|司馬|諸葛|公孫|端木"
+ZH_TITLES = ("先生|女士|小姐|太太|經理|醫生|主任|教授|律師|同學|老師|議員|博士|護士|師傅|"
+             "總監|主席|校長|社工|姑娘")
+# words that introduce a name: customer, name, contact person, applicant, patient, I am
+ZH_LABELS = "客戶|姓名|名字|聯絡人|申請人|收件人|負責人|病人|我叫|我是|叫做"
 
 
 class ChineseNameRecognizer(PatternRecognizer):
-    """Chinese personal names in Traditional Chinese: surname + one or two characters,
-    strong next to a title (先生, 女士, 小姐 ...) or after 客戶 / 姓名."""
+    """Chinese personal names in Traditional Chinese: a surname (one character or a
+    compound like 歐陽) and a given name of one or two characters, right before a
+    title (陳大文先生, 李家明醫生) or after a label (客戶, 姓名：, 聯絡人). Without such
+    context a surname character is too often an ordinary word (陳列室, 黃金), so bare
+    characters are left alone."""
 
     def __init__(self):
-        name = rf"[{ZH_SURNAMES}][\u4e00-\u9fff]{{1,2}}"
+        given = r"[\u4e00-\u9fff]{1,2}"
+        common = rf"(?:{ZH_COMPOUND_SURNAMES}|[{ZH_SURNAMES}]){given}"
+        any_surname = rf"(?:{ZH_COMPOUND_SURNAMES}|[{ZH_SURNAMES}{ZH_RARE_SURNAMES}]){given}"
         super().__init__(
             supported_entity="PERSON", name="ChineseNameRecognizer", supported_language="en",
-            patterns=[Pattern("zh_name_title", rf"{name}(?={ZH_TITLES})", 0.85),
-                      Pattern("zh_name_label", rf"(?<=客戶|姓名|名字|聯絡人|申請人)[:：\s]*{name}", 0.85)])
+            patterns=[Pattern("zh_name_title", rf"{any_surname}(?={ZH_TITLES})", 0.85),
+                      Pattern("zh_name_label", rf"(?<=(?:{ZH_LABELS})[:：\s]*){common}", 0.85)])
 
     def validate_result(self, pattern_text: str):
         return None
@@ -122,28 +159,38 @@ class CjkSafeEmailRecognizer(PatternRecognizer):
                               r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])", 0.9)])
 
 
-def _street_suffixes() -> str:
-    from faker.providers.address.en_US import Provider
-    suffixes = set(Provider.street_suffixes) | {"St", "Rd", "Ave", "Blvd", "Ln", "Dr", "Ct"}
-    return "|".join(sorted(suffixes, key=len, reverse=True))
+HK_ESTATE_WORDS = ("Estate|Court|Garden|Gardens|Centre|Center|Building|Mansion|Mansions|House|"
+                   "Tower|Towers|Plaza|Villa|Villas|Terrace|Heights|City|Park|Square|Place|Lodge|"
+                   "Shing|Chuen|Sun Chuen|Tsuen|Oasis|Bay")
 
 
-class StreetAddressRecognizer(PatternRecognizer):
-    """Street addresses: HK flat/floor/block forms, Chinese-script addresses, and
-    number + street name + suffix (US/UK style)."""
+# a CJK character that can be part of a place name (not 住 在 於 是 的 到 ... or a title)
+ZH_PLACE_CHAR = r"(?:(?![住在於于是的到往址搬送寄給和與及或姐生士電話郵])[\u4e00-\u9fff])"
+
+
+class HkAddressRecognizer(PatternRecognizer):
+    """Hong Kong addresses: Flat/Room + floor (12/F, G/F, 3rd Floor), Block/Tower,
+    building or estate, street and district; and Chinese-script addresses
+    (九龍旺角彌敦道123號4樓). A district alone (Sha Tin) is not an address."""
 
     def __init__(self):
-        suffix = _street_suffixes()
-        word = r"[A-Z][a-z]+"
+        word = r"[A-Z][A-Za-z'-]+"
+        floor = r"(?:\d{1,3}/F|[GLU]/F|\d{1,3}(?:st|nd|rd|th)?\s+Floor|Ground\s+Floor)"
+        unit = r"(?:Flat|Room|Rm\.?|Unit|Shop|Suite)\s+[A-Z0-9]{1,5}"
+        tail = (rf"(?:,?\s+(?:Block|Tower|Blk\.?)\s+[A-Z0-9]{{1,3}})?"
+                rf"(?:,?\s+(?:{word}\s){{0,3}}(?:{HK_ESTATE_WORDS}))?"
+                rf"(?:,?\s+\d{{1,4}}[A-Z]?(?:-\d{{1,4}})?\s+(?:{word}\s){{1,3}}(?:Street|Road|Avenue|Lane|Path|Terrace|Drive|St|Rd))?"
+                rf"(?:,?\s+(?:{'|'.join(sorted(HK_PLACES, key=len, reverse=True))}))?"
+                rf"(?:,?\s+(?:Kowloon|Hong Kong|New Territories|N\.?T\.?))?")
         super().__init__(
-            supported_entity="STREET_ADDRESS", name="StreetAddressRecognizer",
+            supported_entity="STREET_ADDRESS", name="HkAddressRecognizer",
             patterns=[
-                Pattern("hk_flat", r"(?:Flat|Room|Rm|Unit|Shop)\s+[A-Z0-9]{1,5},?\s+"
-                        r"(?:\d{1,3}/F|\d{1,3}(?:st|nd|rd|th)?\s+Floor|G/F)"
-                        rf"(?:,?\s+(?:Block|Tower)\s+[A-Z0-9]{{1,3}})?(?:,?\s+(?:{word}\s?){{1,4}})?", 0.7),
-                Pattern("numbered_street", rf"(?<![\w#$])\d{{1,5}}[A-Z]?\s+(?:{word}\s){{1,3}}(?:{suffix})\.?"
-                        r"(?:,?\s+(?:Apt\.?|Suite|Unit)\s+\d+[A-Z]?)?(?![a-z])", 0.6),
-                Pattern("zh_address", r"[\u4e00-\u9fff]{2,10}(?:道|街|路|里|徑)\d{1,4}號"
-                        r"(?:[\u4e00-\u9fff\d]{0,12}(?:樓|室|座|舖))?", 0.8),
+                Pattern("hk_flat_floor", rf"{LATIN_EDGE_L}(?:{unit},?\s+)?{floor}{tail}", 0.7),
+                Pattern("hk_flat", rf"{LATIN_EDGE_L}{unit},?\s+(?:Block|Tower|Blk\.?)\s+[A-Z0-9]{{1,3}}{tail}", 0.7),
+                # the place part holds no verb or particle: 住在九龍旺角彌敦道 starts at 九龍
+                Pattern("zh_address", rf"(?:{ZH_PLACE_CHAR}{{1,12}}?(?:道|街|路|里|徑|巷)[東西南北中]?)"
+                        r"\d{1,4}(?:-\d{1,4})?號(?:[\u4e00-\u9fff\dA-Za-z]{0,12}?(?:樓|室|座|舖|號舖))*", 0.8),
+                Pattern("zh_estate", rf"{ZH_PLACE_CHAR}{{2,8}}(?:邨|苑|村|花園|大廈|中心)[\u4e00-\u9fff\d]{0,6}?"
+                        r"(?:\d{1,3}|[一二三四五六七八九十]{1,3})(?:樓|座)(?:[\dA-Z]{1,4}室)?", 0.75),
             ],
             context=["address", "live", "lives", "deliver", "delivery", "flat", "住址", "地址"])

@@ -1,7 +1,9 @@
-"""The real TextAnonymizer (Presidio + spaCy model + HK pack) on generated text."""
+"""The real TextAnonymizer (Presidio + spaCy model + recognizer packs) on generated text."""
 from __future__ import annotations
 
 import random
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from faker import Faker
 
 from pipelines.anonymize import TextAnonymizer
 from privenance.demo import hk_name, hk_phone, hkid
+from privenance.errors import ConfigError
 from privenance.keys import Secret
 from privenance.policy import load_policy
 
@@ -23,19 +26,32 @@ def engine():
     return e
 
 
-def planted(n=30, seed=11):
-    fake, rng = Faker("en_US"), random.Random(seed)
-    Faker.seed(seed)
+def planted(n=30, seed=11) -> list[tuple[str, list[str]]]:
+    """Texts from Faker('en_US') and Faker('zh_TW') with planted identifiers; each row
+    is (text, values that must not survive)."""
+    en, zh, rng = Faker("en_US"), Faker("zh_TW"), random.Random(seed)
+    en.seed_instance(seed)
+    zh.seed_instance(seed)
     rows = []
     for i in range(n):
-        email, phone, card = fake.free_email(), hk_phone(rng), hkid(rng)
-        name = hk_name(rng)
-        if i % 3 == 0:
-            text = f"客戶{rng.choice('陳黃李張')}{rng.choice(['大文', '美玲'])}先生的電郵是{email}，電話{phone.replace(' ', '')}，身份證{card}。"
-        else:
-            text = f"Dear {name}, we will call you on {phone} and email {email}; your HKID {card} is on file."
-        rows.append((text, [email, card, phone.replace(" ", "") if i % 3 == 0 else phone]
-                     + ([] if i % 3 == 0 else [name])))
+        email, phone, card = en.free_email(), hk_phone(rng), hkid(rng)
+        if i % 3 == 0:  # Traditional Chinese, identifiers glued to CJK characters
+            name, zh_email = zh.name(), zh.free_email()
+            title = rng.choice(["先生", "小姐", "女士", "經理"])
+            plain = phone.replace(" ", "").replace("-", "")[-8:]
+            text = (f"客戶{name}{title}的電郵是{zh_email}，電話{plain}，身份證{card}。"
+                    f"{zh.sentence()}")
+            rows.append((text, [name, zh_email, plain, card]))
+        elif i % 3 == 1:  # English with a Cantonese romanized name
+            name = hk_name(rng)
+            text = (f"Dear {name}, we will call you on {phone} and email {email}; "
+                    f"your HKID {card} is on file. {en.sentence()}")
+            rows.append((text, [name, phone, email, card]))
+        else:  # English with a Western name and a US street address
+            name, street = en.name(), en.street_address()
+            text = (f"{name} ({email}) moved to {street}. Reach them at {phone}. "
+                    f"HKID: {card}. {en.sentence()}")
+            rows.append((text, [name, email, phone, card, street]))
     return rows
 
 
@@ -45,14 +61,28 @@ def test_no_planted_identifier_survives(engine):
     leaks = [(i, v) for i, ((_, values), o) in enumerate(zip(rows, out)) for v in values if v in o.text]
     assert leaks == []
     assert all(engine.residual_entities(o.text) == [] for o in out)
-    chinese = out[0].text
-    assert "先生" in chinese and not any(s + g in chinese for s in "陳黃李張" for g in ["大文", "美玲"])
+    # every row had something to replace, and Chinese titles stay in place
+    assert all(o.findings for o in out)
+    assert all(t[t.index("的電郵"):t.index("的電郵") + 3] in o.text
+               for (t, _), o in zip(rows, out) if "的電郵" in t)
+
+
+def test_chinese_sentence_keeps_its_words(engine):
+    text = "客戶陳大文先生的電郵是chan.taiman@gmail.com，電話91234567，住在九龍旺角彌敦道123號4樓。"
+    out = engine.anonymize_texts([text])[0]
+    assert [f.entity for f in out.findings] == ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS"]
+    for kept in ("客戶", "先生的電郵是", "，電話", "，住在", "。"):
+        assert kept in out.text
+    assert re.search(r"電郵是[0-9a-f]{16}，", out.text)  # EMAIL_ADDRESS: keyed hash
 
 
 def test_non_personal_text_survives_unchanged(engine):
     texts = ["Order #12345 shipped on 3 May 2024 for HK$1,299.",
+             "Order #12345 shipped on 3 May 2024 for HK$1,299; HSI closed at 17,234.5",
              "The Hang Seng Index closed at 17,234.5 on 2024-05-03, up 1.2%.",
-             "HSBC and Cathay Pacific reported results in Central and Sha Tin."]
+             "HSBC and Cathay Pacific reported results in Central and Sha Tin.",
+             "Will you send the report in May? Grace period ends on Monday.",
+             "訂單12345已於2024年5月3日寄出，金額HK$1,299。"]
     assert [o.text for o in engine.anonymize_texts(texts)] == texts
 
 
@@ -70,3 +100,25 @@ def test_findings_carry_no_values(engine):
     assert {f.entity for f in result.findings} >= {"PERSON", "PHONE_NUMBER"}
     for f in result.findings:
         assert set(vars(f)) == {"entity", "start", "end", "score", "operator"}
+    assert {f.operator for f in result.findings} == {"surrogate", "replace"}
+
+
+def test_structured_values_match_text_pseudonyms_and_are_fast(engine):
+    email = "chan.taiman@gmail.com"
+    in_text = engine.anonymize_texts([f"Write to {email} today."])[0].text
+    column = engine.transform_values([email, None, 12345678, email], "EMAIL_ADDRESS")
+    assert column[1] is None and column[0] == column[3] and column[0] in in_text
+    assert column[2] == engine.transform_values(["12345678"], "EMAIL_ADDRESS")[0]
+    values = [f"user{i % 20000}@example.org" for i in range(50_000)]
+    start = time.perf_counter()
+    out = engine.transform_values(values, "EMAIL_ADDRESS")
+    assert len(set(out)) == 20000
+    assert time.perf_counter() - start < 2.0  # target 50,000 values/s on one core
+
+
+def test_missing_model_is_a_config_error_not_a_download():
+    policy = load_policy(REPO / "policies/default.yaml")
+    anonymization = policy.anonymization.model_copy(update={"nlp_model": "no_such_model_pkg"})
+    broken = policy.model_copy(update={"anonymization": anonymization})
+    with pytest.raises(ConfigError, match="not installed"):
+        TextAnonymizer(broken, Secret(b"\x05" * 32, "test")).setup()

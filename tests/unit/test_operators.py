@@ -1,10 +1,16 @@
+import re
+
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from pipelines.operators import OPERATORS, build_operator, decrypt, parse_date
 from privenance.errors import ConfigError
+from pipelines.anonymize import residual_scan
+from privenance.identifiers import hkid_ok, luhn_ok
 from privenance.keys import Secret
 
 KEY, OTHER = Secret(b"\x01" * 32, "t"), Secret(b"\x02" * 32, "t")
+RESIDUAL = ["EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "HK_ID", "US_SSN", "IP_ADDRESS"]
 
 
 def op(name, key=KEY, **params):
@@ -19,28 +25,61 @@ def test_hash_is_keyed_deterministic_and_entity_scoped():
     assert h("A123456(7)", "HK_ID") != h("A123456(7)", "OTHER")
 
 
+def test_hash_format_length_and_no_salt():
+    # a fresh operator (another worker) gives the same code: nothing random is mixed in
+    assert op("hash")("9123 4567", "PHONE_NUMBER") == op("hash")("9123 4567", "PHONE_NUMBER")
+    assert re.fullmatch(r"[0-9a-f]{16}", op("hash")("9123 4567", "PHONE_NUMBER"))
+    assert re.fullmatch(r"[0-9a-f]{40}", op("hash", length=40)("x", "E"))
+    # not a bare SHA-256 of the value: the key matters
+    import hashlib
+    assert hashlib.sha256(b"x").hexdigest()[:16] not in {op("hash")("x", "E"), op("hash")("x", "")}
+
+
 def test_encrypt_round_trips_only_with_the_key():
     token = op("encrypt")("陳大文", "PERSON")
     assert token.startswith("ENC:") and token == op("encrypt")("陳大文", "PERSON")
-    assert decrypt(token, "PERSON", KEY) == "陳大文"
-    with pytest.raises(Exception):
-        decrypt(token, "PERSON", OTHER)
+    assert re.fullmatch(r"ENC:[A-Za-z0-9_-]+", token)
+    assert decrypt(token, KEY) == "陳大文"
+    assert op("encrypt", OTHER)("陳大文", "PERSON") != token
+    with pytest.raises(InvalidTag):
+        decrypt(token, OTHER)
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(InvalidTag):
+        decrypt(tampered, KEY)
 
 
 def test_surrogate_is_consistent_realistic_and_key_dependent():
     s = op("surrogate")
     a = s("Chan Tai Man", "PERSON")
     assert a == s("Chan Tai Man", "PERSON") and a != "Chan Tai Man" and " " in a
+    assert a == op("surrogate")("Chan Tai Man", "PERSON")  # another instance, same fake
     names = {op("surrogate", Secret(bytes([i]) * 32, "t"))("Chan Tai Man", "PERSON") for i in range(8)}
     assert len(names) > 3
-    assert any("\u4e00" <= c <= "\u9fff" for c in s("陳大文", "PERSON"))
+    assert all(re.fullmatch(r"[A-Z][a-z]+(?: [A-Z][a-z]+)+", n) for n in names)
+    zh = s("陳大文", "PERSON")
+    assert 2 <= len(zh) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in zh) and zh != "陳大文"
     assert s("chan@gmail.com", "EMAIL_ADDRESS").rsplit("@", 1)[1] in {"example.com", "example.org", "example.net"}
     assert s("9123 4567", "PHONE_NUMBER").startswith("555-")
+
+
+def test_surrogates_can_never_be_real_identifiers():
+    s = op("surrogate")
+    for i in range(200):
+        hkid = s(f"A12345{i % 10}(3)-{i}", "HK_ID")
+        m = re.fullmatch(r"([A-Z])(\d{6})\((.)\)", hkid)
+        assert m and not hkid_ok(*m.groups())
+        card = s(f"4111 1111 1111 {i:04d}", "CREDIT_CARD")
+        assert not luhn_ok(card.replace(" ", ""))
+        assert s(f"10.0.0.{i}", "IP_ADDRESS").startswith("192.0.2.")
+        fakes = " ".join([hkid, card, s(f"u{i}@gmail.com", "EMAIL_ADDRESS"), s(f"10.0.0.{i}", "IP_ADDRESS")])
+        assert residual_scan(fakes, RESIDUAL) == [], fakes
 
 
 def test_mask_replace_redact_keep_and_dates():
     assert op("mask")("91234567", "PHONE_NUMBER") == "****4567"
     assert op("mask", chars_to_keep=0)("abc", "X") == "***"
+    assert op("mask", chars_to_keep=2, masking_char="#")("A123456(3)", "HK_ID") == "########3)"
+    assert op("mask")("abc", "X") == "***"  # too short to show anything
     assert op("replace")("x", "PERSON") == "<PERSON>" and op("redact")("x", "P") == ""
     assert op("keep")("x", "P") == "x"
     assert op("generalize_date")("3 May 2024", "DATE_TIME") == "2024-05"
@@ -51,8 +90,31 @@ def test_mask_replace_redact_keep_and_dates():
     assert abs((parse_date(shifted) - parse_date("2024-05-03")).days) <= 10
 
 
-def test_every_policy_operator_exists_and_unknown_is_config_error():
+def test_shift_date_is_keyed_and_the_same_for_one_subject():
+    shifts = {op("shift_date", Secret(bytes([i]) * 32, "t"), max_days=30).shift() for i in range(10)}
+    assert len(shifts) > 3 and all(-30 <= d <= 30 for d in shifts)
+    shift = op("shift_date", max_days=365)
+    a = shift("2024-01-10", "DATE_TIME", subject="patient-7")
+    b = shift("2024-03-01", "DATE_TIME", subject="patient-7")
+    assert (parse_date(b) - parse_date(a)).days == 51  # interval kept for one subject
+    assert len({shift.shift(f"patient-{i}") for i in range(20)}) > 5
+
+
+def test_every_policy_operator_exists_and_bad_config_is_config_error():
     from privenance.policy import OPERATOR_NAMES
     assert set(OPERATOR_NAMES) == set(OPERATORS)
     with pytest.raises(ConfigError):
         build_operator("shred", KEY)
+    with pytest.raises(ConfigError):
+        op("mask", chars_to_keep="four")
+    with pytest.raises(ConfigError):
+        op("generalize_date", granularity="week")
+
+
+def test_residual_scan_ignores_our_outputs_but_not_real_identifiers():
+    hashes = [op("hash")(f"4111 1111 1111 {i:04d}", "CREDIT_CARD") for i in range(3000)]
+    tokens = [op("encrypt")(f"user{i}@gmail.com", "EMAIL_ADDRESS") for i in range(50)]
+    ours = " ".join(hashes + tokens + ["<PERSON>", "<EMAIL_ADDRESS>", "192.0.2.7"])
+    assert residual_scan(ours, RESIDUAL) == []
+    real = "card 4111 1111 1111 1111, mail deadbeef12@gmail.com, id A123456(3), ip 8.8.8.8"
+    assert sorted(residual_scan(real, RESIDUAL)) == ["CREDIT_CARD", "EMAIL_ADDRESS", "HK_ID", "IP_ADDRESS"]

@@ -1,0 +1,280 @@
+"""Personal names that a small English NER model misses or mislabels.
+
+Three kinds of evidence, each scored on its own:
+
+* a gazetteer of given names and surnames, built from Faker's person providers
+  (Latin script, about 80 locales), applied to runs of capitalised tokens. A name
+  that is also an English word (Will, Rose, Hill, Paris) counts only next to
+  another name token, never alone;
+* context phrases: "my name is", "Name:", "Dear", "Mr", "call me" ...;
+* the addressee line of a postal address block (the line above the street).
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import regex
+from presidio_analyzer import EntityRecognizer
+
+from pipelines.recognizers.general import _ANCHOR_RE, _STOP, result
+
+_LATIN_NAME = regex.compile(r"\p{Latin}[\p{Latin}'’-]*")
+_TOKEN = regex.compile(r"\p{L}[\p{L}'’-]*\.?")
+_MONTHS_DAYS = set(("January February March April May June July August September October "
+                    "November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
+                    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun")
+                   .split())
+PARTICLES = set("van von der den de da das dos du del della di la le ten ter bin al ibn".split())
+# a run of capitalised words followed by one of these names an organisation or a place
+NOT_PERSON_NEXT = set(("Inc Ltd LLC LLP PLC Corp Corporation Co Company Group Holdings Bank "
+                       "University College School Hospital Clinic Institute Foundation Trust "
+                       "Partners Associates Capital Limited GmbH AG SA NV BV Index Street Road "
+                       "Avenue Lane Drive Close Place Terrace Square Way Court Park Station "
+                       "Airport Centre Center Building Tower Plaza Mall Hotel Restaurant Cafe").split())
+FIELD_LABELS = set(("Date Time Name Phone Mobile Desk Fax Email E-mail Website Web Address Subject "
+                    "From To Cc Re Note Notes User Bot Agent Customer Client Answer Question Tel "
+                    "Title Status Priority Ref Order Total Price Amount Summary Description").split())
+TITLES = "Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mister|Mrs|Lady|Lord"
+
+
+def name_gazetteer() -> frozenset:
+    """Casefolded given names and surnames from every Latin-script Faker locale."""
+    return _load_names()[0]
+
+
+def given_names() -> frozenset:
+    """The given names alone (Scott, Teresa), without surnames such as Park or Block."""
+    return _load_names()[1]
+
+
+def _load_names() -> tuple[frozenset, frozenset]:
+    global _NAMES
+    if _NAMES is None:
+        import faker.providers.person as person
+        every, given = set(), set()
+        for module in pkgutil.iter_modules(person.__path__):
+            try:
+                provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
+            except (ImportError, AttributeError):
+                continue
+            for attr in dir(provider):
+                # first_names, last_names_female, male_last_names, first_romanized_names ...
+                if not attr.endswith(("names", "names_male", "names_female", "names_nonbinary")) \
+                        or not ("first" in attr or "last" in attr):
+                    continue
+                names = {n.casefold() for n in _strings(getattr(provider, attr))
+                         if len(n) > 1 and _LATIN_NAME.fullmatch(n)}
+                every |= names
+                if "first" in attr:
+                    given |= names
+        _NAMES = (frozenset(every), frozenset(given))
+    return _NAMES
+
+
+_NAMES: tuple[frozenset, frozenset] | None = None
+
+
+def _strings(values) -> list:
+    """The strings in a Faker name list (a tuple, a weighted dict, or lists of those)."""
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, (list, tuple, set, frozenset, dict)):
+        return [s for v in values for s in _strings(v)]
+    return []
+
+
+def _plain_word(word: str, names: frozenset, english: frozenset) -> bool:
+    w = word.rstrip(".").casefold()
+    return w in english and w not in names
+
+
+class NameGazetteerRecognizer(EntityRecognizer):
+    """PERSON from name lists, context phrases and address blocks (see module doc).
+    Needs spaCy's tokens (part of speech) and the model's English word list; with no
+    NLP artifacts it uses the context phrases only."""
+
+    def __init__(self):
+        super().__init__(supported_entities=["PERSON"], name="NameGazetteerRecognizer",
+                         context=["name", "mr", "mrs", "ms", "dear", "customer", "client"])
+        self._english: dict[int, frozenset] = {}
+
+    def load(self) -> None:
+        name_gazetteer()
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        found = self._context_phrases(text)
+        english = frozenset()
+        if nlp_artifacts is not None and getattr(nlp_artifacts, "tokens", None) is not None:
+            english = self.english_words(nlp_artifacts)
+            found += self._gazetteer_runs(text, nlp_artifacts)
+        found += self._addressees(text, english) + self._speakers(text, english)
+        return [result(self, "PERSON", s, e, score) for s, e, score in found]
+
+    # --- evidence 1: name lists ------------------------------------------------------
+    def english_words(self, nlp_artifacts) -> frozenset:
+        """WordNet's English words as shipped in the spaCy model's lemmatizer tables."""
+        try:
+            nlp = nlp_artifacts.nlp_engine.nlp[nlp_artifacts.tokens.lang_]
+        except (AttributeError, KeyError, TypeError):
+            return frozenset()
+        if id(nlp) not in self._english:
+            words: set = set()
+            if "lemmatizer" in nlp.pipe_names:
+                lookups = nlp.get_pipe("lemmatizer").lookups
+                if lookups.has_table("lemma_index"):
+                    index = lookups.get_table("lemma_index")
+                    for pos in ("noun", "verb", "adj", "adv"):
+                        words.update(index.get(pos, []))
+            self._english[id(nlp)] = frozenset(words)
+        return self._english[id(nlp)]
+
+    def _gazetteer_runs(self, text, nlp_artifacts) -> list:
+        doc, names = nlp_artifacts.tokens, name_gazetteer()
+        english = self.english_words(nlp_artifacts)
+        lower_text = text == text.lower()
+        # tokens the NER put in a place, nationality or language: a name-like word there
+        # needs a name that is not also an English word (Victoria, Jordan, English)
+        places = {t.i for ent in doc.ents if ent.label_ in ("GPE", "LOC", "FAC", "NORP", "LANGUAGE")
+                  for t in ent}
+        # the small model often tags foreign names as ORG (Irenke Sörös, Wisława Szczepańska)
+        orgs = {t.i for ent in doc.ents if ent.label_ in ("ORG", "PRODUCT", "WORK_OF_ART") for t in ent}
+        # Hong Kong places read like Cantonese names (Sha Tin, Wong Tai Sin): never a run
+        from pipelines.recognizers.hk import hk_place_pattern
+        hk_places = [m.span() for m in hk_place_pattern().finditer(text)]
+        out, run = [], []
+
+        def close():
+            if run:
+                out.extend(self._score_run(doc, run, names, english, places, orgs, lower_text))
+                run.clear()
+
+        for tok in doc:
+            word = tok.text
+            if lower_text:
+                namelike = word.isalpha() and len(word) > 2 and tok.pos_ in ("PROPN", "NOUN", "ADJ", "X")
+            else:
+                namelike = (word[:1].isupper() and not word.isupper() and tok.pos_ not in ("VERB", "AUX")) \
+                    or (len(word) <= 2 and word[:1].isupper() and word.rstrip(".").isalpha()) \
+                    or (run and word in PARTICLES)
+            in_place = any(a <= tok.idx < b for a, b in hk_places)
+            if namelike and not in_place and word not in _MONTHS_DAYS and word.lower() not in _STOP:
+                run.append(tok)
+            else:
+                close()
+        close()
+        return out
+
+    @staticmethod
+    def _score_run(doc, run, names, english, places, orgs, lower_text) -> list:
+        # ordinary words at the edges are not part of the name ("Customer Ho Wing Sze")
+        while run and (run[-1].text in PARTICLES or _plain_word(run[-1].text, names, english)):
+            run.pop()
+        while run and _plain_word(run[0].text, names, english):
+            run.pop(0)
+        if not run:
+            return []
+        end = run[-1].i + 1
+        if any(t.text.rstrip(".") in NOT_PERSON_NEXT for t in run) or (
+                end < len(doc) and doc[end].text.rstrip(".") in NOT_PERSON_NEXT):
+            return []  # an organisation or a place: Matheson Street, Fernandez Inc
+        span = doc[run[0].i:end]
+        words = [t.text for t in run if len(t.text.rstrip(".")) > 1 and t.text not in PARTICLES]
+        known = [w for w in words if w.casefold() in names]
+        clear = [w for w in known if w.casefold() not in english]
+        if not known:
+            # two or more proper nouns, none an English word, that the NER called an
+            # organisation: far more often a foreign name than a company
+            if (not lower_text and english and len(words) > 1 and all(t.i in orgs for t in run)
+                    and all(t.pos_ == "PROPN" for t in run)
+                    and not any(w.casefold() in english for w in words)):
+                return [(span.start_char, span.end_char, 0.5)]
+            return []
+        if lower_text:
+            if not clear:
+                return []
+            score = 0.6 if len(words) > 1 else 0.45
+        elif clear and len(run) > 1:
+            score = 0.65
+        elif clear:
+            if len(run) == 1 and run[0].i in places:  # a one-word place or brand
+                return []
+            score = 0.5
+        elif any(t.i in places for t in run):
+            return []
+        elif len(known) > 1 or (len(words) > 1 and all(t.pos_ == "PROPN" for t in run)):
+            score = 0.5
+        elif (len(run) == 1 and run[0].pos_ == "PROPN" and words and words[0].casefold() in given_names()
+              and (not run[0].is_sent_start or (end < len(doc) and doc[end].pos_ in ("VERB", "AUX")))):
+            # a name that is also a word (Rose, Scott, Teresa), used as a proper noun
+            score = 0.45
+        else:
+            return []
+        return [(span.start_char, span.end_char, score)]
+
+    # --- evidence 2: context phrases -------------------------------------------------
+    _NAME = r"\p{L}[\p{L}'’-]*"
+    _CAP = r"\p{Lu}[\p{L}'’-]*"
+    _PHRASES = [
+        # my name is vitoria / call me Borna: any case, one or two words
+        (regex.compile(rf"(?i:\b(?:my name is|my name's|name is|call me|calls me|named|known as)"
+                       rf"\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7),
+        # Name: Martim A Pereira (to the end of the line)
+        (regex.compile(rf"(?i:\b(?:full name|name|account holder|addressee|recipient)\s*:)[ \t]*"
+                       rf"({_NAME}\.?(?:[ \t]+{_NAME}\.?){{0,3}})"), 0.7),
+        # Mr Chan, Dr. Cindy Holinka, ms. Quinzia, was called Djevad Šušulić
+        (regex.compile(rf"\b(?i:{TITLES})\.?\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.7),
+        (regex.compile(rf"\b(?:called|nicknamed|christened)\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.6),
+        # What's your last name? Arcuri
+        (regex.compile(rf"(?i:\bname)\s*\?\s*({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.6),
+        (regex.compile(rf"\b(?:Dear|Hi|Hello|Hey)\s*,?\s+({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.55),
+    ]
+
+    def _context_phrases(self, text) -> list:
+        out = []
+        for pattern, score in self._PHRASES:
+            for m in pattern.finditer(text):
+                end = None
+                for w in regex.finditer(r"\S+", m.group(1)):
+                    # stop at the first ordinary word: "my name is not important"
+                    # (an initial such as the A in Martim A Pereira is no article)
+                    word = w.group(0).strip(".")
+                    initial = len(word) == 1 and word.isupper() and w.start() > 0
+                    if (word.lower() in _STOP and not initial) or word in _MONTHS_DAYS:
+                        break
+                    end = m.start(1) + w.end()
+                if end:
+                    out.append((m.start(1), end, score))
+        return out
+
+    # --- evidence 3: the addressee line of an address block --------------------------
+    _LINE = regex.compile(r"^[ \t>?]*((?:\p{Lu}[\p{L}'’-]*\.?|\p{Lu}\.?)(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*\.?|\p{Lu}\.?|"
+                          + "|".join(sorted(PARTICLES)) + r")){1,3})[ \t]*$", regex.M)
+
+    def _addressees(self, text, english: frozenset) -> list:
+        """A line of 2-4 capitalised words right above a street line, with a known name
+        in it or no English word (Knowledge Agency is a company, Tzigane Lantos is not)."""
+        out, names = [], name_gazetteer()
+        for m in self._LINE.finditer(text):
+            words = [w.rstrip(".").casefold() for w in m.group(1).split()]
+            if not (any(w in names for w in words)
+                    or (english and not any(w in english for w in words if len(w) > 1))):
+                continue
+            below = [line.lstrip(" \t>?") for line in text[m.end():m.end() + 120].split("\n")[1:]]
+            below = next((line for line in below if line.strip()), "")
+            if any(p.match(below) for name, p, _ in _ANCHOR_RE if name not in ("unit", "po_box")):
+                out.append((m.start(1), m.end(1), 0.55))
+        return out
+
+    # --- evidence 4: speakers in a dialogue --------------------------------------------
+    _SPEAKER = regex.compile(r"^[ \t>]*(\p{Lu}[\p{L}'’-]+)(?=[ \t]*:[ \t]*\S)", regex.M)
+
+    def _speakers(self, text, english: frozenset) -> list:
+        """Line-initial "Danielle: ..." in a text with two or more such lines; the label
+        must be a known name or no English word (Status: open is a form field)."""
+        names = name_gazetteer()
+        found = [m for m in self._SPEAKER.finditer(text) if m.group(1).lower() not in _STOP and (
+                 m.group(1).casefold() in names or (english and m.group(1).casefold() not in english))]
+        if len({m.group(1) for m in found}) < 2:
+            return []
+        return [(m.start(1), m.end(1), 0.5) for m in found if m.group(1) not in FIELD_LABELS]

@@ -1,0 +1,199 @@
+"""Recognizer packs without the language model: patterns, check digits, boundaries,
+and the overlap and propagation rules of the anonymizer."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from presidio_analyzer import RecognizerResult
+
+from pipelines.anonymize import propagate_lists, propagate_names, resolve_overlaps
+from pipelines.recognizers import PACKS, general_pack, hk_pack
+from pipelines.recognizers.general import InternationalPhoneRecognizer, StreetAddressRecognizer
+from pipelines.recognizers.hk import (ChineseNameRecognizer, CjkSafeEmailRecognizer,
+                                      HkAddressRecognizer, HkIdRecognizer, HkPhoneRecognizer,
+                                      HkRomanizedNameRecognizer, hkid_check_ok)
+from pipelines.recognizers.names import NameGazetteerRecognizer
+from privenance.demo import hkid
+
+THRESHOLD = 0.4  # policies/default.yaml
+
+
+def found(recognizer, text, threshold=THRESHOLD) -> list[str]:
+    """The values a recognizer reports at or above the threshold, in text order."""
+    results = recognizer.analyze(text, recognizer.supported_entities, None)
+    return [text[r.start:r.end] for r in sorted(results, key=lambda r: r.start)
+            if r.score >= threshold]
+
+
+@pytest.fixture(scope="module")
+def packs():
+    return hk_pack() + general_pack()
+
+
+# --- HKID ---------------------------------------------------------------------------
+
+def test_hkid_check_digit_single_and_double_letter():
+    # single letter: a space (value 36) pads the first position
+    assert hkid_check_ok("A123456(3)") and hkid_check_ok("A1234563") and hkid_check_ok("A123456 3")
+    assert not hkid_check_ok("A123456(4)")
+    # two letters: X=33, Y=34 -> 33*9 + 34*8 + (1*7 + 2*6 + ... + 6*2) = 646, 646 % 11 = 8,
+    # check digit 11 - 8 = 3
+    assert hkid_check_ok("XY123456(3)") and not hkid_check_ok("XY123456(8)")
+    # the generator's ids include check value 10, written A
+    rng = random.Random(5)
+    ids = [hkid(rng) for _ in range(300)]
+    assert all(hkid_check_ok(i) for i in ids) and any(i.endswith("(A)") for i in ids)
+    # changing the check digit of a valid id always breaks it
+    for i in ids[:50]:
+        wrong = "0" if i[-2] != "0" else "1"
+        assert not hkid_check_ok(i[:-2] + wrong + ")")
+
+
+def test_hkid_recognizer_reports_only_verified_ids():
+    r = HkIdRecognizer()
+    assert found(r, "HKID A123456(3), also A1234563 and XY123456(3).") == \
+        ["A123456(3)", "A1234563", "XY123456(3)"]
+    assert found(r, "HKID A123456(4) and Z987654(1)", threshold=0.01) == []
+    assert found(r, "code XA1234563B and model A123456") == []
+
+
+# --- phones --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("phone", ["+852 9123 4567", "(852) 6123 4567", "852-5123-4567",
+                                   "+85291234567", "9123 4567", "2123-4567"])
+def test_hk_phone_formats(phone):
+    assert found(HkPhoneRecognizer(), f"Please ring {phone} today.") == [phone]
+
+
+def test_hk_phone_leaves_other_numbers():
+    r = HkPhoneRecognizer()
+    text = "Order #12345678 shipped on 3 May 2024 for HK$1,299; HSI closed at 17,234.5"
+    assert found(r, text, threshold=0.5) == []
+    assert found(r, "ref 41234567 and 1123 4567") == []  # HK numbers start 2,3,5,6,7,8,9
+
+
+def test_international_phone_needs_a_prefix_or_context():
+    r = InternationalPhoneRecognizer()
+    assert found(r, "Mobile: 467 3395") == ["467 3395"]
+    assert found(r, "416 60 039 office\n+46 (0)8 928 571 38 fax") == ["416 60 039", "+46 (0)8 928 571 38"]
+    assert found(r, "They're not answering at 374 780 163") == ["374 780 163"]
+    assert found(r, "Desk: +1-604-696-5272x565") == ["+1-604-696-5272x565"]
+    # bare digit groups, dates, IPs, prices and index levels stay below the threshold
+    assert found(r, "Batch 467 3395 passed") == []
+    assert found(r, "on 2024-05-03 from 10.1.2.3, HK$1,299, HSI 17,234.5") == []
+
+
+# --- identifiers glued to Chinese text ---------------------------------------------
+
+def test_identifiers_inside_chinese_sentences():
+    text = "我的電郵是chan.taiman@gmail.com，電話91234567，身份證A123456(3)。"
+    assert found(CjkSafeEmailRecognizer(), text) == ["chan.taiman@gmail.com"]
+    phones = HkPhoneRecognizer().analyze(text, ["PHONE_NUMBER"], None)
+    assert [text[p.start:p.end] for p in phones if p.score >= 0.8] == ["91234567"]
+    assert found(HkIdRecognizer(), text) == ["A123456(3)"]
+
+
+# --- names ---------------------------------------------------------------------------
+
+def test_chinese_names_need_a_title_or_label():
+    r = ChineseNameRecognizer()
+    assert found(r, "客戶陳大文先生來電，黃美玲小姐回覆。") == ["陳大文", "黃美玲"]
+    assert found(r, "姓名：歐陽小明；聯絡人張家豪") == ["歐陽小明", "張家豪"]
+    assert found(r, "李家明醫生和何詠詩經理開會") == ["李家明", "何詠詩"]
+    assert found(r, "今天天氣很好，陳列室開放，黃金價格上升。") == []
+
+
+@pytest.mark.parametrize("name", ["Chan Tai Man", "Wong Siu Ming", "Ka Yan Lau", "Lee Ka-yan",
+                                  "Cheung Wing Sze", "Tai-man Chan", "Ng Chi Keung"])
+def test_romanized_cantonese_names(name):
+    assert found(HkRomanizedNameRecognizer(), f"Please ask {name} to sign.") == [name]
+
+
+def test_romanized_names_are_case_sensitive_and_skip_places():
+    r = HkRomanizedNameRecognizer()
+    assert found(r, "we can chan on it, lee man said") == []
+    assert found(r, "Offices in Wong Tai Sin, Ma On Shan and Tai Po.") == []
+
+
+def test_name_context_phrases_without_the_language_model():
+    r = NameGazetteerRecognizer()
+    assert found(r, "my name is vitoria and I live here") == ["vitoria"]
+    assert found(r, "Name:    Martim A Pereira\nAddress: x") == ["Martim A Pereira"]
+    assert found(r, "Yesterday Dr. Cindy Holinka called.") == ["Cindy Holinka"]
+    assert found(r, "my name is not important") == []
+    # the addressee line above a street address, when it holds a known name
+    assert "Marta Palermo" in found(r, ">Marta Palermo\n>1072 Pohlstrasse 9\n>Suite 858")
+    assert found(r, "Knowledge Agency\n55470 72 Acheron Road") == []
+
+
+# --- addresses ---------------------------------------------------------------------
+
+def test_hong_kong_addresses():
+    r = HkAddressRecognizer()
+    assert found(r, "Deliver to Flat A, 12/F, Block 3, Tai Koo Shing, Quarry Bay please") == \
+        ["Flat A, 12/F, Block 3, Tai Koo Shing, Quarry Bay"]
+    assert found(r, "Room 1203, 12/F, Tower 2, Times Square, 1 Matheson Street, Causeway Bay.") == \
+        ["Room 1203, 12/F, Tower 2, Times Square, 1 Matheson Street, Causeway Bay"]
+    assert found(r, "黃小姐住在九龍旺角彌敦道123號4樓。") == ["九龍旺角彌敦道123號4樓"]
+    assert found(r, "香港中環皇后大道中99號") == ["香港中環皇后大道中99號"]
+    assert found(r, "Results in Central and Sha Tin were strong.") == []
+
+
+def test_street_address_blocks():
+    r = StreetAddressRecognizer()
+    block = "3369 24 Clarke Avenue\n Apt. 805\n Pines Beach\n\n New Zealand 34694"
+    assert found(r, f"Ship to:\n{block}\nThanks") == [block]
+    assert found(r, "Sandra lives on Hansinegata 120 street.") == ["Hansinegata 120"]
+    assert found(r, "Meet at Via Roma 131, Montafia.") == ["Via Roma 131, Montafia"]
+    assert found(r, "PSC 4355, Box 4187\nAPO AP 28906") == ["PSC 4355, Box 4187\nAPO AP 28906"]
+    assert found(r, "It is the corner of Östbygatan 14 and Sigurmundsson Greens.") == \
+        ["the corner of Östbygatan 14 and Sigurmundsson Greens"]
+
+
+def test_non_personal_sentences_produce_no_findings(packs):
+    texts = ["Order #12345 shipped on 3 May 2024 for HK$1,299; HSI closed at 17,234.5",
+             "In 2020 we had 3 kids and 2 dogs.",
+             "The Hang Seng Index closed at 17,234.5 on 2024-05-03, up 1.2%.",
+             "HSBC and Cathay Pacific reported results in Central and Sha Tin.",
+             "訂單12345已於2024年5月3日寄出，金額HK$1,299。"]
+    for text in texts:
+        assert [(r.name, v) for r in packs for v in found(r, text)] == [], text
+
+
+def test_packs_are_chosen_by_name_and_never_raise_on_odd_text(packs):
+    assert set(PACKS) == {"hk", "general"}
+    assert {e for r in packs for e in r.supported_entities} == \
+        {"HK_ID", "PHONE_NUMBER", "PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS", "CREDIT_CARD"}
+    for text in ["", "\n\n", "電話", "12/F", "Name:", "PSC ,", "a" * 2000, "1 " * 500]:
+        for r in packs:
+            assert all(0 <= x.start <= x.end <= len(text) for x in r.analyze(text, r.supported_entities, None))
+
+
+# --- the anonymizer's rules on findings --------------------------------------------
+
+def _r(entity, start, end, score):
+    return RecognizerResult(entity, start, end, score)
+
+
+def test_overlaps_keep_the_container_then_the_best_score_and_the_rest():
+    text = "Mrs. Jennifer Alcaraz Suite 541 6343 Skogstien 106"
+    person = _r("PERSON", 5, 27, 1.0)        # "Jennifer Alcaraz Suite"
+    address = _r("STREET_ADDRESS", 22, len(text), 0.75)
+    inner = _r("PERSON", 37, 46, 0.9)        # "Skogstien", inside the address
+    out = resolve_overlaps([inner, address, person], text)
+    assert [(r.entity_type, text[r.start:r.end]) for r in out] == [
+        ("PERSON", "Jennifer Alcaraz Suite"), ("STREET_ADDRESS", "541 6343 Skogstien 106")]
+
+
+def test_a_name_found_once_is_replaced_everywhere():
+    text = "Hakuba had given Hakuba his address; borna jerković, or just borna."
+    results = propagate_names([_r("PERSON", 0, 6, 0.6), _r("PERSON", 37, 51, 0.7)], text)
+    assert [text[r.start:r.end] for r in resolve_overlaps(results, text)] == \
+        ["Hakuba", "Hakuba", "borna jerković", "borna"]
+
+
+def test_the_other_items_of_a_list_of_names_are_names():
+    text = "Our 3 founders: Monjeau, Graves and Reed. HSBC and Cathay Pacific."
+    results = propagate_lists([_r("PERSON", 16, 23, 0.6)], text)
+    assert sorted(text[r.start:r.end] for r in results) == ["Graves", "Monjeau", "Reed"]
