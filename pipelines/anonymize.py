@@ -12,23 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from privenance.errors import ConfigError
-from privenance.identifiers import find_identifiers
+from privenance.identifiers import find_residual
 from privenance.keys import Secret
 from privenance.policy import Policy
 
 CJK = re.compile(r"[\u3400-\u9fff]")
-# what our operators write: keyed hashes (a hex word with a letter, never part of an
-# email or a longer token), ENC: tokens, <TAG>s and surrogate IPs in the RFC 5737
-# documentation range
-OWN_OUTPUT = re.compile(r"(?<![0-9A-Za-z@._%+-])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}(?![0-9A-Za-z@_-])(?!\.\w)"
-                        r"|ENC:[A-Za-z0-9_-]+|<[A-Z_]+>|(?<![\d.])192\.0\.2\.\d{1,3}(?![\d.])")
-
-
-def residual_scan(text: str, entities) -> list[str]:
-    """Entity types of high-precision identifiers (checksums verified) in anonymized
-    text, after blanking our own outputs: a keyed hash is hex and may hold a
-    Luhn-valid run of digits, a surrogate IP looks like any IP."""
-    return find_identifiers(OWN_OUTPUT.sub(" ", text), entities)
 LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
 # Presidio's default recognizers we keep, by the entity they serve
 BUILTIN = {"EMAIL_ADDRESS": "EmailRecognizer", "CREDIT_CARD": "CreditCardRecognizer",
@@ -89,6 +77,7 @@ LATIN_SCRIPT = {"EMAIL_ADDRESS", "URL", "IP_ADDRESS", "CREDIT_CARD", "IBAN_CODE"
 
 
 def trim_cjk(results: list, text: str) -> list:
+    """Cut CJK characters off the edges of Latin-script findings."""
     for r in results:
         if r.entity_type in LATIN_SCRIPT:
             while r.start < r.end and CJK.match(text[r.start]):
@@ -98,7 +87,8 @@ def trim_cjk(results: list, text: str) -> list:
     return [r for r in results if r.end > r.start]
 
 
-_STOPWORDS = frozenset("the and von van der den del della des dos das ten ter".split())
+# small words inside names that are not worth propagating on their own
+_PARTICLES = frozenset("the and von van der den del della des dos das ten ter".split())
 
 
 def propagate_names(results: list, text: str) -> list:
@@ -117,7 +107,7 @@ def propagate_names(results: list, text: str) -> list:
         if not CJK.search(value):
             # the words of the name (3+ letters), capitalised unless the name was not
             parts |= {w for w in regex.findall(r"\p{L}[\p{L}-]{2,}", value)
-                      if w.lower() not in _STOPWORDS and (w[0].isupper() or value == value.lower())}
+                      if w.lower() not in _PARTICLES and (w[0].isupper() or value == value.lower())}
         for part in parts:
             edge = "" if CJK.search(part) else r"(?<![\p{Latin}\p{N}])"
             for m in regex.finditer(edge + regex.escape(part) + edge.replace("<", ""), text):
@@ -138,7 +128,7 @@ def _list_items(text: str) -> list[list[tuple[int, int]]]:
     for m in lists:
         items = regex.finditer(rf"(?:^|(?<=,[ \t]*|[ \t]and[ \t]+|&[ \t]+)){item}", m.group(0))
         spans = [(m.start() + i.start(), m.start() + i.end()) for i in items]
-        spans = [(a, b) for a, b in spans if text[a:b].split()[0].lower() not in _STOPWORDS | {"and"}]
+        spans = [(a, b) for a, b in spans if text[a:b].split()[0].lower() not in _PARTICLES | {"and"}]
         if len(spans) > 1:
             out.append(spans)
     return out
@@ -171,9 +161,13 @@ def resolve_overlaps(results: list, text: str) -> list:
     highest score, then the longest, keeps its span; the other keeps what is left of
     its own, so no detected character survives."""
     ranked = sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start, r.entity_type))
-    outer = [r for i, r in enumerate(ranked)
-             if not any(o.start <= r.start and r.end <= o.end and (j < i or (o.end - o.start) > (r.end - r.start))
-                        for j, o in enumerate(ranked) if j != i)]
+
+    def inside(r, i):  # r lies within another finding (of two identical spans, the later)
+        return any(o.start <= r.start and r.end <= o.end
+                   and ((o.start, o.end) != (r.start, r.end) or j < i)
+                   for j, o in enumerate(ranked) if j != i)
+
+    outer = [r for i, r in enumerate(ranked) if not inside(r, i)]
     chosen = []
     for r in outer:
         start, end = r.start, r.end
@@ -192,6 +186,12 @@ def resolve_overlaps(results: list, text: str) -> list:
             r.start, r.end = start, end
             chosen.append(r)
     return sorted(chosen, key=lambda r: (r.start, r.end))
+
+
+def residual_scan(text: str, entities) -> list[str]:
+    """Entity types of high-precision identifiers in anonymized text, our own outputs
+    (hashes, ENC: tokens, tags, surrogate IPs) aside. Shared with the DPP4 suite."""
+    return find_residual(text, entities)
 
 
 class TextAnonymizer:

@@ -82,7 +82,8 @@ def _int_param(params: dict, name: str, default: int) -> int:
 
 
 class Hash(Operator):
-    """HMAC-SHA256 under a subkey: linkable across the dataset, useless without the key."""
+    """HMAC-SHA256 under a subkey, as ``length`` hex characters (default 16): linkable
+    across the dataset, useless without the key."""
 
     name = "hash"
 
@@ -114,19 +115,25 @@ class Encrypt(Operator):
 
 def decrypt(token: str, key: Secret) -> str:
     """Recover a value written by the ``encrypt`` operator. Raises
-    ``cryptography.exceptions.InvalidTag`` for another key or a altered token."""
+    ``cryptography.exceptions.InvalidTag`` for another key or an altered token."""
     from cryptography.hazmat.primitives.ciphers.aead import AESSIV
     raw = token.removeprefix("ENC:")
     data = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     return AESSIV(key.derive("encrypt", 64)).decrypt(data, None).decode()
 
 
+# surrogate names: Cantonese romanized and Chinese-script, so Hong Kong data keeps its feel
 HK_SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Lam", "Tsang", "Yip",
-               "Chow", "Tang", "Kwok", "Fung", "Yeung", "Mak", "Tse", "Lo", "Hui", "Chu", "Poon"]
+               "Chow", "Tang", "Kwok", "Fung", "Yeung", "Mak", "Tse", "Lo", "Hui", "Chu", "Poon",
+               "Siu", "Choi", "Kwan", "Law", "Au", "Chung", "Tam", "Yuen"]
 HK_GIVEN = ["Tai Man", "Siu Ming", "Ka Yan", "Wing Sze", "Chi Keung", "Mei Ling", "Ho Yin",
-            "Ka Wai", "Suet Ying", "Kin Wah", "Hiu Tung", "Wai Lun", "Pui Shan", "Tsz Kin"]
-ZH_SURNAMES = "陳黃李張梁林劉吳何鄭蔡郭曾謝馮"
-ZH_GIVEN = ["大文", "小明", "嘉欣", "詠詩", "志強", "美玲", "浩賢", "家慧", "子軒", "凱琳"]
+            "Ka Wai", "Suet Ying", "Kin Wah", "Hiu Tung", "Wai Lun", "Pui Shan", "Tsz Kin",
+            "Ka Ho", "Wing Yan", "Chun Kit", "Hoi Ting", "Man Kit", "Sze Wing", "Ching Yee",
+            "Kwok Wai", "Lok Yi", "Tsz Ching", "Yan Ting", "Chi Wai", "Hei Man", "Wai Kei"]
+ZH_SURNAMES = "陳黃李張梁林劉吳何鄭蔡郭曾謝馮楊王周葉羅許朱胡徐潘盧麥余杜湯"
+ZH_GIVEN = ["大文", "小明", "嘉欣", "詠詩", "志強", "美玲", "浩賢", "家慧", "子軒", "凱琳",
+            "偉明", "淑儀", "國強", "麗華", "俊傑", "婉婷", "家豪", "慧敏", "志明", "嘉儀",
+            "文傑", "雅婷", "建華", "曉彤", "永康", "佩琪", "卓賢", "穎欣", "天佑", "樂怡"]
 
 
 class Surrogate(Operator):

@@ -9,8 +9,13 @@ from __future__ import annotations
 import re
 
 import regex
-from presidio_analyzer import (AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer,
-                               RecognizerResult)
+from presidio_analyzer import (
+    AnalysisExplanation,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
 
 from privenance.identifiers import luhn_ok
 
@@ -80,25 +85,29 @@ class InternationalPhoneRecognizer(EntityRecognizer):
         return found
 
 
-# --- street addresses --------------------------------------------------------------
-
-_STOP = set(("the a an and or but of to in on at for with from by as is are was were be been "
-             "we you he she they it i my your his her our their this that these those have has "
-             "had does did will would can could should may might must not no yes so if then "
-             "than there here when where who whom which what why how all any some each every "
-             "about after before into over under between during until while since per "
-             "me him them myself yourself himself herself themselves yours ours").split())
+# words that are never part of a street or a name (shared with names.py)
+STOP_WORDS = set((
+    "the a an and or but of to in on at for with from by as is are was were be been we you he "
+    "she they it i my your his her our their this that these those have has had does did will "
+    "would can could should may might must not no yes so if then than there here when where who "
+    "whom which what why how all any some each every about after before into over under between "
+    "during until while since per me him them myself yourself himself herself themselves yours "
+    "ours").split())
 _MONTHS = set(("january february march april may june july august september october november "
                "december jan feb mar apr jun jul aug sep sept oct nov dec").split())
+
+# --- street addresses --------------------------------------------------------------
+
 _NUM = r"\d{1,6}[A-Za-z]?"
 # a word starting with a letter (any script) that is not a stop word, so that in
 # "lives on Hansinegata 120" the street starts at Hansinegata
-_W = rf"(?!(?i:{'|'.join(sorted(_STOP | _MONTHS))})(?![\p{{L}}'’-]))\p{{L}}[\p{{L}}'’.-]*"
+_W = rf"(?!(?i:{'|'.join(sorted(STOP_WORDS | _MONTHS))})(?![\p{{L}}'’-]))\p{{L}}[\p{{L}}'’.-]*"
 STREET_TYPES = ("Street St Road Rd Avenue Ave Av Lane Ln Drive Dr Close Place Pl Terrace "
                 "Way Court Ct Crescent Cres Boulevard Blvd Square Sq Parade Grove Gardens Mews "
                 "Row Highway Hwy Parkway Pkwy Circle Cir Trail Walk Path Alley Bypass Causeway "
                 "Expressway Freeway Loop Plaza Quay Rise Vale View Wynd Green Hill Isle Park "
                 "Point Ridge Run Spur Track Centre Center Estate Gate Port Villas Village").split()
+
 
 def _street_types() -> str:
     """Our street types plus the USPS suffixes Faker knows (Spurs, Harbor, Crossing ...)."""
@@ -137,7 +146,7 @@ _ANCHORS = [
     ("military", _MILITARY, 0.65),
     ("unit", _UNIT, 0.5),
 ]
-_ANCHOR_RE = [(name, regex.compile(rf"(?<![\p{{L}}\d#$€£¥.,/-]){p}"), s) for name, p, s in _ANCHORS]
+ADDRESS_ANCHORS = [(name, regex.compile(rf"(?<![\p{{L}}\d#$€£¥.,/-]){p}"), s) for name, p, s in _ANCHORS]
 # what may follow an address anchor in the same block (one blank line allowed):
 # flat or suite, city, region and postcode
 _NEXT = regex.compile(
@@ -149,6 +158,7 @@ _NEXT = regex.compile(
 
 
 _POSTCODE_END = regex.compile(r"\d{3,6}(?:[ -]\d{2,4})?$")
+_SENTENCE_END = regex.compile(r"\p{L}{4}\.$")
 
 
 def _words_ok(value: str, name: str, mixed_case: bool) -> bool:
@@ -156,7 +166,7 @@ def _words_ok(value: str, name: str, mixed_case: bool) -> bool:
     words = regex.findall(r"\p{L}[\p{L}'’.-]*", value)
     if name in ("po_box", "unit", "military", "corner"):
         return True
-    if any(w.lower().strip(".") in _STOP or w.lower().strip(".") in _MONTHS for w in words):
+    if any(w.lower().strip(".") in STOP_WORDS or w.lower().strip(".") in _MONTHS for w in words):
         return False
     street_word = regex.fullmatch(rf"(?i:{_PREFIX})", words[0]) if words else None
     if not words or (mixed_case and words[0][0].islower() and not street_word):
@@ -172,19 +182,19 @@ class StreetAddressRecognizer(EntityRecognizer):
     addresses), extended over the rest of the address block: flat or suite, city,
     region and postcode lines."""
 
-    CONTEXT = ["address", "live", "lives", "located", "deliver", "delivery", "ship", "send",
-               "meet", "billing", "mail", "住址", "地址"]
+    CONTEXT = ("address", "live", "lives", "located", "deliver", "delivery", "ship", "send",
+               "meet", "billing", "mail", "住址", "地址")
 
     def __init__(self):
         super().__init__(supported_entities=["STREET_ADDRESS"], name="StreetAddressRecognizer",
-                         context=self.CONTEXT)
+                         context=list(self.CONTEXT))
 
     def load(self) -> None:
         pass
 
     def analyze(self, text, entities, nlp_artifacts=None):
         spans, mixed_case = [], text != text.lower()
-        for name, pattern, score in _ANCHOR_RE:
+        for name, pattern, score in ADDRESS_ANCHORS:
             for m in pattern.finditer(text):
                 if _words_ok(m.group(0), name, mixed_case):
                     end, parts = self._extend(text, m.end())
@@ -198,12 +208,12 @@ class StreetAddressRecognizer(EntityRecognizer):
         parts = 0
         while parts < limit:
             m = _NEXT.match(text, end)
-            if not m or any(w.lower() in _STOP for w in regex.findall(r"\p{L}+", m.group(0))):
+            if not m or any(w.lower() in STOP_WORDS for w in regex.findall(r"\p{L}+", m.group(0))):
                 break
             end, parts = m.end(), parts + 1
             if _POSTCODE_END.search(m.group(0)) and not regex.match(rf"\W*{_UNIT}$", m.group(0)):
                 break  # a postcode closes the address: "New Zealand 34694"
-        if regex.search(r"\p{L}{4}\.$", text[:end]):
+        if _SENTENCE_END.search(text, max(0, end - 5), end):
             end -= 1  # a full stop after a word ends the sentence, not an abbreviation
         return end, parts
 

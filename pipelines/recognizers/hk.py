@@ -145,9 +145,6 @@ class ChineseNameRecognizer(PatternRecognizer):
             patterns=[Pattern("zh_name_title", rf"{any_surname}(?={ZH_TITLES})", 0.85),
                       Pattern("zh_name_label", rf"(?<=(?:{ZH_LABELS})[:：\s]*){common}", 0.85)])
 
-    def validate_result(self, pattern_text: str):
-        return None
-
 
 class CjkSafeEmailRecognizer(PatternRecognizer):
     """Emails glued to Chinese text (我的電郵是chan@gmail.com，...), where \\b fails."""
@@ -190,7 +187,9 @@ class HkAddressRecognizer(PatternRecognizer):
                 # the place part holds no verb or particle: 住在九龍旺角彌敦道 starts at 九龍
                 Pattern("zh_address", rf"(?:{ZH_PLACE_CHAR}{{1,12}}?(?:道|街|路|里|徑|巷)[東西南北中]?)"
                         r"\d{1,4}(?:-\d{1,4})?號(?:[\u4e00-\u9fff\dA-Za-z]{0,12}?(?:樓|室|座|舖|號舖))*", 0.8),
-                Pattern("zh_estate", rf"{ZH_PLACE_CHAR}{{2,8}}(?:邨|苑|村|花園|大廈|中心)[\u4e00-\u9fff\d]{0,6}?"
-                        r"(?:\d{1,3}|[一二三四五六七八九十]{1,3})(?:樓|座)(?:[\dA-Z]{1,4}室)?", 0.75),
+                # estates and buildings: 華富邨華安樓12樓, 沙田第一城12座3樓A室
+                Pattern("zh_estate", rf"{ZH_PLACE_CHAR}{{2,8}}(?:邨|苑|村|城|花園|大廈|中心|廣場|山莊|閣)"
+                        r"[\u4e00-\u9fff\d]{0,6}?(?:\d{1,3}|[一二三四五六七八九十]{1,3})(?:樓|座)"
+                        r"(?:\d{1,3}樓)?(?:[\dA-Z]{1,4}室)?", 0.75),
             ],
             context=["address", "live", "lives", "deliver", "delivery", "flat", "住址", "地址"])

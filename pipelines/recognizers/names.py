@@ -1,13 +1,15 @@
 """Personal names that a small English NER model misses or mislabels.
 
-Three kinds of evidence, each scored on its own:
+Kinds of evidence, each scored on its own:
 
 * a gazetteer of given names and surnames, built from Faker's person providers
   (Latin script, about 80 locales), applied to runs of capitalised tokens. A name
-  that is also an English word (Will, Rose, Hill, Paris) counts only next to
-  another name token, never alone;
-* context phrases: "my name is", "Name:", "Dear", "Mr", "call me" ...;
-* the addressee line of a postal address block (the line above the street).
+  that is also an English word (Will, Rose, Hill, Paris) needs more: another name
+  token beside it, or a given name that the tagger reads as a proper noun;
+* two or more foreign proper nouns that the NER called an organisation;
+* context phrases: "my name is", "Name:", "Dear", "Mr", "was called" ...;
+* the addressee line of a postal address block (the line above the street);
+* speakers in a dialogue ("Danielle: Remember me?").
 """
 from __future__ import annotations
 
@@ -17,10 +19,9 @@ import pkgutil
 import regex
 from presidio_analyzer import EntityRecognizer
 
-from pipelines.recognizers.general import _ANCHOR_RE, _STOP, result
+from pipelines.recognizers.general import ADDRESS_ANCHORS, STOP_WORDS, result
 
 _LATIN_NAME = regex.compile(r"\p{Latin}[\p{Latin}'’-]*")
-_TOKEN = regex.compile(r"\p{L}[\p{L}'’-]*\.?")
 _MONTHS_DAYS = set(("January February March April May June July August September October "
                     "November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
                     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun")
@@ -35,7 +36,7 @@ NOT_PERSON_NEXT = set(("Inc Ltd LLC LLP PLC Corp Corporation Co Company Group Ho
 FIELD_LABELS = set(("Date Time Name Phone Mobile Desk Fax Email E-mail Website Web Address Subject "
                     "From To Cc Re Note Notes User Bot Agent Customer Client Answer Question Tel "
                     "Title Status Priority Ref Order Total Price Amount Summary Description").split())
-TITLES = "Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mister|Mrs|Lady|Lord"
+TITLES = "Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mister|Lady|Lord"
 
 
 def name_gazetteer() -> frozenset:
@@ -51,7 +52,7 @@ def given_names() -> frozenset:
 def _load_names() -> tuple[frozenset, frozenset]:
     global _NAMES
     if _NAMES is None:
-        import faker.providers.person as person
+        from faker.providers import person
         every, given = set(), set()
         for module in pkgutil.iter_modules(person.__path__):
             try:
@@ -158,7 +159,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
                     or (len(word) <= 2 and word[:1].isupper() and word.rstrip(".").isalpha()) \
                     or (run and word in PARTICLES)
             in_place = any(a <= tok.idx < b for a, b in hk_places)
-            if namelike and not in_place and word not in _MONTHS_DAYS and word.lower() not in _STOP:
+            if namelike and not in_place and word not in _MONTHS_DAYS and word.lower() not in STOP_WORDS:
                 run.append(tok)
             else:
                 close()
@@ -215,7 +216,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
     # --- evidence 2: context phrases -------------------------------------------------
     _NAME = r"\p{L}[\p{L}'’-]*"
     _CAP = r"\p{Lu}[\p{L}'’-]*"
-    _PHRASES = [
+    _PHRASES = (
         # my name is vitoria / call me Borna: any case, one or two words
         (regex.compile(rf"(?i:\b(?:my name is|my name's|name is|call me|calls me|named|known as)"
                        rf"\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7),
@@ -228,7 +229,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
         # What's your last name? Arcuri
         (regex.compile(rf"(?i:\bname)\s*\?\s*({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.6),
         (regex.compile(rf"\b(?:Dear|Hi|Hello|Hey)\s*,?\s+({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.55),
-    ]
+    )
 
     def _context_phrases(self, text) -> list:
         out = []
@@ -240,7 +241,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
                     # (an initial such as the A in Martim A Pereira is no article)
                     word = w.group(0).strip(".")
                     initial = len(word) == 1 and word.isupper() and w.start() > 0
-                    if (word.lower() in _STOP and not initial) or word in _MONTHS_DAYS:
+                    if (word.lower() in STOP_WORDS and not initial) or word in _MONTHS_DAYS:
                         break
                     end = m.start(1) + w.end()
                 if end:
@@ -262,7 +263,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
                 continue
             below = [line.lstrip(" \t>?") for line in text[m.end():m.end() + 120].split("\n")[1:]]
             below = next((line for line in below if line.strip()), "")
-            if any(p.match(below) for name, p, _ in _ANCHOR_RE if name not in ("unit", "po_box")):
+            if any(p.match(below) for name, p, _ in ADDRESS_ANCHORS if name not in ("unit", "po_box")):
                 out.append((m.start(1), m.end(1), 0.55))
         return out
 
@@ -273,7 +274,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
         """Line-initial "Danielle: ..." in a text with two or more such lines; the label
         must be a known name or no English word (Status: open is a form field)."""
         names = name_gazetteer()
-        found = [m for m in self._SPEAKER.finditer(text) if m.group(1).lower() not in _STOP and (
+        found = [m for m in self._SPEAKER.finditer(text) if m.group(1).lower() not in STOP_WORDS and (
                  m.group(1).casefold() in names or (english and m.group(1).casefold() not in english))]
         if len({m.group(1) for m in found}) < 2:
             return []

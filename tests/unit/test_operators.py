@@ -3,9 +3,9 @@ import re
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from pipelines.anonymize import residual_scan
 from pipelines.operators import OPERATORS, build_operator, decrypt, parse_date
 from privenance.errors import ConfigError
-from pipelines.anonymize import residual_scan
 from privenance.identifiers import hkid_ok, luhn_ok
 from privenance.keys import Secret
 

@@ -10,9 +10,15 @@ from presidio_analyzer import RecognizerResult
 from pipelines.anonymize import propagate_lists, propagate_names, resolve_overlaps
 from pipelines.recognizers import PACKS, general_pack, hk_pack
 from pipelines.recognizers.general import InternationalPhoneRecognizer, StreetAddressRecognizer
-from pipelines.recognizers.hk import (ChineseNameRecognizer, CjkSafeEmailRecognizer,
-                                      HkAddressRecognizer, HkIdRecognizer, HkPhoneRecognizer,
-                                      HkRomanizedNameRecognizer, hkid_check_ok)
+from pipelines.recognizers.hk import (
+    ChineseNameRecognizer,
+    CjkSafeEmailRecognizer,
+    HkAddressRecognizer,
+    HkIdRecognizer,
+    HkPhoneRecognizer,
+    HkRomanizedNameRecognizer,
+    hkid_check_ok,
+)
 from pipelines.recognizers.names import NameGazetteerRecognizer
 from privenance.demo import hkid
 
