@@ -72,20 +72,15 @@ def test_run_accounts_for_every_row_and_anonymizes(workspace):
     assert "read" in result.stdout and "quarantined" in result.stdout
 
 
-def test_rerun_is_byte_identical_and_worker_count_does_not_matter(workspace):
+@pytest.mark.parametrize("beam_args", [
+    ["--direct_num_workers=2", "--direct_running_mode=multi_processing"],
+    # the portable runner serializes every DoFn, as Dataflow, Flink or Spark would
+    ["--runner=PortableRunner", "--job_endpoint=embed"],
+], ids=["two-workers", "portable-runner"])
+def test_output_bytes_do_not_depend_on_runner_or_workers(workspace, beam_args):
     privenance("run", "--as-of", "2026-11-25", cwd=workspace)
     first = output_hashes(workspace / "data/staged")
-    privenance("run", "--as-of", "2026-11-25", "--", "--direct_num_workers=2",
-               "--direct_running_mode=multi_processing", cwd=workspace)
-    assert output_hashes(workspace / "data/staged") == first
-
-
-def test_portable_runner_gives_the_same_bytes(workspace):
-    """The portable runner serializes every DoFn, as Dataflow, Flink or Spark would."""
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
-    first = output_hashes(workspace / "data/staged")
-    privenance("run", "--as-of", "2026-11-25", "--", "--runner=PortableRunner",
-               "--job_endpoint=embed", cwd=workspace)
+    privenance("run", "--as-of", "2026-11-25", "--", *beam_args, cwd=workspace)
     assert output_hashes(workspace / "data/staged") == first
 
 
