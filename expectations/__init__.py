@@ -8,26 +8,38 @@ from pathlib import Path
 
 from privenance import provenance as P
 from privenance.policy import Policy
+from privenance.subjects import Requests
 
 
-def load_dataset(path):
+def load_dataset(path, columns: list[str] | None = None):
     """A staged dataset (directory or file of Parquet) as a pandas DataFrame."""
     import pyarrow.parquet as pq
-    return pq.read_table(path).to_pandas()
+    return pq.read_table(path, columns=columns).to_pandas()
 
 
 def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
-             as_of: str | None = None, withdrawn: set[str] | frozenset = frozenset()) -> dict:
+             as_of: str | None = None, requests: Requests | None = None,
+             findings=None) -> dict:
     """Validate a DataFrame or Parquet path; returns the summary (also written to
-    ``out_dir/summary.json`` with Data Docs beside it, when ``out_dir`` is given)."""
+    ``out_dir/summary.json`` with Data Docs beside it, when ``out_dir`` is given).
+
+    ``requests`` are the data-subject requests the run had to honour; ``findings``
+    (a DataFrame or Parquet path; for a staged dataset directory, its sibling
+    ``findings/`` by default) enables the subject-index checks of DPP6."""
     import pandas as pd
 
     from expectations.gx_adapter import run_suites
     from expectations.suites import build_suites, derive_checks
+    requests = requests or Requests()
     df = dataset if isinstance(dataset, pd.DataFrame) else load_dataset(dataset)
+    if findings is None and not isinstance(dataset, pd.DataFrame):
+        sibling = Path(dataset).parent / "findings"
+        findings = sibling if sibling.is_dir() else None
+    if findings is not None and not isinstance(findings, pd.DataFrame):
+        findings = load_dataset(findings, columns=[P.RECORD_ID, "subject"])
     as_of = as_of or run.get("as_of") or dt.date.today().isoformat()
-    df = derive_checks(df, policy, run, as_of)
-    suites = build_suites(df, policy, run, set(withdrawn))
+    df = derive_checks(df, policy, run, as_of, findings, set(requests.erased_tokens))
+    suites = build_suites(df, policy, run, set(requests.withdrawn_refs))
     results = run_suites(df, suites, out_dir)
     blocking = set(policy.validation.blocking_suites)
     for name, result in results.items():

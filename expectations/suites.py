@@ -16,6 +16,7 @@ from privenance.errors import RecordRejected
 from privenance.identifiers import find_residual
 from privenance.licences import classify
 from privenance.policy import Policy
+from privenance.subjects import SUBJECT_ENTITIES
 
 SUITES = ("dpp1_collection", "dpp2_accuracy_retention", "dpp3_use", "dpp4_security",
           "dpp5_openness", "dpp6_access", "licence", "k_anonymity")
@@ -52,8 +53,17 @@ def _iso(value) -> str | None:
     return None if value is None or value != value else str(value)[:10]  # NaN/NaT != itself
 
 
-def derive_checks(df, policy: Policy, run: dict, as_of: str):
-    """Add the ``_check_*`` columns the suites assert on; returns a new DataFrame."""
+def _entities(counts) -> set[str]:
+    """Entity names of a ``_pii_counts`` cell (a mapping, or Arrow's list of pairs)."""
+    if counts is None or not hasattr(counts, "__iter__"):
+        return set()
+    return set(counts) if isinstance(counts, dict) else {k for k, _ in counts}
+
+
+def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
+                  erased: set[str] = frozenset()):
+    """Add the ``_check_*`` columns the suites assert on; returns a new DataFrame.
+    ``findings`` (the run's findings as a DataFrame) enables the subject-index checks."""
     df = df.copy()
     df["_check_retention_not_expired"] = [
         (d := _iso(v)) is None or d >= as_of for v in df[P.RETAIN_UNTIL]]
@@ -71,6 +81,17 @@ def derive_checks(df, policy: Policy, run: dict, as_of: str):
     df["_check_licence_use"] = [f[1] for f in facts]
     df["_check_attribution_present"] = [
         not f[2] or bool(a and str(a).strip()) for f, a in zip(facts, df[P.ATTRIBUTION])]
+    if findings is not None:
+        # DPP6: a record holding a subject's identifier must be reachable from the
+        # subject index (its findings carry subject tokens), so access, correction and
+        # erasure requests can find it; and no record may concern an erased subject
+        tokens = findings[findings["subject"].notna()]
+        indexed = set(tokens[P.RECORD_ID])
+        erased_records = set(tokens[tokens["subject"].isin(set(erased))][P.RECORD_ID])
+        df["_check_in_subject_index"] = [
+            rid in indexed or not (_entities(c) & set(SUBJECT_ENTITIES))
+            for rid, c in zip(df[P.RECORD_ID], df[P.PII_COUNTS])]
+        df["_check_subject_not_erased"] = [rid not in erased_records for rid in df[P.RECORD_ID]]
     qi = [c for c in policy.k_anonymity.quasi_identifiers if c in df]
     if qi:
         df["_check_qi_group_size"] = df.groupby(qi, dropna=False)[qi[0]].transform("size")
@@ -160,6 +181,10 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
             if fmt and column in df:
                 suites["dpp4_security"].append(Check("ExpectColumnValuesToMatchRegex", {
                     "column": column, "regex": fmt}))
+    for column in ("_check_in_subject_index", "_check_subject_not_erased"):
+        if column in df:
+            suites["dpp6_access"].append(Check("ExpectColumnValuesToBeInSet",
+                                               {"column": column, "value_set": [True]}))
     if "_check_qi_group_size" in df:
         suites["k_anonymity"] = [Check("ExpectColumnMinToBeBetween", {
             "column": "_check_qi_group_size", "min_value": policy.k_anonymity.k})]

@@ -86,7 +86,11 @@ def read_approvals(path: Path, run_id: str) -> list[dict]:
 
 
 def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root: Path,
-            seed: Secret, approvals_file: Path = Path("data/approvals.jsonl")) -> dict:
+            seed: Secret, approvals_file: Path = Path("data/approvals.jsonl"),
+            subjects_root: Path = Path("data/subjects")) -> dict:
+    """Certify the staged run as ``out_root/name``; its subject index goes to
+    ``subjects_root/name/<version>/`` (lineage/subjects.py)."""
+    from lineage.subjects import build_index, seal_index
     run = json.loads((staged / "run.json").read_text())
     if run["policy"]["sha256"] != policy.sha256:
         raise RunFailed("the staged data was produced under a different policy "
@@ -114,10 +118,12 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
                        "rows": pq.ParquetFile(tmp / f.name).metadata.num_rows})
     licences, consent = _dataset_summaries([tmp / f["path"] for f in listed])
     counts = run["counts"]
+    version = f"{run['as_of']}.{run['run_id'][:8]}"
+    index_dir = subjects_root / name / version
     cert = {
         "schema": SCHEMA,
         "dataset": name,
-        "version": f"{run['as_of']}.{run['run_id'][:8]}",
+        "version": version,
         "run_id": run["run_id"],
         "status": "certified",
         "as_of": run["as_of"],
@@ -135,11 +141,16 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         "consent": {"bases": consent, "rows": sum(consent.values())},
         "validation": dict(sorted(suites.items())),
         "approvals": approvals,
+        # data-subject requests (erasures, consent withdrawals) this version honours
+        "requests_served": run.get("requests", []),
+        # keyed subject tokens per record, kept with the privacy officer, not shipped
+        "subject_index": build_index(staged / "findings", index_dir),
     }
     cert = sign(cert, seed)
     (tmp / CERT_FILE).write_text(json.dumps(cert, indent=2, sort_keys=True, ensure_ascii=False)
                                  + "\n", encoding="utf-8")
     swap_in(tmp, out)
+    seal_index(index_dir, out / CERT_FILE)
     return cert
 
 

@@ -66,8 +66,10 @@ def _diff_html(d: dict | None) -> str:
     if not d:
         return '<p class="muted">No earlier certified version to compare with.</p>'
     rows = [["certified rows", "", d["rows"]["before"], d["rows"]["after"]]]
-    for kind in ("sources", "licences", "pii"):
-        rows += [[kind, k, v["before"], v["after"]] for k, v in d[kind].items()]
+    for kind in ("sources", "licences", "pii", "quarantine"):
+        rows += [[kind, k, v["before"], v["after"]] for k, v in d.get(kind, {}).items()]
+    if d.get("new_requests"):
+        rows.append(["requests honoured", ", ".join(d["new_requests"]), "", "new"])
     return (f'<p>Compared with version {_e(d["previous_version"])}.</p>'
             + _table(["what", "which", "before", "after"], rows, {2, 3}))
 
@@ -111,6 +113,10 @@ def render(facts: dict) -> str:
                  "; ".join(lic["attributions"]) if lic["requires_attribution"] else "not required"]
                 for lic in licences]
     approvals = cert["approvals"] if cert else []
+    request_rows = [[r["request"], r["kind"], r["received"],
+                     r.get("consent_ref") or f'{r.get("identifiers", 0)} identifier(s) as keyed tokens',
+                     r["records_removed"]] for r in run.get("requests", [])]
+    served_in = (f'certified version {cert["version"]}' if cert else "this run (not certified yet)")
     meta = [["run id", run["run_id"]], ["as of", run["as_of"]], ["code version", run["code_version"]],
             ["runner", run["execution"]["runner"]], ["policy", f'{run["policy"]["name"]} ({run["policy"]["sector"]})'],
             ["policy sha256", run["policy"]["sha256"]], ["purpose",
@@ -132,6 +138,7 @@ purpose {_e(run["purpose"]["name"])}. Contains counts and codes only, no persona
 {_table(["entity", "operator", "count"], pii_rows, {2})}</section>
 <section><h2>Data Protection Principles checklist</h2>{_table(["suite", "result", "expectations", "failed"], checklist, {2, 3}) if checklist else '<p class="muted">Validation has not run.</p>'}{docs}</section>
 <section><h2>Licences and attribution obligations</h2>{_table(["licence", "use", "rows", "share-alike", "attribution"], lic_rows, {2}) if lic_rows else '<p class="muted">Not certified yet.</p>'}</section>
+<section><h2>Data-subject requests honoured</h2>{_table(["request", "kind", "received", "what", "records removed"], request_rows, {4}) + f'<p class="muted">Served in {_e(served_in)} (run {_e(run["run_id"])}, as of {_e(run["as_of"])}). Erasures match records through keyed subject tokens; the identifiers are never stored.</p>' if request_rows else '<p class="muted">No erasure requests or consent withdrawals recorded.</p>'}</section>
 <section><h2>Approvals</h2>{_table(["who", "role", "when", "note"], [[a.get("by"), a.get("role"), a.get("at"), a.get("note")] for a in approvals]) if approvals else '<p class="muted">No approvals recorded for this run.</p>'}</section>
 <section><h2>Changes since the previous certified version</h2>{_diff_html(facts.get("diff"))}</section>
 <section><h2>Run metadata</h2>{_table(["", ""], meta)}</section>
@@ -146,7 +153,9 @@ def version_summary(facts: dict) -> dict:
             "rows": cert.get("output", {}).get("rows", 0),
             "sources": {sid: c["written"] for sid, c in run["counts"].items()},
             "licences": {lic["licence"]: lic["rows"] for lic in cert.get("licences", [])},
-            "pii": {e: sum(ops.values()) for e, ops in run["pii"].items()}}
+            "pii": {e: sum(ops.values()) for e, ops in run["pii"].items()},
+            "quarantine": run["quarantine_reasons"],
+            "requests": sorted(r["request"] for r in run.get("requests", []))}
 
 
 def diff(previous: dict | None, current: dict) -> dict | None:
@@ -160,7 +169,9 @@ def diff(previous: dict | None, current: dict) -> dict | None:
                                                               "after": current["rows"]},
             "sources": delta(previous["sources"], current["sources"]),
             "licences": delta(previous["licences"], current["licences"]),
-            "pii": delta(previous["pii"], current["pii"])}
+            "pii": delta(previous["pii"], current["pii"]),
+            "quarantine": delta(previous.get("quarantine", {}), current["quarantine"]),
+            "new_requests": sorted(set(current["requests"]) - set(previous.get("requests", [])))}
 
 
 def _previous(history: Path, current_version: str | None) -> dict | None:

@@ -27,11 +27,13 @@ FINDINGS = "findings"
 COUNTS = "counts"
 
 
-def quarantine_row(record: dict, stage: str, reason: Reason, message: str, run_id: str) -> dict:
-    """Points at the raw record (source, key, offset); copies no raw values."""
+def quarantine_row(record: dict, stage: str, reason: Reason, message: str, run_id: str,
+                   request: str | None = None) -> dict:
+    """Points at the raw record (source, key, offset); copies no raw values.
+    ``request`` names the data-subject request that removed the record, if any."""
     return {"_source": record.get(SOURCE_ID), "_source_key": record.get(SOURCE_KEY),
             "_offset": record.get(OFFSET), "stage": stage, "reason": Reason(reason).value,
-            "message": message, "_run_id": run_id}
+            "message": message, "request": request, "_run_id": run_id}
 
 
 class ReadSource(beam.DoFn):
@@ -71,7 +73,7 @@ class _StepsDoFn(beam.DoFn):
                 record = step.process(record)
         except RecordRejected as exc:
             yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
-                record, step_name, exc.reason, exc.message, self.run_id))
+                record, step_name, exc.reason, exc.message, self.run_id, exc.request))
             return
         except Exception as exc:  # a bug must not crash the run nor leak the value
             yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
@@ -95,18 +97,24 @@ class ApplySteps(beam.PTransform):
 
 
 class _AnonymizeBatch(beam.DoFn):
-    def __init__(self, policy, key, sources: dict, run_id: str):
+    def __init__(self, policy, key, sources: dict, run_id: str, erased: dict[str, str]):
         self.policy, self.key, self.sources, self.run_id = policy, key, sources, run_id
+        self.erased = erased  # subject token -> erasure request id
 
     def setup(self):
         from pipelines.anonymize import TextAnonymizer
+        from privenance.subjects import SubjectTokens
         self.engine = TextAnonymizer(self.policy, self.key)
         self.engine.setup()
+        self.subjects = SubjectTokens(self.key)
 
     def process(self, batch: list):
         limit = self.policy.anonymization.max_text_chars
-        rejected: dict[int, tuple[Reason, str, str]] = {}
+        rejected: dict[int, tuple] = {}  # row -> (reason, stage, message[, request])
+        # row -> [(column, finding, subject token)]; the token is computed from the
+        # original value, which is never kept
         findings_of: dict[int, list] = {i: [] for i in range(len(batch))}
+        token = self.subjects.token
         # 1. free text: every text cell of the batch goes through spaCy's pipe at once
         cells, texts = [], []
         for i, record in enumerate(batch):
@@ -123,8 +131,10 @@ class _AnonymizeBatch(beam.DoFn):
         results = self.engine.anonymize_texts([texts[n] for n in keep]) if keep else []
         for n, result in zip(keep, results):
             i, column = cells[n]
+            original = texts[n]
             batch[i][column] = result.text
-            findings_of[i] += [(column, f) for f in result.findings]
+            findings_of[i] += [(column, f, token(f.entity, original[f.start:f.end]))
+                               for f in result.findings]
         # 2. structured columns with a declared entity: column-wise, no NER
         by_column: dict[tuple, list[int]] = {}
         for i, record in enumerate(batch):
@@ -136,9 +146,16 @@ class _AnonymizeBatch(beam.DoFn):
             operator = self.policy.rule_for(entity).operator
             for i, value in zip(rows, values):
                 if batch[i][column] is not None:
-                    findings_of[i].append((column, _StructuredFinding(entity, operator)))
+                    findings_of[i].append((column, _StructuredFinding(entity, operator),
+                                           token(entity, batch[i][column])))
                 batch[i][column] = value
-        # 3. residual scan of what will be written, then emit
+        # 3. records that concern a subject whose erasure was requested
+        for i, found in findings_of.items():
+            request = next((self.erased[t] for _, _, t in found if t in self.erased), None)
+            if request and i not in rejected:
+                rejected[i] = (Reason.SUBJECT_ERASED, "subjects",
+                               f"concerns a subject of erasure request {request}", request)
+        # 4. residual scan of what will be written, then emit
         action = self.policy.residual.action
         for i, record in enumerate(batch):
             if i not in rejected and action != "ignore":
@@ -150,19 +167,20 @@ class _AnonymizeBatch(beam.DoFn):
                                        f"{column} still contains {', '.join(sorted(set(left)))}")
                         break
                     for entity in left:
-                        findings_of[i].append((column, _StructuredFinding(entity, "residual")))
+                        findings_of[i].append((column, _StructuredFinding(entity, "residual"),
+                                               None))
             if i in rejected:
-                reason, stage, message = rejected[i]
+                reason, stage, message, *request = rejected[i]
                 yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
-                    record, stage, reason, message, self.run_id))
+                    record, stage, reason, message, self.run_id, *request))
                 continue
-            counts = Counter(f.entity for _, f in findings_of[i])
+            counts = Counter(f.entity for _, f, _ in findings_of[i])
             record[P.PII_COUNTS] = dict(sorted(counts.items()))
-            for column, f in findings_of[i]:
+            for column, f, subject in findings_of[i]:
                 yield beam.pvalue.TaggedOutput(FINDINGS, {
                     P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],
                     "column": column, "entity": f.entity, "start": f.start, "end": f.end,
-                    "score": f.score, "operator": f.operator})
+                    "score": f.score, "operator": f.operator, "subject": subject})
             yield finish(record)
 
 
@@ -178,18 +196,20 @@ class _StructuredFinding:
 
 
 class AnonymizeRecords(beam.PTransform):
-    """Records in; (anonymized records, findings, quarantine) out."""
+    """Records in; (anonymized records, findings, quarantine) out. Records that
+    concern a subject in ``erased`` (subject token -> request id) are quarantined."""
 
-    def __init__(self, policy, key, sources: dict, run_id: str):
+    def __init__(self, policy, key, sources: dict, run_id: str, erased: dict[str, str]):
         super().__init__()
         self.policy, self.key, self.sources, self.run_id = policy, key, sources, run_id
+        self.erased = erased
 
     def expand(self, records):
         size = self.policy.anonymization.batch_size
         out = (records
                | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
                | "Anonymize" >> beam.ParDo(_AnonymizeBatch(
-                   self.policy, self.key, self.sources, self.run_id)
+                   self.policy, self.key, self.sources, self.run_id, self.erased)
                ).with_outputs(FINDINGS, QUARANTINE, main="records"))
         return out.records, out[FINDINGS], out[QUARANTINE]
 

@@ -22,26 +22,19 @@ from privenance.files import file_sha256, swap_in, temp_dir_for
 from privenance.keys import Secret
 from privenance.policy import Policy
 from privenance.sources import SourcesManifest
+from privenance.subjects import Requests, load_requests
 
 DEFAULT_SHARDS = 2
 
 
-def read_withdrawals(path: str | None) -> frozenset[str]:
-    """Withdrawn consent references, one per line (# comments allowed). Missing file: none."""
-    if not path or not Path(path).exists():
-        return frozenset()
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return frozenset(s for s in (line.split("#")[0].strip() for line in lines) if s)
-
-
 def make_run_id(policy: Policy, manifest: SourcesManifest, input_hashes: dict, as_of: dt.date,
-                key: Secret, withdrawn: frozenset) -> str:
+                key: Secret, requests: Requests) -> str:
     """Content-addressed: the same inputs, declarations, policy, date and key give the
     same run id, which keeps outputs byte-identical across re-runs."""
     material = json.dumps({"policy": policy.sha256, "inputs": input_hashes, "code": __version__,
                            "manifest": manifest.model_dump(mode="json"),
                            "as_of": as_of.isoformat(), "key": key.derive("run-id", 8).hex(),
-                           "withdrawn": sorted(withdrawn)}, sort_keys=True)
+                           "requests": requests.fingerprint()}, sort_keys=True)
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
@@ -66,7 +59,7 @@ def _beam_runner_and_options(beam_args: list[str]):
 
 
 def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Secret,
-                  as_of: dt.date, run_id: str, withdrawn: frozenset, beam_args: list[str],
+                  as_of: dt.date, run_id: str, requests: Requests, beam_args: list[str],
                   num_shards: int) -> None:
     import apache_beam as beam
 
@@ -76,7 +69,7 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
 
     sources = {s.id: s for s in manifest.sources}
     steps = {s.id: [TagProvenance(s, run_id, policy.sha256, key), LicenceGate(policy),
-                    ConsentGate(policy, withdrawn), RetentionGate(policy, as_of),
+                    ConsentGate(policy, requests.withdrawn_refs), RetentionGate(policy, as_of),
                     Minimise(policy, s)] for s in manifest.sources}
     order = {s.id: i for i, s in enumerate(manifest.sources)}
 
@@ -85,14 +78,16 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
         return pa.schema([("_source", pa.string()), ("_source_key", pa.string()),
                           ("_offset", pa.int64()), ("stage", pa.string()),
                           ("reason", pa.string()), ("message", pa.string()),
-                          ("_run_id", pa.string())])
+                          ("request", pa.string()), ("_run_id", pa.string())])
 
     def findings_schema(_=None):
         import pyarrow as pa
         return pa.schema([(P.RECORD_ID, pa.string()), (P.SOURCE, pa.string()),
                           ("column", pa.string()), ("entity", pa.string()),
                           ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64()),
-                          ("operator", pa.string())])
+                          ("operator", pa.string()),
+                          # keyed subject token of the value (privenance/subjects.py)
+                          ("subject", pa.string())])
 
     runner, options = _beam_runner_and_options(beam_args)
     with beam.Pipeline(runner=runner, options=options) as p:
@@ -103,7 +98,7 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
         rows = read.rows | "Spread" >> beam.Reshuffle()
         kept, rejected = rows | "PolicyGates" >> ApplySteps(steps, run_id)
         clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
-            policy, key, sources, run_id)
+            policy, key, sources, run_id, requests.erased_tokens)
         types = clean | "ColumnTypes" >> beam.CombineGlobally(ColumnTypes(order))
         _ = clean | "WriteDataset" >> WriteParquetShards(
             str(tmp / "dataset"), shard_key=lambda r: r[P.RECORD_ID],
@@ -132,7 +127,8 @@ def _column(directory: Path, columns: list[str]):
 
 
 def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
-              as_of: dt.date, input_hashes: dict, policy_path: str, beam_args: list[str]) -> dict:
+              as_of: dt.date, input_hashes: dict, policy_path: str, beam_args: list[str],
+              requests: Requests) -> dict:
     """Count rows per source in every output and check read = written + quarantined."""
     read = {s.id: 0 for s in manifest.sources}
     for line in (tmp / "_read_counts").read_text().splitlines():
@@ -143,11 +139,14 @@ def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
     for part in _column(tmp / "dataset", [P.SOURCE]):
         written.update(r[P.SOURCE] for r in part)
     by_source_reason = defaultdict(Counter)
-    for part in _column(tmp / "quarantine", ["_source", "reason"]):
+    removed_by_request = Counter()
+    for part in _column(tmp / "quarantine", ["_source", "reason", "request"]):
         for r in part:
             quarantined[r["_source"]] += 1
             reasons[r["reason"]] += 1
             by_source_reason[r["_source"]][r["reason"]] += 1
+            if r["request"]:
+                removed_by_request[r["request"]] += 1
     pii = defaultdict(Counter)
     for part in _column(tmp / "findings", ["entity", "operator"]):
         for r in part:
@@ -180,6 +179,9 @@ def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
         "quarantine_reasons": dict(sorted(reasons.items())),
         "pii": {e: dict(sorted(ops.items())) for e, ops in sorted(pii.items())},
         "operators": {e: r.operator for e, r in sorted(policy.anonymization.entities.items())},
+        # data-subject requests honoured by this run, and the records each removed
+        "requests": [{**r, "records_removed": removed_by_request[r["request"]]}
+                     for r in requests.all()],
     }
 
 
@@ -193,19 +195,21 @@ def check_accounting(summary: dict) -> None:
 
 def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of: dt.date,
         beam_args: list[str] = (), num_shards: int = DEFAULT_SHARDS,
-        policy_path: str = "", log=lambda msg: print(msg, file=sys.stderr)) -> dict:
-    """Run the pipeline; returns the run summary (also written to ``<out>/run.json``)."""
+        policy_path: str = "", requests_dir: Path | None = None,
+        log=lambda msg: print(msg, file=sys.stderr)) -> dict:
+    """Run the pipeline; returns the run summary (also written to ``<out>/run.json``).
+    ``requests_dir`` holds the data-subject requests to honour (privenance/subjects.py)."""
     beam_args = list(beam_args)
-    withdrawn = read_withdrawals(policy.consent.withdrawals)
+    requests = load_requests(requests_dir)
     input_hashes = {s.id: file_sha256(s.path) for s in manifest.sources}
-    run_id = make_run_id(policy, manifest, input_hashes, as_of, key, withdrawn)
+    run_id = make_run_id(policy, manifest, input_hashes, as_of, key, requests)
     out = Path(out)
     tmp = temp_dir_for(out)
     log(f"run {run_id}: {len(manifest.sources)} sources, policy {policy.name} "
         f"({policy.sha256[:12]}), as of {as_of}")
-    build_and_run(manifest, policy, tmp, key, as_of, run_id, withdrawn, beam_args, num_shards)
+    build_and_run(manifest, policy, tmp, key, as_of, run_id, requests, beam_args, num_shards)
     summary = summarize(tmp, manifest, policy, run_id, as_of, input_hashes, policy_path,
-                        beam_args)
+                        beam_args, requests)
     check_accounting(summary)
     (tmp / "run.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     swap_in(tmp, out)

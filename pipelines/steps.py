@@ -134,8 +134,10 @@ class ConsentGate(Step):
 
     name = "consent_gate"
 
-    def __init__(self, policy: Policy, withdrawn: frozenset[str] = frozenset()):
-        self.rules, self.purpose, self.withdrawn = policy.consent, policy.purpose.name, withdrawn
+    def __init__(self, policy: Policy, withdrawn: dict[str, str] | None = None):
+        """``withdrawn`` maps a withdrawn consent reference to its request id."""
+        self.rules, self.purpose = policy.consent, policy.purpose.name
+        self.withdrawn = withdrawn or {}
 
     def process(self, record: dict) -> dict:
         basis = record[P.CONSENT_BASIS]
@@ -144,8 +146,10 @@ class ConsentGate(Step):
         if basis in self.rules.require_purpose_for and self.purpose not in record[P.CONSENT_PURPOSES]:
             raise RecordRejected(Reason.PURPOSE_NOT_CONSENTED,
                                  f"consent does not cover {self.purpose}")
-        if record[P.CONSENT_REF] and record[P.CONSENT_REF] in self.withdrawn:
-            raise RecordRejected(Reason.CONSENT_WITHDRAWN, "consent was withdrawn")
+        request = self.withdrawn.get(record[P.CONSENT_REF] or "")
+        if request:
+            raise RecordRejected(Reason.CONSENT_WITHDRAWN,
+                                 f"consent was withdrawn (request {request})", request)
         return record
 
 

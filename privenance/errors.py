@@ -62,9 +62,9 @@ class ConfigError(PrivenanceError):
 class RecordRejected(PrivenanceError):
     """Raised by a step for one record; the adapter turns it into a quarantine row."""
 
-    def __init__(self, reason: Reason, message: str):
-        super().__init__(reason, message)
-        self.reason, self.message = Reason(reason), message
+    def __init__(self, reason: Reason, message: str, request: str | None = None):
+        super().__init__(reason, message, request)
+        self.reason, self.message, self.request = Reason(reason), message, request
 
     def __str__(self) -> str:
         return f"{self.reason.value}: {self.message}"

@@ -68,7 +68,6 @@ class Consent(Strict):
                                "legitimate-interests", "public-domain"]
     # with basis "consent", the run's purpose must be among the consented purposes
     require_purpose_for: list[str] = ["consent"]
-    withdrawals: str | None = None  # file of withdrawn consent references, one per line
 
 
 class Retention(Strict):

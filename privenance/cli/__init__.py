@@ -17,7 +17,10 @@ app = typer.Typer(
          "  privenance run --sources data/sources.yaml --policy policies/default.yaml --out data/staged\n\n"
          "  privenance validate\n\n"
          "  privenance certify --name demo\n\n"
-         "  privenance report",
+         "  privenance report\n\n"
+         "Data-subject requests:\n\n"
+         "  privenance subject find --email chan.taiman@example.com\n\n"
+         "  privenance subject erase --request DSR-2026-014 --email chan.taiman@example.com",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -28,7 +31,7 @@ _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 def _register():
-    from privenance.cli import approve, certify, demo, pull, report, run, summary, verify
+    from privenance.cli import approve, certify, demo, pull, report, run, subject, summary, verify
     app.command("demo")(demo.demo_command)
     app.command("run", context_settings=_PASS_THROUGH)(run.run_command)
     try:
@@ -42,6 +45,7 @@ def _register():
     app.command("pull")(pull.pull_command)
     app.command("report")(report.report_command)
     app.command("summary")(summary.summary_command)
+    app.add_typer(subject.app, name="subject")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""privenance certify (first version; see lineage/certificate.py)."""
+"""privenance certify: sign a validated staged dataset (see lineage/certificate.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +13,8 @@ def certify_command(
     policy: Path = typer.Option(Path("policies/default.yaml"), help="Policy (YAML)."),
     out: Path = typer.Option(Path("data/certified"), help="Certified datasets root."),
     approvals: Path = typer.Option(Path("data/approvals.jsonl"), help="Approvals log from `privenance approve`."),
+    subjects: Path = typer.Option(Path("data/subjects"),
+                                  help="Where each version's subject index is kept."),
 ):
     """Certify a staged dataset: copy its Parquet files and write a signed certificate.
 
@@ -27,6 +29,6 @@ def certify_command(
     from privenance.policy import load_policy
     go_offline()
     cert = certify(name, staged, validation, load_policy(policy), out, signing_seed(),
-                   approvals_file=approvals)
+                   approvals_file=approvals, subjects_root=subjects)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
                f"{len(cert['output']['files'])} files -> {out / name}")

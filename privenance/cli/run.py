@@ -14,6 +14,8 @@ def run_command(
     out: Path = typer.Option(Path("data/staged"), help="Output directory."),
     as_of: str = typer.Option(None, help="Date for retention checks (YYYY-MM-DD); default today."),
     shards: int = typer.Option(2, min=1, help="Parquet files per output."),
+    requests: Path = typer.Option(Path("data/requests"), help="Data-subject requests to honour "
+                                  "(privenance subject erase / withdraw write them)."),
 ):
     """Validate, gate, anonymize and tag every record; write Parquet and a quarantine.
 
@@ -45,7 +47,7 @@ def run_command(
 
     from pipelines.pipeline import run
     summary = run(manifest, pol, out, key, as_of_date, beam_args=ctx.args, num_shards=shards,
-                  policy_path=str(policy))
+                  policy_path=str(policy), requests_dir=requests)
     t = summary["totals"]
     typer.echo(f"{'source':<24}{'read':>8}{'written':>9}{'quarantined':>13}")
     for sid, c in summary["counts"].items():
@@ -53,6 +55,9 @@ def run_command(
     typer.echo(f"{'total':<24}{t['read']:>8}{t['written']:>9}{t['quarantined']:>13}")
     for reason, n in summary["quarantine_reasons"].items():
         typer.echo(f"  quarantined {reason}: {n}")
+    for r in summary["requests"]:
+        typer.echo(f"  {r['kind']} request {r['request']} (received {r['received']}): "
+                   f"{r['records_removed']} records removed")
     pii = sum(sum(ops.values()) for ops in summary["pii"].values())
     typer.echo(f"PII findings treated: {pii}; output in {out}/")
     share = t["quarantined"] / t["read"] if t["read"] else 0.0

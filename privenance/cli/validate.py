@@ -13,6 +13,8 @@ def validate_command(
     policy: Path = typer.Option(Path("policies/default.yaml"), help="Policy (YAML)."),
     out: Path = typer.Option(Path("data/validation"), help="Where summary.json and Data Docs go."),
     as_of: str = typer.Option(None, help="Date for retention checks; default the run's date."),
+    requests: Path = typer.Option(Path("data/requests"),
+                                  help="Data-subject requests the run had to honour."),
 ):
     """Run one suite per Data Protection Principle, plus licence and k-anonymity.
 
@@ -21,12 +23,12 @@ def validate_command(
     Example: privenance validate --dataset data/staged/dataset --out data/validation
     """
     from expectations import validate
-    from pipelines.pipeline import read_withdrawals
     from privenance.policy import load_policy
+    from privenance.subjects import load_requests
     pol = load_policy(policy)
     run = json.loads(run_info.read_text())
     summary = validate(dataset, pol, run, out_dir=out, as_of=as_of,
-                       withdrawn=read_withdrawals(pol.consent.withdrawals))
+                       requests=load_requests(requests))
     for name, r in summary["suites"].items():
         mark = "pass" if r["success"] else ("FAIL" if r["blocking"] else "warn")
         detail = f"  ({', '.join(r['failed_expectations'])})" if r["failed_expectations"] else ""

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PROJECT_FILES = [".dvc/config", ".dvcignore", "dvc.yaml", "params.yaml", "data/sources.yaml"]
-PROJECT_DIRS = ["policies", "privenance", "pipelines", "expectations", "lineage"]
+PROJECT_DIRS = ["policies", "privenance", "pipelines", "expectations", "lineage", "data/requests"]
 
 
 def sh(*args, cwd, check=True, env=None):
@@ -130,6 +130,26 @@ def test_changed_source_declaration_reruns_only_what_depends_on_it(project):
     assert report["diff"]["previous_version"] == cert["version"]
     assert "Changes since the previous certified version" in (
         project / "data/reports/report.html").read_text()
+
+
+def test_erasure_request_is_an_input_and_the_next_repro_honours_it(project):
+    first = json.loads((project / "data/raw/tickets.jsonl").read_text().splitlines()[0])
+    assert first["ticket_id"] == "T00001"  # consented, retained: certified
+    before = json.loads((project / "data/certified/demo/certificate.json").read_text())
+    sh("privenance", "subject", "erase", "--request", "DSR-0001", "--email",
+       first["customer_email"], cwd=project)
+    assert "data/requests" in sh("dvc", "status", cwd=project).stdout
+    rerun = sh("dvc", "repro", cwd=project).stdout
+    assert "Running stage 'generate'" not in rerun and "Running stage 'run'" in rerun
+    after = json.loads((project / "data/certified/demo/certificate.json").read_text())
+    assert [(r["request"], r["records_removed"]) for r in after["requests_served"]] == [
+        ("DSR-0001", 1)]
+    assert after["output"]["rows"] == before["output"]["rows"] - 1
+    found = json.loads(sh("privenance", "subject", "find", "--email", first["customer_email"],
+                          "--json", cwd=project).stdout)
+    versions = {h["version"] for h in found["records"]}
+    assert before["version"] in versions and after["version"] not in versions
+    assert f"demo@{after['version']}" in found["versions_searched"]
 
 
 def test_openlineage_events_per_stage(project):

@@ -66,7 +66,7 @@ def test_run_accounts_for_every_row_and_anonymizes(workspace):
     quarantine = pq.read_table(out / "quarantine")
     assert quarantine.num_rows == run["totals"]["quarantined"]
     assert set(quarantine.column_names) == {"_source", "_source_key", "_offset", "stage",
-                                            "reason", "message", "_run_id"}
+                                            "reason", "message", "request", "_run_id"}
     findings = pq.read_table(out / "findings")
     assert "PERSON" in set(findings.column("entity").to_pylist())
     assert "read" in result.stdout and "quarantined" in result.stdout

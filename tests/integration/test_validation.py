@@ -12,6 +12,7 @@ import pytest
 
 from expectations import load_dataset, validate
 from privenance.policy import load_policy
+from privenance.subjects import Requests
 from tests.integration.test_pipeline import privenance
 
 pytestmark = pytest.mark.integration
@@ -110,10 +111,31 @@ def test_minimisation_and_withdrawal_and_k_anonymity(staged):
     extra = df.assign(internal_notes="kept by mistake")
     assert failing(validate(extra, POLICY, run)) == {"dpp1_collection"}
     ref = df["_consent_ref"].dropna().iloc[0]
-    assert failing(validate(df, POLICY, run, withdrawn={ref})) == {"dpp3_use"}
+    withdrawn = Requests(withdrawals=[{"request": "DSR-1", "received": "2026-11-01",
+                                       "consent_ref": ref}])
+    assert failing(validate(df, POLICY, run, requests=withdrawn)) == {"dpp3_use"}
     strict = POLICY.model_copy(update={"k_anonymity": POLICY.k_anonymity.model_copy(
         update={"k": 1000, "quasi_identifiers": ["product"]})})
     assert failing(validate(df, strict, run)) == {"k_anonymity"}
+
+
+def test_dpp6_every_record_with_a_subject_is_in_the_subject_index(staged):
+    root, df, run = staged
+    findings = load_dataset(root / "data/staged/findings")
+    assert findings["subject"].notna().sum() > 0
+    # found by default beside a staged dataset directory
+    assert failing(validate(root / "data/staged/dataset", POLICY, run)) == set()
+    with_email = findings[(findings["entity"] == "EMAIL_ADDRESS") & findings["subject"].notna()]
+    record = with_email["_record_id"].iloc[0]
+    unindexed = findings[findings["_record_id"] != record]
+    summary = validate(df, POLICY, run, findings=unindexed)
+    assert failing(summary) == {"dpp6_access"}
+    assert summary["suites"]["dpp6_access"]["failed_expectations"] == [
+        "expect_column_values_to_be_in_set(_check_in_subject_index)"]
+    erased = Requests(erasures=[{"request": "DSR-2", "received": "2026-11-01",
+                                 "tokens": [with_email["subject"].iloc[0]]}])
+    summary = validate(df, POLICY, run, findings=findings, requests=erased)
+    assert failing(summary) == {"dpp6_access"}
 
 
 def test_policy_column_checks_run_in_dpp2(staged):

@@ -21,7 +21,7 @@ def source(**kw):
     return Source(**{**base, **kw})
 
 
-def run_steps(record, src=None, policy=POLICY, withdrawn=frozenset(), as_of=dt.date(2026, 1, 1)):
+def run_steps(record, src=None, policy=POLICY, withdrawn=None, as_of=dt.date(2026, 1, 1)):
     src = src or source()
     steps = [TagProvenance(src, "run1", "sha", KEY), LicenceGate(policy),
              ConsentGate(policy, withdrawn), RetentionGate(policy, as_of), Minimise(policy, src)]
@@ -61,7 +61,7 @@ def test_record_id_is_stable_keyed_and_source_scoped():
      Reason.PURPOSE_NOT_CONSENTED),
     ({"id": 1, "consent": '{"basis": "gossip"}'}, {}, Reason.NO_CONSENT),
     ({"id": 1, "consent": "not json"}, {}, Reason.MALFORMED),
-    ({"id": 1}, {"withdrawn": frozenset({"r1"})}, Reason.CONSENT_WITHDRAWN),
+    ({"id": 1}, {"withdrawn": {"r1": "DSR-1"}}, Reason.CONSENT_WITHDRAWN),
     ({"id": 1, "retain_until": "2020-01-01"}, {}, Reason.RETENTION_EXPIRED),
     ({"id": 1, "retain_until": "2020-13-45"}, {}, Reason.INVALID_DATE),
 ])

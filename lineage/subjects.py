@@ -1,0 +1,101 @@
+"""The subject index of each certified version, and searching it.
+
+At certification the staged findings' subject tokens (privenance/subjects.py) are
+written to ``<subjects>/<dataset>/<version>/index.parquet`` (record id, source,
+entity, token), kept for every version (a persisted DVC output, like the report
+history) because an access request concerns earlier versions too. A copy of the
+version's certificate beside it says which version it indexes; an index without
+one (an interrupted certification) is ignored.
+
+The index is not shipped with the certified dataset: model teams do not need it,
+and it stays with the privacy officer who holds the key.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from privenance import provenance as P
+from privenance.files import file_sha256, swap_in, temp_dir_for
+
+INDEX_FILE = "index.parquet"
+CERT_COPY = "certificate.json"
+
+
+def _index_schema():
+    import pyarrow as pa
+    return pa.schema([("subject", pa.string()), (P.RECORD_ID, pa.string()),
+                      (P.SOURCE, pa.string()), ("entity", pa.string())])
+
+
+def build_index(findings_dir: Path, version_dir: Path) -> dict:
+    """Write the version's subject index (tokens only, sorted, deduplicated) into a
+    fresh ``version_dir``; returns what the certificate records about it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    rows = set()
+    for f in sorted(findings_dir.glob("*.parquet")) if findings_dir.exists() else []:
+        table = pq.read_table(f, columns=["subject", P.RECORD_ID, P.SOURCE, "entity"])
+        rows.update(tuple(r.values()) for r in table.to_pylist() if r["subject"])
+    schema = _index_schema()
+    table = pa.Table.from_pylist([dict(zip(schema.names, r)) for r in sorted(rows)], schema=schema)
+    tmp = temp_dir_for(version_dir)
+    pq.write_table(table, tmp / INDEX_FILE, compression="zstd")
+    swap_in(tmp, version_dir)
+    return {"sha256": file_sha256(version_dir / INDEX_FILE), "rows": table.num_rows,
+            "records": len({r[1] for r in rows})}
+
+
+def seal_index(version_dir: Path, certificate: Path) -> None:
+    """Mark the index as belonging to a certified version (after certification)."""
+    shutil.copyfile(certificate, version_dir / CERT_COPY)
+
+
+@dataclass(frozen=True)
+class IndexedVersion:
+    dataset: str
+    version: str
+    as_of: str
+    run_id: str
+    path: Path
+
+
+def indexed_versions(root: Path, dataset: str | None = None) -> list[IndexedVersion]:
+    """Every sealed index under ``root`` whose certificate matches it, oldest first."""
+    found = []
+    for cert_path in sorted(Path(root).glob(f"{dataset or '*'}/*/{CERT_COPY}")):
+        index = cert_path.parent / INDEX_FILE
+        try:
+            cert = json.loads(cert_path.read_text(encoding="utf-8"))
+            sealed = cert["subject_index"]["sha256"] == file_sha256(index)
+        except (OSError, ValueError, KeyError, TypeError):
+            sealed = False
+        if sealed:
+            found.append(IndexedVersion(cert["dataset"], cert["version"], cert["as_of"],
+                                        cert["run_id"], index))
+    return sorted(found, key=lambda v: (v.dataset, v.as_of, v.version))
+
+
+def find(root: Path, tokens: dict[str, str], dataset: str | None = None) -> list[dict]:
+    """Records of every indexed version that carry any of ``tokens`` (token -> kind).
+    One row per (version, record) with the kinds of identifier that matched."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    hits = []
+    for v in indexed_versions(root, dataset):
+        table = pq.read_table(v.path)
+        table = table.filter(pc.is_in(table["subject"], value_set=_strings(list(tokens))))
+        by_record: dict[tuple, set] = {}
+        for r in table.to_pylist():
+            by_record.setdefault((r[P.RECORD_ID], r[P.SOURCE]), set()).add(tokens[r["subject"]])
+        hits += [{"dataset": v.dataset, "version": v.version, "as_of": v.as_of,
+                  "record_id": rid, "source": source, "matched": sorted(kinds)}
+                 for (rid, source), kinds in sorted(by_record.items())]
+    return hits
+
+
+def _strings(values: list[str]):
+    import pyarrow as pa
+    return pa.array(values, type=pa.string())

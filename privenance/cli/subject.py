@@ -1,0 +1,191 @@
+"""privenance subject: data-subject requests (access, erasure, consent withdrawal).
+
+Identifiers given here are turned into keyed subject tokens at once and never
+written anywhere: not to the request files, the logs or the output.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Data-subject requests: find a person's records in every certified "
+                       "version, erase them, withdraw consent.", no_args_is_help=True)
+
+EMAIL = typer.Option(None, "--email", help="The person's email address.")
+HKID = typer.Option(None, "--hkid", help="The person's HKID, e.g. A123456(7).")
+PHONE = typer.Option(None, "--phone", help="The person's phone number.")
+NAME = typer.Option(None, "--name", help="The person's name, e.g. \"Chan Tai Man\".")
+REQUESTS = typer.Option(Path("data/requests"), help="Requests directory (a pipeline input).")
+
+
+def _tokens(email, hkid, phone, name) -> dict[str, str]:
+    """token -> kind, for the identifiers given (at least one)."""
+    from privenance.errors import ConfigError
+    from privenance.keys import pseudonymization_key
+    from privenance.subjects import ENTITY_OF_KIND, SubjectTokens
+    given = {"email": email, "hkid": hkid, "phone": phone, "name": name}
+    given = {kind: value for kind, value in given.items() if value}
+    if not given:
+        raise ConfigError("give at least one of --email, --hkid, --phone, --name")
+    subjects = SubjectTokens(pseudonymization_key())
+    tokens = {}
+    for kind, value in given.items():
+        token = subjects.token(ENTITY_OF_KIND[kind], value)
+        if token is None:
+            raise ConfigError("the value has no letters or digits", field=f"--{kind}")
+        tokens[token] = kind
+    return tokens
+
+
+@app.command("find")
+def find_command(
+    email: str = EMAIL, hkid: str = HKID, phone: str = PHONE, name: str = NAME,
+    dataset: str = typer.Option(None, help="Only this dataset (default: every dataset)."),
+    subjects: Path = typer.Option(Path("data/subjects"), help="Subject indexes of certified versions."),
+    certified: Path = typer.Option(Path("data/certified"), help="Certified datasets root."),
+    show_stored: bool = typer.Option(False, "--show-stored", help="Also print what the current "
+                                     "certified version stores for each record, with values the "
+                                     "encrypt operator wrote decrypted (needs the key)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the matches as JSON."),
+):
+    """Find every record, in every certified version, that concerns a person.
+
+    Matching uses keyed subject tokens, never a plaintext index. Prints record ids,
+    datasets and versions for the reply to an access request. Exit 0 whether or
+    not anything was found.
+
+    Examples:
+
+      privenance subject find --email chan.taiman@example.com
+
+      privenance subject find --hkid "A123456(7)" --name "Chan Tai Man" --json
+
+      privenance subject find --email chan.taiman@example.com --show-stored
+    """
+    from lineage.subjects import find, indexed_versions
+    tokens = _tokens(email, hkid, phone, name)
+    versions = indexed_versions(subjects, dataset)
+    hits = find(subjects, tokens, dataset)
+    if as_json:
+        typer.echo(json.dumps({"versions_searched": [f"{v.dataset}@{v.version}" for v in versions],
+                               "records": hits}, indent=2))
+    else:
+        typer.echo(f"searched {len(versions)} certified version(s) for "
+                   f"{', '.join(sorted(set(tokens.values())))}")
+        for v in versions:
+            mine = [h for h in hits if (h["dataset"], h["version"]) == (v.dataset, v.version)]
+            typer.echo(f"  {v.dataset} {v.version} (as of {v.as_of}): {len(mine)} record(s)")
+            for h in mine:
+                typer.echo(f"    {h['record_id']}  {h['source']:<22} matched {', '.join(h['matched'])}")
+    if show_stored:
+        _show_stored(hits, certified)
+
+
+def _show_stored(hits: list[dict], certified: Path) -> None:
+    """The stored rows of the matches in the current certified versions. Values the
+    encrypt operator wrote (ENC:...) are decrypted: this is the key holder's answer
+    to an access request, printed for them only."""
+    import re
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from pipelines.operators import decrypt
+    from privenance.keys import pseudonymization_key
+    key = pseudonymization_key()
+
+    def reveal(value):
+        if not isinstance(value, str):
+            return value
+        return re.sub(r"ENC:[A-Za-z0-9_-]+", lambda m: f"[decrypted: {decrypt(m.group(0), key)}]",
+                      value)
+
+    for name in sorted({h["dataset"] for h in hits}):
+        cert_path = certified / name / "certificate.json"
+        if not cert_path.exists():
+            continue
+        cert = json.loads(cert_path.read_text())
+        wanted = [h["record_id"] for h in hits
+                  if h["dataset"] == name and h["version"] == cert["version"]]
+        typer.echo(f"stored in {name} {cert['version']} (current): {len(wanted)} record(s)")
+        for f in cert["output"]["files"]:
+            table = pq.read_table(certified / name / f["path"])
+            table = table.filter(pc.is_in(table["_record_id"], value_set=_array(wanted)))
+            for row in table.to_pylist():
+                typer.echo(f"  {row['_record_id']}")
+                for column, value in row.items():
+                    if value is not None and not column.startswith("_"):
+                        typer.echo(f"    {column}: {reveal(value)}")
+
+
+def _array(values):
+    import pyarrow as pa
+    return pa.array(values, type=pa.string())
+
+
+@app.command("erase")
+def erase_command(
+    request: str = typer.Option(..., help="Request id, e.g. DSR-2026-014 (no personal details)."),
+    email: str = EMAIL, hkid: str = HKID, phone: str = PHONE, name: str = NAME,
+    requests: Path = REQUESTS,
+    received: str = typer.Option(None, help="Date the request was received; default today."),
+):
+    """Record an erasure request. The next `dvc repro` (or `privenance run`) leaves out
+    every record that concerns the person (reason SUBJECT_ERASED) and the new
+    certificate lists the request. Only keyed tokens are recorded.
+
+    Example: privenance subject erase --request DSR-2026-014 --email chan.taiman@example.com
+    """
+    from privenance.subjects import record_erasure
+    tokens = _tokens(email, hkid, phone, name)
+    day = _date(received)
+    if record_erasure(requests, request, list(tokens), day):
+        typer.echo(f"recorded erasure request {request} ({len(tokens)} identifier(s), as keyed "
+                   f"tokens) in {requests}; run `dvc repro` to certify a version without them")
+    else:
+        typer.echo(f"request {request} is already recorded in {requests}; nothing changed")
+
+
+@app.command("withdraw")
+def withdraw_command(
+    request: str = typer.Option(..., help="Request id, e.g. DSR-2026-015."),
+    consent_ref: str = typer.Option(..., help="The consent reference being withdrawn."),
+    requests: Path = REQUESTS,
+    received: str = typer.Option(None, help="Date the withdrawal was received; default today."),
+):
+    """Record a withdrawal of consent. The next run leaves out every record given under
+    that consent reference (reason CONSENT_WITHDRAWN).
+
+    Example: privenance subject withdraw --request DSR-2026-015 --consent-ref form-2024-03
+    """
+    from privenance.subjects import record_withdrawal
+    if record_withdrawal(requests, request, consent_ref, _date(received)):
+        typer.echo(f"recorded withdrawal {request} in {requests}; run `dvc repro` to apply it")
+    else:
+        typer.echo(f"request {request} is already recorded in {requests}; nothing changed")
+
+
+@app.command("requests")
+def requests_command(requests: Path = REQUESTS):
+    """List the recorded requests (ids, kinds and dates; no identifiers are stored).
+
+    Example: privenance subject requests
+    """
+    from privenance.subjects import load_requests
+    rows = load_requests(requests).all()
+    if not rows:
+        typer.echo(f"no requests recorded in {requests}")
+    for r in rows:
+        what = r.get("consent_ref") or f"{r['identifiers']} identifier(s)"
+        typer.echo(f"{r['received']}  {r['kind']:<10} {r['request']:<20} {what}")
+
+
+def _date(value: str | None) -> dt.date:
+    from privenance.errors import ConfigError
+    try:
+        return dt.date.fromisoformat(value) if value else dt.date.today()
+    except ValueError:
+        raise ConfigError("--received must be a date like 2026-11-25", field="--received") from None
