@@ -1,0 +1,76 @@
+"""Subject tokens and request records (privenance/subjects.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from privenance.errors import ConfigError
+from privenance.keys import Secret
+from privenance.subjects import SubjectTokens, load_requests, record_erasure, record_withdrawal
+
+KEY = Secret(b"k" * 32, "test")
+
+
+@pytest.mark.parametrize("entity, a, b", [
+    ("EMAIL_ADDRESS", "Chan.TaiMan@Example.com", " chan.taiman@example.com"),
+    ("HK_ID", "A123456(3)", "a1234563"),
+    ("HK_ID", "A 123456 (3)", "A123456（3）"),          # full-width brackets from CJK input
+    ("PHONE_NUMBER", "+852 9123 4567", "9123-4567"),
+    ("PHONE_NUMBER", "(852) 91234567", "00852 9123 4567"),
+    ("PERSON", "Chan Tai Man", "Tai-man Chan"),
+    ("PERSON", "Mr. Chan Tai Man", "chan tai man"),
+    ("PERSON", "陳大文先生", "陳大文"),
+])
+def test_spellings_of_one_identifier_share_a_token(entity, a, b):
+    tokens = SubjectTokens(KEY)
+    assert tokens.token(entity, a) == tokens.token(entity, b) is not None
+
+
+@pytest.mark.parametrize("entity, a, b", [
+    ("EMAIL_ADDRESS", "chan@example.com", "chen@example.com"),
+    ("PHONE_NUMBER", "9123 4567", "9123 4568"),
+    ("PERSON", "Chan Tai Man", "Chan Tai Ming"),
+    ("HK_ID", "A123456(3)", "A123457(3)"),
+])
+def test_different_identifiers_differ(entity, a, b):
+    tokens = SubjectTokens(KEY)
+    assert tokens.token(entity, a) != tokens.token(entity, b)
+
+
+def test_tokens_are_keyed_and_typed():
+    one, other = SubjectTokens(KEY), SubjectTokens(Secret(b"o" * 32, "test"))
+    assert one.token("EMAIL_ADDRESS", "a@b.com") != other.token("EMAIL_ADDRESS", "a@b.com")
+    # the same digits as a phone and as something else are different subjects
+    assert one.token("PHONE_NUMBER", "91234567") != one.token("HK_ID", "91234567")
+    assert one.token("DATE_TIME", "2024-01-01") is None and one.token("PERSON", " - ") is None
+    assert "a@b.com" not in one.token("EMAIL_ADDRESS", "a@b.com")
+
+
+def test_requests_are_recorded_once_and_read_back(tmp_path):
+    tokens = SubjectTokens(KEY)
+    t = [tokens.token("EMAIL_ADDRESS", "a@b.com"), tokens.token("PERSON", "Chan Tai Man")]
+    assert record_erasure(tmp_path, "DSR-1", t, dt.date(2026, 11, 20))
+    assert not record_erasure(tmp_path, "DSR-1", t[:1], dt.date(2026, 11, 21))
+    assert record_withdrawal(tmp_path, "DSR-2", "form-2024-03", dt.date(2026, 11, 22))
+    requests = load_requests(tmp_path)
+    assert requests.erased_tokens == {t[0]: "DSR-1", t[1]: "DSR-1"}
+    assert requests.withdrawn_refs == {"form-2024-03": "DSR-2"}
+    assert [r["request"] for r in requests.all()] == ["DSR-1", "DSR-2"]
+    assert "a@b.com" not in (tmp_path / "erasures.jsonl").read_text()
+    assert load_requests(tmp_path / "missing").all() == []
+
+
+@pytest.mark.parametrize("request_id", ["chan@example.com", "Chan Tai Man", "", "x" * 65])
+def test_request_ids_cannot_hold_personal_details(tmp_path, request_id):
+    with pytest.raises(ConfigError, match="request id"):
+        record_erasure(tmp_path, request_id, ["0" * 32], dt.date(2026, 11, 20))
+
+
+def test_a_broken_requests_file_is_a_config_error_with_its_line(tmp_path):
+    (tmp_path / "erasures.jsonl").write_text(json.dumps({"request": "DSR-1", "received": "x",
+                                                         "tokens": []}) + "\n{not json\n")
+    with pytest.raises(ConfigError) as err:
+        load_requests(tmp_path)
+    assert "erasures.jsonl:2" in str(err.value)
