@@ -22,6 +22,7 @@ from privenance.files import file_sha256, swap_in, temp_dir_for
 
 INDEX_FILE = "index.parquet"
 CERT_COPY = "certificate.json"
+ORDER_FILE = "sealed.json"  # the order versions were certified in (version ids do not sort by it)
 
 
 def _index_schema():
@@ -48,8 +49,18 @@ def build_index(findings_dir: Path, version_dir: Path) -> dict:
             "records": len({r[1] for r in rows})}
 
 
+def _sequence(version_dir: Path) -> int:
+    try:
+        return int(json.loads((version_dir / ORDER_FILE).read_text())["sequence"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
 def seal_index(version_dir: Path, certificate: Path) -> None:
     """Mark the index as belonging to a certified version (after certification)."""
+    sequence = _sequence(version_dir) or 1 + max(
+        (_sequence(d) for d in version_dir.parent.iterdir() if d.is_dir()), default=0)
+    (version_dir / ORDER_FILE).write_text(json.dumps({"sequence": sequence}) + "\n")
     shutil.copyfile(certificate, version_dir / CERT_COPY)
 
 
@@ -59,11 +70,13 @@ class IndexedVersion:
     version: str
     as_of: str
     run_id: str
+    sequence: int
     path: Path
 
 
 def indexed_versions(root: Path, dataset: str | None = None) -> list[IndexedVersion]:
-    """Every sealed index under ``root`` whose certificate matches it, oldest first."""
+    """Every sealed index under ``root`` whose certificate matches it, in the order
+    they were certified."""
     found = []
     for cert_path in sorted(Path(root).glob(f"{dataset or '*'}/*/{CERT_COPY}")):
         index = cert_path.parent / INDEX_FILE
@@ -74,8 +87,8 @@ def indexed_versions(root: Path, dataset: str | None = None) -> list[IndexedVers
             sealed = False
         if sealed:
             found.append(IndexedVersion(cert["dataset"], cert["version"], cert["as_of"],
-                                        cert["run_id"], index))
-    return sorted(found, key=lambda v: (v.dataset, v.as_of, v.version))
+                                        cert["run_id"], _sequence(index.parent), index))
+    return sorted(found, key=lambda v: (v.dataset, v.sequence, v.version))
 
 
 def find(root: Path, tokens: dict[str, str], dataset: str | None = None) -> list[dict]:

@@ -99,8 +99,9 @@ def test_person_found_in_every_version_then_erased(workspace):
     assert "already recorded" in again.stdout
 
     v3 = _certify_version(root)
-    assert _find(root) == {v1["version"]: v1_records, v2["version"]: v2_records,
-                           v3["version"]: set()}
+    found = _find(root)
+    assert found == {v1["version"]: v1_records, v2["version"]: v2_records, v3["version"]: set()}
+    assert list(found) == [v1["version"], v2["version"], v3["version"]]  # certification order
     certified = {rid for f in (root / "data/certified/demo").glob("*.parquet")
                  for rid in pq.read_table(f).column(P.RECORD_ID).to_pylist()}
     assert not v2_records & certified
