@@ -11,6 +11,39 @@ from pathlib import Path
 from expectations.suites import Check
 
 RESULT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
+_CUSTOM: dict = {}
+
+
+def custom_expectations() -> dict:
+    """Our own expectations, defined on first use (defining them imports GE).
+
+    ExpectColumnValuesToHaveNoResidualIdentifiers (DPP4): a text cell holds no direct
+    identifier that privenance's high-precision recognizers find, our own
+    pseudonyms aside (the same check the pipeline's residual scan makes)."""
+    if not _CUSTOM:
+        from great_expectations.execution_engine import PandasExecutionEngine
+        from great_expectations.expectations.expectation import ColumnMapExpectation
+        from great_expectations.expectations.metrics import (ColumnMapMetricProvider,
+                                                             column_condition_partial)
+
+        from privenance.identifiers import find_residual
+
+        class ColumnValuesHaveNoResidualIdentifiers(ColumnMapMetricProvider):
+            condition_metric_name = "column_values.privenance_no_residual_identifiers"
+
+            @column_condition_partial(engine=PandasExecutionEngine)
+            def _pandas(cls, column, **kwargs):
+                return column.map(lambda v: not isinstance(v, str) or not find_residual(v))
+
+        class ExpectColumnValuesToHaveNoResidualIdentifiers(ColumnMapExpectation):
+            """Text holds no residual direct identifier (privenance recognizers)."""
+
+            map_metric = "column_values.privenance_no_residual_identifiers"
+            success_keys = ("mostly",)
+
+        _CUSTOM["ExpectColumnValuesToHaveNoResidualIdentifiers"] = \
+            ExpectColumnValuesToHaveNoResidualIdentifiers
+    return _CUSTOM
 
 
 def run_suites(df, suites: dict[str, list[Check]], out_dir: Path | None) -> dict[str, dict]:
@@ -37,7 +70,8 @@ def run_suites(df, suites: dict[str, list[Check]], out_dir: Path | None) -> dict
     for name, checks in suites.items():
         suite = context.suites.add(gx.ExpectationSuite(name=name))
         for check in checks:
-            suite.add_expectation(getattr(gxe, check.expectation)(**check.kwargs))
+            expectation = custom_expectations().get(check.expectation) or getattr(gxe, check.expectation)
+            suite.add_expectation(expectation(**check.kwargs))
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{name}-check", data=batch_definition, suite=suite))
         outcome = definition.run(batch_parameters={"dataframe": df}, result_format=RESULT_FORMAT)

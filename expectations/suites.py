@@ -3,9 +3,10 @@ described in plain Python from the policy and the run record. No Great
 Expectations import here: gx_adapter.py turns these into GE expectations.
 
 Checks that built-in expectations cannot express over the raw columns (a purpose
-inside a list column, a licence's permitted use, residual identifiers in text,
-group sizes) are computed into ``_check_*`` columns by ``derive_checks`` and then
-asserted with built-in expectations, so each shows up by name in Data Docs.
+inside a list column, a licence's permitted use, group sizes, the subject index)
+are computed into ``_check_*`` columns by ``derive_checks`` and then asserted with
+built-in expectations, so each shows up by name in Data Docs. Residual identifiers
+in text use our own expectation (gx_adapter.custom_expectations).
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 
 from privenance import provenance as P
 from privenance.errors import RecordRejected
-from privenance.identifiers import find_residual
 from privenance.licences import classify
 from privenance.policy import Policy
 from privenance.subjects import SUBJECT_ENTITIES
@@ -31,11 +31,6 @@ class Check:
 
     expectation: str
     kwargs: dict = field(default_factory=dict)
-
-
-def residual_identifiers(text) -> int:
-    """How many direct identifiers a text still holds, our own outputs aside."""
-    return len(find_residual(text))
 
 
 def _licence_facts(expression) -> tuple[bool, str, bool, bool]:
@@ -73,9 +68,6 @@ def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
     df["_check_purpose_consented"] = [
         basis not in needs or (purposes is not None and purpose in list(purposes))
         for basis, purposes in zip(df[P.CONSENT_BASIS], df[P.CONSENT_PURPOSES])]
-    text_columns = sorted({c for s in run["sources"] for c in s["text_fields"] if c in df})
-    df["_check_residual_identifiers"] = (
-        sum(df[c].map(residual_identifiers) for c in text_columns) if text_columns else 0)
     facts = [_licence_facts(e) for e in df[P.LICENCE]]
     df["_check_licence_parses"] = [f[0] for f in facts]
     df["_check_licence_use"] = [f[1] for f in facts]
@@ -129,10 +121,10 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
             Check("ExpectColumnValuesToNotBeInSet", {"column": P.CONSENT_REF,
                                                      "value_set": sorted(withdrawn) or ["(no withdrawals)"]}),
         ],
-        "dpp4_security": [
-            Check("ExpectColumnMaxToBeBetween", {"column": "_check_residual_identifiers",
-                                                 "max_value": 0}),
-        ],
+        # no residual identifier in any text column (a custom expectation, gx_adapter.py)
+        "dpp4_security": [Check("ExpectColumnValuesToHaveNoResidualIdentifiers", {"column": c})
+                          for c in sorted({c for s in run["sources"] for c in s["text_fields"]
+                                           if c in df})],
         "dpp5_openness": [
             Check("ExpectColumnValuesToNotBeNull", {"column": P.RUN_ID}),
             Check("ExpectColumnValuesToBeInSet", {"column": P.POLICY_SHA256,

@@ -106,6 +106,13 @@ def test_breaking_one_principle_fails_exactly_that_suite(staged, breaker, suite)
     assert failing(summary) == {suite} and not summary["success"]
 
 
+def test_dpp4_uses_our_residual_identifier_expectation(staged):
+    _, df, run = staged
+    summary = validate(break_dpp4(df), POLICY, run)
+    assert summary["suites"]["dpp4_security"]["failed_expectations"] == [
+        "expect_column_values_to_have_no_residual_identifiers(body)"]
+
+
 def test_minimisation_and_withdrawal_and_k_anonymity(staged):
     _, df, run = staged
     extra = df.assign(internal_notes="kept by mistake")
