@@ -25,6 +25,8 @@ def custom_expectations() -> dict:
         from great_expectations.expectations.expectation import ColumnMapExpectation
         from great_expectations.expectations.metrics import (ColumnMapMetricProvider,
                                                              column_condition_partial)
+        from great_expectations.render import LegacyRendererType, RenderedStringTemplateContent
+        from great_expectations.render.renderer.renderer import renderer
 
         from privenance.identifiers import find_residual
 
@@ -40,6 +42,16 @@ def custom_expectations() -> dict:
 
             map_metric = "column_values.privenance_no_residual_identifiers"
             success_keys = ("mostly",)
+
+            @classmethod
+            @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+            def _prescriptive_renderer(cls, configuration=None, result=None,
+                                       runtime_configuration=None, **kwargs):
+                return [RenderedStringTemplateContent(
+                    content_block_type="string_template",
+                    string_template={"template": "$column values must hold no direct identifier "
+                                                 "(privenance residual recognizers).",
+                                     "params": {"column": configuration.kwargs["column"]}})]
 
         _CUSTOM["ExpectColumnValuesToHaveNoResidualIdentifiers"] = \
             ExpectColumnValuesToHaveNoResidualIdentifiers
@@ -96,7 +108,9 @@ _REMOTE = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>|<script[^>]+src="ht
                      r'|<img[^>]+src="https?://[^"]*"[^>]*>')  # incl. GE's logo, a tracking image
 OFFLINE_CSS = """<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2933}
 table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #e4e7eb;padding:4px 8px;text-align:left}
-.ok{color:#207227;font-weight:600}.bad{color:#a61b1b;font-weight:600}a{color:#2680c2}</style>"""
+.ok{color:#207227;font-weight:600}.bad{color:#a61b1b;font-weight:600}a{color:#2680c2}
+.fa-check-circle::before{content:"\\2714";color:#207227}.fa-times::before,.fa-times-circle::before{content:"\\2718";color:#a61b1b}
+</style>"""  # the last line stands in for GE's icon font (a CDN stylesheet)
 
 
 def make_offline(docs: Path, results: dict) -> None:
