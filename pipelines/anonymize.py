@@ -194,6 +194,15 @@ def residual_scan(text: str, entities) -> list[str]:
     return find_residual(text, entities)
 
 
+def subject_fields(policy: Policy) -> dict[str, str]:
+    """entity -> the record field naming its data subject, for operators that vary
+    per subject (shift_date with ``params.subject_field``: one patient's dates all
+    move by the same keyed amount, so intervals between them survive)."""
+    return {entity: str(rule.params["subject_field"])
+            for entity, rule in policy.anonymization.entities.items()
+            if rule.operator == "shift_date" and rule.params.get("subject_field")}
+
+
 class TextAnonymizer:
     def __init__(self, policy: Policy, key: Secret):
         self.policy, self.key = policy, key
@@ -256,43 +265,61 @@ class TextAnonymizer:
                                             self.policy.rule_for(e).params) for e in self.entities}
         self.thresholds = {e: cfg.score_threshold if self.policy.rule_for(e).threshold is None
                            else self.policy.rule_for(e).threshold for e in self.entities}
+        # entities whose operator varies per data subject (shift_date with subject_field)
+        self.subject_fields = subject_fields(self.policy)
         self._value_cache: dict[tuple, str] = {}
 
-    def anonymize_texts(self, texts: list[str]) -> list[AnonymizedText]:
+    def anonymize_texts(self, texts: list[str], records: list[dict] | None = None
+                        ) -> list[AnonymizedText]:
+        """Anonymize a batch of texts. ``records`` (the record each text comes from)
+        supply the subject of per-subject operators (shift_date's subject_field)."""
         cfg = self.policy.anonymization
         results = self._batch.analyze_iterator(
             texts, language=cfg.language, entities=self.entities,
             score_threshold=min(self.thresholds.values()), batch_size=cfg.batch_size)
-        return [self._apply(text, found) for text, found in zip(texts, results)]
+        records = records or [{}] * len(texts)
+        return [self._apply(text, found, record)
+                for text, found, record in zip(texts, results, records)]
 
-    def _apply(self, text: str, found: list) -> AnonymizedText:
+    def _replacement(self, value: str, entity: str, record: dict) -> str:
+        operator = self.operators[entity]
+        field = self.subject_fields.get(entity)
+        if field is None:
+            return operator(value, entity)
+        subject = record.get(field)
+        return operator(value, entity, "" if subject is None else str(subject))
+
+    def _apply(self, text: str, found: list, record: dict) -> AnonymizedText:
         kept = [r for r in found if r.score >= self.thresholds[r.entity_type]]
         kept = propagate_names(propagate_lists(trim_cjk(kept, text), text), text)
         kept = resolve_overlaps(kept, text)
         out, findings = text, []
         for r in reversed(kept):  # right to left keeps earlier offsets valid
-            operator = self.operators[r.entity_type]
-            out = out[:r.start] + operator(text[r.start:r.end], r.entity_type) + out[r.end:]
-            findings.append(Finding(r.entity_type, r.start, r.end, round(r.score, 4), operator.name))
+            replacement = self._replacement(text[r.start:r.end], r.entity_type, record)
+            out = out[:r.start] + replacement + out[r.end:]
+            findings.append(Finding(r.entity_type, r.start, r.end, round(r.score, 4),
+                                    self.operators[r.entity_type].name))
         return AnonymizedText(out, tuple(reversed(findings)))
 
-    def transform_values(self, values: list, entity: str) -> list:
+    def transform_values(self, values: list, entity: str, records: list[dict] | None = None) -> list:
         """Transform a structured column with a declared entity, without NER (cached:
-        columns repeat values)."""
+        columns repeat values). ``records`` as in ``anonymize_texts``."""
         from pipelines.operators import build_operator
-        operator = self.operators.get(entity)
-        if operator is None:
+        if entity not in self.operators:
             rule = self.policy.rule_for(entity)
-            operator = self.operators[entity] = build_operator(rule.operator, self.key, rule.params)
+            self.operators[entity] = build_operator(rule.operator, self.key, rule.params)
         cache = self._value_cache
+        field = self.subject_fields.get(entity)
+        records = records or [{}] * len(values)
         out = []
-        for v in values:
+        for v, record in zip(values, records):
             if v is None:
                 out.append(None)
                 continue
-            k = (entity, v if isinstance(v, str) else str(v))
+            text = v if isinstance(v, str) else str(v)
+            k = (entity, text, None if field is None else str(record.get(field)))
             if k not in cache:
-                cache[k] = operator(k[1], entity)
+                cache[k] = self._replacement(text, entity, record)
             out.append(cache[k])
         if len(cache) > 200_000:
             cache.clear()

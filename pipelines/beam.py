@@ -115,6 +115,8 @@ class _AnonymizeBatch(beam.DoFn):
         # original value, which is never kept
         findings_of: dict[int, list] = {i: [] for i in range(len(batch))}
         token = self.subjects.token
+        # per-subject operators read the record as it came in, before any column changes
+        originals = [dict(r) for r in batch] if self.engine.subject_fields else None
         # 1. free text: every text cell of the batch goes through spaCy's pipe at once
         cells, texts = [], []
         for i, record in enumerate(batch):
@@ -128,7 +130,9 @@ class _AnonymizeBatch(beam.DoFn):
                     cells.append((i, column))
                     texts.append(value)
         keep = [n for n, (i, _) in enumerate(cells) if i not in rejected]
-        results = self.engine.anonymize_texts([texts[n] for n in keep]) if keep else []
+        results = self.engine.anonymize_texts(
+            [texts[n] for n in keep],
+            originals and [originals[cells[n][0]] for n in keep]) if keep else []
         for n, result in zip(keep, results):
             i, column = cells[n]
             original = texts[n]
@@ -142,7 +146,8 @@ class _AnonymizeBatch(beam.DoFn):
                 if column in record and i not in rejected:
                     by_column.setdefault((column, entity), []).append(i)
         for (column, entity), rows in by_column.items():
-            values = self.engine.transform_values([batch[i][column] for i in rows], entity)
+            values = self.engine.transform_values([batch[i][column] for i in rows], entity,
+                                                  originals and [originals[i] for i in rows])
             operator = self.policy.rule_for(entity).operator
             for i, value in zip(rows, values):
                 if batch[i][column] is not None:

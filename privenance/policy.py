@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from privenance.errors import ConfigError
 from privenance.yamlfile import read_yaml, validation_error
@@ -40,6 +40,12 @@ class EntityRule(Strict):
         if v not in OPERATOR_NAMES:
             raise ValueError(f"unknown operator {v!r}; choose from {', '.join(OPERATOR_NAMES)}")
         return v
+
+    @model_validator(mode="after")
+    def _subject_field_only_for_shift(self):
+        if "subject_field" in self.params and self.operator != "shift_date":
+            raise ValueError("params.subject_field works with the shift_date operator only")
+        return self
 
 
 class Anonymization(Strict):
