@@ -213,9 +213,10 @@ class TextAnonymizer:
         go_offline()
         from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-        from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpEngineProvider
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
+        from pipelines.nlp import load_pipeline
         from pipelines.operators import build_operator
         from pipelines.recognizers import PACKS
         cfg = self.policy.anonymization
@@ -227,14 +228,14 @@ class TextAnonymizer:
                               "package (privenance never downloads models)",
                               field="anonymization.nlp_model")
         try:
-            nlp_engine = NlpEngineProvider(nlp_configuration={
-                "nlp_engine_name": "spacy",
-                "models": [{"lang_code": cfg.language, "model_name": cfg.nlp_model}],
-                "ner_model_configuration": NerModelConfiguration(
+            nlp_engine = SpacyNlpEngine(
+                models=[{"lang_code": cfg.language, "model_name": cfg.nlp_model}],
+                ner_model_configuration=NerModelConfiguration(
                     labels_to_ignore=["ORG", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL",
                                       "ORDINAL", "QUANTITY", "PRODUCT", "EVENT", "WORK_OF_ART",
-                                      "LAW", "LANGUAGE", "FAC", "NORP"]).to_dict(),
-            }).create_engine()
+                                      "LAW", "LANGUAGE", "FAC", "NORP"]))
+            # instead of nlp_engine.load(): only the components detection needs (nlp.py)
+            nlp_engine.nlp = {cfg.language: load_pipeline(cfg.nlp_model)}
         except OSError:
             raise ConfigError(f"spaCy model {cfg.nlp_model!r} is not installed; install its "
                               "package (privenance never downloads models)",

@@ -121,7 +121,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
             return frozenset()
         if id(nlp) not in self._english:
             words: set = set()
-            if "lemmatizer" in nlp.pipe_names:
+            if "lemmatizer" in nlp.component_names:  # loaded, though it may not run
                 lookups = nlp.get_pipe("lemmatizer").lookups
                 if lookups.has_table("lemma_index"):
                     index = lookups.get_table("lemma_index")
