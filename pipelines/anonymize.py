@@ -109,12 +109,31 @@ def propagate_names(results: list, text: str) -> list:
             parts |= {w for w in regex.findall(r"\p{L}[\p{L}-]{2,}", value)
                       if w.lower() not in _PARTICLES and (w[0].isupper() or value == value.lower())}
         for part in parts:
-            edge = "" if CJK.search(part) else r"(?<![\p{Latin}\p{N}])"
-            for m in regex.finditer(edge + regex.escape(part) + edge.replace("<", ""), text):
-                if (m.start(), m.end()) not in seen:
-                    seen.add((m.start(), m.end()))
-                    extra.append(RecognizerResult("PERSON", m.start(), m.end(), r.score))
+            whole_word = not CJK.search(part)  # Chinese names have no word edges to check
+            for start, end in _occurrences(part, text):
+                if whole_word and (_latin_or_digit(text, start - 1) or _latin_or_digit(text, end)):
+                    continue
+                if (start, end) not in seen:
+                    seen.add((start, end))
+                    extra.append(RecognizerResult("PERSON", start, end, r.score))
     return results + extra
+
+
+def _occurrences(part: str, text: str):
+    """(start, end) of every occurrence of ``part`` (a plain substring search: names
+    are searched once per text, so compiling a pattern for each would dominate)."""
+    start = text.find(part)
+    while start >= 0:
+        yield start, start + len(part)
+        start = text.find(part, start + 1)
+
+
+def _latin_or_digit(text: str, i: int) -> bool:
+    """Whether text[i] is a Latin-script letter or a digit (out of range: no)."""
+    if not 0 <= i < len(text):
+        return False
+    ch = text[i]
+    return ch.isnumeric() or (ch.isalpha() and (ch < "\u0250" or "\u1e00" <= ch <= "\u1eff"))
 
 
 def _list_items(text: str) -> list[list[tuple[int, int]]]:
@@ -214,11 +233,11 @@ class TextAnonymizer:
         from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
-        from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
         from pipelines.nlp import load_pipeline
         from pipelines.operators import build_operator
         from pipelines.recognizers import PACKS
+        from pipelines.recognizers.general import regional_phone_recognizer
         cfg = self.policy.anonymization
         self.entities = sorted(cfg.entities)
         # Presidio would download a missing model (spacy.cli.download): refuse first
@@ -248,7 +267,7 @@ class TextAnonymizer:
                 registry.remove_recognizer(recognizer.name)
         registry.add_recognizer(_filtered_spacy_recognizer())
         if "PHONE_NUMBER" in self.entities:
-            registry.add_recognizer(PhoneRecognizer(supported_regions=PHONE_REGIONS))
+            registry.add_recognizer(regional_phone_recognizer(PHONE_REGIONS))
         for pack in cfg.recognizer_packs:
             if pack not in PACKS:
                 raise ConfigError(f"unknown recognizer pack {pack!r}; choose from {', '.join(PACKS)}",
