@@ -231,10 +231,9 @@ class TextAnonymizer:
         from privenance.offline import go_offline
         go_offline()
         from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
-        from pipelines.nlp import load_pipeline
+        from pipelines.nlp import context_enhancer, load_pipeline
         from pipelines.operators import build_operator
         from pipelines.recognizers import PACKS
         from pipelines.recognizers.general import regional_phone_recognizer
@@ -276,7 +275,7 @@ class TextAnonymizer:
                 if recognizer.supported_entities[0] in self.entities:
                     registry.add_recognizer(recognizer)
         # context words may also follow the value ("416 60 039 office")
-        enhancer = LemmaContextAwareEnhancer(context_prefix_count=5, context_suffix_count=2)
+        enhancer = context_enhancer(prefix=5, suffix=2)
         self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry,
                                         supported_languages=[cfg.language],
                                         context_aware_enhancer=enhancer)

@@ -71,3 +71,48 @@ def load_pipeline(model: str):
     nlp.add_pipe(POS_LEMMA, after="tagger")
     nlp.add_pipe("sentencizer", last=True)
     return nlp
+
+
+def context_enhancer(prefix: int, suffix: int):
+    """Presidio's LemmaContextAwareEnhancer, with two costs removed (measured: 40% of
+    the analyzer's own time on 300-character texts). It deep-copies every result
+    before looking at it, and finds each result's token by scanning all tokens from
+    the start. Here only results that can gain from context are copied, and the
+    token is found by bisecting the token end offsets. Scores are unchanged."""
+    import bisect
+
+    from presidio_analyzer import RecognizerResult
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+    class FastContextEnhancer(LemmaContextAwareEnhancer):
+        def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers,
+                                  context=None):
+            with_context = {r.id for r in recognizers if r.context}
+            key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+            wanted = [r.recognition_metadata.get(key) in with_context
+                      if r.recognition_metadata else False for r in raw_results]
+            enhanced = iter(super().enhance_using_context(
+                text, [r for r, w in zip(raw_results, wanted) if w], nlp_artifacts,
+                recognizers, context))
+            return [next(enhanced) if w else r for r, w in zip(raw_results, wanted)]
+
+        def _extract_surrounding_words(self, nlp_artifacts, word, start):
+            if not nlp_artifacts.tokens:
+                return [""]
+            # token end offsets, computed once per text and kept with its artifacts
+            # (never on self: one engine may serve several threads)
+            ends = getattr(nlp_artifacts, "privenance_token_ends", None)
+            if ends is None:
+                ends = [i + len(t) for i, t in zip(nlp_artifacts.tokens_indices,
+                                                   nlp_artifacts.tokens)]
+                nlp_artifacts.privenance_token_ends = ends
+            index = bisect.bisect_right(ends, start)  # the first token ending after start
+            if index == len(ends):
+                raise ValueError("match is not within the text's tokens")
+            words = (self._add_n_words_backward(index, self.context_prefix_count,
+                                                nlp_artifacts.lemmas, nlp_artifacts.keywords)
+                     + self._add_n_words_forward(index, self.context_suffix_count,
+                                                 nlp_artifacts.lemmas, nlp_artifacts.keywords))
+            return list(set(words))
+
+    return FastContextEnhancer(context_prefix_count=prefix, context_suffix_count=suffix)
