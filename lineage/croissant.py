@@ -7,11 +7,12 @@ _retain_until dates, read as a range). Same inputs give the same bytes: no clock
 environment, keys in a fixed order."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 from pathlib import Path
+
+from privenance.files import file_sha256
 
 CROISSANT = "http://mlcommons.org/croissant/1.0"
 RAI = "http://mlcommons.org/croissant/RAI/1.0"
@@ -136,14 +137,6 @@ def _field(arrow_field, description: str) -> dict:
     return entry
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _licence(expression: str):
     """A licence as the URL of its SPDX page, or a named CreativeWork for an expression
     (``A OR B``) or a LicenseRef that has no public page."""
@@ -192,6 +185,7 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
     import pyarrow.parquet as pq
 
     files = cert["output"]["files"]
+    # every part is written with the same Arrow schema
     schema = pq.read_schema(certified_dir / files[0]["path"]) if files else None
     # the collection timeframe and the earliest retention date: two date columns only
     dates = pa.concat_tables(
@@ -217,7 +211,7 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
                        "quarantine reasons, PII counts, licences, validation results, approvals. "
                        "Check with `privenance verify`.",
         "contentUrl": rel("certificate.json"), "encodingFormat": "application/json",
-        "sha256": _sha256(cert_path),
+        "sha256": file_sha256(cert_path),
     })
     distribution.append({
         "@type": "cr:FileSet", "@id": FILE_SET, "name": FILE_SET,
