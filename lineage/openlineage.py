@@ -1,7 +1,11 @@
 """OpenLineage run events for each stage, written with openlineage-python's file
 transport: START and COMPLETE per stage, with dataQualityAssertions (the GE
 suites), columnLineage (source column -> output column, and how it was treated)
-and privenance's licence and consent facets. Counts and codes only."""
+and privenance's licence and consent facets. Counts and codes only.
+
+The custom facets' JSON schemas ship beside this module (lineage/facets/); each
+facet's _schemaURL is its schema's $id plus the JSON pointer to its definition, as
+the OpenLineage spec asks of custom facets."""
 from __future__ import annotations
 
 import uuid
@@ -12,6 +16,7 @@ import attr
 NAMESPACE = "privenance"
 PRODUCER = "https://github.com/privenance/privenance"
 FACET_SCHEMA = "https://privenance.dev/spec/facets/1-0-0/{name}.json"
+FACET_SCHEMA_DIR = Path(__file__).with_name("facets")  # {name}.json, $id = FACET_SCHEMA
 
 
 def _facets():
@@ -25,7 +30,7 @@ def _facets():
 
         @staticmethod
         def _get_schema() -> str:
-            return FACET_SCHEMA.format(name="LicenceDatasetFacet")
+            return FACET_SCHEMA.format(name="LicenceDatasetFacet") + "#/$defs/LicenceDatasetFacet"
 
     @attr.define
     class ConsentDatasetFacet(DatasetFacet):
@@ -36,7 +41,7 @@ def _facets():
 
         @staticmethod
         def _get_schema() -> str:
-            return FACET_SCHEMA.format(name="ConsentDatasetFacet")
+            return FACET_SCHEMA.format(name="ConsentDatasetFacet") + "#/$defs/ConsentDatasetFacet"
 
     return LicenceDatasetFacet, ConsentDatasetFacet
 
@@ -80,11 +85,13 @@ def write_events(path: Path, name: str, run: dict, suites: dict, cert: dict | No
     licence_facet = LicenceFacet(
         licences=[{k: lic[k] for k in ("licence", "use", "rows", "share_alike")}
                   for lic in (cert or {}).get("licences", [])],
-        attributionObligations=(cert or {}).get("attribution_obligations", []))
+        attributionObligations=(cert or {}).get("attribution_obligations", []),
+        producer=PRODUCER)  # our facets are produced by privenance, not by the client
     consent_facet = ConsentFacet(purpose=run["purpose"]["name"],
                                  bases=(cert or {}).get("consent", {}).get("bases", {}),
                                  purposes=sorted({p for s in run["sources"]
-                                                  for p in ((s.get("consent") or {}).get("purposes") or [])}))
+                                                  for p in ((s.get("consent") or {}).get("purposes") or [])}),
+                                 producer=PRODUCER)
     staged_out = OutputDataset(namespace=NAMESPACE, name=staged, facets={
         "columnLineage": _column_lineage(run, staged),
         "privenance_licence": licence_facet, "privenance_consent": consent_facet})

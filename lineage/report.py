@@ -182,8 +182,9 @@ def _previous(history: Path, current_version: str | None) -> dict | None:
 
 
 def write_report(name: str, data: Path, out: Path) -> Path:
-    """report.html, report.json, openlineage.jsonl; keeps a history of certified versions
-    under ``out/history`` (a persisted DVC output) to diff against."""
+    """report.html, report.json, openlineage.jsonl and croissant.json; keeps a history of
+    certified versions under ``out/history`` (a persisted DVC output) to diff against."""
+    from lineage.croissant import write_croissant
     from lineage.openlineage import write_events
     facts = build(name, data)
     summary = version_summary(facts)
@@ -200,4 +201,6 @@ def write_report(name: str, data: Path, out: Path) -> Path:
     html_path.write_text(render(facts), encoding="utf-8")
     write_events(out / "openlineage.jsonl", name, facts["run"], facts["validation"],
                  facts["certificate"])
+    write_croissant(out / "croissant.json", name, facts["run"], facts["certificate"],
+                    data / "certified" / name)
     return html_path

@@ -31,7 +31,8 @@ _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 def _register():
-    from privenance.cli import approve, certify, demo, pull, report, run, subject, summary, verify
+    from privenance.cli import (approve, certify, demo, keys, pull, report, run, subject, summary,
+                                verify)
     app.command("demo")(demo.demo_command)
     app.command("run", context_settings=_PASS_THROUGH)(run.run_command)
     try:
@@ -46,6 +47,7 @@ def _register():
     app.command("report")(report.report_command)
     app.command("summary")(summary.summary_command)
     app.add_typer(subject.app, name="subject")
+    app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

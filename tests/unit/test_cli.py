@@ -21,3 +21,27 @@ def test_help_lists_commands_with_examples():
     run_help = subprocess.run([str(BIN / "privenance"), "run", "--help"], capture_output=True,
                               text=True).stdout
     assert "privenance run --sources" in run_help and "direct_num_workers" in run_help
+
+
+def test_keys_init_writes_a_private_key_file_and_the_public_key_to_commit(tmp_path, monkeypatch):
+    from lineage.certificate import public_key_hex, trusted_public_key
+    from privenance.keys import signing_seed
+    run = lambda *a: subprocess.run([str(BIN / "privenance"), "keys", "init", *a],  # noqa: E731
+                                    cwd=tmp_path, capture_output=True, text=True)
+    first = run()
+    assert first.returncode == 0, first.stderr
+    key_file, pub_file = tmp_path / ".privenance/signing.key", tmp_path / "keys/signing.pub"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    seed_hex, public = key_file.read_text().strip(), pub_file.read_text().strip()
+    assert len(seed_hex) == 64 and len(public) == 64
+    assert seed_hex not in first.stdout + first.stderr  # the secret is never printed
+    # the existing key loading signs with the file, and verification trusts keys/signing.pub
+    monkeypatch.delenv("PRIVENANCE_SIGNING_KEY")
+    monkeypatch.setenv("PRIVENANCE_SIGNING_KEY_FILE", str(key_file))
+    monkeypatch.chdir(tmp_path)
+    assert public_key_hex(signing_seed()) == public == trusted_public_key()
+    # an existing key is not replaced by accident
+    again = run()
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert key_file.read_text().strip() == seed_hex
+    assert run("--force").returncode == 0 and key_file.read_text().strip() != seed_hex
