@@ -24,7 +24,7 @@ BUILTIN = {"EMAIL_ADDRESS": "EmailRecognizer", "CREDIT_CARD": "CreditCardRecogni
            "US_DRIVER_LICENSE": "UsLicenseRecognizer", "US_PASSPORT": "UsPassportRecognizer",
            "US_BANK_NUMBER": "UsBankRecognizer", "URL": "UrlRecognizer",
            "DATE_TIME": "DateRecognizer", "MEDICAL_LICENSE": "MedicalLicenseRecognizer"}
-PHONE_REGIONS = ("HK", "US", "UK", "CN", "SG", "AU", "CA", "IN", "DE", "FR")
+PHONE_REGIONS = ("HK", "US", "GB", "CN", "SG", "AU", "CA", "IN", "DE", "FR")
 
 
 @dataclass(frozen=True)
@@ -231,9 +231,9 @@ class TextAnonymizer:
         from privenance.offline import go_offline
         go_offline()
         from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+        from presidio_analyzer.nlp_engine import NerModelConfiguration
 
-        from pipelines.nlp import context_enhancer, load_pipeline
+        from pipelines.nlp import context_enhancer, load_pipeline, nlp_engine_class
         from pipelines.operators import build_operator
         from pipelines.recognizers import PACKS
         from pipelines.recognizers.general import regional_phone_recognizer
@@ -246,7 +246,7 @@ class TextAnonymizer:
                               "package (privenance never downloads models)",
                               field="anonymization.nlp_model")
         try:
-            nlp_engine = SpacyNlpEngine(
+            nlp_engine = nlp_engine_class()(
                 models=[{"lang_code": cfg.language, "model_name": cfg.nlp_model}],
                 ner_model_configuration=NerModelConfiguration(
                     labels_to_ignore=["ORG", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL",

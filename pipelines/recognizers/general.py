@@ -230,28 +230,45 @@ def _merge(spans: list) -> list:
     return out
 
 
-# a run of 7+ digits, possibly split by spaces, dots, dashes or brackets: anything
-# shorter is not a phone number in any region
-_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\d\s().-]{5,}?\d)(?=\D|$)")
+# a run of digits, possibly split by spaces, dots, dashes or brackets; a phone number
+# has 7 digits or more in every region
+_DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().-]*\d")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# python-phonenumbers looks at the characters around a candidate (a letter before it,
+# an extension or a time after it), so each run is scanned with this much around it
+_BEFORE, _AFTER = 2, 16
 
 
 def _candidate_runs(text: str) -> list[tuple[int, int]]:
     """Spans that could hold a phone number (7+ digits, not an ISO date)."""
-    spans = []
-    for m in _DIGIT_RUN.finditer(text):
-        run = m.group(0)
-        if sum(c.isdigit() for c in run) >= 7 and not _ISO_DATE.fullmatch(run.strip()):
-            spans.append(m.span())
-    return spans
+    return [m.span() for m in _DIGIT_RUN.finditer(text)
+            if sum(c.isdigit() for c in m.group(0)) >= 7 and not _ISO_DATE.fullmatch(m.group(0))]
+
+
+def _windows(runs: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """The runs widened by the context the matcher reads, overlapping ones merged."""
+    out: list[tuple[int, int]] = []
+    for a, b in runs:
+        a, b = max(0, a - _BEFORE), min(length, b + _AFTER)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _covered(run: tuple[int, int], text: str, results: list) -> bool:
+    """Every digit of the run lies inside a match already found."""
+    return all(any(r.start <= i < r.end for r in results)
+               for i in range(*run) if text[i].isdigit())
 
 
 def regional_phone_recognizer(regions: tuple[str, ...]):
-    """Presidio's PhoneRecognizer (python-phonenumbers, one pass over the text per
-    region) that stops early: once every run of digits that could be a number is
-    covered by a match, the remaining regions cannot add one. Texts without such a
-    run skip the library entirely. Measured: most of its time went to re-scanning
-    texts whose only number the first region had already found."""
+    """Presidio's PhoneRecognizer (python-phonenumbers, one pass per region) made
+    cheaper in two ways that cannot change what it finds: the library scans only the
+    runs of 7+ digits (with the few characters around them it looks at) instead of the
+    whole text, and it stops once every run is covered, as later regions could only
+    find the same number again. Texts without such a run skip the library entirely."""
     import phonenumbers
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
@@ -262,10 +279,14 @@ def regional_phone_recognizer(regions: tuple[str, ...]):
             for region in self.supported_regions:
                 if not pending:
                     break
-                for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=self.leniency):
-                    results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
-                pending = [(a, b) for a, b in pending
-                           if not any(r.start <= a + 1 and b - 1 <= r.end for r in results)]
+                for a, b in _windows(pending, len(text)):
+                    for match in phonenumbers.PhoneNumberMatcher(text[a:b], region,
+                                                                 leniency=self.leniency):
+                        match = phonenumbers.PhoneNumberMatch(a + match.start, match.raw_string,
+                                                              match.number)
+                        results.append(self._get_recognizer_result(match, text, region,
+                                                                   nlp_artifacts))
+                pending = [run for run in pending if not _covered(run, text, results)]
             return EntityRecognizer.remove_duplicates(results)
 
     return RegionalPhoneRecognizer(supported_regions=regions)

@@ -144,3 +144,45 @@ def test_missing_model_is_a_config_error_not_a_download():
     broken = policy.model_copy(update={"anonymization": anonymization})
     with pytest.raises(ConfigError, match="not installed"):
         TextAnonymizer(broken, Secret(b"\x05" * 32, "test")).setup()
+
+
+def test_context_enhancer_scores_equal_presidios(engine):
+    """Our faster context enhancer (no deep copy, bisected token search) gives the
+    scores Presidio's LemmaContextAwareEnhancer gives, on texts with and without context."""
+    from faker import Faker
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+    fake = Faker("en_US")
+    Faker.seed(7)
+    texts = [f"Call my mobile {fake.phone_number()} or email {fake.email()}; card "
+             f"{fake.credit_card_number()}, ssn {fake.ssn()}, address {fake.street_address()}."
+             for _ in range(40)] + [f"{fake.name()} paid {fake.iban()} on {fake.date()}." for _ in range(20)]
+
+    def scores():
+        return [sorted((r.start, r.end, r.entity_type, round(r.score, 6)) for r in
+                       engine._analyzer.analyze(t, language="en", entities=engine.entities))
+                for t in texts]
+    ours, enhancer = scores(), engine._analyzer.context_aware_enhancer
+    try:
+        engine._analyzer.context_aware_enhancer = LemmaContextAwareEnhancer(
+            context_prefix_count=5, context_suffix_count=2)
+        assert scores() == ours
+    finally:
+        engine._analyzer.context_aware_enhancer = enhancer
+
+
+def test_array_nlp_artifacts_equal_presidios(engine):
+    """Lemmas, token offsets, context keywords and entities read from arrays are the
+    ones Presidio's SpacyNlpEngine builds token by token."""
+    from faker import Faker
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    fake = Faker("en_US")
+    Faker.seed(3)
+    ours = engine._analyzer.nlp_engine
+    stock = SpacyNlpEngine()
+    stock.nlp, stock.ner_model_configuration = ours.nlp, ours.ner_model_configuration
+    nlp = ours.nlp["en"]
+    for text in [fake.paragraph(nb_sentences=3) + f" Ask {fake.name()}: {fake.email()}." for _ in range(30)] + ["", " "]:
+        doc = nlp(text)
+        a, b = ours._doc_to_nlp_artifact(doc, "en"), stock._doc_to_nlp_artifact(doc, "en")
+        assert (a.lemmas, a.tokens_indices, a.keywords, a.scores) == (b.lemmas, b.tokens_indices, b.keywords, b.scores)
+        assert [(e.start_char, e.label_) for e in a.entities] == [(e.start_char, e.label_) for e in b.entities]

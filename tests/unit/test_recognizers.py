@@ -203,3 +203,25 @@ def test_the_other_items_of_a_list_of_names_are_names():
     text = "Our 3 founders: Monjeau, Graves and Reed. HSBC and Cathay Pacific."
     results = propagate_lists([_r("PERSON", 16, 23, 0.6)], text)
     assert sorted(text[r.start:r.end] for r in results) == ["Graves", "Monjeau", "Reed"]
+
+
+@pytest.mark.parametrize("locale", ["en_US", "en_GB", "zh_CN", "de_DE", "fr_FR", "en_AU", "en_IN"])
+def test_regional_phone_recognizer_finds_what_presidios_finds(locale):
+    """Scanning only runs of 7+ digits, and stopping once each is covered, finds the
+    same numbers as Presidio's PhoneRecognizer scanning whole texts region by region."""
+    from faker import Faker
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    from pipelines.anonymize import PHONE_REGIONS
+    from pipelines.recognizers.general import regional_phone_recognizer
+    fake = Faker(locale)
+    Faker.seed(11)
+    texts = [f"{fake.sentence()} Call {fake.phone_number()} ext. 12 or {fake.phone_number()}; "
+             f"order #{fake.random_int(10000, 99999)} of {fake.date()} 10:30." for _ in range(30)]
+    stock, ours = PhoneRecognizer(supported_regions=PHONE_REGIONS), regional_phone_recognizer(PHONE_REGIONS)
+
+    def spans(recognizer, text):
+        return sorted((r.start, r.end, r.score) for r in recognizer.analyze(text, ["PHONE_NUMBER"])
+                      if sum(c.isdigit() for c in text[r.start:r.end]) >= 7)
+    assert sum(bool(spans(ours, t)) for t in texts) >= 25  # the test has numbers to find
+    assert [spans(ours, t) for t in texts] == [spans(stock, t) for t in texts]
