@@ -93,15 +93,20 @@ def run_suites(df, suites: dict[str, list[Check]], out_dir: Path | None) -> dict
         results[name] = {"success": bool(outcome.success), "evaluated": len(outcome.results),
                          "failed": len(failed), "failed_expectations": failed}
     if out_dir is not None:
-        context.build_data_docs()
-        site = project / "gx" / "uncommitted" / "data_docs" / "local_site"
-        docs = Path(out_dir) / "data_docs"
-        if docs.exists():
-            shutil.rmtree(docs)
-        shutil.copytree(site, docs)
-        shutil.rmtree(project)  # GE's working files: config and stores, not results
-        make_offline(docs, results)
+        write_data_docs(context, project, Path(out_dir) / "data_docs", results)
     return results
+
+
+def write_data_docs(context, project: Path, docs: Path, results: dict) -> None:
+    """Build the Data Docs of the validations just run into ``docs``, made offline,
+    and remove GE's working files (config and stores, not results)."""
+    context.build_data_docs()
+    site = project / "gx" / "uncommitted" / "data_docs" / "local_site"
+    if docs.exists():
+        shutil.rmtree(docs)
+    shutil.copytree(site, docs)
+    shutil.rmtree(project)
+    make_offline(docs, results)
 
 
 _REMOTE = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>|<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>'
