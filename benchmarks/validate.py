@@ -252,10 +252,12 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
     k_len = np.array([len(p) for p in pii])
     k_start = np.concatenate([[0], np.cumsum(k_len)[:-1]])
     k_pick = _ragged(k_start[tpl], k_len[tpl], int(k_len[tpl].sum()))
-    keys = np.array([k for p in pii for k, _ in p])[k_pick]
-    items = np.array([v for p in pii for _, v in p], dtype=np.int64)[k_pick]
+    entities = sorted({k for p in pii for k, _ in p})
+    keys = pa.array(entities).take(pa.array(
+        np.array([entities.index(k) for p in pii for k, _ in p])[k_pick]))
+    items = pa.array(np.array([v for p in pii for _, v in p], dtype=np.int64)[k_pick])
     offsets = pa.array(np.concatenate([[0], np.cumsum(k_len[tpl])]).astype(np.int32))
-    pii_counts = pa.MapArray.from_arrays(offsets, pa.array(keys), pa.array(items))
+    pii_counts = pa.MapArray.from_arrays(offsets, keys, items)
 
     purposes = pa.ListArray.from_arrays(
         pa.array(np.concatenate([[0], np.cumsum(np.where(is_forum, 0, 2))]).astype(np.int32)),
