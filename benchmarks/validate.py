@@ -156,6 +156,14 @@ def _strings(values):
     return pa.array(values.astype(str) if values.dtype.kind == "S" else values, pa.string())
 
 
+def _pick(choices, codes):
+    """choices[codes[i]] for each i, as an Arrow string array (numpy string arrays of a
+    few million come back from pa.array chunked, which the nested-array builders refuse)."""
+    import numpy as np
+    import pyarrow as pa
+    return pa.array(list(choices), pa.string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
+
+
 def _ragged(starts, lengths, total):
     """Flat indices of the ragged rows [starts[i], starts[i] + lengths[i])."""
     import numpy as np
@@ -218,8 +226,9 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
                                pa.date32()), pa.string())
 
     seq = pc.cast(pa.array(np.arange(1, rows + 1)), pa.string())
-    source_licence = np.where(is_forum, rng.choice(FORUM_LICENCES, rows), "CC-BY-4.0")
-    uses = {lic: classify(lic).use for lic in set(FORUM_LICENCES) | {"CC-BY-4.0"}}
+    licences = sorted(set(FORUM_LICENCES) | {"CC-BY-4.0"})
+    licence = np.where(is_forum, rng.choice([licences.index(x) for x in FORUM_LICENCES], rows),
+                       licences.index("CC-BY-4.0"))
     retain = np.where(is_forum, np.datetime64("2030-09-01"), np.datetime64("2031-03-01"))
     late = rng.random(rows) < 0.05  # per-row retention overrides, all still in force
     retain = np.where(late, np.datetime64("2027-01-01") + rng.integers(0, 3000, rows), retain)
@@ -240,10 +249,12 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
     subject = _strings(_hexes(rng, total, 32))
     has_subject = pa.array(np.isin(f_entity, list(SUBJECT_ENTITIES)))
     findings = pa.table({
-        P.RECORD_ID: _strings(ids[f_row]), P.SOURCE: pa.array(np.where(is_forum, FORUM, TICKETS)[f_row]),
-        "column": pa.array(f_col[pick]), "entity": pa.array(f_entity),
+        P.RECORD_ID: _strings(ids[f_row]), P.SOURCE: _pick([TICKETS, FORUM], is_forum[f_row]),
+        "column": _pick(*np.unique(f_col[pick], return_inverse=True)),
+        "entity": _pick(*np.unique(f_entity, return_inverse=True)),
         "start": pa.array(rng.integers(0, 250, total)), "end": pa.array(rng.integers(250, 300, total)),
-        "score": pa.array(np.where(f_entity == "PERSON", 0.85, 1.0)), "operator": pa.array(f_op[pick]),
+        "score": pa.array(np.where(f_entity == "PERSON", 0.85, 1.0)),
+        "operator": _pick(*np.unique(f_op[pick], return_inverse=True)),
         "subject": pc.if_else(has_subject, subject, null_s)})
 
     # _pii_counts: entity -> count over the row's findings, keys sorted (as the pipeline)
@@ -261,36 +272,35 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
 
     purposes = pa.ListArray.from_arrays(
         pa.array(np.concatenate([[0], np.cumsum(np.where(is_forum, 0, 2))]).astype(np.int32)),
-        pa.array(np.tile(["model-training", "customer-support"], rows - n_forum)))
+        _pick(["model-training", "customer-support"], np.tile([0, 1], rows - n_forum)))
     columns = {
         "ticket_id": only(ticket_mask, pc.binary_join_element_wise("T", pc.utf8_lpad(seq, 7, "0"), "")),
         "customer_email": only(ticket_mask, _strings(_hexes(rng, rows, 16, letter=True))),
         "hkid": only(ticket_mask, _strings(_hexes(rng, rows, 16, letter=True))),
         "body": only(ticket_mask, text),
-        "product": only(ticket_mask, pa.array(rng.choice(["router", "phone", "plan"], rows))),
+        "product": only(ticket_mask, _pick(["router", "phone", "plan"], rng.integers(0, 3, rows))),
         "amount": pc.if_else(ticket_mask, pa.array(rng.integers(5000, 500000, rows) / 100),
                              pa.scalar(None, pa.float64())),
         "created": only(ticket_mask, day_strings("2024-01-01", 366)),
         "post_id": only(forum_mask, pc.binary_join_element_wise("P", pc.utf8_lpad(seq, 7, "0"), "")),
-        "author_handle": only(forum_mask, pa.array(rng.choice(_handles(2000, seed), rows))),
+        "author_handle": only(forum_mask, _pick(_handles(2000, seed), rng.integers(0, 2000, rows))),
         "text": only(forum_mask, text),
         "posted": only(forum_mask, day_strings("2024-01-01", 366)),
         P.RECORD_ID: _strings(ids),
-        P.SOURCE: pa.array(np.where(is_forum, FORUM, TICKETS)),
-        P.LICENCE: pa.array(source_licence),
-        P.LICENCE_USE: pa.array(np.vectorize(uses.get)(source_licence)),
-        P.ATTRIBUTION: pa.array(np.where(is_forum, ATTRIBUTION[FORUM], ATTRIBUTION[TICKETS])),
-        P.CONSENT_BASIS: pa.array(np.where(is_forum, "legitimate-interests", "consent")),
+        P.SOURCE: _pick([TICKETS, FORUM], is_forum),
+        P.LICENCE: _pick(licences, licence),
+        P.LICENCE_USE: _pick([classify(x).use for x in licences], licence),
+        P.ATTRIBUTION: _pick([ATTRIBUTION[TICKETS], ATTRIBUTION[FORUM]], is_forum),
+        P.CONSENT_BASIS: _pick(["consent", "legitimate-interests"], is_forum),
         P.CONSENT_PURPOSES: purposes,
-        P.CONSENT_REF: only(ticket_mask, pa.array(np.where(rng.random(rows) < 0.8, "form-2024-03",
-                                                           "form-2024-09"))),
+        P.CONSENT_REF: only(ticket_mask, _pick(["form-2024-03", "form-2024-09"], rng.random(rows) < 0.2)),
         P.COLLECTED_AT: pa.array(np.where(is_forum, np.datetime64("2024-09-01"),
                                           np.datetime64("2024-03-01"))),
         P.RETAIN_UNTIL: pa.array(retain),
-        P.ORIGIN: pa.array(np.full(rows, "human")),
+        P.ORIGIN: _pick(["human"], np.zeros(rows, int)),
         P.PII_COUNTS: pii_counts,
-        P.RUN_ID: pa.array(np.full(rows, RUN_ID)),
-        P.POLICY_SHA256: pa.array(np.full(rows, policy.sha256)),
+        P.RUN_ID: _pick([RUN_ID], np.zeros(rows, int)),
+        P.POLICY_SHA256: _pick([policy.sha256], np.zeros(rows, int)),
     }
     types = {"amount": pa.float64(), **{f.name: f.type for f in P.arrow_fields()}}
     schema = pa.schema([pa.field(c, types.get(c, pa.string())) for c in columns])
