@@ -21,6 +21,7 @@ def custom_expectations() -> dict:
     identifier that privenance's high-precision recognizers find, our own
     pseudonyms aside (the same check the pipeline's residual scan makes)."""
     if not _CUSTOM:
+        import pandas as pd
         from great_expectations.execution_engine import PandasExecutionEngine
         from great_expectations.expectations.expectation import ColumnMapExpectation
         from great_expectations.expectations.metrics import (ColumnMapMetricProvider,
@@ -28,14 +29,16 @@ def custom_expectations() -> dict:
         from great_expectations.render import LegacyRendererType, RenderedStringTemplateContent
         from great_expectations.render.renderer.renderer import renderer
 
-        from privenance.identifiers import find_residual
+        from privenance.identifiers import residual_flags
 
         class ColumnValuesHaveNoResidualIdentifiers(ColumnMapMetricProvider):
             condition_metric_name = "column_values.privenance_no_residual_identifiers"
 
             @column_condition_partial(engine=PandasExecutionEngine)
             def _pandas(cls, column, **kwargs):
-                return column.map(lambda v: not isinstance(v, str) or not find_residual(v))
+                # find_residual on each text, with a prefilter that cannot miss
+                return pd.Series([not r for r in residual_flags(column.tolist())],
+                                 index=column.index, dtype=bool)
 
         class ExpectColumnValuesToHaveNoResidualIdentifiers(ColumnMapExpectation):
             """Text holds no residual direct identifier (privenance recognizers)."""
