@@ -44,7 +44,8 @@ BIN = Path(sys.executable).parent
 AS_OF = "2026-11-25"
 RUN_ID = "bench0validate00"
 TICKETS, FORUM = "support-tickets", "forum-posts"
-ATTRIBUTION = {TICKETS: "Example Telecom Ltd support archive", FORUM: "HK Community Forum contributors"}
+ATTRIBUTION = {TICKETS: "Example Telecom Ltd support archive",
+               FORUM: "HK Community Forum contributors"}
 # per-row licences of the forum posts (the tickets' source licence is CC-BY-4.0)
 FORUM_LICENCES = (["CC0-1.0"] * 6 + ["CC-BY-SA-4.0"] * 2 + ["CC-BY-4.0"] + ["MIT OR Apache-2.0"])
 SUBJECT_ENTITIES = {"EMAIL_ADDRESS", "HK_ID", "PHONE_NUMBER", "PERSON"}
@@ -59,7 +60,8 @@ def _templates(n: int, seed: int) -> list[dict]:
     from faker import Faker
 
     from privenance.demo import DISTRICTS, hk_name
-    zh_surnames, zh_given = "陳黃李張梁林劉吳何鄭蔡郭", ["大文", "小明", "嘉欣", "詠詩", "志強", "美玲"]
+    zh_surnames = "陳黃李張梁林劉吳何鄭蔡郭"
+    zh_given = ["大文", "小明", "嘉欣", "詠詩", "志強", "美玲"]
     fake, rng = Faker("en_US"), random.Random(seed)
     Faker.seed(seed)
 
@@ -95,8 +97,8 @@ def _templates(n: int, seed: int) -> list[dict]:
         else:
             kind = rng.randrange(5)
             if kind == 0:
-                head = (f"Hi, this is {name()}. Order #{ORDER} (HK${rng.randint(100, 9999)}) arrived "
-                        f"damaged on {day()}. Call me on <PHONE_NUMBER> or email {HASH}. ")
+                head = (f"Hi, this is {name()}. Order #{ORDER} (HK${rng.randint(100, 9999)}) "
+                        f"arrived damaged on {day()}. Call me on <PHONE_NUMBER> or email {HASH}. ")
                 text = [("body", "PERSON", "surrogate"), ("body", "PHONE_NUMBER", "replace"),
                         ("body", "EMAIL_ADDRESS", "hash")]
             elif kind == 1:
@@ -115,7 +117,8 @@ def _templates(n: int, seed: int) -> list[dict]:
             elif kind == 3:
                 zh = rng.choice(zh_surnames) + rng.choice(zh_given)
                 waited = rng.choice(["", "等了３日，", "等咗兩星期，"])  # some full-width digits
-                head = (f"客戶{zh}先生來電，{waited}電話<PHONE_NUMBER>，查詢訂單{ORDER}，電郵{HASH}。"
+                head = (f"客戶{zh}先生來電，{waited}電話<PHONE_NUMBER>，"
+                        f"查詢訂單{ORDER}，電郵{HASH}。"
                         f"Agent note: {name()} called back on {day()}. ")
                 text = [("body", "PERSON", "surrogate"), ("body", "PHONE_NUMBER", "replace"),
                         ("body", "EMAIL_ADDRESS", "hash"), ("body", "PERSON", "surrogate")]
@@ -145,7 +148,8 @@ def _hexes(rng, n: int, chars: int, letter: bool = False):
     ``letter``, each holds at least one of a-f, as the pipeline's keyed hashes in
     clean output do (an all-digit, Luhn-valid hash is quarantined as a residual card)."""
     import numpy as np
-    raw = np.frombuffer(rng.bytes(n * chars // 2).hex().encode(), dtype=np.uint8).reshape(n, chars).copy()
+    raw = np.frombuffer(rng.bytes(n * chars // 2).hex().encode(), dtype=np.uint8)
+    raw = raw.reshape(n, chars).copy()
     if letter:
         raw[(raw < ord("a")).all(axis=1), 0] = ord("a")
     return raw.view(f"S{chars}").ravel()
@@ -225,7 +229,7 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
         return pc.cast(pc.cast(pa.array(np.datetime64(start) + rng.integers(0, days, rows)),
                                pa.date32()), pa.string())
 
-    seq = pc.cast(pa.array(np.arange(1, rows + 1)), pa.string())
+    padded = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, rows + 1)), pa.string()), 7, "0")
     licences = sorted(set(FORUM_LICENCES) | {"CC-BY-4.0"})
     licence = np.where(is_forum, rng.choice([licences.index(x) for x in FORUM_LICENCES], rows),
                        licences.index("CC-BY-4.0"))
@@ -252,7 +256,8 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
         P.RECORD_ID: _strings(ids[f_row]), P.SOURCE: _pick([TICKETS, FORUM], is_forum[f_row]),
         "column": _pick(*np.unique(f_col[pick], return_inverse=True)),
         "entity": _pick(*np.unique(f_entity, return_inverse=True)),
-        "start": pa.array(rng.integers(0, 250, total)), "end": pa.array(rng.integers(250, 300, total)),
+        "start": pa.array(rng.integers(0, 250, total)),
+        "end": pa.array(rng.integers(250, 300, total)),
         "score": pa.array(np.where(f_entity == "PERSON", 0.85, 1.0)),
         "operator": _pick(*np.unique(f_op[pick], return_inverse=True)),
         "subject": pc.if_else(has_subject, subject, null_s)})
@@ -274,7 +279,7 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
         pa.array(np.concatenate([[0], np.cumsum(np.where(is_forum, 0, 2))]).astype(np.int32)),
         _pick(["model-training", "customer-support"], np.tile([0, 1], rows - n_forum)))
     columns = {
-        "ticket_id": only(ticket_mask, pc.binary_join_element_wise("T", pc.utf8_lpad(seq, 7, "0"), "")),
+        "ticket_id": only(ticket_mask, pc.binary_join_element_wise("T", padded, "")),
         "customer_email": only(ticket_mask, _strings(_hexes(rng, rows, 16, letter=True))),
         "hkid": only(ticket_mask, _strings(_hexes(rng, rows, 16, letter=True))),
         "body": only(ticket_mask, text),
@@ -282,7 +287,7 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
         "amount": pc.if_else(ticket_mask, pa.array(rng.integers(5000, 500000, rows) / 100),
                              pa.scalar(None, pa.float64())),
         "created": only(ticket_mask, day_strings("2024-01-01", 366)),
-        "post_id": only(forum_mask, pc.binary_join_element_wise("P", pc.utf8_lpad(seq, 7, "0"), "")),
+        "post_id": only(forum_mask, pc.binary_join_element_wise("P", padded, "")),
         "author_handle": only(forum_mask, _pick(_handles(2000, seed), rng.integers(0, 2000, rows))),
         "text": only(forum_mask, text),
         "posted": only(forum_mask, day_strings("2024-01-01", 366)),
@@ -293,7 +298,8 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
         P.ATTRIBUTION: _pick([ATTRIBUTION[TICKETS], ATTRIBUTION[FORUM]], is_forum),
         P.CONSENT_BASIS: _pick(["consent", "legitimate-interests"], is_forum),
         P.CONSENT_PURPOSES: purposes,
-        P.CONSENT_REF: only(ticket_mask, _pick(["form-2024-03", "form-2024-09"], rng.random(rows) < 0.2)),
+        P.CONSENT_REF: only(ticket_mask, _pick(["form-2024-03", "form-2024-09"],
+                                               rng.random(rows) < 0.2)),
         P.COLLECTED_AT: pa.array(np.where(is_forum, np.datetime64("2024-09-01"),
                                           np.datetime64("2024-03-01"))),
         P.RETAIN_UNTIL: pa.array(retain),
@@ -324,9 +330,10 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
         "purpose": {"name": policy.purpose.name, "commercial": policy.purpose.commercial},
         "operators": {e: spec.operator for e, spec in policy.anonymization.entities.items()},
         "sources": [
-            source(TICKETS, "ticket_id", "body", {"customer_email": "EMAIL_ADDRESS", "hkid": "HK_ID"},
-                   "CC-BY-4.0", {"basis": "consent", "purposes": ["model-training", "customer-support"],
-                                 "reference": "form-2024-03"}, "2024-03-01", "2031-03-01"),
+            source(TICKETS, "ticket_id", "body",
+                   {"customer_email": "EMAIL_ADDRESS", "hkid": "HK_ID"}, "CC-BY-4.0",
+                   {"basis": "consent", "purposes": ["model-training", "customer-support"],
+                    "reference": "form-2024-03"}, "2024-03-01", "2031-03-01"),
             source(FORUM, "post_id", "text", {"author_handle": "PERSON"}, None,
                    {"basis": "legitimate-interests", "purposes": [], "reference": None},
                    "2024-09-01", "2030-09-01")],
@@ -335,11 +342,14 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
         "totals": {"read": rows, "written": rows, "quarantined": 0}, "requests": [],
     }
     (staged / "run.json").write_text(json.dumps(run, indent=2, sort_keys=True) + "\n")
+    def megabytes(directory):
+        return round(sum(f.stat().st_size for f in directory.glob("*")) / 2**20, 1)
     return {"rows": rows, "findings": total, "templates": templates,
-            "distinct_texts": len(pc.unique(text)), "mean_text_chars": round(
-                pc.mean(pc.utf8_length(text)).as_py(), 1), "seconds": round(time.perf_counter() - t0, 1),
-            "dataset_mb": round(sum(f.stat().st_size for f in (staged / "dataset").glob("*")) / 2**20, 1),
-            "findings_mb": round(sum(f.stat().st_size for f in (staged / "findings").glob("*")) / 2**20, 1)}
+            "distinct_texts": len(pc.unique(text)),
+            "mean_text_chars": round(pc.mean(pc.utf8_length(text)).as_py(), 1),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "dataset_mb": megabytes(staged / "dataset"),
+            "findings_mb": megabytes(staged / "findings")}
 
 
 # ---------------------------------------------------------------------- measuring
@@ -353,7 +363,8 @@ def _env() -> dict:
 def validate_args(root: Path) -> list[str]:
     return ["validate", "--dataset", str(root / "staged" / "dataset"),
             "--run-info", str(root / "staged" / "run.json"), "--policy", str(root / "policy.yaml"),
-            "--out", str(root / "validation"), "--as-of", AS_OF, "--requests", str(root / "requests")]
+            "--out", str(root / "validation"), "--as-of", AS_OF,
+            "--requests", str(root / "requests")]
 
 
 def time_command(root: Path) -> dict:
@@ -378,16 +389,19 @@ def time_command(root: Path) -> dict:
     if proc.returncode != 0:  # the data is clean: any failure is a bug to look at
         raise RuntimeError(f"privenance validate exited {proc.returncode}:\n{output[-3000:]}")
     return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 2**20),
-            "suites": [line for line in output.splitlines() if line[:5].strip() in ("pass", "warn", "FAIL")]}
+            "suites": [line for line in output.splitlines()
+                       if line[:5].strip() in ("pass", "warn", "FAIL")]}
 
 
 def time_help(repeats: int = 5) -> dict:
     runs = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        subprocess.run([str(BIN / "privenance"), "--help"], check=True, capture_output=True, env=_env())
+        subprocess.run([str(BIN / "privenance"), "--help"], check=True, capture_output=True,
+                       env=_env())
         runs.append(time.perf_counter() - t0)
-    return {"median_seconds": round(statistics.median(runs), 3), "runs": [round(r, 3) for r in runs]}
+    return {"median_seconds": round(statistics.median(runs), 3),
+            "runs": [round(r, 3) for r in runs]}
 
 
 def phases(root: Path, profile: Path | None = None) -> dict:
@@ -441,14 +455,17 @@ def phases(root: Path, profile: Path | None = None) -> dict:
         profiler.dump_stats(profile)
     assert summary["success"], {n: r["failed_expectations"] for n, r in summary["suites"].items()}
     timings["ge_suites"] -= timings["data_docs"]  # run_suites includes writing the docs
-    timings["other"] = total - sum(v for k, v in timings.items() if k != "import_great_expectations")
-    return {"seconds": {k: round(v, 2) for k, v in timings.items()}, "validate_seconds": round(total, 2),
+    timings["other"] = total - sum(v for k, v in timings.items()
+                                   if k != "import_great_expectations")
+    return {"seconds": {k: round(v, 2) for k, v in timings.items()},
+            "validate_seconds": round(total, 2),
             "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "profiled": bool(profile)}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="records in the staged dataset")
     parser.add_argument("--workdir", type=Path, help="keep the generated data here and reuse it "
                         "when it holds data of the same size (default: a temporary directory)")
@@ -474,8 +491,9 @@ def main() -> None:
         print(f"generating {args.rows:,} rows in {root} ...", file=sys.stderr)
         data = generate(root, args.rows)
         marker.write_text(json.dumps(data))
-    print(f"  {data['rows']:,} rows, {data['findings']:,} findings, {data['distinct_texts']:,} distinct "
-          f"texts of {data['mean_text_chars']} chars on average ({data['seconds']} s)", file=sys.stderr)
+    print(f"  {data['rows']:,} rows, {data['findings']:,} findings, {data['distinct_texts']:,} "
+          f"distinct texts of {data['mean_text_chars']} chars on average ({data['seconds']} s)",
+          file=sys.stderr)
 
     results_dir = REPO / "benchmarks" / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
