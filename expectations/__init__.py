@@ -39,6 +39,7 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
         findings = load_dataset(findings, columns=[P.RECORD_ID, "subject"])
     as_of = as_of or run.get("as_of") or dt.date.today().isoformat()
     df = derive_checks(df, policy, run, as_of, findings, set(requests.erased_tokens))
+    findings = None  # no longer needed: free it before the suites run
     suites = build_suites(df, policy, run, set(requests.withdrawn_refs))
     results = run_suites(df, suites, out_dir)
     blocking = set(policy.validation.blocking_suites)
@@ -54,7 +55,7 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
         "success": all(r["success"] for n, r in results.items() if r["blocking"]),
         "run_id": run.get("run_id"), "as_of": as_of, "rows": len(df),
         "policy": {"name": policy.name, "sha256": policy.sha256},
-        "share_alike_rows": int(sum(1 for e in df[P.LICENCE] if e and "-SA-" in str(e))),
+        "share_alike_rows": int(sum(1 for e in df[P.LICENCE].tolist() if e and "-SA-" in str(e))),
         "suites": results,
     }
     if out_dir is not None:

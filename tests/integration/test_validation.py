@@ -171,3 +171,27 @@ def test_presets_change_outcomes(staged):
                      "--out", "fin", cwd=root, check=False,
                      env={"PRIVENANCE_PSEUDONYM_KEY": "33" * 32})
     assert fin.returncode == 1 and "allows at most 20%" in fin.stderr
+
+
+def test_batch_fingerprint_is_the_one_great_expectations_records(staged, tmp_path):
+    """run_suites works GE's batch fingerprint out once (gx_adapter.batch_fingerprint);
+    Data Docs must show the value GE's own function gives, and GE gets its function back."""
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    from expectations.gx_adapter import batch_fingerprint
+    from expectations.suites import derive_checks
+    _, df, run = staged
+    derived = derive_checks(df, POLICY, run, run["as_of"])
+    big = derived.assign(body=derived["body"].fillna("") * 400)  # pickle payloads > 64 KiB
+    hashable = derived[["_record_id", "_source", "amount"]]  # pandas hashing, no pickle
+    for frame in (derived, big, hashable):
+        assert batch_fingerprint(frame) == engine.hash_pandas_dataframe(frame)
+    original = engine.hash_pandas_dataframe
+    validate(df, POLICY, run, out_dir=tmp_path)
+    assert engine.hash_pandas_dataframe is original
+    shown = set()
+    for page in (tmp_path / "data_docs" / "validations").rglob("*.html"):
+        text = re.sub(r"<[^>]+>", " ", page.read_text())
+        shown |= set(re.findall(r"pandas_data_fingerprint\s+([0-9a-f]{32})", text))
+    # validate() on a DataFrame: no findings, no requests, the run's as_of
+    assert shown == {original(derive_checks(df, POLICY, run, run["as_of"]))}

@@ -1,5 +1,9 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pipelines.recognizers.hk import HkIdRecognizer, HkPhoneRecognizer, hkid_check_ok
-from privenance.identifiers import find_identifiers, iban_ok, luhn_ok
+from privenance.identifiers import (find_identifiers, find_residual, iban_ok, luhn_ok,
+                                    residual_flags)
 
 
 def test_hkid_check_digit():
@@ -32,3 +36,45 @@ def test_hk_recognizers_leave_non_personal_numbers():
     text = "Order #12345678 shipped on 3 May 2024 for HK$1,299; HSI closed at 17,234.5"
     assert [r for r in HkPhoneRecognizer().analyze(text, ["PHONE_NUMBER"], None) if r.score >= 0.5] == []
     assert HkIdRecognizer().analyze(text, ["HK_ID"], None) == []
+
+
+# Identifiers, split into chunks glued by separators, our own outputs or nothing, in
+# ASCII or other decimal digits, among other text
+IDENTIFIERS = ["4111111111111111", "378282246310005", "4111111111111112", "A123456(3)",
+               "GB75ABCD1234EFGH5678", "123-45-6789", "10.1.2.3", "chan.tm@gmail.com",
+               "user12@example.com"]
+GLUE = ["", " ", "-", ".", "<TAG>", "<PERSON>", "ENC:Ab-_9", "3f9a1c0b", "3f9a1c0b2d4e5f60",
+        "192.0.2.7", "@", "x", "電話"]
+DIGITS = {"ascii": "0123456789", "full-width": "０１２３４５６７８９",
+          "arabic-indic": "٠١٢٣٤٥٦٧٨٩"}
+
+
+@st.composite
+def texts(draw):
+    value = draw(st.sampled_from(IDENTIFIERS))
+    cuts = sorted(draw(st.sets(st.integers(1, len(value) - 1), max_size=4)))
+    chunks = [value[a:b] for a, b in zip([0, *cuts], [*cuts, len(value)])]
+    glued = chunks[0] + "".join(draw(st.sampled_from(GLUE)) + c for c in chunks[1:])
+    digits = DIGITS[draw(st.sampled_from(sorted(DIGITS)))]
+    glued = glued.translate(str.maketrans("0123456789", digits))
+    around = st.lists(st.sampled_from(GLUE + ["1", "42", "A", "GB", " card "]),
+                      max_size=4).map("".join)
+    return draw(around) + glued + draw(around)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(texts(), min_size=1, max_size=6))
+def test_residual_flags_agree_with_find_residual(values):
+    """The prefilter may only skip texts find_residual would pass (see MAY_HOLD)."""
+    assert residual_flags(values) == [bool(find_residual(t)) for t in values]
+
+
+def test_residual_flags_edge_cases():
+    values = ["41111111<X>11111111",              # a card only across one of our tags
+              "４１１１ １１１１ １１１１ １１１１",  # full-width digits: always scanned
+              "GB75 ABCD 1234 EFGH 5678",          # no long digit run
+              "4111ENC:ab1111 1111 1111", "@user hi", "192.0.2.5 and 3f9a1c0b2d4e5f60",
+              "\ud800 4111 1111 1111 1111",       # not UTF-8 encodable: every text scanned
+              "a@b.co", "a@b.co", None, 5]
+    assert residual_flags(values) == [bool(find_residual(v)) for v in values] == [
+        True, True, True, False, False, False, True, True, True, False, False]
