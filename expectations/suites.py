@@ -71,6 +71,12 @@ def _each(values: list, fn) -> list:
     return out
 
 
+def _present(value) -> bool:
+    """A non-blank string. A missing Parquet value can arrive as None or NaN; NaN is
+    truthy and prints as "nan", so it has to be ruled out by type, not by truth."""
+    return isinstance(value, str) and bool(value.strip())
+
+
 def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
                   erased: set[str] = frozenset()):
     """Add the ``_check_*`` columns the suites assert on; returns a new DataFrame.
@@ -92,7 +98,7 @@ def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
     df["_check_licence_parses"] = [f[0] for f in facts]
     df["_check_licence_use"] = [f[1] for f in facts]
     df["_check_attribution_present"] = [
-        not f[2] or bool(a and str(a).strip()) for f, a in zip(facts, df[P.ATTRIBUTION].tolist())]
+        not f[2] or _present(a) for f, a in zip(facts, df[P.ATTRIBUTION].tolist())]
     if findings is not None:
         # DPP6: a record holding a subject's identifier must be reachable from the
         # subject index (its findings carry subject tokens), so access, correction and

@@ -106,6 +106,34 @@ def test_breaking_one_principle_fails_exactly_that_suite(staged, breaker, suite)
     assert failing(summary) == {suite} and not summary["success"]
 
 
+@pytest.mark.parametrize("missing", [None, float("nan"), "  "])
+def test_missing_attribution_fails_the_licence_suite(staged, missing):
+    """A CC-BY record without attribution must fail however the gap is stored: pandas
+    holds a missing string as None or NaN, and NaN is truthy."""
+    _, df, run = staged
+    row = df.index[df["_licence"] == "CC-BY-4.0"][0]
+    df = df.copy()
+    df["_attribution"] = df["_attribution"].astype(object)
+    df.at[row, "_attribution"] = missing
+    summary = validate(df, POLICY, run)
+    assert failing(summary) == {"licence"}
+    assert summary["suites"]["licence"]["failed_expectations"] == [
+        "expect_column_values_to_be_in_set(_check_attribution_present)"]
+
+
+def test_null_attribution_in_parquet_fails_the_licence_suite(staged, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    root, df, run = staged
+    table = pq.read_table(root / "data/staged/dataset")
+    attribution = table["_attribution"].to_pylist()
+    attribution[int(df.index[df["_licence"] == "CC-BY-4.0"][0])] = None
+    table = table.set_column(table.schema.get_field_index("_attribution"), "_attribution",
+                             pa.array(attribution, type=pa.string()))
+    pq.write_table(table, tmp_path / "dataset.parquet")
+    assert failing(validate(tmp_path / "dataset.parquet", POLICY, run)) == {"licence"}
+
+
 def test_dpp4_uses_our_residual_identifier_expectation(staged):
     _, df, run = staged
     summary = validate(break_dpp4(df), POLICY, run)
