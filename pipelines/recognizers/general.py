@@ -147,6 +147,10 @@ _ANCHORS = [
     ("unit", _UNIT, 0.5),
 ]
 ADDRESS_ANCHORS = [(name, regex.compile(rf"(?<![\p{{L}}\d#$€£¥.,/-]){p}"), s) for name, p, s in _ANCHORS]
+# a part every match of an anchor contains, searched for first: the suffix anchor's
+# \p{L}* backtracks at every letter of the text, which costs more than all the others
+_ANCHOR_NEEDS = {"street_suffix": regex.compile(
+    rf"(?i:{'|'.join(map(regex.escape, STREET_SUFFIXES))})[ \t]+\d")}
 # what may follow an address anchor in the same block (one blank line allowed):
 # flat or suite, city, region and postcode
 _NEXT = regex.compile(
@@ -195,6 +199,9 @@ class StreetAddressRecognizer(EntityRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):
         spans, mixed_case = [], text != text.lower()
         for name, pattern, score in ADDRESS_ANCHORS:
+            needs = _ANCHOR_NEEDS.get(name)
+            if needs is not None and not needs.search(text):
+                continue
             for m in pattern.finditer(text):
                 if _words_ok(m.group(0), name, mixed_case):
                     end, parts = self._extend(text, m.end())

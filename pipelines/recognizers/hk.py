@@ -129,6 +129,9 @@ ZH_TITLES = ("先生|女士|小姐|太太|經理|醫生|主任|教授|律師|同
 ZH_LABELS = "客戶|姓名|名字|聯絡人|申請人|收件人|負責人|病人|我叫|我是|叫做"
 
 
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+
+
 class ChineseNameRecognizer(PatternRecognizer):
     """Chinese personal names in Traditional Chinese: a surname (one character or a
     compound like 歐陽) and a given name of one or two characters, right before a
@@ -144,6 +147,13 @@ class ChineseNameRecognizer(PatternRecognizer):
             supported_entity="PERSON", name="ChineseNameRecognizer", supported_language="en",
             patterns=[Pattern("zh_name_title", rf"{any_surname}(?={ZH_TITLES})", 0.85),
                       Pattern("zh_name_label", rf"(?<=(?:{ZH_LABELS})[:：\s]*){common}", 0.85)])
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        # every name starts with a surname character from the CJK block; text without
+        # one cannot match, and the label lookbehind is slow to try at every position
+        if not _CJK_CHAR.search(text):
+            return []
+        return super().analyze(text, entities, nlp_artifacts, regex_flags)
 
 
 class CjkSafeEmailRecognizer(PatternRecognizer):

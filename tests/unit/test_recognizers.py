@@ -225,3 +225,30 @@ def test_regional_phone_recognizer_finds_what_presidios_finds(locale):
                       if sum(c.isdigit() for c in text[r.start:r.end]) >= 7)
     assert sum(bool(spans(ours, t)) for t in texts) >= 25  # the test has numbers to find
     assert [spans(ours, t) for t in texts] == [spans(stock, t) for t in texts]
+
+
+def test_prefilters_skip_only_texts_that_cannot_match(monkeypatch):
+    """The address anchors' must-contain search and the Chinese-name CJK check find the
+    same spans as running every pattern, on Faker addresses of many countries and on
+    Chinese text."""
+    from faker import Faker
+    from presidio_analyzer import PatternRecognizer
+
+    from pipelines.recognizers import general
+    texts = ["客戶陳大文先生住在沙田", "姓名：李家明", "陳列室 Parijsstraat 8"]
+    for locale in ["de_DE", "nl_NL", "sv_SE", "fi_FI", "da_DK", "no_NO", "it_IT", "fr_FR", "en_US"]:
+        fake = Faker(locale)
+        Faker.seed(3)
+        texts += [f"{fake.name()} lives at {fake.address()}. Call after {fake.date()}."
+                  for _ in range(15)]
+    address, chinese = StreetAddressRecognizer(), ChineseNameRecognizer()
+
+    def spans(recognizer):
+        return [sorted((r.start, r.end, r.score) for r in recognizer.analyze(t, recognizer.supported_entities))
+                for t in texts]
+    fast = spans(address), spans(chinese)
+    assert sum(map(bool, fast[0])) > 50 and sum(map(bool, fast[1])) == 2
+    assert sum(bool(general._ANCHOR_NEEDS["street_suffix"].search(t)) for t in texts) > 10
+    monkeypatch.setattr(general, "_ANCHOR_NEEDS", {})
+    monkeypatch.setattr(ChineseNameRecognizer, "analyze", PatternRecognizer.analyze)
+    assert (spans(address), spans(chinese)) == fast
