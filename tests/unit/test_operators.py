@@ -35,6 +35,22 @@ def test_hash_format_length_and_no_salt():
     assert hashlib.sha256(b"x").hexdigest()[:16] not in {op("hash")("x", "E"), op("hash")("x", "")}
 
 
+def test_hash_codes_never_read_as_a_residual_identifier():
+    # about 1 in 1,845 raw 16-character HMAC codes is all digits; some pass a Luhn check
+    import hashlib
+    import hmac
+
+    from privenance.identifiers import find_residual
+    h = op("hash")
+    all_digit = [str(i) for i in range(20_000)
+                 if hmac.new(h.key, f"CREDIT_CARD\x1f{i}".encode(), hashlib.sha256).hexdigest()[:16].isdigit()]
+    assert len(all_digit) >= 3  # the case below is exercised
+    for value in all_digit:
+        code = h(value, "CREDIT_CARD")
+        assert re.fullmatch(r"[0-9a-f]{16}", code) and not code.isdigit()
+        assert find_residual(f"Card on file: {code}, thanks") == []
+
+
 def test_encrypt_round_trips_only_with_the_key():
     token = op("encrypt")("陳大文", "PERSON")
     assert token.startswith("ENC:") and token == op("encrypt")("陳大文", "PERSON")
