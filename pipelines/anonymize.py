@@ -7,6 +7,7 @@ applied right to left after overlaps are resolved.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,7 +260,12 @@ class TextAnonymizer:
                               "package (privenance never downloads models)",
                               field="anonymization.nlp_model") from None
         registry = RecognizerRegistry(supported_languages=[cfg.language])
+        # Presidio logs every recognizer it loads or removes, and warns about each
+        # predefined recognizer of another language it skips: noise in the run's log
+        presidio_log = logging.getLogger("presidio-analyzer")
+        presidio_log.setLevel(logging.ERROR)
         registry.load_predefined_recognizers(languages=[cfg.language])
+        presidio_log.setLevel(logging.WARNING)
         wanted = {BUILTIN[e] for e in self.entities if e in BUILTIN}
         for recognizer in list(registry.recognizers):
             if recognizer.name not in wanted:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import shutil
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -25,6 +27,18 @@ from privenance.sources import SourcesManifest
 from privenance.subjects import Requests, load_requests
 
 DEFAULT_SHARDS = 2
+PROGRESS_DIR = "_progress"  # workers' record counts while the pipeline runs
+
+
+class _DropBeamImportNoise(logging.Filter):
+    """Importing Beam warns that the BigQuery client (apitools) is missing; privenance
+    never uses BigQuery, so the warning would only alarm the user."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("apitools not found")
+
+
+_BEAM_IMPORT_NOISE = _DropBeamImportNoise()
 
 
 def make_run_id(policy: Policy, manifest: SourcesManifest, input_hashes: dict, as_of: dt.date,
@@ -65,6 +79,7 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
 
     from pipelines.beam import (COUNTS, AnonymizeRecords, ApplySteps, ColumnTypes, ReadSource,
                                 WriteParquetShards, dataset_schema)
+    from pipelines.progress import CountRecords
     from pipelines.steps import ConsentGate, LicenceGate, Minimise, RetentionGate, TagProvenance
 
     sources = {s.id: s for s in manifest.sources}
@@ -95,7 +110,8 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
                 | "Read" >> beam.ParDo(ReadSource(sources, run_id)).with_outputs(
                     "quarantine", COUNTS, main="rows"))
         # spread the rows of each file over the workers
-        rows = read.rows | "Spread" >> beam.Reshuffle()
+        rows = (read.rows | "Spread" >> beam.Reshuffle()
+                | "Progress" >> beam.ParDo(CountRecords(str(tmp / PROGRESS_DIR))))
         kept, rejected = rows | "PolicyGates" >> ApplySteps(steps, run_id)
         clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
             policy, key, sources, run_id, requests.erased_tokens)
@@ -120,10 +136,16 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
                                                     shard_name_template=""))
 
 
-def _column(directory: Path, columns: list[str]):
+def _counts(directory: Path, columns: list[str]) -> list[dict]:
+    """Each distinct combination of ``columns`` in the Parquet files, with its
+    ``count_all``; counted by Arrow, so a million findings cost no Python objects."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
     files = sorted(directory.glob("*.parquet")) if directory.exists() else []
-    return [pq.read_table(f, columns=columns).to_pylist() for f in files]
+    if not files:
+        return []
+    table = pa.concat_tables(pq.read_table(f, columns=columns) for f in files)
+    return table.group_by(columns).aggregate([([], "count_all")]).to_pylist()
 
 
 def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
@@ -136,21 +158,20 @@ def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
         read[entry["source"]] = entry["read"]
     (tmp / "_read_counts").unlink()
     written, quarantined, reasons = Counter(), Counter(), Counter()
-    for part in _column(tmp / "dataset", [P.SOURCE]):
-        written.update(r[P.SOURCE] for r in part)
+    for r in _counts(tmp / "dataset", [P.SOURCE]):
+        written[r[P.SOURCE]] += r["count_all"]
     by_source_reason = defaultdict(Counter)
     removed_by_request = Counter()
-    for part in _column(tmp / "quarantine", ["_source", "reason", "request"]):
-        for r in part:
-            quarantined[r["_source"]] += 1
-            reasons[r["reason"]] += 1
-            by_source_reason[r["_source"]][r["reason"]] += 1
-            if r["request"]:
-                removed_by_request[r["request"]] += 1
+    for r in _counts(tmp / "quarantine", ["_source", "reason", "request"]):
+        n = r["count_all"]
+        quarantined[r["_source"]] += n
+        reasons[r["reason"]] += n
+        by_source_reason[r["_source"]][r["reason"]] += n
+        if r["request"]:
+            removed_by_request[r["request"]] += n
     pii = defaultdict(Counter)
-    for part in _column(tmp / "findings", ["entity", "operator"]):
-        for r in part:
-            pii[r["entity"]][r["operator"]] += 1
+    for r in _counts(tmp / "findings", ["entity", "operator"]):
+        pii[r["entity"]][r["operator"]] += r["count_all"]
     counts = {s.id: {"read": read[s.id], "written": written[s.id],
                      "quarantined": quarantined[s.id],
                      "quarantine_reasons": dict(sorted(by_source_reason[s.id].items()))}
@@ -200,6 +221,8 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
     """Run the pipeline; returns the run summary (also written to ``<out>/run.json``).
     ``requests_dir`` holds the data-subject requests to honour (privenance/subjects.py)."""
     beam_args = list(beam_args)
+    if _BEAM_IMPORT_NOISE not in logging.getLogger().filters:
+        logging.getLogger().addFilter(_BEAM_IMPORT_NOISE)
     requests = load_requests(requests_dir)
     input_hashes = {s.id: file_sha256(s.path) for s in manifest.sources}
     run_id = make_run_id(policy, manifest, input_hashes, as_of, key, requests)
@@ -207,7 +230,10 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
     tmp = temp_dir_for(out)
     log(f"run {run_id}: {len(manifest.sources)} sources, policy {policy.name} "
         f"({policy.sha256[:12]}), as of {as_of}")
-    build_and_run(manifest, policy, tmp, key, as_of, run_id, requests, beam_args, num_shards)
+    from pipelines.progress import ProgressDisplay
+    with ProgressDisplay(tmp / PROGRESS_DIR, manifest.sources, log):
+        build_and_run(manifest, policy, tmp, key, as_of, run_id, requests, beam_args, num_shards)
+    shutil.rmtree(tmp / PROGRESS_DIR, ignore_errors=True)
     summary = summarize(tmp, manifest, policy, run_id, as_of, input_hashes, policy_path,
                         beam_args, requests)
     check_accounting(summary)
