@@ -311,34 +311,49 @@ def _shard(key: str, num_shards: int) -> int:
 
 
 class _WriteShard(beam.DoFn):
-    def __init__(self, directory: str, schema_fn, sort_key, num_shards: int):
-        self.directory, self.schema_fn, self.sort_key = directory, schema_fn, sort_key
+    # rows become Arrow a chunk at a time: a shard of findings can hold millions of
+    # rows, which as Python dicts all at once would take gigabytes
+    CHUNK = 10_000
+
+    def __init__(self, directory: str, schema_fn, sort_by: list[str], num_shards: int):
+        self.directory, self.schema_fn, self.sort_by = directory, schema_fn, sort_by
         self.num_shards = num_shards
 
     def process(self, shard_rows, schema_input=None):
+        import itertools
+
         import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
         shard, rows = shard_rows
         schema = self.schema_fn(schema_input)
-        rows = sorted(rows, key=self.sort_key)
         strings = [f.name for f in schema if pa.types.is_string(f.type)]
-        for row in rows:
-            for name in strings:
-                row[name] = _to_string(row.get(name))
-        table = pa.Table.from_pylist(rows, schema=schema)
+        batches, rows = [], iter(rows)
+        while chunk := list(itertools.islice(rows, self.CHUNK)):
+            for row in chunk:
+                for name in strings:
+                    row[name] = _to_string(row.get(name))
+            batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
+        table = pa.Table.from_batches(batches, schema=schema)
+        # a stable sort with nulls first: the same rows give the same bytes, whatever
+        # order the runner delivered them in
+        order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in self.sort_by],
+                                null_placement="at_start")
         Path(self.directory).mkdir(parents=True, exist_ok=True)
         name = f"part-{shard:05d}-of-{self.num_shards:05d}.parquet"
-        pq.write_table(table, str(Path(self.directory) / name), compression="zstd")
+        pq.write_table(table.take(order), str(Path(self.directory) / name), compression="zstd")
         yield name
 
 
 class WriteParquetShards(beam.PTransform):
-    """Write rows to ``directory`` as sorted Parquet shards keyed by ``shard_key``."""
+    """Write rows to ``directory`` as Parquet shards keyed by ``shard_key``, each
+    sorted by the columns ``sort_by``, which should tell any two rows apart so that
+    the bytes do not depend on the order the rows arrived in."""
 
-    def __init__(self, directory: str, shard_key, sort_key, schema_fn, num_shards: int,
+    def __init__(self, directory: str, shard_key, sort_by: list[str], schema_fn, num_shards: int,
                  schema_side_input=None):
         super().__init__()
-        self.directory, self.shard_key, self.sort_key = directory, shard_key, sort_key
+        self.directory, self.shard_key, self.sort_by = directory, shard_key, sort_by
         self.schema_fn, self.num_shards = schema_fn, num_shards
         self.schema_side_input = schema_side_input
 
@@ -350,4 +365,4 @@ class WriteParquetShards(beam.PTransform):
         extra = ([beam.pvalue.AsSingleton(self.schema_side_input)]
                  if self.schema_side_input is not None else [])
         return keyed | "WriteShard" >> beam.ParDo(
-            _WriteShard(self.directory, self.schema_fn, self.sort_key, n), *extra)
+            _WriteShard(self.directory, self.schema_fn, self.sort_by, n), *extra)

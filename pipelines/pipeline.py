@@ -118,17 +118,17 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
         types = clean | "ColumnTypes" >> beam.CombineGlobally(ColumnTypes(order))
         _ = clean | "WriteDataset" >> WriteParquetShards(
             str(tmp / "dataset"), shard_key=lambda r: r[P.RECORD_ID],
-            sort_key=lambda r: r[P.RECORD_ID], schema_fn=dataset_schema,
+            sort_by=[P.RECORD_ID], schema_fn=dataset_schema,
             num_shards=num_shards, schema_side_input=types)
         _ = ((read.quarantine, rejected, residual) | "AllQuarantine" >> beam.Flatten()
              | "WriteQuarantine" >> WriteParquetShards(
                  str(tmp / "quarantine"), shard_key=lambda r: r["_source"],
-                 sort_key=lambda r: (r["_source"], r["_offset"], r["stage"]),
+                 sort_by=["_source", "_offset", "stage"],
                  schema_fn=quarantine_schema, num_shards=1))
         _ = findings | "WriteFindings" >> WriteParquetShards(
             str(tmp / "findings"), shard_key=lambda r: r[P.RECORD_ID],
-            sort_key=lambda r: (r[P.RECORD_ID], r["column"], r["start"] or -1, r["end"] or -1,
-                                r["entity"]),
+            sort_by=[P.RECORD_ID, "column", "start", "end", "entity", "score", "operator",
+                     "subject"],
             schema_fn=findings_schema, num_shards=num_shards)
         _ = (read[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)
              | "CountsJson" >> beam.Map(lambda kv: json.dumps({"source": kv[0], "read": kv[1]}))
