@@ -337,8 +337,8 @@ class _WriteShard(beam.DoFn):
         table = pa.Table.from_batches(batches, schema=schema)
         # a stable sort with nulls first: the same rows give the same bytes, whatever
         # order the runner delivered them in
-        order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in self.sort_by],
-                                null_placement="at_start")
+        order = pc.sort_indices(table, sort_keys=[(c, "ascending", "at_start")
+                                                  for c in self.sort_by])
         Path(self.directory).mkdir(parents=True, exist_ok=True)
         name = f"part-{shard:05d}-of-{self.num_shards:05d}.parquet"
         pq.write_table(table.take(order), str(Path(self.directory) / name), compression="zstd")
