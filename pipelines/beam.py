@@ -4,14 +4,17 @@
   (or any unexpected error) becomes a quarantine row on the dead-letter output.
 - ``AnonymizeRecords``: batches records into Presidio/spaCy (engine built once per
   worker in ``DoFn.setup``), emits findings and residual-PII rejections.
-- ``WriteParquetShards``: deterministic output: rows are hashed to a fixed number of
-  shards and each shard is sorted before writing, so the bytes do not depend on the
-  runner, the worker count or bundle boundaries.
+- ``WriteParts`` and ``write_shards``: deterministic output: workers pickle rows to
+  part files; after the pipeline the rows are hashed to a fixed number of shards and
+  each shard is sorted before writing, so the bytes do not depend on the runner, the
+  worker count or bundle boundaries.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import pickle
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -310,59 +313,74 @@ def _shard(key: str, num_shards: int) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % num_shards
 
 
-class _WriteShard(beam.DoFn):
-    # rows become Arrow a chunk at a time: a shard of findings can hold millions of
-    # rows, which as Python dicts all at once would take gigabytes
+class WriteParts(beam.DoFn):
+    """Pickles rows to part files in ``directory``, up to CHUNK rows per file, for
+    ``write_shards`` to turn into Parquet after the pipeline. No GroupByKey: the
+    in-process runner would hold every row of a shard in memory at once."""
+
     CHUNK = 10_000
 
-    def __init__(self, directory: str, schema_fn, sort_by: list[str], num_shards: int):
-        self.directory, self.schema_fn, self.sort_by = directory, schema_fn, sort_by
-        self.num_shards = num_shards
+    def __init__(self, directory: str):
+        self.directory = directory
 
-    def process(self, shard_rows, schema_input=None):
-        import itertools
+    def start_bundle(self):
+        self.rows = []
 
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-        shard, rows = shard_rows
-        schema = self.schema_fn(schema_input)
-        strings = [f.name for f in schema if pa.types.is_string(f.type)]
-        batches, rows = [], iter(rows)
-        while chunk := list(itertools.islice(rows, self.CHUNK)):
-            for row in chunk:
+    def process(self, row):
+        self.rows.append(row)
+        if len(self.rows) >= self.CHUNK:
+            self._flush()
+
+    def finish_bundle(self):
+        self._flush()
+
+    def _flush(self):
+        if self.rows:
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            with open(Path(self.directory) / f"{uuid.uuid4().hex}.pkl", "wb") as f:
+                pickle.dump(self.rows, f, protocol=pickle.HIGHEST_PROTOCOL)
+            self.rows = []
+
+
+def _part_chunks(parts: Path):
+    for path in sorted(parts.glob("*.pkl")) if parts.exists() else []:
+        with open(path, "rb") as f:
+            yield pickle.load(f)
+
+
+def column_types(parts: Path, source_order: dict) -> dict:
+    """``ColumnTypes`` over every row of the part files, one chunk in memory at a time."""
+    fn = ColumnTypes(source_order)
+    acc = fn.create_accumulator()
+    for chunk in _part_chunks(parts):
+        for row in chunk:
+            acc = fn.add_input(acc, row)
+    return fn.extract_output(acc)
+
+
+def write_shards(parts: Path, directory: Path, shard_key: str, sort_by: list[str], schema,
+                 num_shards: int) -> None:
+    """Deterministic Parquet from the part files: rows hashed on ``shard_key`` to a fixed
+    number of shards, each sorted by ``sort_by`` (which should tell any two rows apart),
+    so the bytes depend neither on the runner nor on bundle boundaries. Each shard is
+    built as Arrow a chunk at a time; shards with no rows are not written."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    strings = [f.name for f in schema if pa.types.is_string(f.type)]
+    for shard in range(num_shards):
+        batches = []
+        for chunk in _part_chunks(parts):
+            rows = [r for r in chunk if _shard(r[shard_key], num_shards) == shard]
+            for row in rows:
                 for name in strings:
                     row[name] = _to_string(row.get(name))
-            batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
+            if rows:
+                batches.append(pa.RecordBatch.from_pylist(rows, schema=schema))
+        if not batches:
+            continue
         table = pa.Table.from_batches(batches, schema=schema)
-        # a stable sort with nulls first: the same rows give the same bytes, whatever
-        # order the runner delivered them in
-        order = pc.sort_indices(table, sort_keys=[(c, "ascending", "at_start")
-                                                  for c in self.sort_by])
-        Path(self.directory).mkdir(parents=True, exist_ok=True)
-        name = f"part-{shard:05d}-of-{self.num_shards:05d}.parquet"
-        pq.write_table(table.take(order), str(Path(self.directory) / name), compression="zstd")
-        yield name
-
-
-class WriteParquetShards(beam.PTransform):
-    """Write rows to ``directory`` as Parquet shards keyed by ``shard_key``, each
-    sorted by the columns ``sort_by``, which should tell any two rows apart so that
-    the bytes do not depend on the order the rows arrived in."""
-
-    def __init__(self, directory: str, shard_key, sort_by: list[str], schema_fn, num_shards: int,
-                 schema_side_input=None):
-        super().__init__()
-        self.directory, self.shard_key, self.sort_by = directory, shard_key, sort_by
-        self.schema_fn, self.num_shards = schema_fn, num_shards
-        self.schema_side_input = schema_side_input
-
-    def expand(self, rows):
-        n = self.num_shards
-        shard_key = self.shard_key
-        keyed = (rows | "KeyByShard" >> beam.Map(lambda r: (_shard(shard_key(r), n), r))
-                 | "GroupShards" >> beam.GroupByKey())
-        extra = ([beam.pvalue.AsSingleton(self.schema_side_input)]
-                 if self.schema_side_input is not None else [])
-        return keyed | "WriteShard" >> beam.ParDo(
-            _WriteShard(self.directory, self.schema_fn, self.sort_by, n), *extra)
+        order = pc.sort_indices(table, sort_keys=[(c, "ascending", "at_start") for c in sort_by])
+        directory.mkdir(parents=True, exist_ok=True)
+        name = f"part-{shard:05d}-of-{num_shards:05d}.parquet"
+        pq.write_table(table.take(order), str(directory / name), compression="zstd")

@@ -28,6 +28,7 @@ from privenance.subjects import Requests, load_requests
 
 DEFAULT_SHARDS = 2
 PROGRESS_DIR = "_progress"  # workers' record counts while the pipeline runs
+PARTS_DIR = "_parts"  # workers' rows, pickled, until write_outputs makes the Parquet
 
 
 class _DropBeamImportNoise(logging.Filter):
@@ -77,8 +78,7 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
                   num_shards: int) -> None:
     import apache_beam as beam
 
-    from pipelines.beam import (COUNTS, AnonymizeRecords, ApplySteps, ColumnTypes, ReadSource,
-                                WriteParquetShards, dataset_schema)
+    from pipelines.beam import COUNTS, AnonymizeRecords, ApplySteps, ReadSource, WriteParts
     from pipelines.progress import CountRecords
     from pipelines.steps import ConsentGate, LicenceGate, Minimise, RetentionGate, TagProvenance
 
@@ -86,23 +86,6 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
     steps = {s.id: [TagProvenance(s, run_id, policy.sha256, key), LicenceGate(policy),
                     ConsentGate(policy, requests.withdrawn_refs), RetentionGate(policy, as_of),
                     Minimise(policy, s)] for s in manifest.sources}
-    order = {s.id: i for i, s in enumerate(manifest.sources)}
-
-    def quarantine_schema(_=None):
-        import pyarrow as pa
-        return pa.schema([("_source", pa.string()), ("_source_key", pa.string()),
-                          ("_offset", pa.int64()), ("stage", pa.string()),
-                          ("reason", pa.string()), ("message", pa.string()),
-                          ("request", pa.string()), ("_run_id", pa.string())])
-
-    def findings_schema(_=None):
-        import pyarrow as pa
-        return pa.schema([(P.RECORD_ID, pa.string()), (P.SOURCE, pa.string()),
-                          ("column", pa.string()), ("entity", pa.string()),
-                          ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64()),
-                          ("operator", pa.string()),
-                          # keyed subject token of the value (privenance/subjects.py)
-                          ("subject", pa.string())])
 
     runner, options = _beam_runner_and_options(beam_args)
     with beam.Pipeline(runner=runner, options=options) as p:
@@ -115,25 +98,49 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
         kept, rejected = rows | "PolicyGates" >> ApplySteps(steps, run_id)
         clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
             policy, key, sources, run_id, requests.erased_tokens)
-        types = clean | "ColumnTypes" >> beam.CombineGlobally(ColumnTypes(order))
-        _ = clean | "WriteDataset" >> WriteParquetShards(
-            str(tmp / "dataset"), shard_key=lambda r: r[P.RECORD_ID],
-            sort_by=[P.RECORD_ID], schema_fn=dataset_schema,
-            num_shards=num_shards, schema_side_input=types)
+        parts = tmp / PARTS_DIR
+        _ = clean | "WriteDataset" >> beam.ParDo(WriteParts(str(parts / "dataset")))
         _ = ((read.quarantine, rejected, residual) | "AllQuarantine" >> beam.Flatten()
-             | "WriteQuarantine" >> WriteParquetShards(
-                 str(tmp / "quarantine"), shard_key=lambda r: r["_source"],
-                 sort_by=["_source", "_offset", "stage"],
-                 schema_fn=quarantine_schema, num_shards=1))
-        _ = findings | "WriteFindings" >> WriteParquetShards(
-            str(tmp / "findings"), shard_key=lambda r: r[P.RECORD_ID],
-            sort_by=[P.RECORD_ID, "column", "start", "end", "entity", "score", "operator",
-                     "subject"],
-            schema_fn=findings_schema, num_shards=num_shards)
+             | "WriteQuarantine" >> beam.ParDo(WriteParts(str(parts / "quarantine"))))
+        _ = findings | "WriteFindings" >> beam.ParDo(WriteParts(str(parts / "findings")))
         _ = (read[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)
              | "CountsJson" >> beam.Map(lambda kv: json.dumps({"source": kv[0], "read": kv[1]}))
              | "WriteCounts" >> beam.io.WriteToText(str(tmp / "_read_counts"),
                                                     shard_name_template=""))
+
+
+def quarantine_schema():
+    import pyarrow as pa
+    return pa.schema([("_source", pa.string()), ("_source_key", pa.string()),
+                      ("_offset", pa.int64()), ("stage", pa.string()),
+                      ("reason", pa.string()), ("message", pa.string()),
+                      ("request", pa.string()), ("_run_id", pa.string())])
+
+
+def findings_schema():
+    import pyarrow as pa
+    return pa.schema([(P.RECORD_ID, pa.string()), (P.SOURCE, pa.string()),
+                      ("column", pa.string()), ("entity", pa.string()),
+                      ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64()),
+                      ("operator", pa.string()),
+                      # keyed subject token of the value (privenance/subjects.py)
+                      ("subject", pa.string())])
+
+
+def write_outputs(tmp: Path, manifest: SourcesManifest, num_shards: int) -> None:
+    """The workers' part files become the dataset, quarantine and findings Parquet."""
+    from pipelines.beam import column_types, dataset_schema, write_shards
+    parts = tmp / PARTS_DIR
+    order = {s.id: i for i, s in enumerate(manifest.sources)}
+    types = column_types(parts / "dataset", order)
+    write_shards(parts / "dataset", tmp / "dataset", P.RECORD_ID, [P.RECORD_ID],
+                 dataset_schema(types), num_shards)
+    write_shards(parts / "quarantine", tmp / "quarantine", "_source",
+                 ["_source", "_offset", "stage"], quarantine_schema(), 1)
+    write_shards(parts / "findings", tmp / "findings", P.RECORD_ID,
+                 [P.RECORD_ID, "column", "start", "end", "entity", "score", "operator",
+                  "subject"], findings_schema(), num_shards)
+    shutil.rmtree(parts)
 
 
 def _counts(directory: Path, columns: list[str]) -> list[dict]:
@@ -234,6 +241,7 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
     with ProgressDisplay(tmp / PROGRESS_DIR, manifest.sources, log):
         build_and_run(manifest, policy, tmp, key, as_of, run_id, requests, beam_args, num_shards)
     shutil.rmtree(tmp / PROGRESS_DIR, ignore_errors=True)
+    write_outputs(tmp, manifest, num_shards)
     summary = summarize(tmp, manifest, policy, run_id, as_of, input_hashes, policy_path,
                         beam_args, requests)
     check_accounting(summary)

@@ -1,5 +1,6 @@
-"""Parquet shards are written a chunk at a time and sorted by Arrow: every row lands
-once, sorted with nulls first, whatever order and chunking the rows came in."""
+"""Workers pickle rows to part files; write_shards turns them into Parquet shards, a
+chunk at a time, sorted by Arrow: every row lands once, sorted with nulls first, and
+the bytes do not depend on the order or chunking the rows came in."""
 import random
 
 import apache_beam as beam
@@ -14,12 +15,13 @@ def schema(_=None):
 
 
 def write(rows, directory, monkeypatch):
-    monkeypatch.setattr(pb._WriteShard, "CHUNK", 7)  # many chunks per shard
+    monkeypatch.setattr(pb.WriteParts, "CHUNK", 7)  # many part files
     with beam.Pipeline() as p:
-        _ = (p | beam.Create(rows) | pb.WriteParquetShards(
-            str(directory), shard_key=lambda r: r["id"], sort_by=["id", "start", "note"],
-            schema_fn=schema, num_shards=2))
-    return [pq.read_table(f).to_pylist() for f in sorted(directory.glob("*.parquet"))]
+        _ = p | beam.Create(rows) | beam.ParDo(pb.WriteParts(str(directory / "parts")))
+    assert len(list((directory / "parts").glob("*.pkl"))) >= 100 // 7
+    pb.write_shards(directory / "parts", directory / "out", "id", ["id", "start", "note"],
+                    schema(), num_shards=2)
+    return [pq.read_table(f).to_pylist() for f in sorted((directory / "out").glob("*.parquet"))]
 
 
 def test_shards_hold_every_row_once_sorted_with_nulls_first(tmp_path, monkeypatch):
