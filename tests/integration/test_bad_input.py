@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -87,3 +88,17 @@ def test_bad_input_is_quarantined_with_reasons(workspace):
     texts = {r["_source"] + ":" + str(r.get("id")): r["text"] for r in written}
     assert texts["mixed:nul"] == "a\x00b"
     assert "multi\nline" in texts["tricky:1"]
+
+
+def test_sources_with_no_rows_at_all_give_an_empty_run(tmp_path):
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": [
+        {"id": "nothing", "path": str(tmp_path / "empty.jsonl"), "id_field": "id",
+         "text_fields": ["text"], **GOOD}]}))
+    policy = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
+    result = privenance("run", "--sources", "sources.yaml", "--policy", str(policy),
+                        "--out", "out", "--as-of", "2026-01-01", cwd=tmp_path,
+                        env={"PRIVENANCE_PSEUDONYM_KEY": "ab" * 32})
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["totals"] == {"read": 0, "written": 0, "quarantined": 0}
+    assert "Traceback" not in result.stderr
