@@ -6,9 +6,10 @@ attribute_ruler 1.0 s, tok2vec 1.0 s (it feeds only the tagger and the parser; t
 ner has its own), lemmatizer 0.2 s, tagger 0.03 s. What detection uses:
 
 - entities (ner);
-- part-of-speech tags, for the name recognizer (tok2vec + tagger; the coarse POS
-  comes from the fine tag through the model's own tag map, a dictionary lookup,
-  instead of the attribute_ruler's matcher);
+- part-of-speech tags, for a few of the name recognizer's decisions (tok2vec +
+  tagger, on demand: only texts that reach such a decision pay for them; the
+  coarse POS comes from the fine tag through the model's own tag map, a
+  dictionary lookup, instead of the attribute_ruler's matcher);
 - lemmas, for Presidio's context words. Its matching is by substring ("phone"
   matches "phones"), so the lower-cased word serves as well as the lemma;
 - sentence starts, for the name recognizer (a rule-based sentencizer, after the
@@ -19,7 +20,8 @@ names (pipelines/recognizers/names.py).
 """
 from __future__ import annotations
 
-POS_LEMMA = "privenance_pos_lemma"
+LEMMA = "privenance_lemma"
+POS_ON_DEMAND = "privenance_pos_on_demand"
 
 
 def _pos_maps(patterns: list[dict]) -> tuple[dict, dict]:
@@ -40,26 +42,48 @@ def _pos_maps(patterns: list[dict]) -> tuple[dict, dict]:
     return by_tag, by_word
 
 
-def _pos_and_lemma(nlp, name):
-    """spaCy factory: the component that sets POS from the tag, and lemma = lower
-    (whole arrays at a time: per-token attribute setting cost more than the tagger)."""
-    from spacy.attrs import LEMMA, LOWER, POS, TAG
+def _lemma(nlp, name):
+    """spaCy factory: lemma = lower-cased word, a whole array at a time."""
+    from spacy.attrs import LEMMA, LOWER
+
+    def lemma(doc):
+        if len(doc):
+            doc.from_array([LEMMA], doc.to_array([LOWER]))
+        return doc
+
+    return lemma
+
+
+def _pos_on_demand(nlp, name):
+    """spaCy factory: tok2vec, tagger, then POS from the tag through the model's own tag
+    map (a dictionary lookup instead of the attribute_ruler's matcher). Left out of
+    nlp.pipe and called by a recognizer on the few texts whose decision needs a part of
+    speech: tok2vec is about a third of the spaCy time for a text."""
+    from spacy.attrs import LOWER, POS, TAG
     from spacy.parts_of_speech import IDS
     by_tag, by_word = _pos_maps(nlp.get_pipe("attribute_ruler").patterns)
     strings = nlp.vocab.strings
     tag_pos = {strings.add(tag): IDS[pos] for tag, pos in by_tag.items()}
     word_pos = {(strings.add(tag), strings.add(word)): IDS[pos] for (tag, word), pos in by_word.items()}
+    tok2vec, tagger = nlp.get_pipe("tok2vec"), nlp.get_pipe("tagger")
 
-    def pos_and_lemma(doc):
+    def pos_on_demand(doc):
         import numpy
         if not len(doc):
             return doc
+        doc = tagger(tok2vec(doc))
         tags, lowers = doc.to_array([TAG, LOWER]).T.tolist()
         pos = [word_pos.get((t, w)) or tag_pos.get(t, 0) for t, w in zip(tags, lowers)]
-        doc.from_array([POS, LEMMA], numpy.array([pos, lowers], dtype="uint64").T)
+        doc.from_array([POS], numpy.array(pos, dtype="uint64").reshape(-1, 1))
         return doc
 
-    return pos_and_lemma
+    return pos_on_demand
+
+
+def parts_of_speech(doc, nlp) -> None:
+    """Give doc its parts of speech in place, if the pipeline left them for later."""
+    if len(doc) and not doc.has_annotation("POS") and POS_ON_DEMAND in nlp.component_names:
+        nlp.get_pipe(POS_ON_DEMAND)(doc)
 
 
 def nlp_engine_class():
@@ -92,18 +116,22 @@ def nlp_engine_class():
 
 
 def load_pipeline(model: str):
-    """The model with the parser excluded and the attribute_ruler and lemmatizer
-    replaced by a dictionary lookup; raises OSError when the model is not installed."""
+    """The model with the parser excluded, the attribute_ruler and lemmatizer replaced
+    by a dictionary lookup, and tok2vec + tagger run only on demand
+    (parts_of_speech); raises OSError when the model is not installed."""
     import spacy
     from spacy.language import Language
 
-    if not Language.has_factory(POS_LEMMA):
-        Language.factory(POS_LEMMA, func=_pos_and_lemma)
+    for name, factory in ((LEMMA, _lemma), (POS_ON_DEMAND, _pos_on_demand)):
+        if not Language.has_factory(name):
+            Language.factory(name, func=factory)
     nlp = spacy.load(model, exclude=["parser", "senter"],
-                     disable=["attribute_ruler", "lemmatizer"])
-    if "tagger" not in nlp.pipe_names or "attribute_ruler" not in nlp.component_names:
+                     disable=["tok2vec", "tagger", "attribute_ruler", "lemmatizer"])
+    if "tagger" not in nlp.component_names or "attribute_ruler" not in nlp.component_names:
         return spacy.load(model)  # another model layout: run it as it is
-    nlp.add_pipe(POS_LEMMA, after="tagger")
+    nlp.add_pipe(LEMMA, first=True)
+    nlp.add_pipe(POS_ON_DEMAND, last=True)
+    nlp.disable_pipe(POS_ON_DEMAND)
     nlp.add_pipe("sentencizer", last=True)
     return nlp
 

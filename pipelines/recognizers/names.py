@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import NamedTuple
 
 import regex
 from presidio_analyzer import EntityRecognizer
 
+from pipelines.nlp import parts_of_speech
 from pipelines.recognizers.general import ADDRESS_ANCHORS, STOP_WORDS, result
 
 _LATIN_NAME = regex.compile(r"\p{Latin}[\p{Latin}'’-]*")
@@ -85,6 +87,31 @@ def _strings(values) -> list:
     return []
 
 
+class Lexicon(NamedTuple):
+    english: frozenset      # words of any part of speech
+    verbs: frozenset        # verb lemmas (begin)
+    verb_forms: frozenset   # irregular verb forms (began, begun)
+    verb_rules: tuple       # (suffix, replacement) pairs that undo an inflection
+
+
+EMPTY_LEXICON = Lexicon(frozenset(), frozenset(), frozenset(), ())
+AUXILIARIES = frozenset("is was are were am be been being has have had do does did will would "
+                        "can could may might must shall should 's 're 've 'd 'll".split())
+# entities whose capitalised words are proper nouns (titles of works, events and laws
+# hold verbs: "Carry Me Back To Poland")
+NAMING_LABELS = frozenset("PERSON ORG PRODUCT GPE LOC FAC NORP".split())
+
+
+def could_be_verb(word: str, lexicon: Lexicon) -> bool:
+    """Whether some reading of the word is a verb form, by WordNet's lists and the
+    lemmatizer's suffix rules; false only when no reading is (then no tagger is needed)."""
+    w = word.lower()
+    if w in AUXILIARIES or w in lexicon.verbs or w in lexicon.verb_forms:
+        return True
+    return any(w.endswith(suffix) and w[:len(w) - len(suffix)] + replacement in lexicon.verbs
+               for suffix, replacement in lexicon.verb_rules)
+
+
 def _plain_word(word: str, names: frozenset, english: frozenset) -> bool:
     w = word.rstrip(".").casefold()
     return w in english and w not in names
@@ -98,7 +125,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
     def __init__(self):
         super().__init__(supported_entities=["PERSON"], name="NameGazetteerRecognizer",
                          context=["name", "mr", "mrs", "ms", "dear", "customer", "client"])
-        self._english: dict[int, frozenset] = {}
+        self._lexicons: dict[int, Lexicon] = {}
 
     def load(self) -> None:
         name_gazetteer()
@@ -107,32 +134,63 @@ class NameGazetteerRecognizer(EntityRecognizer):
         found = self._context_phrases(text)
         english = frozenset()
         if nlp_artifacts is not None and getattr(nlp_artifacts, "tokens", None) is not None:
-            english = self.english_words(nlp_artifacts)
+            english = self.lexicon(nlp_artifacts).english
             found += self._gazetteer_runs(text, nlp_artifacts)
         found += self._addressees(text, english) + self._speakers(text, english)
         return [result(self, "PERSON", s, e, score) for s, e, score in found]
 
     # --- evidence 1: name lists ------------------------------------------------------
-    def english_words(self, nlp_artifacts) -> frozenset:
-        """WordNet's English words as shipped in the spaCy model's lemmatizer tables."""
+    @staticmethod
+    def _pipeline(nlp_artifacts):
+        """The spaCy pipeline that made the tokens, or None."""
         try:
-            nlp = nlp_artifacts.nlp_engine.nlp[nlp_artifacts.tokens.lang_]
+            return nlp_artifacts.nlp_engine.nlp[nlp_artifacts.tokens.lang_]
         except (AttributeError, KeyError, TypeError):
-            return frozenset()
-        if id(nlp) not in self._english:
-            words: set = set()
+            return None
+
+    def lexicon(self, nlp_artifacts) -> Lexicon:
+        """WordNet's English words and verb forms, as shipped in the spaCy model's
+        lemmatizer tables (empty when the model has none)."""
+        nlp = self._pipeline(nlp_artifacts)
+        if nlp is None:
+            return EMPTY_LEXICON
+        if id(nlp) not in self._lexicons:
+            lexicon = EMPTY_LEXICON
             if "lemmatizer" in nlp.component_names:  # loaded, though it may not run
                 lookups = nlp.get_pipe("lemmatizer").lookups
                 if lookups.has_table("lemma_index"):
                     index = lookups.get_table("lemma_index")
-                    for pos in ("noun", "verb", "adj", "adv"):
-                        words.update(index.get(pos, []))
-            self._english[id(nlp)] = frozenset(words)
-        return self._english[id(nlp)]
+                    exceptions = lookups.get_table("lemma_exc") if lookups.has_table("lemma_exc") else {}
+                    rules = lookups.get_table("lemma_rules") if lookups.has_table("lemma_rules") else {}
+                    lexicon = Lexicon(
+                        english=frozenset(w for pos in ("noun", "verb", "adj", "adv")
+                                          for w in index.get(pos, [])),
+                        verbs=frozenset(index.get("verb", [])),
+                        verb_forms=frozenset(exceptions.get("verb", {})),
+                        verb_rules=tuple(tuple(rule) for rule in rules.get("verb", [])))
+            self._lexicons[id(nlp)] = lexicon
+        return self._lexicons[id(nlp)]
 
     def _gazetteer_runs(self, text, nlp_artifacts) -> list:
         doc, names = nlp_artifacts.tokens, name_gazetteer()
-        english = self.english_words(nlp_artifacts)
+        lexicon = self.lexicon(nlp_artifacts)
+        english = lexicon.english
+        nlp = self._pipeline(nlp_artifacts)
+
+        # capitalised words in the NER's named entities count as proper nouns, whatever
+        # the tagger says: so tagging the text (tok2vec is a third of the spaCy time)
+        # is needed less often, and the answer does not depend on the order of asking
+        named = {t.i for ent in doc.ents if ent.label_ in NAMING_LABELS
+                 for t in ent if t.text[:1].isupper()}
+
+        def pos(tok) -> str:
+            """The token's part of speech, tagging the text on first use."""
+            if tok.i in named:
+                return "PROPN"
+            if nlp is not None:
+                parts_of_speech(doc, nlp)
+            return tok.pos_
+
         lower_text = text == text.lower()
         # tokens the NER put in a place, nationality or language: a name-like word there
         # needs a name that is not also an English word (Victoria, Jordan, English)
@@ -147,15 +205,17 @@ class NameGazetteerRecognizer(EntityRecognizer):
 
         def close():
             if run:
-                out.extend(self._score_run(doc, run, names, english, places, orgs, lower_text))
+                out.extend(self._score_run(doc, run, names, lexicon, places, orgs, lower_text, pos))
                 run.clear()
 
         for tok in doc:
             word = tok.text
             if lower_text:
-                namelike = word.isalpha() and len(word) > 2 and tok.pos_ in ("PROPN", "NOUN", "ADJ", "X")
+                namelike = word.isalpha() and len(word) > 2 and pos(tok) in ("PROPN", "NOUN", "ADJ", "X")
             else:
-                namelike = (word[:1].isupper() and not word.isupper() and tok.pos_ not in ("VERB", "AUX")) \
+                # a capitalised verb may join a run here: a plain word at its edge is
+                # dropped below, and a lone name that is also a word needs a proper noun
+                namelike = (word[:1].isupper() and not word.isupper()) \
                     or (len(word) <= 2 and word[:1].isupper() and word.rstrip(".").isalpha()) \
                     or (run and word in PARTICLES)
             in_place = any(a <= tok.idx < b for a, b in hk_places)
@@ -167,7 +227,8 @@ class NameGazetteerRecognizer(EntityRecognizer):
         return out
 
     @staticmethod
-    def _score_run(doc, run, names, english, places, orgs, lower_text) -> list:
+    def _score_run(doc, run, names, lexicon, places, orgs, lower_text, pos) -> list:
+        english = lexicon.english
         # ordinary words at the edges are not part of the name ("Customer Ho Wing Sze")
         while run and (run[-1].text in PARTICLES or _plain_word(run[-1].text, names, english)):
             run.pop()
@@ -187,8 +248,8 @@ class NameGazetteerRecognizer(EntityRecognizer):
             # two or more proper nouns, none an English word, that the NER called an
             # organisation: far more often a foreign name than a company
             if (not lower_text and english and len(words) > 1 and all(t.i in orgs for t in run)
-                    and all(t.pos_ == "PROPN" for t in run)
-                    and not any(w.casefold() in english for w in words)):
+                    and not any(w.casefold() in english for w in words)
+                    and all(pos(t) == "PROPN" for t in run)):
                 return [(span.start_char, span.end_char, 0.5)]
             return []
         if lower_text:
@@ -203,10 +264,12 @@ class NameGazetteerRecognizer(EntityRecognizer):
             score = 0.5
         elif any(t.i in places for t in run):
             return []
-        elif len(known) > 1 or (len(words) > 1 and all(t.pos_ == "PROPN" for t in run)):
+        elif len(known) > 1 or (len(words) > 1 and all(pos(t) == "PROPN" for t in run)):
             score = 0.5
-        elif (len(run) == 1 and run[0].pos_ == "PROPN" and words and words[0].casefold() in given_names()
-              and (not run[0].is_sent_start or (end < len(doc) and doc[end].pos_ in ("VERB", "AUX")))):
+        elif (len(run) == 1 and words and words[0].casefold() in given_names()
+              and (not run[0].is_sent_start or (end < len(doc) and could_be_verb(doc[end].text, lexicon)
+                                                and pos(doc[end]) in ("VERB", "AUX")))
+              and pos(run[0]) == "PROPN"):
             # a name that is also a word (Rose, Scott, Teresa), used as a proper noun
             score = 0.45
         else:

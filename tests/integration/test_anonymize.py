@@ -186,3 +186,52 @@ def test_array_nlp_artifacts_equal_presidios(engine):
         a, b = ours._doc_to_nlp_artifact(doc, "en"), stock._doc_to_nlp_artifact(doc, "en")
         assert (a.lemmas, a.tokens_indices, a.keywords, a.scores) == (b.lemmas, b.tokens_indices, b.keywords, b.scores)
         assert [(e.start_char, e.label_) for e in a.entities] == [(e.start_char, e.label_) for e in b.entities]
+
+
+def test_parts_of_speech_on_demand_equal_the_models(engine):
+    """The pipeline leaves tok2vec + tagger out of nlp.pipe; tagging a text on demand
+    gives the coarse POS the model's own tagger + attribute_ruler give, and leaves the
+    entities as they were."""
+    import spacy
+    from faker import Faker
+
+    from pipelines.nlp import parts_of_speech
+    fake = Faker("en_US")
+    Faker.seed(11)
+    nlp = engine._analyzer.nlp_engine.nlp["en"]
+    model = spacy.load(engine.policy.anonymization.nlp_model, exclude=["parser", "senter", "lemmatizer"])
+    for text in [fake.paragraph(nb_sentences=3) + f" Will {fake.first_name()} call?" for _ in range(30)]:
+        doc = nlp(text)
+        entities = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        assert not doc.has_annotation("POS")
+        parts_of_speech(doc, nlp)
+        assert [t.pos_ for t in doc] == [t.pos_ for t in model(text)]
+        assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == entities
+
+
+def test_name_recognizer_tags_only_texts_that_need_it(engine, monkeypatch):
+    """A lone name that is also an English word needs its part of speech; a text
+    whose names are settled without one is never tagged."""
+    import pipelines.recognizers.names as names
+    tagged = []
+    real = names.parts_of_speech
+    monkeypatch.setattr(names, "parts_of_speech",
+                        lambda doc, nlp: (tagged.append(doc.has_annotation("POS")), real(doc, nlp)))
+    out = engine.anonymize_texts(["Write to Teresa Kowalczyk about the refund."])[0]
+    assert "Kowalczyk" not in out.text and tagged == []
+    # a sentence-initial given name that is also a word, before a possible verb
+    out = engine.anonymize_texts(["Scott is a very sympathetic person."])[0]
+    assert tagged.count(False) == 1 and "Scott" not in out.text  # tagged once, then reused
+
+
+def test_could_be_verb_by_wordnet_lists_and_suffix_rules(engine):
+    from pipelines.recognizers.names import NameGazetteerRecognizer, could_be_verb
+    recognizer = next(r for r in engine._analyzer.registry.recognizers
+                      if isinstance(r, NameGazetteerRecognizer))
+    doc = engine._analyzer.nlp_engine.nlp["en"]("Rose said hello")
+    artifacts = engine._analyzer.nlp_engine._doc_to_nlp_artifact(doc, "en")
+    lexicon = recognizer.lexicon(artifacts)
+    for word in ("is", "began", "lives", "called", "studies", "writing", "can"):
+        assert could_be_verb(word, lexicon), word
+    for word in ("big", "yesterday", "the", "Zxqv"):
+        assert not could_be_verb(word, lexicon), word
