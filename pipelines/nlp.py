@@ -127,8 +127,11 @@ def load_pipeline(model: str):
             Language.factory(name, func=factory)
     nlp = spacy.load(model, exclude=["parser", "senter"],
                      disable=["tok2vec", "tagger", "attribute_ruler", "lemmatizer"])
-    if "tagger" not in nlp.component_names or "attribute_ruler" not in nlp.component_names:
-        return spacy.load(model)  # another model layout: run it as it is
+    if (any(name not in nlp.component_names for name in ("tok2vec", "tagger", "attribute_ruler"))
+            or "ner" in getattr(nlp.get_pipe("tok2vec"), "listening_components", ["ner"])):
+        # another model layout (e.g. a ner that listens to the shared tok2vec, which
+        # then must run on every text): run the model as it is
+        return spacy.load(model)
     nlp.add_pipe(LEMMA, first=True)
     nlp.add_pipe(POS_ON_DEMAND, last=True)
     nlp.disable_pipe(POS_ON_DEMAND)

@@ -235,3 +235,25 @@ def test_could_be_verb_by_wordnet_lists_and_suffix_rules(engine):
         assert could_be_verb(word, lexicon), word
     for word in ("big", "yesterday", "the", "Zxqv"):
         assert not could_be_verb(word, lexicon), word
+
+
+def test_a_model_whose_ner_listens_to_the_shared_tok2vec_runs_whole(tmp_path):
+    """On-demand tagging would starve such a NER: the model then runs as it is."""
+    import spacy
+
+    from pipelines.nlp import load_pipeline
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec")
+    nlp.add_pipe("tagger").add_label("NNP")
+    nlp.add_pipe("attribute_ruler")
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "*"}
+    ner = nlp.add_pipe("ner", config={"model": {"@architectures": "spacy.TransitionBasedParser.v2",
+                                                "state_type": "ner", "extra_state_tokens": False,
+                                                "hidden_width": 64, "maxout_pieces": 2,
+                                                "use_upper": True, "tok2vec": listener}})
+    ner.add_label("PERSON")
+    nlp.initialize()
+    assert "ner" in nlp.get_pipe("tok2vec").listening_components
+    nlp.to_disk(tmp_path / "model")
+    loaded = load_pipeline(str(tmp_path / "model"))
+    assert loaded.pipe_names == ["tok2vec", "tagger", "attribute_ruler", "ner"]
