@@ -118,7 +118,8 @@ def nlp_engine_class():
 def load_pipeline(model: str):
     """The model with the parser excluded, the attribute_ruler and lemmatizer replaced
     by a dictionary lookup, and tok2vec + tagger run only on demand
-    (parts_of_speech); raises OSError when the model is not installed."""
+    (parts_of_speech); raises OSError when the model is not installed. Limits numpy's
+    BLAS to one thread for the whole process (a worker runs one model)."""
     import spacy
     from spacy.language import Language
 
