@@ -231,7 +231,7 @@ class TextAnonymizer:
     def setup(self) -> None:
         from privenance.offline import go_offline
         go_offline()
-        from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NerModelConfiguration
 
         from pipelines.nlp import context_enhancer, load_pipeline, nlp_engine_class
@@ -285,7 +285,8 @@ class TextAnonymizer:
         self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry,
                                         supported_languages=[cfg.language],
                                         context_aware_enhancer=enhancer)
-        self._batch = BatchAnalyzerEngine(self._analyzer)
+        # recognizers that look at a whole batch first (names.py: tagging in batches)
+        self._batch_preparers = [r for r in registry.recognizers if hasattr(r, "prepare_batch")]
         self.operators = {e: build_operator(self.policy.rule_for(e).operator, self.key,
                                             self.policy.rule_for(e).params) for e in self.entities}
         self.thresholds = {e: cfg.score_threshold if self.policy.rule_for(e).threshold is None
@@ -299,12 +300,22 @@ class TextAnonymizer:
         """Anonymize a batch of texts. ``records`` (the record each text comes from)
         supply the subject of per-subject operators (shift_date's subject_field)."""
         cfg = self.policy.anonymization
-        results = self._batch.analyze_iterator(
-            texts, language=cfg.language, entities=self.entities,
-            score_threshold=min(self.thresholds.values()), batch_size=cfg.batch_size)
         records = records or [{}] * len(texts)
-        return [self._apply(text, found, record)
-                for text, found, record in zip(texts, results, records)]
+        threshold = min(self.thresholds.values())
+        out = []
+        for start in range(0, len(texts), cfg.batch_size):
+            # BatchAnalyzerEngine.analyze_iterator, but the recognizers that can may
+            # look at the whole batch before its texts are analyzed one by one
+            batch = list(self._analyzer.nlp_engine.process_batch(
+                texts[start:start + cfg.batch_size], language=cfg.language,
+                batch_size=cfg.batch_size))
+            for recognizer in self._batch_preparers:
+                recognizer.prepare_batch(batch)
+            for (text, artifacts), record in zip(batch, records[start:]):
+                found = self._analyzer.analyze(text, language=cfg.language, entities=self.entities,
+                                               nlp_artifacts=artifacts, score_threshold=threshold)
+                out.append(self._apply(text, found, record))
+        return out
 
     def _replacement(self, value: str, entity: str, record: dict) -> str:
         operator = self.operators[entity]

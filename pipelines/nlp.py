@@ -7,7 +7,8 @@ ner has its own), lemmatizer 0.2 s, tagger 0.03 s. What detection uses:
 
 - entities (ner);
 - part-of-speech tags, for a few of the name recognizer's decisions (tok2vec +
-  tagger, on demand: only texts that reach such a decision pay for them; the
+  tagger, on demand: only texts that reach such a decision pay for them, and
+  the name recognizer tags those of a batch together; the
   coarse POS comes from the fine tag through the model's own tag map, a
   dictionary lookup, instead of the attribute_ruler's matcher);
 - lemmas, for Presidio's context words. Its matching is by substring ("phone"
@@ -59,31 +60,55 @@ def _pos_on_demand(nlp, name):
     map (a dictionary lookup instead of the attribute_ruler's matcher). Left out of
     nlp.pipe and called by a recognizer on the few texts whose decision needs a part of
     speech: tok2vec is about a third of the spaCy time for a text."""
-    from spacy.attrs import LOWER, POS, TAG
-    from spacy.parts_of_speech import IDS
-    by_tag, by_word = _pos_maps(nlp.get_pipe("attribute_ruler").patterns)
-    strings = nlp.vocab.strings
-    tag_pos = {strings.add(tag): IDS[pos] for tag, pos in by_tag.items()}
-    word_pos = {(strings.add(tag), strings.add(word)): IDS[pos] for (tag, word), pos in by_word.items()}
-    tok2vec, tagger = nlp.get_pipe("tok2vec"), nlp.get_pipe("tagger")
+    return PartsOfSpeech(nlp)
 
-    def pos_on_demand(doc):
-        import numpy
-        if not len(doc):
-            return doc
-        doc = tagger(tok2vec(doc))
-        tags, lowers = doc.to_array([TAG, LOWER]).T.tolist()
-        pos = [word_pos.get((t, w)) or tag_pos.get(t, 0) for t, w in zip(tags, lowers)]
-        doc.from_array([POS], numpy.array(pos, dtype="uint64").reshape(-1, 1))
+
+class PartsOfSpeech:
+    """The on-demand component: ``__call__`` tags one doc, ``pipe`` a batch of docs
+    (1.1 ms a doc in batches of 64 against 1.9 one at a time; the tags are equal)."""
+
+    def __init__(self, nlp):
+        from spacy.parts_of_speech import IDS
+        by_tag, by_word = _pos_maps(nlp.get_pipe("attribute_ruler").patterns)
+        strings = nlp.vocab.strings
+        self.tag_pos = {strings.add(tag): IDS[pos] for tag, pos in by_tag.items()}
+        self.word_pos = {(strings.add(tag), strings.add(word)): IDS[pos]
+                         for (tag, word), pos in by_word.items()}
+        self.tok2vec, self.tagger = nlp.get_pipe("tok2vec"), nlp.get_pipe("tagger")
+
+    def __call__(self, doc):
+        if len(doc):
+            self._set_pos(self.tagger(self.tok2vec(doc)))
         return doc
 
-    return pos_on_demand
+    def pipe(self, docs, batch_size: int = 64):
+        docs = list(docs)
+        tagged = self.tagger.pipe(self.tok2vec.pipe([d for d in docs if len(d)],
+                                                    batch_size=batch_size), batch_size=batch_size)
+        for doc in tagged:
+            self._set_pos(doc)
+        yield from docs
+
+    def _set_pos(self, doc) -> None:
+        import numpy
+        from spacy.attrs import LOWER, POS, TAG
+        tags, lowers = doc.to_array([TAG, LOWER]).T.tolist()
+        pos = [self.word_pos.get((t, w)) or self.tag_pos.get(t, 0) for t, w in zip(tags, lowers)]
+        doc.from_array([POS], numpy.array(pos, dtype="uint64").reshape(-1, 1))
 
 
 def parts_of_speech(doc, nlp) -> None:
     """Give doc its parts of speech in place, if the pipeline left them for later."""
     if len(doc) and not doc.has_annotation("POS") and POS_ON_DEMAND in nlp.component_names:
         nlp.get_pipe(POS_ON_DEMAND)(doc)
+
+
+def parts_of_speech_batch(docs: list, nlp) -> None:
+    """``parts_of_speech`` for many docs at once (cheaper per doc than one by one)."""
+    todo = [d for d in docs if len(d) and not d.has_annotation("POS")]
+    if todo and POS_ON_DEMAND in nlp.component_names:
+        for _ in nlp.get_pipe(POS_ON_DEMAND).pipe(todo):
+            pass
 
 
 def nlp_engine_class():

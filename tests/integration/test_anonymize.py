@@ -231,17 +231,47 @@ def test_dense_layers_run_on_numpys_blas_with_one_thread_and_same_entities(engin
 
 def test_name_recognizer_tags_only_texts_that_need_it(engine, monkeypatch):
     """A lone name that is also an English word needs its part of speech; a text
-    whose names are settled without one is never tagged."""
+    whose names are settled without one is never tagged. The texts of a batch that
+    need tags are tagged together, before analysis, and nothing is tagged twice."""
     import pipelines.recognizers.names as names
-    tagged = []
-    real = names.parts_of_speech
+    batches, one_by_one = [], []
+    real_batch, real_one = names.parts_of_speech_batch, names.parts_of_speech
+    monkeypatch.setattr(names, "parts_of_speech_batch",
+                        lambda docs, nlp: (batches.append([d.text for d in docs]), real_batch(docs, nlp)))
     monkeypatch.setattr(names, "parts_of_speech",
-                        lambda doc, nlp: (tagged.append(doc.has_annotation("POS")), real(doc, nlp)))
+                        lambda doc, nlp: (one_by_one.append(doc.text), real_one(doc, nlp)))
     out = engine.anonymize_texts(["Write to Teresa Kowalczyk about the refund."])[0]
-    assert "Kowalczyk" not in out.text and tagged == []
-    # a sentence-initial given name that is also a word, before a possible verb
-    out = engine.anonymize_texts(["Scott is a very sympathetic person."])[0]
-    assert tagged.count(False) == 1 and "Scott" not in out.text  # tagged once, then reused
+    assert "Kowalczyk" not in out.text and batches == []
+    # a sentence-initial given name that is also a word, before a possible verb; a
+    # lower-case text, whose name-like words all need a part of speech
+    texts = ["Write to Teresa Kowalczyk about the refund.", "Scott is a very sympathetic person.",
+             "yesterday i met jamal okonkwo at the market"]
+    out = engine.anonymize_texts(texts)
+    assert batches == [texts[1:]] and one_by_one == []
+    assert "Scott" not in out[1].text and "okonkwo" not in out[2].text
+
+
+def test_batch_tagging_finds_what_tagging_one_by_one_finds(engine):
+    """prepare_batch changes when texts are tagged, never what is found: the same
+    findings as the analyzer on each text alone (tagged on demand)."""
+    from faker import Faker
+    fake = Faker("en_US")
+    Faker.seed(21)
+    texts = ([f"{fake.first_name()} {fake.sentence()} {fake.name()} lives at {fake.street_address()}."
+              for _ in range(30)]
+             + [f"{w} is here. ask {fake.first_name().lower()} {fake.last_name().lower()} about it"
+                for w in ("Scott", "Rose", "Will", "Hope", "Grace")])
+    analyzer = engine._analyzer
+    alone = [sorted((r.entity_type, r.start, r.end, round(r.score, 4)) for r in analyzer.analyze(
+        text, language="en", entities=engine.entities, score_threshold=0)) for text in texts]
+    batch = list(analyzer.nlp_engine.process_batch(texts, language="en"))
+    for recognizer in engine._batch_preparers:
+        recognizer.prepare_batch(batch)
+    assert sum(a.tokens.has_annotation("POS") for _, a in batch) >= 5  # some were tagged
+    together = [sorted((r.entity_type, r.start, r.end, round(r.score, 4)) for r in analyzer.analyze(
+        text, language="en", entities=engine.entities, nlp_artifacts=a, score_threshold=0))
+        for text, a in batch]
+    assert together == alone
 
 
 def test_could_be_verb_by_wordnet_lists_and_suffix_rules(engine):
