@@ -147,10 +147,18 @@ _ANCHORS = [
     ("unit", _UNIT, 0.5),
 ]
 ADDRESS_ANCHORS = [(name, regex.compile(rf"(?<![\p{{L}}\d#$€£¥.,/-]){p}"), s) for name, p, s in _ANCHORS]
-# a part every match of an anchor contains, searched for first: the suffix anchor's
-# \p{L}* backtracks at every letter of the text, which costs more than all the others
-_ANCHOR_NEEDS = {"street_suffix": regex.compile(
-    rf"(?i:{'|'.join(map(regex.escape, STREET_SUFFIXES))})[ \t]+\d")}
+
+
+def _casefolded(words: list[str]) -> str:
+    return "|".join(sorted({re.escape(w.casefold()) for w in words}, key=len, reverse=True))
+
+
+# a part every match of an anchor contains, searched for first in the case-folded text
+# (a case-sensitive stdlib search: 4x quicker than the case-insensitive one): the
+# suffix anchor's \p{L}* backtracks at every letter of the text, and the prefix
+# anchor tries its case-insensitive list at every position
+_ANCHOR_NEEDS = {"street_suffix": re.compile(rf"(?:{_casefolded(STREET_SUFFIXES)})[ \t]+\d"),
+                 "street_prefix": re.compile(rf"(?:{_casefolded(STREET_PREFIXES)})[ \t]")}
 # what may follow an address anchor in the same block (one blank line allowed):
 # flat or suite, city, region and postcode
 _NEXT = regex.compile(
@@ -197,10 +205,10 @@ class StreetAddressRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text, entities, nlp_artifacts=None):
-        spans, mixed_case = [], text != text.lower()
+        spans, mixed_case, folded = [], text != text.lower(), text.casefold()
         for name, pattern, score in ADDRESS_ANCHORS:
             needs = _ANCHOR_NEEDS.get(name)
-            if needs is not None and not needs.search(text):
+            if needs is not None and not needs.search(folded):
                 continue
             for m in pattern.finditer(text):
                 if _words_ok(m.group(0), name, mixed_case):
