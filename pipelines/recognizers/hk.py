@@ -12,6 +12,9 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 from privenance.identifiers import hkid_ok
 
+# Presidio compiles patterns case-insensitively unless told otherwise, which costs
+# time; patterns without letters (digits, Chinese) need not be
+CASE_SENSITIVE = re.DOTALL | re.MULTILINE
 LATIN_EDGE_L = r"(?<![A-Za-z0-9])"
 LATIN_EDGE_R = r"(?![A-Za-z0-9])"
 
@@ -51,7 +54,8 @@ class HkPhoneRecognizer(PatternRecognizer):
                 Pattern("hk_phone_plain", r"(?<![\d#+])[235-9]\d{7}(?!\d)", 0.3),
             ],
             context=["phone", "tel", "call", "mobile", "whatsapp", "contact", "sms", "fax",
-                     "電話", "手機", "聯絡"])
+                     "電話", "手機", "聯絡"],
+            global_regex_flags=CASE_SENSITIVE)
 
 
 HK_SURNAMES = ("Chan Wong Lee Li Cheung Chang Lau Ng Ho Leung Lam Tsang Yip Chow Tang Kwok Fung "
@@ -102,7 +106,7 @@ class HkRomanizedNameRecognizer(PatternRecognizer):
                       Pattern("given_first", rf"{LATIN_EDGE_L}{given}\s(?:{sur}){LATIN_EDGE_R}", 0.6)],
             context=["mr", "ms", "mrs", "miss", "customer", "name", "client", "dear", "wrote"],
             # case matters: Presidio's default IGNORECASE would read "chan on" as a name
-            global_regex_flags=re.DOTALL | re.MULTILINE)
+            global_regex_flags=CASE_SENSITIVE)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         """Drop matches inside a Hong Kong place name (Wong Tai Sin, Ma On Shan)."""
@@ -146,7 +150,8 @@ class ChineseNameRecognizer(PatternRecognizer):
         super().__init__(
             supported_entity="PERSON", name="ChineseNameRecognizer", supported_language="en",
             patterns=[Pattern("zh_name_title", rf"{any_surname}(?={ZH_TITLES})", 0.85),
-                      Pattern("zh_name_label", rf"(?<=(?:{ZH_LABELS})[:：\s]*){common}", 0.85)])
+                      Pattern("zh_name_label", rf"(?<=(?:{ZH_LABELS})[:：\s]*){common}", 0.85)],
+            global_regex_flags=CASE_SENSITIVE)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         # every name starts with a surname character from the CJK block; text without
