@@ -2,8 +2,8 @@
 
   A  the loop a user would write by hand: Presidio BatchAnalyzerEngine + AnonymizerEngine
   B  the bare spaCy NER pass (nlp.pipe with only what NER needs): the practical limit
-  C  privenance run, one worker
-  D  privenance run, two workers (multi-processing DirectRunner)
+  C  privenance run, one worker, with the default policy narrowed to A's entities
+  D  privenance run, two workers (multi-processing DirectRunner), policy as C
   S  structured columns with declared entities: values per second on one core
 
 Each variant runs --repeats times; medians are reported, with ratios, and peak RSS.
@@ -46,6 +46,17 @@ def corpus(n: int, seed: int = 1) -> list[dict]:
                 f"{fake.sentence(nb_words=10)}")
         rows.append({"id": i, "text": text[:320], "email": fake.free_email(), "hkid": hkid(rng)})
     return rows
+
+
+def same_entities_policy() -> dict:
+    """The default policy, detecting the entities A is asked for and no others (the
+    default policy also detects IBANs, IPs and four US identifiers)."""
+    import yaml
+    policy = yaml.safe_load((REPO / "policies" / "default.yaml").read_text())
+    rules = policy["anonymization"]["entities"]
+    policy["anonymization"]["entities"] = {e: rules[e] for e in ENTITIES}
+    policy["name"] = "bench-same-entities"
+    return policy
 
 
 def run_in_subprocess(code: str) -> dict:
@@ -102,11 +113,16 @@ rows = json.load(open({path!r}))
 engine = TextAnonymizer(load_policy({repo!r} + "/policies/default.yaml"), Secret(b"k" * 32, "bench"))
 engine.setup()
 values = [r["email"] for r in rows] + [r["hkid"] for r in rows]
-t0 = time.perf_counter()
-engine.transform_values(values[:len(rows)], "EMAIL_ADDRESS")
-engine.transform_values(values[len(rows):], "HK_ID")
-t1 = time.perf_counter()
-print(json.dumps({{"seconds": t1 - t0, "values": len(values)}}))
+# five passes, median: one pass may include a full garbage collection of the loaded
+# engines' objects (~70 ms, once in a while), which a run spreads over all its records
+passes = []
+for _ in range(5):
+    engine._value_cache.clear()
+    t0 = time.perf_counter()
+    engine.transform_values(values[:len(rows)], "EMAIL_ADDRESS")
+    engine.transform_values(values[len(rows):], "HK_ID")
+    passes.append(time.perf_counter() - t0)
+print(json.dumps({{"seconds": sorted(passes)[2], "values": len(values)}}))
 """
 
 
@@ -156,7 +172,7 @@ def main() -> None:
         "id": "bench", "path": str(work / "corpus.jsonl"), "id_field": "id", "text_fields": ["text"],
         "fields": {"email": "EMAIL_ADDRESS", "hkid": "HK_ID"}, "licence": "CC0-1.0",
         "consent": {"basis": "public-domain"}}]}))
-    shutil.copy(REPO / "policies" / "default.yaml", work / "policy.yaml")
+    (work / "policy.yaml").write_text(json.dumps(same_entities_policy()))
 
     variants = {
         "A_hand_presidio": lambda: run_in_subprocess(HAND_LOOP.format(
