@@ -145,10 +145,10 @@ class NameGazetteerRecognizer(EntityRecognizer):
         return [result(self, "PERSON", s, e, score) for s, e, score in found]
 
     def prepare_batch(self, batch: list) -> None:
-        """Before a batch of texts is analyzed, (text, nlp_artifacts) pairs: the texts
-        whose name-list decisions need parts of speech are tagged together, which costs
-        about 60 % of tagging them one by one. The others' name-list findings are kept
-        with their artifacts for ``analyze``."""
+        """Called with a batch of (text, nlp_artifacts) pairs before they are analyzed:
+        the texts whose name-list decisions need parts of speech are tagged together
+        (about 60 % of the cost of tagging them one by one); the others' name-list
+        findings are kept with their artifacts for ``analyze``."""
         need = []
         for text, artifacts in batch:
             if getattr(artifacts, "tokens", None) is None:
