@@ -5,7 +5,8 @@ ner. Measured on 1,000 texts of 300 characters: ner 3.4 s, parser 1.0 s,
 attribute_ruler 1.0 s, tok2vec 1.0 s (it feeds only the tagger and the parser; the
 ner has its own), lemmatizer 0.2 s, tagger 0.03 s. What detection uses:
 
-- entities (ner);
+- entities (ner: the model's network, with its greedy decoding run a batch at a time
+  by ner_decoder.py, a third of spaCy's time for the same entities);
 - part-of-speech tags, for a few of the name recognizer's decisions (tok2vec +
   tagger, on demand: only texts that reach such a decision pay for them, and
   the name recognizer tags those of a batch together; the
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 LEMMA = "privenance_lemma"
 POS_ON_DEMAND = "privenance_pos_on_demand"
+GREEDY_NER = "privenance_greedy_ner"
 
 
 def _pos_maps(patterns: list[dict]) -> tuple[dict, dict]:
@@ -53,6 +55,12 @@ def _lemma(nlp, name):
         return doc
 
     return lemma
+
+
+def _greedy_ner(nlp, name):
+    """spaCy factory: the model's ``ner``, decoded a batch at a time (ner_decoder.py)."""
+    from pipelines.ner_decoder import GreedyNerDecoder
+    return GreedyNerDecoder(nlp.get_pipe("ner"))
 
 
 def _pos_on_demand(nlp, name):
@@ -141,17 +149,21 @@ def nlp_engine_class():
 
 
 def load_pipeline(model: str):
-    """The model with the parser excluded, the attribute_ruler and lemmatizer replaced
-    by a dictionary lookup, and tok2vec + tagger run only on demand
-    (parts_of_speech); raises OSError when the model is not installed. Limits numpy's
-    BLAS to one thread for the whole process (a worker runs one model)."""
+    """The model with the parser excluded, the ner decoded by ner_decoder.py, the
+    attribute_ruler and lemmatizer replaced by a dictionary lookup, and tok2vec +
+    tagger run only on demand (parts_of_speech); raises OSError when the model is not
+    installed. Limits numpy's BLAS to one thread for the whole process (a worker runs
+    one model)."""
     import spacy
     from spacy.language import Language
 
     from thinc.api import use_ops
     from threadpoolctl import threadpool_limits
 
-    for name, factory in ((LEMMA, _lemma), (POS_ON_DEMAND, _pos_on_demand)):
+    from pipelines.ner_decoder import supports
+
+    for name, factory in ((LEMMA, _lemma), (POS_ON_DEMAND, _pos_on_demand),
+                          (GREEDY_NER, _greedy_ner)):
         if not Language.has_factory(name):
             Language.factory(name, func=factory)
     # The dense layers' matrix products through numpy's BLAS instead of thinc's default
@@ -169,6 +181,11 @@ def load_pipeline(model: str):
             # then must run on every text): run the model as it is
             return spacy.load(model)
     nlp.add_pipe(LEMMA, first=True)
+    if supports(nlp.get_pipe("ner")):
+        # the same entities, a third of the time (ner_decoder.py); the disabled ner
+        # keeps the model the decoder runs
+        nlp.add_pipe(GREEDY_NER, before="ner")
+        nlp.disable_pipe("ner")
     nlp.add_pipe(POS_ON_DEMAND, last=True)
     nlp.disable_pipe(POS_ON_DEMAND)
     nlp.add_pipe("sentencizer", last=True)
