@@ -200,6 +200,11 @@ def main() -> None:
         "structured_values_per_second": (round(results["S_structured"][0]["values"]
                                                / median["S_structured"]) if "S_structured" in median else None),
         "ratios": {r: round(rps[a] / rps[b], 2) for r, (a, b) in ratio.items() if a in rps and b in rps},
+        # the same ratio within each repeat (runs next to each other share the machine's
+        # current speed, which drifts 10-15 % over minutes here), then the median
+        "ratios_paired": {r: round(statistics.median(
+            y["seconds"] / x["seconds"] for x, y in zip(results[a], results[b])), 2)
+            for r, (a, b) in ratio.items() if a in results and b in results},
         "peak_rss_mb": {k: round(max(r.get("rss_mb", 0) for r in v)) for k, v in results.items()
                         if k != "S_structured"},
         "note": "A and B exclude engine load time; C and D are whole `privenance run` commands "
