@@ -103,6 +103,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
+    if not args.corpus.is_file():
+        parser.exit(2, f"error: no corpus at {args.corpus} (the presidio-research synth dataset "
+                       "lives in the workspace's shared/data; pass --corpus PATH)\n")
     from privenance.offline import go_offline
     go_offline()
     items = json.loads(args.corpus.read_text())[: args.limit]
