@@ -11,7 +11,8 @@ pass in ``TransitionSystem.set_valid``, 17 % in ``pthread_mutex_lock``).
 makes the same greedy decisions (the same features, maxout, scores and argmax
 over the valid moves, with the validity rules of ``spacy/pipeline/_parser_internals/
 ner.pyx``), for all documents of a batch at once with numpy. The entities are
-spaCy's (tests/integration/test_ner_decoder.py compares them on every text).
+spaCy's: tests/integration/test_ner_decoder.py compares them on Faker texts and
+checks every move's validity against spaCy's along random walks.
 It applies to documents without preset entities; a batch with any falls back to
 spaCy's own ``pipe``.
 """
