@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy
 
 BEGIN, IN, LAST, UNIT, OUT = "BILUO"
+# tokens decoded together: the precomputed hidden layer holds ~1.5 KB per token
+MAX_TOKENS = 32_768
 
 
 def supports(ner) -> bool:
@@ -41,8 +43,8 @@ def supports(ner) -> bool:
 class GreedyNerDecoder:
     """A spaCy pipeline component standing in for the entity recognizer ``ner``."""
 
-    def __init__(self, ner):
-        self.ner = ner
+    def __init__(self, ner, max_tokens: int = MAX_TOKENS):
+        self.ner, self.max_tokens = ner, max_tokens
         model = ner.model
         self.tok2vec, self.lower = model.get_ref("tok2vec"), model.get_ref("lower")
         upper = model.get_ref("upper")
@@ -68,9 +70,8 @@ class GreedyNerDecoder:
             if any(doc.has_annotation("ENT_IOB") for doc in batch):
                 yield from self.ner.pipe(batch)   # preset entities: spaCy's own rules
                 continue
-            nonempty = [doc for doc in batch if len(doc)]
-            if nonempty:
-                self._set_entities(nonempty, self._decode(nonempty))
+            for docs in _by_tokens([doc for doc in batch if len(doc)], self.max_tokens):
+                self._set_entities(docs, self._decode(docs))
             yield from batch
 
     def _decode(self, docs) -> list[list[tuple[int, int, int]]]:
@@ -138,3 +139,16 @@ class GreedyNerDecoder:
         for doc, ents in zip(docs, found):
             doc.set_ents([Span(doc, start, end, label=label) for start, end, label in ents],
                          default="outside")
+
+
+def _by_tokens(docs, limit: int):
+    """Consecutive groups of docs of at most ``limit`` tokens (a longer doc alone)."""
+    group, size = [], 0
+    for doc in docs:
+        if group and size + len(doc) > limit:
+            yield group
+            group, size = [], 0
+        group.append(doc)
+        size += len(doc)
+    if group:
+        yield group

@@ -52,6 +52,9 @@ def test_decoder_finds_spacys_entities(model):
     ours = list(GreedyNerDecoder(ner).pipe([model.make_doc(t) for t in sample], batch_size=50))
     assert sum(len(doc.ents) for doc in ours) > 1000
     assert entities(ours) == entities(spacy_docs)
+    # a batch split by token count (the decoder's memory bound) decodes the same
+    small = GreedyNerDecoder(ner, max_tokens=60)
+    assert entities(small.pipe([model.make_doc(t) for t in sample])) == entities(spacy_docs)
 
 
 def with_sentences(doc, rng):
