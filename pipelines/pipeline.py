@@ -18,6 +18,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from pipelines.warm_workers import WarmWorkers, uses_worker_processes
 from privenance import __version__, provenance as P
 from privenance.errors import RunFailed
 from privenance.files import file_sha256, swap_in, temp_dir_for
@@ -53,14 +54,15 @@ def make_run_id(policy: Policy, manifest: SourcesManifest, input_hashes: dict, a
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
-def _beam_runner_and_options(beam_args: list[str]):
+def _beam_runner_and_options(beam_args: list[str], worker_command: str | None = None):
     """Beam options from the pass-through arguments, and the runner to use.
 
     Beam 2.77's DirectRunner first tries the Prism runner, which downloads a binary
     from the internet. privenance must never download at run time, so the default
     (and an explicit --runner=DirectRunner) runs on Beam's in-process FnApiRunner,
     which is what DirectRunner falls back to anyway and which honours
-    --direct_num_workers and --direct_running_mode.
+    --direct_num_workers and --direct_running_mode. ``worker_command``, if given,
+    starts each multi-processing worker instead of Beam's own command line.
     """
     from apache_beam.options.pipeline_options import PipelineOptions
     args = [a for a in beam_args if a not in ("--runner=DirectRunner", "--runner=direct")]
@@ -69,13 +71,26 @@ def _beam_runner_and_options(beam_args: list[str]):
     runner = None
     if not any(a.startswith("--runner") for a in args):
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
-        runner = FnApiRunner()
+        runner = FnApiRunner() if worker_command is None else _warm_worker_runner(worker_command)
     return runner, PipelineOptions(args)
+
+
+def _warm_worker_runner(worker_command: str):
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+    from apache_beam.transforms.environments import SubprocessSDKEnvironment
+    environment = SubprocessSDKEnvironment.from_command_string(worker_command)
+
+    class WarmWorkerRunner(FnApiRunner):
+        # FnApiRunner.run_pipeline sets Beam's own worker command line for
+        # multi_processing; this keeps ours
+        _default_environment = property(lambda self: environment, lambda self, value: None)
+
+    return WarmWorkerRunner()
 
 
 def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Secret,
                   as_of: dt.date, run_id: str, requests: Requests, beam_args: list[str],
-                  num_shards: int) -> None:
+                  num_shards: int, worker_command: str | None = None) -> None:
     import apache_beam as beam
 
     from pipelines.beam import COUNTS, AnonymizeRecords, ApplySteps, ReadSource, WriteParts
@@ -87,13 +102,14 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
                     ConsentGate(policy, requests.withdrawn_refs), RetentionGate(policy, as_of),
                     Minimise(policy, s)] for s in manifest.sources}
 
-    runner, options = _beam_runner_and_options(beam_args)
+    runner, options = _beam_runner_and_options(beam_args, worker_command)
     with beam.Pipeline(runner=runner, options=options) as p:
         read = (p | "SourceIds" >> beam.Create(sorted(sources))
                 | "Read" >> beam.ParDo(ReadSource(sources, run_id)).with_outputs(
                     "quarantine", COUNTS, main="rows"))
-        # spread the rows of each file over the workers
+        # spread the rows of each file over the workers, a chunk at a time
         rows = (read.rows | "Spread" >> beam.Reshuffle()
+                | "Unchunk" >> beam.FlatMap(lambda chunk: chunk)
                 | "Progress" >> beam.ParDo(CountRecords(str(tmp / PROGRESS_DIR))))
         kept, rejected = rows | "PolicyGates" >> ApplySteps(steps, run_id)
         clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
@@ -224,10 +240,16 @@ def check_accounting(summary: dict) -> None:
 def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of: dt.date,
         beam_args: list[str] = (), num_shards: int = DEFAULT_SHARDS,
         policy_path: str = "", requests_dir: Path | None = None,
-        log=lambda msg: print(msg, file=sys.stderr)) -> dict:
+        log=lambda msg: print(msg, file=sys.stderr), warm: WarmWorkers | None = None) -> dict:
     """Run the pipeline; returns the run summary (also written to ``<out>/run.json``).
-    ``requests_dir`` holds the data-subject requests to honour (privenance/subjects.py)."""
+    ``requests_dir`` holds the data-subject requests to honour (privenance/subjects.py).
+    ``warm`` forks the workers of a multi-processing run (pipelines/warm_workers.py)."""
     beam_args = list(beam_args)
+    if warm is None:  # called as a library: the CLI starts it earlier, before it reads the policy
+        with WarmWorkers(enabled=uses_worker_processes(beam_args)) as warm:
+            return run(manifest, policy, out, key, as_of, beam_args, num_shards, policy_path,
+                       requests_dir, log, warm)
+    warm.load(policy, key)
     if _BEAM_IMPORT_NOISE not in logging.getLogger().filters:
         logging.getLogger().addFilter(_BEAM_IMPORT_NOISE)
     requests = load_requests(requests_dir)
@@ -239,7 +261,11 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
         f"({policy.sha256[:12]}), as of {as_of}")
     from pipelines.progress import ProgressDisplay
     with ProgressDisplay(tmp / PROGRESS_DIR, manifest.sources, log):
-        build_and_run(manifest, policy, tmp, key, as_of, run_id, requests, beam_args, num_shards)
+        build_and_run(manifest, policy, tmp, key, as_of, run_id, requests, beam_args, num_shards,
+                      warm.command)
+    if warm.enabled:
+        log(f"{warm.forked} workers were forked from a warm parent (engines loaded once)")
+        warm.close()  # its memory is not needed for the writing
     shutil.rmtree(tmp / PROGRESS_DIR, ignore_errors=True)
     write_outputs(tmp, manifest, num_shards)
     summary = summarize(tmp, manifest, policy, run_id, as_of, input_hashes, policy_path,

@@ -30,24 +30,11 @@ def run_command(
     Exit code 0: success; 1: the run failed its accounting or quarantine limit;
     2: a configuration error (the file, line and field are named).
     """
-    from privenance.errors import ConfigError, RunFailed
-    from privenance.keys import pseudonymization_key
-    from privenance.offline import go_offline
-    from privenance.policy import load_policy
-    from privenance.sources import load_sources
-
-    go_offline()
-    pol = load_policy(policy)
-    manifest = load_sources(sources)
-    try:
-        as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        raise ConfigError("--as-of must be a date like 2026-01-31", field="--as-of") from None
-    key = pseudonymization_key()
-
-    from pipelines.pipeline import run
-    summary = run(manifest, pol, out, key, as_of_date, beam_args=ctx.args, num_shards=shards,
-                  policy_path=str(policy), requests_dir=requests)
+    from pipelines.warm_workers import WarmWorkers, uses_worker_processes
+    from privenance.errors import RunFailed
+    # first: worker processes' parent imports Beam and the engines while this one starts
+    with WarmWorkers(enabled=uses_worker_processes(ctx.args)) as warm:
+        pol, summary = _run(ctx.args, sources, policy, out, as_of, shards, requests, warm)
     t = summary["totals"]
     typer.echo(f"{'source':<24}{'read':>8}{'written':>9}{'quarantined':>13}")
     for sid, c in summary["counts"].items():
@@ -64,3 +51,24 @@ def run_command(
     if share > pol.quarantine.max_share:
         raise RunFailed(f"{share:.0%} of records were quarantined; the policy allows at most "
                         f"{pol.quarantine.max_share:.0%} (see {out}/quarantine/)")
+
+
+def _run(beam_args, sources, policy, out, as_of, shards, requests, warm) -> tuple:
+    from privenance.errors import ConfigError
+    from privenance.keys import pseudonymization_key
+    from privenance.offline import go_offline
+    from privenance.policy import load_policy
+    from privenance.sources import load_sources
+
+    go_offline()
+    pol = load_policy(policy)
+    manifest = load_sources(sources)
+    try:
+        as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise ConfigError("--as-of must be a date like 2026-01-31", field="--as-of") from None
+    key = pseudonymization_key()
+
+    from pipelines.pipeline import run
+    return pol, run(manifest, pol, out, key, as_of_date, beam_args=beam_args, num_shards=shards,
+               policy_path=str(policy), requests_dir=requests, warm=warm)

@@ -83,8 +83,11 @@ def test_run_accounts_for_every_row_and_anonymizes(workspace):
 def test_output_bytes_do_not_depend_on_runner_or_workers(workspace, beam_args):
     privenance("run", "--as-of", "2026-11-25", cwd=workspace)
     first = output_hashes(workspace / "data/staged")
-    privenance("run", "--as-of", "2026-11-25", "--", *beam_args, cwd=workspace)
+    result = privenance("run", "--as-of", "2026-11-25", "--", *beam_args, cwd=workspace)
     assert output_hashes(workspace / "data/staged") == first
+    # two worker processes: both forked from the warm parent (pipelines/warm_workers.py)
+    forked = "2 workers were forked from a warm parent" in result.stderr
+    assert forked == ("--direct_running_mode=multi_processing" in beam_args)
 
 
 def test_other_key_gives_other_ids(workspace):
