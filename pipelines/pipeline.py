@@ -32,15 +32,26 @@ PROGRESS_DIR = "_progress"  # workers' record counts while the pipeline runs
 PARTS_DIR = "_parts"  # workers' rows, pickled, until write_outputs makes the Parquet
 
 
-class _DropBeamImportNoise(logging.Filter):
-    """Importing Beam warns that the BigQuery client (apitools) is missing; privenance
-    never uses BigQuery, so the warning would only alarm the user."""
+class _DropBeamNoise(logging.Filter):
+    """Beam warnings that say nothing about this run: importing Beam warns that the
+    BigQuery client (apitools) is missing, and each multi-processing worker that it has
+    no semi-persistent directory (used by Dataflow's containers); privenance needs
+    neither. The workers' warnings reach the driver through Beam's job service logger."""
+
+    NOISE = ("apitools not found", "No semi_persistent_directory found")
+    LOGGERS = ("", "apache_beam.runners.portability.local_job_service")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("apitools not found")
+        message = record.getMessage()
+        return not any(noise in message for noise in self.NOISE)
+
+    def install(self) -> None:
+        for name in self.LOGGERS:
+            if self not in logging.getLogger(name).filters:
+                logging.getLogger(name).addFilter(self)
 
 
-_BEAM_IMPORT_NOISE = _DropBeamImportNoise()
+_BEAM_NOISE = _DropBeamNoise()
 
 
 def make_run_id(policy: Policy, manifest: SourcesManifest, input_hashes: dict, as_of: dt.date,
@@ -250,8 +261,7 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
             return run(manifest, policy, out, key, as_of, beam_args, num_shards, policy_path,
                        requests_dir, log, warm)
     warm.load(policy, key)
-    if _BEAM_IMPORT_NOISE not in logging.getLogger().filters:
-        logging.getLogger().addFilter(_BEAM_IMPORT_NOISE)
+    _BEAM_NOISE.install()
     requests = load_requests(requests_dir)
     input_hashes = {s.id: file_sha256(s.path) for s in manifest.sources}
     run_id = make_run_id(policy, manifest, input_hashes, as_of, key, requests)
@@ -264,7 +274,8 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
         build_and_run(manifest, policy, tmp, key, as_of, run_id, requests, beam_args, num_shards,
                       warm.command)
     if warm.enabled:
-        log(f"{warm.forked} workers were forked from a warm parent (engines loaded once)")
+        log(f"{warm.forked} workers were forked from a warm parent (engines loaded once)"
+            if warm.forked else "workers started the ordinary way (no warm parent)")
         warm.close()  # its memory is not needed for the writing
     shutil.rmtree(tmp / PROGRESS_DIR, ignore_errors=True)
     write_outputs(tmp, manifest, num_shards)

@@ -15,8 +15,8 @@ copy-on-write)::
         client --its environment--> parent --fork--> worker: sdk_worker_main.main()
         client <------------- the worker's exit code, which the client exits with
 
-A client that cannot reach a ready parent becomes an ordinary worker (it execs
-sdk_worker_main), so a run never depends on the parent.
+A client that cannot reach a ready parent becomes an ordinary worker (it runs
+sdk_worker_main as its main module), so a run never depends on the parent.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import gc
 import json
 import os
 import pickle
+import runpy
 import select
 import shlex
 import shutil
@@ -122,9 +123,20 @@ class WarmWorkers:
 
 # ------------------------------------------------------------------------ the parent
 
+def _send_logs_to_the_runner_only() -> None:
+    """A worker's harness sends its log records to the runner, which prints warnings
+    and errors. A root logger without a handler would get a stderr one from the first
+    module-level ``logging.warning`` (Beam's import has one), and every INFO line of
+    the harness (~20 per worker) would be printed on the run's stderr as well."""
+    import logging
+    if not logging.getLogger().handlers:
+        logging.getLogger().addHandler(logging.NullHandler())
+
+
 def serve(socket_path: str) -> None:
     """Load everything a worker needs, then fork a worker for each client that connects,
     until the driver closes our stdin."""
+    _send_logs_to_the_runner_only()  # before any import of Beam; the workers inherit it
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)  # clients may connect (and wait) while we load
@@ -243,8 +255,10 @@ def connect(socket_path: str) -> None:
             code = replies.readline().strip() if started else b""
     except OSError:
         started = False
-    if not started:
-        os.execv(sys.executable, [sys.executable, "-m", _SDK_WORKER_MAIN])
+    if not started:  # as `python -m sdk_worker_main` would, with the logging above
+        _send_logs_to_the_runner_only()
+        runpy.run_module(_SDK_WORKER_MAIN, run_name="__main__", alter_sys=True)
+        return
     # a worker that started but whose exit code never came back has failed
     sys.exit(int(code) if code.lstrip(b"-").isdigit() else 1)
 

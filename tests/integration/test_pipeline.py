@@ -88,6 +88,8 @@ def test_output_bytes_do_not_depend_on_runner_or_workers(workspace, beam_args):
     # two worker processes: both forked from the warm parent (pipelines/warm_workers.py)
     forked = "2 workers were forked from a warm parent" in result.stderr
     assert forked == ("--direct_running_mode=multi_processing" in beam_args)
+    # the workers' harness logs (INFO lines, Beam's warnings about its own setup) are not shown
+    assert "sdk_worker" not in result.stderr and "semi_persistent" not in result.stderr
 
 
 def test_other_key_gives_other_ids(workspace):
