@@ -4,10 +4,10 @@
   (or any unexpected error) becomes a quarantine row on the dead-letter output.
 - ``AnonymizeRecords``: batches records into Presidio/spaCy (engine built once per
   worker in ``DoFn.setup``), emits findings and residual-PII rejections.
-- ``WriteParts`` and ``write_shards``: deterministic output: workers pickle rows to
-  part files; after the pipeline the rows are hashed to a fixed number of shards and
-  each shard is sorted before writing, so the bytes do not depend on the runner, the
-  worker count or bundle boundaries.
+- ``WriteParts`` and ``write_shards``: deterministic output: workers hash rows to a
+  fixed number of shards and pickle them to part files; after the pipeline each shard
+  is sorted before writing, so the bytes do not depend on the runner, the worker count
+  or bundle boundaries.
 """
 from __future__ import annotations
 
@@ -379,64 +379,84 @@ def _shard(key: str, num_shards: int) -> int:
 
 
 class WriteParts(beam.DoFn):
-    """Pickles rows to part files in ``directory``, up to CHUNK rows per file, for
-    ``write_shards`` to turn into Parquet after the pipeline. No GroupByKey: the
-    in-process runner would hold every row of a shard in memory at once."""
+    """Pickles rows to part files in ``directory`` for ``write_shards`` to turn into
+    Parquet after the pipeline: each row goes to its shard (``shard_key`` hashed), a
+    file per shard holds up to CHUNK rows, so the driver reads every row once. With
+    ``source_order`` (the dataset) a file starts with its rows' ``ColumnTypes``, so the
+    driver learns the schema without reading the rows. No GroupByKey: the in-process
+    runner would hold every row of a shard in memory at once."""
 
     CHUNK = 10_000
 
-    def __init__(self, directory: str):
-        self.directory = directory
+    def __init__(self, directory: str, shard_key: str, num_shards: int,
+                 source_order: dict | None = None):
+        self.directory, self.shard_key, self.num_shards = directory, shard_key, num_shards
+        self.source_order = source_order
 
     def start_bundle(self):
-        self.rows = []
+        self.rows = {}  # shard -> rows
 
     def process(self, row):
-        self.rows.append(row)
-        if len(self.rows) >= self.CHUNK:
-            self._flush()
+        shard = _shard(row[self.shard_key], self.num_shards)
+        rows = self.rows.setdefault(shard, [])
+        rows.append(row)
+        if len(rows) >= self.CHUNK:
+            self._flush(shard)
 
     def finish_bundle(self):
-        self._flush()
+        for shard in list(self.rows):
+            self._flush(shard)
 
-    def _flush(self):
-        if self.rows:
-            Path(self.directory).mkdir(parents=True, exist_ok=True)
-            with open(Path(self.directory) / f"{uuid.uuid4().hex}.pkl", "wb") as f:
-                pickle.dump(self.rows, f, protocol=pickle.HIGHEST_PROTOCOL)
-            self.rows = []
+    def _flush(self, shard: int):
+        rows = self.rows.pop(shard)
+        types = None
+        if self.source_order is not None:
+            fn = ColumnTypes(self.source_order)
+            types = fn.create_accumulator()
+            for row in rows:
+                types = fn.add_input(types, row)
+        Path(self.directory).mkdir(parents=True, exist_ok=True)
+        name = f"{_part_prefix(shard, self.num_shards)}{uuid.uuid4().hex}.pkl"
+        with open(Path(self.directory) / name, "wb") as f:
+            pickle.dump(types, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(rows, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _part_chunks(parts: Path):
-    for path in sorted(parts.glob("*.pkl")) if parts.exists() else []:
+def _part_prefix(shard: int, num_shards: int) -> str:
+    return f"{shard:05d}-of-{num_shards:05d}-"
+
+
+def _part_files(parts: Path, pattern: str = "*.pkl") -> list[Path]:
+    return sorted(parts.glob(pattern)) if parts.exists() else []
+
+
+def column_types(parts: Path) -> dict:
+    """``ColumnTypes`` of every row of the part files, merged from the files' headers."""
+    fn = ColumnTypes(source_order={})  # only merges and extracts
+    accumulators = []
+    for path in _part_files(parts):
         with open(path, "rb") as f:
-            yield pickle.load(f)
+            accumulators.append(pickle.load(f))
+    return fn.extract_output(fn.merge_accumulators(accumulators))
 
 
-def column_types(parts: Path, source_order: dict) -> dict:
-    """``ColumnTypes`` over every row of the part files, one chunk in memory at a time."""
-    fn = ColumnTypes(source_order)
-    acc = fn.create_accumulator()
-    for chunk in _part_chunks(parts):
-        for row in chunk:
-            acc = fn.add_input(acc, row)
-    return fn.extract_output(acc)
-
-
-def write_shards(parts: Path, directory: Path, shard_key: str, sort_by: list[str], schema,
+def write_shards(parts: Path, directory: Path, sort_by: list[str], schema,
                  num_shards: int) -> None:
-    """Deterministic Parquet from the part files: rows hashed on ``shard_key`` to a fixed
-    number of shards, each sorted by ``sort_by`` (which should tell any two rows apart),
-    so the bytes depend neither on the runner nor on bundle boundaries. Each shard is
-    built as Arrow a chunk at a time; shards with no rows are not written."""
+    """Deterministic Parquet from the part files of ``WriteParts`` (with the same
+    ``num_shards``): each shard's rows sorted by ``sort_by`` (which should tell any two
+    rows apart), so the bytes depend neither on the runner nor on bundle boundaries.
+    Each shard is built as Arrow a part file at a time; shards with no rows are not
+    written."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
     strings = [f.name for f in schema if pa.types.is_string(f.type)]
     for shard in range(num_shards):
         batches = []
-        for chunk in _part_chunks(parts):
-            rows = [r for r in chunk if _shard(r[shard_key], num_shards) == shard]
+        for path in _part_files(parts, _part_prefix(shard, num_shards) + "*.pkl"):
+            with open(path, "rb") as f:
+                pickle.load(f)  # the header (column types)
+                rows = pickle.load(f)
             for row in rows:
                 for name in strings:
                     row[name] = _to_string(row.get(name))

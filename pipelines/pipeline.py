@@ -126,10 +126,13 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
         clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
             policy, key, sources, run_id, requests.erased_tokens)
         parts = tmp / PARTS_DIR
-        _ = clean | "WriteDataset" >> beam.ParDo(WriteParts(str(parts / "dataset")))
+        source_order = {sid: i for i, sid in enumerate(sources)}
+        _ = clean | "WriteDataset" >> beam.ParDo(WriteParts(
+            str(parts / "dataset"), P.RECORD_ID, num_shards, source_order))
         _ = ((read.quarantine, rejected, residual) | "AllQuarantine" >> beam.Flatten()
-             | "WriteQuarantine" >> beam.ParDo(WriteParts(str(parts / "quarantine"))))
-        _ = findings | "WriteFindings" >> beam.ParDo(WriteParts(str(parts / "findings")))
+             | "WriteQuarantine" >> beam.ParDo(WriteParts(str(parts / "quarantine"), "_source", 1)))
+        _ = findings | "WriteFindings" >> beam.ParDo(WriteParts(
+            str(parts / "findings"), P.RECORD_ID, num_shards))
         _ = (read[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)
              | "CountsJson" >> beam.Map(lambda kv: json.dumps({"source": kv[0], "read": kv[1]}))
              | "WriteCounts" >> beam.io.WriteToText(str(tmp / "_read_counts"),
@@ -154,17 +157,16 @@ def findings_schema():
                       ("subject", pa.string())])
 
 
-def write_outputs(tmp: Path, manifest: SourcesManifest, num_shards: int) -> None:
+def write_outputs(tmp: Path, num_shards: int) -> None:
     """The workers' part files become the dataset, quarantine and findings Parquet."""
     from pipelines.beam import column_types, dataset_schema, write_shards
     parts = tmp / PARTS_DIR
-    order = {s.id: i for i, s in enumerate(manifest.sources)}
-    types = column_types(parts / "dataset", order)
-    write_shards(parts / "dataset", tmp / "dataset", P.RECORD_ID, [P.RECORD_ID],
-                 dataset_schema(types), num_shards)
-    write_shards(parts / "quarantine", tmp / "quarantine", "_source",
-                 ["_source", "_offset", "stage"], quarantine_schema(), 1)
-    write_shards(parts / "findings", tmp / "findings", P.RECORD_ID,
+    types = column_types(parts / "dataset")
+    write_shards(parts / "dataset", tmp / "dataset", [P.RECORD_ID], dataset_schema(types),
+                 num_shards)
+    write_shards(parts / "quarantine", tmp / "quarantine", ["_source", "_offset", "stage"],
+                 quarantine_schema(), 1)
+    write_shards(parts / "findings", tmp / "findings",
                  [P.RECORD_ID, "column", "start", "end", "entity", "score", "operator",
                   "subject"], findings_schema(), num_shards)
     shutil.rmtree(parts, ignore_errors=True)  # no parts at all when no rows were read
@@ -278,7 +280,7 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
             if warm.forked else "workers started the ordinary way (no warm parent)")
         warm.close()  # its memory is not needed for the writing
     shutil.rmtree(tmp / PROGRESS_DIR, ignore_errors=True)
-    write_outputs(tmp, manifest, num_shards)
+    write_outputs(tmp, num_shards)
     summary = summarize(tmp, manifest, policy, run_id, as_of, input_hashes, policy_path,
                         beam_args, requests)
     check_accounting(summary)

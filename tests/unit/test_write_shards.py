@@ -17,9 +17,14 @@ def schema(_=None):
 def write(rows, directory, monkeypatch):
     monkeypatch.setattr(pb.WriteParts, "CHUNK", 7)  # many part files
     with beam.Pipeline() as p:
-        _ = p | beam.Create(rows) | beam.ParDo(pb.WriteParts(str(directory / "parts")))
+        _ = p | beam.Create(rows) | beam.ParDo(pb.WriteParts(
+            str(directory / "parts"), "id", num_shards=2, source_order={}))
     assert len(list((directory / "parts").glob("*.pkl"))) >= 100 // 7
-    pb.write_shards(directory / "parts", directory / "out", "id", ["id", "start", "note"],
+    # the schema comes from the part files' headers, without reading their rows
+    assert pb.column_types(directory / "parts") == {"id": ((0, 0), ["str"]),
+                                                   "start": ((0, 1), ["int"]),
+                                                   "note": ((0, 2), ["int"])}
+    pb.write_shards(directory / "parts", directory / "out", ["id", "start", "note"],
                     schema(), num_shards=2)
     return [pq.read_table(f).to_pylist() for f in sorted((directory / "out").glob("*.parquet"))]
 
