@@ -26,6 +26,8 @@ class Reason(str, enum.Enum):
     SUBJECT_ERASED = "SUBJECT_ERASED"
     RESIDUAL_PII = "RESIDUAL_PII"
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
+    MISSING_COLUMN = "MISSING_COLUMN"      # a declared column absent from this row
+    ANONYMIZE_FAILED = "ANONYMIZE_FAILED"  # the anonymizer raised on this record's text
     STEP_FAILED = "STEP_FAILED"
 
 

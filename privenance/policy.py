@@ -144,9 +144,14 @@ class Policy(Strict):
 
 
 def _merge(base: dict, child: dict) -> dict:
+    """``child`` over ``base``: mappings merge key by key, lists and scalars replace,
+    and a null removes what the base set (the field falls back to its default), so a
+    preset can drop an inherited rule: ``validation: {columns: {ticket_id: null}}``."""
     out = dict(base)
     for key, value in child.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None and key in base:
+            del out[key]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
