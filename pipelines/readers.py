@@ -141,17 +141,37 @@ def read_csv(source: Source) -> Iterator[RawRow]:
 
 
 def read_parquet(source: Source) -> Iterator[RawRow]:
+    """Row group by row group, page checksums verified where the file has them. From
+    the first batch of a row group that cannot be read, each remaining row of the group
+    (counted from the footer) is a problem row, and reading goes on with the next group:
+    every row is accounted for. An unreadable footer is one problem row at offset 0."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+    # ValueError: e.g. a string column whose bytes are not UTF-8 fails in to_pylist
+    errors = (pa.ArrowException, OSError, ValueError)
     try:
-        file = pq.ParquetFile(source.path)
-        number = 0
-        for batch in file.iter_batches(batch_size=4096):
-            for row in batch.to_pylist():
-                number += 1
-                yield RawRow(number, {k: _scalar(v) for k, v in row.items()})
-    except (pa.ArrowException, OSError):
+        file = pq.ParquetFile(source.path, page_checksum_verification=True)
+        metadata = file.metadata
+        sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    except errors:
         yield RawRow(0, None, "file is not readable Parquet")
+        return
+    start = 0
+    for group, size in enumerate(sizes):
+        read = 0
+        try:
+            for batch in file.iter_batches(batch_size=4096, row_groups=[group]):
+                rows = batch.to_pylist()  # whole, so a batch that fails yields no row
+                for row in rows:
+                    read += 1
+                    yield RawRow(start + read, {k: _scalar(v) for k, v in row.items()})
+            problem = f"row group {group} has fewer rows than the file's footer says"
+        except errors:
+            problem = f"row group {group} is not readable Parquet"
+        # the rest of the group (all of it when its first batch failed)
+        for number in range(start + read + 1, start + size + 1):
+            yield RawRow(number, None, problem)
+        start += max(size, read)
 
 
 def estimate_rows(source: Source) -> int:

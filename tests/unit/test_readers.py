@@ -2,6 +2,7 @@ import codecs
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from pipelines.readers import read_source
 from privenance.sources import Source
@@ -60,3 +61,39 @@ def test_empty_files_have_no_rows(tmp_path):
     for name in ("e.jsonl", "e.csv"):
         (tmp_path / name).write_bytes(b"")
         assert rows(tmp_path / name) == []
+
+
+def damage_row_group(path, group: int, column: int = 0) -> None:
+    """Overwrite bytes inside the data page of one column chunk of one row group."""
+    chunk = pq.ParquetFile(path).metadata.row_group(group).column(column)
+    start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+    end = start + chunk.total_compressed_size
+    data = bytearray(path.read_bytes())
+    for i in range(end - 12, end - 4):  # the page's values, past its header
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def write_groups(path, groups=4, size=50):
+    n = groups * size
+    # plain, uncompressed pages: damaged int64 values still decode, only the checksum tells
+    pq.write_table(pa.table({"id": list(range(n)), "t": [f"text {i}" for i in range(n)]}),
+                   path, row_group_size=size, write_page_checksum=True,
+                   use_dictionary=False, compression="none")
+
+
+@pytest.mark.parametrize("column", [0, 1])  # 0: only the checksum tells; 1: undecodable
+def test_damaged_row_group_is_quarantined_row_by_row_and_reading_goes_on(tmp_path, column):
+    p = tmp_path / "groups.parquet"
+    write_groups(p)
+    damage_row_group(p, 1, column)
+    if column == 0:
+        assert pq.read_table(p).num_rows == 200  # unverified, the damage reads as data
+    out = rows(p)
+    assert len(out) == pq.ParquetFile(p).metadata.num_rows == 200
+    assert [r.offset for r in out] == list(range(1, 201))
+    bad = [r for r in out if r.values is None]
+    assert [r.offset for r in bad] == list(range(51, 101))
+    assert all("row group 1" in r.problem for r in bad)
+    good = [r.values for r in out if r.values is not None]
+    assert good == [{"id": i, "t": f"text {i}"} for i in [*range(50), *range(100, 200)]]
