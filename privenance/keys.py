@@ -1,8 +1,15 @@
 """Secrets: the pseudonymization key and the certificate signing key.
 
-Read from the environment (hex or base64) or a key file named by the environment,
-never from the repository. Without one, a demo key is generated under
-``.privenance/`` (git-ignored) with a loud warning, unless PRIVENANCE_REQUIRE_KEYS=1.
+Each key is found, in order, in the environment (hex or base64), in a key file the
+environment names ($..._FILE), in the project key setting (``.privenance/keys.json``,
+git-ignored, written by ``privenance keys init`` / ``init-pseudonym`` / ``use``), and
+last as a demo key generated under ``.privenance/`` with a loud warning, unless
+PRIVENANCE_REQUIRE_KEYS=1. Never from the repository.
+
+Fail closed on signing: when the project has a team public key (keys/signing.pub),
+the signing seed must be its private half; the demo key or any other key is refused,
+so no certificate is signed that the team's key would not verify.
+
 A ``Secret`` never shows its value in repr, str, logs or tracebacks.
 """
 from __future__ import annotations
@@ -11,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 import sys
 from pathlib import Path
@@ -18,8 +26,14 @@ from pathlib import Path
 from privenance.errors import ConfigError
 
 DEMO_DIR = Path(".privenance")
+SETTINGS_FILE = DEMO_DIR / "keys.json"
+TEAM_PUBLIC_KEY = Path("keys/signing.pub")
 PSEUDONYM_ENV = "PRIVENANCE_PSEUDONYM_KEY"
 SIGNING_ENV = "PRIVENANCE_SIGNING_KEY"
+# the project setting that names each key's file, and the command that writes it
+SETTING_FOR = {PSEUDONYM_ENV: "pseudonym_key_file", SIGNING_ENV: "signing_key_file"}
+INIT_COMMAND = {PSEUDONYM_ENV: "privenance keys init-pseudonym",
+                SIGNING_ENV: "privenance keys init"}
 
 
 class Secret:
@@ -78,9 +92,71 @@ def _from_env(env: str) -> Secret | None:
     return None
 
 
+# --- the project key setting (.privenance/keys.json) ---------------------------------
+
+def read_settings() -> dict:
+    """The project key setting, or {} when there is none."""
+    if not SETTINGS_FILE.is_file():
+        return {}
+    try:
+        settings = json.loads(SETTINGS_FILE.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise ConfigError("cannot read the project key setting (not JSON?)",
+                          file=str(SETTINGS_FILE)) from None
+    if not isinstance(settings, dict):
+        raise ConfigError("the project key setting must be a JSON object",
+                          file=str(SETTINGS_FILE))
+    return settings
+
+
+def setting_path(path: Path) -> str:
+    """How a key file is recorded: relative to the project root (the working directory)
+    when it is inside the project, so a moved checkout keeps working; absolute otherwise."""
+    path = path.expanduser().resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def record_setting(env: str, key_file: Path) -> Path:
+    """Remember ``key_file`` as the project's key for ``env``; returns the settings file."""
+    settings = {**read_settings(), SETTING_FOR[env]: setting_path(key_file)}
+    SETTINGS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    # paths only, no key bytes; written whole and moved into place so a reader never
+    # sees half a file
+    tmp = SETTINGS_FILE.with_name(SETTINGS_FILE.name + ".tmp")
+    tmp.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, SETTINGS_FILE)
+    return SETTINGS_FILE
+
+
+def read_key_file(path: Path, where: str, field: str | None = None) -> bytes:
+    """Key bytes from a file of hex or base64; errors name ``where``, never the bytes."""
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        hint = "" if field is None else "; fix it with `privenance keys use`"
+        raise ConfigError(f"cannot read key file {path} (missing, unreadable or not text)"
+                          f"{hint}", file=where, field=field) from None
+    return _decode(text, where if field is None else f"{where}: {field} ({path})")
+
+
+def _from_setting(env: str) -> Secret | None:
+    field = SETTING_FOR[env]
+    value = read_settings().get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError("must be the path of a key file", file=str(SETTINGS_FILE), field=field)
+    path = Path(value).expanduser()
+    return Secret(read_key_file(path, str(SETTINGS_FILE), field), f"setting:{path}")
+
+
 def _demo(name: str, env: str) -> Secret:
     if os.environ.get("PRIVENANCE_REQUIRE_KEYS") == "1":
-        raise ConfigError(f"no {name} key: set {env} or {env}_FILE", field=env)
+        raise ConfigError(f"no {name} key: set {env} or {env}_FILE, or run "
+                          f"`{INIT_COMMAND[env]}`", field=env)
     path = DEMO_DIR / f"demo-{name}.key"
     if not path.exists():
         DEMO_DIR.mkdir(exist_ok=True)
@@ -88,15 +164,78 @@ def _demo(name: str, env: str) -> Secret:
         with os.fdopen(fd, "w") as f:
             f.write(os.urandom(32).hex())
     print(f"WARNING: using a locally generated DEMO {name} key ({path}). "
-          f"Set {env} or {env}_FILE for real data.", file=sys.stderr)
+          f"Set {env} or {env}_FILE, or run `{INIT_COMMAND[env]}`, for real data.",
+          file=sys.stderr)
     return Secret(bytes.fromhex(path.read_text().strip()), f"demo:{path}")
 
 
+def _configured(env: str) -> Secret | None:
+    """The key the environment or the project setting names, in that order."""
+    return _from_env(env) or _from_setting(env)
+
+
 def pseudonymization_key() -> Secret:
-    return _from_env(PSEUDONYM_ENV) or _demo("pseudonym", PSEUDONYM_ENV)
+    return _configured(PSEUDONYM_ENV) or _demo("pseudonym", PSEUDONYM_ENV)
+
+
+# --- signing, checked against the team public key -------------------------------------
+
+def seed_public_hex(seed: Secret) -> str:
+    """The hex Ed25519 public key of a signing seed."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    return Ed25519PrivateKey.from_private_bytes(seed.reveal()[:32]).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def team_public_key() -> str | None:
+    """The project's team public key (hex, from keys/signing.pub), or None without one."""
+    if not TEAM_PUBLIC_KEY.is_file():
+        return None
+    try:
+        text = TEAM_PUBLIC_KEY.read_text(encoding="ascii").strip().lower()
+        if len(bytes.fromhex(text)) == 32:
+            return text
+    except (OSError, UnicodeDecodeError, ValueError):
+        pass
+    raise ConfigError("not a hex Ed25519 public key (64 hex digits)", file=str(TEAM_PUBLIC_KEY))
+
+
+def _describe(origin: str) -> str:
+    """Where a signing key came from, in words (never its bytes)."""
+    kind, _, where = origin.partition(":")
+    return {"env": f"${where}",
+            "file": f"${SIGNING_ENV}_FILE ({where})",
+            "path": f"the key file {where}",
+            "setting": f"the project setting {SETTINGS_FILE} ({where})",
+            "demo": f"the local DEMO key ({where})"}.get(kind, origin)
+
+
+_FIX = (f"Point ${SIGNING_ENV}_FILE, or the project setting (`privenance keys use "
+        f"--signing-key-file PATH`), at the team's private key file; ${SIGNING_ENV} and then "
+        f"${SIGNING_ENV}_FILE take precedence over the setting")
+
+
+def check_team_key(seed: Secret) -> None:
+    """Refuse a signing seed that is not the private half of keys/signing.pub."""
+    team = team_public_key()
+    if team is None or seed_public_hex(seed) == team:
+        return
+    raise ConfigError(
+        f"the signing key from {_describe(seed.origin)} does not match the team public "
+        f"key {TEAM_PUBLIC_KEY}, so certificates it signs would not verify. {_FIX}",
+        file=str(TEAM_PUBLIC_KEY))
 
 
 def signing_seed() -> Secret:
-    """32-byte Ed25519 private seed."""
-    secret = _from_env(SIGNING_ENV) or _demo("signing", SIGNING_ENV)
-    return Secret(secret.reveal()[:32], secret.origin)
+    """32-byte Ed25519 private seed; with keys/signing.pub present, only its private half."""
+    secret = _configured(SIGNING_ENV)
+    if secret is None and team_public_key() is not None:
+        # a team key exists: a demo key can never be right, so do not generate one
+        raise ConfigError(
+            f"no signing key is set and the DEMO key cannot match the team public key "
+            f"{TEAM_PUBLIC_KEY}. {_FIX}", file=str(TEAM_PUBLIC_KEY))
+    secret = secret or _demo("signing", SIGNING_ENV)
+    seed = Secret(secret.reveal()[:32], secret.origin)
+    check_team_key(seed)
+    return seed
