@@ -25,7 +25,7 @@ from pathlib import Path
 import apache_beam as beam
 
 from pipelines.readers import read_source
-from pipelines.steps import OFFSET, SOURCE_ID, SOURCE_KEY, finish
+from pipelines.steps import INTERNAL, OFFSET, SOURCE_ID, SOURCE_KEY, finish
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
 
@@ -198,11 +198,13 @@ class _AnonymizeBatch(beam.DoFn):
                     cells.append((i, column))
                     texts.append(value)
         keep = [n for n, (i, _) in enumerate(cells) if i not in rejected]
-        results = self.engine.anonymize_texts(
-            [texts[n] for n in keep],
-            originals and [originals[cells[n][0]] for n in keep]) if keep else []
+        results = isolate(lambda ns: self.engine.anonymize_texts(
+            [texts[n] for n in ns], originals and [originals[cells[n][0]] for n in ns]), keep)
         for n, result in zip(keep, results):
             i, column = cells[n]
+            if isinstance(result, Exception):
+                rejected.setdefault(i, _failed("anonymize", f"anonymizing {column}", result))
+                continue
             original = texts[n]
             batch[i][column] = result.text
             findings_of[i] += [(column, f, token(f.entity, original[f.start:f.end]))
@@ -214,10 +216,14 @@ class _AnonymizeBatch(beam.DoFn):
                 if column in record and i not in rejected:
                     by_column.setdefault((column, entity), []).append(i)
         for (column, entity), rows in by_column.items():
-            values = self.engine.transform_values([batch[i][column] for i in rows], entity,
-                                                  originals and [originals[i] for i in rows])
+            values = isolate(lambda r: self.engine.transform_values(
+                [batch[i][column] for i in r], entity, originals and [originals[i] for i in r]),
+                rows)
             operator = self.policy.rule_for(entity).operator
             for i, value in zip(rows, values):
+                if isinstance(value, Exception):
+                    rejected.setdefault(i, _failed("anonymize", f"anonymizing {column}", value))
+                    continue
                 if batch[i][column] is not None:
                     findings_of[i].append((column, _StructuredFinding(entity, operator),
                                            token(entity, batch[i][column])))
@@ -228,13 +234,16 @@ class _AnonymizeBatch(beam.DoFn):
             if request and i not in rejected:
                 rejected[i] = (Reason.SUBJECT_ERASED, "subjects",
                                f"concerns a subject of erasure request {request}", request)
-        # 4. residual scan of what will be written, then emit
+        # 4. residual scan of every string column that will be written, then emit
         action = self.policy.residual.action
         for i, record in enumerate(batch):
             if i not in rejected and action != "ignore":
-                for column in self.sources[record[SOURCE_ID]].text_fields:
-                    value = record.get(column)
-                    left = self.engine.residual_entities(value) if isinstance(value, str) else []
+                for column in written_string_columns(record):
+                    try:
+                        left = self.engine.residual_entities(record[column])
+                    except Exception as exc:  # unscanned is not clean: fail closed
+                        rejected[i] = _failed("residual", f"the residual scan of {column}", exc)
+                        break
                     if left and action == "quarantine":
                         rejected[i] = (Reason.RESIDUAL_PII, "residual",
                                        f"{column} still contains {', '.join(sorted(set(left)))}")
@@ -255,6 +264,40 @@ class _AnonymizeBatch(beam.DoFn):
                     "column": column, "entity": f.entity, "start": f.start, "end": f.end,
                     "score": f.score, "operator": f.operator, "subject": subject})
             yield finish(record)
+
+
+def isolate(call, items: list) -> list:
+    """``call(items)``, one result per item; if it raises (or miscounts), ``call([item])``
+    item by item, so one bad item does not fail the others: an item that still raises
+    gets its exception in place of a result."""
+    if not items:
+        return []
+    try:
+        results = list(call(items))
+        if len(results) == len(items):
+            return results
+    except Exception:
+        pass
+    out = []
+    for item in items:
+        try:
+            (result,) = call([item])  # exactly one result, or a ValueError
+        except Exception as exc:
+            result = exc
+        out.append(result)
+    return out
+
+
+def _failed(stage: str, what: str, exc: Exception) -> tuple:
+    # the exception's type only: its message may quote the text
+    return (Reason.ANONYMIZE_FAILED, stage, f"{what} raised {type(exc).__name__}")
+
+
+def written_string_columns(record: dict) -> list[str]:
+    """The record's columns with a string value that will be written: not provenance,
+    not pipeline-internal."""
+    return [c for c, v in record.items() if isinstance(v, str) and c not in P.COLUMNS
+            and c not in INTERNAL and not c.startswith("__")]
 
 
 class _StructuredFinding:
