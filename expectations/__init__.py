@@ -19,13 +19,15 @@ def load_dataset(path, columns: list[str] | None = None):
 
 def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
              as_of: str | None = None, requests: Requests | None = None,
-             findings=None) -> dict:
+             findings=None, bound_to: dict | None = None) -> dict:
     """Validate a DataFrame or Parquet path; returns the summary (also written to
     ``out_dir/summary.json`` with Data Docs beside it, when ``out_dir`` is given).
 
     ``requests`` are the data-subject requests the run had to honour; ``findings``
     (a DataFrame or Parquet path; for a staged dataset directory, its sibling
-    ``findings/`` by default) enables the subject-index checks of DPP6."""
+    ``findings/`` by default) enables the subject-index checks of DPP6. ``bound_to``
+    (the run record's hash and the files checked, from the CLI) goes into the
+    summary, so ``certify`` can refuse results of other content."""
     import pandas as pd
 
     from expectations.gx_adapter import run_suites
@@ -51,9 +53,12 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
     if not documented:
         results["dpp5_openness"].update(success=False, failed=results["dpp5_openness"]["failed"] + 1)
         results["dpp5_openness"]["failed_expectations"].append("run record documents purpose, policy, sources")
+    from importlib.metadata import version
     summary = {
         "success": all(r["success"] for n, r in results.items() if r["blocking"]),
         "run_id": run.get("run_id"), "as_of": as_of, "rows": len(df),
+        "great_expectations": version("great-expectations"),
+        **(bound_to or {}),
         "policy": {"name": policy.name, "sha256": policy.sha256},
         "share_alike_rows": int(sum(1 for e in df[P.LICENCE].tolist() if e and "-SA-" in str(e))),
         "suites": results,

@@ -112,20 +112,37 @@ def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
             rid in indexed or not (_entities(c) & subject_entities)
             for rid, c in zip(record_ids, df[P.PII_COUNTS].tolist())]
         df["_check_subject_not_erased"] = [rid not in erased_records for rid in record_ids]
-    qi = [c for c in policy.k_anonymity.quasi_identifiers if c in df]
-    if qi:
+    qi = policy.k_anonymity.quasi_identifiers
+    if qi and all(c in df for c in qi):
         df["_check_qi_group_size"] = df.groupby(qi, dropna=False)[qi[0]].transform("size")
     return df
+
+
+def _ours(column: str) -> bool:
+    """A provenance column or one of derive_checks' columns, not a source column."""
+    return column in P.COLUMNS or column.startswith("_check_")
+
+
+def string_columns(df) -> list[str]:
+    """Source columns that hold text: object-typed columns whose values are strings
+    (provenance and check columns aside)."""
+    out = []
+    for column in df.columns:
+        if _ours(column) or str(df[column].dtype) not in ("object", "string", "str"):
+            continue
+        values = df[column].dropna()
+        if values.empty or any(isinstance(v, str) for v in values.head(1000).tolist()):
+            out.append(column)
+    return sorted(out)
 
 
 def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str, list[Check]]:
     """The checks of every suite for this dataset (df must come from derive_checks)."""
     declared = [s["id"] for s in run["sources"]]
-    own_columns = [c for c in df.columns if not c.startswith("_")]
-    allowed = set(own_columns) - set(policy.columns.drop)
-    if policy.columns.allowed is not None:
-        ids = {s["id_field"] for s in run["sources"] if s.get("id_field")}
-        allowed &= set(policy.columns.allowed) | ids
+    own_columns = [c for c in df.columns if not _ours(c)]
+    # minimisation: only columns the run says its declarations let through
+    allowed = set().union(*(s.get("output_columns", []) for s in run["sources"]))
+    present_allowed = allowed & set(own_columns)
     suites = {
         "dpp1_collection": [
             Check("ExpectColumnValuesToNotBeNull", {"column": P.CONSENT_BASIS}),
@@ -133,7 +150,8 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
                                                   "value_set": policy.consent.lawful_bases}),
             # minimisation: the source columns present must be exactly the allowed ones present
             Check("ExpectTableColumnsToMatchSet", {"column_set": sorted(
-                allowed | {c for c in df.columns if c.startswith("_")}), "exact_match": True}),
+                present_allowed | {c for c in df.columns if _ours(c)}),
+                "exact_match": True}),
         ],
         "dpp2_accuracy_retention": [
             Check("ExpectColumnValuesToNotBeNull", {"column": P.RECORD_ID}),
@@ -149,10 +167,10 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
             Check("ExpectColumnValuesToNotBeInSet", {"column": P.CONSENT_REF,
                                                      "value_set": sorted(withdrawn) or ["(no withdrawals)"]}),
         ],
-        # no residual identifier in any text column (a custom expectation, gx_adapter.py)
+        # no residual identifier in any string column that reached the output, declared
+        # or not (a custom expectation, gx_adapter.py)
         "dpp4_security": [Check("ExpectColumnValuesToHaveNoResidualIdentifiers", {"column": c})
-                          for c in sorted({c for s in run["sources"] for c in s["text_fields"]
-                                           if c in df})],
+                          for c in string_columns(df)],
         "dpp5_openness": [
             Check("ExpectColumnValuesToNotBeNull", {"column": P.RUN_ID}),
             Check("ExpectColumnValuesToBeInSet", {"column": P.POLICY_SHA256,
@@ -208,4 +226,8 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
     if "_check_qi_group_size" in df:
         suites["k_anonymity"] = [Check("ExpectColumnMinToBeBetween", {
             "column": "_check_qi_group_size", "min_value": policy.k_anonymity.k})]
+    elif policy.k_anonymity.quasi_identifiers:
+        # a quasi-identifier the dataset lacks: k-anonymity cannot be shown, so it fails
+        suites["k_anonymity"] = [Check("ExpectColumnToExist", {"column": c})
+                                 for c in policy.k_anonymity.quasi_identifiers]
     return suites

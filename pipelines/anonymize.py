@@ -26,6 +26,19 @@ BUILTIN = {"EMAIL_ADDRESS": "EmailRecognizer", "CREDIT_CARD": "CreditCardRecogni
            "US_BANK_NUMBER": "UsBankRecognizer", "URL": "UrlRecognizer",
            "DATE_TIME": "DateRecognizer", "MEDICAL_LICENSE": "MedicalLicenseRecognizer"}
 PHONE_REGIONS = ("HK", "US", "GB", "CN", "SG", "AU", "CA", "IN", "DE", "FR")
+# what the spaCy NER gives once the labels TextAnonymizer ignores are left out
+NER_ENTITIES = {"PERSON", "LOCATION"}
+
+
+def detectable_entities(policy: Policy) -> set[str]:
+    """Entities some recognizer can find under this policy: Presidio's built-ins we
+    keep, the NER's, regional phone numbers, and the policy's recognizer packs.
+    Cheap (nothing is built); ``TextAnonymizer.setup`` checks the real registry."""
+    from pipelines.recognizers import PACK_ENTITIES
+    known = set(BUILTIN) | NER_ENTITIES | {"PHONE_NUMBER"}
+    for pack in policy.anonymization.recognizer_packs:
+        known |= PACK_ENTITIES.get(pack, set())
+    return known
 
 
 @dataclass(frozen=True)
@@ -280,6 +293,10 @@ class TextAnonymizer:
             for recognizer in PACKS[pack]():
                 if recognizer.supported_entities[0] in self.entities:
                     registry.add_recognizer(recognizer)
+        missing = set(self.entities) - set(registry.get_supported_entities([cfg.language]))
+        if missing:  # fail closed: an entity nothing finds would pass through untreated
+            raise ConfigError(f"no recognizer finds {', '.join(sorted(missing))}",
+                              field="anonymization.entities")
         # context words may also follow the value ("416 60 039 office")
         enhancer = context_enhancer(prefix=5, suffix=2)
         self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry,

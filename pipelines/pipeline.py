@@ -19,12 +19,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from pipelines.warm_workers import WarmWorkers, uses_worker_processes
-from privenance import __version__, provenance as P
+from privenance import provenance as P, versions
 from privenance.errors import RunFailed
 from privenance.files import file_sha256, swap_in, temp_dir_for
 from privenance.keys import Secret
 from privenance.policy import Policy
 from privenance.sources import SourcesManifest
+from privenance.staged import RUN_FILE, quarantine_failures
 from privenance.subjects import Requests, load_requests
 
 DEFAULT_SHARDS = 2
@@ -54,11 +55,17 @@ class _DropBeamNoise(logging.Filter):
 _BEAM_NOISE = _DropBeamNoise()
 
 
+def produced_by(policy: Policy) -> dict:
+    """The code and engine versions a run records (privenance/versions.py)."""
+    return {"code": versions.code(), "engines": versions.engines(policy.anonymization.nlp_model)}
+
+
 def make_run_id(policy: Policy, manifest: SourcesManifest, input_hashes: dict, as_of: dt.date,
                 key: Secret, requests: Requests) -> str:
-    """Content-addressed: the same inputs, declarations, policy, date and key give the
-    same run id, which keeps outputs byte-identical across re-runs."""
-    material = json.dumps({"policy": policy.sha256, "inputs": input_hashes, "code": __version__,
+    """Content-addressed: the same inputs, declarations, policy, date, key, code and
+    engines give the same run id, which keeps outputs byte-identical across re-runs."""
+    material = json.dumps({"policy": policy.sha256, "inputs": input_hashes,
+                           "code": produced_by(policy),
                            "manifest": manifest.model_dump(mode="json"),
                            "as_of": as_of.isoformat(), "key": key.derive("run-id", 8).hex(),
                            "requests": requests.fingerprint()}, sort_keys=True)
@@ -106,10 +113,12 @@ def build_and_run(manifest: SourcesManifest, policy: Policy, tmp: Path, key: Sec
 
     from pipelines.beam import COUNTS, AnonymizeRecords, ApplySteps, ReadSource, WriteParts
     from pipelines.progress import CountRecords
-    from pipelines.steps import ConsentGate, LicenceGate, Minimise, RetentionGate, TagProvenance
+    from pipelines.steps import (ConsentGate, LicenceGate, Minimise, RequireColumns,
+                                 RetentionGate, TagProvenance)
 
     sources = {s.id: s for s in manifest.sources}
-    steps = {s.id: [TagProvenance(s, run_id, policy.sha256, key), LicenceGate(policy),
+    steps = {s.id: [RequireColumns(s), TagProvenance(s, run_id, policy.sha256, key),
+                    LicenceGate(policy),
                     ConsentGate(policy, requests.withdrawn_refs), RetentionGate(policy, as_of),
                     Minimise(policy, s)] for s in manifest.sources}
 
@@ -158,12 +167,20 @@ def findings_schema():
 
 
 def write_outputs(tmp: Path, num_shards: int) -> None:
-    """The workers' part files become the dataset, quarantine and findings Parquet."""
+    """The workers' part files become the dataset, quarantine and findings Parquet.
+    A run that keeps no record still writes one empty dataset file, so the dataset
+    reads as an empty table (and validate and certify can say why they refuse it)."""
+    import pyarrow.parquet as pq
+
     from pipelines.beam import column_types, dataset_schema, write_shards
     parts = tmp / PARTS_DIR
     types = column_types(parts / "dataset")
-    write_shards(parts / "dataset", tmp / "dataset", [P.RECORD_ID], dataset_schema(types),
-                 num_shards)
+    schema = dataset_schema(types)
+    write_shards(parts / "dataset", tmp / "dataset", [P.RECORD_ID], schema, num_shards)
+    if not list((tmp / "dataset").glob("*.parquet")):
+        (tmp / "dataset").mkdir(parents=True, exist_ok=True)
+        pq.write_table(schema.empty_table(), str(tmp / "dataset" / f"part-00000-of-{num_shards:05d}.parquet"),
+                       compression="zstd")
     write_shards(parts / "quarantine", tmp / "quarantine", ["_source", "_offset", "stage"],
                  quarantine_schema(), 1)
     write_shards(parts / "findings", tmp / "findings",
@@ -182,6 +199,18 @@ def _counts(directory: Path, columns: list[str]) -> list[dict]:
         return []
     table = pa.concat_tables(pq.read_table(f, columns=columns) for f in files)
     return table.group_by(columns).aggregate([([], "count_all")]).to_pylist()
+
+
+def output_files(tmp: Path) -> dict[str, list[dict]]:
+    """Every Parquet file the run wrote, by output, with its hash and row count, so
+    validate and certify can tell that they look at exactly what this run wrote."""
+    import pyarrow.parquet as pq
+    out = {}
+    for name in ("dataset", "findings", "quarantine"):
+        files = sorted((tmp / name).glob("*.parquet")) if (tmp / name).is_dir() else []
+        out[name] = [{"path": f"{name}/{f.name}", "sha256": file_sha256(f),
+                      "rows": pq.ParquetFile(f).metadata.num_rows} for f in files]
+    return out
 
 
 def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
@@ -212,10 +241,13 @@ def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
                      "quarantined": quarantined[s.id],
                      "quarantine_reasons": dict(sorted(by_source_reason[s.id].items()))}
               for s in manifest.sources}
+    from pipelines.steps import output_columns
+    made_by = produced_by(policy)
     return {
         "run_id": run_id,
         "as_of": as_of.isoformat(),
-        "code_version": __version__,
+        "code_version": made_by["code"]["version"],
+        **made_by,
         # how it ran; the only part that may differ between runs of the same inputs
         "execution": {"runner": next((a.split("=", 1)[1] for a in beam_args
                                       if a.startswith("--runner=")), "DirectRunner"),
@@ -228,9 +260,13 @@ def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
                      "attribution": s.attribution,
                      "consent": s.consent.model_dump() if s.consent else None,
                      "origin": s.origin, "id_field": s.id_field,
-                     "text_fields": s.text_fields, "fields": s.fields}
+                     "text_fields": s.text_fields, "fields": s.fields,
+                     # the source columns minimisation lets reach the output (DPP1)
+                     "output_columns": sorted(output_columns(policy, s))}
                     for s in manifest.sources],
         "counts": counts,
+        # sources that gave no record to the dataset: every row quarantined, or none read
+        "sources_without_output": [sid for sid, c in counts.items() if c["written"] == 0],
         "totals": {"read": sum(read.values()), "written": sum(written.values()),
                    "quarantined": sum(quarantined.values())},
         "quarantine_reasons": dict(sorted(reasons.items())),
@@ -254,8 +290,9 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
         beam_args: list[str] = (), num_shards: int = DEFAULT_SHARDS,
         policy_path: str = "", requests_dir: Path | None = None,
         log=lambda msg: print(msg, file=sys.stderr), warm: WarmWorkers | None = None) -> dict:
-    """Run the pipeline; returns the run summary (also written to ``<out>/run.json``).
-    ``requests_dir`` holds the data-subject requests to honour (privenance/subjects.py).
+    """Run the pipeline; returns the run summary (also written to ``<out>/run.json``),
+    whose ``status`` is "failed" (with the ``failures``) when more records were
+    quarantined than the policy allows. ``requests_dir`` holds the data-subject requests to honour (privenance/subjects.py).
     ``warm`` forks the workers of a multi-processing run (pipelines/warm_workers.py)."""
     beam_args = list(beam_args)
     if warm is None:  # called as a library: the CLI starts it earlier, before it reads the policy
@@ -283,7 +320,12 @@ def run(manifest: SourcesManifest, policy: Policy, out: Path, key: Secret, as_of
     write_outputs(tmp, num_shards)
     summary = summarize(tmp, manifest, policy, run_id, as_of, input_hashes, policy_path,
                         beam_args, requests)
-    check_accounting(summary)
-    (tmp / "run.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    check_accounting(summary)  # broken accounting: nothing is published at all
+    summary["outputs"] = output_files(tmp)
+    # a failed run is still published, for its quarantine to be inspected, but marked
+    # so: validate and certify refuse it
+    summary["failures"] = quarantine_failures(summary, policy)
+    summary["status"] = "failed" if summary["failures"] else "succeeded"
+    (tmp / RUN_FILE).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     swap_in(tmp, out)
     return summary

@@ -64,6 +64,24 @@ def _consent(value) -> dict:
             "reference": value.get("reference")}
 
 
+class RequireColumns(Step):
+    """A record must carry every free-text and structured column its source declares:
+    a JSONL record without one may hold that data under another name, untreated.
+    (A null value is fine: there is nothing to treat.)"""
+
+    name = "require_columns"
+
+    def __init__(self, source: Source):
+        self.columns = list(dict.fromkeys([*source.text_fields, *source.fields]))
+
+    def process(self, record: dict) -> dict:
+        missing = [c for c in self.columns if c not in record]
+        if missing:
+            raise RecordRejected(Reason.MISSING_COLUMN,
+                                 f"record lacks declared column(s) {', '.join(missing)}")
+        return record
+
+
 class TagProvenance(Step):
     """Add the provenance columns from the source's declarations and row overrides."""
 
@@ -168,23 +186,30 @@ class RetentionGate(Step):
         return record
 
 
+def output_columns(policy: Policy, source: Source) -> set[str]:
+    """The source columns that may reach the output (DPP1 data minimisation): those
+    declared by the source (id_field, text_fields, fields) or by the policy
+    (quasi-identifiers, validation columns), and those the policy lets through
+    (``columns.allowed``); never those in ``columns.drop``."""
+    keep = {source.id_field} if source.id_field else set()
+    keep |= set(source.text_fields) | set(source.fields) | set(policy.columns.allowed)
+    keep |= set(policy.k_anonymity.quasi_identifiers) | set(policy.validation.columns)
+    return keep - set(policy.columns.drop) - set(P.COLUMNS)
+
+
 class Minimise(Step):
-    """Drop the columns the policy does not allow (DPP1 data minimisation)."""
+    """Drop every source column that ``output_columns`` does not keep."""
 
     name = "minimise"
 
     def __init__(self, policy: Policy, source: Source):
-        cols = policy.columns
-        keep = set(cols.allowed) if cols.allowed is not None else None
-        if keep is not None and source.id_field:
-            keep.add(source.id_field)  # the source's own key always passes through
-        self.keep, self.drop = keep, set(cols.drop)
+        self.keep = output_columns(policy, source)
 
     def process(self, record: dict) -> dict:
         for column in list(record):
-            if column.startswith("_"):
+            if column in P.COLUMNS or column in INTERNAL:
                 continue
-            if column in self.drop or (self.keep is not None and column not in self.keep):
+            if column not in self.keep:
                 del record[column]
         return record
 

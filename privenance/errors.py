@@ -31,6 +31,34 @@ class Reason(str, enum.Enum):
     STEP_FAILED = "STEP_FAILED"
 
 
+REASON_TEXT = {
+    Reason.MALFORMED: "the row could not be read (bad JSON, CSV, encoding or Parquet)",
+    Reason.MISSING_ID: "the source's id field is empty",
+    Reason.MISSING_LICENCE: "no licence, neither declared for the source nor in the row",
+    Reason.INVALID_LICENCE: "the licence is not a valid SPDX expression",
+    Reason.LICENCE_NOT_ALLOWED: "the licence does not permit the policy's purpose",
+    Reason.NO_CONSENT: "no lawful basis the policy accepts",
+    Reason.PURPOSE_NOT_CONSENTED: "the consent given does not cover the policy's purpose",
+    Reason.CONSENT_WITHDRAWN: "the consent was withdrawn (a data-subject request)",
+    Reason.RETENTION_EXPIRED: "kept past its retain-until date",
+    Reason.INVALID_DATE: "a date column is not a valid ISO date",
+    Reason.SUBJECT_ERASED: "concerns a person whose erasure was requested",
+    Reason.RESIDUAL_PII: "an identifier was still found after anonymization",
+    Reason.TEXT_TOO_LONG: "a text is longer than the policy's max_text_chars",
+    Reason.MISSING_COLUMN: "the row lacks a column the source declares",
+    Reason.ANONYMIZE_FAILED: "the anonymizer failed on this row's text",
+    Reason.STEP_FAILED: "an unexpected error in a pipeline step",
+}
+
+
+def explain(reason: str) -> str:
+    """A reason code in plain words, for summaries and reports."""
+    try:
+        return REASON_TEXT[Reason(reason)]
+    except (ValueError, KeyError):
+        return "unknown reason"
+
+
 class PrivenanceError(Exception):
     """Base of every error privenance raises on purpose."""
 

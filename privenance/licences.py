@@ -46,6 +46,38 @@ def _licensing():
     return get_spdx_licensing()
 
 
+_CC_PARTS = (("attribution", "BY"), ("noncommercial", "NC"), ("sharealike", "SA"),
+             ("noderivatives", "ND"), ("noderivs", "ND"))
+_FILLER = {"license", "licence", "licensed", "version", "the", "international", "generic",
+           "unported", "public", "v"}
+
+
+def suggest_licence(text: str) -> str | None:
+    """The SPDX id a licence's plain name most likely means ("Creative Commons
+    Attribution 4.0" -> "CC-BY-4.0", "Apache License 2.0" -> "Apache-2.0"), or None."""
+    import difflib
+    low = re.sub(r"[-_/]", " ", text.lower()).replace("non commercial", "noncommercial") \
+        .replace("share alike", "sharealike").replace("no derivatives", "noderivatives")
+    version = re.search(r"\d+(?:\.\d+)?", low)
+    version = (version.group(0) + (".0" if "." not in version.group(0) else "")) if version else "4.0"
+    keys = {k.lower(): k for k in _licensing().known_symbols if not k.startswith("LicenseRef")}
+    if "creative commons" in low or re.match(r"cc(\b|0)", low):
+        if "zero" in low or "cc0" in low:
+            return "CC0-1.0"
+        tokens = set(low.split())
+        parts = ["BY"] + [code for word, code in _CC_PARTS[1:]
+                          if word in low or code.lower() in tokens]
+        candidate = "CC-" + "-".join(dict.fromkeys(parts)) + "-" + version
+        return keys.get(candidate.lower())
+    words = [re.sub(r"^v(?=\d)", "", w) for w in re.findall(r"[a-z0-9.+]+", low)
+             if w not in _FILLER]
+    candidate = "-".join(words)
+    if candidate in keys:
+        return keys[candidate]
+    close = difflib.get_close_matches(candidate, list(keys), n=1, cutoff=0.75)
+    return keys[close[0]] if close else None
+
+
 @lru_cache(maxsize=4096)
 def classify(expression: str) -> LicenceInfo:
     """Parse an SPDX expression. ``A OR B`` grants the most permissive use of the two,

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
+                      model_validator)
 
 from privenance.errors import ConfigError
 from privenance.yamlfile import read_yaml, validation_error
@@ -62,6 +63,17 @@ class Residual(Strict):
     action: Literal["quarantine", "flag", "ignore"] = "quarantine"
     entities: list[str] = ["EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "HK_ID", "US_SSN", "IP_ADDRESS"]
 
+    @field_validator("entities")
+    @classmethod
+    def _checkable(cls, v: list[str]) -> list[str]:
+        # a misspelt entity here would silently switch the safety net off
+        from privenance.identifiers import CHECKS
+        unknown = [e for e in v if e not in CHECKS]
+        if unknown:
+            raise ValueError(f"no residual check for {', '.join(unknown)}; "
+                             f"choose from {', '.join(sorted(CHECKS))}")
+        return v
+
 
 class Licences(Strict):
     allowed_uses: list[LicenceUse] = ["commercial"]
@@ -86,12 +98,18 @@ class KAnonymity(Strict):
 
 
 class Columns(Strict):
-    allowed: list[str] | None = None  # None: every source column is kept
-    drop: list[str] = []
+    """Data minimisation. A source column reaches the output only when something
+    declares it (the source's id_field, text_fields or fields, or this policy's
+    quasi-identifiers or validation columns) or it is listed in ``allowed``."""
+
+    allowed: list[str] = []  # undeclared columns that may pass through (residual-scanned)
+    drop: list[str] = []     # columns never kept, declared or not
 
 
 class Approvals(Strict):
     required: list[str] = []  # roles, e.g. privacy-officer
+    # whether one person may sign off in two required roles
+    allow_same_person: bool = False
 
 
 class QuarantinePolicy(Strict):
@@ -131,6 +149,24 @@ class Policy(Strict):
     approvals: Approvals = Approvals()
     quarantine: QuarantinePolicy = QuarantinePolicy()
     validation: Validation = Validation()
+
+    # (file, key path -> line) of the policy and every file it extends, most specific first
+    _lines: list = PrivateAttr(default_factory=list)
+
+    def where(self, *loc) -> tuple[str | None, int | None]:
+        """The file and line that set ``loc`` (a key path such as ("residual",
+        "entities", 2)), or of its nearest enclosing key."""
+        for n in range(len(loc), 0, -1):
+            for file, lines in self._lines:
+                if loc[:n] in lines:
+                    return file, lines[loc[:n]]
+        return (self._lines[0][0], None) if self._lines else (None, None)
+
+    def config_error(self, message: str, *loc) -> ConfigError:
+        """A ConfigError pointing at the policy file and line of ``loc``."""
+        file, line = self.where(*loc)
+        return ConfigError(message, file=file, line=line,
+                           field=".".join(str(p) for p in loc) or None)
 
     def rule_for(self, entity: str) -> EntityRule:
         return self.anonymization.entities.get(entity, EntityRule())
@@ -184,7 +220,7 @@ def load_policy(path: str | Path) -> Policy:
     """Load and validate a policy file; errors name the file, line and field."""
     data, chain = _resolve(Path(path))
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         loc = tuple(exc.errors()[0]["loc"])
         # report against the most specific file in the chain that mentions the field
@@ -192,3 +228,5 @@ def load_policy(path: str | Path) -> Policy:
             if any(loc[:n] in lines for n in range(len(loc), 0, -1)):
                 raise validation_error(exc, file, lines) from None
         raise validation_error(exc, chain[0][0], chain[0][1]) from None
+    policy._lines = chain
+    return policy

@@ -5,10 +5,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from privenance.errors import ConfigError
-from privenance.yamlfile import load_model
+from privenance.errors import ConfigError, RecordRejected
+from privenance.yamlfile import load_model, read_yaml
 
 Origin = Literal["human", "synthetic", "machine-translated", "model-generated"]
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
@@ -64,6 +64,16 @@ class Source(BaseModel):
 class SourcesManifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     sources: list[Source] = Field(min_length=1)
+    _file: str | None = PrivateAttr(default=None)
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    def config_error(self, message: str, index: int, *loc) -> ConfigError:
+        """A ConfigError pointing at the manifest line of ``sources[index].loc``."""
+        path = ("sources", index, *loc)
+        line = next((self._lines[path[:n]] for n in range(len(path), 0, -1)
+                     if path[:n] in self._lines), None)
+        return ConfigError(message, file=self._file, line=line,
+                           field=".".join(str(p) for p in path))
 
     @model_validator(mode="after")
     def _unique_ids(self):
@@ -75,11 +85,33 @@ class SourcesManifest(BaseModel):
         return self
 
 
+LICENCE_HINT = ("for data your organisation owns or licenses privately use a LicenseRef- id "
+                "such as LicenseRef-acme-internal (and list it in the policy's licences.allowed)")
+
+
+def check_licence(manifest: SourcesManifest, index: int) -> None:
+    """A source-level licence must be a valid SPDX expression: a typo here would
+    quarantine every row, or worse, a free-form name would pass unchecked."""
+    from privenance.licences import classify, suggest_licence
+    licence = manifest.sources[index].licence
+    if licence is None:
+        return
+    try:
+        classify(licence)
+    except RecordRejected as exc:
+        suggestion = suggest_licence(licence)
+        hint = f"did you mean {suggestion}? " if suggestion else ""
+        raise manifest.config_error(f"{exc.message}: {licence!r}; {hint}{LICENCE_HINT}",
+                                    index, "licence") from None
+
+
 def load_sources(path: str | Path) -> SourcesManifest:
     """Load data/sources.yaml. Relative source paths resolve against the working directory."""
-    manifest = load_model(SourcesManifest, path)
+    data, lines = read_yaml(path)
+    manifest = load_model(SourcesManifest, path, data, lines)
+    manifest._file, manifest._lines = str(path), lines
     for i, s in enumerate(manifest.sources):
         if not Path(s.path).exists():
-            raise ConfigError(f"source file not found: {s.path}", file=str(path),
-                              field=f"sources.{i}.path")
+            raise manifest.config_error(f"source file not found: {s.path}", i, "path")
+        check_licence(manifest, i)
     return manifest

@@ -23,3 +23,7 @@ def general_pack() -> list:
 
 
 PACKS = {"hk": hk_pack, "general": general_pack}
+# the entities each pack's recognizers serve, known without building them (a test
+# checks this against the recognizers themselves)
+PACK_ENTITIES = {"hk": {"HK_ID", "PHONE_NUMBER", "PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS"},
+                 "general": {"CREDIT_CARD", "PHONE_NUMBER", "STREET_ADDRESS", "PERSON"}}

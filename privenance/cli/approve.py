@@ -13,16 +13,36 @@ def approve_command(
     role: str = typer.Option(..., help="Role, as listed in the policy's approvals.required."),
     note: str = typer.Option("", help="What was reviewed, any conditions."),
     staged: Path = typer.Option(Path("data/staged"), help="The staged run being approved."),
+    policy: Path = typer.Option(None, help="Policy (YAML); default: the one the run names."),
     approvals: Path = typer.Option(Path("data/approvals.jsonl"), help="Approvals log (append-only)."),
 ):
-    """Record an approval of the staged run (its run id), for `privenance certify`.
+    """Record an approval of the staged run, for `privenance certify`.
+
+    The approval is of exactly this content: the run id, the dataset's hash, the
+    policy's hash and the code and engine versions. It is void when any of them
+    changes. The role must be one the policy requires.
 
     Example: privenance approve --by "Mary Chan" --role privacy-officer --note "reviewed report"
     """
-    run = json.loads((staged / "run.json").read_text())
+    from privenance.errors import ConfigError
+    from privenance.policy import load_policy
+    from privenance.staged import (RUN_FILE, binding, check_outputs, load_run, require_policy,
+                                   require_succeeded)
+    run = load_run(staged / RUN_FILE)
+    require_succeeded(run)
+    pol = load_policy(policy or run["policy"]["path"])
+    require_policy(run, pol)
+    roles = pol.approvals.required
+    if role not in roles:
+        raise ConfigError(f"role {role!r} is not one the policy requires; its roles are: "
+                          f"{', '.join(roles) or '(none: this policy needs no approval)'}",
+                          field="--role")
+    check_outputs(run, staged, ("dataset",))  # approve what is on disk, unchanged
     entry = {"run_id": run["run_id"], "by": by, "role": role, "note": note,
-             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+             "binding": binding(run)}
     approvals.parent.mkdir(parents=True, exist_ok=True)
     with approvals.open("a", encoding="utf-8") as f:
         f.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
-    typer.echo(f"approved run {run['run_id']} as {role}")
+    typer.echo(f"approved run {run['run_id']} (dataset {entry['binding']['dataset_sha256'][:12]}) "
+               f"as {role}")

@@ -15,11 +15,16 @@ def certify_command(
     approvals: Path = typer.Option(Path("data/approvals.jsonl"), help="Approvals log from `privenance approve`."),
     subjects: Path = typer.Option(Path("data/subjects"),
                                   help="Where each version's subject index is kept."),
+    allow_empty: bool = typer.Option(False, "--allow-empty",
+                                     help="Certify a run that kept no records."),
 ):
     """Certify a staged dataset: copy its Parquet files and write a signed certificate.
 
-    Refuses (exit 1) unless every blocking validation suite passed and every approval
-    the policy requires is recorded for this run.
+    Refuses (exit 1) a run that failed or quarantined more than the policy allows,
+    staged files that differ from what the run wrote, validation results of any other
+    run or files, a failed blocking suite, and missing or void approvals (an approval
+    is of one run's exact content, policy, code and engines). An empty dataset is
+    refused unless --allow-empty.
 
     Example: privenance certify --name demo
     """
@@ -29,6 +34,6 @@ def certify_command(
     from privenance.policy import load_policy
     go_offline()
     cert = certify(name, staged, validation, load_policy(policy), out, signing_seed(),
-                   approvals_file=approvals, subjects_root=subjects)
+                   approvals_file=approvals, subjects_root=subjects, allow_empty=allow_empty)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
                f"{len(cert['output']['files'])} files -> {out / name}")

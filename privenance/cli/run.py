@@ -31,38 +31,43 @@ def run_command(
     2: a configuration error (the file, line and field are named).
     """
     from pipelines.warm_workers import WarmWorkers, uses_worker_processes
-    from privenance.errors import RunFailed
+    from privenance.errors import RunFailed, explain
     # first: worker processes' parent imports Beam and the engines while this one starts
     with WarmWorkers(enabled=uses_worker_processes(ctx.args)) as warm:
-        pol, summary = _run(ctx.args, sources, policy, out, as_of, shards, requests, warm)
+        summary = _run(ctx.args, sources, policy, out, as_of, shards, requests, warm)
     t = summary["totals"]
     typer.echo(f"{'source':<24}{'read':>8}{'written':>9}{'quarantined':>13}")
     for sid, c in summary["counts"].items():
         typer.echo(f"{sid:<24}{c['read']:>8}{c['written']:>9}{c['quarantined']:>13}")
     typer.echo(f"{'total':<24}{t['read']:>8}{t['written']:>9}{t['quarantined']:>13}")
     for reason, n in summary["quarantine_reasons"].items():
-        typer.echo(f"  quarantined {reason}: {n}")
+        typer.echo(f"  quarantined {reason}: {n} ({explain(reason)})")
+    for sid in summary["sources_without_output"]:
+        c = summary["counts"][sid]
+        what = (f"all {c['read']} rows were quarantined" if c["read"]
+                else "no rows were read")
+        typer.echo(f"  warning: source {sid} gave no records to the dataset: {what}")
     for r in summary["requests"]:
         typer.echo(f"  {r['kind']} request {r['request']} (received {r['received']}): "
                    f"{r['records_removed']} records removed")
     pii = sum(sum(ops.values()) for ops in summary["pii"].values())
     typer.echo(f"PII findings treated: {pii}; output in {out}/")
-    share = t["quarantined"] / t["read"] if t["read"] else 0.0
-    if share > pol.quarantine.max_share:
-        raise RunFailed(f"{share:.0%} of records were quarantined; the policy allows at most "
-                        f"{pol.quarantine.max_share:.0%} (see {out}/quarantine/)")
+    if summary["status"] != "succeeded":
+        raise RunFailed("; ".join(summary["failures"]) + f" (see {out}/quarantine/); "
+                        "this run cannot be validated or certified")
 
 
-def _run(beam_args, sources, policy, out, as_of, shards, requests, warm) -> tuple:
+def _run(beam_args, sources, policy, out, as_of, shards, requests, warm) -> dict:
+    from pipelines.declarations import check_declarations
     from privenance.errors import ConfigError
     from privenance.keys import pseudonymization_key
     from privenance.offline import go_offline
     from privenance.policy import load_policy
     from privenance.sources import load_sources
-
     go_offline()
     pol = load_policy(policy)
     manifest = load_sources(sources)
+    check_declarations(manifest, pol)
     try:
         as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
@@ -70,5 +75,5 @@ def _run(beam_args, sources, policy, out, as_of, shards, requests, warm) -> tupl
     key = pseudonymization_key()
 
     from pipelines.pipeline import run
-    return pol, run(manifest, pol, out, key, as_of_date, beam_args=beam_args, num_shards=shards,
+    return run(manifest, pol, out, key, as_of_date, beam_args=beam_args, num_shards=shards,
                policy_path=str(policy), requests_dir=requests, warm=warm)

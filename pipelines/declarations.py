@@ -1,0 +1,109 @@
+"""Check what the sources manifest and the policy declare, before a run reads any data
+for real: fail closed on a typo rather than let a column pass through untreated.
+
+- every declared column (a source's id_field, text_fields and fields; the policy's
+  quasi-identifiers and validation columns) exists in the data, judged on a sample;
+- every entity the policy or the manifest names has a recognizer that will run.
+
+Each problem is a ConfigError naming the file and line that declared it.
+"""
+from __future__ import annotations
+
+from itertools import islice
+
+from privenance import provenance as P
+from privenance.policy import Policy
+from privenance.sources import Source, SourcesManifest
+
+SAMPLE_ROWS = 1000  # records read per source to learn its columns
+
+
+def sample_columns(source: Source, rows: int = SAMPLE_ROWS) -> set[str]:
+    """Column names in the first ``rows`` readable records of a source (for JSONL,
+    the union of their keys). Empty when nothing is readable: the readers quarantine
+    unreadable rows, and an empty source has nothing to leak."""
+    from pipelines.readers import read_source
+    columns: set[str] = set()
+    for row in islice(read_source(source), rows):
+        if row.values is not None:
+            columns.update(row.values)
+    return columns
+
+
+def source_columns(source: Source) -> dict[str, tuple]:
+    """The columns a source declares, each with its key path in the manifest entry."""
+    declared = {}
+    if source.id_field:
+        declared[source.id_field] = ("id_field",)
+    for i, column in enumerate(source.text_fields):
+        declared.setdefault(column, ("text_fields", i))
+    for column in source.fields:
+        declared.setdefault(column, ("fields", column))
+    return declared
+
+
+def policy_columns(policy: Policy) -> dict[str, tuple]:
+    """The source columns a policy declares (quasi-identifiers, validation columns)."""
+    declared = {}
+    for i, column in enumerate(policy.k_anonymity.quasi_identifiers):
+        declared.setdefault(column, ("k_anonymity", "quasi_identifiers", i))
+    for column in policy.validation.columns:
+        if column not in P.COLUMNS:
+            declared.setdefault(column, ("validation", "columns", column))
+    return declared
+
+
+def _listing(columns: set[str]) -> str:
+    return ", ".join(sorted(columns)) if columns else "(none)"
+
+
+def check_columns(manifest: SourcesManifest, policy: Policy,
+                  sampled: dict[str, set[str]] | None = None) -> None:
+    """Raise a ConfigError for the first declared column that the data lacks.
+    ``sampled`` (source id -> columns) spares reading the sources again."""
+    if sampled is None:
+        sampled = {s.id: sample_columns(s) for s in manifest.sources}
+    for index, source in enumerate(manifest.sources):
+        have = sampled[source.id]
+        if not have:
+            continue
+        for column, loc in source_columns(source).items():
+            if column not in have:
+                where = "records" if source.format == "jsonl" else "columns"
+                raise manifest.config_error(
+                    f"source {source.id}: column {column!r} is not in the data (first "
+                    f"{SAMPLE_ROWS} {where}); its columns are: {_listing(have)}", index, *loc)
+    everywhere = set().union(*sampled.values())
+    if not everywhere:
+        return
+    for column, loc in policy_columns(policy).items():
+        if column not in everywhere:
+            raise policy.config_error(
+                f"column {column!r} is in no source; the sources' columns are: "
+                f"{_listing(everywhere)}", *loc)
+
+
+def check_entities(manifest: SourcesManifest, policy: Policy) -> None:
+    """Every entity named by the policy's operators and by the manifest's ``fields``
+    has a recognizer or operator that will run (a typo would switch treatment off)."""
+    from pipelines.anonymize import detectable_entities
+    known = detectable_entities(policy)
+    choices = ", ".join(sorted(known))
+    for entity in policy.anonymization.entities:
+        if entity not in known:
+            raise policy.config_error(
+                f"unknown entity {entity!r}: no recognizer of the packs "
+                f"{policy.anonymization.recognizer_packs} finds it; choose from {choices}",
+                "anonymization", "entities", entity)
+    for index, source in enumerate(manifest.sources):
+        for column, entity in source.fields.items():
+            if entity not in known:
+                raise manifest.config_error(
+                    f"source {source.id}: unknown entity {entity!r} for column {column!r}; "
+                    f"choose from {choices}", index, "fields", column)
+
+
+def check_declarations(manifest: SourcesManifest, policy: Policy) -> None:
+    """All of the above, in the order a user would fix them."""
+    check_entities(manifest, policy)
+    check_columns(manifest, policy)
