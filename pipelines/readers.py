@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -46,6 +47,16 @@ def _encoding_for(head: bytes, declared: str) -> str:
 
 def _has_undecodable(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+# A JSON \u escape of a UTF-16 surrogate: a pair decodes to one character, a lone one
+# stays a surrogate, which is not text (spaCy, hashing and Arrow all refuse it).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(obj) -> bool:
+    text = json.dumps(obj, ensure_ascii=False)
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def _is_wide(encoding: str) -> bool:
@@ -98,6 +109,9 @@ def _jsonl_lines(lines, encoding: str) -> Iterator[RawRow]:
             continue
         if not isinstance(obj, dict):
             yield RawRow(number, None, "line is JSON but not an object")
+            continue
+        if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(obj):
+            yield RawRow(number, None, "line has an escape that is not valid Unicode")
             continue
         yield RawRow(number, {str(k): (v if k == "consent" else _scalar(v)) for k, v in obj.items()})
 

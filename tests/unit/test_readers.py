@@ -21,6 +21,15 @@ def test_jsonl_bad_lines_become_problems_not_crashes(tmp_path):
     assert out[-1].values == {"c": '{"n": 1}'}  # nested values flattened to JSON text
 
 
+def test_jsonl_lone_surrogate_escapes_are_problems_pairs_are_text(tmp_path):
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"t": "\\ud83d\\ude00"}\n{"t": "x\\ud800"}\n{"\\udc00": 1}\n'
+                 '{"t": ["\\uDBFF"]}\n{"t": "\\\\ud800"}\n', encoding="ascii")
+    out = rows(p)
+    assert [r.problem is None for r in out] == [True, False, False, False, True]
+    assert out[0].values == {"t": "\U0001F600"} and out[4].values == {"t": "\\ud800"}
+
+
 def test_utf16_and_bom_files_are_read(tmp_path):
     p = tmp_path / "a.jsonl"
     p.write_bytes(codecs.BOM_UTF16_LE + '{"name": "陳大文"}\n'.encode("utf-16-le"))
