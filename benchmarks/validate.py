@@ -191,9 +191,9 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
     staged = root / "staged"
     for d in ("dataset", "findings"):
         (staged / d).mkdir(parents=True, exist_ok=True)
-    # the default policy; ticket ids have seven digits here, so a million of them fit
+    # the demo policy; ticket ids have seven digits here, so a million of them fit
     (root / "policy.yaml").write_text(
-        f"extends: {REPO / 'policies' / 'default.yaml'}\nname: bench\n"
+        f"extends: {REPO / 'policies' / 'demo.yaml'}\nname: bench\n"
         "validation:\n  columns:\n    ticket_id: {pattern: \"^T[0-9]{7}$\"}\n")
     policy = load_policy(root / "policy.yaml")
     (root / "requests").mkdir(exist_ok=True)  # requests naming nobody in the data
@@ -319,7 +319,7 @@ def generate(root: Path, rows: int, shards: int = 2, templates: int = 3000, seed
                        staged / "findings" / name, compression="zstd")
 
     def source(sid, id_field, text_field, fields, licence, consent, collected, retain_until):
-        return {"id": sid, "path": f"data/raw/{sid}", "format": "jsonl", "id_field": id_field,
+        return {"id": sid, "path": f"data/demo/raw/{sid}", "format": "jsonl", "id_field": id_field,
                 "text_fields": [text_field], "fields": fields, "licence": licence,
                 "attribution": ATTRIBUTION[sid], "consent": consent, "collected_at": collected,
                 "retain_until": retain_until, "origin": "human", "sha256": "0" * 64}

@@ -4,6 +4,9 @@ Three sources in three formats with different licence and consent terms, free
 text mixing English, Cantonese-romanized and Chinese names, emails, HK phone
 numbers, HKIDs and addresses, plus non-personal figures (order numbers, prices,
 dates, index levels) that must survive, and a few deliberately bad rows.
+
+The files go to data/demo/raw (never data/raw, which is the users'); they are
+declared in data/demo/sources.yaml and treated under policies/demo.yaml.
 """
 from __future__ import annotations
 

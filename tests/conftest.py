@@ -20,11 +20,13 @@ def _test_keys(monkeypatch):
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch) -> Path:
-    """A project directory with policies, a sources manifest and a small demo corpus."""
+    """A project directory with policies and a small demo corpus in data/demo/raw,
+    declared by the demo's manifest copied to data/sources.yaml (the CLI's default),
+    so `privenance run` with no options reads it."""
     from privenance.demo import generate
     shutil.copytree(REPO / "policies", tmp_path / "policies")
     (tmp_path / "data").mkdir()
-    shutil.copy(REPO / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
-    generate(tmp_path / "data" / "raw", seed=7, tickets=40, interviews=10, posts=20)
+    shutil.copy(REPO / "data" / "demo" / "sources.yaml", tmp_path / "data" / "sources.yaml")
+    generate(tmp_path / "data" / "demo" / "raw", seed=7, tickets=40, interviews=10, posts=20)
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -22,7 +22,8 @@ from tests.integration.exports import (check_croissant_offline, raw_identifiers,
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PROJECT_FILES = [".dvc/config", ".dvcignore", "dvc.yaml", "params.yaml", "data/sources.yaml"]
+PROJECT_FILES = [".dvc/config", ".dvcignore", "dvc.yaml", "params.yaml",
+                 "data/demo/sources.yaml"]
 PROJECT_DIRS = ["policies", "privenance", "pipelines", "expectations", "lineage", "data/requests"]
 
 
@@ -104,7 +105,7 @@ def test_croissant_passes_mlcroissant_and_loads_the_certified_rows(project, tmp_
 
 def test_croissant_carries_no_raw_personal_data(project):
     text = (project / "data/reports/croissant.json").read_text(encoding="utf-8")
-    identifiers = raw_identifiers(project / "data/raw")
+    identifiers = raw_identifiers(project / "data/demo/raw")
     assert len(identifiers) > 100  # emails, HKIDs, phones, names, handles
     leaked = sorted(v for v in identifiers if v in text)
     assert not leaked, f"{len(leaked)} raw identifier(s) in croissant.json"
@@ -175,7 +176,7 @@ def test_round_trip_push_pull_verify_and_tampering(project, tmp_path):
 
 def test_changed_source_declaration_reruns_only_what_depends_on_it(project):
     cert = json.loads((project / "data/certified/demo/certificate.json").read_text())
-    manifest = project / "data/sources.yaml"
+    manifest = project / "data/demo/sources.yaml"
     manifest.write_text(manifest.read_text().replace(
         "HK Community Forum contributors", "HK Community Forum contributors (2024 dump)"))
     partial = sh("dvc", "repro", cwd=project).stdout
@@ -190,7 +191,7 @@ def test_changed_source_declaration_reruns_only_what_depends_on_it(project):
 
 
 def test_erasure_request_is_an_input_and_the_next_repro_honours_it(project):
-    first = json.loads((project / "data/raw/tickets.jsonl").read_text().splitlines()[0])
+    first = json.loads((project / "data/demo/raw/tickets.jsonl").read_text().splitlines()[0])
     assert first["ticket_id"] == "T00001"  # consented, retained: certified
     before = json.loads((project / "data/certified/demo/certificate.json").read_text())
     sh("privenance", "subject", "erase", "--request", "DSR-0001", "--email",
@@ -221,3 +222,18 @@ def test_openlineage_events_per_stage(project):
     validate_event = next(e for e in events if e["job"]["name"] == "demo.validate")
     assertions = validate_event["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
     assert assertions and all(a["success"] for a in assertions)
+
+
+def test_a_users_files_in_data_raw_survive_the_demo(project):
+    """data/raw is the users': the demo writes to data/demo/raw, so re-generating the
+    demo (DVC deletes a stage's outputs before running it) leaves data/raw alone."""
+    mine = project / "data/raw/customers.jsonl"
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text('{"id": 1}\n')
+    out = sh("dvc", "repro", "--force", "--single-item", "generate", cwd=project).stdout
+    assert "Running stage 'generate'" in out
+    assert mine.read_text() == '{"id": 1}\n'
+    assert [p.name for p in (project / "data/raw").iterdir()] == ["customers.jsonl"]
+    assert (project / "data/demo/raw/tickets.jsonl").exists()
+    # the same bytes again: nothing downstream is out of date
+    assert "Running stage" not in sh("dvc", "repro", cwd=project).stdout

@@ -24,7 +24,7 @@ NAME = "Cheng Wai Kuen"
 IDENTIFIERS = [EMAIL, "K612345", "K6123457", "61234567", "6123 4567", NAME, "Wai Kuen",
                "Cheng Wai"]
 REQUEST = "DSR-2026-014"
-POLICY = """extends: default.yaml
+POLICY = """extends: demo.yaml
 name: dsr-test
 anonymization:
   entities:
@@ -35,7 +35,7 @@ anonymization:
 def _append_ticket(root: Path, ticket_id: str, body: str, email: str, hkid: str) -> None:
     row = {"ticket_id": ticket_id, "customer_email": email, "hkid": hkid, "body": body,
            "product": "router", "amount": 120.0, "created": "2024-05-02"}
-    with (root / "data/raw/tickets.jsonl").open("a", encoding="utf-8") as f:
+    with (root / "data/demo/raw/tickets.jsonl").open("a", encoding="utf-8") as f:
         f.write(json.dumps(row) + "\n")
 
 
@@ -71,7 +71,7 @@ def test_person_found_in_every_version_then_erased(workspace):
                    EMAIL, HKID)
     _append_ticket(root, "T90002", f"Customer {NAME} (email {EMAIL}) asks about order #12345.",
                    "someone.else@example.com", "A123456(3)")
-    with (root / "data/raw/forum.csv").open("a", newline="", encoding="utf-8") as f:
+    with (root / "data/demo/raw/forum.csv").open("a", newline="", encoding="utf-8") as f:
         csv.writer(f).writerow(["P9001", "router_fan", f"{NAME} wrote: selling my router, "
                                 f"WhatsApp 6123 4567", "CC0-1.0", "2024-06-01"])
     v1_records = {_record_id("support-tickets", "T90001"), _record_id("support-tickets", "T90002"),
@@ -137,7 +137,7 @@ def test_consent_withdrawal_removes_the_records_given_under_it(workspace):
                "body": "My router keeps dropping the connection.", "product": "router",
                "consent": {"basis": "consent", "purposes": ["model-training"],
                            "reference": f"consent-2024-{n}"}}
-        with (root / "data/raw/tickets.jsonl").open("a", encoding="utf-8") as f:
+        with (root / "data/demo/raw/tickets.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
     before = _certify_version(root)
     privenance("subject", "withdraw", "--request", "DSR-2026-015", "--consent-ref",

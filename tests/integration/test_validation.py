@@ -17,19 +17,21 @@ from tests.integration.test_pipeline import privenance
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-POLICY = load_policy(REPO / "policies/default.yaml")
+SOURCES = ("--sources", "data/demo/sources.yaml")
+POLICY = load_policy(REPO / "policies/demo.yaml")
 
 
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
+    """The demo corpus laid out as in the project, run under the demo policy."""
     from privenance.demo import generate
     root = tmp_path_factory.mktemp("staged")
     shutil.copytree(REPO / "policies", root / "policies")
-    (root / "data").mkdir()
-    shutil.copy(REPO / "data/sources.yaml", root / "data/sources.yaml")
-    generate(root / "data/raw", seed=5, tickets=40, interviews=12, posts=20)
-    privenance("run", "--as-of", "2026-11-25", cwd=root,
-               env={"PRIVENANCE_PSEUDONYM_KEY": "33" * 32})
+    (root / "data/demo").mkdir(parents=True)
+    shutil.copy(REPO / "data/demo/sources.yaml", root / "data/demo/sources.yaml")
+    generate(root / "data/demo/raw", seed=5, tickets=40, interviews=12, posts=20)
+    privenance("run", *SOURCES, "--policy", "policies/demo.yaml", "--as-of", "2026-11-25",
+               cwd=root, env={"PRIVENANCE_PSEUDONYM_KEY": "33" * 32})
     run = json.loads((root / "data/staged/run.json").read_text())
     return root, load_dataset(root / "data/staged/dataset"), run
 
@@ -183,19 +185,19 @@ def test_policy_column_checks_run_in_dpp2(staged):
 def test_presets_change_outcomes(staged):
     root, _, _ = staged
     # government accepts non-commercial licences: the CC-BY-NC interviews get through
-    privenance("run", "--policy", "policies/government.yaml", "--as-of", "2026-11-25",
+    privenance("run", *SOURCES, "--policy", "policies/government.yaml", "--as-of", "2026-11-25",
                "--out", "gov", cwd=root, env={"PRIVENANCE_PSEUDONYM_KEY": "33" * 32})
     gov = json.loads((root / "gov/run.json").read_text())
     assert gov["counts"]["research-interviews"]["written"] == 12
     # health demands k=10 over age band x district: 12 interviews cannot meet it
-    privenance("run", "--policy", "policies/health.yaml", "--as-of", "2026-11-25",
+    privenance("run", *SOURCES, "--policy", "policies/health.yaml", "--as-of", "2026-11-25",
                "--out", "health", cwd=root, env={"PRIVENANCE_PSEUDONYM_KEY": "33" * 32})
     result = privenance("validate", "--dataset", "health/dataset", "--run-info", "health/run.json",
                         "--policy", "policies/health.yaml", "--out", "health-validation",
                         cwd=root, check=False)
     assert result.returncode == 1 and "FAIL  k_anonymity" in result.stdout
     # finance tolerates at most 20% quarantined; the demo's refused sources exceed it
-    fin = privenance("run", "--policy", "policies/finance.yaml", "--as-of", "2026-11-25",
+    fin = privenance("run", *SOURCES, "--policy", "policies/finance.yaml", "--as-of", "2026-11-25",
                      "--out", "fin", cwd=root, check=False,
                      env={"PRIVENANCE_PSEUDONYM_KEY": "33" * 32})
     assert fin.returncode == 1 and "allows at most 20%" in fin.stderr

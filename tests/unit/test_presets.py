@@ -7,10 +7,35 @@ from privenance.policy import load_policy
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 
-@pytest.mark.parametrize("name", ["default", "finance", "securities", "government", "health"])
+PRESETS = ["default", "finance", "securities", "government", "health"]
+
+
+@pytest.mark.parametrize("name", PRESETS + ["demo"])
 def test_every_preset_loads(name):
     policy = load_policy(POLICIES / f"{name}.yaml")
-    assert policy.name == name and policy.sector == ("general" if name == "default" else name)
+    assert policy.name == name
+    assert policy.sector == ("general" if name in ("default", "demo") else name)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_hold_no_demo_rules(name):
+    """The demo's column checks and kept columns belong to demo.yaml only: in a preset
+    they would fail or shape every real dataset."""
+    policy = load_policy(POLICIES / f"{name}.yaml")
+    assert policy.validation.columns == {}
+    assert policy.columns.allowed == [] and policy.columns.drop == []
+
+
+def test_demo_policy_adds_the_demo_rules_to_default():
+    demo, default = load_policy(POLICIES / "demo.yaml"), load_policy(POLICIES / "default.yaml")
+    assert demo.validation.columns["ticket_id"].pattern == "^T[0-9]{5}$"
+    assert demo.validation.columns["product"].allowed_values == ["router", "phone", "plan"]
+    assert set(demo.columns.allowed) == {"product", "amount", "created", "age_band", "district",
+                                         "posted"}
+    assert demo.columns.drop == ["internal_notes"]
+    # everything else is the default's
+    assert demo.model_dump(exclude={"name", "description", "extends", "columns", "validation"}) == \
+        default.model_dump(exclude={"name", "description", "extends", "columns", "validation"})
 
 
 def test_presets_change_rules_in_observable_ways():
