@@ -142,12 +142,12 @@ def approvals_for(path: Path, run: dict, policy: Policy) -> list[dict]:
     entries = read_approvals(path)
     candidates = {role: [a for a in entries if a.get("role") == role
                          and a.get("binding") == bound] for role in required}
-    void = sorted({a.get("role") for a in entries if a.get("run_id") == run["run_id"]
-                   and a.get("role") in required and a.get("binding") != bound})
+    void = sorted({a.get("role") for a in entries
+                   if a.get("role") in required and a.get("binding") != bound})
     missing = [r for r in required if not candidates[r]]
     if missing:
-        note = (f"; approvals for {', '.join(void)} are void: they are of other content, "
-                "policy, code or engines" if void else "")
+        note = (f"; the approvals recorded for {', '.join(void)} are void here: they are of "
+                "another run, dataset content, policy, code or engines" if void else "")
         raise RunFailed("not certified: no valid approval for role(s) " + ", ".join(missing)
                         + " (record with `privenance approve`)" + note)
     chosen = _assign(required, candidates, distinct=not policy.approvals.allow_same_person)

