@@ -7,6 +7,8 @@ import html
 import json
 from pathlib import Path
 
+from privenance.errors import explain
+
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
 main{max-width:1040px;margin:0 auto;padding:24px}
@@ -20,6 +22,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600}
 .ok{background:#e3f9e5;color:#207227}.bad{background:#ffe3e3;color:#a61b1b}.warn{background:#fff3c4;color:#8d6708}
 .kpis{display:flex;gap:12px;flex-wrap:wrap}.kpi{flex:1;min-width:140px;background:#f0f4f8;border-radius:6px;padding:10px 12px}
+.alert{border-left:4px solid #d64545}
 .kpi b{display:block;font-size:22px}.muted{color:#627d98;font-size:12px} code{font-size:12px}
 """
 
@@ -117,7 +120,26 @@ def render(facts: dict) -> str:
                      r.get("consent_ref") or f'{r.get("identifiers", 0)} identifier(s) as keyed tokens',
                      r["records_removed"]] for r in run.get("requests", [])]
     served_in = (f'certified version {cert["version"]}' if cert else "this run (not certified yet)")
+    reason_rows = [[reason, explain(reason), n]
+                   for reason, n in sorted(run["quarantine_reasons"].items(), key=lambda kv: -kv[1])]
+    dropped = [[sid, run["counts"][sid]["read"],
+                ", ".join(f"{r} {n}" for r, n in run["counts"][sid]["quarantine_reasons"].items())
+                or "no rows read"] for sid in run.get("sources_without_output", [])]
+    warnings = ""
+    if run.get("status") != "succeeded":
+        warnings += (f'<section class="alert"><h2>This run failed</h2><p>{_e("; ".join(run.get("failures") or []))}. '
+                     "It cannot be validated, approved or certified.</p></section>")
+    if dropped:
+        warnings += ('<section class="alert"><h2>Sources that gave no records</h2>'
+                     + _table(["source", "rows read", "why (quarantine reasons)"], dropped, {1})
+                     + "</section>")
+    engines = run.get("engines") or {}
+    code = run.get("code") or {}
     meta = [["run id", run["run_id"]], ["as of", run["as_of"]], ["code version", run["code_version"]],
+            ["git commit", f'{code.get("git_commit") or "not run from a checkout"}'
+                           f'{" (with uncommitted changes)" if code.get("git_dirty") else ""}'],
+            ["engines", ", ".join(f"{k} {v}" for k, v in sorted(engines.items()) if k != "model")],
+            ["spaCy model", f'{(engines.get("model") or {}).get("name")} {(engines.get("model") or {}).get("version")}'],
             ["runner", run["execution"]["runner"]], ["policy", f'{run["policy"]["name"]} ({run["policy"]["sector"]})'],
             ["policy sha256", run["policy"]["sha256"]], ["purpose",
              f'{run["purpose"]["name"]} ({"commercial" if run["purpose"]["commercial"] else "non-commercial"})'],
@@ -128,11 +150,12 @@ def render(facts: dict) -> str:
 <header><h1>Lineage report: {_e(facts["dataset"])} {status}</h1>
 <p>Run {_e(run["run_id"])} as of {_e(run["as_of"])}, policy {_e(run["policy"]["name"])},
 purpose {_e(run["purpose"]["name"])}. Contains counts and codes only, no personal data.</p></header>
-<main>
+<main>{warnings}
 <section><h2>Funnel</h2><div class="kpis">{kpis}</div>
 {_bars([("read", t["read"]), ("quarantined", t["quarantined"]), ("written", t["written"]), ("certified", certified_rows)])}</section>
 <section><h2>Sources, licences and consent</h2>{_table(["source", "format", "licence", "lawful basis", "purposes consented", "origin", "read", "written", "quarantined"], sources, {6, 7, 8})}</section>
 <section><h2>Quarantined records by reason</h2>{_bars(sorted(run["quarantine_reasons"].items(), key=lambda kv: -kv[1]), "#d64545")}
+{_table(["reason", "what it means", "records"], reason_rows, {2}) if reason_rows else ""}
 <p class="muted">Each quarantined record is listed in staged/quarantine with its source, key and offset; no values are copied.</p></section>
 <section><h2>Personal data found and how it was treated</h2>{_bars(pii_totals, "#8719e0")}
 {_table(["entity", "operator", "count"], pii_rows, {2})}</section>

@@ -285,3 +285,43 @@ def test_run_and_certificate_pin_code_and_engine_versions(tmp_path):
         assert len(code["git_commit"]) == 40 and isinstance(code["git_dirty"], bool)
         assert summary["code_version"].startswith(f"{code['package']}+g{code['git_commit'][:12]}")
     assert cert["code"] == code and cert["code_version"] == summary["code_version"]
+
+
+# ---------------------------------------------------------------- the suites, on any column
+
+def test_suites_cover_every_string_column_and_absent_quasi_identifiers(tmp_path):
+    from expectations import load_dataset, validate as run_suites
+    from privenance.policy import load_policy
+    root = project(tmp_path)
+    run(root)
+    summary = json.loads((root / "staged" / "run.json").read_text())
+    df = load_dataset(root / "staged" / "dataset")
+    policy = load_policy(root / "policy.yaml")
+    assert run_suites(df, policy, summary)["success"]
+    leaky = df.copy()
+    leaky["comment"] = "mail me at chan.taiman@gmail.com"  # undeclared, untreated
+    suites = run_suites(leaky, policy, summary)["suites"]
+    assert not suites["dpp4_security"]["success"] and not suites["dpp1_collection"]["success"]
+    assert "comment" in " ".join(suites["dpp4_security"]["failed_expectations"])
+    (root / "k.yaml").write_text(f"extends: {root / 'policy.yaml'}\nname: k\n"
+                                 "k_anonymity: {k: 2, quasi_identifiers: [district]}\n")
+    suites = run_suites(df, load_policy(root / "k.yaml"), summary)["suites"]
+    assert not suites["k_anonymity"]["success"]  # no district column: k cannot be shown
+    assert suites["k_anonymity"]["failed_expectations"] == [
+        "expect_column_to_exist(district)"]
+
+
+def test_a_source_with_every_row_quarantined_is_named_by_run_and_report(tmp_path):
+    root = project(tmp_path, policy_extra="quarantine: {max_share: 1.0}\n")
+    write_chats(root / "raw" / "legacy.jsonl", n=5, seed=11)
+    manifest = yaml.safe_load((root / "sources.yaml").read_text())
+    manifest["sources"].append({**manifest["sources"][0], "id": "legacy",
+                                "path": "raw/legacy.jsonl", "licence": "CC-BY-NC-4.0"})
+    (root / "sources.yaml").write_text(yaml.safe_dump(manifest))
+    result = run(root)
+    assert "source legacy gave no records to the dataset: all 5 rows were quarantined" in result.stdout
+    assert json.loads((root / "staged" / "run.json").read_text())["sources_without_output"] == ["legacy"]
+    privenance("report", "--name", "chats", "--data", ".", "--out", "reports", cwd=root)
+    page = (root / "reports" / "report.html").read_text()
+    section = page.split("Sources that gave no records")[1].split("</section>")[0]
+    assert "legacy" in section and "LICENCE_NOT_ALLOWED 5" in section
