@@ -124,11 +124,11 @@ def _ours(column: str) -> bool:
 
 
 def string_columns(df) -> list[str]:
-    """Source columns that hold text: object-typed columns whose values are strings
-    (provenance and check columns aside)."""
+    """Columns that hold text a source supplied: object-typed columns whose values are
+    strings (provenance and check columns aside, but for those a row may set)."""
     out = []
     for column in df.columns:
-        if _ours(column) or str(df[column].dtype) not in ("object", "string", "str"):
+        if (_ours(column) and column not in P.ROW_SET) or str(df[column].dtype) not in ("object", "string", "str"):
             continue
         values = df[column].dropna()
         if values.empty or any(isinstance(v, str) for v in values.head(1000).tolist()):

@@ -294,9 +294,10 @@ def _failed(stage: str, what: str, exc: Exception) -> tuple:
 
 
 def written_string_columns(record: dict) -> list[str]:
-    """The record's columns with a string value that will be written: not provenance,
-    not pipeline-internal."""
-    return [c for c, v in record.items() if isinstance(v, str) and c not in P.COLUMNS
+    """The record's columns with a string value that will be written: the source's
+    own, and the provenance columns a row may set; not pipeline-internal."""
+    return [c for c, v in record.items() if isinstance(v, str)
+            and (c not in P.COLUMNS or c in P.ROW_SET)
             and c not in INTERNAL and not c.startswith("__")]
 
 

@@ -27,7 +27,7 @@ class Reason(str, enum.Enum):
     RESIDUAL_PII = "RESIDUAL_PII"
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
     MISSING_COLUMN = "MISSING_COLUMN"      # a declared column absent from this row
-    ANONYMIZE_FAILED = "ANONYMIZE_FAILED"  # the anonymizer raised on this record's text
+    ANONYMIZE_FAILED = "ANONYMIZE_FAILED"  # the anonymizer or residual scan raised on it
     STEP_FAILED = "STEP_FAILED"
 
 
@@ -46,7 +46,7 @@ REASON_TEXT = {
     Reason.RESIDUAL_PII: "an identifier was still found after anonymization",
     Reason.TEXT_TOO_LONG: "a text is longer than the policy's max_text_chars",
     Reason.MISSING_COLUMN: "the row lacks a column the source declares",
-    Reason.ANONYMIZE_FAILED: "the anonymizer failed on this row's text",
+    Reason.ANONYMIZE_FAILED: "the anonymizer or the residual scan failed on this row",
     Reason.STEP_FAILED: "an unexpected error in a pipeline step",
 }
 

@@ -19,6 +19,10 @@ PII_COUNTS = "_pii_counts"
 RUN_ID = "_run_id"
 POLICY_SHA256 = "_policy_sha256"
 
+# provenance columns whose value a row may set (free text): scanned for residual
+# identifiers like the source's own columns
+ROW_SET = (ATTRIBUTION, CONSENT_REF, ORIGIN)
+
 COLUMNS = (RECORD_ID, SOURCE, LICENCE, LICENCE_USE, ATTRIBUTION, CONSENT_BASIS,
            CONSENT_PURPOSES, CONSENT_REF, COLLECTED_AT, RETAIN_UNTIL, ORIGIN, PII_COUNTS,
            RUN_ID, POLICY_SHA256)

@@ -325,3 +325,15 @@ def test_a_source_with_every_row_quarantined_is_named_by_run_and_report(tmp_path
     page = (root / "reports" / "report.html").read_text()
     section = page.split("Sources that gave no records")[1].split("</section>")[0]
     assert "legacy" in section and "LICENCE_NOT_ALLOWED 5" in section
+
+
+def test_provenance_a_row_sets_is_residual_scanned_too(tmp_path):
+    root = project(tmp_path, policy_extra="quarantine: {max_share: 1.0}\n")
+    lines = (root / "raw" / "chats.jsonl").read_text().splitlines()
+    row = json.loads(lines[0])
+    row["attribution"] = "forwarded by chan.taiman@gmail.com"  # a per-row override
+    (root / "raw" / "chats.jsonl").write_text("\n".join([json.dumps(row)] + lines[1:]) + "\n")
+    run(root)
+    quarantine = pq.read_table(root / "staged" / "quarantine").to_pylist()
+    assert [(q["_source_key"], q["reason"]) for q in quarantine] == [("C0000", "RESIDUAL_PII")]
+    assert "_attribution" in quarantine[0]["message"]
