@@ -40,7 +40,10 @@ def custom_expectations() -> dict:
             @column_condition_partial(engine=PandasExecutionEngine)
             def _pandas(cls, column, **kwargs):
                 # find_residual on each text, with a prefilter that cannot miss
-                return pd.Series([not r for r in residual_flags(column.tolist())],
+                # integers too: a card number can arrive as one
+                values = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                          for v in column.tolist()]
+                return pd.Series([not r for r in residual_flags(values)],
                                  index=column.index, dtype=bool)
 
         class ExpectColumnValuesToHaveNoResidualIdentifiers(ColumnMapExpectation):

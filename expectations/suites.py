@@ -123,17 +123,12 @@ def _ours(column: str) -> bool:
     return column in P.COLUMNS or column.startswith("_check_")
 
 
-def string_columns(df) -> list[str]:
-    """Columns that hold text a source supplied: object-typed columns whose values are
-    strings (provenance and check columns aside, but for those a row may set)."""
-    out = []
-    for column in df.columns:
-        if (_ours(column) and column not in P.ROW_SET) or str(df[column].dtype) not in ("object", "string", "str"):
-            continue
-        values = df[column].dropna()
-        if values.empty or any(isinstance(v, str) for v in values.head(1000).tolist()):
-            out.append(column)
-    return sorted(out)
+def scanned_columns(df) -> list[str]:
+    """Columns that hold text or integers a source supplied (a card number can be an
+    integer): provenance and check columns aside, but for those a row may set."""
+    return sorted(c for c in df.columns if (not _ours(c) or c in P.ROW_SET)
+                  and (str(df[c].dtype) in ("object", "string", "str")
+                       or str(df[c].dtype).lower().startswith(("int", "uint"))))
 
 
 def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str, list[Check]]:
@@ -170,7 +165,7 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
         # no residual identifier in any string column that reached the output, declared
         # or not (a custom expectation, gx_adapter.py)
         "dpp4_security": [Check("ExpectColumnValuesToHaveNoResidualIdentifiers", {"column": c})
-                          for c in string_columns(df)],
+                          for c in scanned_columns(df)],
         "dpp5_openness": [
             Check("ExpectColumnValuesToNotBeNull", {"column": P.RUN_ID}),
             Check("ExpectColumnValuesToBeInSet", {"column": P.POLICY_SHA256,

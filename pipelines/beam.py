@@ -238,9 +238,9 @@ class _AnonymizeBatch(beam.DoFn):
         action = self.policy.residual.action
         for i, record in enumerate(batch):
             if i not in rejected and action != "ignore":
-                for column in written_string_columns(record):
+                for column in scanned_columns(record):
                     try:
-                        left = self.engine.residual_entities(record[column])
+                        left = self.engine.residual_entities(str(record[column]))
                     except Exception as exc:  # unscanned is not clean: fail closed
                         rejected[i] = _failed("residual", f"the residual scan of {column}", exc)
                         break
@@ -293,10 +293,12 @@ def _failed(stage: str, what: str, exc: Exception) -> tuple:
     return (Reason.ANONYMIZE_FAILED, stage, f"{what} raised {type(exc).__name__}")
 
 
-def written_string_columns(record: dict) -> list[str]:
-    """The record's columns with a string value that will be written: the source's
-    own, and the provenance columns a row may set; not pipeline-internal."""
-    return [c for c, v in record.items() if isinstance(v, str)
+def scanned_columns(record: dict) -> list[str]:
+    """The record's columns that will be written with a string or integer value (a
+    card number can arrive as an integer): the source's own, and the provenance
+    columns a row may set; not pipeline-internal."""
+    return [c for c, v in record.items()
+            if isinstance(v, (str, int)) and not isinstance(v, bool)
             and (c not in P.COLUMNS or c in P.ROW_SET)
             and c not in INTERNAL and not c.startswith("__")]
 

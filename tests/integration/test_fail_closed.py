@@ -337,3 +337,18 @@ def test_provenance_a_row_sets_is_residual_scanned_too(tmp_path):
     quarantine = pq.read_table(root / "staged" / "quarantine").to_pylist()
     assert [(q["_source_key"], q["reason"]) for q in quarantine] == [("C0000", "RESIDUAL_PII")]
     assert "_attribution" in quarantine[0]["message"]
+
+
+def test_an_integer_card_number_in_a_column_let_through_is_caught(tmp_path):
+    root = project(tmp_path, policy_extra="columns: {allowed: [account]}\n"
+                                          "quarantine: {max_share: 1.0}\n")
+    lines = (root / "raw" / "chats.jsonl").read_text().splitlines()
+    rows = [{**json.loads(line), "account": 4111111111111111 if i == 0 else 1000 + i}
+            for i, line in enumerate(lines)]
+    (root / "raw" / "chats.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run(root)
+    quarantine = pq.read_table(root / "staged" / "quarantine").to_pylist()
+    assert [(q["_source_key"], q["reason"]) for q in quarantine] == [("C0000", "RESIDUAL_PII")]
+    validate(root)  # the other accounts are plain integers: DPP4 scans them and passes
+    summary = json.loads((root / "validation" / "summary.json").read_text())
+    assert summary["suites"]["dpp4_security"]["evaluated"] >= 4  # message, email, id, account
