@@ -352,3 +352,24 @@ def test_an_integer_card_number_in_a_column_let_through_is_caught(tmp_path):
     validate(root)  # the other accounts are plain integers: DPP4 scans them and passes
     summary = json.loads((root / "validation" / "summary.json").read_text())
     assert summary["suites"]["dpp4_security"]["evaluated"] >= 4  # message, email, id, account
+
+
+def test_the_entities_the_policy_check_knows_are_those_the_recognizers_serve(tmp_path):
+    from pipelines.anonymize import TextAnonymizer, detectable_entities
+    from pipelines.recognizers import PACK_ENTITIES, PACKS
+    from privenance.keys import Secret
+    from privenance.policy import load_policy
+    for name, pack in PACKS.items():
+        assert {e for r in pack() for e in r.supported_entities} == PACK_ENTITIES[name]
+    known = detectable_entities(load_policy(REPO / "policies" / "default.yaml"))
+    rules = "".join(f"    {e}: {{operator: replace}}\n" for e in sorted(known))
+    (tmp_path / "all.yaml").write_text(f"extends: {REPO / 'policies' / 'default.yaml'}\n"
+                                       f"name: all\nanonymization:\n  entities:\n{rules}")
+    engine = TextAnonymizer(load_policy(tmp_path / "all.yaml"), Secret(b"k" * 32, "test"))
+    engine.setup()  # raises if any entity had no recognizer in the real registry
+    assert set(engine.entities) == known
+    (tmp_path / "nope.yaml").write_text(f"extends: {tmp_path / 'all.yaml'}\nname: nope\n"
+                                        "anonymization: {entities: {NOPE: {operator: hash}}}\n")
+    from privenance.errors import ConfigError
+    with pytest.raises(ConfigError, match="no recognizer finds NOPE"):
+        TextAnonymizer(load_policy(tmp_path / "nope.yaml"), Secret(b"k" * 32, "test")).setup()
