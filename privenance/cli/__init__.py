@@ -13,8 +13,8 @@ app = typer.Typer(
     name="privenance",
     help="Privacy and provenance pipelines for AI training data.\n\n"
          "Typical flow (each step is a DVC stage, see dvc.yaml):\n\n"
-         "  privenance demo --out data/raw\n\n"
-         "  privenance run --sources data/sources.yaml --policy policies/default.yaml --out data/staged\n\n"
+         "  privenance demo --out data/demo/raw\n\n"
+         "  privenance run --sources data/demo/sources.yaml --policy policies/demo.yaml --out data/staged\n\n"
          "  privenance validate\n\n"
          "  privenance certify --name demo\n\n"
          "  privenance report\n\n"

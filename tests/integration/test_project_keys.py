@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.integration.test_crash_safety import ALL_SUITES
+from tests.conftest import passing_validation
 from tests.integration.test_pipeline import privenance
 
 pytestmark = pytest.mark.integration
@@ -18,9 +18,8 @@ def test_the_flow_signs_with_the_project_keys_and_refuses_another(workspace, mon
     privenance("keys", "init", cwd=workspace)
     privenance("keys", "init-pseudonym", cwd=workspace)
     run = privenance("run", "--as-of", "2026-11-25", cwd=workspace)
-    (workspace / "data/validation").mkdir()
-    (workspace / "data/validation/summary.json").write_text(json.dumps(
-        {"suites": {s: {"success": True} for s in ALL_SUITES}}))
+    passing_validation(workspace / "data/staged", workspace / "data/validation",
+                       workspace / "policies/default.yaml")
     # another signing key in the environment is refused before anything is certified
     other = privenance("certify", "--name", "demo", cwd=workspace, check=False,
                        env={"PRIVENANCE_SIGNING_KEY": "cd" * 32})
