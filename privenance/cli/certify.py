@@ -10,7 +10,7 @@ def certify_command(
     name: str = typer.Option("demo", help="Dataset name."),
     staged: Path = typer.Option(Path("data/staged"), help="Output of `privenance run`."),
     validation: Path = typer.Option(Path("data/validation"), help="Output of `privenance validate`."),
-    policy: Path = typer.Option(Path("policies/default.yaml"), help="Policy (YAML)."),
+    policy: Path = typer.Option(None, help="Policy (YAML); default: the one the run names."),
     out: Path = typer.Option(Path("data/certified"), help="Certified datasets root."),
     approvals: Path = typer.Option(Path("data/approvals.jsonl"), help="Approvals log from `privenance approve`."),
     subjects: Path = typer.Option(Path("data/subjects"),
@@ -32,7 +32,9 @@ def certify_command(
     from privenance.keys import signing_seed
     from privenance.offline import go_offline
     from privenance.policy import load_policy
+    from privenance.staged import RUN_FILE, load_run
     go_offline()
+    policy = policy or load_run(staged / RUN_FILE)["policy"]["path"]
     cert = certify(name, staged, validation, load_policy(policy), out, signing_seed(),
                    approvals_file=approvals, subjects_root=subjects, allow_empty=allow_empty)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "

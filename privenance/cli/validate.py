@@ -9,7 +9,7 @@ import typer
 def validate_command(
     dataset: Path = typer.Option(Path("data/staged/dataset"), help="Staged Parquet directory."),
     run_info: Path = typer.Option(Path("data/staged/run.json"), help="run.json of that run."),
-    policy: Path = typer.Option(Path("policies/default.yaml"), help="Policy (YAML)."),
+    policy: Path = typer.Option(None, help="Policy (YAML); default: the one the run names."),
     out: Path = typer.Option(Path("data/validation"), help="Where summary.json and Data Docs go."),
     as_of: str = typer.Option(None, help="Date for retention checks; default the run's date."),
     requests: Path = typer.Option(Path("data/requests"),
@@ -32,8 +32,8 @@ def validate_command(
     from privenance.staged import (check_outputs, load_run, require_policy, require_rows,
                                    require_succeeded, run_sha256)
     from privenance.subjects import load_requests
-    pol = load_policy(policy)
     run = load_run(run_info)
+    pol = load_policy(policy or run["policy"]["path"])
     require_succeeded(run)
     require_policy(run, pol)
     if dataset.resolve() != (run_info.parent / "dataset").resolve():
