@@ -316,22 +316,27 @@ class TextAnonymizer:
                         ) -> list[AnonymizedText]:
         """Anonymize a batch of texts. ``records`` (the record each text comes from)
         supply the subject of per-subject operators (shift_date's subject_field)."""
+        from privenance.textnorm import view
         cfg = self.policy.anonymization
         records = records or [{}] * len(texts)
         threshold = min(self.thresholds.values())
         out = []
         for start in range(0, len(texts), cfg.batch_size):
+            # detection reads each text's normalized view (full-width forms, Chinese
+            # numerals, obfuscated emails); replacements land on the original text
+            views = [view(t) for t in texts[start:start + cfg.batch_size]]
             # BatchAnalyzerEngine.analyze_iterator, but the recognizers that can may
             # look at the whole batch before its texts are analyzed one by one
             batch = list(self._analyzer.nlp_engine.process_batch(
-                texts[start:start + cfg.batch_size], language=cfg.language,
-                batch_size=cfg.batch_size))
+                [v.text for v in views], language=cfg.language, batch_size=cfg.batch_size))
             for recognizer in self._batch_preparers:
                 recognizer.prepare_batch(batch)
-            for (text, artifacts), record in zip(batch, records[start:]):
+            for (text, artifacts), seen, record in zip(batch, views, records[start:]):
                 found = self._analyzer.analyze(text, language=cfg.language, entities=self.entities,
                                                nlp_artifacts=artifacts, score_threshold=threshold)
-                out.append(self._apply(text, found, record))
+                for r in found:
+                    r.start, r.end = seen.span(r.start, r.end)
+                out.append(self._apply(seen.original, found, record))
         return out
 
     def _replacement(self, value: str, entity: str, record: dict) -> str:

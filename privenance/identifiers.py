@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from privenance import textnorm
+
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])")
 _RESERVED_EMAIL = re.compile(r"@(?:[\w-]+\.)*example\.(?:com|org|net)$", re.I)
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
@@ -74,10 +76,16 @@ OWN_OUTPUT = re.compile(r"(?<![0-9A-Za-z@._%+-])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}
 
 
 def find_residual(text, entities=tuple(CHECKS)) -> list[str]:
-    """Identifiers left in anonymized text, ignoring privenance's own outputs."""
+    """Identifiers left in anonymized text, ignoring privenance's own outputs; checked
+    on the text's normalized view too (full-width forms, zero-width characters,
+    obfuscated emails: privenance/textnorm.py)."""
     if not isinstance(text, str):
         return []
-    return find_identifiers(OWN_OUTPUT.sub(" ", text), entities)
+    found = find_identifiers(OWN_OUTPUT.sub(" ", text), entities)
+    normal = textnorm.view(text).text
+    if normal != text:
+        found += find_identifiers(OWN_OUTPUT.sub(" ", normal), entities)
+    return found
 
 
 # Which texts find_residual can flag at all: a prefilter for scanning many texts, run
@@ -116,7 +124,8 @@ def residual_flags(values) -> list[bool]:
     found: dict[str, bool] = {}
     flags = []
     for text, may, ascii_ in zip(texts, may_hold, ascii_only):
-        if text is None or not (may or (not ascii_ and _OTHER_DIGIT.search(text))):
+        if text is None or not (may or (not ascii_ and _OTHER_DIGIT.search(text))
+                                or textnorm.may_differ(text)):
             flags.append(False)
         else:
             if text not in found:
