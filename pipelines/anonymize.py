@@ -36,6 +36,7 @@ def detectable_entities(policy: Policy) -> set[str]:
     Cheap (nothing is built); ``TextAnonymizer.setup`` checks the real registry."""
     from pipelines.recognizers import PACK_ENTITIES
     known = set(BUILTIN) | NER_ENTITIES | {"PHONE_NUMBER"}
+    known |= {r.supported_entity for r in policy.anonymization.recognizers}
     for pack in policy.anonymization.recognizer_packs:
         known |= PACK_ENTITIES.get(pack, set())
     return known
@@ -251,8 +252,9 @@ class TextAnonymizer:
         from pipelines.operators import build_operator
         from pipelines.recognizers import PACKS
         from pipelines.recognizers.general import regional_phone_recognizer
+        from pipelines.recognizers.declared import AllowListFilter, DeclaredRecognizer
         cfg = self.policy.anonymization
-        self.entities = sorted(cfg.entities)
+        self.entities = cfg.detected_entities()
         # Presidio would download a missing model (spacy.cli.download): refuse first
         import spacy
         if not (spacy.util.is_package(cfg.nlp_model) or Path(cfg.nlp_model).is_dir()):
@@ -293,6 +295,9 @@ class TextAnonymizer:
             for recognizer in PACKS[pack]():
                 if recognizer.supported_entities[0] in self.entities:
                     registry.add_recognizer(recognizer)
+        for decl in cfg.recognizers:
+            registry.add_recognizer(DeclaredRecognizer(decl, cfg.language))
+        self._allowed = AllowListFilter(cfg.allow_list)
         missing = set(self.entities) - set(registry.get_supported_entities([cfg.language]))
         if missing:  # fail closed: an entity nothing finds would pass through untreated
             raise ConfigError(f"no recognizer finds {', '.join(sorted(missing))}",
@@ -350,6 +355,7 @@ class TextAnonymizer:
     def _apply(self, text: str, found: list, record: dict) -> AnonymizedText:
         kept = [r for r in found if r.score >= self.thresholds[r.entity_type]]
         kept = propagate_names(propagate_lists(trim_cjk(kept, text), text), text)
+        kept = self._allowed(kept, text)
         kept = resolve_overlaps(kept, text)
         out, findings = text, []
         for r in reversed(kept):  # right to left keeps earlier offsets valid

@@ -271,7 +271,8 @@ def summarize(tmp: Path, manifest: SourcesManifest, policy: Policy, run_id: str,
                    "quarantined": sum(quarantined.values())},
         "quarantine_reasons": dict(sorted(reasons.items())),
         "pii": {e: dict(sorted(ops.items())) for e, ops in sorted(pii.items())},
-        "operators": {e: r.operator for e, r in sorted(policy.anonymization.entities.items())},
+        "operators": {e: policy.rule_for(e).operator
+                      for e in policy.anonymization.detected_entities()},
         # data-subject requests honoured by this run, and the records each removed
         "requests": [{**r, "records_removed": removed_by_request[r["request"]]}
                      for r in requests.all()],

