@@ -37,7 +37,8 @@ WITHDRAWALS = "withdrawals.jsonl"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 _TITLES = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mdm)\.?\s+", re.IGNORECASE)
-_HONORIFICS = re.compile(r"(?:先生|女士|小姐|太太|醫生|教授)$")
+_HONORIFICS = re.compile(r"(?:先生|女士|小姐|太太|醫生|教授|客戶)$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def normalize(entity: str, value: str) -> str | None:
@@ -56,6 +57,8 @@ def normalize(entity: str, value: str) -> str | None:
             text = text[5:]
     elif entity == "PERSON":
         text = _HONORIFICS.sub("", _TITLES.sub("", text))
+        if _CJK.search(text):  # 陳 小玲 and 陳小玲 are one name: no spaces in Chinese names
+            return re.sub(r"[\s·・.]+", "", text) or None
         # word order and hyphens vary (Chan Tai Man, Tai-man Chan): compare the words
         text = " ".join(sorted(w for w in re.split(r"[\s,.\-'’]+", text.casefold()) if w))
     else:

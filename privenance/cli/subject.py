@@ -14,10 +14,14 @@ import typer
 app = typer.Typer(help="Data-subject requests: find a person's records in every certified "
                        "version, erase them, withdraw consent.", no_args_is_help=True)
 
-EMAIL = typer.Option(None, "--email", help="The person's email address.")
-HKID = typer.Option(None, "--hkid", help="The person's HKID, e.g. A123456(7).")
-PHONE = typer.Option(None, "--phone", help="The person's phone number.")
-NAME = typer.Option(None, "--name", help="The person's name, e.g. \"Chan Tai Man\".")
+# each may be given several times: a person has an English and a Chinese name, two emails
+EMAIL = typer.Option(None, "--email", metavar="EMAIL",
+                     help="The person's email address (repeatable).")
+HKID = typer.Option(None, "--hkid", metavar="HKID", help="The person's HKID, e.g. A123456(7).")
+PHONE = typer.Option(None, "--phone", metavar="PHONE",
+                     help="The person's phone number (repeatable).")
+NAME = typer.Option(None, "--name", metavar="NAME", help="The person's name, e.g. \"Chan Tai Man\" or "
+                    "\"陳大文\" (repeatable: --name \"Chan Tai Man\" --name 陳大文).")
 REQUESTS = typer.Option(Path("data/requests"), help="Requests directory (a pipeline input).")
 
 
@@ -26,13 +30,14 @@ def _tokens(email, hkid, phone, name) -> dict[str, str]:
     from privenance.errors import ConfigError
     from privenance.keys import pseudonymization_key
     from privenance.subjects import ENTITY_OF_KIND, SubjectTokens
-    given = {"email": email, "hkid": hkid, "phone": phone, "name": name}
-    given = {kind: value for kind, value in given.items() if value}
+    given = [(kind, value) for kind, values in
+             {"email": email, "hkid": hkid, "phone": phone, "name": name}.items()
+             for value in (values or []) if value]
     if not given:
         raise ConfigError("give at least one of --email, --hkid, --phone, --name")
     subjects = SubjectTokens(pseudonymization_key())
     tokens = {}
-    for kind, value in given.items():
+    for kind, value in given:
         token = subjects.token(ENTITY_OF_KIND[kind], value)
         if token is None:
             raise ConfigError("the value has no letters or digits", field=f"--{kind}")
@@ -42,7 +47,8 @@ def _tokens(email, hkid, phone, name) -> dict[str, str]:
 
 @app.command("find")
 def find_command(
-    email: str = EMAIL, hkid: str = HKID, phone: str = PHONE, name: str = NAME,
+    email: list[str] = EMAIL, hkid: list[str] = HKID, phone: list[str] = PHONE,
+    name: list[str] = NAME,
     dataset: str = typer.Option(None, help="Only this dataset (default: every dataset)."),
     subjects: Path = typer.Option(Path("data/subjects"), help="Subject indexes of certified versions."),
     certified: Path = typer.Option(Path("data/certified"), help="Certified datasets root."),
@@ -129,7 +135,8 @@ def _array(values):
 @app.command("erase")
 def erase_command(
     request: str = typer.Option(..., help="Request id, e.g. DSR-2026-014 (no personal details)."),
-    email: str = EMAIL, hkid: str = HKID, phone: str = PHONE, name: str = NAME,
+    email: list[str] = EMAIL, hkid: list[str] = HKID, phone: list[str] = PHONE,
+    name: list[str] = NAME,
     requests: Path = REQUESTS,
     received: str = typer.Option(None, help="Date the request was received; default today."),
 ):

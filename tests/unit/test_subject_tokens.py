@@ -22,6 +22,9 @@ KEY = Secret(b"k" * 32, "test")
     ("PERSON", "Chan Tai Man", "Tai-man Chan"),
     ("PERSON", "Mr. Chan Tai Man", "chan tai man"),
     ("PERSON", "陳大文先生", "陳大文"),
+    ("PERSON", "陳 小玲", "陳小玲客戶"),
+    ("HK_ID", "Ａ１２３４５６（３）", "A123456(3)"),
+    ("EMAIL_ADDRESS", "Chan＠Gmail.com", "chan@gmail.com"),
 ])
 def test_spellings_of_one_identifier_share_a_token(entity, a, b):
     tokens = SubjectTokens(KEY)
@@ -74,3 +77,21 @@ def test_a_broken_requests_file_is_a_config_error_with_its_line(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_requests(tmp_path)
     assert "erasures.jsonl:2" in str(err.value)
+
+
+def test_erase_takes_several_names_and_emails(tmp_path, monkeypatch):
+    """An English and a Chinese name, two emails: one request, a token for each."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from privenance import cli
+    cli._register()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli.app, [
+        "subject", "erase", "--request", "DSR-1", "--name", "Chan Siu Ling", "--name", "陳小玲",
+        "--email", "a@x.com", "--email", "b@y.com", "--requests", "requests"])
+    assert result.exit_code == 0, result.output
+    (entry,) = [json.loads(line) for line in (tmp_path / "requests" / "erasures.jsonl")
+                .read_text().splitlines()]
+    assert len(entry["tokens"]) == 4 and "陳小玲" not in json.dumps(entry, ensure_ascii=False)
