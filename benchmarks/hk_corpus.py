@@ -372,8 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-vanilla", action="store_true")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    from benchmarks.real_text import (DEFAULT_POLICY, privenance_engine, run_engine, vanilla_engine,
-                                      write_output)
+    from benchmarks.real_text import (
+        DEFAULT_POLICY,
+        privenance_engine,
+        run_engine,
+        vanilla_engine,
+        write_output,
+    )
     from privenance import versions
     from privenance.errors import ConfigError
     from privenance.offline import go_offline
@@ -387,8 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.results / "hk_corpus"
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "corpus.jsonl", "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     ours = "privenance" if args.policy.resolve() == DEFAULT_POLICY else f"privenance-{args.policy.stem}"
     builders = {} if args.skip_vanilla else {"vanilla": vanilla_engine}
     builders[ours] = lambda: privenance_engine(policy)

@@ -41,6 +41,9 @@ RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_POLICY = REPO / "policies" / "default.yaml"
 CORPORA = ("tab_train", "wnut17_train", "uner_zh_gsd_train")
 KEY_BYTES = b"\x01" * 32  # the fixed test key of benchmarks/detection.py
+# issue 25's targets for the default profile: (names surviving, damage) at most; the
+# thorough profile's social-media target is 15 % names
+TARGETS = {"tab_train": (0.02, 0.15), "wnut17_train": (0.25, 0.20), "uner_zh_gsd_train": (0.15, 0.10)}
 CHUNK = 64                # records per call, so progress can be shown and errors isolated
 # the figures of score.py's last two lines, and its "ENTITY survived / total rate" rows
 FIGURE = re.compile(r"([a-z_]+)=(\S+)")
@@ -125,11 +128,11 @@ def run_engine(run, records: list[dict], label: str) -> tuple[list, list[str]]:
         chunk = [r["text"] for r in records[start:start + CHUNK]]
         try:
             out += run(chunk)
-        except Exception:
+        except Exception:  # noqa: BLE001  (any engine failure: retried record by record)
             for record, text in zip(records[start:start + CHUNK], chunk):
                 try:
                     out += run([text])
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001  (named by type, never by value)
                     out.append(None)
                     failed.append(record["id"])
                     print(f"  {label}: record {record['id']} failed ({type(exc).__name__})",
@@ -157,6 +160,19 @@ def print_table(corpus: str, meta: dict, variants: dict) -> None:
         print(f"  {name:<24}" + "".join(f"{_pct(v['score'].get(k)):>16}" for _, k in columns)
               + f"{v['records_per_s']:>11}{v['seconds']:>9}"
               + (f"   ({len(v['failed'])} records failed)" if v["failed"] else ""))
+    if corpus in TARGETS:
+        names, damage = TARGETS[corpus]
+        verdicts = [f"{n} {'met' if v['targets_met'] else 'NOT met'}"
+                    for n, v in variants.items() if "targets_met" in v]
+        print(f"  targets: names <= {names:.0%}, damage <= {damage:.0%}: {', '.join(verdicts)}")
+
+
+def targets_met(corpus: str, figures: dict) -> bool | None:
+    """Whether figures meet the corpus's targets (None: no target for this corpus)."""
+    if corpus not in TARGETS:
+        return None
+    names, damage = TARGETS[corpus]
+    return (figures.get("person_leak") or 0) <= names and (figures.get("nomask_damage") or 0) <= damage
 
 
 def save(path: Path, corpus: str, variants: dict) -> None:
@@ -205,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         engines[name] = build()
         setup[name] = round(time.perf_counter() - t0, 1)
-    common = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    common = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "code": versions.code(), "engines": versions.engines(policy.anonymization.nlp_model),
               "policy": {"path": str(args.policy), "name": policy.name, "sha256": policy.sha256}}
 
@@ -239,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                               "score": score(args.data, folder / "truth.json", output)}
             if name == "vanilla":  # vanilla does not depend on our code or policy
                 variants[name] = {k: v for k, v in variants[name].items() if k != "policy"}
+            else:
+                variants[name]["targets_met"] = targets_met(corpus, variants[name]["score"])
         print_table(corpus, meta, variants)
         save(args.results / "real_text.json", corpus, variants)
     print(f"\nsetup seconds: {', '.join(f'{k} {v}' for k, v in setup.items())};"

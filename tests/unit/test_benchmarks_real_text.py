@@ -86,3 +86,10 @@ def test_hk_score_counts_survivors_decoys_and_changed_lines():
     leaky = {r["id"]: r["text"].translate({ord(c): None for c in hk_corpus.ZERO_WIDTH})}
     leaked = hk_corpus.score([r], leaky)
     assert leaked["identifier_survival_normalized"] != leaked["identifier_survival"]
+
+
+def test_targets_per_corpus():
+    assert real_text.targets_met("tab_train", {"person_leak": 0.02, "nomask_damage": 0.15})
+    assert not real_text.targets_met("tab_train", {"person_leak": 0.03, "nomask_damage": 0.1})
+    assert not real_text.targets_met("uner_zh_gsd_train", {"person_leak": 0.1, "nomask_damage": 0.11})
+    assert real_text.targets_met("tiny", {}) is None
