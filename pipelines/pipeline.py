@@ -56,8 +56,13 @@ _BEAM_NOISE = _DropBeamNoise()
 
 
 def produced_by(policy: Policy) -> dict:
-    """The code and engine versions a run records (privenance/versions.py)."""
-    return {"code": versions.code(), "engines": versions.engines(policy.anonymization.nlp_model)}
+    """The code and engine versions a run records (privenance/versions.py), with the
+    thorough profile's models when the policy uses it."""
+    cfg = policy.anonymization
+    engines = versions.engines(cfg.nlp_model)
+    if cfg.profile == "thorough":
+        engines["thorough_models"] = [versions.engines(m)["model"] for m in cfg.thorough_models]
+    return {"code": versions.code(), "engines": engines}
 
 
 def make_run_id(policy: Policy, manifest: SourcesManifest, input_hashes: dict, as_of: dt.date,
