@@ -44,24 +44,106 @@ class LuhnCardRecognizer(PatternRecognizer):
         return luhn_ok(re.sub(r"\D", "", pattern_text)) or False
 
 
+# --- what the words around a number say it is --------------------------------------
+
+# cues before a number. A business reference may end in number / no. / # / code, so
+# "order number" is one cue (not a phone) rather than "number" (a phone)
+_REF = r"(?:\s*(?:number|num|nr|no\.?|#|id|code|ref(?:erence)?)\.?)?"
+_NOT_PHONE_WORDS = (
+    r"order|purchase|invoice|inv|receipt|ref|reference|booking|reservation|confirmation|"
+    r"tracking|waybill|shipment|parcel|consignment|ticket|transaction|txn|sku|item|product|"
+    r"model|serial|batch|lot|voucher|coupon|promo|passengers?|pax|guests?|seats?|qty|quantity|"
+    r"units?|price|total|subtotal|amount|paid|cost|refund|balance|fee|points|hk\$|us\$|hkd|usd|"
+    r"rmb|cny|s\$")
+_CUE_BEFORE = regex.compile(
+    rf"(?P<no>(?<![\p{{L}}\d])(?i:{_NOT_PHONE_WORDS}){_REF}(?!\p{{L}})|[$€£¥#]|"
+    r"訂單|订单|單號|单号|編號|编号|發票|发票|收據|收据|參考|参考|預訂|预订|追蹤|追踪|運單|运单|"
+    r"金額|金额|價錢|价钱|價格|价格|總額|总额|合共|港幣|港币|人民幣|人民币)"
+    r"|(?P<yes>(?<![\p{L}\d])(?i:phone|tel|telephone|mobile|mob|cell|cellphone|fax|whats\s?app|"
+    r"wechat|signal|telegram|sms|text|call(?:ed|ing)?|ring|dial|reach(?:ed)?|contact|hotline|"
+    r"desk|office|answer(?:ed|ing)?|message|registered|number)\.?(?!\p{L})|電話|电话|手機|手机|聯絡|联络|聯繫|联系|致電|致电|打俾|打畀|打比|微信|傳真|传真|號碼|号码)")
+# cues right after a number: "58793794 (mobile)", "12345678 passengers", "52118487元"
+_CUE_AFTER = regex.compile(
+    r"[\s(\[-]{0,3}(?:(?P<yes>(?i:mobile|cell|office|fax|home|work|tel|phone|whats\s?app)(?!\p{L}))"
+    r"|(?P<no>(?i:passengers?|pax|guests?|people|persons|units?|pcs|pieces|items|dollars|hkd|usd|rmb|"
+    r"points|views|followers|km|kg)(?!\p{L})|元|蚊|港元|件|位|人))")
+# a sentence ends between a cue and the number: the cue is about something else
+_CUE_SENTENCE_END = regex.compile(r"[!?。！？\n]|\.(?:\s|$)")
+_CUE_REACH = 40  # characters before a number searched for a cue (about five words)
+
+
+def phone_context(text: str, start: int, end: int) -> int:
+    """What the words around text[start:end] say it is: 1 a phone number (call me on,
+    WhatsApp, 電話), -1 something else (an order or invoice number, a price, a count of
+    passengers, a piece of a longer code such as ORD-2025-034246), 0 nothing either way.
+    The nearest cue before the number in the same sentence decides, else one right
+    after it."""
+    if _in_code(text, start, end):
+        return -1
+    before = text[max(0, start - _CUE_REACH):start]
+    last = None
+    for m in _CUE_BEFORE.finditer(before):
+        last = m
+    if last is not None and not _CUE_SENTENCE_END.search(before, last.end()):
+        return 1 if last.group("yes") else -1
+    after = _CUE_AFTER.match(text, end, min(len(text), end + 16))
+    if after:
+        return 1 if after.group("yes") else -1
+    return 0
+
+
+def _in_code(text: str, start: int, end: int) -> bool:
+    """The number is glued to letters or digits by - / _ . or directly to Latin letters:
+    part of a reference (ORD-2025-034246, SF1234567890, INV/2025/52118487)."""
+    def latin_or_digit(i):
+        return 0 <= i < len(text) and (text[i].isdigit() or "a" <= text[i].lower() <= "z")
+
+    def digit(i):
+        return 0 <= i < len(text) and text[i].isdigit()
+    return (latin_or_digit(start - 1) or latin_or_digit(end)
+            or (start >= 2 and text[start - 1] in "-/_" and latin_or_digit(start - 2))
+            or (end + 1 < len(text) and text[end] in "-/_" and latin_or_digit(end + 1))
+            or (text[start - 1:start] == "." and digit(start - 2))
+            or (text[end:end + 1] == "." and digit(end + 1)))
+
+
+def judge_phones(text: str, results: list, bare: float | None = None) -> list:
+    """Phone findings rescored by their context (phone_context): dropped when the words
+    around say the number is something else, raised to 0.75 when they say it is a phone.
+    With no cue either way a finding keeps its score, or gets at least ``bare`` (a bare
+    HK number in a chat is more likely a phone than not: a missed phone is a leak).
+    A number written as a phone (+852, (852), +1-...) is never dropped."""
+    kept = []
+    for r in results:
+        value = text[r.start:r.end]
+        start = r.start + len(value) - len(value.lstrip())
+        value = value.strip()
+        context = phone_context(text, start, start + len(value))
+        if context < 0 and not value.startswith(("+", "(")):
+            continue
+        if context > 0:
+            r.score = max(r.score, 0.75)
+        elif context == 0 and bare is not None and not _COMPACT_DATE.fullmatch(value):
+            r.score = max(r.score, bare)
+        kept.append(r)
+    return kept
+
+
+# 20240503: a date written without separators, not a phone unless something says so
+_COMPACT_DATE = re.compile(r"20\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
 # digit groups separated by a space, dot or dash, with an optional +country code,
 # (area code) and extension: 467 3395, 21 253 109 8211, +46 (0)8 928 571 38, 345-899-3560x4587
 _PHONE = regex.compile(
     r"(?<![\w+#$€£¥/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,8}){1,5}"
     r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w.,/:-]?\d)")
 _DATE_LIKE = re.compile(r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3}")
-# words near a number that say it is a phone number (before it, or just after: "... office")
-_PHONE_BEFORE = regex.compile(
-    r"(?i:phone|tel|mobile|cell|desk|fax|office|call|answer|reach|text|sms|whats\s?app|contact|"
-    r"number|message|dial|ring|registered|電話|手機|聯絡|致電)[^\n\d]{0,30}\n?[^\n\d]{0,10}$")
-_PHONE_AFTER = regex.compile(r"^[\s-]{0,3}(?i:office|fax|mobile|cell|desk|home|work|tel|phone)\b")
-
-
 class InternationalPhoneRecognizer(EntityRecognizer):
     """Phone numbers in any national format, as digit groups. A '+' or '(area)' prefix
-    scores 0.5; bare digit groups score 0.3 and need a context word close by (phone,
-    mobile, fax, office, call ...) to reach 0.65, so prices, dates, IP addresses and
-    order numbers are left alone. The context check is our own: Presidio's skips
+    scores 0.5; bare digit groups score 0.3 and need a cue close by (phone, mobile,
+    fax, office, call ...) to count, so prices, dates, IP addresses and order numbers
+    are left alone (judge_phones). The context check is our own: Presidio's skips
     spaCy stop words, and "call" is one."""
 
     def __init__(self):
@@ -78,11 +160,8 @@ class InternationalPhoneRecognizer(EntityRecognizer):
             if not 7 <= len(digits) <= 15 or _DATE_LIKE.fullmatch(value.strip()):
                 continue
             score = 0.5 if value.startswith(("+", "(")) else 0.3
-            if (_PHONE_BEFORE.search(text[max(0, m.start() - 45):m.start()])
-                    or _PHONE_AFTER.match(text[m.end():m.end() + 12])):
-                score += 0.35
             found.append(result(self, "PHONE_NUMBER", m.start(), m.end(), score))
-        return found
+        return judge_phones(text, found)
 
 
 # words that are never part of a street or a name (shared with names.py)
@@ -95,6 +174,8 @@ STOP_WORDS = set((
     "ours").split())
 _MONTHS = set(("january february march april may june july august september october november "
                "december jan feb mar apr jun jul aug sep sept oct nov dec").split())
+# the words around a card's expiry date and security code (4539 1488 0343 6467 Exp: 12/27)
+_CARD_WORDS = set("exp expiry expires expiration expiring valid thru cvv cvc cvv2 pin".split())
 
 # --- street addresses --------------------------------------------------------------
 
@@ -169,6 +250,9 @@ _NEXT = regex.compile(
     rf"(?=[ \t]*(?:[,.;:!?)\n]|$))")
 
 
+# anchors that start with bare numbers, and a digit group right before one
+_NUMBERS_FIRST = ("number_name_number", "two_numbers_name")
+_DIGIT_GROUP_BEFORE = regex.compile(r"\d[ \t-]$")
 _POSTCODE_END = regex.compile(r"\d{3,6}(?:[ -]\d{2,4})?$")
 _SENTENCE_END = regex.compile(r"\p{L}{4}\.$")
 
@@ -178,7 +262,7 @@ def _words_ok(value: str, name: str, mixed_case: bool) -> bool:
     words = regex.findall(r"\p{L}[\p{L}'’.-]*", value)
     if name in ("po_box", "unit", "military", "corner"):
         return True
-    if any(w.lower().strip(".") in STOP_WORDS or w.lower().strip(".") in _MONTHS for w in words):
+    if any(w.lower().strip(".:") in STOP_WORDS | _MONTHS | _CARD_WORDS for w in words):
         return False
     street_word = regex.fullmatch(rf"(?i:{_PREFIX})", words[0]) if words else None
     if not words or (mixed_case and words[0][0].islower() and not street_word):
@@ -211,6 +295,8 @@ class StreetAddressRecognizer(EntityRecognizer):
             if needs is not None and not needs.search(folded):
                 continue
             for m in pattern.finditer(text):
+                if name in _NUMBERS_FIRST and _DIGIT_GROUP_BEFORE.search(text, max(0, m.start() - 3), m.start()):
+                    continue  # the tail of a longer run of digit groups: a card or a phone
                 if _words_ok(m.group(0), name, mixed_case):
                     end, parts = self._extend(text, m.end())
                     # each further part (suite, city, postcode) makes an address surer
@@ -283,12 +369,18 @@ def regional_phone_recognizer(regions: tuple[str, ...]):
     cheaper in two ways that cannot change what it finds: the library scans only the
     runs of 7+ digits (with the few characters around them it looks at) instead of the
     whole text, and it stops once every run is covered, as later regions could only
-    find the same number again. Texts without such a run skip the library entirely."""
+    find the same number again. Texts without such a run skip the library entirely.
+    What it finds is then judged by its context (judge_phones): ORD-2025-034246 and
+    "order number 52118487" are not phones."""
     import phonenumbers
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
     class RegionalPhoneRecognizer(PhoneRecognizer):
         def analyze(self, text, entities, nlp_artifacts=None):
+            return judge_phones(text, self.scan(text, nlp_artifacts))
+
+        def scan(self, text, nlp_artifacts=None):
+            """What Presidio's PhoneRecognizer finds in the text, context aside."""
             pending = _candidate_runs(text)
             results = []
             for region in self.supported_regions:

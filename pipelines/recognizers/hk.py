@@ -40,8 +40,11 @@ class HkIdRecognizer(PatternRecognizer):
 
 class HkPhoneRecognizer(PatternRecognizer):
     """HK phone numbers: +852 / (852) / 852- prefixes, or 8 digits starting 2,3,5,6,7,8,9.
-    A bare 8-digit number scores below the default threshold unless context (phone,
-    call, WhatsApp, 電話 ...) or a separator makes it likely."""
+    Context decides for a number without a prefix (general.judge_phones): it is a phone
+    after "call me on", "WhatsApp", "電話", not after "order", "訂單", "HK$" or inside a
+    longer code; with no cue either way it still counts (0.45: a missed phone is a leak)."""
+
+    BARE = 0.45
 
     def __init__(self):
         body = r"[235-9]\d{3}[\s-]?\d{4}"
@@ -49,13 +52,18 @@ class HkPhoneRecognizer(PatternRecognizer):
             supported_entity="PHONE_NUMBER", name="HkPhoneRecognizer",
             patterns=[
                 Pattern("hk_phone_prefixed", r"(?:\+852|\(852\)|(?<!\d)852)[\s-]?" + body + r"(?!\d)", 0.85),
-                Pattern("hk_phone_cjk_context", r"(?<=電話|手機|聯絡|致電|號碼|電话)[\s:：]*" + body + r"(?!\d)", 0.85),
+                Pattern("hk_phone_cjk_context", r"(?<=(?:電話|手機|聯絡|致電|號碼|電话)[\s:：]{0,3})" + body + r"(?!\d)", 0.85),
                 Pattern("hk_phone_separated", r"(?<![\d#+])[235-9]\d{3}[\s-]\d{4}(?!\d)", 0.55),
                 Pattern("hk_phone_plain", r"(?<![\d#+])[235-9]\d{7}(?!\d)", 0.3),
             ],
             context=["phone", "tel", "call", "mobile", "whatsapp", "contact", "sms", "fax",
                      "電話", "手機", "聯絡"],
             global_regex_flags=CASE_SENSITIVE)
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        from pipelines.recognizers.general import judge_phones
+        return judge_phones(text, super().analyze(text, entities, nlp_artifacts, regex_flags),
+                            bare=self.BARE)
 
 
 HK_SURNAMES = ("Chan Wong Lee Li Cheung Chang Lau Ng Ho Leung Lam Tsang Yip Chow Tang Kwok Fung "

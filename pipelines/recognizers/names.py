@@ -39,6 +39,50 @@ FIELD_LABELS = set(("Date Time Name Phone Mobile Desk Fax Email E-mail Website W
                     "From To Cc Re Note Notes User Bot Agent Customer Client Answer Question Tel "
                     "Title Status Priority Ref Order Total Price Amount Summary Description").split())
 TITLES = "Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mister|Lady|Lord"
+# words before a noun phrase that names a thing more often than a person
+DETERMINERS = frozenset("the a an this these those my your our their its".split())
+# labels of identity documents and cards, written like names (HKID, Visa): never a name
+ID_LABELS = frozenset("hkid id passport visa mastercard amex unionpay octopus cvv cvc".split())
+# a greeting or "I'm" opens a sentence that may hold a name; it is not part of one
+GREETINGS = frozenset("hi hello hey dear thanks thank cheers morning evening afternoon "
+                      "regards greetings welcome i'm i’m im".split())
+# words of product and model names (Airfryer XXL, LG OLED C3), never in a person's name;
+# and words that follow a product's name (iPhone 15 Pro Max, Galaxy S24 Ultra), which a
+# person's name may hold (Max Verstappen): they count only beside a found name
+MODEL_WORDS = frozenset("XL XXL XXXL OLED QLED LED LCD HD UHD 4K 5G".split())
+EDITION_WORDS = frozenset("Pro Max Plus Ultra Mini Lite Series Edition Gen SE".split())
+# letters and digits mixed, up to four digits: V15, R50, S24, X1, WH-1000XM5 (an ID
+# such as A123456(3) has more digits)
+_MODEL_CODE = regex.compile(r"(?=[\p{L}-]*\d)(?=[\d-]*\p{L})[\p{L}\d-]{2,12}")
+
+
+def _model_word(word: str, beside: bool) -> bool:
+    """A word of a product's model name (beside=True: one that follows a product name)."""
+    word = word.strip(",.;:!?)(\"'")
+    return (word in MODEL_WORDS or (beside and word in EDITION_WORDS)
+            or (bool(_MODEL_CODE.fullmatch(word)) and sum(c.isdigit() for c in word) <= 4))
+
+
+def not_a_name(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end], found as a person's name, cannot be one: it holds a
+    digit or a currency sign (HK$12,721, Visa 4539...), it starts with a greeting or
+    "I'm" (Hi, I'm Jessica), it is an identity-document label (HKID, Visa), or it is a
+    product: a model word in it or right beside it (Philips Airfryer XXL, Dyson V15
+    Detect, iPhone 15 Pro Max)."""
+    value = text[start:end]
+    words = value.split()
+    if not words or any(c in "$€£¥" for c in value):
+        return True
+    if any(c.isdigit() for w in words if not w.startswith(("@", "#")) for c in w):
+        return True  # a handle may hold digits (@johan0394), a name does not
+    if words[0].strip(",.!").casefold() in GREETINGS or value.casefold() in ID_LABELS:
+        return True
+    if any(_model_word(w, beside=False) for w in words):
+        return True
+    after = text[end + 1:end + 24].split() if text[end:end + 1] in (" ", "-") else []
+    before = text[max(0, start - 24):start].split() if text[start - 1:start] == " " else []
+    return bool((after and _model_word(after[0], beside=True))
+                or (before and _model_word(before[-1], beside=True)))
 
 
 def name_gazetteer() -> frozenset:
@@ -135,14 +179,16 @@ class NameGazetteerRecognizer(EntityRecognizer):
         name_gazetteer()
 
     def analyze(self, text, entities, nlp_artifacts=None):
-        found = self._context_phrases(text)
         english = frozenset()
+        found = []
         if nlp_artifacts is not None and getattr(nlp_artifacts, "tokens", None) is not None:
             english = self.lexicon(nlp_artifacts).english
             runs = getattr(nlp_artifacts, "privenance_name_runs", None)  # prepare_batch's
             found += self._gazetteer_runs(text, nlp_artifacts) if runs is None else runs
-        found += self._addressees(text, english) + self._speakers(text, english)
-        return [result(self, "PERSON", s, e, score) for s, e, score in found]
+        found += (self._context_phrases(text, english) + self._addressees(text, english)
+                  + self._speakers(text, english))
+        return [result(self, "PERSON", s, e, score) for s, e, score in found
+                if not not_a_name(text, s, e)]
 
     def prepare_batch(self, batch: list) -> None:
         """Called with a batch of (text, nlp_artifacts) pairs before they are analyzed:
@@ -263,6 +309,9 @@ class NameGazetteerRecognizer(EntityRecognizer):
         if not run:
             return []
         end = run[-1].i + 1
+        before = doc[run[0].i - 1].lower_ if run[0].i else ""
+        if before in DETERMINERS and not any(t.ent_type_ == "PERSON" for t in run):
+            return []  # the Kindle Paperwhite, a Philips Sonicare: a thing, unless the NER says not
         if any(t.text.rstrip(".") in NOT_PERSON_NEXT for t in run) or (
                 end < len(doc) and doc[end].text.rstrip(".") in NOT_PERSON_NEXT):
             return []  # an organisation or a place: Matheson Street, Fernandez Inc
@@ -305,34 +354,49 @@ class NameGazetteerRecognizer(EntityRecognizer):
     # --- evidence 2: context phrases -------------------------------------------------
     _NAME = r"\p{L}[\p{L}'’-]*"
     _CAP = r"\p{Lu}[\p{L}'’-]*"
+    # (pattern, score, strong): after a strong phrase any word but a stop word may be a
+    # name; after a weak one an ordinary English word ends it (call me back, Dear Customer)
     _PHRASES = (
-        # my name is vitoria / call me Borna: any case, one or two words
-        (regex.compile(rf"(?i:\b(?:my name is|my name's|name is|call me|calls me|named|known as)"
-                       rf"\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7),
+        # my name is vitoria: any case, one or two words
+        (regex.compile(rf"(?i:\b(?:my name is|my name's|name is|named|known as)"
+                       rf"\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7, True),
+        # call me Borna, but not call me back
+        (regex.compile(rf"(?i:\b(?:call me|calls me)\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7, False),
         # Name: Martim A Pereira (to the end of the line)
         (regex.compile(rf"(?i:\b(?:full name|name|account holder|addressee|recipient)\s*:)[ \t]*"
-                       rf"({_NAME}\.?(?:[ \t]+{_NAME}\.?){{0,3}})"), 0.7),
+                       rf"({_NAME}\.?(?:[ \t]+{_NAME}\.?){{0,3}})"), 0.7, True),
         # Mr Chan, Dr. Cindy Holinka, ms. Quinzia, was called Djevad Šušulić
-        (regex.compile(rf"\b(?i:{TITLES})\.?\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.7),
-        (regex.compile(rf"\b(?:called|nicknamed|christened)\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.6),
+        (regex.compile(rf"\b(?i:{TITLES})\.?\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.7, True),
+        (regex.compile(rf"\b(?:called|nicknamed|christened)\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.6, False),
         # What's your last name? Arcuri
-        (regex.compile(rf"(?i:\bname)\s*\?\s*({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.6),
-        (regex.compile(rf"\b(?:Dear|Hi|Hello|Hey)\s*,?\s+({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.55),
+        (regex.compile(rf"(?i:\bname)\s*\?\s*({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.6, True),
+        # Hi Jessica, Thanks Shelby, I'm Jessica Edwards, this is Chan Tai Man
+        (regex.compile(rf"\b(?:Dear|Hi|Hello|Hey|(?i:thanks|thank you|cheers))\s*,?\s+({_CAP}(?:\s+{_CAP}){{0,2}})"),
+         0.55, False),
+        (regex.compile(rf"\b(?:I'm|I’m|I am|(?i:this is|it's|it’s))\s+({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.55, False),
+        # a signature: "Gregory here, call me back"
+        (regex.compile(rf"(?:^|(?<=[.!?]\s))({_CAP}(?:\s+{_CAP}){{0,2}})(?=\s+here\b)", regex.M), 0.5, False),
     )
 
-    def _context_phrases(self, text) -> list:
-        out = []
-        for pattern, score in self._PHRASES:
+    # words after "call me" or a greeting that are no name, even without a word list
+    _NOT_AFTER_CALL = frozenset("back later again now today tonight tomorrow asap please "
+                                "anytime soon first everyone all team guys".split())
+
+    def _context_phrases(self, text, english: frozenset = frozenset()) -> list:
+        out, names = [], name_gazetteer()
+        for pattern, score, strong in self._PHRASES:
             for m in pattern.finditer(text):
                 end = None
                 for w in regex.finditer(r"\S+", m.group(1)):
                     # stop at the first ordinary word: "my name is not important"
                     # (an initial such as the A in Martim A Pereira is no article)
-                    word = w.group(0).strip(".")
+                    word = w.group(0).strip(".,")
                     initial = len(word) == 1 and word.isupper() and w.start() > 0
-                    if (word.lower() in STOP_WORDS and not initial) or word in _MONTHS_DAYS:
+                    if ((word.lower() in STOP_WORDS and not initial) or word in _MONTHS_DAYS
+                            or (not strong and (word.lower() in self._NOT_AFTER_CALL
+                                                or _plain_word(word, names, english)))):
                         break
-                    end = m.start(1) + w.end()
+                    end = m.start(1) + w.start() + len(w.group(0).rstrip(".,"))
                 if end:
                     out.append((m.start(1), end, score))
         return out

@@ -1,0 +1,105 @@
+"""Context decides for numbers and labels (issue 25): an 8-digit number is a phone
+after "call me on" and not after "order"; labels, products, greetings and prices are
+never names. Recognizers without the language model."""
+from __future__ import annotations
+
+import pytest
+
+from pipelines.anonymize import PHONE_REGIONS
+from pipelines.recognizers.general import (
+    InternationalPhoneRecognizer,
+    StreetAddressRecognizer,
+    phone_context,
+    regional_phone_recognizer,
+)
+from pipelines.recognizers.hk import HkPhoneRecognizer
+from pipelines.recognizers.names import NameGazetteerRecognizer, not_a_name
+
+THRESHOLD = 0.4  # policies/default.yaml
+
+
+def phones(text: str) -> list[str]:
+    """Phone numbers any of our phone recognizers reports at the default threshold."""
+    found = set()
+    for r in (HkPhoneRecognizer(), InternationalPhoneRecognizer(), regional_phone_recognizer(PHONE_REGIONS)):
+        found |= {text[x.start:x.end].strip() for x in r.analyze(text, ["PHONE_NUMBER"], None)
+                  if x.score >= THRESHOLD}
+    return sorted(found)
+
+
+@pytest.mark.parametrize("text", [
+    "Please call me on 58793794 after 6pm.", "You can reach me at 20423318.",
+    "reach me on WhatsApp 58793794", "My mobile is 9123 4567.", "Tel. 58793794",
+    "my number is 58793794", "電話58793794", "手機：58793794", "請WhatsApp 58793794，唔該。",
+    "Call 58793794 (mobile), order 12345 is fine",
+])
+def test_a_number_after_phone_words_is_a_phone(text):
+    assert phones(text) == [n for n in ("58793794", "20423318", "9123 4567") if n in text]
+
+
+@pytest.mark.parametrize("text", [
+    "Order number 52118487 was cancelled.", "Your order ORD-2025-034246 has shipped.",
+    "訂單52118487已寄出", "訂單編號52118487，金額HK$8,386。", "Invoice 52118487 is attached.",
+    "Booking ref: 52118487", "We have 4 passengers, ref 52118487.", "It cost HK$52118487.",
+    "Tracking no. SF1234567890 / 52118487", "Please quote INV/2025/52118487.",
+    "Call me about order 52118487", "Refund of $52118487 approved.", "52118487 passengers",
+])
+def test_a_number_after_business_words_or_inside_a_code_is_not(text):
+    assert phones(text) == []
+
+
+def test_a_bare_number_with_no_cue_is_still_a_phone():
+    # a missed phone is a leak: with nothing either way, an HK-shaped number counts
+    assert phones("58793794") == ["58793794"]
+    assert phones("Thanks, Melissa. 50125578") == ["50125578"]
+    # but a date written without separators needs a cue
+    assert phones("Batch of 20240503 closed") == []
+
+
+def test_the_nearest_cue_decides_and_sentences_end_cues():
+    text = "Call me on 58793794 about order 52118487."
+    assert phone_context(text, 11, 19) == 1 and phone_context(text, 32, 40) == -1
+    # an order mentioned in an earlier sentence says nothing about this number
+    assert phone_context("My order has shipped. 58793794", 22, 30) == 0
+    # a number written as a phone is never dropped for its context
+    assert phones("Order queries: +852 5879 3794") == ["+852 5879 3794"]
+
+
+def test_a_cards_expiry_is_not_an_address():
+    r = StreetAddressRecognizer()
+    for text in ("Card: 4539 1488 0343 6467 Exp: 12/27", "4539 1488 0343 6467 Valid thru 12/27"):
+        assert [x for x in r.analyze(text, ["STREET_ADDRESS"]) if x.score >= THRESHOLD] == [], text
+    # an address that starts with two numbers is still one
+    assert r.analyze("389 167 king alexander", ["STREET_ADDRESS"])
+
+
+@pytest.mark.parametrize("text, value", [
+    ("It was for HK$12,721.", "HK$12,721"), ("Visa 4539148803436467", "Visa 4539148803436467"),
+    ("Customer Chan Tai Man, HKID A123456(3)", "HKID"), ("Hi, I'm Jessica Edwards.", "Hi"),
+    ("Hi, I'm Jessica Edwards.", "I'm Jessica"), ("I bought a Philips Airfryer XXL.", "Philips Airfryer"),
+    ("I bought a Philips Airfryer XXL.", "Airfryer XXL"), ("The Dyson V15 Detect broke.", "Dyson V15 Detect"),
+    ("Is the iPhone 15 Pro Max in stock?", "Max"), ("a Panasonic NN-ST34", "Panasonic NN"),
+])
+def test_labels_products_greetings_and_prices_are_not_names(text, value):
+    start = text.index(value)
+    assert not_a_name(text, start, start + len(value))
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Hi, I'm Jessica Edwards.", "Jessica Edwards"), ("Max Verstappen won.", "Max Verstappen"),
+    ("Contact Chan Tai Man 91234567", "Chan Tai Man"), ("RT @johan0394 : Soulja Boy", "@johan0394 : Soulja Boy"),
+    ("Customer Chan Tai Man, HKID A123456(3)", "Chan Tai Man"),
+])
+def test_names_beside_numbers_and_ids_stay_names(text, value):
+    start = text.index(value)
+    assert not not_a_name(text, start, start + len(value))
+
+
+def test_greetings_and_call_me_back_without_the_language_model():
+    r = NameGazetteerRecognizer()
+
+    def names(text):
+        return [text[x.start:x.end] for x in r.analyze(text, ["PERSON"], None) if x.score >= THRESHOLD]
+    assert names("Hi, I'm Jessica Edwards.") == ["Jessica Edwards"]
+    assert names("Gregory here, call me back on 50211657 please.") == ["Gregory"]
+    assert names("Thanks Shelby") == ["Shelby"]
