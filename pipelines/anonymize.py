@@ -345,6 +345,8 @@ class TextAnonymizer:
             for (text, artifacts), seen, record in zip(batch, views, records[start:]):
                 found = self._analyzer.analyze(text, language=cfg.language, entities=self.entities,
                                                nlp_artifacts=artifacts, score_threshold=threshold)
+                # CJK trimmed off in the view, where a phone in Chinese numerals is digits
+                found = trim_cjk(found, text)
                 for r in found:
                     r.start, r.end = seen.span(r.start, r.end)
                 out.append(self._apply(seen.original, found, record))
@@ -360,7 +362,7 @@ class TextAnonymizer:
 
     def _apply(self, text: str, found: list, record: dict) -> AnonymizedText:
         kept = [r for r in found if r.score >= self.thresholds[r.entity_type]]
-        kept = propagate_names(propagate_lists(trim_cjk(kept, text), text), text)
+        kept = propagate_names(propagate_lists(kept, text), text)
         kept = self._allowed(kept, text)
         kept = resolve_overlaps(kept, text)
         out, findings = text, []

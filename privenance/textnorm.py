@@ -25,17 +25,27 @@ _NUMERALS = {"零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": 
 _NUMERAL_RUN = re.compile(r"[零〇一二三四五六七八九](?:[ 　]?[零〇一二三四五六七八九]){6,}")
 # single digits separated by single spaces, eight or more: "9 1 2 3 4 5 6 7"
 _SPACED_DIGITS = re.compile(r"(?<!\d)(?<!\d )\d(?: \d){7,}(?! ?\d)")
+# an HKID written out a character at a time: "A 1 2 3 4 5 6 ( 3 )"
+_SPACED_HKID = re.compile(r"(?<![A-Za-z0-9])[A-Z](?: [A-Z])?(?: \d){6} (?:\( ?[0-9A] ?\)|[0-9A])(?![A-Za-z0-9])")
+# an identifier-like run of Latin letters, digits and marks (7+, as a phone, an HKID,
+# an IP or an email) right against Chinese text: patterns that look for a word boundary
+# (\b) see none there, since CJK characters are word characters too. Shorter runs
+# (2024年5月) are left alone: recognizers of Chinese text expect them so.
+_CJK_LATIN = re.compile(r"(?<=[\u3400-\u9fff])[A-Za-z0-9][\w.@+()-]{6,}(?<![\u3400-\u9fff])"
+                        r"|[A-Za-z0-9][\w.@+()-]{5,}[A-Za-z0-9)](?=[\u3400-\u9fff])", re.ASCII)
 _AT = re.compile(r"\s*[\[({<]\s*(?:at|AT|At)\s*[\])}>]\s*")
 _DOT = re.compile(r"\s*[\[({<]\s*(?:dot|DOT|Dot)\s*[\])}>]\s*")
 # anything a view would differ in; most texts have none of it and keep their own view
 _NEEDS = re.compile("|".join(p.pattern for p in (_IDENTIFIER_FORMS, _NUMERAL_RUN, _SPACED_DIGITS,
-                                                 _AT, _DOT)) + f"|[{ZERO_WIDTH}]")
+                                                 _SPACED_HKID, _CJK_LATIN, _AT, _DOT))
+                    + f"|[{ZERO_WIDTH}]")
 
 
 @dataclass(frozen=True)
 class View:
     """``text`` as detection sees it; ``starts[i]``/``ends[i]`` are the original span of
-    view character ``i`` (None when the view is the text itself)."""
+    view character ``i`` (None when the view is the text itself; empty for a space the
+    view inserts)."""
 
     original: str
     text: str
@@ -64,6 +74,28 @@ def _replace(chars: list[tuple[str, int, int]], pattern: re.Pattern, repl) -> li
     return out + chars[last:]
 
 
+def _separate_scripts(chars: list) -> list:
+    """Spaces around an identifier-like run glued to Chinese text (個IP係203.0.113.5,
+    打91234567搵我), so it has word edges. An inserted space stands for no original
+    character: its span is empty."""
+    text = "".join(c for c, _, _ in chars)
+    out, last = [], 0
+    for m in _CJK_LATIN.finditer(text):
+        start, end = m.span()
+        out += chars[last:start]
+        if start > 0 and _is_cjk(text[start - 1]):
+            out.append((" ", chars[start][1], chars[start][1]))
+        out += chars[start:end]
+        if end < len(text) and _is_cjk(text[end]):
+            out.append((" ", chars[end - 1][2], chars[end - 1][2]))
+        last = end
+    return out + chars[last:]
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
+
+
 def may_differ(text: str) -> bool:
     """Whether ``view(text)`` may differ from ``text`` (cheap: most texts do not)."""
     return bool(_NEEDS.search(text))
@@ -83,8 +115,10 @@ def view(text: str) -> View:
                       i, i + 1))
     chars = _replace(chars, _NUMERAL_RUN, lambda s: "".join(_NUMERALS.get(c, "") for c in s))
     chars = _replace(chars, _SPACED_DIGITS, lambda s: s.replace(" ", ""))
+    chars = _replace(chars, _SPACED_HKID, lambda s: s.replace(" ", ""))
     chars = _replace(chars, _AT, lambda s: "@")
     chars = _replace(chars, _DOT, lambda s: ".")
+    chars = _separate_scripts(chars)
     normal = "".join(c for c, _, _ in chars)
     if normal == text:
         return View(text, text)

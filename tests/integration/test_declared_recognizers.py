@@ -18,9 +18,9 @@ anonymization:
       supported_entity: CASE_NUMBER
       patterns:
         - {{name: application no, regex: "(?<=no\\\\. )\\\\d{{3,6}}/\\\\d{{2}}\\\\b", score: 0.9}}
-    - name: staff nicknames
-      supported_entity: STAFF_NAME
-      deny_list: [阿強, Big Ben]
+    - name: project codenames
+      supported_entity: CODENAME
+      deny_list: [綠寶石, Big Ben]
     - name: member cards
       supported_entity: MEMBER_CARD
       validator: luhn
@@ -52,9 +52,9 @@ def test_a_declared_pattern_finds_case_numbers(engine):
 
 
 def test_deny_list_terms_match_in_chinese_and_as_latin_words(engine):
-    assert anonymize(engine, "我搵阿強同Big Ben").text == "我搵<STAFF_NAME>同<STAFF_NAME>"
+    assert anonymize(engine, "項目代號綠寶石同Big Ben已完成").text == "項目代號<CODENAME>同<CODENAME>已完成"
     found = anonymize(engine, "the Big Bent road").findings
-    assert "STAFF_NAME" not in {f.entity for f in found}  # not a whole word
+    assert "CODENAME" not in {f.entity for f in found}  # not a whole word
 
 
 def test_a_validator_drops_matches_that_fail_it(engine):
