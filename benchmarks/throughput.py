@@ -6,6 +6,7 @@
      the same model and entities, the NER floor C now runs on (for reference)
   C  privenance run, one worker, with the default policy narrowed to A's entities
   D  privenance run, two workers (multi-processing DirectRunner), policy as C
+  T  privenance run, one worker, C's policy with the thorough detection profile
   S  structured columns with declared entities: values per second on one core
 
 Each variant runs --repeats times; medians are reported, with ratios, and peak RSS.
@@ -146,11 +147,11 @@ print(json.dumps({{"seconds": sorted(passes)[2], "values": len(values)}}))
 """
 
 
-def privenance_run(workdir: Path, workers: int) -> dict:
+def privenance_run(workdir: Path, workers: int, policy: str = "policy.yaml") -> dict:
     """Time a whole `privenance run`; peak RSS is the largest single process (driver or
     worker), sampled every 0.1 s over the process tree."""
     import psutil
-    args = [str(BIN / "privenance"), "run", "--sources", "sources.yaml", "--policy", "policy.yaml",
+    args = [str(BIN / "privenance"), "run", "--sources", "sources.yaml", "--policy", policy,
             "--out", f"out{workers}", "--as-of", "2026-01-01"]
     if workers > 1:
         args += ["--", f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
@@ -177,7 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", default="ABNCDS",
+    parser.add_argument("--only", default="ABNCDST",
                         help="variants to run, by letter (e.g. CD); ratios need both sides")
     args = parser.parse_args()
     n = args.records
@@ -193,6 +194,9 @@ def main() -> None:
         "fields": {"email": "EMAIL_ADDRESS", "hkid": "HK_ID"}, "licence": "CC0-1.0",
         "consent": {"basis": "public-domain"}}]}))
     (work / "policy.yaml").write_text(json.dumps(same_entities_policy()))
+    thorough = same_entities_policy()
+    thorough["anonymization"] = {**thorough.get("anonymization", {}), "profile": "thorough"}
+    (work / "thorough.yaml").write_text(json.dumps(thorough))
 
     variants = {
         "A_hand_presidio": lambda: run_in_subprocess(HAND_LOOP.format(
@@ -202,6 +206,7 @@ def main() -> None:
             repo=str(REPO), path=str(work / "texts.json"))),
         "C_privenance_1": lambda: privenance_run(work, 1),
         "D_privenance_2": lambda: privenance_run(work, 2),
+        "T_privenance_thorough": lambda: privenance_run(work, 1, "thorough.yaml"),
         "S_structured": lambda: run_in_subprocess(STRUCTURED.format(
             repo=str(REPO), path=str(work / "rows.json"))),
     }
@@ -216,7 +221,8 @@ def main() -> None:
     rps = {k: n / s for k, s in median.items() if k != "S_structured"}
     ratio = {"C/A": ("C_privenance_1", "A_hand_presidio"), "C/B": ("C_privenance_1", "B_spacy_ner"),
              "C/N": ("C_privenance_1", "N_ner_our_decoder"),
-             "D/C": ("D_privenance_2", "C_privenance_1")}
+             "D/C": ("D_privenance_2", "C_privenance_1"),
+             "T/A": ("T_privenance_thorough", "A_hand_presidio")}
     summary = {
         "records": n, "repeats": args.repeats, "cpus": os.cpu_count(),
         "records_per_second": {k: round(v, 1) for k, v in rps.items()},
