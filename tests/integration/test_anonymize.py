@@ -307,3 +307,16 @@ def test_a_model_whose_ner_listens_to_the_shared_tok2vec_runs_whole(tmp_path):
     nlp.to_disk(tmp_path / "model")
     loaded = load_pipeline(str(tmp_path / "model"))
     assert loaded.pipe_names == ["tok2vec", "tagger", "attribute_ruler", "ner"]
+
+
+def test_names_in_lower_case_or_capitals_are_rechecked_by_the_model(engine):
+    """Given names written in lower case and names in capitals are capitalised in a copy
+    of their sentence, and the model decides; verbs, adjectives and acronyms are not
+    candidates, and the words around a name stay."""
+    texts = ["was george with carmen today ;D", "I only just found out that KRISTEN BELL is the voice",
+             "i love you baby, will you marry me", "I have n't tried MAC . Next time !"]
+    out = [o.text for o in engine.anonymize_texts(texts)]
+    assert out[0].startswith("was ") and " with " in out[0] and out[0].endswith(" today ;D")
+    assert "george" not in out[0] and "carmen" not in out[0]
+    assert "KRISTEN" not in out[1] and "BELL" not in out[1] and out[1].endswith(" is the voice")
+    assert out[2:] == texts[2:]

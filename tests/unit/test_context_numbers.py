@@ -103,3 +103,25 @@ def test_greetings_and_call_me_back_without_the_language_model():
     assert names("Hi, I'm Jessica Edwards.") == ["Jessica Edwards"]
     assert names("Gregory here, call me back on 50211657 please.") == ["Gregory"]
     assert names("Thanks Shelby") == ["Shelby"]
+
+
+def test_handles_and_the_names_written_beside_them():
+    r = NameGazetteerRecognizer()
+
+    def names(text):
+        return sorted(text[x.start:x.end] for x in r.analyze(text, ["PERSON"], None) if x.score >= THRESHOLD)
+    # the @ stays, so the text still reads as a mention; an email is no handle
+    assert names("@SnoopDogg hey snoop, my wife is 30 today") == ["SnoopDogg", "snoop"]
+    assert names("@keevaguilfoyle congrats on your engagement Keeva") == ["Keeva", "keevaguilfoyle"]
+    assert names("write to chan@gmail.com at 7:30 @ the office") == []
+    # "with" and a capitalised word that is no English word: company
+    assert names("Going out with Whitney tonight") == ["Whitney"]
+
+
+def test_a_name_after_in_or_at_is_a_place_unless_possessive():
+    for text, value, place in [("Enjoy your time in Harrison .", "Harrison", True),
+                               ("Greek Festival at St Johns", "St Johns", True),
+                               ("Amber is to walk in Giles Deacon 's show", "Giles Deacon", False),
+                               ("Give it to Harrison .", "Harrison", False)]:
+        start = text.index(value)
+        assert not_a_name(text, start, start + len(value)) is place, text
