@@ -45,7 +45,7 @@ FIELD = "anonymization.recognizer_packs"
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 # where a text is cut into segments for the model: sentence ends, line breaks, and an
 # English sentence end (". ") so that English prose around Chinese is left out
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]+|(?<=[A-Za-z0-9)])\.\s+")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+\s*|(?<=[A-Za-z0-9)])\.\s+")
 _CLAUSE_END = re.compile(r"[，,、：:]")
 MAX_SEGMENT = 200
 
@@ -66,13 +66,42 @@ LEADING = ("佢哋", "我哋", "你哋", "佢", "搵", "揾", "找", "叫", "係
            "俾", "話", "话", "請", "请", "call", "給", "给", "跟", "和", "與", "与", "讓", "让", "幫",
            "帮", "見", "见", "等", "約", "约", "通知", "聯絡", "联络", "致電", "致电")
 # a particle or verb glued to the end (張嘉欣話, 陳生話) and titles, which are not the name
-TRAILING = ("話", "话", "講", "讲", "話畀", "呀", "啊", "啦", "喎", "嘅", "既", "咗", "先生",
-            "小姐", "女士", "太太", "生", "姐")
+TRAILING = tuple(sorted(("話", "话", "講", "讲", "話畀", "呀", "啊", "啦", "喎", "嘅", "既", "咗",
+                         "先生", "小姐", "女士", "太太", "生", "姐", "太"), key=len, reverse=True))
+# Cantonese particles and pronouns, never part of a name (LAC reads 你哋嘅 as one)
+CANTONESE_FUNCTION = frozenset("哋嘅咗喺啲嘢咁冇唔佢吖啦喎嚟噉乜嗰咩囉嘞喇㗎")
+# common words that start with a surname character: 張單 (the bill), 陳列室, 黃金
+NOT_NAME_STARTS = ("張單", "张单", "張紙", "张纸", "張卡", "张卡", "張相", "张相", "張票", "张票",
+                   "張表", "张表", "張床", "张床", "張枱", "張檯", "張凳", "張櫈", "張椅", "张椅",
+                   "陳列", "陈列", "黃金", "黄金", "黃色", "黄色", "白色", "金額", "金额", "高興",
+                   "高兴", "安排", "方便", "方法", "江湖", "周末", "周年", "周日", "周六", "周五")
+# Hong Kong places that read like a person's name (a surname and two characters)
+ZH_PLACES = re.compile("黃大仙|黄大仙|何文田|馬鞍山|马鞍山|石硤尾|石硖尾|黃竹坑|黄竹坑|黃埔|黄埔|"
+                       "柯士甸|蘇屋|苏屋|藍田|蓝田|錦田|锦田|秦石|彩虹|樂富|乐富|田心|華富|华富|"
+                       "鄧肇堅|邓肇坚|葵涌|葵芳|葵興|葵兴|羅湖|罗湖|林村|朗屏|洪水橋|洪水桥|"
+                       "梁顯利|何東|何东|顏同|杜老誌|王老吉|周大福|周生生|李錦記|李锦记|謝瑞麟|"
+                       "谢瑞麟|陳意齋|陈意斋|利苑|高先|馬會|马会|鄭裕彤|郑裕彤")
 # brackets holding another form of the name: 夏荷林（Syahrin Abdurrahman）
 _OPEN, _CLOSE = "（(", "）)"
 # words that introduce a name: I am, my name is, called, customer, contact
 NAME_CUES = ("我係", "我系", "我叫", "我是", "叫做", "名叫", "我個名係", "我个名系", "我嘅名係",
              "我名叫", "姓名", "名字", "聯絡人", "联络人", "客戶", "客户", "收件人")
+# a "name" right before one of these names a place or an organisation (霍姆區, 卡梅隆莊園,
+# 明納努公園), unless a title follows (市長, 區議員)
+PLACE_SUFFIX = re.compile(
+    r"(?:區|区|州|市|縣|县|郡|省|鎮|镇|鄉|乡|村|島|岛|河|湖|灣|湾|堡|港|廳|厅|莊園|庄园|廣場|广场|公園|"
+    r"公园|大學|大学|學院|学院|中學|中学|小學|小学|醫院|医院|公司|集團|集团|銀行|银行|酒店|大廈|大厦|大樓|"
+    r"大楼|中心|神社|神廟|神庙|寺|教堂|禮拜堂|礼拜堂|星系|機場|机场|車站|车站|兵營|兵营|板塊|板块|高地|山脈|"
+    r"山脉|王國|王国|帝國|帝国|球會|球会|俱樂部|俱乐部|樂隊|乐队|隊|队|軍|军)(?![長长民議议委])")
+# reign titles (年號), which name their emperor: 乾隆五十一年, 明治天皇, 光緒年間
+REIGN_TITLES = ("洪武 建文 永樂 永乐 洪熙 宣德 正統 正统 景泰 天順 天顺 成化 弘治 正德 嘉靖 隆慶 隆庆 "
+                "萬曆 万历 泰昌 天啟 天启 崇禎 崇祯 天命 天聰 天聪 崇德 順治 顺治 康熙 雍正 乾隆 嘉慶 嘉庆 "
+                "道光 咸豐 咸丰 同治 光緒 光绪 宣統 宣统 明治 大正 昭和 平成 令和 貞觀 贞观 開元 开元 天寶 "
+                "天宝 永徽 武德 元和 貞元 贞元 咸淳 淳熙 紹興 绍兴 熙寧 熙宁 元豐 元丰 慶曆 庆历 元祐 "
+                "建炎 至元 至正 永元 建武 建安 黃初 黄初 永和 太和 神龍 神龙 天授 景龍 景龙 開寶 开宝 "
+                "太平興國 太平兴国 寬永 宽永 元祿 元禄 慶長 庆长 文久 安政 天保 嘉永 慶應 庆应").split()
+REIGN = re.compile(rf"(?:{'|'.join(REIGN_TITLES)})(?=(?:元|[一二三四五六七八九十廿卅]+|\d+)年|年間|年间|"
+                   rf"初年|末年|中葉|中叶|朝|帝|皇帝|天皇|時期|时期|時代|时代)")
 _LATIN_WORD = r"(?:[A-Z][a-z]+(?:[-'’][A-Za-z]+)*|[A-Z]\.)"
 LATIN_RUN = re.compile(rf"(?<![A-Za-z0-9]){_LATIN_WORD}(?:[ ·‧・]{_LATIN_WORD}){{0,3}}(?![A-Za-z0-9])")
 # a run of capitalised words followed by one of these is a company, place or product
@@ -80,6 +109,9 @@ NOT_PERSON_WORDS = frozenset(("Inc Ltd LLC Co Corp Company Group Holdings Bank U
                               "School Hospital Institute Foundation Street Road Avenue Centre Center "
                               "Building Tower Plaza Mall Hotel Airport Station Park Limited Club "
                               "Pro Max Plus Ultra Mini Air").split())
+
+# LAC's tags of function words, verbs and measure words: a word it tags so is no name
+COMMON_TAGS = frozenset("v vd a ad d m q r p c u f xc TIME".split())
 
 SCORE_MODEL = 0.85   # LAC says PER
 SCORE_JIEBA = 0.6    # jieba's name or new word after a surname, LAC silent
@@ -254,18 +286,26 @@ ENGINES = _Engines()
 # --- names in one segment ------------------------------------------------------------------
 
 def _strip(seg: str, a: int, b: int) -> tuple[int, int]:
-    """Cut glued verbs, pronouns, particles and titles off a name (LAC's span)."""
+    """Cut glued verbs, pronouns, particles and titles off a name (LAC's span): 搵楊志強,
+    佢哋話李生, 張嘉欣話, 陳大文先生. A title stays on a lone surname (陳生, 黃小姐): a
+    surname alone would be replaced wherever it occurs in the text."""
     while a < b and not (seg[a].isalnum() or CJK.match(seg[a])):
         a += 1
     while b > a and not (seg[b - 1].isalnum() or CJK.match(seg[b - 1])):
         b -= 1
-    for lead in LEADING:
-        if seg.startswith(lead, a) and b - a - len(lead) >= 2 and _starts_surname(seg, a + len(lead)):
-            a += len(lead)
-            break
-    for trail in TRAILING:
-        if seg.endswith(trail, a, b) and b - a - len(trail) >= 1 and _starts_surname(seg, a):
-            b -= len(trail)
+    cut = True
+    while cut:
+        cut = False
+        for lead in LEADING:
+            rest = a + len(lead)
+            if seg.startswith(lead, a) and b - rest >= 2 and (
+                    _starts_surname(seg, rest) or any(seg.startswith(x, rest) for x in LEADING)):
+                a, cut = rest, True
+                break
+    for trail in TRAILING:  # longest first: 小姐 before 姐
+        if seg.endswith(trail, a, b):
+            if b - a - len(trail) >= 2 and _starts_surname(seg, a):
+                b -= len(trail)
             break
     return a, b
 
@@ -275,11 +315,21 @@ def _starts_surname(seg: str, i: int) -> bool:
 
 
 def _plausible_cjk(value: str) -> bool:
-    if not value or value in NOT_NAMES:
+    if not value or value in NOT_NAMES or value.startswith(NOT_NAME_STARTS):
+        return False
+    if any(c in CANTONESE_FUNCTION for c in value):
         return False
     if len(value) == 1:
         return value in SURNAMES  # 杰, 毛 as a person: only a surname alone
     return True
+
+
+def _in_place(seg: str, a: int, b: int) -> bool:
+    """The span lies in a Hong Kong place name that reads like a person (何文田)."""
+    for m in ZH_PLACES.finditer(seg, max(0, a - 4), min(len(seg), b + 4)):
+        if m.start() < b and a < m.end():
+            return True
+    return False
 
 
 def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tuple[int, int, float]]:
@@ -297,8 +347,9 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
                 after and after.group(1) in NOT_PERSON_WORDS):
             continue
         before = seg[:a].rstrip(" :：")
+        # one word in brackets is as often a place's own name (尼爾馬爾（Nirmal）)
         bracketed = (a > 0 and seg[a - 1] in _OPEN and b < len(seg) and seg[b] in _CLOSE
-                     and any(e == a - 1 for _, e in cjk_names))
+                     and any(e == a - 1 for _, e in cjk_names) and len(words) > 1)
         cued = before.endswith(NAME_CUES)
         model = any(x < b and a < y for x, y in per)
         known = len(words) > 1 and words[0].casefold() in given_names() and all(
@@ -325,21 +376,28 @@ def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
             merged.append([a, b])
     for a, b in merged:
         a, b = _strip(seg, a, b)
-        if _plausible_cjk(seg[a:b]):
+        if _plausible_cjk(seg[a:b]) and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b):
             found.append((a, b, SCORE_MODEL))
+    found += [(m.start(), m.end(), SCORE_MODEL) for m in REIGN.finditer(seg)]
     # jieba's words that start with a surname and are a person in its dictionary (nr) or
     # new to it (2-3 characters its HMM joined), where LAC sees no place or organisation
     places = [(a, b) for a, b, tag in tokens if tag in ("LOC", "ORG")]
+    # words LAC reads, whole, as a verb, measure word, adverb ... (張單: a measure word);
+    # not nouns, which is how it reads many of the names it misses
+    common = {(a, b) for a, b, tag in tokens if tag in COMMON_TAGS}
     simplified = t2s.convert(seg)
     if len(simplified) == len(seg):  # t2s keeps offsets (checked: it may not, in theory)
         i = 0
         for word in jieba.cut(simplified, HMM=True):
             a, b = i, i + len(word)
             i = b
-            if b - a < 2 or not _starts_surname(seg, a) or seg[a:b] in NOT_NAMES:
-                continue
             tag = word_tags.get(word)
+            a, b = _strip(seg, a, b)
+            if b - a < 2 or not _starts_surname(seg, a) or not _plausible_cjk(seg[a:b]) \
+                    or (a, b) in common or _in_place(seg, a, b):
+                continue
             if ((tag in ("nr", "nrfg", "nrt") or (tag is None and b - a <= 3))
+                    and not PLACE_SUFFIX.match(seg, b)
                     and not any(x < b and a < y for x, y in places)
                     and not any(x <= a and b <= y for x, y, _ in found)):
                 found.append((a, b, SCORE_JIEBA))
