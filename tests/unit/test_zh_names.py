@@ -43,7 +43,7 @@ def test_glue_words_are_cut_off_a_name(text, name):
                                        ("張單", False), ("陳列室", False), ("毛", True),
                                        ("搵", False), ("梁詠詩", True)])
 def test_pronouns_particles_and_common_words_are_not_names(value, ok):
-    assert zh._plausible_cjk(value) is ok
+    assert zh.plausible_name(value) is ok
 
 
 def test_english_text_never_loads_the_model(monkeypatch):
@@ -101,3 +101,15 @@ def test_a_missing_package_is_a_config_error_not_a_download(monkeypatch):
 def test_a_tool_other_than_the_installed_one_is_refused(tool, message):
     with pytest.raises(ConfigError, match=message):
         zh.ChinesePersonRecognizer(tool=tool)
+
+
+@pytest.mark.parametrize("text, names", [
+    ("张伟经理你好", ["张伟"]),          # Simplified surname and title
+    ("客户：王芳", ["王芳"]),            # Simplified label
+    ("陳大文先生", ["陳大文"]),
+    ("陳列室經理話冇貨", []),            # a common word before a title
+])
+def test_title_and_label_rules_read_both_scripts_and_skip_common_words(text, names):
+    from pipelines.recognizers.hk import ChineseNameRecognizer
+    found = ChineseNameRecognizer().analyze(text, ["PERSON"])
+    assert [text[r.start:r.end] for r in found] == names
