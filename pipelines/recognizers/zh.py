@@ -16,6 +16,7 @@ from the one measured is refused with a ``ConfigError``.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -73,7 +74,9 @@ CANTONESE_FUNCTION = frozenset("哋嘅咗喺啲嘢咁冇唔佢吖啦喎嚟噉乜
 NOT_NAME_STARTS = ("張單", "张单", "張紙", "张纸", "張卡", "张卡", "張相", "张相", "張票", "张票",
                    "張表", "张表", "張床", "张床", "張枱", "張檯", "張凳", "張櫈", "張椅", "张椅",
                    "陳列", "陈列", "黃金", "黄金", "黃色", "黄色", "白色", "金額", "金额", "高興",
-                   "高兴", "安排", "方便", "方法", "江湖", "周末", "周年", "周日", "周六", "周五")
+                   "高兴", "安排", "方便", "方法", "江湖", "周末", "周年", "周日", "周六", "周五",
+                   # Cantonese 仲 (still): 仲有冇貨, 仲未收到
+                   "仲")
 # Hong Kong places that read like a person's name (a surname and two characters),
 # and shops and brands named so (王老吉, 周大福, 李錦記)
 ZH_PLACES = re.compile("黃大仙|黄大仙|何文田|馬鞍山|马鞍山|石硤尾|石硖尾|黃竹坑|黄竹坑|黃埔|黄埔|"
@@ -83,8 +86,9 @@ ZH_PLACES = re.compile("黃大仙|黄大仙|何文田|馬鞍山|马鞍山|石硤
 # brackets holding another form of the name: 夏荷林（Syahrin Abdurrahman）
 _OPEN, _CLOSE = "（(", "）)"
 # words that introduce a name: I am, my name is, called, customer, contact
+# (not 客戶: "客戶：" heads a customer's line in a chat, and a product often follows)
 NAME_CUES = ("我係", "我系", "我叫", "我是", "叫做", "名叫", "我個名係", "我个名系", "我嘅名係",
-             "我名叫", "姓名", "名字", "聯絡人", "联络人", "客戶", "客户", "收件人")
+             "我名叫", "姓名", "名字", "聯絡人", "联络人", "联系人", "收件人")
 # a "name" right before one of these names a place or an organisation (霍姆區, 卡梅隆莊園,
 # 明納努公園), unless a title follows (市長, 區議員)
 PLACE_SUFFIX = re.compile(
@@ -332,8 +336,8 @@ def plausible_name(value: str) -> bool:
         return False
     if any(c in CANTONESE_FUNCTION for c in value):
         return False
-    if len(value) == 1:
-        return value in SURNAMES  # 杰, 毛 as a person: only a surname alone
+    if len(value) == 1:  # 杰, 毛 as a person: only a surname alone
+        return value in SURNAMES
     return True
 
 
@@ -348,7 +352,7 @@ def _in_place(seg: str, a: int, b: int) -> bool:
 def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tuple[int, int, float]]:
     """Latin-script names inside Chinese text: a run of capitalised words where LAC
     saw a person, that starts with a known given name (Jessica Edwards), that follows a
-    cue (我係, 叫做, 客戶) or that sits in brackets right after a Chinese name."""
+    cue (我係, 叫做, 姓名：) or that sits in brackets right after a Chinese name."""
     from pipelines.recognizers.names import given_names, name_gazetteer
     out = []
     per = [(a, b) for a, b, tag in tokens if tag == "PER"]
@@ -364,7 +368,11 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
         bracketed = (a > 0 and seg[a - 1] in _OPEN and b < len(seg) and seg[b] in _CLOSE
                      and any(e == a - 1 for _, e in cjk_names) and len(words) > 1)
         cued = before.endswith(NAME_CUES)
-        model = any(x < b and a < y for x, y in per)
+        # LAC's person, on a known name or on one word standing alone (LAC also reads
+        # Order in "Order number", Dyson in "Dyson Airwrap" as people)
+        model = any(x < b and a < y for x, y in per) and (
+            any(w.rstrip(".").casefold() in name_gazetteer() for w in words)
+            or (len(words) == 1 and not re.match(r"\s+[A-Za-z0-9]", seg[b:])))
         known = len(words) > 1 and words[0].casefold() in given_names() and all(
             w.rstrip(".").casefold() in name_gazetteer() or len(w.rstrip(".")) == 1 or w == words[-1]
             for w in words)
@@ -373,8 +381,10 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
     return out
 
 
-def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
-    """(start, end, score) of the person names in one segment of text."""
+@functools.lru_cache(maxsize=4096)
+def names_in_segment(seg: str) -> tuple[tuple[int, int, float], ...]:
+    """(start, end, score) of the person names in one segment of text (cached: chats
+    and forms repeat their sentences)."""
     lac, segmenter, people, t2s = ENGINES.get()
     tokens = lac.tag(seg)
     found: list[tuple[int, int, float]] = []
@@ -417,7 +427,7 @@ def names_in_segment(seg: str) -> list[tuple[int, int, float]]:
                     and not any(x <= a and b <= y for x, y, _ in found)):
                 found.append((a, b, SCORE_JIEBA))
     found += _latin_names(seg, tokens, [(a, b) for a, b, _ in found])
-    return found
+    return tuple(found)
 
 
 def find_names(text: str) -> list[tuple[int, int, float]]:

@@ -63,7 +63,10 @@ def test_only_the_name_is_replaced(engine):
 
 DECOYS = ["多謝你哋嘅幫助", "張單幾時出？", "請問黃大仙點去？", "我喺何文田住", "陳列室幾點開？",
           "今日天氣好好", "你哋幾點開門？", "我想退貨，個雪櫃壞咗", "黃金價格升咗", "我想搵經理",
-          "部Dyson V15 Detect幾時到貨？", "Philips Airfryer XXL幾錢？", "我想買iPhone 15 Pro Max"]
+          "部Dyson V15 Detect幾時到貨？", "Philips Airfryer XXL幾錢？", "我想買iPhone 15 Pro Max",
+          # a chat's speaker label before a product; Cantonese 仲 (still) is no surname here
+          "客戶：請問Canon EOS R50仲有冇貨？", "客戶：Order number 61596657，仲未收到貨。",
+          "客戶：Philips Sonicare 9900而家做緊promotion，HK$9,320。", "客服：請問Dyson Airwrap仲有冇貨？"]
 
 
 @pytest.mark.parametrize("text", DECOYS)
