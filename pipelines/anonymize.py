@@ -292,7 +292,7 @@ class TextAnonymizer:
             if pack not in PACKS:
                 raise ConfigError(f"unknown recognizer pack {pack!r}; choose from {', '.join(PACKS)}",
                                   field="anonymization.recognizer_packs")
-            for recognizer in PACKS[pack]():
+            for recognizer in PACKS[pack](self.policy):
                 if recognizer.supported_entities[0] in self.entities:
                     registry.add_recognizer(recognizer)
         for decl in cfg.recognizers:

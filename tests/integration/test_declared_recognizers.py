@@ -95,3 +95,13 @@ def test_declarations_are_checked_at_load_with_file_and_line(tmp_path, body, lin
         load_policy(path)
     message = str(error.value)
     assert message.startswith(f"{path}:{line}:") and field in message and words in message
+
+
+def test_the_chinese_name_tool_the_policy_names_must_be_the_one_installed(tmp_path):
+    from pipelines.anonymize import TextAnonymizer
+    path = tmp_path / "zh.yaml"
+    path.write_text(f"extends: {REPO / 'policies' / 'default.yaml'}\nname: zh\n"
+                    "anonymization:\n  chinese_names: {version: 0.0.9}\n")
+    engine = TextAnonymizer(load_policy(path), Secret(bytes.fromhex(TEST_KEY_HEX), "test"))
+    with pytest.raises(ConfigError, match="anonymization.chinese_names.*0.0.9"):
+        engine.setup()
