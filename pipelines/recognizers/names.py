@@ -24,6 +24,7 @@ from pipelines.nlp import parts_of_speech, parts_of_speech_batch
 from pipelines.recognizers.general import ADDRESS_ANCHORS, STOP_WORDS, result
 
 _LATIN_NAME = regex.compile(r"\p{Latin}[\p{Latin}'’-]*")
+_WORD = regex.compile(r"\p{L}{3,}")
 _MONTHS_DAYS = set(("January February March April May June July August September October "
                     "November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
                     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun")
@@ -107,11 +108,21 @@ def given_names() -> frozenset:
     return _load_names()[1]
 
 
-def _load_names() -> tuple[frozenset, frozenset]:
+def english_given_names() -> frozenset:
+    """The given names of Faker's English-speaking locales (George, Sarah): a word of
+    these in lower case is worth a second look even when it is also an English word
+    (other locales' lists hold words such as Peace, Sister or Lawyer)."""
+    return _load_names()[2]
+
+
+ENGLISH_LOCALES = ("en_US", "en_GB", "en_IE", "en_NZ", "en_IN")
+
+
+def _load_names() -> tuple[frozenset, frozenset, frozenset]:
     global _NAMES
     if _NAMES is None:
         from faker.providers import person
-        every, given = set(), set()
+        every, given, english = set(), set(), set()
         for module in pkgutil.iter_modules(person.__path__):
             try:
                 provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
@@ -127,11 +138,13 @@ def _load_names() -> tuple[frozenset, frozenset]:
                 every |= names
                 if "first" in attr:
                     given |= names
-        _NAMES = (frozenset(every), frozenset(given))
+                    if module.name in ENGLISH_LOCALES:
+                        english |= names
+        _NAMES = (frozenset(every), frozenset(given), frozenset(english))
     return _NAMES
 
 
-_NAMES: tuple[frozenset, frozenset] | None = None
+_NAMES: tuple[frozenset, frozenset, frozenset] | None = None
 
 
 def _strings(values) -> list:
@@ -149,6 +162,7 @@ class Lexicon(NamedTuple):
     verb_forms: frozenset   # irregular verb forms (began, begun)
     verb_rules: tuple       # (suffix, replacement) pairs that undo an inflection
     modifiers: frozenset = frozenset()  # adjectives and adverbs (sweet, only)
+    inflected: frozenset = frozenset()  # irregular forms of any part of speech (media, feet)
 
 
 EMPTY_LEXICON = Lexicon(frozenset(), frozenset(), frozenset(), ())
@@ -187,6 +201,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
         super().__init__(supported_entities=["PERSON"], name="NameGazetteerRecognizer",
                          context=["name", "mr", "mrs", "ms", "dear", "customer", "client"])
         self._lexicons: dict[int, Lexicon] = {}
+        self._candidates: dict[int, tuple] = {}  # _recase_candidates, per lexicon
 
     def load(self) -> None:
         name_gazetteer()
@@ -228,32 +243,30 @@ class NameGazetteerRecognizer(EntityRecognizer):
             artifacts.privenance_recased = persons
 
     # --- evidence 6: names written in lower case or capitals ------------------------
-    @staticmethod
-    def _recase(text: str, doc, lexicon: Lexicon) -> tuple[str, list] | None:
+    def _recase(self, text: str, doc, lexicon: Lexicon) -> tuple[str, list] | None:
         """A copy of the text in which known given names and surnames written in lower
-        case (ray rice) or in capitals (SCOTT WEILAND) are capitalised as names are,
+        case (george) or in capitals (SCOTT WEILAND) are capitalised as names are,
         with the spans changed; None when there is none. Only the case of letters
         changes, so offsets hold; in a text mostly in capitals the other words are put
-        in lower case too. A lower-case word that can be a verb, an adjective or an
-        adverb (marry, will, sweet) is left as it is."""
-        names, given = name_gazetteer(), given_names()
-        shouting = sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+        in lower case too. Candidates: see _recase_candidates."""
+        lower, capitals, shouted = self._recase_candidates(lexicon)
+        # most texts have no candidate: a set lookup per word decides before any token
+        words = _WORD.findall(text)
+        hits = {w for w in words if w.islower() and w.casefold() in lower}
+        shouting = False
+        upper = [w for w in words if w.isupper()]
+        if upper:
+            # a text that shouts: more words in capitals than not
+            shouting = 2 * len(upper) > len(words)
+            pool = shouted if shouting else capitals
+            hits |= {w for w in upper if w.casefold() in pool}
+        if not hits:
+            return None
         chars, changed = list(text), []
         for tok in doc:
             word = tok.text
-            if len(word) < 3 or not word.isalpha() or word.lower() in STOP_WORDS:
-                continue
-            key = word.casefold()
-            # a given name in lower case; in capitals, any known name where the whole
-            # text shouts, and a given name of 4+ letters among lower-case words (an
-            # acronym such as MAC or AUS is not one)
-            if not (word.islower() and key in given and key not in lexicon.modifiers
-                    and not could_be_verb(key, lexicon)
-                    or word.isupper() and (key in names if shouting else key in given and len(word) > 3)):
-                continue
-            new = word[0].upper() + word[1:].lower()
-            if len(new) == len(word) and new != word:
-                chars[tok.idx:tok.idx + len(word)] = new
+            if word in hits:
+                chars[tok.idx:tok.idx + len(word)] = word[0].upper() + word[1:].lower()
                 changed.append((tok.idx, tok.idx + len(word)))
         if not changed:
             return None
@@ -261,10 +274,27 @@ class NameGazetteerRecognizer(EntityRecognizer):
             spans = set(changed)
             for tok in doc:
                 span = (tok.idx, tok.idx + len(tok.text))
-                lower = tok.text.lower()
-                if span not in spans and tok.text.isupper() and len(lower) == len(tok.text):
-                    chars[span[0]:span[1]] = lower
+                lower_word = tok.text.lower()
+                if span not in spans and tok.text.isupper() and len(lower_word) == len(tok.text):
+                    chars[span[0]:span[1]] = lower_word
         return "".join(chars), changed
+
+    def _recase_candidates(self, lexicon: Lexicon) -> tuple[frozenset, frozenset, frozenset]:
+        """Casefolded words worth recasing (computed once per lexicon): given names in
+        lower case that cannot be a verb, an adjective or an adverb (not marry, will,
+        sweet); given names of 4+ letters in capitals among lower-case words (an acronym
+        such as MAC or AUS is not one); any known name in a text that shouts. None is a
+        stop word or an English word, unless an English given name (george, not sister)."""
+        if id(lexicon) not in self._candidates:
+            from spacy.lang.en.stop_words import STOP_WORDS as SPACY_STOP_WORDS
+            plain = ((lexicon.english | lexicon.inflected) - english_given_names()) \
+                | STOP_WORDS | SPACY_STOP_WORDS
+            given = {w for w in given_names() - plain if len(w) > 2 and w.isalpha()}
+            lower = frozenset(w for w in given - lexicon.modifiers if not could_be_verb(w, lexicon))
+            capitals = frozenset(w for w in given if len(w) > 3)
+            shouted = frozenset(w for w in name_gazetteer() - plain if len(w) > 2 and w.isalpha())
+            self._candidates[id(lexicon)] = (lower, capitals, shouted)
+        return self._candidates[id(lexicon)]
 
     @staticmethod
     def _sentences_with(doc, changed: list) -> list[tuple[int, int]]:
@@ -342,7 +372,8 @@ class NameGazetteerRecognizer(EntityRecognizer):
                         verbs=frozenset(index.get("verb", [])),
                         verb_forms=frozenset(exceptions.get("verb", {})),
                         verb_rules=tuple(tuple(rule) for rule in rules.get("verb", [])),
-                        modifiers=frozenset(w for pos in ("adj", "adv") for w in index.get(pos, [])))
+                        modifiers=frozenset(w for pos in ("adj", "adv") for w in index.get(pos, [])),
+                        inflected=frozenset(w for forms in exceptions.values() for w in forms))
             self._lexicons[id(nlp)] = lexicon
         return self._lexicons[id(nlp)]
 
@@ -463,29 +494,37 @@ class NameGazetteerRecognizer(EntityRecognizer):
     _CAP = r"\p{Lu}[\p{L}'’-]*"
     # (pattern, score, strong): after a strong phrase any word but a stop word may be a
     # name; after a weak one an ordinary English word ends it (call me back, Dear Customer)
+    # (pattern, score, strong, needles): a phrase is tried only on texts holding one of
+    # its needles (lower case); most texts hold none, and trying each pattern at every
+    # position was a third of this recognizer's time
     _PHRASES = (
         # my name is vitoria: any case, one or two words
         (regex.compile(rf"(?i:\b(?:my name is|my name's|name is|named|known as)"
-                       rf"\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7, True),
+                       rf"\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7, True, ("name", "known as")),
         # call me Borna, but not call me back
-        (regex.compile(rf"(?i:\b(?:call me|calls me)\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7, False),
+        (regex.compile(rf"(?i:\b(?:call me|calls me)\s+)({_NAME}(?:\s+{_NAME})?)"), 0.7, False, ("call",)),
         # Name: Martim A Pereira (to the end of the line)
         (regex.compile(rf"(?i:\b(?:full name|name|account holder|addressee|recipient)\s*:)[ \t]*"
-                       rf"({_NAME}\.?(?:[ \t]+{_NAME}\.?){{0,3}})"), 0.7, True),
+                       rf"({_NAME}\.?(?:[ \t]+{_NAME}\.?){{0,3}})"), 0.7, True,
+         ("name", "holder", "addressee", "recipient")),
         # Mr Chan, Dr. Cindy Holinka, ms. Quinzia, was called Djevad Šušulić
-        (regex.compile(rf"\b(?i:{TITLES})\.?\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.7, True),
-        (regex.compile(rf"\b(?:called|nicknamed|christened)\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.6, False),
+        (regex.compile(rf"\b(?i:{TITLES})\.?\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"), 0.7, True,
+         tuple(TITLES.lower().split("|"))),
+        (regex.compile(rf"\b(?:called|nicknamed|christened)\s+({_CAP}(?:\s+(?:{_CAP}|\p{{Lu}}\.?)){{0,2}})"),
+         0.6, False, ("called", "nicknamed", "christened")),
         # What's your last name? Arcuri
-        (regex.compile(rf"(?i:\bname)\s*\?\s*({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.6, True),
+        (regex.compile(rf"(?i:\bname)\s*\?\s*({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.6, True, ("name",)),
         # Hi Jessica, Thanks Shelby, I'm Jessica Edwards, this is Chan Tai Man
-        (regex.compile(rf"\b(?:Dear|Hi|Hello|Hey|(?i:thanks|thank you|cheers))\s*,?\s+({_CAP}(?:\s+{_CAP}){{0,2}})"),
-         0.55, False),
-        (regex.compile(rf"\b(?:I'm|I’m|I am|(?i:this is|it's|it’s))\s+({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.55, False),
+        (regex.compile(rf"\b(?:Dear|Hi|Hello|Hey|[Tt]hanks|[Tt]hank you|[Cc]heers)\s*,?\s+({_CAP}(?:\s+{_CAP}){{0,2}})"),
+         0.55, False, ("dear", "hi", "hello", "hey", "thank", "cheers")),
+        (regex.compile(rf"\b(?:I'm|I’m|I am|[Tt]his is|[Ii]t's|[Ii]t’s)\s+({_CAP}(?:\s+{_CAP}){{0,2}})"), 0.55, False,
+         ("i'm", "i’m", "i am", "this is", "it's", "it’s")),
         # company: "with Whitney tonight", "sat next to Shane & Jonah" (9 people, 3
         # organisations after "with" in the posts tuned on)
-        (regex.compile(r"(?i:\bwith)\s+(\p{Lu}\p{Ll}[\p{L}'’-]*)(?![\p{L}'’-])"), 0.45, False),
+        (regex.compile(r"\b(?:with|With|WITH)\s+(\p{Lu}\p{Ll}[\p{L}'’-]*)(?![\p{L}'’-])"), 0.45, False, ("with",)),
         # a signature: "Gregory here, call me back"
-        (regex.compile(rf"(?:^|(?<=[.!?]\s))({_CAP}(?:\s+{_CAP}){{0,2}})(?=\s+here\b)", regex.M), 0.5, False),
+        (regex.compile(rf"(?:^|(?<=[.!?]\s))({_CAP}(?:\s+{_CAP}){{0,2}})(?=\s+here\b)", regex.M), 0.5, False,
+         (" here",)),
     )
 
     # words after "call me" or a greeting that are no name, even without a word list
@@ -493,8 +532,10 @@ class NameGazetteerRecognizer(EntityRecognizer):
                                 "anytime soon first everyone all team guys".split())
 
     def _context_phrases(self, text, english: frozenset = frozenset()) -> list:
-        out, names = [], name_gazetteer()
-        for pattern, score, strong in self._PHRASES:
+        out, names, lower = [], name_gazetteer(), text.lower()
+        for pattern, score, strong, needles in self._PHRASES:
+            if not any(needle in lower for needle in needles):
+                continue
             for m in pattern.finditer(text):
                 end = None
                 for w in regex.finditer(r"\S+", m.group(1)):
@@ -520,7 +561,9 @@ class NameGazetteerRecognizer(EntityRecognizer):
         the @ is treated as a name (the @ stays, so the text still reads as a mention)."""
         if "@" not in text:
             return []
-        handles = [m for m in self._HANDLE.finditer(text)]
+        handles = list(self._HANDLE.finditer(text))
+        if not handles:
+            return []
         out = [(m.start(1), m.end(1), 0.5) for m in handles]
         # the person's name written out beside their handle: "@SnoopDogg hey snoop",
         # "@keevaguilfoyle ... Keeva": a word of 4+ letters that starts or ends the handle
