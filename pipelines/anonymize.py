@@ -79,8 +79,12 @@ def _filtered_spacy_recognizer():
 
     class FilteredSpacyRecognizer(SpacyRecognizer):
         def analyze(self, text, entities, nlp_artifacts=None):
+            from pipelines.recognizers.names import not_a_name
             results = super().analyze(text, entities, nlp_artifacts)
-            return [r for r in results if _plausible(r.entity_type, text[r.start:r.end])]
+            # labels, products, prices and greetings the NER calls persons (HKID, Dyson
+            # V15 Detect, HK$12,721, "Hi, I'm ...": the name recognizers find the name)
+            return [r for r in results if _plausible(r.entity_type, text[r.start:r.end])
+                    and not (r.entity_type == "PERSON" and not_a_name(text, r.start, r.end))]
 
     return FilteredSpacyRecognizer(supported_language="en")
 
@@ -169,8 +173,11 @@ def _list_items(text: str) -> list[list[tuple[int, int]]]:
 
 
 def propagate_lists(results: list, text: str) -> list:
-    """The other items of a list that holds a name are names too."""
+    """The other items of a list that holds a name are names too (not labels,
+    greetings or products: "Chan Tai Man, HKID ...", "Hi, I'm Jessica")."""
     from presidio_analyzer import RecognizerResult
+
+    from pipelines.recognizers.names import not_a_name
     people = [r for r in results if r.entity_type == "PERSON"]
     if not people:
         return results
@@ -181,7 +188,7 @@ def propagate_lists(results: list, text: str) -> list:
         if hits:
             score = max(r.score for r in hits)
             for a, b in items:
-                if (a, b) not in seen:
+                if (a, b) not in seen and not not_a_name(text, a, b):
                     seen.add((a, b))
                     extra.append(RecognizerResult("PERSON", a, b, score))
     return results + extra

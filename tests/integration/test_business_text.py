@@ -20,9 +20,6 @@ REPO = Path(__file__).resolve().parents[2]
 PRODUCTS = ["Philips Airfryer XXL", "Sharp Plasmacluster", "Kindle Paperwhite", "Morphy Richards Kettle",
             "Philips Sonicare 9900", "Panasonic NN-ST34", "iPhone 15 Pro Max", "Garmin Forerunner 265",
             "Bose QuietComfort Ultra", "LG OLED C3"]
-# the NER (spaCy's PERSON) reads these as names; they need the anonymize.py change
-# described in issue 25's report (names.not_a_name applied in _plausible and to list items)
-NEEDS_NER_FILTER = pytest.mark.xfail(strict=True, reason="spaCy PERSON filter in anonymize.py (issue 25)")
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +57,9 @@ def test_greetings_and_signatures_keep_their_words(engine):
     assert out[1].startswith("You can reach me on <PHONE_NUMBER>, thanks ") and "Shelby" not in out[1]
 
 
-@NEEDS_NER_FILTER
 def test_labels_prices_and_greetings_through_the_ner(engine):
+    """The NER reads these as names; anonymize.py drops its PERSON spans (and list items)
+    that names.not_a_name rules out."""
     texts = ["It was for HK$12,721.", "The Dyson V15 Detect stopped working.",
              "Customer Chan Tai Man, HKID A123456(3), asks about order 52118487.", "Hi, I'm Jessica Edwards."]
     out = [o.text for o in engine.anonymize_texts(texts)]
