@@ -81,11 +81,16 @@ def phone_context(text: str, start: int, end: int) -> int:
     The nearest cue before the number in the same sentence decides, else a word right
     after it. Words are looked up in sets: a regular expression of every cue tried at
     each position cost 50 us a number."""
+    after = _AFTER_TOKEN.match(text[end:end + 16].lower())
+    if after and after.group(1) in _AFTER_PHONE:
+        return 1  # "2534 1234-Office", "58793794 (mobile)": a label, not part of a code
     if _in_code(text, start, end):
         return -1
     tokens = _CUE_TOKEN.findall(text[max(0, start - _CUE_REACH):start].lower())
     for i in range(len(tokens) - 1, -1, -1):
         word = tokens[i]
+        if word == "\n" and i and tokens[i - 1] in PHONE_WORDS:
+            return 1  # a label on the line above: "Phone:\n467 3395"
         if word in "!?。！？\n" or (word == "." and not (i and tokens[i - 1] in _ABBREVIATIONS)):
             break  # the sentence before says nothing about this number
         if word in _REF and i and tokens[i - 1] in NOT_PHONE_WORDS:
@@ -100,13 +105,8 @@ def phone_context(text: str, start: int, end: int) -> int:
                 pass
             if cue is not None:
                 return 1 if cue.group("yes") else -1
-    after = _AFTER_TOKEN.match(text[end:end + 16].lower())
-    if after:
-        word = after.group(1)
-        if word in _AFTER_PHONE:
-            return 1
-        if word in _AFTER_NOT_PHONE or word in "元蚊件位人":
-            return -1
+    if after and (after.group(1) in _AFTER_NOT_PHONE or after.group(1) in "元蚊件位人"):
+        return -1
     return 0
 
 

@@ -125,3 +125,20 @@ def test_a_name_after_in_or_at_is_a_place_unless_possessive():
                                ("Give it to Harrison .", "Harrison", False)]:
         start = text.index(value)
         assert not_a_name(text, start, start + len(value)) is place, text
+
+
+def test_field_labels_and_greetings_are_trimmed_off_a_name():
+    from pipelines.recognizers.names import trim_labels
+    for text, name in [("Customer Kin-Wah Chow", "Kin-Wah Chow"), ("Hello, Jessica Edwards", "Jessica Edwards"),
+                       ("Jessica", "Jessica"), ("Dear Customer", "")]:
+        start, end = trim_labels(text, 0, len(text))
+        assert text[start:end] == name and end == len(text)
+
+
+def test_a_label_on_the_line_above_or_right_after_says_phone():
+    from pipelines.recognizers.general import phone_context
+    text = "Phone:\n467 3395\n\nE-mail:"
+    assert phone_context(text, 7, 15) == 1
+    text = "21 253 109 8211-Office\\,+447700 208 815-Fax"
+    assert phone_context(text, 0, 15) == 1
+    assert phone_context("ORD-2025-034246", 9, 15) == -1
