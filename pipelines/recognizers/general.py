@@ -49,9 +49,10 @@ class LuhnCardRecognizer(PatternRecognizer):
 # words before a number that say it is a phone, or something else; a word of REF after
 # a business word goes with it ("order number" is not a phone, "my number is" is)
 PHONE_WORDS = frozenset(
-    "phone phones tel telephone mobile mob cell cellphone fax whatsapp whats wechat signal telegram "
-    "sms text call called calling ring dial reach reached contact hotline desk office answer "
-    "answered answering message registered number".split())
+    "phone phones tel telephone mobile mobiles mob cell cellphone fax faxes whatsapp whats wechat "
+    "signal telegram sms text texts call calls called calling ring dial reach reached contact "
+    "contacts hotline desk office answer answered answering message messages registered number "
+    "numbers".split())
 NOT_PHONE_WORDS = frozenset(
     "order orders purchase invoice inv receipt ref reference booking reservation confirmation "
     "tracking waybill shipment parcel consignment ticket transaction txn sku item product model "

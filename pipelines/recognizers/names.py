@@ -51,6 +51,8 @@ ID_LABELS = frozenset("hkid id passport visa mastercard amex unionpay octopus cv
 # corpora 83 places and 2 people follow them in posts, 200 places and 2 people in judgments
 PLACE_BEFORE = frozenset(("in", "at"))
 _POSSESSIVE = regex.compile(r"\s?['’](?:s\b|\s)")
+_AT_SOMEONE = regex.compile(r"\p{L}+ed|shout|yell|look|stare|smile|laugh|point|wave|glance|glare|grin|"
+                            r"wink|nod|scream|snap|bark|swear|mad|angry|upset|cross|annoyed")
 # a greeting or "I'm" opens a sentence that may hold a name; it is not part of one
 GREETINGS = frozenset("hi hello hey dear thanks thank cheers morning evening afternoon "
                       "regards greetings welcome i'm i’m im".split())
@@ -73,16 +75,16 @@ def _model_word(word: str, beside: bool) -> bool:
 
 def not_a_name(text: str, start: int, end: int) -> bool:
     """Whether text[start:end], found as a person's name, cannot be one: it holds a
-    digit or a currency sign (HK$12,721, Visa 4539...), it starts with a greeting or
+    digit (HK$12,721, Visa 4539...), it starts with a greeting or
     "I'm" (Hi, I'm Jessica), it is an identity-document label or a platform (HKID, Visa,
     Twitter), it follows "in" or "at" (a place), or it is a product: a model word in it
     or right beside it (Philips Airfryer XXL, Dyson V15 Detect, iPhone 15 Pro Max)."""
     value = text[start:end]
     words = value.split()
-    if not words or any(c in "$€£¥" for c in value):
+    if not words:
         return True
     if any(c.isdigit() for w in words if not w.startswith(("@", "#")) for c in w):
-        return True  # a handle may hold digits (@johan0394), a name does not
+        return True  # a price (HK$12,721) or a code; a handle may hold digits (@johan0394)
     if words[0].strip(",.!").casefold() in GREETINGS or value.casefold() in ID_LABELS:
         return True
     if any(w.islower() and w in STOP_WORDS for w in words):
@@ -91,11 +93,23 @@ def not_a_name(text: str, start: int, end: int) -> bool:
         return True
     after = text[end + 1:end + 24].split() if text[end:end + 1] in (" ", "-") else []
     before = text[max(0, start - 24):start].split() if text[start - 1:start] == " " else []
-    # "in Giles Deacon 's show": a possessive after the name makes it a person's
-    place = (before and before[-1].lower() in PLACE_BEFORE
-             and not _POSSESSIVE.match(text, end))
+    # "in Giles Deacon 's show": a possessive after the name makes it a person's, and
+    # so does a verb before "at" (shouted at Gary, looked at Tiffany)
+    place = (before and before[-1].lower() in PLACE_BEFORE and not _POSSESSIVE.match(text, end)
+             and not (before[-1].lower() == "at" and len(before) > 1 and _AT_SOMEONE.fullmatch(before[-2].lower())))
     return bool(place or (after and _model_word(after[0], beside=True))
                 or (before and _model_word(before[-1], beside=True)))
+
+
+def trim_labels(text: str, start: int, end: int) -> tuple[int, int]:
+    """text[start:end] without the field labels and greetings that open it: the NER reads
+    "Customer Kin-Wah Chow" or "Hi Jessica" as one name, but only the name is personal
+    data (a span of nothing else is returned empty)."""
+    for m in regex.finditer(r"[\p{L}'’]+[,:]?\s*", text[start:end]):
+        word = m.group(0).rstrip(",: \t\n")
+        if word not in FIELD_LABELS and word.casefold() not in GREETINGS:
+            return start + m.start(), end
+    return end, end
 
 
 def name_gazetteer() -> frozenset:
@@ -448,7 +462,11 @@ class NameGazetteerRecognizer(EntityRecognizer):
             return []
         end = run[-1].i + 1
         before = doc[run[0].i - 1].lower_ if run[0].i else ""
-        if before in DETERMINERS and not any(t.ent_type_ == "PERSON" for t in run):
+        # a name before a noun names whose thing it is: a Justin Bieber concert, the
+        # Sokolov novel (the tagger asked only here: a determiner, a run, a lower-case word)
+        modifier = (end < len(doc) and doc[end].is_lower and doc[end].is_alpha
+                    and before in DETERMINERS and pos(doc[end]) == "NOUN")
+        if before in DETERMINERS and not modifier and not any(t.ent_type_ == "PERSON" for t in run):
             return []  # the Kindle Paperwhite, a Philips Sonicare: a thing, unless the NER says not
         if any(t.text.rstrip(".") in NOT_PERSON_NEXT for t in run) or (
                 end < len(doc) and doc[end].text.rstrip(".") in NOT_PERSON_NEXT):

@@ -31,10 +31,11 @@ def phones(text: str) -> list[str]:
     "Please call me on 58793794 after 6pm.", "You can reach me at 20423318.",
     "reach me on WhatsApp 58793794", "My mobile is 9123 4567.", "Tel. 58793794",
     "my number is 58793794", "電話58793794", "手機：58793794", "請WhatsApp 58793794，唔該。",
-    "Call 58793794 (mobile), order 12345 is fine",
+    "Call 58793794 (mobile), order 12345 is fine", "stop sending messages to 58793794",
+    "Phone:\n58793794", "2534 1234-Office",
 ])
 def test_a_number_after_phone_words_is_a_phone(text):
-    assert phones(text) == [n for n in ("58793794", "20423318", "9123 4567") if n in text]
+    assert phones(text) == [n for n in ("58793794", "20423318", "9123 4567", "2534 1234") if n in text]
 
 
 @pytest.mark.parametrize("text", [
@@ -122,7 +123,9 @@ def test_a_name_after_in_or_at_is_a_place_unless_possessive():
     for text, value, place in [("Enjoy your time in Harrison .", "Harrison", True),
                                ("Greek Festival at St Johns", "St Johns", True),
                                ("Amber is to walk in Giles Deacon 's show", "Giles Deacon", False),
-                               ("Give it to Harrison .", "Harrison", False)]:
+                               ("Give it to Harrison .", "Harrison", False),
+                               ("Enrico shouted at Gary: what?", "Gary", False),
+                               ("Zak looked at Scott", "Scott", False)]:
         start = text.index(value)
         assert not_a_name(text, start, start + len(value)) is place, text
 
