@@ -213,9 +213,13 @@ class HkAddressRecognizer(PatternRecognizer):
         word = r"[A-Z][A-Za-z'-]+"
         floor = r"(?:\d{1,3}/F|[GLU]/F|\d{1,3}(?:st|nd|rd|th)?\s+Floor|Ground\s+Floor)"
         unit = r"(?:Flat|Room|Rm\.?|Unit|Shop|Suite)\s+[A-Z0-9]{1,5}"
+        # a street without a number between the floor and the district: "Flat 18, 16/F,
+        # Ramirez Forge, Sha Tin" (the street types of general.py: Forge, Fords, Ville)
+        from pipelines.recognizers.general import _street_types
         tail = (rf"(?:,?\s+(?:Block|Tower|Blk\.?)\s+[A-Z0-9]{{1,3}})?"
                 rf"(?:,?\s+(?:{word}\s){{0,3}}(?:{HK_ESTATE_WORDS}))?"
                 rf"(?:,?\s+\d{{1,4}}[A-Z]?(?:-\d{{1,4}})?\s+(?:{word}\s){{1,3}}(?:Street|Road|Avenue|Lane|Path|Terrace|Drive|St|Rd))?"
+                rf"(?:,?\s+(?:{word}\s){{1,3}}(?:{_street_types()})(?=,?\s+(?:{'|'.join(sorted(HK_PLACES, key=len, reverse=True))})))?"
                 rf"(?:,?\s+(?:{'|'.join(sorted(HK_PLACES, key=len, reverse=True))}))?"
                 rf"(?:,?\s+(?:Kowloon|Hong Kong|New Territories|N\.?T\.?))?")
         super().__init__(

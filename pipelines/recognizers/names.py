@@ -75,10 +75,11 @@ def _model_word(word: str, beside: bool) -> bool:
 
 def not_a_name(text: str, start: int, end: int) -> bool:
     """Whether text[start:end], found as a person's name, cannot be one: it holds a
-    digit (HK$12,721, Visa 4539...), it starts with a greeting or
-    "I'm" (Hi, I'm Jessica), it is an identity-document label or a platform (HKID, Visa,
-    Twitter), it follows "in" or "at" (a place), or it is a product: a model word in it
-    or right beside it (Philips Airfryer XXL, Dyson V15 Detect, iPhone 15 Pro Max)."""
+    digit (HK$12,721, Visa 4539...), it starts with a greeting or "I'm" (Hi, I'm
+    Jessica), it is an identity-document label or a platform (HKID, Visa, Twitter), it
+    is a Hong Kong place or follows "in" or "at" (a place), or it is a product: a model
+    word in it or right beside it (Philips Airfryer XXL, Dyson V15 Detect, iPhone 15 Pro
+    Max)."""
     value = text[start:end]
     words = value.split()
     if not words:
@@ -87,6 +88,9 @@ def not_a_name(text: str, start: int, end: int) -> bool:
         return True  # a price (HK$12,721) or a code; a handle may hold digits (@johan0394)
     if words[0].strip(",.!").casefold() in GREETINGS or value.casefold() in ID_LABELS:
         return True
+    from pipelines.recognizers.hk import HK_PLACES
+    if value in HK_PLACES:
+        return True  # Sha Tin, Tuen Mun: read like Cantonese names, and are places
     if any(w.islower() and w in STOP_WORDS for w in words):
         return True  # "write to", "Hakuba had": prose, not a name
     if any(_model_word(w, beside=False) for w in words):

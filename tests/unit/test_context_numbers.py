@@ -145,3 +145,13 @@ def test_a_label_on_the_line_above_or_right_after_says_phone():
     text = "21 253 109 8211-Office\\,+447700 208 815-Fax"
     assert phone_context(text, 0, 15) == 1
     assert phone_context("ORD-2025-034246", 9, 15) == -1
+
+
+def test_hk_address_with_an_unnumbered_street_and_districts_are_not_names():
+    from pipelines.recognizers.hk import HkAddressRecognizer
+    text = "Please deliver to Flat 18, 16/F, Ramirez Forge, Sha Tin. Order #19116."
+    found = [text[x.start:x.end] for x in HkAddressRecognizer().analyze(text, ["STREET_ADDRESS"])
+             if x.score >= THRESHOLD]
+    assert found == ["Flat 18, 16/F, Ramirez Forge, Sha Tin"]
+    start = text.index("Sha Tin")
+    assert not_a_name(text, start, start + len("Sha Tin"))
