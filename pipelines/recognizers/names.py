@@ -51,6 +51,9 @@ ID_LABELS = frozenset("hkid id passport visa mastercard amex unionpay octopus cv
 # corpora 83 places and 2 people follow them in posts, 200 places and 2 people in judgments
 PLACE_BEFORE = frozenset(("in", "at"))
 _POSSESSIVE = regex.compile(r"\s?['’](?:s\b|\s)")
+_LATIN_WORDS = regex.compile(r"[\p{Latin}\d][\p{Latin}\d'’-]*")
+# one to four digits, not a year, standing alone (not 14:30, not 3.5)
+_MODEL_NUMBER = regex.compile(r"(?!(?:1[89]|20)\d\d(?!\d))\d{1,4}(?![\d:.,/])")
 _AT_SOMEONE = regex.compile(r"\p{L}+ed|shout|yell|look|stare|smile|laugh|point|wave|glance|glare|grin|"
                             r"wink|nod|scream|snap|bark|swear|mad|angry|upset|cross|annoyed")
 # a greeting or "I'm" opens a sentence that may hold a name; it is not part of one
@@ -95,8 +98,12 @@ def not_a_name(text: str, start: int, end: int) -> bool:
         return True  # "write to", "Hakuba had": prose, not a name
     if any(_model_word(w, beside=False) for w in words):
         return True
-    after = text[end + 1:end + 24].split() if text[end:end + 1] in (" ", "-") else []
+    # the words beside the span, cut where Chinese text is glued on (個Philips Airfryer XXL壞咗)
+    nxt = _LATIN_WORDS.match(text, end + 1) if text[end:end + 1] in (" ", "-") else None
+    after = [nxt.group(0)] if nxt else []
     before = text[max(0, start - 24):start].split() if text[start - 1:start] == " " else []
+    if nxt and _MODEL_NUMBER.match(text, nxt.start()):
+        return True  # a model number: Redmi Note 13, Sonicare 9900 (not a year, a phone or Mark 14:30)
     # "in Giles Deacon 's show": a possessive after the name makes it a person's, and
     # so does a verb before "at" (shouted at Gary, looked at Tiffany)
     place = (before and before[-1].lower() in PLACE_BEFORE and not _POSSESSIVE.match(text, end)

@@ -80,6 +80,8 @@ def test_a_cards_expiry_is_not_an_address():
     ("Hi, I'm Jessica Edwards.", "I'm Jessica"), ("I bought a Philips Airfryer XXL.", "Philips Airfryer"),
     ("I bought a Philips Airfryer XXL.", "Airfryer XXL"), ("The Dyson V15 Detect broke.", "Dyson V15 Detect"),
     ("Is the iPhone 15 Pro Max in stock?", "Max"), ("a Panasonic NN-ST34", "Panasonic NN"),
+    ("我老公話個Philips Airfryer XXL壞咗。", "Philips Airfryer"), ("我想買Panasonic NA-V10FC1，有冇", "NA"),
+    ("Xiaomi Redmi Note 13而家做緊promotion", "Xiaomi Redmi Note"), ("Philips Sonicare 9900", "Philips Sonicare"),
 ])
 def test_labels_products_greetings_and_prices_are_not_names(text, value):
     start = text.index(value)
@@ -89,7 +91,8 @@ def test_labels_products_greetings_and_prices_are_not_names(text, value):
 @pytest.mark.parametrize("text, value", [
     ("Hi, I'm Jessica Edwards.", "Jessica Edwards"), ("Max Verstappen won.", "Max Verstappen"),
     ("Contact Chan Tai Man 91234567", "Chan Tai Man"), ("RT @johan0394 : Soulja Boy", "@johan0394 : Soulja Boy"),
-    ("Customer Chan Tai Man, HKID A123456(3)", "Chan Tai Man"),
+    ("Customer Chan Tai Man, HKID A123456(3)", "Chan Tai Man"), ("as Smith 2004 said", "Smith"),
+    ("in some translations Mark 14:30 says", "Mark"), ("( Awaiting Marcus Bentley ! ) #BB11", "Marcus Bentley"),
 ])
 def test_names_beside_numbers_and_ids_stay_names(text, value):
     start = text.index(value)
