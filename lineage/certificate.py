@@ -35,9 +35,8 @@ def _private_key(seed: Secret):
 
 
 def public_key_hex(seed: Secret) -> str:
-    from cryptography.hazmat.primitives import serialization
-    return _private_key(seed).public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    from privenance.keys import seed_public_hex
+    return seed_public_hex(seed)
 
 
 def sign(cert: dict, seed: Secret) -> dict:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from privenance.errors import RunFailed
 from privenance.files import file_sha256
+
+run_sha256 = file_sha256  # the hash validation and certification bind run.json by
 from privenance.policy import Policy
 
 RUN_FILE = "run.json"
@@ -31,10 +33,6 @@ def load_run(run_json: Path) -> dict:
         raise RunFailed(f"{run_json} lists no outputs or status (an older privenance wrote "
                         "it): run `privenance run` again")
     return run
-
-
-def run_sha256(run_json: Path) -> str:
-    return file_sha256(run_json)
 
 
 def require_succeeded(run: dict) -> None:
