@@ -1,76 +1,61 @@
-"""Progress of a running pipeline, shown by the driver while Beam works.
+"""Progress of a running pipeline.
 
-Workers may be other processes (multi-processing DirectRunner), so each ``CountRecords``
-instance writes its running count to a small file in a shared directory, at most once
-a second; the driver's ``ProgressDisplay`` sums the files and shows a bar on a terminal,
-or a log line every 30 seconds otherwise (``dvc repro``, CI logs). Progress is
-best-effort: a runner whose workers cannot write the driver's disk just shows none.
+``CountRecords`` passes records through, counting them three ways: a Beam Metrics
+counter (``privenance:records``, what any runner's monitoring shows), a log line
+from the worker every 30 seconds (a worker's log reaches the driver or the runner's
+console on every runner), and a count in this process, which ``ProgressDisplay``
+shows as a bar on a terminal when the workers run in the driver's process (the
+default one-worker run). Nothing is written to any disk.
 """
 from __future__ import annotations
 
-import os
+import logging
 import sys
 import threading
 import time
-from pathlib import Path
 
 import apache_beam as beam
 
-from pipelines.readers import estimate_rows
+_counted = [0]  # records counted by CountRecords instances in this process
+_lock = threading.Lock()
+_log = logging.getLogger("privenance.progress")
+
+
+def records_counted() -> int:
+    return _counted[0]
 
 
 class CountRecords(beam.DoFn):
-    """Passes records through unchanged, counting them into ``directory``."""
+    """Passes records through unchanged, counting them."""
 
-    def __init__(self, directory: str):
-        self.directory = directory
+    LOG_EVERY = 30.0
 
     def setup(self):
-        self.count, self.written_at = 0, 0.0
-        self.path = Path(self.directory) / f"{os.getpid()}-{id(self)}"
+        self.counter = beam.metrics.Metrics.counter("privenance", "records")
+        self.count, self.logged_at, self.started = 0, time.monotonic(), time.monotonic()
 
     def process(self, record):
         self.count += 1
-        if time.monotonic() - self.written_at > 1:
-            self._write()
+        self.counter.inc()
+        with _lock:
+            _counted[0] += 1
+        if time.monotonic() - self.logged_at > self.LOG_EVERY:
+            self.logged_at = time.monotonic()
+            rate = self.count / (self.logged_at - self.started)
+            _log.info("worker: %s records so far, %.0f records/s", f"{self.count:,}", rate)
         yield record
-
-    def finish_bundle(self):
-        self._write()
-
-    def _write(self):
-        self.written_at = time.monotonic()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_suffix(".tmp")
-            partial.write_text(str(self.count))
-            os.replace(partial, self.path)  # readers never see a half-written number
-        except OSError:
-            pass
-
-
-def records_counted(directory: Path) -> int:
-    total = 0
-    for path in directory.glob("*"):
-        try:
-            total += int(path.read_text()) if path.suffix != ".tmp" else 0
-        except (OSError, ValueError):
-            pass
-    return total
 
 
 class ProgressDisplay:
-    """Context manager: a thread that shows records counted in ``directory`` against
-    the rows the sources are expected to hold."""
+    """Context manager: while the pipeline runs, a thread shows the records counted
+    in this process, as a bar on a terminal or a log line every 30 s otherwise."""
 
-    def __init__(self, directory: Path, sources, log, interval: float = 0.5,
-                 log_every: float = 30.0):
-        self.directory, self.log = directory, log
-        self.total = sum(estimate_rows(s) for s in sources)
-        self.interval, self.log_every = interval, log_every
+    def __init__(self, log, interval: float = 0.5, log_every: float = 30.0):
+        self.log, self.interval, self.log_every = log, interval, log_every
         self._stop = threading.Event()
 
     def __enter__(self):
+        self._start = records_counted()
         self._thread = threading.Thread(target=self._show, daemon=True)
         self._thread.start()
         return self
@@ -79,28 +64,27 @@ class ProgressDisplay:
         self._stop.set()
         self._thread.join()
 
+    def done(self) -> int:
+        return records_counted() - self._start
+
     def _show(self):
-        started = time.monotonic()
+        started = logged = time.monotonic()
         bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
-            bar = tqdm(total=self.total or None, unit=" records", desc="anonymize",
-                       file=sys.stderr, dynamic_ncols=True)
-        logged = started
+            bar = tqdm(unit=" records", desc="anonymize", file=sys.stderr, dynamic_ncols=True)
         while not self._stop.wait(self.interval):
-            done = records_counted(self.directory)
+            done = self.done()
             if bar is not None:
                 bar.update(done - bar.n)
-            elif time.monotonic() - logged >= self.log_every:
+            elif done and time.monotonic() - logged >= self.log_every:
                 logged = time.monotonic()
                 self.log(self.line(done, logged - started))
         if bar is not None:
-            bar.update(records_counted(self.directory) - bar.n)
+            bar.update(self.done() - bar.n)
             bar.close()
 
-    def line(self, done: int, seconds: float) -> str:
+    @staticmethod
+    def line(done: int, seconds: float) -> str:
         rate = done / seconds if seconds > 0 else 0.0
-        text = f"anonymize: {done:,} of about {self.total:,} records, {rate:,.0f} records/s"
-        if rate > 0 and self.total > done:
-            text += f", about {(self.total - done) / rate / 60:,.0f} min left"
-        return text
+        return f"anonymize: {done:,} records so far, {rate:,.0f} records/s"

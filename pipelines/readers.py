@@ -9,11 +9,10 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from privenance.sources import Source
 
@@ -25,6 +24,7 @@ class RawRow:
     offset: int                 # 1-based line (JSONL), data row (CSV) or row index + 1 (Parquet)
     values: dict | None
     problem: str | None = None
+    file: str | None = None     # the file within a source of many (folder, glob)
 
 
 def _scalar(value):
@@ -59,119 +59,132 @@ def _has_lone_surrogate(obj) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def _is_wide(encoding: str) -> bool:
-    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+class _Undecodable(Exception):
+    """The file cannot be decoded from here on (e.g. UTF-16 cut in the middle)."""
 
 
-def _decode_whole(path: str, encoding: str) -> str | None:
-    """Decode a whole file; undecodable bytes become surrogates (flagged per row).
-    None when the file cannot be decoded at all (e.g. truncated UTF-16)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        return data.decode(encoding, errors="surrogateescape")
-    except UnicodeError:
-        return None
-
-
-def read_jsonl(source: Source) -> Iterator[RawRow]:
-    with open(source.path, "rb") as f:
-        head = f.read(4)
-    encoding = _encoding_for(head, source.encoding)
-    if _is_wide(encoding):  # not line-splittable as bytes: decode the whole file
-        text = _decode_whole(source.path, encoding)
-        if text is None:
-            yield RawRow(0, None, f"file is not valid {encoding}")
-            return
-        lines = (line.encode("utf-8", "surrogateescape") for line in text.split("\n"))
-        yield from _jsonl_lines(lines, "utf-8")
-        return
-    with open(source.path, "rb") as f:
-        yield from _jsonl_lines(f, encoding)
-
-
-def _jsonl_lines(lines, encoding: str) -> Iterator[RawRow]:
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue  # blank lines are not records
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            yield RawRow(number, None, f"line is not valid {encoding}")
-            continue
-        if _has_undecodable(text):
-            yield RawRow(number, None, "line has bytes that are not valid text")
-            continue
-        try:
-            obj = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
-            yield RawRow(number, None, "line is not valid JSON")
-            continue
-        if not isinstance(obj, dict):
-            yield RawRow(number, None, "line is JSON but not an object")
-            continue
-        if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(obj):
-            yield RawRow(number, None, "line has an escape that is not valid Unicode")
-            continue
-        yield RawRow(number, {str(k): (v if k == "consent" else _scalar(v)) for k, v in obj.items()})
-
-
-def read_csv(source: Source) -> Iterator[RawRow]:
-    with open(source.path, "rb") as f:
-        encoding = _encoding_for(f.read(4), source.encoding)
-    text = _decode_whole(source.path, encoding)
-    if text is None:
-        yield RawRow(0, None, f"file is not valid {encoding}")
-        return
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error:
-        yield RawRow(0, None, "header row is not valid CSV")
-        return
-    number = 0
+def text_lines(stream: BinaryIO, declared: str, block: int = 1 << 16) -> Iterator[str]:
+    """The stream's text, a line at a time (with its ``\n``), decoded a block at a
+    time: memory stays flat however big the file. Undecodable bytes become lone
+    surrogates (flagged per row); a file that cannot be decoded at all raises
+    ``_Undecodable``. Splits on ``\n`` only: ``str.splitlines`` would also split on
+    characters that are text in a record (\x1c, \u2028)."""
+    head = stream.read(block)
+    encoding = _encoding_for(head, declared)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    rest = ""
+    data = head
     while True:
-        number += 1
+        final = not data
         try:
-            cells = next(reader)
+            rest += decoder.decode(data, final=final)
+        except UnicodeError:
+            raise _Undecodable(encoding) from None
+        *lines, rest = rest.split("\n")
+        for line in lines:
+            yield line + "\n"
+        if final:
+            break
+        data = stream.read(block)
+    if rest:
+        yield rest
+
+
+def read_jsonl(stream: BinaryIO, encoding: str) -> Iterator[RawRow]:
+    number = 0
+    try:
+        for number, line in enumerate(text_lines(stream, encoding), start=1):
+            if line.strip():  # blank lines are not records
+                yield _jsonl_row(number, line.rstrip("\r\n"), encoding)
+    except _Undecodable as exc:
+        yield RawRow(number + 1, None, f"file is not valid {exc} from here on")
+
+
+def _jsonl_row(number: int, text: str, encoding: str) -> RawRow:
+    if _has_undecodable(text):
+        return RawRow(number, None, f"line is not valid {encoding}")
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return RawRow(number, None, "line is not valid JSON")
+    if not isinstance(obj, dict):
+        return RawRow(number, None, "line is JSON but not an object")
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(obj):
+        return RawRow(number, None, "line has an escape that is not valid Unicode")
+    return RawRow(number, {str(k): (v if k == "consent" else _scalar(v)) for k, v in obj.items()})
+
+
+def read_csv(stream: BinaryIO, encoding: str) -> Iterator[RawRow]:
+    lines = text_lines(stream, encoding)
+    reader = csv.reader(lines)
+    number = 0
+    try:
+        try:
+            header = next(reader)
         except StopIteration:
             return
         except csv.Error:
-            yield RawRow(number, None, "row is not valid CSV")
-            continue
-        if not any(cells):
-            number -= 1
-            continue  # blank lines are not records
-        if any(_has_undecodable(c) for c in cells):
-            yield RawRow(number, None, f"row is not valid {encoding}")
-        elif len(cells) > len(header):
-            yield RawRow(number, None, "row has more fields than the header")
-        else:
-            cells += [None] * (len(header) - len(cells))  # missing trailing cells are nulls
-            # an empty CSV cell is a null: CSV cannot tell them apart
-            yield RawRow(number, {h: (c if c != "" else None) for h, c in zip(header, cells)})
+            yield RawRow(0, None, "header row is not valid CSV")
+            return
+        while True:
+            number += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                yield RawRow(number, None, "row is not valid CSV")
+                continue
+            if not any(cells):
+                number -= 1
+                continue  # blank lines are not records
+            if any(_has_undecodable(c) for c in cells):
+                yield RawRow(number, None, f"row is not valid {encoding}")
+            elif len(cells) > len(header):
+                yield RawRow(number, None, "row has more fields than the header")
+            else:
+                cells += [None] * (len(header) - len(cells))  # missing trailing cells are nulls
+                # an empty CSV cell is a null: CSV cannot tell them apart
+                yield RawRow(number, {h: (c if c != "" else None) for h, c in zip(header, cells)})
+    except _Undecodable as exc:
+        yield RawRow(number, None, f"file is not valid {exc} from here on")
 
 
-def read_parquet(source: Source) -> Iterator[RawRow]:
-    """Row group by row group, page checksums verified where the file has them. From
-    the first batch of a row group that cannot be read, each remaining row of the group
-    (counted from the footer) is a problem row, and reading goes on with the next group:
-    every row is accounted for. An unreadable footer is one problem row at offset 0."""
+def parquet_row_groups(stream: BinaryIO) -> list[int] | None:
+    """The row count of each row group, from the footer; None if it is unreadable."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    try:
+        metadata = pq.ParquetFile(stream).metadata
+        return [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+
+
+def read_parquet(stream: BinaryIO, groups: range | None = None) -> Iterator[RawRow]:
+    """Row group by row group (``groups``: only these), page checksums verified where
+    the file has them. From the first batch of a row group that cannot be read, each
+    remaining row of the group (counted from the footer) is a problem row, and reading
+    goes on with the next group: every row is accounted for, and offsets (row index + 1)
+    do not depend on which groups are read. An unreadable footer is one problem row at
+    offset 0."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     # ValueError: e.g. a string column whose bytes are not UTF-8 fails in to_pylist
     errors = (pa.ArrowException, OSError, ValueError)
     try:
-        file = pq.ParquetFile(source.path, page_checksum_verification=True)
+        file = pq.ParquetFile(stream, page_checksum_verification=True)
         metadata = file.metadata
         sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
     except errors:
-        yield RawRow(0, None, "file is not readable Parquet")
+        if groups is None or 0 in groups:  # one problem row, from the part holding group 0
+            yield RawRow(0, None, "file is not readable Parquet")
         return
     start = 0
     for group, size in enumerate(sizes):
+        if groups is not None and group not in groups:
+            start += size
+            continue
         read = 0
         try:
             for batch in file.iter_batches(batch_size=4096, row_groups=[group]):
@@ -188,26 +201,30 @@ def read_parquet(source: Source) -> Iterator[RawRow]:
         start += max(size, read)
 
 
-def estimate_rows(source: Source) -> int:
-    """About how many rows a source holds, cheaply, for progress display only:
-    Parquet's row count, else the non-blank lines (less the CSV header)."""
+READERS = {"jsonl": read_jsonl, "csv": read_csv}
+
+
+def read_file(path: str, fmt: str, encoding: str, groups: range | None = None) -> Iterator[RawRow]:
+    """Rows of one file of any filesystem, decompressed by its extension; a file that
+    cannot be opened at all yields one problem row."""
+    from privenance import storage
     try:
-        if source.format == "parquet":
-            import pyarrow.parquet as pq
-            return pq.ParquetFile(source.path).metadata.num_rows
-        with open(source.path, "rb") as f:
-            lines = sum(1 for line in f if line.strip())
-        return max(lines - 1, 0) if source.format == "csv" else lines
-    except Exception:  # unreadable files are reported by the readers, not here
-        return 0
-
-
-READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
+        if fmt == "parquet":
+            with storage.open_read(path) as stream:
+                yield from read_parquet(stream, groups)
+        else:
+            with storage.open_read(path, compressed=True) as stream:
+                yield from READERS[fmt](stream, encoding)
+    except (OSError, EOFError, ValueError) as exc:  # unreadable, or a damaged gzip/zstd stream
+        yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 
 
 def read_source(source: Source) -> Iterator[RawRow]:
-    """Rows of one source; a file that cannot be opened at all yields one problem row."""
-    try:
-        yield from READERS[source.format](source)
-    except OSError:
-        yield RawRow(0, None, "file cannot be read")
+    """Rows of every file of a source, in file order (each RawRow names its file when
+    the source has more than one)."""
+    from privenance.sources import format_of, list_source_files
+    files = list_source_files(source)
+    for file in files:
+        fmt = source.format or format_of(file.path)
+        for row in read_file(file.path, fmt, source.encoding):
+            yield row if len(files) == 1 else RawRow(row.offset, row.values, row.problem, file.name)

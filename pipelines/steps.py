@@ -11,6 +11,7 @@ import json
 
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
+from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.licences import classify
 from privenance.policy import Policy
@@ -20,7 +21,8 @@ from privenance.sources import OVERRIDE_COLUMNS, Source
 SOURCE_ID = "__source"
 OFFSET = "__offset"
 SOURCE_KEY = "__source_key"
-INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY)
+FILE = "__file"  # the file within a source of many files (a folder or glob), else absent
+INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE)
 
 
 class Step:
@@ -87,11 +89,22 @@ class TagProvenance(Step):
 
     name = "tag_provenance"
 
-    def __init__(self, source: Source, run_id: str, policy_sha256: str, key: Secret):
+    def __init__(self, source: Source, run_id: str | None, policy_sha256: str,
+                 key: Secret | KeyRef):
+        """``key``: a KeyRef in a pipeline (resolved in ``setup``, on the worker);
+        ``run_id`` None when the writer sets it (it depends on every input's hash)."""
         self.source, self.run_id, self.policy_sha256 = source, run_id, policy_sha256
-        self.id_key = key.derive("record-id")
+        self.key, self.id_key = key, None
+
+    def setup(self) -> None:
+        self.id_key = self.key.resolve().derive("record-id")
+
+    def __getstate__(self):
+        return {**self.__dict__, "id_key": None}  # a subkey is a key: never serialized
 
     def process(self, record: dict) -> dict:
+        if self.id_key is None:
+            self.setup()
         s = self.source
         if s.id_field:
             key = record.get(s.id_field)
@@ -99,7 +112,7 @@ class TagProvenance(Step):
                 raise RecordRejected(Reason.MISSING_ID, f"id field {s.id_field!r} is missing")
             record[SOURCE_KEY] = str(key)
         else:
-            record[SOURCE_KEY] = f"#{record[OFFSET]}"
+            record[SOURCE_KEY] = f"{record.get(FILE) or ''}#{record[OFFSET]}"
         declared = s.consent.model_dump() if s.consent else {"basis": None, "purposes": [],
                                                              "reference": None}
         over = {c: record.pop(c) for c in OVERRIDE_COLUMNS if c in record}

@@ -47,6 +47,10 @@ class Secret:
     def reveal(self) -> bytes:
         return self._value
 
+    def resolve(self) -> "Secret":
+        """Itself (a KeyRef resolves to a Secret; code taking either calls this)."""
+        return self
+
     def derive(self, purpose: str, length: int = 32) -> bytes:
         """An independent subkey per use (record ids, hashes, surrogates, encryption)."""
         out, block, counter = b"", b"", 1
@@ -63,7 +67,9 @@ class Secret:
     __str__ = __repr__
 
     def __reduce__(self):
-        return (Secret, (self._value, self.origin))
+        # pickling is how Beam ships DoFns: key bytes would land in the job graph
+        raise TypeError("a Secret is never serialized: give workers a "
+                        "privenance.keyref.KeyRef, which they resolve in setup()")
 
 
 def _decode(text: str, where: str) -> bytes:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -13,6 +15,30 @@ from privenance.yamlfile import load_model, read_yaml
 Origin = Literal["human", "synthetic", "machine-translated", "model-generated"]
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
            ".parquet": "parquet", ".pq": "parquet"}
+# Compression is read from the last extension (data.jsonl.gz); Parquet compresses inside.
+COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bzip2"}
+GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def compression_of(path: str) -> str | None:
+    """The codec a file's extension names, or None for a plain file."""
+    return COMPRESSIONS.get(PurePosixPath(str(path)).suffix.lower())
+
+
+def format_of(path: str) -> str | None:
+    """The format a file's extension names, after any compression extension."""
+    name = PurePosixPath(str(path))
+    if compression_of(str(path)):
+        name = name.with_suffix("")
+    return FORMATS.get(name.suffix.lower())
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a source: its absolute path or URI, and ``name``, its path relative
+    to the source's folder or glob (what quarantine rows point at)."""
+    path: str
+    name: str
 # Columns that, when present in a row, override the source's declared provenance.
 OVERRIDE_COLUMNS = ("licence", "attribution", "consent", "collected_at", "retain_until", "origin")
 
@@ -42,12 +68,9 @@ class Source(BaseModel):
 
     @model_validator(mode="after")
     def _infer_format(self):
+        # a folder has no extension: its format comes from its files (load_sources)
         if self.format is None:
-            fmt = FORMATS.get(Path(self.path).suffix.lower())
-            if fmt is None:
-                raise ValueError(f"cannot tell the format of {self.path!r} from its extension; "
-                                 "set format: jsonl | csv | parquet")
-            object.__setattr__(self, "format", fmt)
+            object.__setattr__(self, "format", format_of(self.path))
         return self
 
     @field_validator("encoding")
@@ -66,6 +89,14 @@ class SourcesManifest(BaseModel):
     sources: list[Source] = Field(min_length=1)
     _file: str | None = PrivateAttr(default=None)
     _lines: dict = PrivateAttr(default_factory=dict)
+    _files: dict = PrivateAttr(default_factory=dict)  # source id -> [SourceFile]
+
+    def files(self, source_id: str) -> list[SourceFile]:
+        """The source's files, as load_sources found them (listed once, on the driver)."""
+        if source_id not in self._files:
+            index = [s.id for s in self.sources].index(source_id)
+            self._files[source_id] = resolve_files(self, index)
+        return self._files[source_id]
 
     def config_error(self, message: str, index: int, *loc) -> ConfigError:
         """A ConfigError pointing at the manifest line of ``sources[index].loc``."""
@@ -105,13 +136,60 @@ def check_licence(manifest: SourcesManifest, index: int) -> None:
                                     index, "licence") from None
 
 
+def list_source_files(source: Source) -> list[SourceFile]:
+    """The files a source's ``path`` names: one file, every file of a folder (or URI
+    prefix) in the source's format, or every file a glob matches; sorted. Hidden
+    files and files starting with ``_`` (``_SUCCESS``, ``_metadata``) are not data."""
+    from privenance import storage
+    path = source.path
+    glob = GLOB_CHARS.search(path)
+    if glob:
+        base = storage.absolute(path[:glob.start()].rsplit("/", 1)[0] or ".")
+        found = [p for p, _ in storage.match(storage.absolute(path))]
+    elif storage.exists(path) and not storage.is_dir(path):
+        return [SourceFile(storage.absolute(path), storage.name_of(path))]
+    else:
+        base = storage.absolute(path)
+        found = storage.list_files(base)
+    base = base.rstrip("/") + "/"
+    return [SourceFile(file, file[len(base):] if file.startswith(base) else storage.name_of(file))
+            for file in found
+            if not storage.name_of(file).startswith(("_", "."))
+            and (glob or format_of(file) is not None)]
+
+
+def resolve_files(manifest: SourcesManifest, index: int) -> list[SourceFile]:
+    """A source's files, checked: some exist, and all are of one format, which becomes
+    the source's format when it declares none."""
+    source = manifest.sources[index]
+    if source.format is None and PurePosixPath(source.path).suffix and not GLOB_CHARS.search(source.path):
+        raise manifest.config_error(
+            f"cannot tell the format of {source.path!r} from its extension; "
+            "set format: jsonl | csv | parquet", index, "path")
+    files = list_source_files(source)
+    if not files:
+        raise manifest.config_error(f"source file not found: {source.path} (no file, "
+                                    "folder or glob match there)", index, "path")
+    formats = {format_of(f.path) for f in files}
+    if source.format is None:
+        if len(formats) != 1 or None in formats:
+            raise manifest.config_error(
+                f"cannot tell the format of {source.path!r} from its files' extensions; "
+                "set format: jsonl | csv | parquet", index, "path")
+        object.__setattr__(source, "format", formats.pop())
+    elif source.format == "parquet" and any(compression_of(f.path) for f in files):
+        raise manifest.config_error("a Parquet file compresses inside: do not gzip or zstd "
+                                    "it (it cannot be read in parts)", index, "path")
+    return files
+
+
 def load_sources(path: str | Path) -> SourcesManifest:
-    """Load data/sources.yaml. Relative source paths resolve against the working directory."""
+    """Load data/sources.yaml. A source's path is a file, a folder, a glob or any Beam
+    filesystem URI (s3://, gs://); relative paths resolve against the working directory."""
     data, lines = read_yaml(path)
     manifest = load_model(SourcesManifest, path, data, lines)
     manifest._file, manifest._lines = str(path), lines
-    for i, s in enumerate(manifest.sources):
-        if not Path(s.path).exists():
-            raise manifest.config_error(f"source file not found: {s.path}", i, "path")
+    for i in range(len(manifest.sources)):
+        manifest._files[manifest.sources[i].id] = resolve_files(manifest, i)
         check_licence(manifest, i)
     return manifest

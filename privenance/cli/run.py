@@ -11,9 +11,13 @@ def run_command(
     ctx: typer.Context,
     sources: Path = typer.Option(Path("data/sources.yaml"), help="Sources manifest (YAML)."),
     policy: Path = typer.Option(Path("policies/default.yaml"), help="Policy (YAML)."),
-    out: Path = typer.Option(Path("data/staged"), help="Output directory."),
+    out: str = typer.Option("data/staged", help="Output folder: a local path or a URI "
+                            "(s3://bucket/staged, gs://...)."),
     as_of: str = typer.Option(None, help="Date for retention checks (YYYY-MM-DD); default today."),
-    shards: int = typer.Option(2, min=1, help="Parquet files per output."),
+    shards: int = typer.Option(2, min=1, help="Parquet files per output, at least (more "
+                               "when an output has more than --rows-per-file rows)."),
+    rows_per_file: int = typer.Option(200_000, min=1, help="Rows per Parquet file, at most: "
+                                      "bounds each writer's memory."),
     requests: Path = typer.Option(Path("data/requests"), help="Data-subject requests to honour "
                                   "(privenance subject erase / withdraw write them)."),
 ):
@@ -27,14 +31,19 @@ def run_command(
 
       privenance run -- --runner=PortableRunner --job_endpoint=embed
 
+      privenance run --sources s3.yaml --out s3://bucket/staged -- --s3_endpoint_url=http://127.0.0.1:9000
+
+    Sources and --out may be local paths or URIs of any filesystem Beam knows; S3 is
+    configured by the AWS environment variables (AWS_ENDPOINT_URL for an
+    S3-compatible server) or Beam's --s3_* options. The pseudonymization key never
+    travels with the job: workers read it from the same environment variable or
+    key file (which must be reachable from every worker).
+
     Exit code 0: success; 1: the run failed its accounting or quarantine limit;
     2: a configuration error (the file, line and field are named).
     """
-    from pipelines.warm_workers import WarmWorkers, uses_worker_processes
     from privenance.errors import RunFailed, explain
-    # first: worker processes' parent imports Beam and the engines while this one starts
-    with WarmWorkers(enabled=uses_worker_processes(ctx.args)) as warm:
-        summary = _run(ctx.args, sources, policy, out, as_of, shards, requests, warm)
+    summary = _run(ctx.args, sources, policy, out, as_of, shards, rows_per_file, requests)
     t = summary["totals"]
     typer.echo(f"{'source':<24}{'read':>8}{'written':>9}{'quarantined':>13}")
     for sid, c in summary["counts"].items():
@@ -57,7 +66,7 @@ def run_command(
                         "this run cannot be validated or certified")
 
 
-def _run(beam_args, sources, policy, out, as_of, shards, requests, warm) -> dict:
+def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests) -> dict:
     from pipelines.declarations import check_declarations
     from privenance.errors import ConfigError
     from privenance.keys import pseudonymization_key
@@ -65,6 +74,9 @@ def _run(beam_args, sources, policy, out, as_of, shards, requests, warm) -> dict
     from privenance.policy import load_policy
     from privenance.sources import load_sources
     go_offline()
+    if any(a.startswith("--s3_") for a in beam_args):  # the run's S3 options, for listing too
+        from privenance import storage
+        storage.configure(beam_args)
     pol = load_policy(policy)
     manifest = load_sources(sources)
     check_declarations(manifest, pol)
@@ -76,4 +88,4 @@ def _run(beam_args, sources, policy, out, as_of, shards, requests, warm) -> dict
 
     from pipelines.pipeline import run
     return run(manifest, pol, out, key, as_of_date, beam_args=beam_args, num_shards=shards,
-               policy_path=str(policy), requests_dir=requests, warm=warm)
+               policy_path=str(policy), requests_dir=requests, rows_per_file=rows_per_file)

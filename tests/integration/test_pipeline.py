@@ -69,13 +69,14 @@ def test_run_accounts_for_every_row_and_anonymizes(workspace):
     # the quarantine points at raw rows without copying them
     quarantine = pq.read_table(out / "quarantine")
     assert quarantine.num_rows == run["totals"]["quarantined"]
-    assert set(quarantine.column_names) == {"_source", "_source_key", "_offset", "stage",
-                                            "reason", "message", "request", "_run_id"}
+    assert set(quarantine.column_names) == {"_source", "_file", "_source_key", "_offset",
+                                            "stage", "reason", "message", "request", "_run_id"}
     findings = pq.read_table(out / "findings")
     assert "PERSON" in set(findings.column("entity").to_pylist())
     assert "read" in result.stdout and "quarantined" in result.stdout
-    # the workers' progress counts are not part of the output; import noise is not shown
-    assert not (out / "_progress").exists()
+    # nothing but the outputs and run.json is left; import noise is not shown
+    assert sorted(p.name for p in out.iterdir()) == ["dataset", "findings", "quarantine", "run.json"]
+    assert not list(out.parent.glob(".staged.incoming*"))
     assert "apitools" not in result.stderr and "Recognizer not added" not in result.stderr
 
 
@@ -89,9 +90,6 @@ def test_output_bytes_do_not_depend_on_runner_or_workers(workspace, beam_args):
     first = output_hashes(workspace / "data/staged")
     result = privenance("run", "--as-of", "2026-11-25", "--", *beam_args, cwd=workspace)
     assert output_hashes(workspace / "data/staged") == first
-    # two worker processes: both forked from the warm parent (pipelines/warm_workers.py)
-    forked = "2 workers were forked from a warm parent" in result.stderr
-    assert forked == ("--direct_running_mode=multi_processing" in beam_args)
     # the workers' harness logs (INFO lines, Beam's warnings about its own setup) are not shown
     assert "sdk_worker" not in result.stderr and "semi_persistent" not in result.stderr
 

@@ -58,14 +58,14 @@ def hkid_recognizer_raises_on_trigger(monkeypatch):
 
 
 def test_real_anonymizer_raising_on_one_text_quarantines_that_record_only(
-        hkid_recognizer_raises_on_trigger):
+        hkid_recognizer_raises_on_trigger, monkeypatch):
     from apache_beam.testing.test_pipeline import TestPipeline
     from apache_beam.testing.util import assert_that, equal_to
 
-    from pipelines.beam import AnonymizeRecords
+    from pipelines.anonymizing import AnonymizeRecords
     from pipelines.steps import OFFSET, SOURCE_ID, SOURCE_KEY
     from privenance import provenance as P
-    from privenance.keys import Secret
+    from privenance.keyref import KeyRef
     from privenance.policy import load_policy
     from privenance.sources import Source
     from tests.conftest import TEST_KEY_HEX
@@ -77,7 +77,8 @@ def test_real_anonymizer_raising_on_one_text_quarantines_that_record_only(
                 P.RECORD_ID: f"r{n}", P.SOURCE: "s"} for n, body in enumerate(bodies, start=1)]
     source = Source(id="s", path="x.jsonl", id_field="id", text_fields=["body"])
     policy = load_policy(REPO / "policies/default.yaml")
-    key = Secret(bytes.fromhex(TEST_KEY_HEX), "test")
+    monkeypatch.setenv("PRIVENANCE_PSEUDONYM_KEY", TEST_KEY_HEX)
+    key = KeyRef.env("PRIVENANCE_PSEUDONYM_KEY")  # the workers resolve it in setup()
 
     def leaks_no_email(rows):
         assert not [r for r in rows if email in r["body"]]
@@ -89,7 +90,7 @@ def test_real_anonymizer_raising_on_one_text_quarantines_that_record_only(
     with TestPipeline() as p:
         written, findings, quarantine = (
             p | "Records" >> beam.Create(records)
-            | "Anonymize" >> AnonymizeRecords(policy, key, {"s": source}, "run1", erased={}))
+            | "Anonymize" >> AnonymizeRecords(policy, key, {"s": source}, erased={}))
         assert_that(written | "Ids" >> beam.Map(lambda r: r["id"]), equal_to(["1", "3", "4"]),
                     label="OthersWritten")
         assert_that(written, leaks_no_email, label="OthersAnonymized")

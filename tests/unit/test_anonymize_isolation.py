@@ -8,7 +8,8 @@ from pathlib import Path
 import apache_beam as beam
 
 from pipelines.anonymize import AnonymizedText, residual_scan
-from pipelines.beam import FINDINGS, QUARANTINE, _AnonymizeBatch
+from pipelines.anonymizing import FINDINGS, _AnonymizeBatch
+from pipelines.quarantine import QUARANTINE
 from pipelines.steps import OFFSET, SOURCE_ID, SOURCE_KEY
 from privenance import provenance as P
 from privenance.demo import hkid
@@ -58,7 +59,7 @@ def run_batch(records, action="quarantine", **source):
     policy = POLICY.model_copy(update={"residual": POLICY.residual.model_copy(
         update={"action": action})})
     src = Source(id="s", path="x.jsonl", id_field="id", text_fields=["body"], **source)
-    fn = _AnonymizeBatch(policy, KEY, {"s": src}, "run1", erased={})
+    fn = _AnonymizeBatch(policy, None, {"s": src}, erased={})  # no setup(): a fake engine
     fn.engine, fn.subjects = FakeEngine(policy), SubjectTokens(KEY)
     batch = [{"id": str(n), **r, SOURCE_ID: "s", OFFSET: n, SOURCE_KEY: str(n),
               P.RECORD_ID: f"r{n}", P.SOURCE: "s"} for n, r in enumerate(records, start=1)]

@@ -11,7 +11,8 @@ from privenance.keys import Secret, pseudonymization_key
 def test_secret_never_shows_its_value():
     s = Secret(b"\xab" * 32, "test")
     assert "ab" * 4 not in repr(s) and "ab" * 4 not in str(s) and "hidden" in repr(s)
-    assert pickle.loads(pickle.dumps(s)).reveal() == s.reveal()
+    with pytest.raises(TypeError, match="never serialized"):  # Beam pickles what it ships
+        pickle.dumps(s)
     assert s.derive("a") != s.derive("b") and len(s.derive("x", 64)) == 64
 
 

@@ -1,0 +1,134 @@
+"""Reading the sources, in the pipeline, on any filesystem.
+
+``ReadSources`` turns the manifest's files (listed once on the driver: names only,
+no data) into raw records, a quarantine of unreadable rows, the rows read per source
+and each file's hash:
+
+    files -> plan: a JSONL or CSV file is one part; a Parquet file one part per row group
+          -> Reshuffle (parts go to every worker) -> read each part, streaming
+          -> records in chunks -> Reshuffle (records go to every worker)
+
+A part is read in constant memory (a block at a time, decompressed on the fly), so a
+file of any size fits a worker. JSONL and CSV files are read whole by one worker,
+which keeps their offsets line and row numbers (a CSV cell may hold a newline, so a
+CSV cannot be cut at a byte offset): reading is a hundred times faster than
+anonymizing, and the records are spread over all workers after it. Many files are
+read in parallel, and Parquet row groups too.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import apache_beam as beam
+
+from pipelines.quarantine import QUARANTINE, quarantine_row
+from pipelines.readers import parquet_row_groups, read_file
+from privenance.errors import Reason
+from privenance.sources import SourcesManifest
+
+from pipelines.steps import FILE, OFFSET, SOURCE_ID
+
+COUNTS = "counts"    # (source id, rows read)
+HASHES = "hashes"    # (source id, file name, sha256 of the stored bytes)
+
+
+def file_units(manifest: SourcesManifest) -> list[dict]:
+    """One dict per file to read: source id, format, encoding, path, name, and whether
+    the source has several files (then records and quarantine rows name the file)."""
+    units = []
+    for source in manifest.sources:
+        files = manifest.files(source.id)
+        for file in files:
+            units.append({"source": source.id, "format": source.format,
+                          "encoding": source.encoding, "path": file.path,
+                          "name": file.name if len(files) > 1 else None})
+    return units
+
+
+class PlanParts(beam.DoFn):
+    """A file in, its parts out (and its hash on the HASHES output): one part for a
+    JSONL or CSV file, one per row group for Parquet."""
+
+    def process(self, unit: dict):
+        from privenance import storage
+        yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
+                                                storage.sha256(unit["path"])))
+        if unit["format"] != "parquet":
+            yield {**unit, "groups": None}
+            return
+        with storage.open_read(unit["path"]) as stream:
+            sizes = parquet_row_groups(stream)
+        if not sizes:  # unreadable footer (one problem row) or no row groups (no rows)
+            yield {**unit, "groups": None}
+            return
+        for group in range(len(sizes)):
+            yield {**unit, "groups": (group, group + 1)}
+
+
+class ReadPart(beam.DoFn):
+    """A part in; its rows out in chunks of up to CHUNK rows; unreadable rows go to
+    quarantine, the count to COUNTS. Chunks, not rows, so that spreading them over
+    the workers (a Reshuffle) groups 64 times fewer keys."""
+
+    CHUNK = 64
+
+    def process(self, part: dict):
+        groups = range(*part["groups"]) if part["groups"] else None
+        meta = {SOURCE_ID: part["source"]}
+        if part["name"]:
+            meta[FILE] = part["name"]
+        read, chunk = 0, []
+        for row in read_file(part["path"], part["format"], part["encoding"], groups):
+            read += 1
+            if row.values is None:
+                yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
+                    {**meta, OFFSET: row.offset}, "read", Reason.MALFORMED, row.problem))
+                continue
+            chunk.append({**row.values, **meta, OFFSET: row.offset})
+            if len(chunk) == self.CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+        yield beam.pvalue.TaggedOutput(COUNTS, (part["source"], read))
+
+
+class ReadSources(beam.PTransform):
+    """The manifest's files in; outputs ``records``, ``quarantine``, ``counts`` (rows read
+    per source: every file's parts summed) and ``hashes`` (per file)."""
+
+    def __init__(self, manifest: SourcesManifest):
+        super().__init__()
+        self.units = file_units(manifest)
+
+    def expand(self, pbegin):
+        planned = (pbegin | "Files" >> beam.Create(self.units)
+                   | "SpreadFiles" >> beam.Reshuffle()
+                   | "Plan" >> beam.ParDo(PlanParts()).with_outputs(HASHES, main="parts"))
+        read = (planned.parts | "SpreadParts" >> beam.Reshuffle()
+                | "ReadParts" >> beam.ParDo(ReadPart()).with_outputs(QUARANTINE, COUNTS,
+                                                                     main="chunks"))
+        # spread the rows of each part over the workers, a chunk at a time
+        records = (read.chunks | "SpreadRecords" >> beam.Reshuffle()
+                   | "Unchunk" >> beam.FlatMap(lambda chunk: chunk))
+        counts = read[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)
+        return {"records": records, QUARANTINE: read[QUARANTINE], COUNTS: counts,
+                HASHES: planned[HASHES]}
+
+
+def source_hashes(manifest: SourcesManifest, hashes: list[tuple]) -> dict[str, dict]:
+    """Per source: its ``sha256`` (the file's own for one file; for several, over their
+    names and hashes) and, for several, ``files`` [{name, sha256}]."""
+    by_source: dict[str, list] = {s.id: [] for s in manifest.sources}
+    for source, name, digest in hashes:
+        by_source[source].append((name, digest))
+    out = {}
+    for source, files in by_source.items():
+        files.sort()
+        if len(files) == 1 and files[0][0] == "":
+            out[source] = {"sha256": files[0][1]}
+        else:
+            joined = "\n".join(f"{name} {digest}" for name, digest in files)
+            out[source] = {"sha256": hashlib.sha256(joined.encode()).hexdigest(),
+                           "files": [{"name": n, "sha256": d} for n, d in files]}
+    return out

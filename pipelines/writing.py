@@ -1,0 +1,237 @@
+"""Writing the outputs, in the pipeline, to any filesystem, deterministically.
+
+Each output (dataset, findings, quarantine) is cut into shards by a hash of each
+row's key; a shard is one Parquet file whose rows are sorted, so the bytes depend
+neither on the runner, the number of workers nor bundle boundaries, and a retried
+bundle rewrites the same file with the same bytes (idempotent). A file holds at
+most ``rows_per_file`` rows (more shards for more rows), which bounds a writer's
+memory. Every file written is reported (path, sha256, rows, and counts the run
+summary needs), so the driver never reads the outputs back to count them.
+
+    rows -> count, column types (side inputs) -> (shard, row) -> GroupByKey
+         -> one Parquet file per shard, run id stamped -> file reports
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+
+import apache_beam as beam
+
+from privenance import provenance as P
+from privenance import storage
+
+_TYPE_ORDER = ("bool", "int", "float", "date", "datetime", "str")
+
+
+def _type_name(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int" if -(2 ** 63) <= value < 2 ** 63 else "str"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, dt.datetime):
+        return "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    return "str"
+
+
+class ColumnTypes(beam.CombineFn):
+    """Observed Python types per source column, and each column's first position
+    (source order, then position in the row), so every shard gets the same schema."""
+
+    def __init__(self, source_order: dict):
+        self.source_order = source_order
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, record):
+        rank = self.source_order.get(record.get(P.SOURCE), 0)
+        for pos, (column, value) in enumerate(record.items()):
+            if column in P.COLUMNS:
+                continue
+            order, types = acc.get(column, ((rank, pos), set()))
+            name = _type_name(value)
+            if name:
+                types = types | {name}
+            acc[column] = (min(order, (rank, pos)), types)
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = {}
+        for acc in accs:
+            for column, (order, types) in acc.items():
+                o, t = out.get(column, (order, set()))
+                out[column] = (min(o, order), t | types)
+        return out
+
+    def extract_output(self, acc):
+        return {c: (order, sorted(types)) for c, (order, types) in acc.items()}
+
+
+def dataset_schema(column_types: dict):
+    """Arrow schema: source columns (unified types) then the provenance columns."""
+    import pyarrow as pa
+    fields = []
+    for column, (_, types) in sorted(column_types.items(), key=lambda kv: (kv[1][0], kv[0])):
+        t = set(types)
+        if t <= {"int"} and t:
+            typ = pa.int64()
+        elif t and t <= {"int", "float"}:
+            typ = pa.float64()
+        elif t == {"bool"}:
+            typ = pa.bool_()
+        elif t == {"date"}:
+            typ = pa.date32()
+        elif t == {"datetime"}:
+            typ = pa.timestamp("us")
+        else:
+            typ = pa.string()
+        fields.append(pa.field(column, typ))
+    return pa.schema(fields + P.arrow_fields())
+
+
+def _to_string(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _shard(key: str, num_shards: int) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % num_shards
+
+
+def shard_count(rows: int, min_shards: int, rows_per_file: int) -> int:
+    return max(min_shards, math.ceil(rows / rows_per_file))
+
+
+def file_name(shard: int, shards: int) -> str:
+    return f"part-{shard:05d}-of-{shards:05d}.parquet"
+
+
+def parquet_bytes(table) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _report(output: str, name: str, data: bytes, table, count_by: list[str]) -> dict:
+    counts = []
+    if count_by and table.num_rows:
+        counts = table.group_by(count_by).aggregate([([], "count_all")]).to_pylist()
+    return {"output": output, "path": f"{output}/{name}", "rows": table.num_rows,
+            "sha256": hashlib.sha256(data).hexdigest(), "counts": counts}
+
+
+class _WriteShard(beam.DoFn):
+    """(shard, rows) in: sorts the rows, stamps the run id, writes one Parquet file
+    under ``directory/output``; its report out."""
+
+    def __init__(self, directory: str, output: str, sort_by: list[str], count_by: list[str],
+                 fixed_schema, min_shards: int, rows_per_file: int, run_id_column: str):
+        self.directory, self.output, self.sort_by, self.count_by = directory, output, sort_by, count_by
+        self.fixed_schema, self.min_shards, self.rows_per_file = fixed_schema, min_shards, rows_per_file
+        self.run_id_column = run_id_column
+
+    def process(self, shard_rows, rows: int, types: dict, run_id: str):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        shard, values = shard_rows
+        schema = self.fixed_schema or dataset_schema(types)
+        strings = [f.name for f in schema if pa.types.is_string(f.type)]
+        batches, chunk = [], []
+        for row in values:  # to Arrow a chunk at a time: Arrow holds a row in less memory
+            if self.run_id_column:
+                row[self.run_id_column] = run_id
+            for name in strings:
+                row[name] = _to_string(row.get(name))
+            chunk.append(row)
+            if len(chunk) == 10_000:
+                batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
+                chunk = []
+        if chunk:
+            batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
+        table = pa.Table.from_batches(batches, schema=schema)
+        order = pc.sort_indices(table, sort_keys=[(c, "ascending", "at_start") for c in self.sort_by])
+        table = table.take(order)
+        name = file_name(shard, shard_count(rows, self.min_shards, self.rows_per_file))
+        data = parquet_bytes(table)
+        storage.write_bytes(storage.join(self.directory, self.output, name), data)
+        yield _report(self.output, name, data, table, self.count_by)
+
+
+class _WriteEmpty(beam.DoFn):
+    """When an output has no rows at all, one empty file, so it reads as an empty table
+    (and validate and certify can say why they refuse it)."""
+
+    def __init__(self, directory: str, output: str, fixed_schema, min_shards: int):
+        self.directory, self.output = directory, output
+        self.fixed_schema, self.min_shards = fixed_schema, min_shards
+
+    def process(self, _, rows: int, types: dict):
+        if rows:
+            return
+        table = (self.fixed_schema or dataset_schema(types)).empty_table()
+        name = file_name(0, self.min_shards)
+        data = parquet_bytes(table)
+        storage.write_bytes(storage.join(self.directory, self.output, name), data)
+        yield _report(self.output, name, data, table, [])
+
+
+class WriteParquet(beam.PTransform):
+    """Rows in; deterministic Parquet files under ``directory/output`` (a local folder
+    or URI); a PCollection of file reports out ({output, path, rows, sha256, counts}).
+
+    ``shard_key`` is hashed to pick a row's file; ``sort_by`` orders each file (and
+    should tell any two rows apart); ``count_by`` names the columns each report counts
+    rows by. ``schema``: a fixed Arrow schema, or None to take the dataset's from the
+    rows' column types (``source_order`` orders its columns). ``run_id``: a singleton
+    PCollection, stamped into ``run_id_column``. ``always_one_file``: write an empty
+    file when there are no rows."""
+
+    def __init__(self, directory: str, output: str, shard_key: str, sort_by: list[str],
+                 run_id, count_by: list[str] = (), schema=None, source_order: dict | None = None,
+                 min_shards: int = 1, rows_per_file: int = 200_000,
+                 run_id_column: str | None = P.RUN_ID, always_one_file: bool = False):
+        super().__init__()
+        self.directory, self.output, self.shard_key, self.sort_by = directory, output, shard_key, sort_by
+        self.run_id, self.count_by, self.schema = run_id, list(count_by), schema
+        self.source_order = source_order or {}
+        self.min_shards, self.rows_per_file = min_shards, rows_per_file
+        self.run_id_column, self.always_one_file = run_id_column, always_one_file
+
+    def expand(self, rows):
+        count = beam.pvalue.AsSingleton(rows | "Count" >> beam.combiners.Count.Globally())
+        if self.schema is None:
+            types = rows | "ColumnTypes" >> beam.CombineGlobally(ColumnTypes(self.source_order))
+        else:
+            types = rows.pipeline | "NoTypes" >> beam.Create([{}])
+        types = beam.pvalue.AsSingleton(types)
+        key, min_shards, per_file = self.shard_key, self.min_shards, self.rows_per_file
+        reports = (rows
+                   | "Shard" >> beam.Map(lambda row, n: (_shard(str(row[key]), shard_count(
+                       n, min_shards, per_file)), row), n=count)
+                   | "GroupShards" >> beam.GroupByKey()
+                   | "WriteShards" >> beam.ParDo(_WriteShard(
+                       self.directory, self.output, self.sort_by, self.count_by, self.schema,
+                       min_shards, per_file, self.run_id_column),
+                       rows=count, types=types, run_id=beam.pvalue.AsSingleton(self.run_id)))
+        if not self.always_one_file:
+            return reports
+        empty = (rows.pipeline | "Once" >> beam.Create([None])
+                 | "WriteEmpty" >> beam.ParDo(_WriteEmpty(self.directory, self.output,
+                                                          self.schema, min_shards),
+                                              rows=count, types=types))
+        return (reports, empty) | "Reports" >> beam.Flatten()

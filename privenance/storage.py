@@ -1,0 +1,169 @@
+"""Files on any filesystem Beam knows: a local path, ``s3://``, ``gs://``, ...
+
+Every stage reads and writes through these few functions, which are Beam's
+``FileSystems`` underneath, so the same code runs on a laptop and against an object
+store, on the driver and on the workers. S3 is configured the standard way: the AWS
+environment variables (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL`` for an S3-compatible server) for every
+command, and Beam's ``--s3_*`` options for ``privenance run``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def is_uri(path: str) -> bool:
+    """Whether ``path`` names a remote filesystem (``s3://b/k``) rather than a local path."""
+    return bool(_SCHEME.match(str(path)))
+
+
+def join(base: str | Path, *parts: str) -> str:
+    """``base/part/...`` for a local path or a URI."""
+    if not is_uri(str(base)):
+        return str(Path(base).joinpath(*parts))
+    return "/".join([str(base).rstrip("/"), *(p.strip("/") for p in parts)])
+
+
+def absolute(path: str | Path) -> str:
+    """A URI as it is; a local path made absolute (workers may run elsewhere)."""
+    return str(path) if is_uri(str(path)) else str(Path(path).resolve())
+
+
+def name_of(path: str) -> str:
+    return str(path).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _filesystems():
+    import logging
+    # importing Beam's IO warns that the BigQuery client is missing; nothing here uses it
+    logging.getLogger().addFilter(_no_apitools_warning)
+    from apache_beam.io.filesystems import FileSystems
+    return FileSystems
+
+
+def _no_apitools_warning(record) -> bool:
+    return "apitools not found" not in record.getMessage()
+
+
+def configure(beam_args: list[str] = ()) -> None:
+    """Let FileSystems see the run's Beam options (``--s3_endpoint_url`` ...); without
+    them boto3 reads the AWS environment variables, ``AWS_ENDPOINT_URL`` included."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+    _filesystems().set_options(PipelineOptions(list(beam_args)))
+
+
+def exists(path: str) -> bool:
+    # local paths without importing Beam (a second): small commands start fast
+    return _filesystems().exists(str(path)) if is_uri(str(path)) else Path(path).exists()
+
+
+def is_dir(path: str) -> bool:
+    """A local folder, or a URI prefix with objects under it."""
+    if not is_uri(str(path)):
+        return Path(path).is_dir()
+    return bool(list_files(path))
+
+
+def list_files(prefix: str, suffix: str = "") -> list[str]:
+    """Every file under a folder or URI prefix (recursively), sorted; hidden files and
+    folders (``.``) are skipped."""
+    fs = _filesystems()
+    if not is_uri(str(prefix)):
+        root = Path(prefix)
+        if not root.is_dir():
+            return []
+        return sorted(str(p) for p in root.rglob(f"*{suffix}") if p.is_file()
+                      and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    pattern = join(prefix, "**")
+    found = [m.path for r in fs.match([pattern]) for m in r.metadata_list]
+    base = str(prefix).rstrip("/") + "/"
+    return sorted(p for p in found if p.endswith(suffix) and p.startswith(base)
+                  and not any(part.startswith(".") for part in p[len(base):].split("/")))
+
+
+def match(pattern: str) -> list[tuple[str, int]]:
+    """(path, size) of every file a glob matches, sorted."""
+    if not is_uri(str(pattern)):
+        import glob
+        return sorted((p, os.path.getsize(p)) for p in glob.glob(str(pattern), recursive=True)
+                      if os.path.isfile(p))
+    results = _filesystems().match([str(pattern)])
+    return sorted((m.path, m.size_in_bytes) for r in results for m in r.metadata_list)
+
+
+def open_read(path: str, compressed: bool = False):
+    """A binary stream of the file's bytes as stored (``compressed``: decompressed by
+    the extension's codec)."""
+    if not compressed and not is_uri(str(path)):
+        return open(path, "rb")
+    from apache_beam.io.filesystem import CompressionTypes
+    kind = CompressionTypes.AUTO if compressed else CompressionTypes.UNCOMPRESSED
+    return _filesystems().open(str(path), compression_type=kind)
+
+
+def open_write(path: str):
+    """A binary stream writing ``path`` (replacing it), parents created as needed."""
+    if not is_uri(str(path)):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "wb")
+    from apache_beam.io.filesystem import CompressionTypes
+    return _filesystems().create(str(path), compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def read_bytes(path: str) -> bytes:
+    with open_read(path) as f:
+        return f.read()
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Write a whole file. Locally by a rename, so no reader sees half of it; an
+    object store's put is atomic by itself."""
+    if is_uri(str(path)):
+        with open_write(path) as f:
+            f.write(data)
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def read_json(path: str):
+    return json.loads(read_bytes(path).decode("utf-8"))
+
+
+def write_json(path: str, obj) -> None:
+    write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open_read(path) as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def delete(paths: list[str]) -> None:
+    local = [p for p in paths if not is_uri(str(p))]
+    for p in local:
+        Path(p).unlink(missing_ok=True)
+    remote = [str(p) for p in paths if is_uri(str(p))]
+    if remote:
+        _filesystems().delete(remote)
+
+
+def rename(sources: list[str], destinations: list[str]) -> None:
+    """Move files (a rename locally, a copy and delete on an object store)."""
+    for destination in destinations:
+        if not is_uri(destination):
+            Path(destination).parent.mkdir(parents=True, exist_ok=True)
+    if sources:
+        _filesystems().rename(list(sources), list(destinations))
