@@ -31,7 +31,8 @@ def run_command(
     2: a configuration error (the file, line and field are named).
     """
     from pipelines.warm_workers import WarmWorkers, uses_worker_processes
-    from privenance.errors import RunFailed, explain
+    from privenance.cli.summary import reason_lines
+    from privenance.errors import RunFailed
     # first: worker processes' parent imports Beam and the engines while this one starts
     with WarmWorkers(enabled=uses_worker_processes(ctx.args)) as warm:
         summary = _run(ctx.args, sources, policy, out, as_of, shards, requests, warm)
@@ -40,8 +41,8 @@ def run_command(
     for sid, c in summary["counts"].items():
         typer.echo(f"{sid:<24}{c['read']:>8}{c['written']:>9}{c['quarantined']:>13}")
     typer.echo(f"{'total':<24}{t['read']:>8}{t['written']:>9}{t['quarantined']:>13}")
-    for reason, n in summary["quarantine_reasons"].items():
-        typer.echo(f"  quarantined {reason}: {n} ({explain(reason)})")
+    for line in reason_lines(summary["quarantine_reasons"]):
+        typer.echo(line)
     for sid in summary["sources_without_output"]:
         c = summary["counts"][sid]
         what = (f"all {c['read']} rows were quarantined" if c["read"]
