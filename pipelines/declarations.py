@@ -57,9 +57,9 @@ def _listing(columns: set[str]) -> str:
     return ", ".join(sorted(columns)) if columns else "(none)"
 
 
-def check_columns(manifest: SourcesManifest, policy: Policy,
-                  sampled: dict[str, set[str]] | None = None) -> None:
-    """Raise a ConfigError for the first declared column that the data lacks.
+def column_problems(manifest: SourcesManifest, policy: Policy,
+                    sampled: dict[str, set[str]] | None = None):
+    """A ConfigError for each declared column that the data lacks, in manifest order.
     ``sampled`` (source id -> columns) spares reading the sources again."""
     if sampled is None:
         sampled = {s.id: sample_columns(s) for s in manifest.sources}
@@ -70,7 +70,7 @@ def check_columns(manifest: SourcesManifest, policy: Policy,
         for column, loc in source_columns(source).items():
             if column not in have:
                 where = "records" if source.format == "jsonl" else "columns"
-                raise manifest.config_error(
+                yield manifest.config_error(
                     f"source {source.id}: column {column!r} is not in the data (first "
                     f"{SAMPLE_ROWS} {where}); its columns are: {_listing(have)}", index, *loc)
     everywhere = set().union(*sampled.values())
@@ -78,29 +78,43 @@ def check_columns(manifest: SourcesManifest, policy: Policy,
         return
     for column, loc in policy_columns(policy).items():
         if column not in everywhere:
-            raise policy.config_error(
+            yield policy.config_error(
                 f"column {column!r} is in no source; the sources' columns are: "
                 f"{_listing(everywhere)}", *loc)
 
 
-def check_entities(manifest: SourcesManifest, policy: Policy) -> None:
-    """Every entity named by the policy's operators and by the manifest's ``fields``
-    has a recognizer or operator that will run (a typo would switch treatment off)."""
+def check_columns(manifest: SourcesManifest, policy: Policy,
+                  sampled: dict[str, set[str]] | None = None) -> None:
+    """Raise the first of ``column_problems``."""
+    for problem in column_problems(manifest, policy, sampled):
+        raise problem
+
+
+def entity_problems(manifest: SourcesManifest, policy: Policy):
+    """A ConfigError for each entity named by the policy's operators or the manifest's
+    ``fields`` that no recognizer or operator will serve (a typo would switch
+    treatment off)."""
     from pipelines.anonymize import detectable_entities
     known = detectable_entities(policy)
     choices = ", ".join(sorted(known))
     for entity in policy.anonymization.entities:
         if entity not in known:
-            raise policy.config_error(
+            yield policy.config_error(
                 f"unknown entity {entity!r}: no recognizer of the packs "
                 f"{policy.anonymization.recognizer_packs} finds it; choose from {choices}",
                 "anonymization", "entities", entity)
     for index, source in enumerate(manifest.sources):
         for column, entity in source.fields.items():
             if entity not in known:
-                raise manifest.config_error(
+                yield manifest.config_error(
                     f"source {source.id}: unknown entity {entity!r} for column {column!r}; "
                     f"choose from {choices}", index, "fields", column)
+
+
+def check_entities(manifest: SourcesManifest, policy: Policy) -> None:
+    """Raise the first of ``entity_problems``."""
+    for problem in entity_problems(manifest, policy):
+        raise problem
 
 
 def check_declarations(manifest: SourcesManifest, policy: Policy) -> None:

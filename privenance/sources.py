@@ -183,10 +183,39 @@ def resolve_files(manifest: SourcesManifest, index: int) -> list[SourceFile]:
     return files
 
 
+# `privenance init` writes this in front of what it cannot infer (licence, consent,
+# retention); a manifest that still holds one is refused before anything runs
+PLACEHOLDER = "FILL-IN:"
+
+
+def _placeholders(data, loc=()):
+    """Key paths of the values that still start with PLACEHOLDER."""
+    if isinstance(data, str) and data.startswith(PLACEHOLDER):
+        yield loc, data[len(PLACEHOLDER):].strip()
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _placeholders(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _placeholders(value, (*loc, i))
+
+
+def check_placeholders(path: str | Path, data, lines: dict) -> None:
+    """Refuse a manifest in which a placeholder of `privenance init` is left, naming
+    the first one and what to write there."""
+    left = list(_placeholders(data))
+    if left:
+        loc, what = left[0]
+        more = f" ({len(left) - 1} more placeholder(s) after it)" if len(left) > 1 else ""
+        raise ConfigError(f"fill in {what}{more}", file=str(path), line=lines.get(loc),
+                          field=".".join(map(str, loc)))
+
+
 def load_sources(path: str | Path) -> SourcesManifest:
     """Load data/sources.yaml. A source's path is a file, a folder, a glob or any Beam
     filesystem URI (s3://, gs://); relative paths resolve against the working directory."""
     data, lines = read_yaml(path)
+    check_placeholders(path, data, lines)
     manifest = load_model(SourcesManifest, path, data, lines)
     manifest._file, manifest._lines = str(path), lines
     for i in range(len(manifest.sources)):

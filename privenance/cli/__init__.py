@@ -12,6 +12,9 @@ from privenance.errors import PrivenanceError
 app = typer.Typer(
     name="privenance",
     help="Privacy and provenance pipelines for AI training data.\n\n"
+         "Your own files:\n\n"
+         "  privenance init data/raw --licence LicenseRef-acme-internal --consent contract\n\n"
+         "  privenance check --sources data/sources.yaml --policy policies/acme.yaml\n\n"
          "Typical flow (each step is a DVC stage, see dvc.yaml):\n\n"
          "  privenance demo --out data/demo/raw\n\n"
          "  privenance run --sources data/demo/sources.yaml --policy policies/demo.yaml --out data/staged\n\n"
@@ -30,9 +33,27 @@ app = typer.Typer(
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
+def _version(value: bool) -> None:
+    if value:
+        from privenance.versions import code
+        c = code()
+        commit = (f"git {c['git_commit']}" + (" with uncommitted changes" if c["git_dirty"] else "")
+                  if c["git_commit"] else "not run from a git checkout")
+        typer.echo(f"privenance {c['package']} ({commit})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print the version and git commit, and exit.")):
+    """Privacy and provenance pipelines for AI training data."""
+
+
 def _register():
-    from privenance.cli import (approve, certify, demo, keys, pull, report, run, subject, summary,
-                                verify)
+    from privenance.cli import (approve, certify, check, demo, init, keys, pull, report, run,
+                                subject, summary, verify)
+    app.command("init")(init.init_command)
+    app.command("check")(check.check_command)
     app.command("demo")(demo.demo_command)
     app.command("run", context_settings=_PASS_THROUGH)(run.run_command)
     try:

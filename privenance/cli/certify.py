@@ -7,7 +7,7 @@ import typer
 
 
 def certify_command(
-    name: str = typer.Option("demo", help="Dataset name."),
+    name: str = typer.Option(None, help="Dataset name; default: the name of the run's policy."),
     staged: Path = typer.Option(Path("data/staged"), help="Output of `privenance run`."),
     validation: Path = typer.Option(Path("data/validation"), help="Output of `privenance validate`."),
     policy: Path = typer.Option(None, help="Policy (YAML); default: the one the run names."),
@@ -34,8 +34,9 @@ def certify_command(
     from privenance.policy import load_policy
     from privenance.staged import RUN_FILE, load_run
     go_offline()
-    policy = policy or load_run(staged / RUN_FILE)["policy"]["path"]
-    cert = certify(name, staged, validation, load_policy(policy), out, signing_seed(),
+    policy = load_policy(policy or load_run(staged / RUN_FILE)["policy"]["path"])
+    name = name or policy.name
+    cert = certify(name, staged, validation, policy, out, signing_seed(),
                    approvals_file=approvals, subjects_root=subjects, allow_empty=allow_empty)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
                f"{len(cert['output']['files'])} files -> {out / name}")

@@ -42,15 +42,16 @@ def run_command(
     Exit code 0: success; 1: the run failed its accounting or quarantine limit;
     2: a configuration error (the file, line and field are named).
     """
-    from privenance.errors import RunFailed, explain
+    from privenance.cli.summary import reason_lines
+    from privenance.errors import RunFailed
     summary = _run(ctx.args, sources, policy, out, as_of, shards, rows_per_file, requests)
     t = summary["totals"]
     typer.echo(f"{'source':<24}{'read':>8}{'written':>9}{'quarantined':>13}")
     for sid, c in summary["counts"].items():
         typer.echo(f"{sid:<24}{c['read']:>8}{c['written']:>9}{c['quarantined']:>13}")
     typer.echo(f"{'total':<24}{t['read']:>8}{t['written']:>9}{t['quarantined']:>13}")
-    for reason, n in summary["quarantine_reasons"].items():
-        typer.echo(f"  quarantined {reason}: {n} ({explain(reason)})")
+    for line in reason_lines(summary["quarantine_reasons"]):
+        typer.echo(line)
     for sid in summary["sources_without_output"]:
         c = summary["counts"][sid]
         what = (f"all {c['read']} rows were quarantined" if c["read"]

@@ -1,10 +1,17 @@
-"""privenance summary: where the demo's outputs are, in a few lines."""
+"""privenance summary: what the last run did and where its outputs are, in a few lines."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import typer
+
+
+def reason_lines(reasons: dict, indent: str = "  ") -> list[str]:
+    """One line per quarantine reason, most frequent first: code, count, plain words."""
+    from privenance.errors import explain
+    return [f"{indent}quarantined {reason}: {n} ({explain(reason)})"
+            for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def summary_command(root: Path = typer.Option(Path("data"), help="Data directory.")):
@@ -16,7 +23,10 @@ def summary_command(root: Path = typer.Option(Path("data"), help="Data directory
     info = json.loads(run.read_text())
     t = info["totals"]
     typer.echo(f"run {info['run_id']}: {t['read']} read, {t['written']} written, "
-               f"{t['quarantined']} quarantined")
+               f"{t['quarantined']} quarantined" + ("" if info.get("status") != "failed"
+                                                     else " (FAILED: cannot be certified)"))
+    for line in reason_lines(info.get("quarantine_reasons", {})):
+        typer.echo(line)
     for path, what in [(root / "validation" / "summary.json", "validation results"),
                        (root / "validation" / "data_docs" / "index.html", "Data Docs"),
                        (root / "reports" / "report.html", "lineage report")]:

@@ -1,0 +1,148 @@
+"""`privenance check`: a dry run of the per-record gates on a sample, without Beam.
+
+Reads the first rows of each source with the real readers and runs the real steps
+(RequireColumns, TagProvenance, LicenceGate, ConsentGate, RetentionGate) on them, so
+the share a run would quarantine, and why, is known before a long job starts. Also
+reports what `validate` would refuse (attribution a licence requires) and undeclared
+columns that look like personal data. Reports hold counts and column names only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+from privenance import provenance as P
+from privenance.errors import ConfigError, Reason, RecordRejected
+from privenance.keys import Secret
+from privenance.licences import classify
+from privenance.policy import Policy
+from privenance.sources import OVERRIDE_COLUMNS, Source, SourcesManifest
+
+
+@dataclass
+class SourceCheck:
+    id: str
+    sampled: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    no_attribution: int = 0            # passing records whose licence needs one they lack
+
+    @property
+    def quarantined(self) -> int:
+        return sum(self.reasons.values())
+
+
+@dataclass
+class CheckReport:
+    sources: list[SourceCheck]
+    config_errors: list[ConfigError]   # exit 2
+    problems: list[str]                # exit 1: the run would fail or lose records
+    notes: list[str]                   # worth knowing, not blocking
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.config_errors else 1 if self.problems else 0
+
+    @property
+    def share(self) -> float:
+        read = sum(s.sampled for s in self.sources)
+        return sum(s.quarantined for s in self.sources) / read if read else 0.0
+
+
+def _steps(source: Source, policy: Policy, as_of: dt.date, withdrawn: dict[str, str]):
+    from pipelines.steps import ConsentGate, LicenceGate, RequireColumns, RetentionGate, TagProvenance
+    # a throwaway key: record ids are computed and thrown away
+    key = Secret(os.urandom(32), "check")
+    return [RequireColumns(source), TagProvenance(source, "check", policy.sha256, key),
+            LicenceGate(policy), ConsentGate(policy, withdrawn), RetentionGate(policy, as_of)]
+
+
+def gate_sample(source: Source, rows, policy: Policy, as_of: dt.date,
+                withdrawn: dict[str, str] | None = None) -> SourceCheck:
+    """Run the gates over sampled ``RawRow``s of one source."""
+    from pipelines.steps import OFFSET, SOURCE_ID
+    result = SourceCheck(source.id)
+    steps = _steps(source, policy, as_of, withdrawn or {})
+    limit = policy.anonymization.max_text_chars
+    for row in rows:
+        result.sampled += 1
+        if row.values is None:
+            result.reasons[Reason.MALFORMED.value] += 1
+            continue
+        record = {**row.values, SOURCE_ID: source.id, OFFSET: row.offset}
+        try:
+            for step in steps:
+                record = step.process(record)
+            if any(isinstance(record.get(c), str) and len(record[c]) > limit
+                   for c in source.text_fields):
+                raise RecordRejected(Reason.TEXT_TOO_LONG, "text too long")
+        except RecordRejected as exc:
+            result.reasons[exc.reason.value] += 1
+            continue
+        except Exception:  # the pipeline quarantines it as STEP_FAILED too
+            result.reasons[Reason.STEP_FAILED.value] += 1
+            continue
+        if classify(record[P.LICENCE]).requires_attribution and not record[P.ATTRIBUTION]:
+            result.no_attribution += 1
+    return result
+
+
+def undeclared_columns(source: Source, policy: Policy, rows: list[dict],
+                       scanner) -> tuple[list[str], list[str]]:
+    """Problems and notes about string columns nothing declares that look like personal
+    data: kept ones (columns.allowed) are problems, dropped ones notes. Returns
+    (problems, notes)."""
+    from pipelines.declarations import source_columns
+    from pipelines.profile import profile_columns
+    from pipelines.steps import output_columns
+    declared = set(source_columns(source)) | set(OVERRIDE_COLUMNS)
+    kept = output_columns(policy, source)
+    skip = {c for r in rows for c in r if c in declared}
+    problems, notes = [], []
+    for p in profile_columns(rows, scanner, skip=skip).values():
+        seen = [(e, s) for e, s in p.mentions()]
+        if not seen:
+            continue
+        what = ", ".join(f"{e} in {s:.0%}" for e, s in seen)
+        if p.name in kept:
+            problems.append(f"source {source.id}: column {p.name!r} is kept (columns.allowed) "
+                            f"but looks like personal data ({what} of sampled cells): declare "
+                            "it in text_fields or fields")
+        else:
+            notes.append(f"source {source.id}: undeclared column {p.name!r} looks like personal "
+                         f"data ({what} of sampled cells); it is dropped from the output")
+    return problems, notes
+
+
+def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
+          withdrawn: dict[str, str] | None = None, scanner=None) -> CheckReport:
+    """Everything `privenance check` reports, on the first ``rows`` records per source."""
+    from itertools import islice
+
+    from pipelines.declarations import column_problems, entity_problems
+    from pipelines.readers import read_source
+    samples = {s.id: list(islice(read_source(s), rows)) for s in manifest.sources}
+    columns = {sid: {c for r in raw if r.values for c in r.values} for sid, raw in samples.items()}
+    errors = list(entity_problems(manifest, policy)) + list(column_problems(manifest, policy,
+                                                                            columns))
+    report = CheckReport([], errors, [], [])
+    for s in manifest.sources:
+        result = gate_sample(s, samples[s.id], policy, as_of, withdrawn)
+        report.sources.append(result)
+        if result.sampled and result.quarantined == result.sampled:
+            report.problems.append(f"source {s.id}: every sampled record would be quarantined")
+        if result.no_attribution:
+            report.problems.append(
+                f"source {s.id}: {result.no_attribution} record(s) lack the attribution their "
+                "licence requires (validate's licence suite would fail): set attribution")
+        if scanner is not None:
+            good = [r.values for r in samples[s.id] if r.values is not None]
+            problems, notes = undeclared_columns(s, policy, good, scanner)
+            report.problems += problems
+            report.notes += notes
+    limit = policy.quarantine.max_share
+    if report.share > limit:
+        report.problems.append(f"{report.share:.0%} of sampled records would be quarantined; "
+                               f"the policy allows at most {limit:.0%} (quarantine.max_share)")
+    return report

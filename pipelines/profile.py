@@ -1,0 +1,240 @@
+"""Profile a source from a sample: its format and encoding, an id field, free-text
+columns and columns that hold identifiers, for `privenance init` and `privenance check`.
+
+Identifiers are found with the project's real recognizers (``TextAnonymizer``) and the
+high-precision checks of privenance/identifiers.py. Nothing here keeps or returns a
+value: a profile holds column names, entity types, counts and shares only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from privenance.identifiers import find_identifiers
+from privenance.keys import Secret
+from privenance.policy import Policy
+from privenance.sources import FORMATS, OVERRIDE_COLUMNS, Source
+
+SAMPLE_ROWS = 1000      # records read per source
+SCAN_CELLS = 200        # cells per column sent to the recognizers (they cost ~ms a cell)
+ENTITY_SHARE = 0.3      # a column whose cells are mostly one entity this often is that entity
+# encodings tried in order on a file's first bytes; latin-1 decodes anything (last resort)
+ENCODINGS = ("utf-8", "big5hkscs", "gb18030", "latin-1")
+# what a column's name suggests it holds; used only to confirm what the scan found
+NAME_HINTS = (
+    (re.compile(r"e-?mail|mail", re.I), "EMAIL_ADDRESS"),
+    (re.compile(r"phone|mobile|\btel|fax|whatsapp|contact_?no", re.I), "PHONE_NUMBER"),
+    (re.compile(r"hkid|id_?card|identity", re.I), "HK_ID"),
+    (re.compile(r"card|\bpan\b", re.I), "CREDIT_CARD"),
+    (re.compile(r"iban|account", re.I), "IBAN_CODE"),
+    (re.compile(r"\bip\b|ip_?addr", re.I), "IP_ADDRESS"),
+    (re.compile(r"addr|street", re.I), "STREET_ADDRESS"),
+    (re.compile(r"name|author|writer|person|customer|client|patient|agent|user|staff", re.I),
+     "PERSON"),
+)
+ID_HINT = re.compile(r"(^|[_\-\s])(id|uid|uuid|key|ref|no|number|code)$|^id|id$", re.I)
+
+
+@dataclass
+class ColumnProfile:
+    """What a sample shows about one column: no values, only counts."""
+
+    name: str
+    cells: int = 0               # non-null cells sampled
+    kind: str = "other"          # text | short | number | date | other
+    unique: bool = False         # no repeated value among the sampled cells
+    entity: str | None = None    # the entity most of its cells are, if ENTITY_SHARE of them
+    share: float = 0.0           # share of scanned cells that are that entity
+    in_text: Counter = field(default_factory=Counter)  # entity -> cells mentioning it
+    scanned: int = 0             # cells sent to the recognizers
+
+    def mentions(self) -> list[tuple[str, float]]:
+        """(entity, share of scanned cells) for entities mentioned inside its cells."""
+        return [(e, n / self.scanned) for e, n in self.in_text.most_common() if self.scanned]
+
+
+@dataclass
+class SourceProfile:
+    path: str
+    format: str
+    encoding: str
+    rows: int                    # readable rows sampled
+    unreadable: int              # rows of the sample that could not be read
+    columns: dict[str, ColumnProfile]
+    overrides: list[str]         # provenance columns the rows carry (licence, consent, ...)
+    id_field: str | None = None
+    text_fields: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def guess_format(path: str) -> str:
+    """From the extension, else from the first character (``{`` is JSON lines)."""
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt:
+        return fmt
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "csv"
+
+
+def guess_encoding(path: str, size: int = 1 << 20) -> str:
+    """The first of ENCODINGS that decodes the file's first MB (cut at a line end, so
+    a character split by the cut does not count). A byte-order mark means UTF."""
+    with open(path, "rb") as f:
+        head = f.read(size)
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return "utf-8" if head.startswith(b"\xef\xbb\xbf") else "utf-16"
+    if len(head) == size and b"\n" in head:
+        head = head[:head.rindex(b"\n")]
+    for encoding in ENCODINGS:
+        try:
+            head.decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def sample(source: Source, rows: int = SAMPLE_ROWS) -> tuple[list[dict], int]:
+    """(readable rows, unreadable rows) among the first ``rows`` of a source."""
+    from pipelines.readers import read_source
+    good, bad = [], 0
+    for row in islice(read_source(source), rows):
+        if row.values is None:
+            bad += 1
+        else:
+            good.append(row.values)
+    return good, bad
+
+
+class Scanner:
+    """Which entities a cell holds, by the real recognizers of a policy. Built once
+    (spaCy and Presidio load in a few seconds); a throwaway key, as nothing it
+    computes is kept."""
+
+    def __init__(self, policy: Policy):
+        from pipelines.anonymize import TextAnonymizer
+        self.engine = TextAnonymizer(policy, Secret(os.urandom(32), "profile scan"))
+        self.engine.setup()
+
+    def findings(self, texts: list[str]) -> list[list[tuple[str, int]]]:
+        """Per text, (entity, characters covered) of each finding."""
+        out = []
+        for text, done in zip(texts, self.engine.anonymize_texts(texts)):
+            found = [(f.entity, f.end - f.start) for f in done.findings]
+            # the high-precision checks see what a model may miss (a bare card number)
+            found += [(e, len(text)) for e in find_identifiers(text) if e not in dict(found)]
+            out.append(found)
+        return out
+
+
+def _is_date(value) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    try:
+        dt.datetime.fromisoformat(value.strip())
+        return True
+    except ValueError:
+        return False
+
+
+def _kind(values: list) -> str:
+    if all(isinstance(v, bool) or isinstance(v, (int, float)) for v in values):
+        return "number"
+    if all(isinstance(v, (str, dt.date)) for v in values) and all(map(_is_date, values)):
+        return "date"  # ISO dates and times: not scanned (digit runs look like phones)
+    if not all(isinstance(v, str) for v in values):
+        return "other"
+    lengths = sorted(len(v) for v in values)
+    words = sum(1 for v in values if len(v.split()) >= 4)
+    # free text: sentences, not names or codes (a name is 2-3 words, an address is
+    # mostly one entity and is told apart by the scan)
+    if lengths[len(lengths) // 2] >= 25 and words >= len(values) / 2:
+        return "text"
+    return "short"
+
+
+def _hint(column: str) -> str | None:
+    return next((entity for rx, entity in NAME_HINTS if rx.search(column)), None)
+
+
+def profile_columns(rows: list[dict], scanner: Scanner | None,
+                    skip: set[str] = frozenset()) -> dict[str, ColumnProfile]:
+    """Profile every column of the sample (the union of the rows' keys), scanning its
+    string cells with ``scanner`` (None: no scan)."""
+    columns = list(dict.fromkeys(c for r in rows for c in r))
+    profiles = {}
+    for column in columns:
+        if column in skip:
+            continue
+        values = [r[column] for r in rows if r.get(column) is not None]
+        p = ColumnProfile(column, cells=len(values))
+        profiles[column] = p
+        if not values:
+            continue
+        p.kind = _kind(values)
+        p.unique = len(set(map(str, values))) == len(values)
+        texts = [str(v) for v in values if str(v).strip()][:SCAN_CELLS]
+        if scanner is None or not texts or p.kind in ("other", "date"):
+            continue
+        p.scanned = len(texts)
+        whole = Counter()
+        for text, found in zip(texts, scanner.findings(texts)):
+            size = len(text.strip()) or 1
+            covered = Counter()
+            for entity, length in found:
+                covered[entity] += length
+            for entity in covered:
+                p.in_text[entity] += 1
+            if covered:
+                entity, length = covered.most_common(1)[0]
+                if length / size >= 0.5:  # the cell is (mostly) this identifier
+                    whole[entity] += 1
+        if whole:
+            entity, n = whole.most_common(1)[0]
+            p.share = n / p.scanned
+            if p.share >= ENTITY_SHARE or (_hint(column) == entity and p.kind == "short"):
+                p.entity = entity
+    return profiles
+
+
+def guess_id_field(profiles: dict[str, ColumnProfile], rows: int) -> str | None:
+    """A column filled and unique in the sample, holding no identifier of a person;
+    one whose name says id/ref/key first. None when no column qualifies."""
+    candidates = [p for p in profiles.values()
+                  if p.cells == rows and rows and p.unique and p.entity is None
+                  and p.kind in ("short", "number") and not p.in_text
+                  and _hint(p.name) is None]  # never a phone or email column as the key
+    named = [p for p in candidates if ID_HINT.search(p.name)]
+    best = named or [p for p in candidates if p.kind == "short"]
+    return best[0].name if best else None
+
+
+def profile_source(path: str, scanner: Scanner | None, rows: int = SAMPLE_ROWS,
+                   fmt: str | None = None, encoding: str | None = None) -> SourceProfile:
+    """Read a sample of ``path`` and guess how it should be declared."""
+    fmt = fmt or guess_format(path)
+    encoding = encoding or ("utf-8" if fmt == "parquet" else guess_encoding(path))
+    source = Source(id="profile", path=path, format=fmt, encoding=encoding)
+    good, bad = sample(source, rows)
+    overrides = [c for c in OVERRIDE_COLUMNS if any(c in r for r in good)]
+    profiles = profile_columns(good, scanner, skip=set(overrides))
+    prof = SourceProfile(path, fmt, encoding, len(good), bad, profiles, overrides)
+    prof.id_field = guess_id_field(profiles, len(good))
+    for p in profiles.values():
+        if p.name == prof.id_field:
+            continue
+        if p.entity:
+            prof.fields[p.name] = p.entity
+        elif p.kind == "text" or (p.kind == "short" and p.in_text):
+            # sentences, or short cells that mention personal data: the recognizers
+            # treat them as free text
+            prof.text_fields.append(p.name)
+    return prof

@@ -1,0 +1,181 @@
+"""privenance init: scaffold a sources manifest and a policy for your own files."""
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import re
+import shutil
+from pathlib import Path
+
+import typer
+
+KNOWN = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq")
+
+
+def _expand(paths: list[str]) -> list[str]:
+    """Files named by PATHS: files, folders (their data files) and globs, in order."""
+    from privenance.errors import ConfigError
+    files: list[str] = []
+    for p in paths:
+        matches = sorted(glob.glob(p, recursive=True)) if glob.has_magic(p) else [p]
+        if not matches:
+            raise ConfigError("matches no file", field=p)
+        for m in matches:
+            if os.path.isdir(m):
+                files += sorted(str(f) for f in Path(m).rglob("*")
+                                if f.is_file() and f.suffix.lower() in KNOWN)
+            elif os.path.isfile(m):
+                files.append(m)
+            else:
+                raise ConfigError("file not found", field=m)
+    if not files:
+        raise ConfigError("no data file found", field=" ".join(paths))
+    return list(dict.fromkeys(files))
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    from privenance.errors import ConfigError
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise ConfigError("must be a date like 2031-03-01", field=option) from None
+
+
+def _default_name() -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", Path.cwd().name).strip("-._").lower() or "dataset"
+
+
+def init_command(
+    paths: list[str] = typer.Argument(..., help="Your data files, folders or globs "
+                                      "(JSONL, CSV, Parquet)."),
+    name: str = typer.Option(None, help="Dataset name (also the policy's name); default: "
+                                        "this folder's name."),
+    sources: Path = typer.Option(Path("data/sources.yaml"), help="Manifest to write."),
+    policy: Path = typer.Option(None, help="Policy to write; default policies/<name>.yaml."),
+    licence: str = typer.Option(None, "--licence", "--license",
+                                help="SPDX licence id of the files, e.g. CC-BY-4.0 or "
+                                     "LicenseRef-acme-internal for your own data."),
+    attribution: str = typer.Option(None, help="Who must be credited, e.g. \"Acme Ltd "
+                                               "complaints archive\"."),
+    consent: str = typer.Option(None, help="Lawful basis: consent, contract, legal-obligation, "
+                                           "public-task, legitimate-interests, public-domain."),
+    purpose: list[str] = typer.Option(None, "--purpose", help="A purpose consented to, e.g. "
+                                      "model-training (repeatable)."),
+    consent_ref: str = typer.Option(None, help="Reference of the consent form or contract."),
+    collected_at: str = typer.Option(None, help="When the data was collected (YYYY-MM-DD)."),
+    retain_until: str = typer.Option(None, help="Date to delete by (YYYY-MM-DD), or `none`."),
+    origin: str = typer.Option("human", help="human | synthetic | machine-translated | "
+                                             "model-generated."),
+    sample: int = typer.Option(1000, min=1, help="Rows read per file to guess its columns."),
+    force: bool = typer.Option(False, "--force", help="Replace files that exist."),
+):
+    """Write a commented sources manifest and a policy (extending default.yaml) for
+    your files, from a sample of each: format, encoding, id field, free-text columns
+    and columns that hold identifiers (found with the real recognizers; no value is
+    printed or written). What a sample cannot tell is taken from the options or
+    written as a FILL-IN placeholder that `check` and `run` refuse.
+
+    Examples:
+
+      privenance init data/raw/*.csv data/raw/notes.jsonl
+
+      privenance init data/raw --licence LicenseRef-acme-internal --consent contract
+      --purpose model-training --retain-until 2031-12-31
+    """
+    from pipelines.profile import Scanner, profile_source
+    from privenance import onboard
+    from privenance.errors import ConfigError
+    from privenance.offline import go_offline
+    from privenance.policy import load_policy
+    from privenance.versions import ROOT
+    go_offline()
+    name = name or _default_name()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise ConfigError("use letters, digits and ._- only", field="--name")
+    policy = policy or Path("policies") / f"{name}.yaml"
+    default = policy.parent / "default.yaml"
+    packaged = ROOT / "policies" / "default.yaml"
+    if policy.resolve() == default.resolve() or name in ("default", "demo"):
+        raise ConfigError("choose another name: default and demo are the shipped policies",
+                          field="--name")
+    for target in (sources, policy):  # check both before writing either
+        if target.exists() and not force:
+            raise ConfigError("exists; pass --force to replace it", file=str(target))
+    base = default if default.exists() else packaged
+    if not base.exists():
+        raise ConfigError("no default.yaml to extend; copy policies/default.yaml from "
+                          "privenance beside the policy", file=str(default))
+    d = onboard.Declarations(
+        licence=licence, attribution=attribution, consent=consent,
+        purposes=list(dict.fromkeys(onboard.purpose_name(p) for p in purpose or [])),
+        consent_ref=consent_ref, collected_at=_date(collected_at, "--collected-at"),
+        retain_until=None if (retain_until or "").lower() == "none"
+        else _date(retain_until, "--retain-until"),
+        no_retention=(retain_until or "").lower() == "none", origin=origin)
+    base_policy = load_policy(base)
+    warnings = onboard.check_declarations(d, base_policy.consent.lawful_bases)
+    if (d.consent in base_policy.consent.require_purpose_for and d.purposes
+            and base_policy.purpose.name not in d.purposes):
+        warnings.append(f"the policy's purpose is {base_policy.purpose.name}, which is not "
+                        "among the purposes consented to: every record would be quarantined "
+                        "(PURPOSE_NOT_CONSENTED)")
+    files = _expand(paths)
+    typer.echo(f"sampling {len(files)} file(s), up to {sample} rows each "
+               "(loading the recognizers takes a few seconds)")
+    scanner = Scanner(base_policy)
+    taken: set[str] = set()
+    entries = [(onboard.source_id(f, taken), profile_source(f, scanner, sample)) for f in files]
+    keep = sorted({c.name for _, p in entries for c in p.columns.values()
+                   if c.name != p.id_field and c.name not in p.text_fields
+                   and c.name not in p.fields and not c.in_text and c.kind != "other"})
+    manifest = onboard.manifest_text(entries, d, dt.date.today(), sample)
+    extends = os.path.relpath(default, policy.parent)
+    if not default.exists():
+        default.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(packaged, default)
+        typer.echo(f"wrote {default} (the shipped default policy, which yours extends)")
+    onboard.write_new(sources, manifest, force)
+    onboard.write_new(policy, onboard.policy_text(name, extends, d, keep), force)
+    for sid, prof in entries:
+        declared = [f"id {prof.id_field}"] if prof.id_field else []
+        declared += [f"text {c}" for c in prof.text_fields]
+        declared += [f"{c}: {e} ({prof.columns[c].share:.0%})" for c, e in prof.fields.items()]
+        typer.echo(f"  {sid} ({prof.format}, {prof.encoding}, {prof.rows} rows sampled): "
+                   f"{'; '.join(declared) or 'nothing declared'}")
+    typer.echo(f"wrote {sources} and {policy}")
+    for w in warnings:
+        typer.echo(f"warning: {w}")
+    _next_steps(sources, policy, name, onboard.placeholders_in(manifest))
+
+
+def _next_steps(sources: Path, policy: Path, name: str, placeholders: list[int]) -> None:
+    from privenance.errors import ConfigError
+    from privenance.keys import PSEUDONYM_ENV, SIGNING_ENV, _configured
+    typer.echo("next steps:")
+    step = 1
+    if placeholders:
+        typer.echo(f"  {step}. fill in the FILL-IN placeholder(s) in {sources} (line(s) "
+                   f"{', '.join(map(str, placeholders))}), or re-run init with --licence, "
+                   "--attribution, --consent, --purpose, --retain-until and --force")
+        step += 1
+    typer.echo(f"  {step}. check the guesses in {sources} (comments say what the sample showed)")
+    step += 1
+    for env, command in ((SIGNING_ENV, "privenance keys init"),
+                         (PSEUDONYM_ENV, "privenance keys init-pseudonym")):
+        try:
+            have = _configured(env) is not None
+        except ConfigError:
+            have = False
+        if not have:
+            typer.echo(f"  {step}. {command}   (no key configured yet)")
+            step += 1
+    flags = f"--sources {sources} --policy {policy}"
+    for command in (f"privenance check {flags}", f"privenance run {flags}",
+                    "privenance validate", f"privenance certify --name {name}",
+                    f"privenance report --name {name}"):
+        typer.echo(f"  {step}. {command}")
+        step += 1
+    typer.echo(f"  with DVC: set sources: {sources}, policy: {policy} and dataset: {name} in "
+               "params.yaml, and in dvc.yaml's run stage list your data folder under deps "
+               "instead of data/demo/raw (drop the generate stage if you do not need the demo)")
