@@ -142,18 +142,18 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     source_order = {sid: i for i, sid in enumerate(sources)}
     reports = [
         clean | "WriteDataset" >> WriteParquet(
-            incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id, count_by=[P.SOURCE],
+            incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
             source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
             always_one_file=True),
         ((read[QUARANTINE], rejected, residual) | "AllQuarantine" >> beam.Flatten()
          | "WriteQuarantine" >> WriteParquet(
-             incoming, "quarantine", "_source", ["_source", "_file", "_offset", "stage"], run_id,
+             incoming, "quarantine", "_source", ["_source", "_file", "_offset", "stage"], run_id=run_id,
              count_by=["_source", "reason", "request"], schema=quarantine_schema(),
              rows_per_file=rows_per_file, run_id_column="_run_id")),
         findings | "WriteFindings" >> WriteParquet(
             incoming, "findings", P.RECORD_ID,
             [P.RECORD_ID, "column", "start", "end", "entity", "score", "operator", "subject"],
-            run_id, count_by=["entity", "operator"], schema=findings_schema(),
+            run_id=run_id, count_by=["entity", "operator"], schema=findings_schema(),
             min_shards=num_shards, rows_per_file=rows_per_file, run_id_column=None),
     ]
     all_reports = reports | "AllReports" >> beam.Flatten() | "ReportList" >> beam.combiners.ToList()

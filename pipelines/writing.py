@@ -153,7 +153,7 @@ class _WriteShard(beam.DoFn):
         strings = [f.name for f in schema if pa.types.is_string(f.type)]
         batches, chunk = [], []
         for row in values:  # to Arrow a chunk at a time: Arrow holds a row in less memory
-            if self.run_id_column:
+            if self.run_id_column and run_id is not None:
                 row[self.run_id_column] = run_id
             for name in strings:
                 row[name] = _to_string(row.get(name))
@@ -197,16 +197,17 @@ class WriteParquet(beam.PTransform):
     ``shard_key`` is hashed to pick a row's file; ``sort_by`` orders each file (and
     should tell any two rows apart); ``count_by`` names the columns each report counts
     rows by. ``schema``: a fixed Arrow schema, or None to take the dataset's from the
-    rows' column types (``source_order`` orders its columns). ``run_id``: a singleton
-    PCollection, stamped into ``run_id_column``. ``always_one_file``: write an empty
+    rows' column types (``source_order`` orders its columns). ``run_id``: a value or
+    a singleton PCollection, stamped into ``run_id_column`` (None: rows keep theirs). ``always_one_file``: write an empty
     file when there are no rows."""
 
-    def __init__(self, directory: str, output: str, shard_key: str, sort_by: list[str],
-                 run_id, count_by: list[str] = (), schema=None, source_order: dict | None = None,
+    def __init__(self, directory: str, output: str, shard_key: str = P.RECORD_ID,
+                 sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
                  min_shards: int = 1, rows_per_file: int = 200_000,
                  run_id_column: str | None = P.RUN_ID, always_one_file: bool = False):
         super().__init__()
-        self.directory, self.output, self.shard_key, self.sort_by = directory, output, shard_key, sort_by
+        self.directory, self.output, self.shard_key = directory, output, shard_key
+        self.sort_by = list(sort_by)
         self.run_id, self.count_by, self.schema = run_id, list(count_by), schema
         self.source_order = source_order or {}
         self.min_shards, self.rows_per_file = min_shards, rows_per_file
@@ -219,6 +220,9 @@ class WriteParquet(beam.PTransform):
         else:
             types = rows.pipeline | "NoTypes" >> beam.Create([{}])
         types = beam.pvalue.AsSingleton(types)
+        run_id = self.run_id
+        if not isinstance(run_id, beam.pvalue.PCollection):
+            run_id = rows.pipeline | "RunId" >> beam.Create([run_id])
         key, min_shards, per_file = self.shard_key, self.min_shards, self.rows_per_file
         reports = (rows
                    | "Shard" >> beam.Map(lambda row, n: (_shard(str(row[key]), shard_count(
@@ -227,7 +231,7 @@ class WriteParquet(beam.PTransform):
                    | "WriteShards" >> beam.ParDo(_WriteShard(
                        self.directory, self.output, self.sort_by, self.count_by, self.schema,
                        min_shards, per_file, self.run_id_column),
-                       rows=count, types=types, run_id=beam.pvalue.AsSingleton(self.run_id)))
+                       rows=count, types=types, run_id=beam.pvalue.AsSingleton(run_id)))
         if not self.always_one_file:
             return reports
         empty = (rows.pipeline | "Once" >> beam.Create([None])

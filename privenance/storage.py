@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -40,10 +43,9 @@ def name_of(path: str) -> str:
 
 
 def _filesystems():
-    import logging
-    # importing Beam's IO warns that the BigQuery client is missing; nothing here uses it
-    logging.getLogger().addFilter(_no_apitools_warning)
     from apache_beam.io.filesystems import FileSystems
+    if FileSystems._pipeline_options is None:  # S3 needs options, even empty ones
+        configure()
     return FileSystems
 
 
@@ -51,11 +53,16 @@ def _no_apitools_warning(record) -> bool:
     return "apitools not found" not in record.getMessage()
 
 
+# importing Beam's IO warns that the BigQuery client is missing; nothing here uses it
+logging.getLogger().addFilter(_no_apitools_warning)
+
+
 def configure(beam_args: list[str] = ()) -> None:
     """Let FileSystems see the run's Beam options (``--s3_endpoint_url`` ...); without
     them boto3 reads the AWS environment variables, ``AWS_ENDPOINT_URL`` included."""
+    from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
-    _filesystems().set_options(PipelineOptions(list(beam_args)))
+    FileSystems.set_options(PipelineOptions(list(beam_args)))
 
 
 def exists(path: str) -> bool:
@@ -70,21 +77,59 @@ def is_dir(path: str) -> bool:
     return bool(list_files(path))
 
 
-def list_files(prefix: str, suffix: str = "") -> list[str]:
+def list_files(prefix: str, suffix: str = "", hidden: bool = False) -> list[str]:
     """Every file under a folder or URI prefix (recursively), sorted; hidden files and
-    folders (``.``) are skipped."""
-    fs = _filesystems()
+    folders (``.``) are skipped unless ``hidden``."""
     if not is_uri(str(prefix)):
         root = Path(prefix)
         if not root.is_dir():
             return []
-        return sorted(str(p) for p in root.rglob(f"*{suffix}") if p.is_file()
-                      and not any(part.startswith(".") for part in p.relative_to(root).parts))
-    pattern = join(prefix, "**")
-    found = [m.path for r in fs.match([pattern]) for m in r.metadata_list]
-    base = str(prefix).rstrip("/") + "/"
+        found = [str(p) for p in root.rglob("*") if p.is_file()]
+        base = str(root).rstrip("/") + "/"
+    else:
+        pattern = join(prefix, "**")
+        found = [m.path for r in _filesystems().match([pattern]) for m in r.metadata_list]
+        base = str(prefix).rstrip("/") + "/"
     return sorted(p for p in found if p.endswith(suffix) and p.startswith(base)
-                  and not any(part.startswith(".") for part in p[len(base):].split("/")))
+                  and (hidden or not any(part.startswith(".")
+                                         for part in p[len(base):].split("/"))))
+
+
+# Files that mark a folder complete: uploaded last, so a reader never sees the marker
+# before the files it lists.
+MARKERS = ("run.json", "summary.json", "certificate.json")
+
+
+@contextmanager
+def local_folder(path: str):
+    """``path`` as a local folder: itself when local; for a URI, a temporary download of
+    every file under it (removed afterwards). For the stages that read a whole folder
+    on the driver (validate, certify, verify)."""
+    if not is_uri(str(path)):
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
+        base = str(path).rstrip("/") + "/"
+        for file in list_files(path, hidden=True):
+            target = Path(tmp, file[len(base):])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(read_bytes(file))
+        yield Path(tmp)
+
+
+@contextmanager
+def publish_folder(path: str):
+    """A local folder to write into: ``path`` itself when local; for a URI, a temporary
+    folder uploaded to it when the block succeeds, marker files last."""
+    if not is_uri(str(path)):
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
+        yield Path(tmp)
+        files = sorted((p for p in Path(tmp).rglob("*") if p.is_file()),
+                       key=lambda p: (p.name.lstrip("._") in MARKERS, str(p)))
+        for file in files:
+            write_bytes(join(path, str(file.relative_to(tmp))), file.read_bytes())
 
 
 def match(pattern: str) -> list[tuple[str, int]]:

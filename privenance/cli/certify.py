@@ -8,10 +8,11 @@ import typer
 
 def certify_command(
     name: str = typer.Option(None, help="Dataset name; default: the name of the run's policy."),
-    staged: Path = typer.Option(Path("data/staged"), help="Output of `privenance run`."),
-    validation: Path = typer.Option(Path("data/validation"), help="Output of `privenance validate`."),
+    staged: str = typer.Option("data/staged", help="Output of `privenance run` (folder or URI)."),
+    validation: str = typer.Option("data/validation", help="Output of `privenance validate` "
+                                   "(folder or URI)."),
     policy: Path = typer.Option(None, help="Policy (YAML); default: the one the run names."),
-    out: Path = typer.Option(Path("data/certified"), help="Certified datasets root."),
+    out: str = typer.Option("data/certified", help="Certified datasets root (folder or URI)."),
     approvals: Path = typer.Option(Path("data/approvals.jsonl"), help="Approvals log from `privenance approve`."),
     subjects: Path = typer.Option(Path("data/subjects"),
                                   help="Where each version's subject index is kept."),
@@ -29,14 +30,19 @@ def certify_command(
     Example: privenance certify --name demo
     """
     from lineage.certificate import certify
+    from privenance import storage
     from privenance.keys import signing_seed
     from privenance.offline import go_offline
     from privenance.policy import load_policy
     from privenance.staged import RUN_FILE, load_run
     go_offline()
-    policy = load_policy(policy or load_run(staged / RUN_FILE)["policy"]["path"])
-    name = name or policy.name
-    cert = certify(name, staged, validation, policy, out, signing_seed(),
-                   approvals_file=approvals, subjects_root=subjects, allow_empty=allow_empty)
+    with storage.local_folder(staged) as staged_dir, \
+            storage.local_folder(validation) as validation_dir, \
+            storage.publish_folder(out) as out_dir:
+        policy = load_policy(policy or load_run(staged_dir / RUN_FILE)["policy"]["path"])
+        name = name or policy.name
+        cert = certify(name, staged_dir, validation_dir, policy, out_dir, signing_seed(),
+                       approvals_file=approvals, subjects_root=subjects,
+                       allow_empty=allow_empty)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
-               f"{len(cert['output']['files'])} files -> {out / name}")
+               f"{len(cert['output']['files'])} files -> {storage.join(out, name)}")

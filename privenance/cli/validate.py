@@ -7,10 +7,11 @@ import typer
 
 
 def validate_command(
-    dataset: Path = typer.Option(Path("data/staged/dataset"), help="Staged Parquet directory."),
-    run_info: Path = typer.Option(Path("data/staged/run.json"), help="run.json of that run."),
+    dataset: str = typer.Option("data/staged/dataset", help="Staged Parquet folder (or URI)."),
+    run_info: str = typer.Option("data/staged/run.json", help="run.json of that run (or URI)."),
     policy: Path = typer.Option(None, help="Policy (YAML); default: the one the run names."),
-    out: Path = typer.Option(Path("data/validation"), help="Where summary.json and Data Docs go."),
+    out: str = typer.Option("data/validation", help="Where summary.json and Data Docs go "
+                            "(a folder or URI)."),
     as_of: str = typer.Option(None, help="Date for retention checks; default the run's date."),
     requests: Path = typer.Option(Path("data/requests"),
                                   help="Data-subject requests the run had to honour."),
@@ -25,7 +26,26 @@ def validate_command(
     Exit 1 when a blocking suite fails, so `dvc repro` stops before certification.
 
     Example: privenance validate --dataset data/staged/dataset --out data/validation
+
+    On an object store: privenance validate --run-info s3://bucket/staged/run.json
+    --dataset s3://bucket/staged/dataset --out s3://bucket/validation
     """
+    from privenance import storage
+    from privenance.errors import ConfigError
+    staged = run_info.rsplit("/", 1)[0] if "/" in run_info else "."
+    if storage.is_uri(run_info) or storage.is_uri(dataset):
+        if dataset.rstrip("/") != f"{staged}/dataset":
+            raise ConfigError(f"--dataset must be the dataset folder beside --run-info "
+                              f"({staged}/dataset)", field="--dataset")
+    with storage.local_folder(staged) as local, storage.publish_folder(out) as out_dir:
+        if storage.is_uri(run_info):
+            run_info, dataset = str(local / "run.json"), str(local / "dataset")
+        _validate(Path(dataset), Path(run_info), policy, out_dir, as_of, requests, allow_empty)
+    typer.echo(f"Data Docs: {storage.join(out, 'data_docs', 'index.html')}")
+
+
+def _validate(dataset: Path, run_info: Path, policy, out: Path, as_of, requests,
+              allow_empty: bool) -> None:
     from expectations import validate
     from privenance.errors import ConfigError
     from privenance.policy import load_policy
@@ -49,6 +69,5 @@ def validate_command(
         mark = "pass" if r["success"] else ("FAIL" if r["blocking"] else "warn")
         detail = f"  ({', '.join(r['failed_expectations'])})" if r["failed_expectations"] else ""
         typer.echo(f"{mark:<5} {name}{detail}")
-    typer.echo(f"Data Docs: {out / 'data_docs' / 'index.html'}")
     if not summary["success"]:
         raise typer.Exit(1)

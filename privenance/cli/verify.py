@@ -7,7 +7,8 @@ import typer
 
 
 def verify_command(
-    path: Path = typer.Argument(..., help="Directory holding certificate.json and the Parquet files."),
+    path: str = typer.Argument(..., help="Folder (or URI) holding certificate.json and the "
+                               "Parquet files."),
     public_key: str = typer.Option(None, help="Trusted Ed25519 public key (hex, or a file of hex)."),
     policy: Path = typer.Option(None, help="Also require the certificate's policy hash to match this policy."),
 ):
@@ -18,7 +19,10 @@ def verify_command(
     Example: privenance verify data/certified/demo --public-key keys/signing.pub
     """
     from lineage.certificate import trusted_public_key, verify
+    from privenance import storage
     from privenance.policy import load_policy
-    cert = verify(path, trusted_public_key(public_key), load_policy(policy) if policy else None)
+    with storage.local_folder(path) as folder:
+        cert = verify(folder, trusted_public_key(public_key),
+                      load_policy(policy) if policy else None)
     typer.echo(f"OK: {cert['dataset']} {cert['version']}: {cert['output']['rows']} rows in "
                f"{len(cert['output']['files'])} files, signature and hashes match")
