@@ -93,17 +93,25 @@ def beam_options(beam_args: list[str]):
     from the internet. privenance must never download at run time, so the default
     (and an explicit --runner=DirectRunner) runs on Beam's in-process FnApiRunner,
     which is what DirectRunner falls back to anyway and which honours
-    --direct_num_workers and --direct_running_mode.
+    --direct_num_workers and --direct_running_mode, or --environment_type (with
+    --environment_config) for workers started elsewhere.
     """
     from apache_beam.options.pipeline_options import PipelineOptions
     args = [a for a in beam_args if a not in ("--runner=DirectRunner", "--runner=direct")]
     if "--job_endpoint=embed" in args and not any(a.startswith("--environment_type") for a in args):
         args.append("--environment_type=LOOPBACK")  # the embedded job server: workers in-process, no Docker
-    runner = None
+    options, runner = PipelineOptions(args), None
     if not any(a.startswith("--runner") for a in args):
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
-        runner = FnApiRunner()
-    return runner, PipelineOptions(args)
+        environment = None
+        if any(a.startswith("--environment_type") for a in args):
+            # workers the environment starts (e.g. EXTERNAL: a worker pool elsewhere),
+            # --direct_num_workers of them
+            from apache_beam.options.pipeline_options import PortableOptions
+            from apache_beam.transforms.environments import Environment
+            environment = Environment.from_options(options.view_as(PortableOptions))
+        runner = FnApiRunner(default_environment=environment)
+    return runner, options
 
 
 def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: KeyRef,

@@ -45,8 +45,11 @@ def _encoding_for(head: bytes, declared: str) -> str:
     return declared
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes decoding left as surrogates
+
+
 def _has_undecodable(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return _UNDECODABLE.search(text) is not None
 
 
 # A JSON \u escape of a UTF-16 surrogate: a pair decodes to one character, a lone one
@@ -54,9 +57,11 @@ def _has_undecodable(text: str) -> bool:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _has_lone_surrogate(obj) -> bool:
-    text = json.dumps(obj, ensure_ascii=False)
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _SURROGATE.search(json.dumps(obj, ensure_ascii=False)) is not None
 
 
 class _Undecodable(Exception):

@@ -5,6 +5,7 @@ job graph; the public transforms inside a user's own pipeline."""
 from __future__ import annotations
 
 import base64
+import bz2
 import gzip
 import json
 import os
@@ -167,9 +168,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_portable_runner_with_external_worker_processes_elsewhere(workspace, tmp_path):
+def test_external_worker_processes_in_folders_of_their_own(workspace, tmp_path):
     """Beam's worker pool starts each SDK worker as a process in its own folder; the
-    job reaches it only through the job graph and the network, as on a cluster."""
+    job reaches it only through the job graph and the network, as on a cluster. (The
+    embedded job server of --runner=PortableRunner runs one worker only, so the
+    in-process runner drives the external environment here, with two workers.)"""
     privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25",
                "--out", "data/local", cwd=workspace)
     home = tmp_path / "worker-home"
@@ -183,8 +186,7 @@ def test_portable_runner_with_external_worker_processes_elsewhere(workspace, tmp
     try:
         time.sleep(3)
         privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25",
-                   "--out", "data/portable", "--", "--runner=PortableRunner",
-                   "--job_endpoint=embed", "--environment_type=EXTERNAL",
+                   "--out", "data/portable", "--", "--environment_type=EXTERNAL",
                    f"--environment_config=localhost:{port}", "--direct_num_workers=2",
                    cwd=workspace)
     finally:
@@ -209,8 +211,8 @@ def _payload_bytes(proto) -> list[bytes]:
             try:
                 from apache_beam.portability.api import beam_runner_api_pb2
                 pardo = beam_runner_api_pb2.ParDoPayload.FromString(transform.spec.payload)
-                fn = pardo.do_fn.payload
-                out += [fn, zlib.decompress(base64.b64decode(fn))]
+                fn = base64.b64decode(pardo.do_fn.payload)
+                out += [fn, bz2.decompress(fn) if fn.startswith(b"BZh") else zlib.decompress(fn)]
             except Exception:
                 pass
     return out
