@@ -41,8 +41,10 @@ class _DropBeamNoise(logging.Filter):
     no semi-persistent directory (used by Dataflow's containers); privenance needs
     neither. The workers' warnings reach the driver through Beam's job service logger."""
 
-    NOISE = ("apitools not found", "No semi_persistent_directory found")
-    LOGGERS = ("", "apache_beam.runners.portability.local_job_service")
+    NOISE = ("apitools not found", "No semi_persistent_directory found",
+             "If direct_num_workers is not equal to 1")  # our local worker processes
+    LOGGERS = ("", "apache_beam.runners.portability.local_job_service",
+               "apache_beam.runners.portability.fn_api_runner.fn_runner")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -100,11 +102,23 @@ def beam_options(beam_args: list[str]):
     args = [a for a in beam_args if a not in ("--runner=DirectRunner", "--runner=direct")]
     if "--job_endpoint=embed" in args and not any(a.startswith("--environment_type") for a in args):
         args.append("--environment_type=LOOPBACK")  # the embedded job server: workers in-process, no Docker
+    args = [a.replace("--direct_running_mode ", "--direct_running_mode=") for a in args]
+    local_processes = ("--direct_running_mode=multi_processing" in args
+                       and not any(a.startswith("--runner") for a in args))
+    if local_processes:  # started below with our worker command (pipelines/worker.py)
+        args.remove("--direct_running_mode=multi_processing")
     options, runner = PipelineOptions(args), None
-    if not any(a.startswith("--runner") for a in args):
+    if "--runner=DaskRunner" in args:  # Beam does not resolve this one by name
+        from apache_beam.runners.dask.dask_runner import DaskRunner
+        runner = DaskRunner()
+    elif not any(a.startswith("--runner") for a in args):
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
         environment = None
-        if any(a.startswith("--environment_type") for a in args):
+        if local_processes:
+            from apache_beam.transforms.environments import SubprocessSDKEnvironment
+            environment = SubprocessSDKEnvironment.from_command_string(
+                f"{sys.executable} -m pipelines.worker")
+        elif any(a.startswith("--environment_type") for a in args):
             # workers the environment starts (e.g. EXTERNAL: a worker pool elsewhere),
             # --direct_num_workers of them
             from apache_beam.options.pipeline_options import PortableOptions

@@ -27,6 +27,7 @@ import apache_beam as beam
 
 from pipelines.anonymizing import AnonymizeRecords
 from pipelines.gates import ApplySteps
+from pipelines.quarantine import quarantine_schema
 from pipelines.reading import ReadSources
 from pipelines.steps import (OFFSET, SOURCE_ID, ConsentGate, LicenceGate, Minimise,
                              RequireColumns, RetentionGate, TagProvenance)
@@ -36,7 +37,7 @@ from privenance.policy import Policy, load_policy
 from privenance.sources import Source, load_sources
 
 __all__ = ["Provenance", "PolicyGates", "Anonymize", "WriteParquet", "ReadSources", "KeyRef",
-           "load"]
+           "load", "quarantine_schema"]
 
 
 def load(policy_path: str, sources_path: str, source_id: str) -> tuple[Policy, Source]:
