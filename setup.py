@@ -38,8 +38,9 @@ setup(
         "opencc==1.4.2",
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant
-    # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec)
+    # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec); and
+    # Hugging Face datasets, to show a certified folder loads with load_dataset("parquet")
     extras_require={"test": ["pytest", "hypothesis", "mlcroissant>=1.1,<1.2", "jsonschema",
-                             "referencing"]},
+                             "referencing", "datasets==5.2.0"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )

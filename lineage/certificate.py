@@ -4,6 +4,15 @@ The certificate (fields in DESIGN.md) is canonical JSON signed with Ed25519. A
 model team verifies it with the public key alone; without the private key no
 one can forge one. Certification is atomic: the new version is assembled in a
 temporary directory and renamed into place only when complete.
+
+The certificate is the hidden file ``.certificate.json`` beside the Parquet parts, so
+that the folder loads as it is: pyarrow and pandas skip names starting with ``.`` or
+``_``, Hugging Face ``datasets`` skips hidden files (not ``_`` ones), and duckdb and
+polars read ``*.parquet``. Versions certified before kept it as ``certificate.json``;
+they are still read and verified (but do not load as a folder).
+
+Approvals are the approvers' own signed records (privenance/approvers.py), embedded
+whole, so ``verify`` re-checks every signature and what it is of.
 """
 from __future__ import annotations
 
@@ -13,25 +22,28 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from privenance import provenance as P
+from privenance.approvers import Approvers, load_approvers, unsigned
 from privenance.errors import RunFailed, VerificationFailed
 from privenance.files import file_sha256, swap_in, temp_dir_for
-from privenance.keys import Secret
+from privenance.keys import Secret, canonical, sign_hex, signature_valid  # noqa: F401 (canonical: API)
 from privenance.licences import classify
 from privenance.policy import Policy
-from privenance.staged import (RUN_FILE, binding, check_outputs, load_run, quarantine_failures,
-                               require_policy, require_rows, require_succeeded, run_sha256)
+from privenance.staged import (RUN_FILE, binding, check_outputs, dataset_sha256, load_run,
+                               quarantine_failures, require_policy, require_rows,
+                               require_succeeded, run_sha256)
 
 SCHEMA = "privenance.certificate/1"
-CERT_FILE = "certificate.json"
+CERT_FILE = ".certificate.json"
+LEGACY_CERT_FILE = "certificate.json"  # versions certified before the hidden name
 
 
-def canonical(obj) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _private_key(seed: Secret):
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    return Ed25519PrivateKey.from_private_bytes(seed.reveal()[:32])
+def certificate_path(folder: Path) -> Path:
+    """The certificate of a certified folder: ``.certificate.json``, or the legacy
+    ``certificate.json`` of an older version; the new name when there is neither."""
+    folder = Path(folder)
+    if not (folder / CERT_FILE).exists() and (folder / LEGACY_CERT_FILE).exists():
+        return folder / LEGACY_CERT_FILE
+    return folder / CERT_FILE
 
 
 def public_key_hex(seed: Secret) -> str:
@@ -41,9 +53,8 @@ def public_key_hex(seed: Secret) -> str:
 
 def sign(cert: dict, seed: Secret) -> dict:
     body = {k: v for k, v in cert.items() if k != "signature"}
-    signature = _private_key(seed).sign(canonical(body))
     return {**body, "signature": {"algorithm": "Ed25519", "public_key": public_key_hex(seed),
-                                  "value": signature.hex()}}
+                                  "value": sign_hex(seed, body)}}
 
 
 def _suite_results(validation: Path, run: dict, run_json: Path, checked: list[dict],
@@ -110,37 +121,42 @@ def read_approvals(path: Path) -> list[dict]:
     return rows
 
 
-def person(approval: dict) -> str:
-    """Who approved, compared case- and space-insensitively."""
-    return " ".join(str(approval.get("by", "")).casefold().split())
-
-
 def _assign(roles: list[str], candidates: dict[str, list[dict]], distinct: bool,
             used: frozenset = frozenset()) -> list[dict] | None:
-    """One approval per role, by distinct people when ``distinct`` (a small matching)."""
+    """One approval per role, by distinct approvers when ``distinct`` (a small matching)."""
     if not roles:
         return []
     role, rest = roles[0], roles[1:]
     for approval in candidates[role]:
-        if distinct and person(approval) in used:
+        if distinct and approval["approver"] in used:
             continue
-        tail = _assign(rest, candidates, distinct, used | {person(approval)})
+        tail = _assign(rest, candidates, distinct, used | {approval["approver"]})
         if tail is not None:
             return [approval] + tail
     return None
 
 
-def approvals_for(path: Path, run: dict, policy: Policy) -> list[dict]:
-    """The approvals that cover every required role for exactly this run: same run id,
-    dataset content, policy, code and engines (``binding``), a role the policy names,
-    and distinct people unless the policy allows one person several roles."""
+def approvals_for(path: Path, run: dict, policy: Policy,
+                  approvers_file: Path = Path("keys/approvers.yaml")) -> list[dict]:
+    """The signed approvals that cover every required role for exactly this run: same
+    run id, dataset content, policy, code and engines (``binding``), each signed by a
+    key keys/approvers.yaml lists for its role, by distinct people unless the policy
+    allows one person several roles. An approval of this run that is unsigned, badly
+    signed, from an unlisted key or in a role its signer is not listed for refuses the
+    whole certification: someone signed what they may not."""
     required = list(dict.fromkeys(policy.approvals.required))
     if not required:
         return []
+    approvers = load_approvers(approvers_file)
     bound = binding(run)
     entries = read_approvals(path)
-    candidates = {role: [a for a in entries if a.get("role") == role
-                         and a.get("binding") == bound] for role in required}
+    mine = [(n, a) for n, a in enumerate(entries, 1) if a.get("binding") == bound]
+    refused = [f"approval {n} ({a.get('role')}) is refused: {why}"
+               for n, a in mine if (why := approvers.refusal(a))]
+    if refused:
+        raise RunFailed(f"not certified: in {path}, " + "; ".join(refused)
+                        + "; remove it from the log, or sign again with a listed key")
+    candidates = {role: [a for _, a in mine if a.get("role") == role] for role in required}
     void = sorted({a.get("role") for a in entries
                    if a.get("role") in required and a.get("binding") != bound})
     missing = [r for r in required if not candidates[r]]
@@ -148,18 +164,61 @@ def approvals_for(path: Path, run: dict, policy: Policy) -> list[dict]:
         note = (f"; the approvals recorded for {', '.join(void)} are void here: they are of "
                 "another run, dataset content, policy, code or engines" if void else "")
         raise RunFailed("not certified: no valid approval for role(s) " + ", ".join(missing)
-                        + " (record with `privenance approve`)" + note)
+                        + " (sign one with `privenance approve`)" + note)
     chosen = _assign(required, candidates, distinct=not policy.approvals.allow_same_person)
     if chosen is None:
         raise RunFailed("not certified: the required roles " + ", ".join(required)
                         + " must be approved by different people (the policy's "
                         "approvals.allow_same_person is false)")
-    return [{k: a[k] for k in ("by", "role", "note", "at") if k in a} for a in chosen]
+    return chosen
+
+
+def _certified_binding(cert: dict) -> dict:
+    """What an approval of the certified run must be bound to, from the certificate."""
+    files = [{"path": f"dataset/{f['path']}", "sha256": f["sha256"]}
+             for f in cert.get("output", {}).get("files", [])]
+    return {"run_id": cert.get("run_id"),
+            "dataset_sha256": dataset_sha256({"outputs": {"dataset": files}}),
+            "policy_sha256": cert.get("policy", {}).get("sha256"), "code": cert.get("code"),
+            "engines": cert.get("engines")}
+
+
+def approval_problems(cert: dict, approvers: Approvers | None = None) -> list[str]:
+    """What is wrong with a certificate's signed approvals: a bad signature, an approval
+    of other content, a required role not covered, one person in two roles when the
+    policy did not allow it, and (with ``approvers``) a key not listed for its role.
+    Certificates from before signed approvals carry no ``approvals_required``: the
+    team's signature is all there is to check for them."""
+    required = cert.get("approvals_required")
+    if required is None:
+        return []
+    problems, bound = [], _certified_binding(cert)
+    approvals = cert.get("approvals") or []
+    for a in approvals:
+        who = f"approval by {a.get('approver')} as {a.get('role')}"
+        if approvers is not None:
+            why = approvers.refusal(a)
+        elif not signature_valid(str(a.get("public_key")), unsigned(a), str(a.get("signature"))):
+            why = "its signature does not match its content"
+        else:
+            why = None
+        if why:
+            problems.append(f"{who}: {why}")
+        elif a.get("binding") != bound:
+            problems.append(f"{who}: it is of another run or content")
+    roles = {a.get("role") for a in approvals}
+    problems += [f"no approval for the required role {r}" for r in required.get("roles", [])
+                 if r not in roles]
+    people = [a.get("approver") for a in approvals]
+    if not required.get("allow_same_person") and len(set(people)) < len(people):
+        problems.append("one approver signed in two roles, which the policy does not allow")
+    return problems
 
 
 def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root: Path,
             seed: Secret, approvals_file: Path = Path("data/approvals.jsonl"),
-            subjects_root: Path = Path("data/subjects"), allow_empty: bool = False) -> dict:
+            subjects_root: Path = Path("data/subjects"), allow_empty: bool = False,
+            approvers_file: Path = Path("keys/approvers.yaml")) -> dict:
     """Certify the staged run as ``out_root/name``; its subject index goes to
     ``subjects_root/name/<version>/`` (lineage/subjects.py). Fails closed: refuses a
     run that failed or whose quarantine share the policy does not allow, staged files
@@ -180,7 +239,7 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     if failed:
         raise RunFailed("not certified: blocking validation suites failed or did not run: "
                         + ", ".join(failed))
-    approvals = approvals_for(approvals_file, run, policy)
+    approvals = approvals_for(approvals_file, run, policy, approvers_file)
 
     out = out_root / name
     tmp = temp_dir_for(out)
@@ -224,7 +283,10 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         "consent": {"bases": consent, "rows": sum(consent.values())},
         "validation": dict(sorted(suites.items())),
         "validation_of": {"run_json_sha256": run_sha256(run_json), "files": checked},
+        # the approvers' signed records, whole, and what the policy required of them
         "approvals": approvals,
+        "approvals_required": {"roles": list(dict.fromkeys(policy.approvals.required)),
+                               "allow_same_person": policy.approvals.allow_same_person},
         # data-subject requests (erasures, consent withdrawals) this version honours
         "requests_served": run.get("requests", []),
         # keyed subject tokens per record, kept with the privacy officer, not shipped
@@ -255,28 +317,25 @@ def trusted_public_key(explicit: str | None = None) -> str:
     return public_key_hex(signing_seed())
 
 
-def verify(path: Path, public_key_hex: str, policy: Policy | None = None) -> dict:
-    """Check every file hash, that no file is missing or extra, the signature, and
-    (if given) the policy hash. Raises VerificationFailed listing every mismatch."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    cert_path = path / CERT_FILE
+def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
+           approvers: Approvers | None = None, revocations=None) -> dict:
+    """Check every file hash, that no file is missing or extra, the signature, the
+    signed approvals (against ``approvers`` when given), (if given) the policy hash,
+    and last that no revocation (lineage/revocations.py) names this version. Raises
+    VerificationFailed listing every mismatch, or saying why the version is revoked."""
+    cert_path = certificate_path(path)
     if not cert_path.exists():
         raise VerificationFailed(f"{path}: no {CERT_FILE}: not a certified dataset")
     try:
         cert = json.loads(cert_path.read_text(encoding="utf-8"))
         signature = cert["signature"]
+        body = {k: v for k, v in cert.items() if k != "signature"}
+        signed_ok = signature_valid(public_key_hex, body, signature["value"])
     except (ValueError, KeyError, TypeError):
         raise VerificationFailed(f"{cert_path}: certificate is not readable JSON with a signature") from None
-    problems = []
-    try:
-        body = {k: v for k, v in cert.items() if k != "signature"}
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(
-            bytes.fromhex(signature["value"]), canonical(body))
-    except (InvalidSignature, ValueError, KeyError, TypeError):
-        problems.append("signature does not match the certificate and public key")
+    problems = [] if signed_ok else ["signature does not match the certificate and public key"]
     listed = {f["path"]: f for f in cert.get("output", {}).get("files", [])}
-    present = {p.name for p in path.iterdir() if p.is_file() and p.name != CERT_FILE}
+    present = {p.name for p in path.iterdir() if p.is_file() and p != cert_path}
     for missing in sorted(set(listed) - present):
         problems.append(f"missing file: {missing}")
     for extra in sorted(present - set(listed)):
@@ -284,10 +343,13 @@ def verify(path: Path, public_key_hex: str, policy: Policy | None = None) -> dic
     for name in sorted(set(listed) & present):
         if file_sha256(path / name) != listed[name]["sha256"]:
             problems.append(f"hash mismatch: {name}")
+    problems += approval_problems(cert, approvers)
     if policy is not None and cert.get("policy", {}).get("sha256") != policy.sha256:
         problems.append("policy hash differs from the given policy")
     if cert.get("status") != "certified":
         problems.append(f"status is {cert.get('status')!r}, not 'certified'")
     if problems:
         raise VerificationFailed(f"{path}: " + "; ".join(problems))
+    if revocations is not None:
+        revocations.refuse_if_revoked(cert)
     return cert

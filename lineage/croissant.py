@@ -204,13 +204,14 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
         "contentUrl": rel(f["path"]), "contentSize": f"{f['bytes']} B",
         "encodingFormat": "application/x-parquet", "sha256": f["sha256"],
     } for f in files]
-    cert_path = certified_dir / "certificate.json"
+    from lineage.certificate import certificate_path
+    cert_path = certificate_path(certified_dir)
     distribution.append({
-        "@type": "cr:FileObject", "@id": "certificate.json", "name": "certificate.json",
+        "@type": "cr:FileObject", "@id": cert_path.name, "name": cert_path.name,
         "description": "Ed25519-signed certificate: input and output hashes and row counts, "
                        "quarantine reasons, PII counts, licences, validation results, approvals. "
                        "Check with `privenance verify`.",
-        "contentUrl": rel("certificate.json"), "encodingFormat": "application/json",
+        "contentUrl": rel(cert_path.name), "encodingFormat": "application/json",
         "sha256": file_sha256(cert_path),
     })
     distribution.append({

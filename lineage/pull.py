@@ -1,7 +1,9 @@
 """Fetch a certified dataset from a git repository with a DVC remote, then verify it.
 
-Uncertified or tampered data is refused: nothing is returned or left in place
-unless the certificate's signature and every file hash check out.
+Uncertified, tampered or revoked data is refused: nothing is returned or left in
+place unless the certificate's signature, its signed approvals and every file hash
+check out, and no revocation on the repository's default branch names the version
+(lineage/revocations.py): a revocation issued after the revision pulled still counts.
 """
 from __future__ import annotations
 
@@ -34,14 +36,58 @@ def fetch(name: str, repo: str, rev: str | None, dest: Path) -> None:
         raise ConfigError(f"cannot fetch dataset {name!r} at {rev or 'HEAD'}: {last}", file=repo)
 
 
+def _head_checkout(repo: str, into: Path) -> Path:
+    """The git-tracked files at the repository's default branch head (revocations and
+    the approvers list live there); no DVC data is fetched."""
+    result = subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--no-tags", repo,
+                             str(into)], capture_output=True, text=True)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["git clone failed"])[-1]
+        # fail closed: without the default branch nobody can tell whether it was revoked
+        raise ConfigError(f"cannot read the revocations on the default branch: {last}",
+                          file=repo)
+    return into
+
+
+def _head_version(name: str, repo: str) -> str | None:
+    """The version of ``name`` certified at the default branch head, if it can be read."""
+    import json
+
+    from lineage.certificate import CERT_FILE, LEGACY_CERT_FILE
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "DVC_NO_UPDATE_CHECK": "1"}
+    with tempfile.TemporaryDirectory(prefix="privenance-head-") as tmp:
+        for cert_name in (CERT_FILE, LEGACY_CERT_FILE):
+            out = Path(tmp) / cert_name
+            subprocess.run([_dvc(), "get", repo, f"data/certified/{name}/{cert_name}", "-o",
+                            str(out)], capture_output=True, text=True, env=env)
+            try:
+                return str(json.loads(out.read_text(encoding="utf-8"))["version"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return None
+
+
+def _verify_against_head(staged: Path, name: str, repo: str, public_key_hex: str) -> dict:
+    """Verify a fetched folder, refusing a version the default branch has revoked."""
+    from lineage.certificate import verify
+    from lineage.revocations import REVOCATIONS_DIR, Revocations
+    from privenance.approvers import APPROVERS_FILE, load_approvers
+    with tempfile.TemporaryDirectory(prefix="privenance-head-") as tmp:
+        head = _head_checkout(repo, Path(tmp) / "head")
+        approvers = (load_approvers(head / APPROVERS_FILE)
+                     if (head / APPROVERS_FILE).is_file() else None)
+        revocations = Revocations(head / REVOCATIONS_DIR, approvers,
+                                  newest=lambda dataset: _head_version(dataset, repo))
+        return verify(staged, public_key_hex, revocations=revocations)
+
+
 def pull(name: str, repo: str, rev: str | None, to: Path, public_key_hex: str) -> dict:
     """Fetch into ``to/<name>`` and verify; on failure nothing is left at the target."""
-    from lineage.certificate import verify
     to.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=to, prefix=".pull-") as tmp:
         staged = Path(tmp) / name
         fetch(name, repo, rev, staged)
-        cert = verify(staged, public_key_hex)
+        cert = _verify_against_head(staged, name, repo, public_key_hex)
         swap_in(staged, to / name)
     return cert
 
@@ -55,11 +101,11 @@ def load_certified(name: str, repo: str = ".", rev: str | None = None,
     """
     import pyarrow.parquet as pq
 
-    from lineage.certificate import trusted_public_key, verify
+    from lineage.certificate import trusted_public_key
     with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
         staged = Path(tmp) / name
         fetch(name, repo, rev, staged)
-        cert = verify(staged, trusted_public_key(public_key))
+        cert = _verify_against_head(staged, name, repo, trusted_public_key(public_key))
         files = [staged / f["path"] for f in cert["output"]["files"]]
         if not files:
             raise VerificationFailed(f"{name}: certificate lists no data files")

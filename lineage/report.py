@@ -82,7 +82,8 @@ def build(name: str, data: Path) -> dict:
     run = json.loads((data / "staged" / "run.json").read_text())
     validation_path = data / "validation" / "summary.json"
     validation = json.loads(validation_path.read_text()) if validation_path.exists() else {}
-    cert_path = data / "certified" / name / "certificate.json"
+    from lineage.certificate import certificate_path
+    cert_path = certificate_path(data / "certified" / name)
     cert = json.loads(cert_path.read_text()) if cert_path.exists() else None
     if cert and cert.get("run_id") != run["run_id"]:
         cert = None  # a certificate of an earlier run does not describe this one

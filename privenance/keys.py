@@ -30,6 +30,8 @@ SETTINGS_FILE = DEMO_DIR / "keys.json"
 TEAM_PUBLIC_KEY = Path("keys/signing.pub")
 PSEUDONYM_ENV = "PRIVENANCE_PSEUDONYM_KEY"
 SIGNING_ENV = "PRIVENANCE_SIGNING_KEY"
+# an approver's or privacy officer's own key (privenance approve / revoke): never a demo key
+APPROVER_ENV = "PRIVENANCE_APPROVER_KEY"
 # the project setting that names each key's file, and the command that writes it
 SETTING_FOR = {PSEUDONYM_ENV: "pseudonym_key_file", SIGNING_ENV: "signing_key_file"}
 INIT_COMMAND = {PSEUDONYM_ENV: "privenance keys init-pseudonym",
@@ -182,6 +184,46 @@ def _configured(env: str) -> Secret | None:
 
 def pseudonymization_key() -> Secret:
     return _configured(PSEUDONYM_ENV) or _demo("pseudonym", PSEUDONYM_ENV)
+
+
+# --- Ed25519 signatures over canonical JSON --------------------------------------------
+
+def canonical(obj) -> bytes:
+    """The bytes a signature covers: sorted keys, no spaces, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign_hex(seed: Secret, obj) -> str:
+    """Ed25519 signature (hex) of ``canonical(obj)``."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    return Ed25519PrivateKey.from_private_bytes(seed.reveal()[:32]).sign(canonical(obj)).hex()
+
+
+def signature_valid(public_hex: str, obj, signature_hex: str) -> bool:
+    """Whether ``signature_hex`` is the signature of ``canonical(obj)`` by ``public_hex``."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(
+            bytes.fromhex(signature_hex), canonical(obj))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def approver_seed(key_file: Path | None = None) -> Secret:
+    """An approver's own private key: ``key_file``, else $PRIVENANCE_APPROVER_KEY, else
+    the file $PRIVENANCE_APPROVER_KEY_FILE names. Never a demo key: a sign-off is a
+    person's, so without their key there is none."""
+    if key_file is not None:
+        secret = Secret(read_key_file(key_file, str(key_file)), f"path:{key_file}")
+    else:
+        secret = _from_env(APPROVER_ENV)
+    if secret is None:
+        raise ConfigError(f"no approver key: pass --key-file, or set {APPROVER_ENV} or "
+                          f"{APPROVER_ENV}_FILE (create one with `privenance keys "
+                          f"init-approver`)", field=APPROVER_ENV)
+    return Secret(secret.reveal()[:32], secret.origin)
 
 
 # --- signing, checked against the team public key -------------------------------------

@@ -50,8 +50,8 @@ def _options(version: bool = typer.Option(False, "--version", callback=_version,
 
 
 def _register():
-    from privenance.cli import (approve, certify, check, demo, init, keys, pull, report, run,
-                                subject, summary, verify)
+    from privenance.cli import (approve, certify, check, demo, init, keys, pull, report, revoke,
+                                run, subject, summary, verify)
     app.command("init")(init.init_command)
     app.command("check")(check.check_command)
     app.command("demo")(demo.demo_command)
@@ -65,6 +65,7 @@ def _register():
     app.command("certify")(certify.certify_command)
     app.command("verify")(verify.verify_command)
     app.command("pull")(pull.pull_command)
+    app.command("revoke")(revoke.revoke_command)
     app.command("report")(report.report_command)
     app.command("summary")(summary.summary_command)
     app.add_typer(subject.app, name="subject")

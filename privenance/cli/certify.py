@@ -18,14 +18,18 @@ def certify_command(
                                   help="Where each version's subject index is kept."),
     allow_empty: bool = typer.Option(False, "--allow-empty",
                                      help="Certify a run that kept no records."),
+    approvers: Path = typer.Option(Path("keys/approvers.yaml"),
+                                   help="Approvers list (ids, roles, public keys) the "
+                                        "approvals' signatures are checked against."),
 ):
     """Certify a staged dataset: copy its Parquet files and write a signed certificate.
 
     Refuses (exit 1) a run that failed or quarantined more than the policy allows,
     staged files that differ from what the run wrote, validation results of any other
     run or files, a failed blocking suite, and missing or void approvals (an approval
-    is of one run's exact content, policy, code and engines). An empty dataset is
-    refused unless --allow-empty.
+    is of one run's exact content, policy, code and engines, signed by a key the
+    approvers list names for its role, each role by a different person unless the
+    policy allows otherwise). An empty dataset is refused unless --allow-empty.
 
     Example: privenance certify --name demo
     """
@@ -43,6 +47,6 @@ def certify_command(
         name = name or policy.name
         cert = certify(name, staged_dir, validation_dir, policy, out_dir, signing_seed(),
                        approvals_file=approvals, subjects_root=subjects,
-                       allow_empty=allow_empty)
+                       allow_empty=allow_empty, approvers_file=approvers)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
                f"{len(cert['output']['files'])} files -> {storage.join(out, name)}")

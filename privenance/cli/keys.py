@@ -126,3 +126,42 @@ def use_command(
         if key_file is not None:
             typer.echo(f"{label}: {key_file}")
             _record(env, key_file)
+
+
+@app.command("init-approver")
+def init_approver_command(
+    id: str = typer.Option(..., "--id", help="Your approver id, short and stable, e.g. mary.chan."),
+    name: str = typer.Option(..., help="Your name as verify should show it, e.g. \"Mary Chan\"."),
+    role: list[str] = typer.Option(..., help="A role you sign in, e.g. privacy-officer "
+                                             "(repeatable)."),
+    key_file: Path = typer.Option(Path("~/.privenance/approver.key"),
+                                  help="Where your private key (hex seed) is written, mode "
+                                       "0600; keep it yourself, out of the repository."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing key file."),
+):
+    """Generate YOUR Ed25519 approver key into KEY_FILE and print the entry to add to
+    keys/approvers.yaml (reviewed and committed by the team). Sign with it:
+    `privenance approve --key-file KEY_FILE` or $PRIVENANCE_APPROVER_KEY_FILE.
+
+    Example: privenance keys init-approver --id mary.chan --name "Mary Chan" --role privacy-officer
+    """
+    import json
+
+    from privenance.approvers import Approver
+    from privenance.errors import ConfigError
+    from privenance.keys import Secret, seed_public_hex
+    from pydantic import ValidationError
+    key_file = key_file.expanduser()
+    try:  # check the entry before making a key for it
+        Approver(id=id, name=name, roles=role, public_key="0" * 64)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(err["msg"], field="--" + str(err["loc"][0]).replace("roles", "role")
+                          ) from None
+    seed = Secret(_write_new_key(key_file, force, "approvals signed with the old key would "
+                                                  "no longer match keys/approvers.yaml"),
+                  f"file:{key_file}")
+    typer.echo(f"private key: {key_file} (mode 0600; yours alone, keep it out of the repository)")
+    typer.echo("add this entry under `approvers:` in keys/approvers.yaml and commit it:")
+    typer.echo(f"  - {{id: {id}, name: {json.dumps(name, ensure_ascii=False)}, "
+               f"roles: [{', '.join(role)}], public_key: {seed_public_hex(seed)}}}")

@@ -13,7 +13,9 @@ def pull_command(
     to: Path = typer.Option(Path("datasets"), help="Directory to place <name>/ in."),
     public_key: str = typer.Option(None, help="Trusted Ed25519 public key (hex or file)."),
 ):
-    """Fetch with DVC, verify the certificate and hashes, and only then keep the files.
+    """Fetch with DVC, verify the certificate, its signed approvals and the hashes, refuse
+    a version revoked on the repository's default branch (whatever REV is), and only
+    then keep the files.
 
     Example: privenance pull demo --repo ../data-repo --rev v1 --to datasets --public-key keys/signing.pub
     """

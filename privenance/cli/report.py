@@ -27,9 +27,11 @@ def certified_name(data: Path) -> str:
     """The dataset certified from the staged run, else the only certified dataset."""
     import json
 
+    from lineage.certificate import certificate_path
     from privenance.errors import ConfigError
     certs = {p.parent.name: json.loads(p.read_text(encoding="utf-8"))
-             for p in sorted((data / "certified").glob("*/certificate.json"))}
+             for p in map(certificate_path, sorted((data / "certified").glob("*/")))
+             if p.is_file()}
     run = data / "staged" / "run.json"
     run_id = json.loads(run.read_text(encoding="utf-8")).get("run_id") if run.is_file() else None
     names = [n for n, c in certs.items() if run_id and c.get("run_id") == run_id] or list(certs)

@@ -110,7 +110,8 @@ def _show_stored(hits: list[dict], certified: Path) -> None:
                       value)
 
     for name in sorted({h["dataset"] for h in hits}):
-        cert_path = certified / name / "certificate.json"
+        from lineage.certificate import certificate_path
+        cert_path = certificate_path(certified / name)
         if not cert_path.exists():
             continue
         cert = json.loads(cert_path.read_text())
@@ -139,13 +140,16 @@ def erase_command(
     name: list[str] = NAME,
     requests: Path = REQUESTS,
     received: str = typer.Option(None, help="Date the request was received; default today."),
+    subjects: Path = typer.Option(Path("data/subjects"), help="Subject indexes of certified versions."),
 ):
     """Record an erasure request. The next `dvc repro` (or `privenance run`) leaves out
     every record that concerns the person (reason SUBJECT_ERASED) and the new
-    certificate lists the request. Only keyed tokens are recorded.
+    certificate lists the request. Only keyed tokens are recorded. Lists the earlier
+    certified versions that hold the person, to revoke with `privenance revoke`.
 
     Example: privenance subject erase --request DSR-2026-014 --email chan.taiman@example.com
     """
+    from lineage.subjects import find
     from privenance.subjects import record_erasure
     tokens = _tokens(email, hkid, phone, name)
     day = _date(received)
@@ -154,6 +158,17 @@ def erase_command(
                    f"tokens) in {requests}; run `dvc repro` to certify a version without them")
     else:
         typer.echo(f"request {request} is already recorded in {requests}; nothing changed")
+    held: dict[tuple[str, str], int] = {}
+    for hit in find(subjects, tokens):
+        held[(hit["dataset"], hit["version"])] = held.get((hit["dataset"], hit["version"]), 0) + 1
+    if not held:
+        typer.echo("no certified version holds the person")
+    else:
+        typer.echo("certified versions that hold the person (revoke each once a version "
+                   "without them is certified):")
+    for (dataset, version), records in held.items():
+        typer.echo(f"  {dataset} {version}: {records} record(s)  ->  privenance revoke --name "
+                   f"{dataset} --version {version} --reason {request}")
 
 
 @app.command("withdraw")

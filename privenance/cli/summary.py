@@ -32,6 +32,8 @@ def summary_command(root: Path = typer.Option(Path("data"), help="Data directory
                        (root / "reports" / "report.html", "lineage report")]:
         if path.exists():
             typer.echo(f"{what}: {path}")
-    for cert in sorted((root / "certified").glob("*/certificate.json")):
+    from lineage.certificate import certificate_path
+    for cert in sorted(certificate_path(d) for d in (root / "certified").glob("*/")
+                       if certificate_path(d).exists()):
         c = json.loads(cert.read_text())
         typer.echo(f"certified: {cert.parent} (version {c['version']}, status {c['status']})")

@@ -7,22 +7,54 @@ import typer
 
 
 def verify_command(
-    path: str = typer.Argument(..., help="Folder (or URI) holding certificate.json and the "
-                               "Parquet files."),
+    path: str = typer.Argument(..., help="Folder (or URI) holding the Parquet files and "
+                               "their .certificate.json."),
     public_key: str = typer.Option(None, help="Trusted Ed25519 public key (hex, or a file of hex)."),
     policy: Path = typer.Option(None, help="Also require the certificate's policy hash to match this policy."),
+    approvers: Path = typer.Option(None, help="Also require every approval's key to be listed "
+                                              "for its role in this approvers list (revocations "
+                                              "are checked against it, default "
+                                              "keys/approvers.yaml)."),
+    revocations: Path = typer.Option(Path("revocations"),
+                                     help="Signed revocations (revocations/<name>/<version>.json)."),
 ):
-    """Recompute every hash and check the signature (and optionally the policy hash).
+    """Recompute every hash, check the signature and the signed approvals (and
+    optionally the policy hash), and refuse a revoked version. Prints who approved.
 
     Exit 0 when everything matches; exit 3 with what does not match otherwise.
 
     Example: privenance verify data/certified/demo --public-key keys/signing.pub
     """
-    from lineage.certificate import trusted_public_key, verify
+    import json
+
+    from lineage.certificate import certificate_path, trusted_public_key, verify
+    from lineage.revocations import Revocations
     from privenance import storage
+    from privenance.approvers import APPROVERS_FILE, load_approvers
     from privenance.policy import load_policy
+    # approvals are checked against a list only when asked: the team's signature already
+    # says certify checked them, and a person who left must not void past versions
+    listed = load_approvers(approvers) if approvers else None
+    officers = listed or (load_approvers(APPROVERS_FILE) if APPROVERS_FILE.is_file() else None)
+
+    def newest(dataset: str) -> str | None:  # the version certified in this workspace
+        try:
+            return json.loads(certificate_path(Path("data/certified") / dataset)
+                              .read_text(encoding="utf-8"))["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     with storage.local_folder(path) as folder:
         cert = verify(folder, trusted_public_key(public_key),
-                      load_policy(policy) if policy else None)
+                      load_policy(policy) if policy else None, approvers=listed,
+                      revocations=Revocations(revocations, officers, newest))
     typer.echo(f"OK: {cert['dataset']} {cert['version']}: {cert['output']['rows']} rows in "
                f"{len(cert['output']['files'])} files, signature and hashes match")
+    required = (cert.get("approvals_required") or {}).get("roles")
+    if required == []:
+        typer.echo("approvals: none required by the policy")
+    for a in cert.get("approvals") or []:
+        checked = "signed" if "signature" in a else "unsigned (certified before signed approvals)"
+        typer.echo(f"approved by {a.get('by')} ({a.get('approver', '-')}) as {a.get('role')} "
+                   f"at {a.get('at')}: {checked}"
+                   + ("" if listed is None or "signature" not in a else ", key listed for the role"))

@@ -56,7 +56,8 @@ def project(tmp_path_factory):
     (guard / "sitecustomize.py").write_text(SOCKET_GUARD)
     attempts = guard / "attempts.log"
     out = sh("dvc", "repro", cwd=root,
-             env={"PYTHONPATH": str(guard), "NET_ATTEMPTS_LOG": str(attempts)}).stdout
+             env={"PYTHONPATH": os.pathsep.join([str(guard), str(REPO)]),
+                  "NET_ATTEMPTS_LOG": str(attempts)}).stdout
     assert not attempts.exists(), attempts.read_text()
     for stage in ("generate", "run", "validate", "certify", "report"):
         assert f"Running stage '{stage}'" in out
@@ -64,7 +65,7 @@ def project(tmp_path_factory):
 
 
 def test_repro_certifies_and_verifies(project):
-    cert = json.loads((project / "data/certified/demo/certificate.json").read_text())
+    cert = json.loads((project / "data/certified/demo/.certificate.json").read_text())
     assert cert["status"] == "certified" and cert["output"]["rows"] > 0
     assert (project / "data/reports/report.html").exists()
     assert "signature and hashes match" in sh("privenance", "verify", "data/certified/demo",
@@ -76,7 +77,7 @@ def test_second_repro_runs_nothing(project):
 
 
 def test_croissant_passes_mlcroissant_and_loads_the_certified_rows(project, tmp_path):
-    cert = json.loads((project / "data/certified/demo/certificate.json").read_text())
+    cert = json.loads((project / "data/certified/demo/.certificate.json").read_text())
     croissant = project / "data/reports/croissant.json"
     rows = check_croissant_offline(croissant, project / "data/certified/demo", tmp_path)
     assert rows == cert["output"]["rows"]
@@ -145,7 +146,7 @@ def test_round_trip_push_pull_verify_and_tampering(project, tmp_path):
     code = ("import privenance; t = privenance.load_certified('demo', repo=%r, rev='v1'); "
             "print(t.num_rows)" % str(project))
     rows = sh(sys.executable, "-c", code, cwd=project).stdout.strip().splitlines()[-1]
-    cert = json.loads((team / "datasets/demo/certificate.json").read_text())
+    cert = json.loads((team / "datasets/demo/.certificate.json").read_text())
     assert int(rows) == cert["output"]["rows"]
 
     # a changed byte after the pull is caught by verify (exit 3, naming the file)
@@ -175,14 +176,14 @@ def test_round_trip_push_pull_verify_and_tampering(project, tmp_path):
 
 
 def test_changed_source_declaration_reruns_only_what_depends_on_it(project):
-    cert = json.loads((project / "data/certified/demo/certificate.json").read_text())
+    cert = json.loads((project / "data/certified/demo/.certificate.json").read_text())
     manifest = project / "data/demo/sources.yaml"
     manifest.write_text(manifest.read_text().replace(
         "HK Community Forum contributors", "HK Community Forum contributors (2024 dump)"))
     partial = sh("dvc", "repro", cwd=project).stdout
     assert "Running stage 'generate'" not in partial
     assert "Running stage 'run'" in partial and "Running stage 'report'" in partial
-    new_cert = json.loads((project / "data/certified/demo/certificate.json").read_text())
+    new_cert = json.loads((project / "data/certified/demo/.certificate.json").read_text())
     assert new_cert["run_id"] != cert["run_id"]
     report = json.loads((project / "data/reports/report.json").read_text())
     assert report["diff"]["previous_version"] == cert["version"]
@@ -193,13 +194,13 @@ def test_changed_source_declaration_reruns_only_what_depends_on_it(project):
 def test_erasure_request_is_an_input_and_the_next_repro_honours_it(project):
     first = json.loads((project / "data/demo/raw/tickets.jsonl").read_text().splitlines()[0])
     assert first["ticket_id"] == "T00001"  # consented, retained: certified
-    before = json.loads((project / "data/certified/demo/certificate.json").read_text())
+    before = json.loads((project / "data/certified/demo/.certificate.json").read_text())
     sh("privenance", "subject", "erase", "--request", "DSR-0001", "--email",
        first["customer_email"], cwd=project)
     assert "data/requests" in sh("dvc", "status", cwd=project).stdout
     rerun = sh("dvc", "repro", cwd=project).stdout
     assert "Running stage 'generate'" not in rerun and "Running stage 'run'" in rerun
-    after = json.loads((project / "data/certified/demo/certificate.json").read_text())
+    after = json.loads((project / "data/certified/demo/.certificate.json").read_text())
     assert [(r["request"], r["records_removed"]) for r in after["requests_served"]] == [
         ("DSR-0001", 1)]
     assert after["output"]["rows"] == before["output"]["rows"] - 1

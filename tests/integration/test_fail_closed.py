@@ -166,7 +166,7 @@ def test_validation_of_another_run_is_refused(tmp_path):
     assert not (root / "certified").exists()
     validate(root)
     certify(root)
-    cert = json.loads((root / "certified" / "chats" / "certificate.json").read_text())
+    cert = json.loads((root / "certified" / "chats" / ".certificate.json").read_text())
     assert cert["run_id"] == json.loads((root / "staged" / "run.json").read_text())["run_id"]
 
 
@@ -209,7 +209,7 @@ def test_an_empty_run_gets_a_one_line_reason_unless_allowed(tmp_path):
         assert "wrote no records" in one_line_error(result) and "--allow-empty" in result.stderr
     validate(root, True, "--allow-empty")
     certify(root, True, "--allow-empty")
-    cert = json.loads((root / "certified" / "chats" / "certificate.json").read_text())
+    cert = json.loads((root / "certified" / "chats" / ".certificate.json").read_text())
     assert cert["output"]["rows"] == 0
 
 
@@ -219,51 +219,8 @@ APPROVALS = ("approvals: {required: [privacy-officer, compliance-officer]}\n"
              "quarantine: {max_share: 1.0}\n")
 
 
-def approve(root: Path, by: str, role: str, check=True):
-    return privenance("approve", "--by", by, "--role", role, "--staged", "staged",
-                      "--approvals", "approvals.jsonl", cwd=root, check=check)
-
-
-def test_approvals_bind_the_content_roles_and_people(tmp_path):
-    root = project(tmp_path, policy_extra=APPROVALS)
-    run(root)
-    validate(root)
-    result = approve(root, "Mary Chan", "compliance-offcier", check=False)
-    assert result.returncode == 2 and "privacy-officer, compliance-officer" in result.stderr
-    approve(root, "Mary Chan", "privacy-officer")
-    approve(root, "mary  chan", "compliance-officer")
-    result = certify(root, check=False)  # one person in two roles
-    assert result.returncode == 1 and "different people" in one_line_error(result)
-    approve(root, "Ken Wong", "compliance-officer")
-    certify(root)
-    cert = json.loads((root / "certified" / "chats" / "certificate.json").read_text())
-    assert {(a["by"], a["role"]) for a in cert["approvals"]} == {
-        ("Mary Chan", "privacy-officer"), ("Ken Wong", "compliance-officer")}
-
-    # new content: the earlier approvals are void, even though a run id could repeat
-    write_chats(root / "raw" / "chats.jsonl", seed=5)
-    run(root)
-    validate(root)
-    result = certify(root, check=False)
-    assert result.returncode == 1
-    assert "void" in one_line_error(result)
-
-
-def test_approvals_are_void_when_the_code_or_engines_change(tmp_path):
-    root = project(tmp_path, policy_extra=APPROVALS.replace(
-        "required:", "allow_same_person: true, required:"))
-    run(root)
-    validate(root)
-    approve(root, "Mary Chan", "privacy-officer")
-    approve(root, "Mary Chan", "compliance-officer")  # allowed by this policy
-    log = root / "approvals.jsonl"
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
-    entries[1]["binding"]["engines"]["faker"] = "0.0.1"  # approved under other engines
-    log.write_text("".join(json.dumps(e) + "\n" for e in entries))
-    result = certify(root, check=False)
-    assert result.returncode == 1 and "compliance-officer" in one_line_error(result)
-    approve(root, "Mary Chan", "compliance-officer")
-    certify(root)
+# signed approvals (who may approve, in which role, distinct people, void on other
+# content): tests/integration/test_signoff.py and tests/unit/test_signoff.py
 
 
 # ---------------------------------------------------------------- provenance pins
@@ -274,7 +231,7 @@ def test_run_and_certificate_pin_code_and_engine_versions(tmp_path):
     validate(root)
     certify(root)
     summary = json.loads((root / "staged" / "run.json").read_text())
-    cert = json.loads((root / "certified" / "chats" / "certificate.json").read_text())
+    cert = json.loads((root / "certified" / "chats" / ".certificate.json").read_text())
     engines = summary["engines"]
     for name in ("apache-beam", "presidio-analyzer", "presidio-anonymizer", "spacy", "faker",
                  "pyarrow"):

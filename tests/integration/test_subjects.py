@@ -45,7 +45,7 @@ def _certify_version(root: Path) -> dict:
     privenance("validate", "--policy", "policies/dsr-test.yaml", cwd=root)
     privenance("certify", "--name", "demo", "--policy", "policies/dsr-test.yaml", cwd=root)
     privenance("report", "--name", "demo", cwd=root)
-    return json.loads((root / "data/certified/demo/certificate.json").read_text())
+    return json.loads((root / "data/certified/demo/.certificate.json").read_text())
 
 
 def _find(root: Path) -> dict:

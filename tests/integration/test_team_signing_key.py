@@ -31,5 +31,5 @@ def test_the_flow_signs_with_the_project_keys_and_refuses_another(workspace, mon
     for result in (run, certify, verify):
         assert "DEMO" not in result.stderr
     assert not list((workspace / ".privenance").glob("demo-*"))
-    cert = json.loads((workspace / "data/certified/demo/certificate.json").read_text())
+    cert = json.loads((workspace / "data/certified/demo/.certificate.json").read_text())
     assert cert["signature"]["public_key"] == (workspace / "keys/signing.pub").read_text().strip()

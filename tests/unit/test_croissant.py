@@ -30,7 +30,7 @@ def _certified(tmp_path):
     certified.mkdir(parents=True)
     part = certified / "part-00000-of-00001.parquet"
     pq.write_table(pa.Table.from_pylist([{n: row[n] for n in names}], schema=pa.schema(fields)), part)
-    (certified / "certificate.json").write_text("{}")
+    (certified / ".certificate.json").write_text("{}")
     cert = {"version": "2026-11-25.abcdef01", "as_of": "2026-11-25", "run_id": "abcdef0123456789",
             "output": {"rows": 1, "files": [{"path": part.name, "rows": 1, "bytes": part.stat().st_size,
                                              "sha256": file_sha256(part)}]},

@@ -51,11 +51,11 @@ def test_signed_certificate_verifies_and_forgery_fails(tmp_path):
     cert = sign({"dataset": "d", "status": "certified",
                  "output": {"files": [{"path": "part.parquet",
                                        "sha256": file_sha256(tmp_path / "part.parquet")}]}}, seed)
-    (tmp_path / "certificate.json").write_text(json.dumps(cert))
+    (tmp_path / ".certificate.json").write_text(json.dumps(cert))
     assert verify(tmp_path, public_key_hex(seed))["dataset"] == "d"
     # a forger re-signs a changed certificate with their own key: refused with the trusted key
     forged = sign({**cert, "status": "certified", "dataset": "e"}, other)
-    (tmp_path / "certificate.json").write_text(json.dumps(forged))
+    (tmp_path / ".certificate.json").write_text(json.dumps(forged))
     with pytest.raises(VerificationFailed, match="signature"):
         verify(tmp_path, public_key_hex(seed))
     assert canonical({"b": 1, "a": 2}) == b'{"a":2,"b":1}'

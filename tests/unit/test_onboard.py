@@ -161,7 +161,7 @@ def test_report_defaults_to_the_dataset_certified_from_the_staged_run(tmp_path):
     from privenance.cli.report import certified_name
     for name, run_id in (("old", "r1"), ("acme", "r2")):
         (tmp_path / "certified" / name).mkdir(parents=True)
-        (tmp_path / "certified" / name / "certificate.json").write_text(json.dumps({"run_id": run_id}))
+        (tmp_path / "certified" / name / ".certificate.json").write_text(json.dumps({"run_id": run_id}))
     (tmp_path / "staged").mkdir()
     (tmp_path / "staged" / "run.json").write_text(json.dumps({"run_id": "r2"}))
     assert certified_name(tmp_path) == "acme"
