@@ -223,7 +223,7 @@ _REMOTE = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>|<script[^>]+src="ht
 # the "walkthrough" pop-up's script, and its logo (a stylesheet url() on S3)
 _CHROME = re.compile(r"<footer>\s*<p>[^<]*newsletter.*?</footer>"
                      r"|<script>\s*try \{\s*if \(localStorage\.getItem\('ge-walkthrough.*?</script>"
-                     r"|background: url\('https?://[^']*'\)[^;]*;", re.S)
+                     r"|background: url\('https?://[^']*'\)[^;]*;", re.DOTALL)
 OFFLINE_CSS = """<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2933}
 table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #e4e7eb;padding:4px 8px;text-align:left}
 .ok{color:#207227;font-weight:600}.bad{color:#a61b1b;font-weight:600}a{color:#2680c2}

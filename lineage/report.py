@@ -209,18 +209,20 @@ def signing_section(facts: dict) -> str:
         return ""
     fp = f'<p>Signed with the key <code class="fp">{_e(s["fingerprint"])}</code>.</p>'
     text = {
-        "team": ("Signed by the team key", "", f"This is the team's key ({s['team_key_file']}): "
-                 "a model team verifies the certificate with it."),
+        "team": ("Signed by the team key", "",
+                 (f"This is the team's key ({s['team_key_file']}): "
+                  "a model team verifies the certificate with it.")),
         "demo": ("DEMO KEY: this certificate proves nothing", "alert demo",
-                 "It was signed by a demo key generated on this machine. Anyone can make "
-                 "such a key, so the signature vouches for nothing beyond this machine. Create "
-                 "the team key with privenance keys init and certify again before sharing."),
+                 ("It was signed by a demo key generated on this machine. Anyone can make "
+                  "such a key, so the signature vouches for nothing beyond this machine. Create "
+                  "the team key with privenance keys init and certify again before sharing.")),
         "not-team": ("Not signed by the team key", "alert",
-                     f"The project's team key ({s['team_key_file']}, "
-                     f"{s['team_fingerprint']}) is a different key: verifying with it fails."),
+                     (f"The project's team key ({s['team_key_file']}, "
+                      f"{s['team_fingerprint']}) is a different key: verifying with it fails.")),
         "no-team-key": ("Signed by a key the project does not name", "alert warnbox",
-                        "There is no team public key (keys/signing.pub) to check the signing "
-                        "key against: compare the fingerprint with the one the key holder gives you."),
+                        ("There is no team public key (keys/signing.pub) to check the signing "
+                         "key against: compare the fingerprint with the one the key holder "
+                         "gives you.")),
         "unreadable": ("The certificate's signing key is unreadable", "alert", ""),
     }[s["kind"]]
     title, cls, words = text
@@ -339,17 +341,19 @@ def detection_section(facts: dict) -> str:
     differs = "".join(f"<li>{_e(x)}: the figures may not apply.</li>" for x in d["differs"])
     return _section("Detection quality: what the benchmark measured", (
         f"<p>These are <b>not measurements of this dataset</b>. They are privenance's benchmark "
-        f"figures on public labelled corpora (measured {_e(d['measured'])}), for the settings this "
-        f"run used: the <b>{_e(d['profile'])}</b> detection profile of {_e(d['settings']['policy'])}, "
-        f"spaCy model {_e(d['settings']['model']['name'])} {_e(d['settings']['model']['version'])}. "
-        f"{_e(d['caveat'])}</p>"
+        f"figures on public labelled corpora (measured {_e(d['measured'])}) for the settings this "
+        f"run used: the <b>{_e(d['profile'])}</b> detection profile, spaCy model "
+        f"{_e(d['settings']['model']['name'])} {_e(d['settings']['model']['version'])}. They were "
+        f"measured under {_e(d['settings']['policy'])}; this run's policy is "
+        f"<b>{_e(facts['run']['policy']['name'])}</b>, and a policy that changes thresholds, "
+        f"entities or recognizers changes what is found. {_e(d['caveat'])}</p>"
         + (f"<ul class=warnlist>{differs}</ul>" if differs else "")
         + f"<p class=muted>{_e(d['measure'])}.</p>"
         + _table(["corpus", "records", "licence", "vanilla Presidio: names surviving / damage",
                   f"{col}: names surviving / damage"], rows, {1})
-        + f"<p>Synthetic English ({_e(syn['corpus'])}): {syn['fast']:.1f} % of direct identifiers "
+        + f"<p>On {_e(syn['corpus'])}: {syn['fast']:.1f} % of direct identifiers "
           f"survive (vanilla Presidio {syn['vanilla']:.1f} %), names {syn['person_fast']:.1f} % "
-          f"({syn['person_vanilla']:.1f} %). {_e(hk['corpus'])}: {hk['identifiers_surviving']:.0f} % "
+          f"({syn['person_vanilla']:.1f} %). On {_e(hk['corpus'])}: {hk['identifiers_surviving']:.0f} % "
           f"of identifiers and {hk['names_surviving']:.0f} % of {hk['names']} names survive; "
           f"{hk['clean_lines_changed']:.1f} % of lines without personal data change "
           f"(vanilla {hk['clean_lines_changed_vanilla']:.1f} %).</p>"

@@ -33,13 +33,13 @@ def test_the_report_renders_in_a_browser(workspace, monkeypatch, tmp_path):
     privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25", cwd=root)
     privenance("validate", cwd=root)
     privenance("certify", "--name", "demo", cwd=root)
-    privenance("report", "--name", "demo", cwd=root)
+    assert "DEMO key" in privenance("report", "--name", "demo", cwd=root).stderr
     page = root / "data/reports/report.html"
     facts = json.loads((root / "data/reports/report.json").read_text())
     assert facts["signing"]["kind"] == "demo"
 
     dom = _chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile").stdout
-    text = " ".join(html.unescape(re.sub(r"<(style|title).*?</\1>|<[^>]+>", " ", dom, flags=re.S)).split())
+    text = " ".join(html.unescape(re.sub(r"<(style|title).*?</\1>|<[^>]+>", " ", dom, flags=re.DOTALL)).split())
     assert text.startswith("DEMO KEY: this certificate was signed by a locally generated demo key")
     assert fingerprint(facts["signing"]["public_key"]) in text
     for heading in ("Sources that gave no records", "Quarantined records by reason",
