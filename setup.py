@@ -11,7 +11,7 @@ setup(
     description="Privacy and provenance pipelines for AI training data",
     python_requires=">=3.11",
     packages=find_packages(include=["privenance*", "pipelines*", "expectations*", "lineage*"]),
-    package_data={"privenance": ["py.typed"], "lineage": ["facets/*.json"]},
+    package_data={"privenance": ["py.typed"], "lineage": ["facets/*.json", "detection_quality.json"]},
     install_requires=[
         "apache-beam>=2.77,<2.78",
         "great-expectations>=1.24,<1.25",

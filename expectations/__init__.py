@@ -19,7 +19,7 @@ def load_dataset(path, columns: list[str] | None = None):
 
 def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
              as_of: str | None = None, requests: Requests | None = None,
-             findings=None, bound_to: dict | None = None) -> dict:
+             findings=None, bound_to: dict | None = None, progress=None) -> dict:
     """Validate a DataFrame or Parquet path; returns the summary (also written to
     ``out_dir/summary.json`` with Data Docs beside it, when ``out_dir`` is given).
 
@@ -27,11 +27,12 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
     (a DataFrame or Parquet path; for a staged dataset directory, its sibling
     ``findings/`` by default) enables the subject-index checks of DPP6. ``bound_to``
     (the run record's hash and the files checked, from the CLI) goes into the
-    summary, so ``certify`` can refuse results of other content."""
+    summary, so ``certify`` can refuse results of other content. ``progress(step,
+    done, total)`` hears of each step (see gx_adapter.run_suites)."""
     import pandas as pd
 
     from expectations.gx_adapter import run_suites
-    from expectations.suites import build_suites, derive_checks
+    from expectations.suites import SUITE_TEXT, build_suites, derive_checks
     requests = requests or Requests()
     df = dataset if isinstance(dataset, pd.DataFrame) else load_dataset(dataset)
     if findings is None and not isinstance(dataset, pd.DataFrame):
@@ -43,10 +44,11 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
     df = derive_checks(df, policy, run, as_of, findings, set(requests.erased_tokens))
     findings = None  # no longer needed: free it before the suites run
     suites = build_suites(df, policy, run, set(requests.withdrawn_refs))
-    results = run_suites(df, suites, out_dir)
+    results = run_suites(df, suites, out_dir, progress)
     blocking = set(policy.validation.blocking_suites)
     for name, result in results.items():
         result["blocking"] = name in blocking
+        result["description"] = SUITE_TEXT.get(name, "")
     # openness is also about the run record itself: purpose, policy and sources documented
     documented = bool(run.get("purpose", {}).get("name") and run.get("policy", {}).get("sha256")
                       and run.get("sources"))

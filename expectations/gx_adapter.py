@@ -1,7 +1,8 @@
 """The only module that imports great_expectations (slow to import, and its API
 changes between releases). Runs suites of ``Check``s on a pandas DataFrame and
-builds Data Docs. Results use BOOLEAN_ONLY, so no row values reach the results,
-the Data Docs or the summary."""
+builds Data Docs. Results use BASIC with no sample of unexpected values: a failing
+expectation says how many rows failed, and no row value reaches the results, the
+Data Docs or the summary."""
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,13 @@ from pathlib import Path
 
 from expectations.suites import Check
 
-RESULT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
+# BASIC gives unexpected_count / unexpected_percent; GE would also keep a sample of the
+# failing values (partial_unexpected_list, 20 by default): ask for none
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+# result keys that would carry row values or row positions; none may reach the docs
+VALUE_KEYS = ("unexpected_list", "partial_unexpected_list", "partial_unexpected_counts",
+              "unexpected_index_list", "partial_unexpected_index_list", "unexpected_rows",
+              "unexpected_index_query")
 _CUSTOM: dict = {}
 
 
@@ -67,11 +74,38 @@ def custom_expectations() -> dict:
     return _CUSTOM
 
 
-def run_suites(df, suites: dict[str, list[Check]], out_dir: Path | None) -> dict[str, dict]:
+def _defer_unused_imports() -> None:
+    """Load scipy.stats only when something uses it. GE imports it for distribution
+    expectations we never run (KL divergence, KS tests): about 2 s of a small
+    validation's start-up. Python's own LazyLoader: the module runs on first use."""
+    import importlib.util
+    import sys
+    for name in ("scipy.stats",):
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            continue
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        parent, _, child = name.rpartition(".")
+        setattr(sys.modules[parent], child, module)
+
+
+def run_suites(df, suites: dict[str, list[Check]], out_dir: Path | None,
+               progress=None) -> dict[str, dict]:
     """Validate ``df`` against every suite; with ``out_dir``, also write Data Docs to
-    ``out_dir/data_docs``. Returns {suite: {success, evaluated, failed, failed_expectations}}."""
+    ``out_dir/data_docs``. Returns {suite: {success, evaluated, failed,
+    failed_expectations, failed_rows}}. ``progress(step, done, total)`` is told
+    of each step (loading GE, each suite, Data Docs)."""
     from privenance.offline import go_offline
+    progress = progress or (lambda step, done, total: None)
+    total = len(suites) + 1 + (out_dir is not None)
+    progress("loading Great Expectations", 0, total)
     go_offline()
+    _defer_unused_imports()
     import great_expectations as gx
 
     if out_dir is not None:
@@ -86,10 +120,13 @@ def run_suites(df, suites: dict[str, list[Check]], out_dir: Path | None) -> dict
     batch_definition = (context.data_sources.add_pandas("staged")
                         .add_dataframe_asset(name="dataset")
                         .add_batch_definition_whole_dataframe("whole"))
+    results = {}
     with _fingerprint_once(df):
-        results = {name: _run_suite(context, batch_definition, df, name, checks)
-                   for name, checks in suites.items()}
+        for done, (name, checks) in enumerate(suites.items(), start=1):
+            progress(f"suite {name}", done, total)
+            results[name] = _run_suite(context, batch_definition, df, name, checks)
     if out_dir is not None:
+        progress("Data Docs", total, total)
         write_data_docs(context, project, Path(out_dir) / "data_docs", results)
     return results
 
@@ -105,11 +142,20 @@ def _run_suite(context, batch_definition, df, name: str, checks: list[Check]) ->
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{name}-check", data=batch_definition, suite=suite))
     outcome = definition.run(batch_parameters={"dataframe": df}, result_format=RESULT_FORMAT)
-    failed = [r.expectation_config.type + (f"({r.expectation_config.kwargs['column']})"
-                                          if "column" in r.expectation_config.kwargs else "")
-              for r in outcome.results if not r.success]
+    failed, failed_rows = [], {}
+    for r in outcome.results:
+        leaked = [k for k in VALUE_KEYS if (r.result or {}).get(k)]
+        if leaked:  # fail closed: GE changed what BASIC keeps; never write such results
+            raise RuntimeError(f"Great Expectations returned row values ({', '.join(leaked)})")
+        if r.success:
+            continue
+        label = r.expectation_config.type + (f"({r.expectation_config.kwargs['column']})"
+                                             if "column" in r.expectation_config.kwargs else "")
+        failed.append(label)
+        if isinstance((r.result or {}).get("unexpected_count"), int):
+            failed_rows[label] = r.result["unexpected_count"]
     return {"success": bool(outcome.success), "evaluated": len(outcome.results),
-            "failed": len(failed), "failed_expectations": failed}
+            "failed": len(failed), "failed_expectations": failed, "failed_rows": failed_rows}
 
 
 class _Md5Sink:
@@ -173,6 +219,11 @@ def write_data_docs(context, project: Path, docs: Path, results: dict) -> None:
 
 _REMOTE = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>|<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>'
                      r'|<img[^>]+src="https?://[^"]*"[^>]*>')  # incl. GE's logo, a tracking image
+# GE's own chrome that is no use to a privacy officer, offline: the newsletter footer,
+# the "walkthrough" pop-up's script, and its logo (a stylesheet url() on S3)
+_CHROME = re.compile(r"<footer>\s*<p>[^<]*newsletter.*?</footer>"
+                     r"|<script>\s*try \{\s*if \(localStorage\.getItem\('ge-walkthrough.*?</script>"
+                     r"|background: url\('https?://[^']*'\)[^;]*;", re.DOTALL)
 OFFLINE_CSS = """<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2933}
 table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #e4e7eb;padding:4px 8px;text-align:left}
 .ok{color:#207227;font-weight:600}.bad{color:#a61b1b;font-weight:600}a{color:#2680c2}
@@ -182,19 +233,24 @@ table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #e4e7e
 
 def make_offline(docs: Path, results: dict) -> None:
     """GE's pages load Bootstrap and bootstrap-table from CDNs, so offline the index is
-    an empty shell. Drop the remote tags (nothing may call out), add a small inline
-    stylesheet, and write a static index linking every suite's pages."""
+    an empty shell. Drop the remote tags (nothing may call out) and GE's newsletter
+    and pop-up, add a small inline stylesheet, and replace GE's index by a static
+    one linking every suite's pages with its failing expectations and row counts."""
     import html
     for page in docs.rglob("*.html"):
-        text = _REMOTE.sub("", page.read_text(encoding="utf-8"))
+        text = _CHROME.sub("", _REMOTE.sub("", page.read_text(encoding="utf-8")))
         page.write_text(text.replace("</head>", OFFLINE_CSS + "</head>", 1), encoding="utf-8")
-    (docs / "index.html").rename(docs / "gx_index.html")
+    for css in docs.rglob("*.css"):
+        css.write_text(_CHROME.sub("", css.read_text(encoding="utf-8")), encoding="utf-8")
+    (docs / "index.html").unlink()  # GE's index: an empty shell without its CDN scripts
     rows = []
     for name, result in sorted(results.items()):
         runs = sorted((docs / "validations" / name).rglob("*.html"))
         validation = runs[-1].relative_to(docs).as_posix() if runs else None
         status = '<span class="ok">pass</span>' if result["success"] else '<span class="bad">fail</span>'
-        failed = html.escape(", ".join(result["failed_expectations"])) or "none"
+        rows_failed = result.get("failed_rows", {})
+        failed = "; ".join(html.escape(e) + (f" ({rows_failed[e]:,} rows)" if e in rows_failed else "")
+                           for e in result["failed_expectations"]) or "none"
         rows.append(f"<tr><td>{html.escape(name)}</td><td>{status}</td><td>{result['evaluated']}</td>"
                     f"<td>{failed}</td><td>" + (f'<a href="{validation}">result</a> · ' if validation else "")
                     + f'<a href="expectations/{html.escape(name)}.html">expectations</a></td></tr>')
@@ -202,5 +258,6 @@ def make_offline(docs: Path, results: dict) -> None:
         "<!doctype html><html><head><meta charset='utf-8'><title>privenance validation</title>"
         f"{OFFLINE_CSS}</head><body><h1>Validation: Data Protection Principles</h1>"
         "<table><tr><th>suite</th><th>result</th><th>expectations</th><th>failed</th><th>pages</th></tr>"
-        + "".join(rows) + '</table><p><a href="gx_index.html">Great Expectations index</a></p></body></html>',
+        + "".join(rows) + "</table><p>Failing rows are counted, never shown: no value of the "
+        "dataset is in these pages.</p></body></html>",
         encoding="utf-8")

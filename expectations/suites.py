@@ -22,6 +22,29 @@ from privenance.subjects import SUBJECT_ENTITIES
 SUITES = ("dpp1_collection", "dpp2_accuracy_retention", "dpp3_use", "dpp4_security",
           "dpp5_openness", "dpp6_access", "licence", "k_anonymity")
 
+# what each suite checks, in plain words for the summary and the report
+SUITE_TEXT = {
+    "dpp1_collection": "DPP1 collection: every record has a lawful basis the policy accepts, and "
+                       "only the columns the sources declare or the policy allows are kept "
+                       "(data minimisation)",
+    "dpp2_accuracy_retention": "DPP2 accuracy and retention: record ids are present and unique, no "
+                               "record is kept past its retain-until date or dated in the future, "
+                               "and the policy's column rules hold",
+    "dpp3_use": "DPP3 use: each record's consent covers the policy's purpose, and no record "
+                "was given under a withdrawn consent",
+    "dpp4_security": "DPP4 security: no direct identifier (email, HKID, card, phone, ...) is "
+                     "left in any text column, and declared columns hold what their operator writes",
+    "dpp5_openness": "DPP5 openness: every record names the run and the policy that made it, and "
+                     "the run record documents purpose, policy and sources",
+    "dpp6_access": "DPP6 access and correction: every record names a declared source, every "
+                   "record holding a person's identifier can be found by an access request, and "
+                   "none concerns a person whose erasure was requested",
+    "licence": "Licences: every licence is a valid SPDX expression that permits the purpose, and "
+               "records whose licence requires attribution carry it",
+    "k_anonymity": "k-anonymity: every combination of the policy's quasi-identifiers is shared "
+                   "by at least k records",
+}
+
 OPERATOR_FORMATS = {"hash": r"^[0-9a-f]{8,64}$", "replace": r"^<[A-Z_]+>$", "encrypt": r"^ENC:",
                     "redact": r"^$", "mask": r"^\*+"}
 

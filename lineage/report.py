@@ -24,6 +24,9 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .kpis{display:flex;gap:12px;flex-wrap:wrap}.kpi{flex:1;min-width:140px;background:#f0f4f8;border-radius:6px;padding:10px 12px}
 .alert{border-left:4px solid #d64545}
 .kpi b{display:block;font-size:22px}.muted{color:#627d98;font-size:12px} code{font-size:12px}
+.demo-banner{background:#a61b1b;color:#fff;font-weight:700;text-align:center;padding:10px;letter-spacing:.04em}
+section.demo{background:#ffe3e3}.warnbox{border-left-color:#f0b429}.warnlist{color:#8d6708}
+code.fp{font-size:14px;background:#f0f4f8;padding:2px 6px;border-radius:4px}
 """
 
 
@@ -77,6 +80,9 @@ def _diff_html(d: dict | None) -> str:
             + _table(["what", "which", "before", "after"], rows, {2, 3}))
 
 
+DETECTION_QUALITY = Path(__file__).with_name("detection_quality.json")
+
+
 def build(name: str, data: Path) -> dict:
     """Gather the report's facts (the JSON twin)."""
     run = json.loads((data / "staged" / "run.json").read_text())
@@ -88,84 +94,364 @@ def build(name: str, data: Path) -> dict:
     if cert and cert.get("run_id") != run["run_id"]:
         cert = None  # a certificate of an earlier run does not describe this one
     suites = validation.get("suites", {})
-    return {"dataset": name, "run": run, "validation": suites, "certificate": cert,
+    return {"dataset": name, "run": run, "validation": suites,
+            "validated_rows": validation.get("rows"), "certificate": cert,
+            "signing": signing_facts(cert),
+            "operators": operator_changes(run, data / "staged" / "findings"),
+            "detection": detection_note(run),
             "data_docs": "../validation/data_docs/index.html"
             if (data / "validation" / "data_docs" / "index.html").exists() else None}
 
 
-def render(facts: dict) -> str:
-    run, cert, suites = facts["run"], facts["certificate"], facts["validation"]
-    t = run["totals"]
-    certified_rows = cert["output"]["rows"] if cert else 0
-    status = _badge(bool(cert), "certified", "not certified")
-    kpis = "".join(f'<div class="kpi"><b>{v}</b>{_e(k)}</div>' for k, v in [
-        ("records read", t["read"]), ("quarantined", t["quarantined"]),
-        ("anonymized and written", t["written"]), ("certified", certified_rows)])
-    sources = [[s["id"], s["format"], s["licence"] or "per row", (s.get("consent") or {}).get("basis") or "",
-                ", ".join((s.get("consent") or {}).get("purposes") or []), s["origin"],
-                run["counts"][s["id"]]["read"], run["counts"][s["id"]]["written"],
-                run["counts"][s["id"]]["quarantined"]] for s in run["sources"]]
-    pii_rows = [[e, op, n] for e, ops in run["pii"].items() for op, n in ops.items()]
-    pii_totals = sorted(((e, sum(ops.values())) for e, ops in run["pii"].items()),
-                        key=lambda kv: -kv[1])
-    checklist = [[name, _badge(s.get("success")), s.get("evaluated", ""), s.get("failed", "")]
-                 for name, s in sorted(suites.items())]
-    docs = (f'<p><a href="{_e(facts["data_docs"])}">Open the Great Expectations Data Docs</a></p>'
-            if facts["data_docs"] else '<p class="muted">No Data Docs yet: run privenance validate.</p>')
-    licences = cert["licences"] if cert else []
-    lic_rows = [[lic["licence"], lic["use"], lic["rows"], "yes" if lic["share_alike"] else "no",
-                 "; ".join(lic["attributions"]) if lic["requires_attribution"] else "not required"]
-                for lic in licences]
-    approvals = cert["approvals"] if cert else []
-    request_rows = [[r["request"], r["kind"], r["received"],
-                     r.get("consent_ref") or f'{r.get("identifiers", 0)} identifier(s) as keyed tokens',
-                     r["records_removed"]] for r in run.get("requests", [])]
-    served_in = (f'certified version {cert["version"]}' if cert else "this run (not certified yet)")
-    reason_rows = [[reason, explain(reason), n]
-                   for reason, n in sorted(run["quarantine_reasons"].items(), key=lambda kv: -kv[1])]
+def signing_facts(cert: dict | None) -> dict | None:
+    """Which key signed the certificate: its fingerprint, and whether it is the team's
+    key (keys/signing.pub), this machine's DEMO key, or another one."""
+    from privenance.keys import TEAM_PUBLIC_KEY, demo_public_key, fingerprint, team_public_key
+    public = ((cert or {}).get("signature") or {}).get("public_key")
+    if not public:
+        return None
+    try:
+        shown = fingerprint(public)
+    except ValueError:
+        return {"fingerprint": None, "kind": "unreadable", "public_key": public}
+    team = team_public_key()
+    if team is not None:
+        kind = "team" if public == team else "not-team"
+    else:
+        kind = "demo" if public == demo_public_key() else "no-team-key"
+    return {"fingerprint": shown, "kind": kind, "public_key": public,
+            "team_key_file": str(TEAM_PUBLIC_KEY),
+            "team_fingerprint": fingerprint(team) if team else None}
+
+
+def operator_changes(run: dict, findings_dir: Path) -> list[dict]:
+    """Per operator: findings treated, entities, records and characters changed,
+    from the findings (entity, offsets, operator; never a value)."""
+    totals: dict[str, dict] = {}
+    for entity, ops in run.get("pii", {}).items():
+        for op, n in ops.items():
+            t = totals.setdefault(op, {"operator": op, "findings": 0, "entities": set(),
+                                       "records": set(), "characters": 0})
+            t["findings"] += n
+            t["entities"].add(entity)
+    if findings_dir.is_dir() and any(findings_dir.glob("*.parquet")):
+        import pyarrow.parquet as pq
+        table = pq.read_table(findings_dir, columns=["_record_id", "operator", "start", "end"])
+        for rid, op, start, end in zip(*(table.column(c).to_pylist() for c in table.column_names)):
+            t = totals.get(op)
+            if t is not None:
+                t["records"].add(rid)
+                t["characters"] += max(0, (end or 0) - (start or 0))
+    written = run["totals"]["written"] or 0
+    return [{**t, "entities": sorted(t["entities"]), "records": len(t["records"]),
+             "records_percent": _percent(len(t["records"]), written)}
+            for _, t in sorted(totals.items(), key=lambda kv: -kv[1]["findings"])]
+
+
+def _profile(run: dict) -> str:
+    """The detection profile a run used (run.json names the thorough models only then)."""
+    return "thorough" if (run.get("engines") or {}).get("thorough_models") else "fast"
+
+
+def detection_note(run: dict) -> dict:
+    """The benchmark's figures for the engines this run used (lineage/detection_quality.json)."""
+    quality = json.loads(DETECTION_QUALITY.read_text(encoding="utf-8"))
+    engines, profile = run.get("engines") or {}, _profile(run)
+    model, measured_model = engines.get("model") or {}, quality["settings"]["model"]
+    differs = []
+    if model and (model.get("name"), model.get("version")) != (measured_model["name"],
+                                                               measured_model["version"]):
+        differs.append(f'this run used the model {model.get("name")} {model.get("version")}, '
+                       f'the figures {measured_model["name"]} {measured_model["version"]}')
+    if engines.get("presidio-analyzer") not in (None, quality["settings"]["presidio-analyzer"]):
+        differs.append(f'this run used presidio-analyzer {engines["presidio-analyzer"]}, the '
+                       f'figures {quality["settings"]["presidio-analyzer"]}')
+    rows = []
+    for c in quality["real_text"]["corpora"]:
+        ours = c.get(profile)
+        if c.get("needs") and c["needs"] not in engines:
+            ours, why = None, "not covered: this run had no Chinese name recognizer"
+        else:
+            why = None if ours else f"not measured for the {profile} profile"
+        rows.append({"corpus": c["corpus"], "records": c["records"], "licence": c["licence"],
+                     "vanilla": c["vanilla"], "ours": ours, "note": why})
+    return {"profile": profile, "measured": quality["measured"], "caveat": quality["caveat"],
+            "settings": quality["settings"], "measure": quality["real_text"]["measure"],
+            "corpora": rows, "synthetic": quality["synthetic"], "hk_chats": quality["hk_chats"],
+            "differs": differs}
+
+
+def _percent(n: int, total: int | None) -> float | None:
+    return round(100.0 * n / total, 1) if total else None
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} %"
+
+
+# --- sections: each takes the facts and returns one <section>, or "" to leave it out ----
+
+def _section(title: str, body: str, cls: str = "") -> str:
+    return f'<section{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}><h2>{_e(title)}</h2>{body}</section>'
+
+
+def failed_run_section(facts: dict) -> str:
+    run = facts["run"]
+    if run.get("status") == "succeeded":
+        return ""
+    return _section("This run failed", f'<p>{_e("; ".join(run.get("failures") or []))}. '
+                    "It cannot be validated, approved or certified.</p>", "alert")
+
+
+def signing_section(facts: dict) -> str:
+    """Who can vouch for the certificate: its key's fingerprint, loudly when a DEMO key."""
+    s = facts.get("signing")
+    if s is None:
+        return ""
+    fp = f'<p>Signed with the key <code class="fp">{_e(s["fingerprint"])}</code>.</p>'
+    text = {
+        "team": ("Signed by the team key", "",
+                 (f"This is the team's key ({s['team_key_file']}): "
+                  "a model team verifies the certificate with it.")),
+        "demo": ("DEMO KEY: this certificate proves nothing", "alert demo",
+                 ("It was signed by a demo key generated on this machine. Anyone can make "
+                  "such a key, so the signature vouches for nothing beyond this machine. Create "
+                  "the team key with privenance keys init and certify again before sharing.")),
+        "not-team": ("Not signed by the team key", "alert",
+                     (f"The project's team key ({s['team_key_file']}, "
+                      f"{s['team_fingerprint']}) is a different key: verifying with it fails.")),
+        "no-team-key": ("Signed by a key the project does not name", "alert warnbox",
+                        ("There is no team public key (keys/signing.pub) to check the signing "
+                         "key against: compare the fingerprint with the one the key holder "
+                         "gives you.")),
+        "unreadable": ("The certificate's signing key is unreadable", "alert", ""),
+    }[s["kind"]]
+    title, cls, words = text
+    return _section(title, fp + (f"<p>{_e(words)}</p>" if words else ""), cls)
+
+
+def dropped_sources_section(facts: dict) -> str:
+    run = facts["run"]
     dropped = [[sid, run["counts"][sid]["read"],
                 ", ".join(f"{r} {n}" for r, n in run["counts"][sid]["quarantine_reasons"].items())
-                or "no rows read"] for sid in run.get("sources_without_output", [])]
-    warnings = ""
-    if run.get("status") != "succeeded":
-        warnings += (f'<section class="alert"><h2>This run failed</h2><p>{_e("; ".join(run.get("failures") or []))}. '
-                     "It cannot be validated, approved or certified.</p></section>")
-    if dropped:
-        warnings += ('<section class="alert"><h2>Sources that gave no records</h2>'
-                     + _table(["source", "rows read", "why (quarantine reasons)"], dropped, {1})
-                     + "</section>")
-    engines = run.get("engines") or {}
-    code = run.get("code") or {}
+                or "no rows read",
+                "; ".join(explain(r) for r in run["counts"][sid]["quarantine_reasons"]) or ""]
+               for sid in run.get("sources_without_output", [])]
+    if not dropped:
+        return ""
+    return _section("Sources that gave no records",
+                    "<p>Every row of these sources was quarantined: none of their data is in "
+                    "the dataset.</p>"
+                    + _table(["source", "rows read", "why (quarantine reasons)", "in plain words"],
+                             dropped, {1}), "alert")
+
+
+def funnel_section(facts: dict) -> str:
+    run, cert = facts["run"], facts["certificate"]
+    t = run["totals"]
+    certified_rows = cert["output"]["rows"] if cert else 0
+    kpis = "".join(f'<div class="kpi"><b>{v:,}</b>{_e(k)}</div>' for k, v in [
+        ("records read", t["read"]), ("quarantined", t["quarantined"]),
+        ("anonymized and written", t["written"]), ("certified", certified_rows)])
+    return _section("Funnel", f'<div class="kpis">{kpis}</div>' + _bars(
+        [("read", t["read"]), ("quarantined", t["quarantined"]), ("written", t["written"]),
+         ("certified", certified_rows)]))
+
+
+def sources_section(facts: dict) -> str:
+    run = facts["run"]
+    rows = [[s["id"], s["format"], s["licence"] or "per row", (s.get("consent") or {}).get("basis") or "",
+             ", ".join((s.get("consent") or {}).get("purposes") or []), s["origin"],
+             run["counts"][s["id"]]["read"], run["counts"][s["id"]]["written"],
+             run["counts"][s["id"]]["quarantined"]] for s in run["sources"]]
+    return _section("Sources, licences and consent", _table(
+        ["source", "format", "licence", "lawful basis", "purposes consented", "origin", "read",
+         "written", "quarantined"], rows, {6, 7, 8}))
+
+
+def quarantine_section(facts: dict) -> str:
+    run = facts["run"]
+    read = run["totals"]["read"]
+    reasons = sorted(run["quarantine_reasons"].items(), key=lambda kv: -kv[1])
+    rows = [[reason, explain(reason), n, _pct(_percent(n, read))] for reason, n in reasons]
+    return _section("Quarantined records by reason", _bars(reasons, "#d64545")
+                    + (_table(["reason", "what it means", "records", "of records read"], rows, {2, 3})
+                       if rows else "")
+                    + '<p class="muted">Each quarantined record is listed in staged/quarantine '
+                      "with its source, key and offset; no values are copied.</p>")
+
+
+def pii_section(facts: dict) -> str:
+    run = facts["run"]
+    pii_rows = [[e, op, n] for e, ops in run["pii"].items() for op, n in ops.items()]
+    totals = sorted(((e, sum(ops.values())) for e, ops in run["pii"].items()), key=lambda kv: -kv[1])
+    return _section("Personal data found and how it was treated",
+                    _bars(totals, "#8719e0") + _table(["entity", "operator", "count"], pii_rows, {2}))
+
+
+OPERATOR_TEXT = {"replace": "replaced by a tag such as <PERSON>",
+                 "redact": "removed", "mask": "masked with *", "hash": "replaced by a keyed hash",
+                 "encrypt": "encrypted (AES-SIV: the key holder can read it back)",
+                 "surrogate": "replaced by a consistent fake value",
+                 "generalize_date": "generalized to a coarser date",
+                 "shift_date": "shifted by a keyed number of days"}
+
+
+def operators_section(facts: dict) -> str:
+    ops = facts.get("operators") or []
+    if not ops:
+        return ""
+    rows = [[o["operator"], OPERATOR_TEXT.get(o["operator"], ""), ", ".join(o["entities"]),
+             o["findings"], o["records"], _pct(o["records_percent"]), o["characters"]] for o in ops]
+    return _section("How much each operator changed", _table(
+        ["operator", "what it does", "entities", "findings", "records changed",
+         "of records written", "characters replaced"], rows, {3, 4, 5, 6}))
+
+
+def checklist_section(facts: dict) -> str:
+    suites, validated = facts["validation"], facts.get("validated_rows")
+    rows = []
+    for name, s in sorted(suites.items()):
+        failed_rows = s.get("failed_rows") or {}
+        worst = max(failed_rows.values(), default=None)
+        detail = "; ".join(f"{e}: {n:,} rows" for e, n in failed_rows.items()) or \
+            ", ".join(s.get("failed_expectations") or [])
+        rows.append([Raw(f"<b>{_e(name)}</b><br><span class=muted>{_e(s.get('description', ''))}</span>"),
+                     _badge(s.get("success")), s.get("evaluated", ""), s.get("failed", ""),
+                     "" if worst is None else f"{worst:,}",
+                     _pct(_percent(worst, validated)) if worst is not None else "", detail])
+    docs = (f'<p><a href="{_e(facts["data_docs"])}">Open the Great Expectations Data Docs</a></p>'
+            if facts["data_docs"] else '<p class="muted">No Data Docs yet: run privenance validate.</p>')
+    body = (_table(["suite", "result", "expectations", "failed", "rows failing (most)",
+                    "of rows validated", "failing expectations"], rows, {2, 3, 4, 5})
+            if rows else '<p class="muted">Validation has not run.</p>')
+    return _section("Data Protection Principles checklist", body + docs)
+
+
+def detection_section(facts: dict) -> str:
+    """What detection is known to miss, measured on public corpora (not on this data)."""
+    d = facts.get("detection")
+    if not d:
+        return ""
+    col = f"privenance, {d['profile']} profile (this run)"
+    rows = [[c["corpus"], f'{c["records"]:,}', c["licence"],
+             f'{c["vanilla"]["names"]:.1f} % / {c["vanilla"]["damage"]:.1f} %',
+             c["note"] or f'{c["ours"]["names"]:.1f} % / {c["ours"]["damage"]:.1f} %'] for c in d["corpora"]]
+    syn, hk = d["synthetic"], d["hk_chats"]
+    other = "thorough" if d["profile"] == "fast" else "fast"
+    differs = "".join(f"<li>{_e(x)}: the figures may not apply.</li>" for x in d["differs"])
+    return _section("Detection quality: what the benchmark measured", (
+        f"<p>These are <b>not measurements of this dataset</b>. They are privenance's benchmark "
+        f"figures on public labelled corpora (measured {_e(d['measured'])}) for the settings this "
+        f"run used: the <b>{_e(d['profile'])}</b> detection profile, spaCy model "
+        f"{_e(d['settings']['model']['name'])} {_e(d['settings']['model']['version'])}. They were "
+        f"measured under {_e(d['settings']['policy'])}; this run's policy is "
+        f"<b>{_e(facts['run']['policy']['name'])}</b>, and a policy that changes thresholds, "
+        f"entities or recognizers changes what is found. {_e(d['caveat'])}</p>"
+        + (f"<ul class=warnlist>{differs}</ul>" if differs else "")
+        + f"<p class=muted>{_e(d['measure'])}.</p>"
+        + _table(["corpus", "records", "licence", "vanilla Presidio: names surviving / damage",
+                  f"{col}: names surviving / damage"], rows, {1})
+        + f"<p>On {_e(syn['corpus'])}: {syn['fast']:.1f} % of direct identifiers "
+          f"survive (vanilla Presidio {syn['vanilla']:.1f} %), names {syn['person_fast']:.1f} % "
+          f"({syn['person_vanilla']:.1f} %). On {_e(hk['corpus'])}: {hk['identifiers_surviving']:.0f} % "
+          f"of identifiers and {hk['names_surviving']:.0f} % of {hk['names']} names survive; "
+          f"{hk['clean_lines_changed']:.1f} % of lines without personal data change "
+          f"(vanilla {hk['clean_lines_changed_vanilla']:.1f} %).</p>"
+        + f"<p class=muted>A name detection missed stays in the text: the residual scan and "
+          f"the DPP4 suite check structured identifiers only. The {other} profile "
+          f"(anonymization.profile) trades speed for recall differently; see README "
+          f"\"Measured\" and benchmarks/DETECTION.md.</p>"))
+
+
+def licences_section(facts: dict) -> str:
+    cert = facts["certificate"]
+    rows = [[lic["licence"], lic["use"], lic["rows"], "yes" if lic["share_alike"] else "no",
+             "; ".join(lic["attributions"]) if lic["requires_attribution"] else "not required"]
+            for lic in (cert["licences"] if cert else [])]
+    return _section("Licences and attribution obligations", _table(
+        ["licence", "use", "rows", "share-alike", "attribution"], rows, {2})
+        if rows else '<p class="muted">Not certified yet.</p>')
+
+
+def requests_section(facts: dict) -> str:
+    run, cert = facts["run"], facts["certificate"]
+    rows = [[r["request"], r["kind"], r["received"],
+             r.get("consent_ref") or f'{r.get("identifiers", 0)} identifier(s) as keyed tokens',
+             r["records_removed"]] for r in run.get("requests", [])]
+    if not rows:
+        return _section("Data-subject requests honoured",
+                        '<p class="muted">No erasure requests or consent withdrawals recorded.</p>')
+    served_in = f'certified version {cert["version"]}' if cert else "this run (not certified yet)"
+    return _section("Data-subject requests honoured", _table(
+        ["request", "kind", "received", "what", "records removed"], rows, {4})
+        + f'<p class="muted">Served in {_e(served_in)} (run {_e(run["run_id"])}, as of '
+          f'{_e(run["as_of"])}). Erasures match records through keyed subject tokens; the '
+          "identifiers are never stored.</p>")
+
+
+def approvals_section(facts: dict) -> str:
+    approvals = (facts["certificate"] or {}).get("approvals") or []
+    return _section("Approvals", _table(["who", "role", "when", "note"], [
+        [a.get("by"), a.get("role"), a.get("at"), a.get("note")] for a in approvals])
+        if approvals else '<p class="muted">No approvals recorded for this run.</p>')
+
+
+def diff_section(facts: dict) -> str:
+    return _section("Changes since the previous certified version", _diff_html(facts.get("diff")))
+
+
+def metadata_section(facts: dict) -> str:
+    run, cert = facts["run"], facts["certificate"]
+    engines, code = run.get("engines") or {}, run.get("code") or {}
     meta = [["run id", run["run_id"]], ["as of", run["as_of"]], ["code version", run["code_version"]],
             ["git commit", f'{code.get("git_commit") or "not run from a checkout"}'
                            f'{" (with uncommitted changes)" if code.get("git_dirty") else ""}'],
-            ["engines", ", ".join(f"{k} {v}" for k, v in sorted(engines.items()) if k != "model")],
+            ["engines", ", ".join(f"{k} {v}" for k, v in sorted(engines.items())
+                                  if isinstance(v, str))],
             ["spaCy model", f'{(engines.get("model") or {}).get("name")} {(engines.get("model") or {}).get("version")}'],
+            ["detection profile", _profile(run)],
             ["runner", run["execution"]["runner"]], ["policy", f'{run["policy"]["name"]} ({run["policy"]["sector"]})'],
             ["policy sha256", run["policy"]["sha256"]], ["purpose",
              f'{run["purpose"]["name"]} ({"commercial" if run["purpose"]["commercial"] else "non-commercial"})'],
             ["certificate version", cert["version"] if cert else "none"]]
+    return _section("Run metadata", _table(["", ""], meta))
+
+
+# The report, top to bottom. To add a section, write a function facts -> HTML (or "")
+# and put it here; lineage/governance.py, when present, adds its SECTIONS before the
+# run metadata (see sections()).
+SECTIONS = [failed_run_section, signing_section, dropped_sources_section, funnel_section,
+            sources_section, quarantine_section, pii_section, operators_section,
+            checklist_section, detection_section, licences_section, requests_section,
+            approvals_section, diff_section, metadata_section]
+
+
+def sections() -> list:
+    """SECTIONS, with those of lineage/governance.py (its SECTIONS list) before the last."""
+    import importlib
+    import importlib.util
+    if importlib.util.find_spec("lineage.governance") is None:
+        return list(SECTIONS)
+    extra = list(getattr(importlib.import_module("lineage.governance"), "SECTIONS", []))
+    return SECTIONS[:-1] + extra + SECTIONS[-1:]
+
+
+def render(facts: dict) -> str:
+    run, cert = facts["run"], facts["certificate"]
+    status = _badge(bool(cert), "certified", "not certified")
+    demo = (facts.get("signing") or {}).get("kind") == "demo"
+    banner = ('<div class="demo-banner">DEMO KEY: this certificate was signed by a locally '
+              "generated demo key and proves nothing</div>") if demo else ""
+    body = "\n".join(part for part in (section(facts) for section in sections()) if part)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>privenance lineage report: {_e(facts["dataset"])}</title><style>{CSS}</style></head><body>
-<header><h1>Lineage report: {_e(facts["dataset"])} {status}</h1>
+{banner}<header><h1>Lineage report: {_e(facts["dataset"])} {status}</h1>
 <p>Run {_e(run["run_id"])} as of {_e(run["as_of"])}, policy {_e(run["policy"]["name"])},
 purpose {_e(run["purpose"]["name"])}. Contains counts and codes only, no personal data.</p></header>
-<main>{warnings}
-<section><h2>Funnel</h2><div class="kpis">{kpis}</div>
-{_bars([("read", t["read"]), ("quarantined", t["quarantined"]), ("written", t["written"]), ("certified", certified_rows)])}</section>
-<section><h2>Sources, licences and consent</h2>{_table(["source", "format", "licence", "lawful basis", "purposes consented", "origin", "read", "written", "quarantined"], sources, {6, 7, 8})}</section>
-<section><h2>Quarantined records by reason</h2>{_bars(sorted(run["quarantine_reasons"].items(), key=lambda kv: -kv[1]), "#d64545")}
-{_table(["reason", "what it means", "records"], reason_rows, {2}) if reason_rows else ""}
-<p class="muted">Each quarantined record is listed in staged/quarantine with its source, key and offset; no values are copied.</p></section>
-<section><h2>Personal data found and how it was treated</h2>{_bars(pii_totals, "#8719e0")}
-{_table(["entity", "operator", "count"], pii_rows, {2})}</section>
-<section><h2>Data Protection Principles checklist</h2>{_table(["suite", "result", "expectations", "failed"], checklist, {2, 3}) if checklist else '<p class="muted">Validation has not run.</p>'}{docs}</section>
-<section><h2>Licences and attribution obligations</h2>{_table(["licence", "use", "rows", "share-alike", "attribution"], lic_rows, {2}) if lic_rows else '<p class="muted">Not certified yet.</p>'}</section>
-<section><h2>Data-subject requests honoured</h2>{_table(["request", "kind", "received", "what", "records removed"], request_rows, {4}) + f'<p class="muted">Served in {_e(served_in)} (run {_e(run["run_id"])}, as of {_e(run["as_of"])}). Erasures match records through keyed subject tokens; the identifiers are never stored.</p>' if request_rows else '<p class="muted">No erasure requests or consent withdrawals recorded.</p>'}</section>
-<section><h2>Approvals</h2>{_table(["who", "role", "when", "note"], [[a.get("by"), a.get("role"), a.get("at"), a.get("note")] for a in approvals]) if approvals else '<p class="muted">No approvals recorded for this run.</p>'}</section>
-<section><h2>Changes since the previous certified version</h2>{_diff_html(facts.get("diff"))}</section>
-<section><h2>Run metadata</h2>{_table(["", ""], meta)}</section>
+<main>
+{body}
 </main></body></html>
 """
 

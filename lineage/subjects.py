@@ -2,7 +2,8 @@
 
 At certification the staged findings' subject tokens (privenance/subjects.py) are
 written to ``<subjects>/<dataset>/<version>/index.parquet`` (record id, source,
-entity, token), kept for every version (a persisted DVC output, like the report
+entity, token, and the record's source key, its ``id_field`` value, which the dataset
+carries anyway and which the reply to an access request names), kept for every version (a persisted DVC output, like the report
 history) because an access request concerns earlier versions too. A copy of the
 version's certificate beside it says which version it indexes; an index without
 one (an interrupted certification) is ignored.
@@ -28,7 +29,35 @@ ORDER_FILE = "sealed.json"  # the order versions were certified in (version ids 
 def _index_schema():
     import pyarrow as pa
     return pa.schema([("subject", pa.string()), (P.RECORD_ID, pa.string()),
-                      (P.SOURCE, pa.string()), ("entity", pa.string())])
+                      (P.SOURCE, pa.string()), ("entity", pa.string()),
+                      (SOURCE_KEY, pa.string())])
+
+
+SOURCE_KEY = "source_key"
+
+
+def source_keys(staged: Path) -> dict[str, str]:
+    """record id -> source key (the value of its source's ``id_field``), from the staged
+    dataset beside the findings and its run.json; {} when either is missing."""
+    import pyarrow.parquet as pq
+    try:
+        run = json.loads((staged / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    dataset = staged / "dataset"
+    id_field = {s["id"]: s.get("id_field") for s in run.get("sources", [])}
+    keys = {}
+    for f in sorted(dataset.glob("*.parquet")) if dataset.is_dir() else []:
+        names = set(pq.read_schema(f).names)
+        wanted = [P.RECORD_ID, P.SOURCE] + sorted({c for c in id_field.values() if c in names})
+        table = pq.read_table(f, columns=wanted)
+        columns = {c: table.column(c).to_pylist() for c in wanted}
+        for i, (rid, source) in enumerate(zip(columns[P.RECORD_ID], columns[P.SOURCE])):
+            field = id_field.get(source)
+            value = columns[field][i] if field in columns else None
+            if value is not None and str(value) != "":
+                keys[rid] = str(value)
+    return keys
 
 
 def build_index(findings_dir: Path, version_dir: Path) -> dict:
@@ -37,9 +66,11 @@ def build_index(findings_dir: Path, version_dir: Path) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
     rows = set()
+    keys = source_keys(findings_dir.parent)
     for f in sorted(findings_dir.glob("*.parquet")) if findings_dir.exists() else []:
         table = pq.read_table(f, columns=["subject", P.RECORD_ID, P.SOURCE, "entity"])
-        rows.update(tuple(r.values()) for r in table.to_pylist() if r["subject"])
+        rows.update((*r.values(), keys.get(r[P.RECORD_ID]))
+                    for r in table.to_pylist() if r["subject"])
     schema = _index_schema()
     table = pa.Table.from_pylist([dict(zip(schema.names, r)) for r in sorted(rows)], schema=schema)
     tmp = temp_dir_for(version_dir)
@@ -93,7 +124,8 @@ def indexed_versions(root: Path, dataset: str | None = None) -> list[IndexedVers
 
 def find(root: Path, tokens: dict[str, str], dataset: str | None = None) -> list[dict]:
     """Records of every indexed version that carry any of ``tokens`` (token -> kind).
-    One row per (version, record) with the kinds of identifier that matched."""
+    One row per (version, record) with its source key (None in an index made before
+    they were kept) and the kinds of identifier that matched."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
     hits = []
@@ -102,11 +134,18 @@ def find(root: Path, tokens: dict[str, str], dataset: str | None = None) -> list
         table = table.filter(pc.is_in(table["subject"], value_set=_strings(list(tokens))))
         by_record: dict[tuple, set] = {}
         for r in table.to_pylist():
-            by_record.setdefault((r[P.RECORD_ID], r[P.SOURCE]), set()).add(tokens[r["subject"]])
+            by_record.setdefault((r[P.RECORD_ID], r[P.SOURCE], r.get(SOURCE_KEY)),
+                                 set()).add(tokens[r["subject"]])
         hits += [{"dataset": v.dataset, "version": v.version, "as_of": v.as_of,
-                  "record_id": rid, "source": source, "matched": sorted(kinds)}
-                 for (rid, source), kinds in sorted(by_record.items())]
+                  "record_id": rid, "source": source, "source_key": key,
+                  "matched": sorted(kinds), "name_only": set(kinds) == {"name"}}
+                 for (rid, source, key), kinds in sorted(by_record.items(), key=_order)]
     return hits
+
+
+def _order(item) -> tuple:
+    (rid, source, key), _ = item
+    return (source, key or "", rid)
 
 
 def _strings(values: list[str]):

@@ -161,11 +161,16 @@ def _from_setting(env: str) -> Secret | None:
     return Secret(read_key_file(path, str(SETTINGS_FILE), field), f"setting:{path}")
 
 
+def demo_key_path(name: str) -> Path:
+    """Where this machine's DEMO key of ``name`` (pseudonym, signing) is generated."""
+    return DEMO_DIR / f"demo-{name}.key"
+
+
 def _demo(name: str, env: str) -> Secret:
     if os.environ.get("PRIVENANCE_REQUIRE_KEYS") == "1":
         raise ConfigError(f"no {name} key: set {env} or {env}_FILE, or run "
                           f"`{INIT_COMMAND[env]}`", field=env)
-    path = DEMO_DIR / f"demo-{name}.key"
+    path = demo_key_path(name)
     if not path.exists():
         DEMO_DIR.mkdir(exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -234,6 +239,23 @@ def seed_public_hex(seed: Secret) -> str:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     return Ed25519PrivateKey.from_private_bytes(seed.reveal()[:32]).public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def fingerprint(public_hex: str) -> str:
+    """A short name of an Ed25519 public key to compare by eye or read out on the
+    phone: SHA-256 of its 32 bytes, the first 16 in groups of four hex digits."""
+    digest = hashlib.sha256(bytes.fromhex(public_hex)).hexdigest()[:32]
+    return "SHA256:" + " ".join(digest[i:i + 4] for i in range(0, 32, 4))
+
+
+def demo_public_key() -> str | None:
+    """The hex public key of this machine's DEMO signing key, if one was generated
+    (never generates one)."""
+    path = demo_key_path("signing")
+    try:
+        return seed_public_hex(Secret(bytes.fromhex(path.read_text().strip())[:32], "demo"))
+    except (OSError, ValueError):
+        return None
 
 
 def team_public_key() -> str | None:

@@ -17,10 +17,19 @@ def report_command(
     Examples: privenance report --name demo; privenance report (the dataset certified
     from the staged run)
     """
+    import json
+
     from lineage.report import write_report
     name = name or certified_name(data)
     html_path = write_report(name, data, out)
     typer.echo(f"report: {html_path}")
+    signing = json.loads((out / "report.json").read_text()).get("signing") or {}
+    if signing.get("kind") == "demo":
+        typer.echo("WARNING: the certificate was signed by this machine's DEMO key: it proves "
+                   "nothing to anyone else (the report says so at the top)", err=True)
+    elif signing.get("kind") in ("not-team", "no-team-key"):
+        typer.echo(f"WARNING: the certificate was not signed by a team key "
+                   f"({signing.get('fingerprint')}); see the report's signing section", err=True)
 
 
 def certified_name(data: Path) -> str:

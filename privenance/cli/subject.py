@@ -23,6 +23,10 @@ PHONE = typer.Option(None, "--phone", metavar="PHONE",
 NAME = typer.Option(None, "--name", metavar="NAME", help="The person's name, e.g. \"Chan Tai Man\" or "
                     "\"陳大文\" (repeatable: --name \"Chan Tai Man\" --name 陳大文).")
 REQUESTS = typer.Option(Path("data/requests"), help="Requests directory (a pipeline input).")
+NAME_ONLY_NOTE = ("note: {n} record(s) matched on a name alone. Names are not unique: such a "
+                  "record may concern another person with the same name. Before disclosing it, "
+                  "ask the requester for a second identifier (email, phone or HKID) and search "
+                  "with it too.")
 
 
 def _tokens(email, hkid, phone, name) -> dict[str, str]:
@@ -59,9 +63,11 @@ def find_command(
 ):
     """Find every record, in every certified version, that concerns a person.
 
-    Matching uses keyed subject tokens, never a plaintext index. Prints record ids,
-    datasets and versions for the reply to an access request. Exit 0 whether or
-    not anything was found.
+    Matching uses keyed subject tokens, never a plaintext index. Prints each record's
+    source key (its id field, e.g. CS-00216), source, dataset and version for the
+    reply to an access request. A match on a name alone may be another person with
+    the same name: ask for a second identifier. Exit 0 whether or not anything was
+    found.
 
     Examples:
 
@@ -75,17 +81,26 @@ def find_command(
     tokens = _tokens(email, hkid, phone, name)
     versions = indexed_versions(subjects, dataset)
     hits = find(subjects, tokens, dataset)
+    name_only = sum(1 for h in hits if h["name_only"])
+    note = NAME_ONLY_NOTE.format(n=name_only) if name_only else None
     if as_json:
         typer.echo(json.dumps({"versions_searched": [f"{v.dataset}@{v.version}" for v in versions],
-                               "records": hits}, indent=2))
+                               "records": hits, "note": note}, indent=2))
     else:
         typer.echo(f"searched {len(versions)} certified version(s) for "
                    f"{', '.join(sorted(set(tokens.values())))}")
         for v in versions:
             mine = [h for h in hits if (h["dataset"], h["version"]) == (v.dataset, v.version)]
             typer.echo(f"  {v.dataset} {v.version} (as of {v.as_of}): {len(mine)} record(s)")
+            if mine:
+                typer.echo(f"    {'source key':<14} {'source':<22} {'matched on':<22} record id")
             for h in mine:
-                typer.echo(f"    {h['record_id']}  {h['source']:<22} matched {', '.join(h['matched'])}")
+                key = h["source_key"] or "(not indexed)"
+                flag = "  <- name only" if h["name_only"] else ""
+                typer.echo(f"    {key:<14} {h['source']:<22} {', '.join(h['matched']):<22} "
+                           f"{h['record_id']}{flag}")
+        if note:
+            typer.echo(note)
     if show_stored:
         _show_stored(hits, certified)
 

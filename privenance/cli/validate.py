@@ -63,11 +63,44 @@ def _validate(dataset: Path, run_info: Path, policy, out: Path, as_of, requests,
     require_rows(run, allow_empty, "validate")
     bound_to = {"run_json_sha256": run_sha256(run_info), "checked_files": checked,
                 "allow_empty": allow_empty}
-    summary = validate(dataset, pol, run, out_dir=out, as_of=as_of,
-                       requests=load_requests(requests), bound_to=bound_to)
+    with _Progress() as progress:
+        summary = validate(dataset, pol, run, out_dir=out, as_of=as_of,
+                           requests=load_requests(requests), bound_to=bound_to,
+                           progress=progress)
     for name, r in summary["suites"].items():
         mark = "pass" if r["success"] else ("FAIL" if r["blocking"] else "warn")
-        detail = f"  ({', '.join(r['failed_expectations'])})" if r["failed_expectations"] else ""
+        rows = r.get("failed_rows", {})
+        detail = ", ".join(e + (f": {rows[e]:,} rows" if e in rows else "")
+                           for e in r["failed_expectations"])
+        detail = f"  ({detail})" if detail else ""
         typer.echo(f"{mark:<5} {name}{detail}")
     if not summary["success"]:
         raise typer.Exit(1)
+
+
+class _Progress:
+    """Validation's steps as ``run`` shows its own: a tqdm bar on a terminal, one
+    line per step with the seconds so far otherwise (dvc repro, CI logs)."""
+
+    def __enter__(self):
+        import sys
+        import time
+        self.started, self.bar, self.err = time.monotonic(), None, sys.stderr
+        return self
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        import time
+        if self.err.isatty():
+            if self.bar is None:
+                from tqdm import tqdm
+                self.bar = tqdm(total=total, desc="validate", unit=" steps", file=self.err,
+                                dynamic_ncols=True)
+            self.bar.set_postfix_str(step)
+            self.bar.update(done - self.bar.n)
+        else:
+            print(f"validate: {step} ({done}/{total}, {time.monotonic() - self.started:.1f} s)",
+                  file=self.err, flush=True)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()

@@ -157,3 +157,30 @@ def test_a_request_id_cannot_carry_personal_details(workspace):
                         check=False)
     assert result.returncode == 2 and EMAIL not in result.stdout + result.stderr
     assert not (workspace / "data/requests/erasures.jsonl").exists()
+
+
+def test_find_prints_source_keys_and_warns_about_a_match_on_a_name_alone(workspace):
+    """The reply to an access request names the source's own record keys; a record
+    that matched only on a name is flagged, with the advice to ask for a second
+    identifier (names are not unique)."""
+    from tests.conftest import passing_validation
+    root = workspace
+    _append_ticket(root, "CS-00216", f"Hi, this is {NAME}, email {EMAIL}.", EMAIL, HKID)
+    _append_ticket(root, "CS-00217", f"My neighbour {NAME} recommended the router.",
+                   "someone.else@example.com", "A123456(3)")
+    privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25", cwd=root)
+    passing_validation(root / "data/staged", root / "data/validation", root / "policies/demo.yaml")
+    privenance("certify", "--name", "demo", "--policy", "policies/demo.yaml", cwd=root)
+    out = privenance("subject", "find", "--email", EMAIL, "--name", NAME, cwd=root).stdout
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip().startswith("CS-")}
+    assert set(lines) == {"CS-00216", "CS-00217"}
+    assert "email" in lines["CS-00216"] and "name only" not in lines["CS-00216"]
+    assert lines["CS-00217"].rstrip().endswith("<- name only")
+    assert "1 record(s) matched on a name alone" in out and "second identifier" in out
+    found = json.loads(privenance("subject", "find", "--email", EMAIL, "--name", NAME, "--json",
+                                  cwd=root).stdout)
+    assert {(h["source_key"], h["name_only"]) for h in found["records"]} == {
+        ("CS-00216", False), ("CS-00217", True)}
+    assert "Names are not unique" in found["note"]
+    by_email = privenance("subject", "find", "--email", EMAIL, cwd=root).stdout
+    assert "CS-00216" in by_email and "CS-00217" not in by_email and "name alone" not in by_email

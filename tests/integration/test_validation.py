@@ -225,3 +225,34 @@ def test_batch_fingerprint_is_the_one_great_expectations_records(staged, tmp_pat
         shown |= set(re.findall(r"pandas_data_fingerprint\s+([0-9a-f]{32})", text))
     # validate() on a DataFrame: no findings, no requests, the run's as_of
     assert shown == {original(derive_checks(df, POLICY, run, run["as_of"]))}
+
+
+def test_data_docs_of_a_failing_suite_count_failed_rows_and_show_no_value(staged, tmp_path):
+    """A failing expectation says how many rows failed, in the summary, our index and
+    GE's own page; the failing values (GE keeps a sample by default) appear nowhere,
+    and neither do GE's newsletter, pop-up and empty index."""
+    _, df, run = staged
+    planted = "planted.leak.7731@gmail.com"
+    df = df.copy()
+    rows = df.index[df["body"].notna()][:3]
+    for n, row in enumerate(rows):
+        df.at[row, "body"] = f"left behind: {n}{planted}"
+    bad_basis = _first(df, "_consent_basis", "secret-basis-value-9917")
+    summary = validate(bad_basis, POLICY, run, out_dir=tmp_path)
+    assert failing(summary) == {"dpp1_collection", "dpp4_security"}
+    assert summary["suites"]["dpp4_security"]["failed_rows"] == {
+        "expect_column_values_to_have_no_residual_identifiers(body)": 3}
+    assert summary["suites"]["dpp1_collection"]["failed_rows"] == {
+        "expect_column_values_to_be_in_set(_consent_basis)": 1}
+    docs = tmp_path / "data_docs"
+    index = (docs / "index.html").read_text()
+    assert "expect_column_values_to_have_no_residual_identifiers(body) (3 rows)" in index
+    assert not (docs / "gx_index.html").exists() and "gx_index" not in index
+    page = next((docs / "validations" / "dpp4_security").rglob("*.html")).read_text()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert re.search(r"\b3 unexpected values? found", text), text[:2000]
+    for path in [*docs.rglob("*.html"), *docs.rglob("*.css"), tmp_path / "summary.json"]:
+        content = path.read_text()
+        assert planted not in content and "secret-basis-value-9917" not in content, path
+        assert "newsletter" not in content and "ge-walkthrough-modal\").modal" not in content, path
+        assert "amazonaws.com" not in content, path
