@@ -31,6 +31,7 @@ def custom_expectations() -> dict:
     identifier that privenance's high-precision recognizers find, our own
     pseudonyms aside (the same check the pipeline's residual scan makes)."""
     if not _CUSTOM:
+        import numpy as np
         import pandas as pd
         from great_expectations.execution_engine import PandasExecutionEngine
         from great_expectations.expectations.expectation import ColumnMapExpectation
@@ -48,8 +49,9 @@ def custom_expectations() -> dict:
             def _pandas(cls, column, **kwargs):
                 # find_residual on each text, with a prefilter that cannot miss
                 # integers too: a card number can arrive as one
-                values = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v
-                          for v in column.tolist()]
+                values = [str(v) if isinstance(v, int) and not isinstance(v, bool)
+                          else "\n".join(map(str, v)) if isinstance(v, (list, np.ndarray))
+                          else v for v in column.tolist()]
                 return pd.Series([not r for r in residual_flags(values)],
                                  index=column.index, dtype=bool)
 

@@ -73,10 +73,13 @@ def _iso(value) -> str | None:
 
 
 def _entities(counts) -> set[str]:
-    """Entity names of a ``_pii_counts`` cell (a mapping, or Arrow's list of pairs)."""
+    """Entity names of a ``_pii_counts`` cell: a mapping, or a list of {entity, count}
+    (as written) or of (entity, count) pairs."""
     if counts is None or not hasattr(counts, "__iter__"):
         return set()
-    return set(counts) if isinstance(counts, dict) else {k for k, _ in counts}
+    if isinstance(counts, dict):
+        return set(counts)
+    return {c["entity"] if isinstance(c, dict) else c[0] for c in counts}
 
 
 def _each(values: list, fn) -> list:

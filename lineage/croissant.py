@@ -119,15 +119,14 @@ def _field(arrow_field, description: str) -> dict:
     fid = f"{RECORD_SET}/{arrow_field.name}"
     source = {"fileSet": {"@id": FILE_SET}, "extract": {"column": arrow_field.name}}
     entry = {"@type": "cr:Field", "@id": fid, "name": arrow_field.name, "description": description}
-    if pa.types.is_map(arrow_field.type):
+    if pa.types.is_list(arrow_field.type) and pa.types.is_struct(arrow_field.type.value_type):
         entry["repeated"] = True
         entry["subField"] = [
-            {"@type": "cr:Field", "@id": f"{fid}/{part}", "name": part, "description": what,
-             "dataType": _data_type(arrow_type)[0],
-             "source": {**source, "transform": {"jsonPath": f"[{i}]"}}}
-            for i, (part, what, arrow_type) in enumerate([
-                ("key", "The map's key.", arrow_field.type.key_type),
-                ("value", "The map's value.", arrow_field.type.item_type)])]
+            {"@type": "cr:Field", "@id": f"{fid}/{part.name}", "name": part.name,
+             "description": f"The {part.name} of each item.",
+             "dataType": _data_type(part.type)[0],
+             "source": {**source, "transform": {"jsonPath": part.name}}}
+            for part in arrow_field.type.value_type]
         return entry
     data_type, repeated = _data_type(arrow_field.type)
     entry["dataType"] = data_type

@@ -8,6 +8,7 @@ resolved there from a ``KeyRef``, so no key bytes travel with the job.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import apache_beam as beam
@@ -53,6 +54,8 @@ class _AnonymizeBatch(beam.DoFn):
         # original value, which is never kept
         findings_of: dict[int, list] = {i: [] for i in range(len(batch))}
         token = self.subjects.token
+        for record in batch:
+            _declared_as_text(record, self.sources[record[SOURCE_ID]])
         # per-subject operators read the record as it came in, before any column changes
         originals = [dict(r) for r in batch] if self.engine.subject_fields else None
         # 1. free text: every text cell of the batch goes through spaCy's pipe at once
@@ -110,7 +113,7 @@ class _AnonymizeBatch(beam.DoFn):
             if i not in rejected and action != "ignore":
                 for column in scanned_columns(record):
                     try:
-                        left = self.engine.residual_entities(str(record[column]))
+                        left = self.engine.residual_entities(_as_text(record[column]))
                     except Exception as exc:  # unscanned is not clean: fail closed
                         rejected[i] = _failed("residual", f"the residual scan of {column}", exc)
                         break
@@ -158,6 +161,19 @@ def isolate(call, items: list) -> list:
     return out
 
 
+def _as_text(value) -> str:
+    return "\n".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _declared_as_text(record: dict, source) -> None:
+    """A declared text or structured column holding a list (JSON tags) is treated as its
+    JSON text, as the detection and operators need one string; lists stay lists only
+    in columns the policy lets through, scanned for residual identifiers item by item."""
+    for column in (*source.text_fields, *source.fields):
+        if isinstance(record.get(column), list):
+            record[column] = json.dumps(record[column], ensure_ascii=False)
+
+
 def _failed(stage: str, what: str, exc: Exception) -> tuple:
     # the exception's type only: its message may quote the text
     return (Reason.ANONYMIZE_FAILED, stage, f"{what} raised {type(exc).__name__}")
@@ -168,7 +184,7 @@ def scanned_columns(record: dict) -> list[str]:
     card number can arrive as an integer): the source's own, and the provenance
     columns a row may set; not pipeline-internal."""
     return [c for c, v in record.items()
-            if isinstance(v, (str, int)) and not isinstance(v, bool)
+            if isinstance(v, (str, int, list)) and not isinstance(v, bool)
             and (c not in P.COLUMNS or c in P.ROW_SET)
             and c not in INTERNAL and not c.startswith("__")]
 

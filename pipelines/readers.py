@@ -28,8 +28,11 @@ class RawRow:
 
 
 def _scalar(value):
-    """Keep scalars; nested JSON becomes a canonical JSON string (Arrow needs flat columns)."""
+    """Keep scalars and lists of strings (tags: a list column in the output); other
+    nested JSON becomes a canonical JSON string."""
     if value is None or isinstance(value, (str, int, float, bool, dt.date)):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) or v is None for v in value):
         return value
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 
 import apache_beam as beam
@@ -22,12 +23,11 @@ import apache_beam as beam
 from privenance import provenance as P
 from privenance import storage
 
-_TYPE_ORDER = ("bool", "int", "float", "date", "datetime", "str")
-
-
 def _type_name(value) -> str | None:
     if value is None:
         return None
+    if isinstance(value, list):
+        return "list"  # of strings (readers keep no other list)
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
@@ -91,6 +91,8 @@ def dataset_schema(column_types: dict):
             typ = pa.date32()
         elif t == {"datetime"}:
             typ = pa.timestamp("us")
+        elif t == {"list"}:
+            typ = pa.list_(pa.string())
         else:
             typ = pa.string()
         fields.append(pa.field(column, typ))
@@ -104,6 +106,8 @@ def _to_string(value):
         return "true" if value else "false"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, list):  # a column of lists and strings: the list as JSON text
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
@@ -155,6 +159,8 @@ class _WriteShard(beam.DoFn):
         for row in values:  # to Arrow a chunk at a time: Arrow holds a row in less memory
             if self.run_id_column and run_id is not None:
                 row[self.run_id_column] = run_id
+            if isinstance(row.get(P.PII_COUNTS), dict):
+                row[P.PII_COUNTS] = [{"entity": e, "count": n} for e, n in row[P.PII_COUNTS].items()]
             for name in strings:
                 row[name] = _to_string(row.get(name))
             chunk.append(row)

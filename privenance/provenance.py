@@ -33,7 +33,9 @@ def arrow_fields():
     import pyarrow as pa
     s = pa.string()
     types = {CONSENT_PURPOSES: pa.list_(s), COLLECTED_AT: pa.date32(), RETAIN_UNTIL: pa.date32(),
-             PII_COUNTS: pa.map_(s, pa.int64())}
+             # a list of (entity, count) structs, not an Arrow map: Hugging Face datasets
+             # (and other loaders) have no map type
+             PII_COUNTS: pa.list_(pa.struct([("entity", s), ("count", pa.int64())]))}
     return [pa.field(name, types.get(name, s)) for name in COLUMNS]
 
 

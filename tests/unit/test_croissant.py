@@ -24,7 +24,7 @@ def _certified(tmp_path):
            "_attribution": "Example Ltd", "_consent_basis": "consent",
            "_consent_purposes": ["model-training"], "_consent_ref": "form-1",
            "_collected_at": dt.date(2024, 3, 1), "_retain_until": dt.date(2030, 1, 1),
-           "_origin": "human", "_pii_counts": [("EMAIL_ADDRESS", 1)], "_run_id": "abcdef0123456789",
+           "_origin": "human", "_pii_counts": [{"entity": "EMAIL_ADDRESS", "count": 1}], "_run_id": "abcdef0123456789",
            "_policy_sha256": "0" * 64}
     certified = tmp_path / "data/certified/demo"
     certified.mkdir(parents=True)
@@ -66,7 +66,7 @@ def test_croissant_describes_the_files_and_columns_without_values(tmp_path):
     assert fields["amount"]["dataType"] == "sc:Float"
     assert fields["_collected_at"]["dataType"] == "sc:Date"
     assert fields["_consent_purposes"]["repeated"] is True
-    assert [s["name"] for s in fields["_pii_counts"]["subField"]] == ["key", "value"]
+    assert [s["name"] for s in fields["_pii_counts"]["subField"]] == ["entity", "count"]
     assert "keyed hash" in fields["customer_email"]["description"]
     assert doc["rai:dataCollectionTimeframe"] == ["2024-03-01", "2024-03-01"]
     assert EMAIL not in first.decode() and "TK-0001" not in first.decode()

@@ -106,3 +106,16 @@ def test_damaged_row_group_is_quarantined_row_by_row_and_reading_goes_on(tmp_pat
     assert all("row group 1" in r.problem for r in bad)
     good = [r.values for r in out if r.values is not None]
     assert good == [{"id": i, "t": f"text {i}"} for i in [*range(50), *range(100, 200)]]
+
+
+def test_lists_of_strings_stay_lists_other_nesting_becomes_json(tmp_path):
+    from pipelines.writing import ColumnTypes, dataset_schema
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"tags": ["billing", "router"], "mixed": [1, "a"], "obj": {"k": ["v"]}}\n')
+    [row] = rows(p)
+    assert row.values == {"tags": ["billing", "router"], "mixed": '[1, "a"]',
+                          "obj": '{"k": ["v"]}'}
+    fn = ColumnTypes({})
+    schema = dataset_schema(fn.extract_output(fn.add_input(fn.create_accumulator(), row.values)))
+    assert str(schema.field("tags").type) == "list<item: string>"
+    assert str(schema.field("obj").type) == "string"
