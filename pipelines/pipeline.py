@@ -102,7 +102,6 @@ def beam_options(beam_args: list[str]):
     args = [a for a in beam_args if a not in ("--runner=DirectRunner", "--runner=direct")]
     if "--job_endpoint=embed" in args and not any(a.startswith("--environment_type") for a in args):
         args.append("--environment_type=LOOPBACK")  # the embedded job server: workers in-process, no Docker
-    args = [a.replace("--direct_running_mode ", "--direct_running_mode=") for a in args]
     local_processes = ("--direct_running_mode=multi_processing" in args
                        and not any(a.startswith("--runner") for a in args))
     if local_processes:  # started below with our worker command (pipelines/worker.py)
