@@ -161,21 +161,25 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
         lambda h: make_run_id(run_material, source_hashes(manifest, h)))
 
     source_order = {sid: i for i, sid in enumerate(sources)}
+    # the number of files per output follows the records read (known before anonymizing
+    # ends, so writing needs no second pass over the rows to count them)
+    read_total = read[COUNTS] | "Values" >> beam.Values() | "ReadTotal" >> beam.CombineGlobally(sum)
     reports = [
         clean | "WriteDataset" >> WriteParquet(
             incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
             source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
-            always_one_file=True),
+            always_one_file=True, expected_rows=read_total),
         ((read[QUARANTINE], rejected, residual) | "AllQuarantine" >> beam.Flatten()
          | "WriteQuarantine" >> WriteParquet(
              incoming, "quarantine", "_source", ["_source", "_file", "_offset", "stage"], run_id=run_id,
              count_by=["_source", "reason", "request"], schema=quarantine_schema(),
-             rows_per_file=rows_per_file, run_id_column="_run_id")),
+             rows_per_file=rows_per_file, run_id_column="_run_id", expected_rows=read_total)),
         findings | "WriteFindings" >> WriteParquet(
             incoming, "findings", P.RECORD_ID,
             [P.RECORD_ID, "column", "start", "end", "entity", "score", "operator", "subject"],
             run_id=run_id, count_by=["entity", "operator"], schema=findings_schema(),
-            min_shards=num_shards, rows_per_file=rows_per_file, run_id_column=None),
+            min_shards=num_shards, rows_per_file=rows_per_file, run_id_column=None,
+            expected_rows=read_total),
     ]
     all_reports = reports | "AllReports" >> beam.Flatten() | "ReportList" >> beam.combiners.ToList()
     counts = read[COUNTS] | "CountList" >> beam.combiners.ToList()

@@ -202,7 +202,9 @@ class WriteParquet(beam.PTransform):
 
     ``shard_key`` is hashed to pick a row's file; ``sort_by`` orders each file (and
     should tell any two rows apart); ``count_by`` names the columns each report counts
-    rows by. ``schema``: a fixed Arrow schema, or None to take the dataset's from the
+    rows by. ``expected_rows``: a singleton PCollection of (an upper bound of) the rows
+    to come, known before they are, which sets the number of files without waiting
+    for the rows (the pipeline passes the records read); default: the rows counted. ``schema``: a fixed Arrow schema, or None to take the dataset's from the
     rows' column types (``source_order`` orders its columns). ``run_id``: a value or
     a singleton PCollection, stamped into ``run_id_column`` (None: rows keep theirs). ``always_one_file``: write an empty
     file when there are no rows."""
@@ -210,7 +212,8 @@ class WriteParquet(beam.PTransform):
     def __init__(self, directory: str, output: str, shard_key: str = P.RECORD_ID,
                  sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
                  min_shards: int = 1, rows_per_file: int = 200_000,
-                 run_id_column: str | None = P.RUN_ID, always_one_file: bool = False):
+                 run_id_column: str | None = P.RUN_ID, always_one_file: bool = False,
+                 expected_rows=None):
         super().__init__()
         self.directory, self.output, self.shard_key = directory, output, shard_key
         self.sort_by = list(sort_by)
@@ -218,9 +221,13 @@ class WriteParquet(beam.PTransform):
         self.source_order = source_order or {}
         self.min_shards, self.rows_per_file = min_shards, rows_per_file
         self.run_id_column, self.always_one_file = run_id_column, always_one_file
+        self.expected_rows = expected_rows
 
     def expand(self, rows):
-        count = beam.pvalue.AsSingleton(rows | "Count" >> beam.combiners.Count.Globally())
+        expected = self.expected_rows
+        if expected is None:
+            expected = rows | "Count" >> beam.combiners.Count.Globally()
+        count = beam.pvalue.AsSingleton(expected)
         if self.schema is None:
             types = rows | "ColumnTypes" >> beam.CombineGlobally(ColumnTypes(self.source_order))
         else:
@@ -240,8 +247,9 @@ class WriteParquet(beam.PTransform):
                        rows=count, types=types, run_id=beam.pvalue.AsSingleton(run_id)))
         if not self.always_one_file:
             return reports
+        counted = rows | "CountRows" >> beam.combiners.Count.Globally()
         empty = (rows.pipeline | "Once" >> beam.Create([None])
                  | "WriteEmpty" >> beam.ParDo(_WriteEmpty(self.directory, self.output,
                                                           self.schema, min_shards),
-                                              rows=count, types=types))
+                                              rows=beam.pvalue.AsSingleton(counted), types=types))
         return (reports, empty) | "Reports" >> beam.Flatten()
