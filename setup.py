@@ -36,11 +36,14 @@ setup(
         "onnxruntime==1.32.0",
         "jieba==0.42.1",
         "opencc==1.4.2",
+        "boto3",  # s3:// sources and outputs through Beam's S3 filesystem
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant
     # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec); and
     # Hugging Face datasets, to show a certified folder loads with load_dataset("parquet")
     extras_require={"test": ["pytest", "hypothesis", "mlcroissant>=1.1,<1.2", "jsonschema",
-                             "referencing", "datasets==5.2.0"]},
+                             "referencing", "datasets==5.2.0",
+                             # an S3-compatible server on loopback for the object-store tests
+                             "moto[server]==5.2.5"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )

@@ -135,7 +135,7 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     (the run id, rows read per source, input hashes and every file's report)."""
     import apache_beam as beam
 
-    from pipelines.anonymizing import FINDINGS, AnonymizeRecords
+    from pipelines.anonymizing import AnonymizeRecords
     from pipelines.gates import ApplySteps
     from pipelines.progress import CountRecords
     from pipelines.quarantine import QUARANTINE, quarantine_schema

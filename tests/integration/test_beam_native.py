@@ -9,7 +9,6 @@ import bz2
 import gzip
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,18 +21,11 @@ import pytest
 import yaml
 
 from tests.conftest import TEST_KEY_HEX
+from tests.integration.test_pipeline import privenance
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
 BUCKET = "privenance-test"
-
-
-def privenance(*args, cwd, env=None, check=True):
-    result = subprocess.run([str(BIN / "privenance"), *args], cwd=cwd, capture_output=True,
-                            text=True, env={**os.environ, **(env or {})})
-    if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def records(out: str, name: str = "dataset") -> list[str]:
