@@ -36,6 +36,8 @@ setup(
         "onnxruntime==1.32.0",
         "jieba==0.42.1",
         "opencc==1.4.2",
+        # per-record language (pipelines/language.py): its model ships in the wheel
+        "py3langid==0.4.0",
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant
     # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec); and

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import typing
 
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
@@ -15,7 +16,7 @@ from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.licences import classify
 from privenance.policy import Policy
-from privenance.sources import OVERRIDE_COLUMNS, Source
+from privenance.sources import OVERRIDE_COLUMNS, TDM_COLUMNS, Origin, Source
 
 # Internal fields carried through the pipeline and removed before writing.
 SOURCE_ID = "__source"
@@ -134,6 +135,110 @@ class TagProvenance(Step):
             P.RUN_ID: self.run_id,
             P.POLICY_SHA256: self.policy_sha256,
         })
+        return record
+
+
+class DetectLanguage(Step):
+    """Set ``_language`` from the record's free text (pipelines/language.py); runs right
+    after TagProvenance, so the representation counts see every tagged record."""
+
+    name = "detect_language"
+
+    def __init__(self, policy: Policy, source: Source):
+        self.columns = list(source.text_fields)
+        cfg = policy.representation
+        self.languages, self.max_chars = cfg.languages, cfg.language_max_chars
+
+    def setup(self) -> None:
+        from pipelines.language import LanguageDetector
+        self.detector = LanguageDetector(self.languages, self.max_chars)
+
+    def process(self, record: dict) -> dict:
+        if not hasattr(self, "detector"):
+            self.setup()
+        text = "\n".join(v for c in self.columns if isinstance(v := record.get(c), str))
+        record[P.LANGUAGE] = self.detector.detect(text)
+        return record
+
+
+def _flag(value) -> bool | None:
+    """A yes/no cell (true/false, 1/0, yes/no); None when empty; ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "y"):
+        return True
+    if text in ("0", "false", "no", "n"):
+        return False
+    raise ValueError(text)
+
+
+class TdmGate(Step):
+    """Records whose rights holder reserved text-and-data mining leave the dataset when
+    the policy honours reservations (``tdm.honour``): TDMRep ``tdm_reservation`` 1 or a
+    ``tdm_policy`` whose terms the policy does not list as licensed, a robots.txt /
+    ai.txt opt-out recorded at collection, or ``tdm_opt_out``; from the source's
+    declarations or the row's columns of the same names (the row wins). The columns
+    are removed from the record: they describe it, they are not its data."""
+
+    name = "tdm_gate"
+
+    def __init__(self, policy: Policy, source: Source):
+        self.honour, self.licensed = policy.tdm.honour, set(policy.tdm.licensed_policies)
+        self.declared = {c: getattr(source, c) for c in TDM_COLUMNS}
+
+    def process(self, record: dict) -> dict:
+        values = {c: record.pop(c) if c in record else self.declared[c] for c in TDM_COLUMNS}
+        if not self.honour:
+            return record
+        flags = {}
+        for column in ("tdm_reservation", "robots_opt_out", "tdm_opt_out"):
+            try:
+                flags[column] = _flag(values[column])
+            except ValueError:  # fail closed: an unreadable reservation is a reservation
+                raise RecordRejected(Reason.TDM_OPT_OUT, f"tdm basis {column}: not a yes/no "
+                                     "value, taken as an opt-out") from None
+        policy_url = str(values["tdm_policy"] or "").strip()
+        if flags["tdm_opt_out"]:
+            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis tdm_opt_out")
+        if flags["robots_opt_out"]:
+            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis robots_opt_out")
+        if flags["tdm_reservation"] is not False and policy_url and policy_url not in self.licensed:
+            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis tdm_policy")
+        if flags["tdm_reservation"] and not (policy_url and policy_url in self.licensed):
+            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis tdm_reservation")
+        return record
+
+
+ORIGINS = typing.get_args(Origin)
+
+
+class GenerationGate(Step):
+    """A row's origin must be a known one; a record declared human must carry none of
+    the policy's markers of generated content (``synthetic.markers``: a watermark
+    column, a generator tag in a named column). Such records are quarantined, not
+    relabelled: a wrong declaration is the data owner's to correct."""
+
+    name = "generation_gate"
+
+    def __init__(self, policy: Policy):
+        self.markers = [(m.column, [v.lower() for v in m.values]) for m in policy.synthetic.markers]
+
+    def process(self, record: dict) -> dict:
+        origin = record[P.ORIGIN]
+        if origin not in ORIGINS:
+            raise RecordRejected(Reason.UNKNOWN_ORIGIN, "the origin column holds an unknown origin")
+        if origin != "human":
+            return record
+        for column, values in self.markers:
+            value = record.get(column)
+            if value is None or str(value).strip() == "" or value is False:
+                continue
+            if not values or any(v in str(value).lower() for v in values):
+                raise RecordRejected(Reason.GENERATED_AS_HUMAN,
+                                     f"declared human but {column} marks generated content")
         return record
 
 

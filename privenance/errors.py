@@ -29,6 +29,9 @@ class Reason(str, enum.Enum):
     MISSING_COLUMN = "MISSING_COLUMN"      # a declared column absent from this row
     ANONYMIZE_FAILED = "ANONYMIZE_FAILED"  # the anonymizer or residual scan raised on it
     STEP_FAILED = "STEP_FAILED"
+    TDM_OPT_OUT = "TDM_OPT_OUT"            # the rights holder reserved text-and-data mining
+    UNKNOWN_ORIGIN = "UNKNOWN_ORIGIN"      # a row's origin is none of the known ones
+    GENERATED_AS_HUMAN = "GENERATED_AS_HUMAN"  # declared human, carries a marker of generation
 
 
 REASON_TEXT = {
@@ -48,6 +51,12 @@ REASON_TEXT = {
     Reason.MISSING_COLUMN: "the row lacks a column the source declares",
     Reason.ANONYMIZE_FAILED: "the anonymizer or the residual scan failed on this row",
     Reason.STEP_FAILED: "an unexpected error in a pipeline step",
+    Reason.TDM_OPT_OUT: "the rights holder opted out of text-and-data mining (TDMRep "
+                        "tdm-reservation or tdm-policy, robots.txt / ai.txt, or tdm_opt_out)",
+    Reason.UNKNOWN_ORIGIN: "the row's origin is not human, synthetic, machine-translated or "
+                           "model-generated",
+    Reason.GENERATED_AS_HUMAN: "declared human-authored but carries a marker of generated "
+                               "content the policy names",
 }
 
 

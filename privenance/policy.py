@@ -264,6 +264,8 @@ class TdmOptOuts(Strict):
     robots.txt or ai.txt opt-out recorded at collection, an explicit tdm_opt_out)."""
 
     honour: bool = True
+    # tdm-policy URLs whose terms your organisation has accepted (a licence for mining)
+    licensed_policies: list[str] = []
 
 
 class GenerationMarker(Strict):
