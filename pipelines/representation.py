@@ -158,6 +158,8 @@ def governance_facts(policy: Policy, manifest: SourcesManifest) -> dict:
                              **({"non-human": policy.synthetic.max_non_human_share}
                                 if policy.synthetic.max_non_human_share is not None else {})},
         "generation_markers": [m.column for m in policy.synthetic.markers],
+        "representation_thresholds": {"min_share": dict(policy.representation.min_share),
+                                      "max_drop_rate_gap": policy.representation.max_drop_rate_gap},
         "home_region": policy.risk.home_region,
         "special_categories": list(policy.risk.special_categories),
         "high_volume": policy.risk.high_volume,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import typing
 
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
@@ -16,7 +15,7 @@ from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.licences import classify
 from privenance.policy import Policy
-from privenance.sources import OVERRIDE_COLUMNS, TDM_COLUMNS, Origin, Source
+from privenance.sources import ORIGINS, OVERRIDE_COLUMNS, TDM_COLUMNS, Source
 
 # Internal fields carried through the pipeline and removed before writing.
 SOURCE_ID = "__source"
@@ -210,9 +209,6 @@ class TdmGate(Step):
         if flags["tdm_reservation"] and not (policy_url and policy_url in self.licensed):
             raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis tdm_reservation")
         return record
-
-
-ORIGINS = typing.get_args(Origin)
 
 
 class GenerationGate(Step):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -13,6 +14,7 @@ from privenance.errors import ConfigError, RecordRejected
 from privenance.yamlfile import load_model, read_yaml
 
 Origin = Literal["human", "synthetic", "machine-translated", "model-generated"]
+ORIGINS = typing.get_args(Origin)
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
            ".parquet": "parquet", ".pq": "parquet"}
 # Compression is read from the last extension (data.jsonl.gz); Parquet compresses inside.
