@@ -51,9 +51,7 @@ def representation_section(run: dict, suites: dict) -> dict:
                         "quarantined": c["quarantined"],
                         "share_read": _share(c["read"], read),
                         "share_written": _share(c["written"], written),
-                        "drop_rate": (rep["drop_rates"][attribute]["rates"].get(v)
-                                      if v in rep["drop_rates"][attribute]["rates"] else
-                                      _share(c["quarantined"], c["read"]))}
+                        "drop_rate": _share(c["quarantined"], c["read"])}
                        for v, c in groups.items()],
             "drop_rate_gap": rep["drop_rates"][attribute]})
     gov = run.get("governance", {})

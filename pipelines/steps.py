@@ -144,17 +144,12 @@ class DetectLanguage(Step):
     name = "detect_language"
 
     def __init__(self, policy: Policy, source: Source):
+        from pipelines.language import LanguageDetector  # its model loads on first use
         self.columns = list(source.text_fields)
         cfg = policy.representation
-        self.languages, self.max_chars = cfg.languages, cfg.language_max_chars
-
-    def setup(self) -> None:
-        from pipelines.language import LanguageDetector
-        self.detector = LanguageDetector(self.languages, self.max_chars)
+        self.detector = LanguageDetector(cfg.languages, cfg.language_max_chars)
 
     def process(self, record: dict) -> dict:
-        if not hasattr(self, "detector"):
-            self.setup()
         text = "\n".join(v for c in self.columns if isinstance(v := record.get(c), str))
         record[P.LANGUAGE] = self.detector.detect(text)
         return record
@@ -303,11 +298,12 @@ class RetentionGate(Step):
 def output_columns(policy: Policy, source: Source) -> set[str]:
     """The source columns that may reach the output (DPP1 data minimisation): those
     declared by the source (id_field, text_fields, fields) or by the policy
-    (quasi-identifiers, validation columns), and those the policy lets through
+    (quasi-identifiers, validation and representation columns), and those the policy lets through
     (``columns.allowed``); never those in ``columns.drop``."""
     keep = {source.id_field} if source.id_field else set()
     keep |= set(source.text_fields) | set(source.fields) | set(policy.columns.allowed)
     keep |= set(policy.k_anonymity.quasi_identifiers) | set(policy.validation.columns)
+    keep |= set(policy.representation.columns)  # counted in the certified data too
     return keep - set(policy.columns.drop) - set(P.COLUMNS)
 
 

@@ -110,6 +110,8 @@ def test_run_counts_groups_and_quarantines_opt_outs_and_markers(reported):
     districts = rep["groups"]["district"]
     assert RARE_DISTRICT not in districts and rep["suppressed_groups"]["district"] == 1
     assert districts["(suppressed)"]["read"] is None  # 2 records: the counts are hidden too
+    # counted in the certified data too: the policy's columns reach the output
+    assert districts["Sha Tin"] == {"read": 16, "written": 13, "quarantined": 3}
     dataset = pq.read_table(root / "data/staged/dataset")
     assert set(dataset.column("_language").to_pylist()) == {"yue", "zh-Hant", "en", "zh-Hans"}
     quarantine = pq.read_table(root / "data/staged/quarantine")
