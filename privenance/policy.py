@@ -230,6 +230,14 @@ class Validation(Strict):
 
 # candidate languages of Latin-script text (py3langid codes); Chinese, Japanese and
 # Korean are told by their script (pipelines/language.py)
+def _shares(v: dict) -> dict:
+    """A mapping of shares: each between 0 and 1."""
+    bad = [k for k, share in v.items() if not 0 <= share <= 1]
+    if bad:
+        raise ValueError(f"a share is between 0 and 1 (not for {', '.join(bad)})")
+    return v
+
+
 DEFAULT_LANGUAGES = ["en", "fr", "de", "es", "pt", "it", "nl", "id", "ms", "tl", "vi"]
 
 
@@ -250,11 +258,8 @@ class Representation(Strict):
 
     @field_validator("min_share")
     @classmethod
-    def _shares(cls, v: dict) -> dict:
-        bad = [k for k, share in v.items() if not 0 <= share <= 1]
-        if bad:
-            raise ValueError(f"a share is between 0 and 1 (not for {', '.join(bad)})")
-        if sum(v.values()) > 1:
+    def _check_min_share(cls, v: dict) -> dict:
+        if sum(_shares(v).values()) > 1:
             raise ValueError("the minimum shares add up to more than 1")
         return v
 
@@ -286,11 +291,8 @@ class SyntheticContent(Strict):
 
     @field_validator("max_share")
     @classmethod
-    def _shares(cls, v: dict) -> dict:
-        bad = [k for k, share in v.items() if not 0 <= share <= 1]
-        if bad:
-            raise ValueError(f"a share is between 0 and 1 (not for {', '.join(bad)})")
-        return v
+    def _check_max_share(cls, v: dict) -> dict:
+        return _shares(v)
 
 
 class RiskAssessment(Strict):
