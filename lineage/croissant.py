@@ -240,8 +240,9 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
     reasons = cert["quarantine"]["reasons"]
     validation = cert.get("validation", {})
     tdm = run.get("tdm_opt_outs") or {"total": reasons.get("TDM_OPT_OUT", 0), "by_basis": {}}
-    origin_groups = ((run.get("representation") or {}).get("groups") or {}).get("_origin", {})
-    origins = {o: c["written"] for o, c in sorted(origin_groups.items()) if c["written"]}
+    groups = (run.get("representation") or {}).get("groups") or {}
+    origins = {o: c["written"] for o, c in sorted(groups.get("_origin", {}).items()) if c["written"]}
+    languages = dict(sorted(groups.get("_language", {}).items()))
 
     meta = {
         "@context": CONTEXT,
@@ -342,6 +343,11 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
         "rai:dataBiases": [
             "Composition follows the sources that passed the policy gates, not a designed "
             "sample: " + ", ".join(f"{sid} {_pct(n, rows)}" for sid, n in written.items()) + ".",
+        ] + ([
+            "Languages detected per record (_language), share of the dataset and share the "
+            "gates removed: " + ", ".join(
+                f"{lang} {_pct(c['written'], rows)} (removed {_pct(c['quarantined'], c['read'])})"
+                for lang, c in languages.items()) + "."] if languages else []) + [
             "Person names are replaced by surrogates drawn from fixed name lists, which changes "
             "the distribution of names in the text."
             if any("surrogate" in ops for ops in pii.values()) else
