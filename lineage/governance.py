@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-from privenance.errors import Reason
+from privenance.errors import Reason, explain
 
 # what each entity says about the data's sensitivity
 ENTITY_CATEGORIES = {
@@ -242,11 +242,12 @@ def _render_representation(rep: dict) -> str:
 
 
 def _render_tdm(tdm: dict) -> str:
-    rows = [[_e(basis), _e(n)] for basis, n in tdm["by_basis"].items()]
+    rows = [[_e(basis), _e(explain(basis)), _e(n)] for basis, n in tdm["by_basis"].items()]
     honoured = "honoured" if tdm["honoured"] else "not honoured (policy tdm.honour is false)"
     return ("<section><h2>Text-and-data-mining opt-outs</h2>"
             f"<p>Reservations are {honoured}: {tdm['total']} record(s) excluded.</p>"
-            + (_rows(["basis", "records excluded"], rows) if rows else "") + "</section>")
+            + (_rows(["basis", "what it means", "records excluded"], rows) if rows else "")
+            + "</section>")
 
 
 def _render_synthetic(syn: dict) -> str:

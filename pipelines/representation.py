@@ -1,67 +1,80 @@
 """Who is in the data, before and after the gates (the representation report), and
 the other governance facts a run records in run.json.
 
-``CountGroups`` counts the tagged records (after TagProvenance and DetectLanguage,
-before any gate) by source, language, origin, licence use and the policy's
-``representation.columns``: aggregates only, written to a temporary file beside the
-outputs. ``governance_summary`` adds the written counts (from the dataset Parquet),
-suppresses small cells of the policy's columns (quasi-identifiers), works out drop
-rates by group, and counts the TDM opt-outs by basis.
+``GroupCounts`` counts records by source, language, origin, licence use and the
+policy's ``representation.columns``: aggregates only. The pipeline counts the tagged
+records (their groups taken by TakeGroups, before any gate) and the records
+written, and ``write_groups`` puts both in ``_representation.json`` beside the
+outputs (removed when the run is published). ``governance_summary`` suppresses small
+cells of the policy's columns (quasi-identifiers), works out drop rates by group and
+counts the TDM opt-outs by basis, for run.json.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
-from pathlib import Path
 
 import apache_beam as beam
 
+from pipelines.steps import GROUPS, group_keys
 from privenance import provenance as P
-from privenance.errors import Reason, RecordRejected
+from privenance.errors import TDM_REASONS
 from privenance.policy import Policy
 from privenance.sources import SourcesManifest
 
-GROUPS_FILE = "_group_counts"
+GROUPS_FILE = "_representation.json"
 ATTRIBUTES = (P.SOURCE, P.LANGUAGE, P.ORIGIN, P.LICENCE_USE)
 SUPPRESSED = "(suppressed)"
-MISSING = "(missing)"
 
 
-def licence_use(expression) -> str:
-    """The use a licence permits, as LicenceGate will find it; missing or invalid too."""
-    from privenance.licences import classify
-    if not expression:
-        return MISSING
-    try:
-        return classify(str(expression)).use
-    except RecordRejected:
-        return "invalid"
+class GroupCounts(beam.CombineFn):
+    """Records in; {attribute: {value: count}} out (empty input: every attribute, no
+    values). A record's groups are those TakeGroups recorded, when it did: the gates
+    change the records that pass them, possibly before they are counted here."""
+
+    def __init__(self, columns: list[str]):
+        self.columns = list(columns)
+
+    def create_accumulator(self):
+        return Counter()
+
+    def add_input(self, acc, record):
+        acc.update(record.get(GROUPS) or group_keys(record, self.columns))
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = Counter()
+        for acc in accs:
+            out.update(acc)
+        return out
+
+    def extract_output(self, acc):
+        out = {a: {} for a in [*ATTRIBUTES, *self.columns]}
+        for (attribute, value), n in sorted(acc.items()):
+            out[attribute][value] = n
+        return out
 
 
-def group_keys(record: dict, columns: list[str]):
-    """(attribute, value) pairs of one tagged record, each counted once."""
-    for attribute in ATTRIBUTES:
-        value = licence_use(record[P.LICENCE]) if attribute == P.LICENCE_USE else record[attribute]
-        yield (attribute, str(value) if value is not None else MISSING), 1
-    for column in columns:
-        value = record.get(column)
-        yield (column, MISSING if value is None or value == "" else str(value)), 1
+def write_groups(_, incoming: str, read: dict, written: dict) -> None:
+    """The two counts into ``incoming/_representation.json``."""
+    from privenance import storage
+    storage.write_json(storage.join(incoming, GROUPS_FILE), {"read": read, "written": written})
 
 
-class CountGroups(beam.PTransform):
-    """Tagged records in; one JSON line per (attribute, value) count written to ``path``."""
+class CountRepresentation(beam.PTransform):
+    """(tagged records, written records) in; ``_representation.json`` under ``incoming``."""
 
-    def __init__(self, columns: list[str], path: str):
+    def __init__(self, columns: list[str], incoming: str):
         super().__init__()
-        self.columns, self.path = list(columns), path
+        self.columns, self.incoming = list(columns), incoming
 
-    def expand(self, records):
-        return (records
-                | "GroupKeys" >> beam.FlatMap(group_keys, self.columns)
-                | "SumGroups" >> beam.CombinePerKey(sum)
-                | "GroupsJson" >> beam.Map(lambda kv: json.dumps(
-                    {"attribute": kv[0][0], "value": kv[0][1], "read": kv[1]}))
-                | "WriteGroups" >> beam.io.WriteToText(self.path, shard_name_template=""))
+    def expand(self, pcolls):
+        tagged, written = pcolls
+        read = tagged | "CountTagged" >> beam.CombineGlobally(GroupCounts(self.columns))
+        kept = written | "CountWritten" >> beam.CombineGlobally(GroupCounts(self.columns))
+        return (tagged.pipeline | "Once" >> beam.Create([None])
+                | "WriteGroups" >> beam.Map(write_groups, incoming=self.incoming,
+                                            read=beam.pvalue.AsSingleton(read),
+                                            written=beam.pvalue.AsSingleton(kept)))
 
 
 def _suppress(groups: dict, k: int) -> tuple[dict, int]:
@@ -93,32 +106,17 @@ def drop_rates(groups: dict, min_records: int) -> dict:
             "highest": highest, "lowest": lowest}
 
 
-def representation(tmp: Path, policy: Policy) -> dict:
-    """The ``representation`` block of run.json (and removes the temporary counts)."""
-    import pyarrow.parquet as pq
-
-    from pipelines.pipeline import _counts
+def representation(counts: dict, policy: Policy) -> dict:
+    """The ``representation`` block of run.json from the pipeline's two counts."""
     cfg = policy.representation
-    read: dict[str, Counter] = {}
-    path = tmp / GROUPS_FILE
-    for line in (path.read_text().splitlines() if path.exists() else []):
-        entry = json.loads(line)
-        read.setdefault(entry["attribute"], Counter())[entry["value"]] += entry["read"]
-    path.unlink(missing_ok=True)
     attributes = [*ATTRIBUTES, *cfg.columns]
-    files = sorted((tmp / "dataset").glob("*.parquet"))
-    present = set(pq.read_schema(files[0]).names) if files else set()
     out = {"attributes": attributes, "min_cell": cfg.min_cell, "groups": {}, "drop_rates": {},
            "suppressed_groups": {}}
     for attribute in attributes:
-        written = Counter()
-        # a column that did not reach the output has nothing written to count
-        for r in _counts(tmp / "dataset", [attribute]) if attribute in present else []:
-            value = r[attribute]
-            written[MISSING if value is None or value == "" else str(value)] += r["count_all"]
-        counts = read.get(attribute, Counter())
-        groups = {v: {"read": counts.get(v, 0), "written": written.get(v, 0)}
-                  for v in sorted(set(counts) | set(written))}
+        read = counts["read"].get(attribute, {})
+        written = counts["written"].get(attribute, {})
+        groups = {v: {"read": read.get(v, 0), "written": written.get(v, 0)}
+                  for v in sorted(set(read) | set(written))}
         if attribute in cfg.columns:
             groups, n = _suppress(groups, cfg.min_cell)
             out["suppressed_groups"][attribute] = n
@@ -128,19 +126,14 @@ def representation(tmp: Path, policy: Policy) -> dict:
         out["groups"][attribute] = groups
         out["drop_rates"][attribute] = drop_rates(groups, cfg.min_group_records)
     # read but not tagged (unreadable, no id, a declared column missing): no group
-    out["tagged"] = sum(read.get(P.SOURCE, Counter()).values())
+    out["tagged"] = sum(counts["read"].get(P.SOURCE, {}).values())
     return out
 
 
-def tdm_opt_outs(tmp: Path) -> dict:
-    """Records excluded for a TDM reservation, by basis (from the quarantine messages,
-    which name the basis and nothing else)."""
-    from pipelines.pipeline import _counts
-    by_basis = Counter()
-    for r in _counts(tmp / "quarantine", ["reason", "message"]):
-        if r["reason"] == Reason.TDM_OPT_OUT.value:
-            by_basis[r["message"].split("tdm basis ", 1)[-1].split(":")[0]] += r["count_all"]
-    return {"total": sum(by_basis.values()), "by_basis": dict(sorted(by_basis.items()))}
+def tdm_opt_outs(reasons: dict) -> dict:
+    """Records excluded for a TDM reservation, by basis (its reason code)."""
+    by_basis = {r.value: reasons[r.value] for r in TDM_REASONS if reasons.get(r.value)}
+    return {"total": sum(by_basis.values()), "by_basis": by_basis}
 
 
 def governance_facts(policy: Policy, manifest: SourcesManifest) -> dict:
@@ -168,7 +161,12 @@ def governance_facts(policy: Policy, manifest: SourcesManifest) -> dict:
     }
 
 
-def governance_summary(tmp: Path, policy: Policy, manifest: SourcesManifest) -> dict:
-    """The run.json blocks: ``representation``, ``tdm_opt_outs`` and ``governance``."""
-    return {"representation": representation(tmp, policy), "tdm_opt_outs": tdm_opt_outs(tmp),
+def governance_summary(incoming: str, summary: dict, policy: Policy,
+                       manifest: SourcesManifest) -> dict:
+    """The run.json blocks ``representation``, ``tdm_opt_outs`` and ``governance``, from
+    the pipeline's counts under ``incoming`` and the run ``summary``."""
+    from privenance import storage
+    counts = storage.read_json(storage.join(incoming, GROUPS_FILE))
+    return {"representation": representation(counts, policy),
+            "tdm_opt_outs": tdm_opt_outs(summary["quarantine_reasons"]),
             "governance": governance_facts(policy, manifest)}

@@ -22,7 +22,9 @@ SOURCE_ID = "__source"
 OFFSET = "__offset"
 SOURCE_KEY = "__source_key"
 FILE = "__file"  # the file within a source of many files (a folder or glob), else absent
-INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE)
+GROUPS = "__groups"  # the record's representation groups, as tagged (TakeGroups)
+INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE, GROUPS)
+MISSING = "(missing)"
 
 
 class Step:
@@ -155,6 +157,39 @@ class DetectLanguage(Step):
         return record
 
 
+def _licence_use(expression) -> str:
+    """The use a licence permits, as LicenceGate will find it; missing or invalid too."""
+    if not expression:
+        return MISSING
+    try:
+        return classify(str(expression)).use
+    except RecordRejected:
+        return "invalid"
+
+
+def group_keys(record: dict, columns: list[str]) -> tuple:
+    """The record's (attribute, value) pairs for the representation counts: source,
+    language, origin, licence use, then the policy's ``representation.columns``."""
+    keys = [(P.SOURCE, record[P.SOURCE]), (P.LANGUAGE, record[P.LANGUAGE]),
+            (P.ORIGIN, record[P.ORIGIN]), (P.LICENCE_USE, _licence_use(record[P.LICENCE]))]
+    keys += [(c, record.get(c)) for c in columns]
+    return tuple((a, MISSING if v is None or v == "" else str(v)) for a, v in keys)
+
+
+class TakeGroups(Step):
+    """Record the tagged record's representation groups (in an internal field, removed
+    before writing), for the counts before the gates: the gates change records."""
+
+    name = "take_groups"
+
+    def __init__(self, policy: Policy):
+        self.columns = list(policy.representation.columns)
+
+    def process(self, record: dict) -> dict:
+        record[GROUPS] = group_keys(record, self.columns)
+        return record
+
+
 def _flag(value) -> bool | None:
     """A yes/no cell (true/false, 1/0, yes/no); None when empty; ValueError otherwise."""
     if value is None or value == "":
@@ -173,11 +208,14 @@ class TdmGate(Step):
     """Records whose rights holder reserved text-and-data mining leave the dataset when
     the policy honours reservations (``tdm.honour``): TDMRep ``tdm_reservation`` 1 or a
     ``tdm_policy`` whose terms the policy does not list as licensed, a robots.txt /
-    ai.txt opt-out recorded at collection, or ``tdm_opt_out``; from the source's
+    ai.txt opt-out recorded at collection, or ``tdm_opt_out``, each with its own
+    reason code (errors.TDM_REASONS); from the source's
     declarations or the row's columns of the same names (the row wins). The columns
     are removed from the record: they describe it, they are not its data."""
 
     name = "tdm_gate"
+    BASES = (("tdm_reservation", Reason.TDM_RESERVED), ("robots_opt_out", Reason.TDM_ROBOTS),
+             ("tdm_opt_out", Reason.TDM_OPT_OUT))
 
     def __init__(self, policy: Policy, source: Source):
         self.honour, self.licensed = policy.tdm.honour, set(policy.tdm.licensed_policies)
@@ -188,21 +226,21 @@ class TdmGate(Step):
         if not self.honour:
             return record
         flags = {}
-        for column in ("tdm_reservation", "robots_opt_out", "tdm_opt_out"):
+        for column, reason in self.BASES:
             try:
                 flags[column] = _flag(values[column])
             except ValueError:  # fail closed: an unreadable reservation is a reservation
-                raise RecordRejected(Reason.TDM_OPT_OUT, f"tdm basis {column}: not a yes/no "
-                                     "value, taken as an opt-out") from None
+                raise RecordRejected(reason, f"{column} is not a yes/no value: taken as an "
+                                     "opt-out") from None
         policy_url = str(values["tdm_policy"] or "").strip()
         if flags["tdm_opt_out"]:
-            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis tdm_opt_out")
+            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm_opt_out is set")
         if flags["robots_opt_out"]:
-            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis robots_opt_out")
+            raise RecordRejected(Reason.TDM_ROBOTS, "robots_opt_out is set")
         if flags["tdm_reservation"] is not False and policy_url and policy_url not in self.licensed:
-            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis tdm_policy")
+            raise RecordRejected(Reason.TDM_POLICY, "tdm_policy names terms not licensed")
         if flags["tdm_reservation"] and not (policy_url and policy_url in self.licensed):
-            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm basis tdm_reservation")
+            raise RecordRejected(Reason.TDM_RESERVED, "tdm_reservation is 1")
         return record
 
 
@@ -329,3 +367,17 @@ def finish(record: dict) -> dict:
     for field in INTERNAL:
         record.pop(field, None)
     return record
+
+
+def tagging_steps(source: Source, policy: Policy, run_id: str | None, key) -> list[Step]:
+    """What every record of ``source`` goes through first: its declared columns, its
+    provenance and its language. The representation counts are taken after these."""
+    return [RequireColumns(source), TagProvenance(source, run_id, policy.sha256, key),
+            DetectLanguage(policy, source), TakeGroups(policy)]
+
+
+def gate_steps(source: Source, policy: Policy, as_of: dt.date,
+               withdrawn: dict[str, str] | None = None) -> list[Step]:
+    """The policy gates, in order, then minimisation."""
+    return [TdmGate(policy, source), LicenceGate(policy), ConsentGate(policy, withdrawn),
+            RetentionGate(policy, as_of), GenerationGate(policy), Minimise(policy, source)]

@@ -98,9 +98,10 @@ def reported(tmp_path_factory):
 def test_run_counts_groups_and_quarantines_opt_outs_and_markers(reported):
     root, _ = reported
     run = json.loads((root / "data/staged/run.json").read_text())
-    assert run["quarantine_reasons"] == {"GENERATED_AS_HUMAN": 1, "TDM_OPT_OUT": 3}
+    assert run["quarantine_reasons"] == {"GENERATED_AS_HUMAN": 1, "TDM_OPT_OUT": 1,
+                                         "TDM_RESERVED": 1, "TDM_ROBOTS": 1}
     assert run["tdm_opt_outs"] == {"total": 3, "by_basis": {
-        "robots_opt_out": 1, "tdm_opt_out": 1, "tdm_reservation": 1}}
+        "TDM_RESERVED": 1, "TDM_ROBOTS": 1, "TDM_OPT_OUT": 1}}
     rep = run["representation"]
     languages = rep["groups"]["_language"]
     assert {k: v["read"] for k, v in languages.items()} == {"yue": 10, "zh-Hant": 10, "en": 10,

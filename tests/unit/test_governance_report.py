@@ -18,8 +18,8 @@ def run_record(**governance_facts) -> dict:
             "policy": {"name": "p", "sector": "general"},
             "sources": [{"id": "a", "output_columns": ["body"]}],
             "pii": {"PERSON": {"keep": 3}}, "operators": {"PERSON": "keep"},
-            "quarantine_reasons": {"TDM_OPT_OUT": 2},
-            "tdm_opt_outs": {"total": 2, "by_basis": {"tdm_reservation": 2}},
+            "quarantine_reasons": {"TDM_RESERVED": 2},
+            "tdm_opt_outs": {"total": 2, "by_basis": {"TDM_RESERVED": 2}},
             "representation": {"attributes": ["_origin"], "groups": groups, "min_cell": 5,
                                "suppressed_groups": {}, "tagged": 14,
                                "drop_rates": {"_origin": {"rates": {}, "gap": 0.0,
@@ -57,9 +57,9 @@ def test_special_categories_cross_border_and_oversight():
 
 def test_sections_render_without_scripts():
     data = governance.sections(run_record(), {})
-    assert data["tdm"] == {"honoured": True, "total": 2, "by_basis": {"tdm_reservation": 2}}
+    assert data["tdm"] == {"honoured": True, "total": 2, "by_basis": {"TDM_RESERVED": 2}}
     assert data["synthetic"]["origins"][1] == {"origin": "model-generated", "read": 4,
                                                "written": 4, "share_written": 0.3333}
     page = governance.render(data)
-    assert "Risk assessment" in page and "tdm_reservation" in page and "<script" not in page
+    assert "Risk assessment" in page and "TDM_RESERVED" in page and "<script" not in page
     assert "Validation has not run" in " ".join(data["risk"]["residual_risks"])
