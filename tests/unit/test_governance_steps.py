@@ -179,3 +179,17 @@ def test_small_cells_are_suppressed_and_gaps_measured():
     gap = drop_rates({"en": {"read": 100, "written": 90}, "yue": {"read": 50, "written": 30},
                       "ja": {"read": 3, "written": 0}}, 20)
     assert gap["gap"] == 0.3 and (gap["highest"], gap["lowest"]) == ("yue", "en")
+
+
+def test_check_dry_run_counts_tdm_opt_outs_and_markers():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from pipelines.dryrun import gate_sample
+    policy = Policy(name="t", synthetic={"markers": [{"column": "watermark"}]},
+                    consent={"lawful_bases": ["public-domain"], "require_purpose_for": []})
+    src = source(consent={"basis": "public-domain"})
+    rows = [SimpleNamespace(values={"id": i, "body": "hello there", **extra}, offset=i)
+            for i, extra in enumerate([{}, {"tdm_opt_out": True}, {"watermark": "x"}])]
+    result = gate_sample(src, rows, policy, dt.date(2026, 1, 1))
+    assert dict(result.reasons) == {"TDM_OPT_OUT": 1, "GENERATED_AS_HUMAN": 1}
