@@ -206,8 +206,33 @@ def _result(ok) -> str:
 
 def render(data: dict) -> str:
     """The governance sections as an HTML fragment for the lineage report."""
-    return (_render_representation(data["representation"]) + _render_tdm(data["tdm"])
-            + _render_synthetic(data["synthetic"]) + _render_risk(data["risk"]))
+    return "".join(section({"governance": data}) for section in SECTIONS)
+
+
+def _of(facts: dict) -> dict:
+    """The report facts' governance data (computed when the facts lack it)."""
+    return facts.get("governance") or sections(facts["run"], facts.get("validation") or {})
+
+
+def representation_html(facts: dict) -> str:
+    return _render_representation(_of(facts)["representation"])
+
+
+def tdm_html(facts: dict) -> str:
+    return _render_tdm(_of(facts)["tdm"])
+
+
+def synthetic_html(facts: dict) -> str:
+    return _render_synthetic(_of(facts)["synthetic"])
+
+
+def risk_html(facts: dict) -> str:
+    return _render_risk(_of(facts)["risk"])
+
+
+# the report's sections (lineage/report.py puts them before the run metadata): each
+# takes the report's facts and returns one <section>
+SECTIONS = [representation_html, tdm_html, synthetic_html, risk_html]
 
 
 def _render_representation(rep: dict) -> str:
