@@ -157,7 +157,7 @@ def test_report_croissant_and_certificate(reported):
     everything = page + json.dumps(facts, ensure_ascii=False)
     assert RARE_DISTRICT not in everything and "ChatGPT" not in everything
     assert "<script" not in page and "http" not in page.split("</style>", 1)[1].split("Data Docs")[0]
-    cert = json.loads((root / "data/certified/gov/certificate.json").read_text())
+    cert = json.loads((root / "data/certified/gov/.certificate.json").read_text())
     assert cert["tdm_opt_outs"]["total"] == 3
     croissant = json.loads((root / "data/reports/croissant.json").read_text())
     assert any("Text-and-data-mining opt-outs: 3 record(s)" in step
