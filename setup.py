@@ -37,6 +37,8 @@ setup(
         "jieba==0.42.1",
         "opencc==1.4.2",
         "boto3",  # s3:// sources and outputs through Beam's S3 filesystem
+        # per-record language (pipelines/language.py): its model ships in the wheel
+        "py3langid==0.4.0",
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant
     # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec); and

@@ -17,10 +17,12 @@ from privenance import provenance as P
 from privenance.errors import RecordRejected
 from privenance.licences import classify
 from privenance.policy import Policy
+from privenance.sources import ORIGINS
 from privenance.subjects import SUBJECT_ENTITIES
 
 SUITES = ("dpp1_collection", "dpp2_accuracy_retention", "dpp3_use", "dpp4_security",
-          "dpp5_openness", "dpp6_access", "licence", "k_anonymity")
+          "dpp5_openness", "dpp6_access", "licence", "k_anonymity", "representation",
+          "synthetic_content")
 
 # what each suite checks, in plain words for the summary and the report
 SUITE_TEXT = {
@@ -138,6 +140,11 @@ def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
             rid in indexed or not (_entities(c) & subject_entities)
             for rid, c in zip(record_ids, df[P.PII_COUNTS].tolist())]
         df["_check_subject_not_erased"] = [rid not in erased_records for rid in record_ids]
+    # the representation suite: the run's widest gap in drop rate between groups of each
+    # attribute (run.json "representation"), asserted as a column so it shows by name
+    rates = (run.get("representation") or {}).get("drop_rates", {})
+    for attribute in policy.representation.gap_attributes:
+        df[f"_check_drop_rate_gap{attribute}"] = float((rates.get(attribute) or {}).get("gap", 0.0))
     qi = policy.k_anonymity.quasi_identifiers
     if qi and all(c in df for c in qi):
         df["_check_qi_group_size"] = df.groupby(qi, dropna=False)[qi[0]].transform("size")
@@ -244,6 +251,8 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
         if column in df:
             suites["dpp6_access"].append(Check("ExpectColumnValuesToBeInSet",
                                                {"column": column, "value_set": [True]}))
+    suites["representation"] = representation_checks(df, policy, run)
+    suites["synthetic_content"] = synthetic_checks(policy)
     if "_check_qi_group_size" in df:
         suites["k_anonymity"] = [Check("ExpectColumnMinToBeBetween", {
             "column": "_check_qi_group_size", "min_value": policy.k_anonymity.k})]
@@ -252,3 +261,38 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
         suites["k_anonymity"] = [Check("ExpectColumnToExist", {"column": c})
                                  for c in policy.k_anonymity.quasi_identifiers]
     return suites
+
+
+def representation_checks(df, policy: Policy, run: dict) -> list[Check]:
+    """Fairness thresholds (policy ``representation``): each language's minimum share of
+    the written records (``mostly`` of the records in that language), and the widest
+    gap in drop rate between groups; the run must have counted its groups."""
+    cfg = policy.representation
+    checks = [Check("ExpectColumnValuesToNotBeNull", {"column": P.LANGUAGE})]
+    for language, share in sorted(cfg.min_share.items()):
+        checks.append(Check("ExpectColumnValuesToBeInSet", {
+            "column": P.LANGUAGE, "value_set": [language], "mostly": share}))
+    if cfg.max_drop_rate_gap is not None:
+        if not run.get("representation"):
+            checks.append(Check("ExpectColumnToExist", {"column": "_check_run_counted_groups"}))
+        for attribute in cfg.gap_attributes:
+            checks.append(Check("ExpectColumnMaxToBeBetween", {
+                "column": f"_check_drop_rate_gap{attribute}", "max_value": cfg.max_drop_rate_gap}))
+    return checks
+
+
+def synthetic_checks(policy: Policy) -> list[Check]:
+    """Synthetic and generated content (policy ``synthetic``): every record labelled
+    with a known origin, and the share of each non-human origin, and of all of them,
+    within the policy's limits."""
+    cfg = policy.synthetic
+    checks = [Check("ExpectColumnValuesToNotBeNull", {"column": P.ORIGIN}),
+              Check("ExpectColumnValuesToBeInSet", {"column": P.ORIGIN, "value_set": list(ORIGINS)})]
+    for origin, share in sorted(cfg.max_share.items()):
+        checks.append(Check("ExpectColumnValuesToNotBeInSet", {
+            "column": P.ORIGIN, "value_set": [origin], "mostly": round(1 - share, 6)}))
+    if cfg.max_non_human_share is not None:
+        checks.append(Check("ExpectColumnValuesToBeInSet", {
+            "column": P.ORIGIN, "value_set": ["human"],
+            "mostly": round(1 - cfg.max_non_human_share, 6)}))
+    return checks

@@ -277,6 +277,8 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         "quarantine": {"rows": run["totals"]["quarantined"], "reasons": run["quarantine_reasons"],
                        "sources_without_output": run["sources_without_output"]},
         "pii": run["pii"],
+        # records excluded for a text-and-data-mining reservation, by basis (datagov)
+        "tdm_opt_outs": run.get("tdm_opt_outs", {"total": 0, "by_basis": {}}),
         "licences": licences,
         "attribution_obligations": sorted({a for lic in licences if lic["requires_attribution"]
                                            for a in lic["attributions"]}),

@@ -72,7 +72,12 @@ PROVENANCE_DESCRIPTIONS = {
     "_consent_ref": "Reference of the consent form or agreement the record was given under.",
     "_collected_at": "Date the record was collected.",
     "_retain_until": "Date after which the record must no longer be used or kept.",
-    "_origin": "How the record was authored: human, synthetic, machine-translated or model-generated.",
+    "_origin": "How the record was authored: human, synthetic, machine-translated or "
+               "model-generated (declared by the source or the row; records declared human that "
+               "carry a marker of generation the policy names are quarantined).",
+    "_language": "Language detected offline from the record's free text: en, zh-Hant "
+                 "(Traditional Chinese), zh-Hans (Simplified), yue (Cantonese), zh (script not "
+                 "determined), und (undetermined) or another ISO 639-1 code.",
     "_pii_counts": "Personal-data entities found in the record and treated, entity -> count "
                    "(the values themselves are never stored).",
     "_run_id": "Id of the pipeline run that produced the record.",
@@ -234,6 +239,10 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
     attributions = cert["attribution_obligations"]
     reasons = cert["quarantine"]["reasons"]
     validation = cert.get("validation", {})
+    tdm = run.get("tdm_opt_outs") or {"total": reasons.get("TDM_OPT_OUT", 0), "by_basis": {}}
+    groups = (run.get("representation") or {}).get("groups") or {}
+    origins = {o: c["written"] for o, c in sorted(groups.get("_origin", {}).items()) if c["written"]}
+    languages = dict(sorted(groups.get("_language", {}).items()))
 
     meta = {
         "@context": CONTEXT,
@@ -292,14 +301,20 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
             "left are quarantined (RESIDUAL_PII) or flagged, as the policy says: "
             f"{reasons.get('RESIDUAL_PII', 0)} quarantined.",
             "Data minimisation: only the columns the policy allows are kept.",
+            f"Text-and-data-mining opt-outs: {tdm['total']} record(s) excluded whose rights "
+            "holder reserved text-and-data mining" + (" (" + ", ".join(
+                f"{b} {n}" for b, n in tdm["by_basis"].items()) + ")" if tdm["by_basis"] else "")
+            + ".",
             "Validation with Great Expectations, one suite per Data Protection Principle plus "
             "licence and k-anonymity: " + (", ".join(
                 f"{suite} {'pass' if ok else 'fail'}" for suite, ok in sorted(validation.items()))
                 or "not run") + ".",
         ],
         "rai:dataManipulationProtocol": (
-            "Personal data is transformed in place in the same columns; no records are "
-            "imputed, augmented or generated."),
+            "Personal data is transformed in place in the same columns; privenance imputes, "
+            "augments or generates no records. Records by origin, as labelled per record in "
+            "_origin: " + (", ".join(f"{o} {n}" for o, n in origins.items()) or "not counted")
+            + "."),
         "rai:machineAnnotationTools": [
             "Microsoft Presidio analyzer and anonymizer",
             "spaCy en_core_web_sm named-entity recognizer",
@@ -328,6 +343,11 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
         "rai:dataBiases": [
             "Composition follows the sources that passed the policy gates, not a designed "
             "sample: " + ", ".join(f"{sid} {_pct(n, rows)}" for sid, n in written.items()) + ".",
+        ] + ([
+            "Languages detected per record (_language), share of the dataset and share the "
+            "gates removed: " + ", ".join(
+                f"{lang} {_pct(c['written'], rows)} (removed {_pct(c['quarantined'], c['read'])})"
+                for lang, c in languages.items()) + "."] if languages else []) + [
             "Person names are replaced by surrogates drawn from fixed name lists, which changes "
             "the distribution of names in the text."
             if any("surrogate" in ops for ops in pii.values()) else

@@ -7,6 +7,7 @@ import html
 import json
 from pathlib import Path
 
+from lineage import governance
 from privenance.errors import explain
 
 CSS = """
@@ -99,6 +100,7 @@ def build(name: str, data: Path) -> dict:
             "signing": signing_facts(cert),
             "operators": operator_changes(run, data / "staged" / "findings"),
             "detection": detection_note(run),
+            "governance": governance.sections(run, suites),  # lineage/governance.py
             "data_docs": "../validation/data_docs/index.html"
             if (data / "validation" / "data_docs" / "index.html").exists() else None}
 

@@ -1,7 +1,7 @@
 """`privenance check`: a dry run of the per-record gates on a sample, without Beam.
 
 Reads the first rows of each source with the real readers and runs the real steps
-(RequireColumns, TagProvenance, LicenceGate, ConsentGate, RetentionGate) on them, so
+(steps.tagging_steps and gate_steps, as the run does) on them, so
 the share a run would quarantine, and why, is known before a long job starts. Also
 reports what `validate` would refuse (attribution a licence requires) and undeclared
 columns that look like personal data. Reports hold counts and column names only.
@@ -51,11 +51,11 @@ class CheckReport:
 
 
 def _steps(source: Source, policy: Policy, as_of: dt.date, withdrawn: dict[str, str]):
-    from pipelines.steps import ConsentGate, LicenceGate, RequireColumns, RetentionGate, TagProvenance
+    from pipelines.steps import gate_steps, tagging_steps
     # a throwaway key: record ids are computed and thrown away
     key = Secret(os.urandom(32), "check")
-    return [RequireColumns(source), TagProvenance(source, "check", policy.sha256, key),
-            LicenceGate(policy), ConsentGate(policy, withdrawn), RetentionGate(policy, as_of)]
+    # the run's own steps (TDM opt-outs and generation markers included)
+    return tagging_steps(source, policy, "check", key) + gate_steps(source, policy, as_of, withdrawn)
 
 
 def gate_sample(source: Source, rows, policy: Policy, as_of: dt.date,

@@ -140,20 +140,23 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     from pipelines.progress import CountRecords
     from pipelines.quarantine import QUARANTINE, quarantine_schema
     from pipelines.reading import COUNTS, HASHES, ReadSources, source_hashes
-    from pipelines.steps import (ConsentGate, LicenceGate, Minimise, RequireColumns,
-                                 RetentionGate, TagProvenance)
+    from pipelines.representation import CountRepresentation
+    from pipelines.steps import gate_steps, tagging_steps
     from pipelines.writing import WriteParquet
 
     sources = {s.id: s for s in manifest.sources}
-    steps = {s.id: [RequireColumns(s), TagProvenance(s, None, policy.sha256, key_ref),
-                    LicenceGate(policy),
-                    ConsentGate(policy, requests.withdrawn_refs), RetentionGate(policy, as_of),
-                    Minimise(policy, s)] for s in manifest.sources}
+    tag = {s.id: tagging_steps(s, policy, None, key_ref) for s in manifest.sources}
+    steps = {s.id: gate_steps(s, policy, as_of, requests.withdrawn_refs) for s in manifest.sources}
     read = p | "Read" >> ReadSources(manifest)
     records = read["records"] | "Progress" >> beam.ParDo(CountRecords())
-    kept, rejected = records | "PolicyGates" >> ApplySteps(steps)
+    # tagging and the gates apart, for the representation counts to see every tagged
+    # record before a gate removes it (pipelines/representation.py)
+    tagged, untagged = records | "Tag" >> ApplySteps(tag)
+    kept, rejected = tagged | "PolicyGates" >> ApplySteps(steps)
     clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
         policy, key_ref, sources, requests.erased_tokens)
+    _ = (tagged, clean) | "Representation" >> CountRepresentation(
+        policy.representation.columns, incoming)
 
     # the run id is content-addressed: it needs every input's hash, known in the pipeline
     hashes = read[HASHES] | "AllHashes" >> beam.combiners.ToList()
@@ -169,7 +172,7 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
             incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
             source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
             always_one_file=True, expected_rows=read_total),
-        ((read[QUARANTINE], rejected, residual) | "AllQuarantine" >> beam.Flatten()
+        ((read[QUARANTINE], untagged, rejected, residual) | "AllQuarantine" >> beam.Flatten()
          | "WriteQuarantine" >> WriteParquet(
              incoming, "quarantine", "_source", ["_source", "_file", "_offset", "stage"], run_id=run_id,
              count_by=["_source", "reason", "request"], schema=quarantine_schema(),
@@ -339,6 +342,8 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
                   rows_per_file, run_material(policy, manifest, as_of, key, requests))
     info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)
+    from pipelines.representation import governance_summary
+    summary.update(governance_summary(incoming, summary, policy, manifest))
     check_accounting(summary)  # broken accounting: nothing is published at all
     # a failed run is still published, for its quarantine to be inspected, but marked
     # so: validate and certify refuse it

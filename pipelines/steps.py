@@ -15,14 +15,16 @@ from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.licences import classify
 from privenance.policy import Policy
-from privenance.sources import OVERRIDE_COLUMNS, Source
+from privenance.sources import ORIGINS, OVERRIDE_COLUMNS, TDM_COLUMNS, Source
 
 # Internal fields carried through the pipeline and removed before writing.
 SOURCE_ID = "__source"
 OFFSET = "__offset"
 SOURCE_KEY = "__source_key"
 FILE = "__file"  # the file within a source of many files (a folder or glob), else absent
-INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE)
+GROUPS = "__groups"  # the record's representation groups, as tagged (TakeGroups)
+INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE, GROUPS)
+MISSING = "(missing)"
 
 
 class Step:
@@ -137,6 +139,138 @@ class TagProvenance(Step):
         return record
 
 
+class DetectLanguage(Step):
+    """Set ``_language`` from the record's free text (pipelines/language.py); runs right
+    after TagProvenance, so the representation counts see every tagged record."""
+
+    name = "detect_language"
+
+    def __init__(self, policy: Policy, source: Source):
+        from pipelines.language import LanguageDetector  # its model loads on first use
+        self.columns = list(source.text_fields)
+        cfg = policy.representation
+        self.detector = LanguageDetector(cfg.languages, cfg.language_max_chars)
+
+    def process(self, record: dict) -> dict:
+        text = "\n".join(v for c in self.columns if isinstance(v := record.get(c), str))
+        record[P.LANGUAGE] = self.detector.detect(text)
+        return record
+
+
+def _licence_use(expression) -> str:
+    """The use a licence permits, as LicenceGate will find it; missing or invalid too."""
+    if not expression:
+        return MISSING
+    try:
+        return classify(str(expression)).use
+    except RecordRejected:
+        return "invalid"
+
+
+def group_keys(record: dict, columns: list[str]) -> tuple:
+    """The record's (attribute, value) pairs for the representation counts: source,
+    language, origin, licence use, then the policy's ``representation.columns``."""
+    keys = [(P.SOURCE, record[P.SOURCE]), (P.LANGUAGE, record[P.LANGUAGE]),
+            (P.ORIGIN, record[P.ORIGIN]), (P.LICENCE_USE, _licence_use(record[P.LICENCE]))]
+    keys += [(c, record.get(c)) for c in columns]
+    return tuple((a, MISSING if v is None or v == "" else str(v)) for a, v in keys)
+
+
+class TakeGroups(Step):
+    """Record the tagged record's representation groups (in an internal field, removed
+    before writing), for the counts before the gates: the gates change records."""
+
+    name = "take_groups"
+
+    def __init__(self, policy: Policy):
+        self.columns = list(policy.representation.columns)
+
+    def process(self, record: dict) -> dict:
+        record[GROUPS] = group_keys(record, self.columns)
+        return record
+
+
+def _flag(value) -> bool | None:
+    """A yes/no cell (true/false, 1/0, yes/no); None when empty; ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "y"):
+        return True
+    if text in ("0", "false", "no", "n"):
+        return False
+    raise ValueError(text)
+
+
+class TdmGate(Step):
+    """Records whose rights holder reserved text-and-data mining leave the dataset when
+    the policy honours reservations (``tdm.honour``): TDMRep ``tdm_reservation`` 1 or a
+    ``tdm_policy`` whose terms the policy does not list as licensed, a robots.txt /
+    ai.txt opt-out recorded at collection, or ``tdm_opt_out``, each with its own
+    reason code (errors.TDM_REASONS); from the source's
+    declarations or the row's columns of the same names (the row wins). The columns
+    are removed from the record: they describe it, they are not its data."""
+
+    name = "tdm_gate"
+    BASES = (("tdm_reservation", Reason.TDM_RESERVED), ("robots_opt_out", Reason.TDM_ROBOTS),
+             ("tdm_opt_out", Reason.TDM_OPT_OUT))
+
+    def __init__(self, policy: Policy, source: Source):
+        self.honour, self.licensed = policy.tdm.honour, set(policy.tdm.licensed_policies)
+        self.declared = {c: getattr(source, c) for c in TDM_COLUMNS}
+
+    def process(self, record: dict) -> dict:
+        values = {c: record.pop(c) if c in record else self.declared[c] for c in TDM_COLUMNS}
+        if not self.honour:
+            return record
+        flags = {}
+        for column, reason in self.BASES:
+            try:
+                flags[column] = _flag(values[column])
+            except ValueError:  # fail closed: an unreadable reservation is a reservation
+                raise RecordRejected(reason, f"{column} is not a yes/no value: taken as an "
+                                     "opt-out") from None
+        policy_url = str(values["tdm_policy"] or "").strip()
+        if flags["tdm_opt_out"]:
+            raise RecordRejected(Reason.TDM_OPT_OUT, "tdm_opt_out is set")
+        if flags["robots_opt_out"]:
+            raise RecordRejected(Reason.TDM_ROBOTS, "robots_opt_out is set")
+        if flags["tdm_reservation"] is not False and policy_url and policy_url not in self.licensed:
+            raise RecordRejected(Reason.TDM_POLICY, "tdm_policy names terms not licensed")
+        if flags["tdm_reservation"] and not (policy_url and policy_url in self.licensed):
+            raise RecordRejected(Reason.TDM_RESERVED, "tdm_reservation is 1")
+        return record
+
+
+class GenerationGate(Step):
+    """A row's origin must be a known one; a record declared human must carry none of
+    the policy's markers of generated content (``synthetic.markers``: a watermark
+    column, a generator tag in a named column). Such records are quarantined, not
+    relabelled: a wrong declaration is the data owner's to correct."""
+
+    name = "generation_gate"
+
+    def __init__(self, policy: Policy):
+        self.markers = [(m.column, [v.lower() for v in m.values]) for m in policy.synthetic.markers]
+
+    def process(self, record: dict) -> dict:
+        origin = record[P.ORIGIN]
+        if origin not in ORIGINS:
+            raise RecordRejected(Reason.UNKNOWN_ORIGIN, "the origin column holds an unknown origin")
+        if origin != "human":
+            return record
+        for column, values in self.markers:
+            value = record.get(column)
+            if value is None or str(value).strip() == "" or value is False:
+                continue
+            if not values or any(v in str(value).lower() for v in values):
+                raise RecordRejected(Reason.GENERATED_AS_HUMAN,
+                                     f"declared human but {column} marks generated content")
+        return record
+
+
 class LicenceGate(Step):
     """The record's licence must parse and permit the policy's purpose."""
 
@@ -202,11 +336,12 @@ class RetentionGate(Step):
 def output_columns(policy: Policy, source: Source) -> set[str]:
     """The source columns that may reach the output (DPP1 data minimisation): those
     declared by the source (id_field, text_fields, fields) or by the policy
-    (quasi-identifiers, validation columns), and those the policy lets through
+    (quasi-identifiers, validation and representation columns), and those the policy lets through
     (``columns.allowed``); never those in ``columns.drop``."""
     keep = {source.id_field} if source.id_field else set()
     keep |= set(source.text_fields) | set(source.fields) | set(policy.columns.allowed)
     keep |= set(policy.k_anonymity.quasi_identifiers) | set(policy.validation.columns)
+    keep |= set(policy.representation.columns)  # counted in the certified data too
     return keep - set(policy.columns.drop) - set(P.COLUMNS)
 
 
@@ -232,3 +367,17 @@ def finish(record: dict) -> dict:
     for field in INTERNAL:
         record.pop(field, None)
     return record
+
+
+def tagging_steps(source: Source, policy: Policy, run_id: str | None, key) -> list[Step]:
+    """What every record of ``source`` goes through first: its declared columns, its
+    provenance and its language. The representation counts are taken after these."""
+    return [RequireColumns(source), TagProvenance(source, run_id, policy.sha256, key),
+            DetectLanguage(policy, source), TakeGroups(policy)]
+
+
+def gate_steps(source: Source, policy: Policy, as_of: dt.date,
+               withdrawn: dict[str, str] | None = None) -> list[Step]:
+    """The policy gates, in order, then minimisation."""
+    return [TdmGate(policy, source), LicenceGate(policy), ConsentGate(policy, withdrawn),
+            RetentionGate(policy, as_of), GenerationGate(policy), Minimise(policy, source)]

@@ -29,8 +29,7 @@ from pipelines.anonymizing import AnonymizeRecords
 from pipelines.gates import ApplySteps
 from pipelines.quarantine import quarantine_schema
 from pipelines.reading import ReadSources
-from pipelines.steps import (OFFSET, SOURCE_ID, ConsentGate, LicenceGate, Minimise,
-                             RequireColumns, RetentionGate, TagProvenance)
+from pipelines.steps import OFFSET, SOURCE_ID, gate_steps, tagging_steps
 from pipelines.writing import WriteParquet
 from privenance.keyref import KeyRef
 from privenance.policy import Policy, load_policy
@@ -67,7 +66,7 @@ class Anonymized(NamedTuple):
 
 class Provenance(beam.PTransform):
     """Rows of ``source`` in; rows with the provenance columns (record id, licence,
-    consent, retention, origin) out. A row without its id or a declared column goes
+    consent, retention, origin, language) out. A row without its id or a declared column goes
     to quarantine. A row's position is its ``offset`` if it has one."""
 
     def __init__(self, source: Source, policy: Policy, key: KeyRef | None = None,
@@ -78,22 +77,19 @@ class Provenance(beam.PTransform):
     def expand(self, rows):
         sid = self.source.id
         marked = rows | "Mark" >> beam.Map(lambda row: {OFFSET: None, **row, SOURCE_ID: sid})
-        steps = {sid: [RequireColumns(self.source),
-                       TagProvenance(self.source, self.run_id, self.policy.sha256, self.key)]}
+        steps = {sid: tagging_steps(self.source, self.policy, self.run_id, self.key)}
         return Gated(*(marked | "Tag" >> ApplySteps(steps)))
 
 
 class PolicyGates(beam.PTransform):
-    """Tagged records in; those the policy's licence, consent and retention rules
-    accept out, minimised to the columns the policy keeps. ``withdrawn``: consent
+    """Tagged records in; those the policy's TDM, licence, consent, retention and
+    generation rules accept out, minimised to the columns the policy keeps. ``withdrawn``: consent
     references withdrawn (-> request id)."""
 
     def __init__(self, source: Source, policy: Policy, as_of: dt.date | None = None,
                  withdrawn: dict[str, str] | None = None):
         super().__init__()
-        self.steps = {source.id: [LicenceGate(policy), ConsentGate(policy, withdrawn),
-                                  RetentionGate(policy, as_of or dt.date.today()),
-                                  Minimise(policy, source)]}
+        self.steps = {source.id: gate_steps(source, policy, as_of or dt.date.today(), withdrawn)}
 
     def expand(self, records):
         return Gated(*(records | "Gates" >> ApplySteps(self.steps)))

@@ -29,6 +29,13 @@ class Reason(str, enum.Enum):
     MISSING_COLUMN = "MISSING_COLUMN"      # a declared column absent from this row
     ANONYMIZE_FAILED = "ANONYMIZE_FAILED"  # the anonymizer or residual scan raised on it
     STEP_FAILED = "STEP_FAILED"
+    # text-and-data mining reserved by the rights holder, one code per basis
+    TDM_RESERVED = "TDM_RESERVED"          # TDMRep tdm-reservation: 1
+    TDM_POLICY = "TDM_POLICY"              # TDMRep tdm-policy whose terms are not licensed
+    TDM_ROBOTS = "TDM_ROBOTS"              # robots.txt / ai.txt opt-out recorded at collection
+    TDM_OPT_OUT = "TDM_OPT_OUT"            # an explicit opt-out (tdm_opt_out)
+    UNKNOWN_ORIGIN = "UNKNOWN_ORIGIN"      # a row's origin is none of the known ones
+    GENERATED_AS_HUMAN = "GENERATED_AS_HUMAN"  # declared human, carries a marker of generation
 
 
 REASON_TEXT = {
@@ -48,6 +55,15 @@ REASON_TEXT = {
     Reason.MISSING_COLUMN: "the row lacks a column the source declares",
     Reason.ANONYMIZE_FAILED: "the anonymizer or the residual scan failed on this row",
     Reason.STEP_FAILED: "an unexpected error in a pipeline step",
+    Reason.TDM_RESERVED: "text-and-data mining is reserved (TDMRep tdm-reservation: 1)",
+    Reason.TDM_POLICY: "text-and-data mining is reserved under a tdm-policy whose terms the "
+                       "policy does not list as licensed",
+    Reason.TDM_ROBOTS: "robots.txt or ai.txt refused AI or text-and-data mining at collection",
+    Reason.TDM_OPT_OUT: "the rights holder opted out of text-and-data mining (tdm_opt_out)",
+    Reason.UNKNOWN_ORIGIN: "the row's origin is not human, synthetic, machine-translated or "
+                           "model-generated",
+    Reason.GENERATED_AS_HUMAN: "declared human-authored but carries a marker of generated "
+                               "content the policy names",
 }
 
 
@@ -57,6 +73,10 @@ def explain(reason: str) -> str:
         return REASON_TEXT[Reason(reason)]
     except (ValueError, KeyError):
         return "unknown reason"
+
+
+# the reasons that are text-and-data-mining opt-outs (each a basis)
+TDM_REASONS = (Reason.TDM_RESERVED, Reason.TDM_POLICY, Reason.TDM_ROBOTS, Reason.TDM_OPT_OUT)
 
 
 class PrivenanceError(Exception):

@@ -221,8 +221,87 @@ class ColumnCheck(Strict):
 class Validation(Strict):
     blocking_suites: list[str] = ["dpp1_collection", "dpp2_accuracy_retention", "dpp3_use",
                                   "dpp4_security", "dpp5_openness", "dpp6_access",
-                                  "licence", "k_anonymity"]
+                                  "licence", "k_anonymity", "representation",
+                                  "synthetic_content"]
     columns: dict[str, ColumnCheck] = {}  # per-column quality checks, run in DPP2
+
+
+# -- governance (Hong Kong generative-AI framework): fairness, TDM, synthetic content, risk
+
+# candidate languages of Latin-script text (py3langid codes); Chinese, Japanese and
+# Korean are told by their script (pipelines/language.py)
+def _shares(v: dict) -> dict:
+    """A mapping of shares: each between 0 and 1."""
+    bad = [k for k, share in v.items() if not 0 <= share <= 1]
+    if bad:
+        raise ValueError(f"a share is between 0 and 1 (not for {', '.join(bad)})")
+    return v
+
+
+DEFAULT_LANGUAGES = ["en", "fr", "de", "es", "pt", "it", "nl", "id", "ms", "tl", "vi"]
+
+
+class Representation(Strict):
+    """The representation report (fairness and bias): how the records spread over
+    source, origin, licence use, language and the columns named here, before and
+    after the gates, and the thresholds the ``representation`` suite checks."""
+
+    columns: list[str] = []   # source columns to count by (district, age_band): aggregates only
+    min_cell: int = Field(default=5, ge=1)  # groups of those columns smaller than this are suppressed
+    languages: list[str] = DEFAULT_LANGUAGES
+    language_max_chars: int = Field(default=2000, ge=1)  # of a record's text, for detection
+    min_share: dict[str, float] = {}      # language -> minimum share of the written records
+    max_drop_rate_gap: float | None = Field(default=None, ge=0, le=1)
+    gap_attributes: list[Literal["_language", "_source", "_origin", "_licence_use"]] = [
+        "_language", "_source"]
+    min_group_records: int = Field(default=20, ge=1)  # smaller groups are left out of the gap
+
+    @field_validator("min_share")
+    @classmethod
+    def _check_min_share(cls, v: dict) -> dict:
+        if sum(_shares(v).values()) > 1:
+            raise ValueError("the minimum shares add up to more than 1")
+        return v
+
+
+class TdmOptOuts(Strict):
+    """Text-and-data-mining reservations (TDMRep tdm-reservation / tdm-policy, a
+    robots.txt or ai.txt opt-out recorded at collection, an explicit tdm_opt_out)."""
+
+    honour: bool = True
+    # tdm-policy URLs whose terms your organisation has accepted (a licence for mining)
+    licensed_policies: list[str] = []
+
+
+class GenerationMarker(Strict):
+    """A column whose value marks generated content: any non-empty value, or (with
+    ``values``) one that contains one of them, case-insensitively."""
+
+    column: str
+    values: list[str] = []
+
+
+class SyntheticContent(Strict):
+    """Limits on generated and translated records, and markers of generation that a
+    record declared human must not carry."""
+
+    max_share: dict[Literal["synthetic", "machine-translated", "model-generated"], float] = {}
+    max_non_human_share: float | None = Field(default=None, ge=0, le=1)
+    markers: list[GenerationMarker] = []
+
+    @field_validator("max_share")
+    @classmethod
+    def _check_max_share(cls, v: dict) -> dict:
+        return _shares(v)
+
+
+class RiskAssessment(Strict):
+    """Inputs of the risk assessment in the report (PCPD AI Model Personal Data
+    Protection Framework, 2024) that the run cannot see for itself."""
+
+    home_region: str = "HK"          # sources whose region differs are cross-border
+    special_categories: list[str] = []  # declared by the data owner, e.g. [children, health]
+    high_volume: int = Field(default=100_000, ge=1)  # records read from this many on: high volume
 
 
 class Policy(Strict):
@@ -241,6 +320,10 @@ class Policy(Strict):
     approvals: Approvals = Approvals()
     quarantine: QuarantinePolicy = QuarantinePolicy()
     validation: Validation = Validation()
+    representation: Representation = Representation()
+    tdm: TdmOptOuts = TdmOptOuts()
+    synthetic: SyntheticContent = SyntheticContent()
+    risk: RiskAssessment = RiskAssessment()
 
     # (file, key path -> line) of the policy and every file it extends, most specific first
     _lines: list = PrivateAttr(default_factory=list)

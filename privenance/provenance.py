@@ -15,6 +15,7 @@ CONSENT_REF = "_consent_ref"
 COLLECTED_AT = "_collected_at"
 RETAIN_UNTIL = "_retain_until"
 ORIGIN = "_origin"
+LANGUAGE = "_language"  # detected per record (pipelines/language.py)
 PII_COUNTS = "_pii_counts"
 RUN_ID = "_run_id"
 POLICY_SHA256 = "_policy_sha256"
@@ -24,8 +25,8 @@ POLICY_SHA256 = "_policy_sha256"
 ROW_SET = (ATTRIBUTION, CONSENT_REF, ORIGIN)
 
 COLUMNS = (RECORD_ID, SOURCE, LICENCE, LICENCE_USE, ATTRIBUTION, CONSENT_BASIS,
-           CONSENT_PURPOSES, CONSENT_REF, COLLECTED_AT, RETAIN_UNTIL, ORIGIN, PII_COUNTS,
-           RUN_ID, POLICY_SHA256)
+           CONSENT_PURPOSES, CONSENT_REF, COLLECTED_AT, RETAIN_UNTIL, ORIGIN, LANGUAGE,
+           PII_COUNTS, RUN_ID, POLICY_SHA256)
 
 
 def arrow_fields():

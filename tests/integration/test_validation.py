@@ -46,7 +46,7 @@ def test_clean_dataset_passes_every_suite_and_writes_docs(staged, tmp_path):
     assert failing(summary) == set() and summary["success"]
     assert set(summary["suites"]) == {"dpp1_collection", "dpp2_accuracy_retention", "dpp3_use",
                                       "dpp4_security", "dpp5_openness", "dpp6_access", "licence",
-                                      "k_anonymity"}
+                                      "k_anonymity", "representation", "synthetic_content"}
     index = (tmp_path / "data_docs" / "index.html").read_text()
     assert index.count("pass") >= 8 and "expectations/dpp4_security.html" in index
     for page in (tmp_path / "data_docs").rglob("*.html"):  # opened offline: nothing loads remotely

@@ -24,7 +24,7 @@ def _certified(tmp_path):
            "_attribution": "Example Ltd", "_consent_basis": "consent",
            "_consent_purposes": ["model-training"], "_consent_ref": "form-1",
            "_collected_at": dt.date(2024, 3, 1), "_retain_until": dt.date(2030, 1, 1),
-           "_origin": "human", "_pii_counts": [{"entity": "EMAIL_ADDRESS", "count": 1}], "_run_id": "abcdef0123456789",
+           "_origin": "human", "_language": "en", "_pii_counts": [{"entity": "EMAIL_ADDRESS", "count": 1}], "_run_id": "abcdef0123456789",
            "_policy_sha256": "0" * 64}
     certified = tmp_path / "data/certified/demo"
     certified.mkdir(parents=True)

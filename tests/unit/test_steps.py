@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from pipelines.steps import (OFFSET, ConsentGate, LicenceGate, Minimise, RetentionGate,
-                             TagProvenance, finish)
+from pipelines.steps import (OFFSET, ConsentGate, DetectLanguage, LicenceGate, Minimise,
+                             RetentionGate, TagProvenance, finish)
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
 from privenance.keys import Secret
@@ -23,7 +23,7 @@ def source(**kw):
 
 def run_steps(record, src=None, policy=POLICY, withdrawn=None, as_of=dt.date(2026, 1, 1)):
     src = src or source()
-    steps = [TagProvenance(src, "run1", "sha", KEY), LicenceGate(policy),
+    steps = [TagProvenance(src, "run1", "sha", KEY), DetectLanguage(policy, src), LicenceGate(policy),
              ConsentGate(policy, withdrawn), RetentionGate(policy, as_of), Minimise(policy, src)]
     record = {**record, OFFSET: 1}
     for step in steps:

@@ -1,0 +1,323 @@
+"""The report's governance sections (Hong Kong generative-AI framework): who is in the
+data (representation, fairness and bias), text-and-data-mining opt-outs, synthetic
+and generated content, and a risk assessment under the headings of the PCPD's
+"Artificial Intelligence: Model Personal Data Protection Framework" (2024).
+
+Computed from run.json (its ``representation``, ``tdm_opt_outs`` and ``governance``
+blocks, counts and operators) and the validation summary: counts, codes and policy
+settings only, never record values; cells of policy-named columns smaller than the
+policy's ``min_cell`` were suppressed when the run counted them.
+"""
+from __future__ import annotations
+
+import html
+
+from privenance.errors import Reason, explain
+
+# what each entity says about the data's sensitivity
+ENTITY_CATEGORIES = {
+    "HK_ID": "identity documents", "US_PASSPORT": "identity documents",
+    "US_SSN": "identity documents", "US_DRIVER_LICENSE": "identity documents",
+    "CREDIT_CARD": "financial", "IBAN_CODE": "financial", "US_BANK_NUMBER": "financial",
+    "MEDICAL_LICENSE": "health",
+    "PERSON": "names", "EMAIL_ADDRESS": "contact details", "PHONE_NUMBER": "contact details",
+    "STREET_ADDRESS": "contact details", "IP_ADDRESS": "online identifiers",
+}
+SPECIAL = ("financial", "health", "identity documents", "biometrics", "children")
+SECTOR_CATEGORIES = {"finance": ["financial"], "securities": ["financial"], "health": ["health"]}
+ATTRIBUTE_NAMES = {"_source": "source", "_language": "language", "_origin": "origin",
+                   "_licence_use": "licence use"}
+
+
+def _share(n, total) -> float | None:
+    return round(n / total, 4) if n is not None and total else None
+
+
+def representation_section(run: dict, suites: dict) -> dict:
+    """Distribution over each attribute before (read) and after (written) the gates,
+    drop rate per group and the widest gap, with the thresholds and suite result."""
+    rep = run.get("representation")
+    if not rep:
+        return {"available": False}
+    attributes = []
+    for attribute in rep["attributes"]:
+        groups = rep["groups"].get(attribute, {})
+        read = sum(c["read"] or 0 for c in groups.values())
+        written = sum(c["written"] or 0 for c in groups.values())
+        attributes.append({
+            "attribute": attribute, "name": ATTRIBUTE_NAMES.get(attribute, attribute),
+            "suppressed_groups": rep["suppressed_groups"].get(attribute, 0),
+            "groups": [{"value": v, "read": c["read"], "written": c["written"],
+                        "quarantined": c["quarantined"],
+                        "share_read": _share(c["read"], read),
+                        "share_written": _share(c["written"], written),
+                        "drop_rate": _share(c["quarantined"], c["read"])}
+                       for v, c in groups.items()],
+            "drop_rate_gap": rep["drop_rates"][attribute]})
+    gov = run.get("governance", {})
+    return {"available": True, "attributes": attributes, "min_cell": rep["min_cell"],
+            "tagged": rep["tagged"], "read": run["totals"]["read"],
+            "thresholds": gov.get("representation_thresholds", {}),
+            "suite": (suites.get("representation") or {}).get("success")}
+
+
+def tdm_section(run: dict) -> dict:
+    tdm = run.get("tdm_opt_outs") or {"total": 0, "by_basis": {}}
+    return {"honoured": (run.get("governance") or {}).get("tdm_honoured"), **tdm}
+
+
+def synthetic_section(run: dict, suites: dict) -> dict:
+    origins = ((run.get("representation") or {}).get("groups") or {}).get("_origin", {})
+    written = sum(c["written"] for c in origins.values())
+    gov = run.get("governance", {})
+    reasons = run.get("quarantine_reasons", {})
+    return {"origins": [{"origin": o, "read": c["read"], "written": c["written"],
+                         "share_written": _share(c["written"], written)}
+                        for o, c in origins.items()],
+            "limits": gov.get("synthetic_limits", {}), "markers": gov.get("generation_markers", []),
+            "generated_as_human": reasons.get(Reason.GENERATED_AS_HUMAN.value, 0),
+            "unknown_origin": reasons.get(Reason.UNKNOWN_ORIGIN.value, 0),
+            "suite": (suites.get("synthetic_content") or {}).get("success")}
+
+
+def risk_section(run: dict, suites: dict) -> dict:
+    """Risk factors, the human oversight the policy implies, mitigations and residual
+    risks, each worked out from the run; nothing here is typed by hand."""
+    gov = run.get("governance", {})
+    totals, pii = run["totals"], run.get("pii", {})
+    found = {e: sum(ops.values()) for e, ops in pii.items()}
+    categories = sorted({ENTITY_CATEGORIES.get(e, "other identifiers") for e in found})
+    special = sorted(({c for c in categories if c in SPECIAL}
+                      | set(SECTOR_CATEGORIES.get(run["policy"].get("sector"), []))
+                      | set(gov.get("special_categories", []))))
+    home = gov.get("home_region", "HK")
+    regions = gov.get("source_regions", {})
+    cross_border = sorted(s for s, r in regions.items() if r and r.split("-")[0] != home)
+    unknown_region = sorted(s for s, r in regions.items() if not r)
+    high = gov.get("high_volume", 100_000)
+    volume = "high" if totals["read"] >= high else "medium" if totals["read"] >= high // 10 else "low"
+    origins = ((run.get("representation") or {}).get("groups") or {}).get("_origin", {})
+    generated = sum(c["written"] for o, c in origins.items() if o != "human")
+    level = ("high" if special or cross_border or volume == "high"
+             else "medium" if found or unknown_region or volume == "medium" else "low")
+    factors = {"volume": {"read": totals["read"], "written": totals["written"], "level": volume},
+               "entities_found": dict(sorted(found.items())), "categories": categories,
+               "special_categories": special, "cross_border_sources": cross_border,
+               "sources_of_unknown_region": unknown_region,
+               "remote_sources": gov.get("remote_sources", []), "generated_records": generated,
+               "risk_level": level}
+    roles = gov.get("approvals_required", [])
+    oversight = {"approvals_required": roles,
+                 "level": "human-in-the-loop" if roles else "human-out-of-the-loop",
+                 "meaning": (f"a certified version needs sign-off by {', '.join(roles)}" if roles
+                             else "no one signs off before a version is certified")}
+    reasons = run.get("quarantine_reasons", {})
+    k = gov.get("k_anonymity", {"k": 1, "quasi_identifiers": []})
+    operators = run.get("operators", {})
+    mitigations = {
+        "anonymization": [{"entity": e, "operator": operators.get(e, "replace"), "treated": n}
+                          for e, n in sorted(found.items())],
+        "residual_scan": {"action": gov.get("residual_action"),
+                          "quarantined": reasons.get(Reason.RESIDUAL_PII.value, 0)},
+        "k_anonymity": {**k, "suite": (suites.get("k_anonymity") or {}).get("success")},
+        "minimisation": {**gov.get("minimisation", {}),
+                         "output_columns": {s["id"]: s.get("output_columns", [])
+                                            for s in run["sources"]}},
+        "retention_enforced": gov.get("retention_enforced"),
+        "tdm_opt_outs_honoured": gov.get("tdm_honoured"),
+        "quarantined_by_reason": dict(sorted(reasons.items())),
+        "validation": {name: s.get("success") for name, s in sorted(suites.items())},
+    }
+    residual = []
+    if found:
+        residual.append("Free text is anonymized by automatic detection, which misses some "
+                        "identifiers (misspelt or unusual names, new formats).")
+    kept = sorted(e for e in found if operators.get(e) == "keep")
+    if kept:
+        residual.append(f"Entities found and kept as they were: {', '.join(kept)}.")
+    reversible = sorted(e for e in found if operators.get(e) in ("encrypt", "hash", "surrogate"))
+    if reversible:
+        residual.append("Pseudonymized, not anonymous: whoever holds the key can link or "
+                        f"reverse {', '.join(reversible)}.")
+    if gov.get("residual_action") != "quarantine":
+        residual.append(f"Records with identifiers left after anonymization are "
+                        f"{'kept and flagged' if gov.get('residual_action') == 'flag' else 'not checked'}.")
+    if k.get("quasi_identifiers") and k.get("k", 1) < 2:
+        residual.append("Quasi-identifiers are declared but k-anonymity is 1: combinations can "
+                        "single people out.")
+    if not k.get("quasi_identifiers"):
+        residual.append("No quasi-identifiers declared: re-identification by combining columns "
+                        "is not checked.")
+    if cross_border:
+        residual.append(f"Cross-border sources (outside {home}): {', '.join(cross_border)}.")
+    if unknown_region:
+        residual.append(f"Sources whose region is not declared: {', '.join(unknown_region)}.")
+    if level == "high" and not roles:
+        residual.append("High-risk data certified without human sign-off (the PCPD framework "
+                        "calls for human-in-the-loop oversight at this level).")
+    if generated and not gov.get("synthetic_limits"):
+        residual.append(f"{generated} generated or translated records and no limit on their share.")
+    if not suites:
+        residual.append("Validation has not run: the principles' checks are not shown to hold.")
+    failed = sorted(n for n, s in suites.items() if s.get("success") is False)
+    if failed:
+        residual.append(f"Validation suites failed: {', '.join(failed)}.")
+    return {"framework": "PCPD, Artificial Intelligence: Model Personal Data Protection "
+                         "Framework (2024)",
+            "risk_factors": factors, "human_oversight": oversight, "mitigations": mitigations,
+            "residual_risks": residual}
+
+
+def sections(run: dict, suites: dict) -> dict:
+    """The report.json data of every governance section."""
+    return {"representation": representation_section(run, suites), "tdm": tdm_section(run),
+            "synthetic": synthetic_section(run, suites), "risk": risk_section(run, suites)}
+
+
+# -- HTML ---------------------------------------------------------------------------
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _pct(share) -> str:
+    return "—" if share is None else f"{100 * share:.1f} %"
+
+
+def _bar(share, color: str) -> str:
+    """A CSS bar (no scripts, no images)."""
+    width = 0 if share is None else max(1, round(100 * share))
+    return (f'<div style="background:#e4e7eb;border-radius:3px;width:120px;height:10px">'
+            f'<div style="background:{color};width:{width}%;height:10px;border-radius:3px"></div></div>')
+
+
+def _rows(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    return (f"<table><thead><tr>{head}</tr></thead><tbody>"
+            + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+            + "</tbody></table>")
+
+
+def _result(ok) -> str:
+    if ok is None:
+        return '<span class="badge warn">not run</span>'
+    return f'<span class="badge {"ok" if ok else "bad"}">{"pass" if ok else "fail"}</span>'
+
+
+def render(data: dict) -> str:
+    """The governance sections as an HTML fragment for the lineage report."""
+    return "".join(section({"governance": data}) for section in SECTIONS)
+
+
+def _of(facts: dict) -> dict:
+    """The report facts' governance data (computed when the facts lack it)."""
+    return facts.get("governance") or sections(facts["run"], facts.get("validation") or {})
+
+
+def representation_html(facts: dict) -> str:
+    return _render_representation(_of(facts)["representation"])
+
+
+def tdm_html(facts: dict) -> str:
+    return _render_tdm(_of(facts)["tdm"])
+
+
+def synthetic_html(facts: dict) -> str:
+    return _render_synthetic(_of(facts)["synthetic"])
+
+
+def risk_html(facts: dict) -> str:
+    return _render_risk(_of(facts)["risk"])
+
+
+# the report's sections (lineage/report.py puts them before the run metadata): each
+# takes the report's facts and returns one <section>
+SECTIONS = [representation_html, tdm_html, synthetic_html, risk_html]
+
+
+def _render_representation(rep: dict) -> str:
+    if not rep.get("available"):
+        return ('<section><h2>Representation (fairness and bias)</h2><p class="muted">This run '
+                "recorded no representation counts.</p></section>")
+    parts = []
+    for a in rep["attributes"]:
+        gap = a["drop_rate_gap"]
+        rows = [[_e(g["value"]), _e(g["read"] if g["read"] is not None else f"<{rep['min_cell']}"),
+                 _bar(g["share_read"], "#9fb3c8") + _pct(g["share_read"]),
+                 _e(g["written"] if g["written"] is not None else f"<{rep['min_cell']}"),
+                 _bar(g["share_written"], "#2680c2") + _pct(g["share_written"]),
+                 _bar(g["drop_rate"], "#d64545") + _pct(g["drop_rate"])] for g in a["groups"]]
+        note = (f' {a["suppressed_groups"]} group(s) of fewer than {rep["min_cell"]} records '
+                "suppressed." if a["suppressed_groups"] else "")
+        parts.append(f"<h3>By {_e(a['name'])}</h3>"
+                     + _rows(["group", "before the gates", "share", "certified data", "share",
+                              "removed by the gates"], rows)
+                     + f'<p class="muted">Widest gap in the share removed: {_pct(gap["gap"])}'
+                     + (f' ({_e(gap["highest"])} against {_e(gap["lowest"])})' if gap["highest"] else "")
+                     + f".{note}</p>")
+    th = rep["thresholds"]
+    limits = ", ".join([f"{_e(k)} at least {_pct(v)}" for k, v in th.get("min_share", {}).items()]
+                       + ([f"drop-rate gap at most {_pct(th['max_drop_rate_gap'])}"]
+                          if th.get("max_drop_rate_gap") is not None else [])) or "none set"
+    return ("<section><h2>Representation (fairness and bias)</h2>"
+            f"<p>Records before the policy gates (tagged: {rep['tagged']} of {rep['read']} read; "
+            "the others could not be read or tagged) and in the certified data, by group. "
+            f"Policy thresholds: {limits}. Suite: {_result(rep['suite'])}</p>"
+            + "".join(parts) + "</section>")
+
+
+def _render_tdm(tdm: dict) -> str:
+    rows = [[_e(basis), _e(explain(basis)), _e(n)] for basis, n in tdm["by_basis"].items()]
+    honoured = "honoured" if tdm["honoured"] else "not honoured (policy tdm.honour is false)"
+    return ("<section><h2>Text-and-data-mining opt-outs</h2>"
+            f"<p>Reservations are {honoured}: {tdm['total']} record(s) excluded.</p>"
+            + (_rows(["basis", "what it means", "records excluded"], rows) if rows else "")
+            + "</section>")
+
+
+def _render_synthetic(syn: dict) -> str:
+    rows = [[_e(o["origin"]), _e(o["read"]), _e(o["written"]),
+             _bar(o["share_written"], "#8719e0") + _pct(o["share_written"])] for o in syn["origins"]]
+    limits = ", ".join(f"{_e(k)} at most {_pct(v)}" for k, v in syn["limits"].items()) or "none set"
+    markers = ", ".join(_e(m) for m in syn["markers"]) or "none declared"
+    return ("<section><h2>Synthetic and generated content</h2>"
+            + _rows(["origin", "read", "certified", "share"], rows)
+            + f"<p>Limits on the certified share: {limits}. Suite: {_result(syn['suite'])}. "
+            f"Generation markers checked on records declared human: {markers}; "
+            f"{syn['generated_as_human']} quarantined (GENERATED_AS_HUMAN), "
+            f"{syn['unknown_origin']} with an unknown origin.</p></section>")
+
+
+def _render_risk(risk: dict) -> str:
+    f, o, m = risk["risk_factors"], risk["human_oversight"], risk["mitigations"]
+    factors = [["volume", _e(f"{f['volume']['read']} records read, {f['volume']['written']} written "
+                             f"({f['volume']['level']})")],
+               ["personal data found", _e(", ".join(f"{e} {n}" for e, n in f["entities_found"].items())
+                                          or "none")],
+               ["kinds of personal data", _e(", ".join(f["categories"]) or "none")],
+               ["special categories", _e(", ".join(f["special_categories"]) or "none")],
+               ["cross-border sources", _e(", ".join(f["cross_border_sources"]) or "none")],
+               ["sources of undeclared region", _e(", ".join(f["sources_of_unknown_region"]) or "none")],
+               ["generated or translated records", _e(f["generated_records"])],
+               ["overall risk level", f'<b>{_e(f["risk_level"])}</b>']]
+    mitig = [[_e(a["entity"]), _e(a["operator"]), _e(a["treated"])] for a in m["anonymization"]]
+    k = m["k_anonymity"]
+    other = [["residual scan", _e(f"{m['residual_scan']['action']}: "
+                                  f"{m['residual_scan']['quarantined']} quarantined")],
+             ["k-anonymity", _e(f"k = {k['k']} over {', '.join(k['quasi_identifiers']) or 'no columns'}")
+              + " " + _result(k.get("suite"))],
+             ["minimisation", _e(f"dropped always: {', '.join(m['minimisation'].get('drop', [])) or 'none'}; "
+                                 f"extra columns allowed: {', '.join(m['minimisation'].get('allowed', [])) or 'none'}")],
+             ["retention", _e("enforced" if m["retention_enforced"] else "not enforced")],
+             ["TDM opt-outs", _e("honoured" if m["tdm_opt_outs_honoured"] else "not honoured")],
+             ["records set aside", _e(", ".join(f"{r} {n}" for r, n in m["quarantined_by_reason"].items())
+                                      or "none")]]
+    residual = "".join(f"<li>{_e(r)}</li>" for r in risk["residual_risks"]) or "<li>none identified</li>"
+    return ("<section><h2>Risk assessment</h2>"
+            f'<p class="muted">Following the headings of the {_e(risk["framework"])}; '
+            "computed from this run, its policy and its validation.</p>"
+            "<h3>Risk factors</h3>" + _rows(["factor", "this run"], factors)
+            + f"<h3>Human oversight</h3><p><b>{_e(o['level'])}</b>: {_e(o['meaning'])}.</p>"
+            "<h3>Mitigations applied</h3>" + _rows(["entity", "operator", "treated"], mitig)
+            + _rows(["measure", "this run"], other)
+            + f"<h3>Residual risks</h3><ul>{residual}</ul></section>")
