@@ -31,7 +31,7 @@ from privenance.staged import RUN_FILE, quarantine_failures
 from privenance.subjects import Requests, load_requests
 
 DEFAULT_SHARDS = 2
-ROWS_PER_FILE = 200_000  # at most, per Parquet file: bounds a writer's memory
+ROWS_PER_FILE = 20_000  # records read per Parquet file, at most: bounds a writer's memory
 OUTPUTS = ("dataset", "findings", "quarantine")
 
 

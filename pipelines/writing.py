@@ -211,7 +211,7 @@ class WriteParquet(beam.PTransform):
 
     def __init__(self, directory: str, output: str, shard_key: str = P.RECORD_ID,
                  sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
-                 min_shards: int = 1, rows_per_file: int = 200_000,
+                 min_shards: int = 1, rows_per_file: int = 20_000,
                  run_id_column: str | None = P.RUN_ID, always_one_file: bool = False,
                  expected_rows=None):
         super().__init__()

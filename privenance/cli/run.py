@@ -16,7 +16,7 @@ def run_command(
     as_of: str = typer.Option(None, help="Date for retention checks (YYYY-MM-DD); default today."),
     shards: int = typer.Option(2, min=1, help="Parquet files per output, at least (more "
                                "when an output has more than --rows-per-file rows)."),
-    rows_per_file: int = typer.Option(200_000, min=1, help="Records read per Parquet "
+    rows_per_file: int = typer.Option(20_000, min=1, help="Records read per Parquet "
                                       "file, at most: bounds each writer's memory."),
     requests: Path = typer.Option(Path("data/requests"), help="Data-subject requests to honour "
                                   "(privenance subject erase / withdraw write them)."),
