@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import timed_run  # noqa: E402
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -34,7 +33,6 @@ def write_csv(path: Path, rows: int) -> None:
 
 
 def measure(work: Path, rows: int, workers: int) -> dict:
-    import psutil
     data = work / f"rows-{rows}.csv"
     write_csv(data, rows)
     (work / "sources.yaml").write_text(json.dumps({"sources": [{
@@ -46,24 +44,7 @@ def measure(work: Path, rows: int, workers: int) -> dict:
             "--out", "out", "--as-of", "2026-01-01"]
     if workers > 1:
         args += ["--", f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
-    t0 = time.perf_counter()
-    log = open(work / "run.log", "w+")
-    proc = subprocess.Popen(args, cwd=work, stdout=subprocess.DEVNULL, stderr=log,
-                            env={**os.environ, "PRIVENANCE_PSEUDONYM_KEY": "ab" * 32})
-    driver = psutil.Process(proc.pid)
-    peak_driver, peak_worker = 0, 0
-    while proc.poll() is None:
-        try:
-            peak_driver = max(peak_driver, driver.memory_info().rss)
-            for child in driver.children(recursive=True):
-                peak_worker = max(peak_worker, child.memory_info().rss)
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    seconds = time.perf_counter() - t0
-    log.seek(0)
-    if proc.returncode != 0:
-        raise RuntimeError(log.read()[-3000:])
+    seconds, peak_driver, peak_worker = timed_run(args, work, work / "run.log")
     shutil.rmtree(work / "out")
     data.unlink()
     return {"rows": rows, "workers": workers, "seconds": round(seconds, 1),

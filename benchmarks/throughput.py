@@ -150,28 +150,36 @@ print(json.dumps({{"seconds": sorted(passes)[2], "values": len(values)}}))
 def privenance_run(workdir: Path, workers: int, policy: str = "policy.yaml") -> dict:
     """Time a whole `privenance run`; peak RSS is the largest single process (driver or
     worker), sampled every 0.1 s over the process tree."""
-    import psutil
     args = [str(BIN / "privenance"), "run", "--sources", "sources.yaml", "--policy", policy,
             "--out", f"out{workers}", "--as-of", "2026-01-01"]
     if workers > 1:
         args += ["--", f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
+    seconds, driver, worker = timed_run(args, workdir, workdir / f"run{workers}.log")
+    return {"seconds": seconds, "rss_mb": max(driver, worker) / 2**20}
+
+
+def timed_run(args: list[str], cwd: Path, log_path: Path) -> tuple[float, int, int]:
+    """Run a command to its end: seconds, and the peak RSS of the driver process and of
+    its largest child (a worker), sampled every 0.1 s over the process tree."""
+    import psutil
     t0 = time.perf_counter()
-    log = open(workdir / f"run{workers}.log", "w+")  # a file, not a pipe: warnings can't block it
-    proc = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=log,
+    log = open(log_path, "w+")  # a file, not a pipe: warnings can't block it
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log,
                             env={**os.environ, "PRIVENANCE_PSEUDONYM_KEY": "ab" * 32})
-    peak, root = 0, psutil.Process(proc.pid)
+    root, peak_driver, peak_worker = psutil.Process(proc.pid), 0, 0
     while proc.poll() is None:
         try:
-            for p in [root, *root.children(recursive=True)]:
-                peak = max(peak, p.memory_info().rss)
+            peak_driver = max(peak_driver, root.memory_info().rss)
+            for child in root.children(recursive=True):
+                peak_worker = max(peak_worker, child.memory_info().rss)
         except psutil.Error:
             pass
         time.sleep(0.1)
     seconds = time.perf_counter() - t0
     log.seek(0)
     if proc.returncode != 0:
-        raise RuntimeError(log.read()[-2000:])
-    return {"seconds": seconds, "rss_mb": peak / 2**20}
+        raise RuntimeError(log.read()[-3000:])
+    return seconds, peak_driver, peak_worker
 
 
 def main() -> None:
