@@ -400,7 +400,7 @@ class TextAnonymizer:
             if k not in cache:
                 cache[k] = self._replacement(text, entity, record)
             out.append(cache[k])
-        if len(cache) > 200_000:
+        if len(cache) > 20_000:  # a bound on memory; columns repeat values nearby
             cache.clear()
         return out
 

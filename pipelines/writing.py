@@ -8,8 +8,18 @@ most ``rows_per_file`` rows (more shards for more rows), which bounds a writer's
 memory. Every file written is reported (path, sha256, rows, and counts the run
 summary needs), so the driver never reads the outputs back to count them.
 
-    rows -> count, column types (side inputs) -> (shard, row) -> GroupByKey
-         -> one Parquet file per shard, run id stamped -> file reports
+    rows -> count, column types (side inputs) -> (shard, row)
+         -> spill: a few thousand rows at a time to a temporary file, (shard, where) out
+         -> GroupByKey -> per shard: its rows read back, sorted, run id stamped,
+            one Parquet file -> file reports
+
+Rows are spilled to temporary files and only their places are grouped (as Beam's
+own WriteFiles does), so no worker or runner ever holds more than a file's rows:
+a runner that hands each worker its share of a grouping in one piece (Beam's
+in-process FnApiRunner does) would otherwise need memory in proportion to the
+input. A retried bundle spills to new temporary files and only the places a
+committed bundle output are read; the temporary files go once every file is
+written.
 """
 from __future__ import annotations
 
@@ -17,6 +27,8 @@ import datetime as dt
 import hashlib
 import json
 import math
+import pickle
+import uuid
 
 import apache_beam as beam
 
@@ -139,9 +151,80 @@ def _report(output: str, name: str, data: bytes, table, count_by: list[str]) -> 
             "sha256": hashlib.sha256(data).hexdigest(), "counts": counts}
 
 
+SPILL_ROWS = 5_000  # rows a spilling bundle holds before it writes them out
+SPILL_FOLDER = "_spill"
+
+
+class _Spill(beam.DoFn):
+    """(shard, row) in; the rows written, a few thousand at a time, to a temporary file
+    under ``spill_dir`` (one pickled list per shard, one after another); (shard, (path,
+    offset, length)) out for each list. The files hold only what the outputs will hold,
+    and are deleted once every output file is written."""
+
+    def __init__(self, spill_dir: str, spill_rows: int = SPILL_ROWS):
+        self.spill_dir, self.spill_rows = spill_dir, spill_rows
+
+    def start_bundle(self):
+        self.held: dict[int, list] = {}
+        self.count = 0
+
+    def process(self, shard_row):
+        shard, row = shard_row
+        self.held.setdefault(shard, []).append(row)
+        self.count += 1
+        if self.count >= self.spill_rows:
+            yield from self._spill()
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindows
+        for place in self._spill():
+            yield GlobalWindows.windowed_value(place)
+
+    def _spill(self):
+        if not self.held:
+            return []
+        path = storage.join(self.spill_dir, f"{uuid.uuid4().hex}.pickle")
+        places, offset = [], 0
+        with storage.open_write(path) as f:
+            for shard in sorted(self.held):
+                data = pickle.dumps(self.held[shard], protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(data)
+                places.append((shard, (path, offset, len(data))))
+                offset += len(data)
+        self.held, self.count = {}, 0
+        return places
+
+
+def _unspill(places) -> list:
+    """The rows at the places ``_Spill`` gave, in the order of the places."""
+    rows = []
+    for path, offset, length in sorted(places):
+        with storage.open_read(path) as f:
+            f.seek(offset)
+            rows += pickle.loads(f.read(length))  # our own temporary file, this run's
+    return rows
+
+
+class _DeleteSpill(beam.DoFn):
+    """Once every file is written (the reports a side input), the temporary files."""
+
+    def __init__(self, spill_dir: str):
+        self.spill_dir = spill_dir
+
+    def process(self, _, reports):
+        storage.delete(storage.list_files(self.spill_dir))
+        if not storage.is_uri(self.spill_dir):  # the empty folders too
+            import shutil
+            from pathlib import Path
+            shutil.rmtree(self.spill_dir, ignore_errors=True)
+            if Path(self.spill_dir).parent.is_dir() and not any(Path(self.spill_dir).parent.iterdir()):
+                Path(self.spill_dir).parent.rmdir()
+        return []
+
+
 class _WriteShard(beam.DoFn):
-    """(shard, rows) in: sorts the rows, stamps the run id, writes one Parquet file
-    under ``directory/output``; its report out."""
+    """(shard, places of its spilled rows) in: reads the rows back, sorts them, stamps
+    the run id, writes one Parquet file under ``directory/output``; its report out."""
 
     def __init__(self, directory: str, output: str, sort_by: list[str], count_by: list[str],
                  fixed_schema, min_shards: int, rows_per_file: int, run_id_column: str):
@@ -149,10 +232,11 @@ class _WriteShard(beam.DoFn):
         self.fixed_schema, self.min_shards, self.rows_per_file = fixed_schema, min_shards, rows_per_file
         self.run_id_column = run_id_column
 
-    def process(self, shard_rows, rows: int, types: dict, run_id: str):
+    def process(self, shard_places, rows: int, types: dict, run_id: str):
         import pyarrow as pa
         import pyarrow.compute as pc
-        shard, values = shard_rows
+        shard, places = shard_places
+        values = _unspill(places)
         schema = self.fixed_schema or dataset_schema(types)
         strings = [f.name for f in schema if pa.types.is_string(f.type)]
         batches, chunk = [], []
@@ -237,14 +321,19 @@ class WriteParquet(beam.PTransform):
         if not isinstance(run_id, beam.pvalue.PCollection):
             run_id = rows.pipeline | "RunId" >> beam.Create([run_id])
         key, min_shards, per_file = self.shard_key, self.min_shards, self.rows_per_file
+        spill_dir = storage.join(self.directory, SPILL_FOLDER, self.output)
         reports = (rows
                    | "Shard" >> beam.Map(lambda row, n: (_shard(str(row[key]), shard_count(
                        n, min_shards, per_file)), row), n=count)
+                   | "Spill" >> beam.ParDo(_Spill(spill_dir))
                    | "GroupShards" >> beam.GroupByKey()
                    | "WriteShards" >> beam.ParDo(_WriteShard(
                        self.directory, self.output, self.sort_by, self.count_by, self.schema,
                        min_shards, per_file, self.run_id_column),
                        rows=count, types=types, run_id=beam.pvalue.AsSingleton(run_id)))
+        _ = (rows.pipeline | "AfterWriting" >> beam.Create([None])
+             | "DeleteSpill" >> beam.ParDo(_DeleteSpill(spill_dir),
+                                           reports=beam.pvalue.AsList(reports)))
         if not self.always_one_file:
             return reports
         counted = rows | "CountRows" >> beam.combiners.Count.Globally()
