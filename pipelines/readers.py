@@ -98,10 +98,11 @@ def text_lines(stream: BinaryIO, declared: str, block: int = 1 << 16) -> Iterato
         yield rest
 
 
-def read_jsonl(stream: BinaryIO, encoding: str) -> Iterator[RawRow]:
-    number = 0
+def read_jsonl(stream: BinaryIO, encoding: str, first_line: int = 1) -> Iterator[RawRow]:
+    """``first_line``: the number of the stream's first line (a part of a file)."""
+    number = first_line - 1
     try:
-        for number, line in enumerate(text_lines(stream, encoding), start=1):
+        for number, line in enumerate(text_lines(stream, encoding), start=first_line):
             if line.strip():  # blank lines are not records
                 yield _jsonl_row(number, line.rstrip("\r\n"), encoding)
     except _Undecodable as exc:
@@ -122,18 +123,22 @@ def _jsonl_row(number: int, text: str, encoding: str) -> RawRow:
     return RawRow(number, {str(k): (v if k == "consent" else _scalar(v)) for k, v in obj.items()})
 
 
-def read_csv(stream: BinaryIO, encoding: str) -> Iterator[RawRow]:
-    lines = text_lines(stream, encoding)
-    reader = csv.reader(lines)
-    number = 0
+def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
+             rows_before: int = 0, lines=None) -> Iterator[RawRow]:
+    """``header`` and ``rows_before``: for a part of a file, the file's header and the
+    data rows before the part (the stream then starts at a row). ``lines``: the
+    stream's lines, if the caller reads them itself."""
+    reader = csv.reader(lines if lines is not None else text_lines(stream, encoding))
+    number = rows_before
     try:
-        try:
-            header = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            yield RawRow(0, None, "header row is not valid CSV")
-            return
+        if header is None:
+            try:
+                header = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                yield RawRow(0, None, "header row is not valid CSV")
+                return
         while True:
             number += 1
             try:
@@ -210,6 +215,125 @@ def read_parquet(stream: BinaryIO, groups: range | None = None) -> Iterator[RawR
 
 
 READERS = {"jsonl": read_jsonl, "csv": read_csv}
+
+# Encodings in which a line break is the byte 0x0A and no other character contains it,
+# and whose decoding is undone exactly by encoding: a file in one of them can be cut
+# at a line's end, by bytes.
+SPLITTABLE_ENCODINGS = {"utf-8", "utf-8-sig", "ascii"}
+PART_ROWS = 1_000  # rows per part of a splittable file
+
+
+@dataclass(frozen=True)
+class Part:
+    """Rows of a file from byte ``start`` (a row's beginning) to ``end`` (None: the
+    file's end): ``first_line``
+    (JSONL: the number of its first line) or ``rows_before`` and ``header`` (CSV)."""
+    start: int
+    end: int | None
+    first_line: int = 1
+    rows_before: int = 0
+    header: tuple | None = None
+
+
+class _CountedLines:
+    """The lines of a stream, counting the lines and bytes handed out so far."""
+
+    def __init__(self, stream: BinaryIO, encoding: str):
+        self.lines, self.bytes = 0, 0
+        head = stream.read(4)
+        self.encoding = _encoding_for(head, encoding)
+        self._bom = 3 if self.encoding == "utf-8-sig" and head.startswith(codecs.BOM_UTF8) else 0
+        self._source = text_lines(_Prepend(head, stream), encoding)
+
+    def __iter__(self):
+        self.bytes += self._bom
+        for line in self._source:
+            self.lines += 1
+            self.bytes += len(line.encode("utf-8", "surrogateescape"))
+            yield line
+
+
+class _Prepend:
+    """A stream with bytes already read put back in front."""
+
+    def __init__(self, head: bytes, stream: BinaryIO):
+        self.head, self.stream = head, stream
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.head:
+            return self.stream.read(n)
+        out, self.head = self.head, b""
+        return out + (self.stream.read(n - len(out)) if n > len(out) else b"")
+
+
+def plan_parts(stream: BinaryIO, fmt: str, encoding: str,
+               every: int = PART_ROWS) -> list[Part] | None:
+    """Where to cut a JSONL or CSV file into parts of ``every`` rows
+    (CSV: records, which may span lines; JSONL: lines), read with the same parser as
+    the file is; None when the file cannot be cut (its encoding is not one of
+    SPLITTABLE_ENCODINGS, or its CSV header is unreadable)."""
+    if codecs.lookup(encoding).name not in SPLITTABLE_ENCODINGS:
+        return None
+    lines = _CountedLines(stream, encoding)
+    if lines.encoding not in SPLITTABLE_ENCODINGS:  # a UTF-16 byte-order mark
+        return None
+    cuts, start = [], 0
+    try:
+        if fmt == "jsonl":
+            for _ in lines:
+                if lines.lines % every == 0:
+                    cuts.append(Part(start, lines.bytes, first_line=lines.lines - every + 1))
+                    start = lines.bytes
+            cuts.append(Part(start, None, first_line=lines.lines - lines.lines % every + 1))
+            return cuts
+        counted = iter(lines)
+        try:
+            header = tuple(next(csv.reader(counted)))
+        except (StopIteration, csv.Error):
+            return None
+        start, previous, count = lines.bytes, 0, 0
+        for row in read_csv(stream, encoding, list(header), lines=counted):
+            count += 1
+            if count % every == 0:
+                cuts.append(Part(start, lines.bytes, rows_before=previous, header=header))
+                start, previous = lines.bytes, row.offset
+        cuts.append(Part(start, None, rows_before=previous, header=header))
+        return cuts
+    except _Undecodable:
+        return None
+
+
+class _Range:
+    """At most ``length`` bytes of a stream (None: all of the rest)."""
+
+    def __init__(self, stream: BinaryIO, length: int | None):
+        self.stream, self.left = stream, length
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left is None:
+            return self.stream.read(n)
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.stream.read(n) if n else b""
+        self.left -= len(data)
+        return data
+
+
+def read_part(path: str, fmt: str, encoding: str, part: Part) -> Iterator[RawRow]:
+    """The rows of one part of an uncompressed JSONL or CSV file (see ``plan_parts``)."""
+    from privenance import storage
+    try:
+        with storage.open_read(path) as stream:
+            stream.seek(part.start)
+            data = _Range(stream, None if part.end is None else part.end - part.start)
+            # past the first part there is no byte-order mark to strip
+            enc = encoding if part.start == 0 else "utf-8"
+            if fmt == "jsonl":
+                yield from read_jsonl(data, enc, part.first_line)
+            else:
+                header = list(part.header) if part.start else None
+                yield from read_csv(data, enc, header, part.rows_before)
+    except (OSError, ValueError) as exc:
+        yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 
 
 def read_file(path: str, fmt: str, encoding: str, groups: range | None = None) -> Iterator[RawRow]:

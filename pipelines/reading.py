@@ -22,7 +22,7 @@ import hashlib
 import apache_beam as beam
 
 from pipelines.quarantine import QUARANTINE, quarantine_row
-from pipelines.readers import parquet_row_groups, read_file
+from pipelines.readers import PART_ROWS, parquet_row_groups, plan_parts, read_file, read_part
 from privenance.errors import Reason
 from privenance.sources import SourcesManifest
 
@@ -30,6 +30,7 @@ from pipelines.steps import FILE, OFFSET, SOURCE_ID
 
 COUNTS = "counts"    # (source id, rows read)
 HASHES = "hashes"    # (source id, file name, sha256 of the stored bytes)
+SPREAD = "spread"    # chunks of rows of a big part, to be spread over the workers
 
 
 def file_units(manifest: SourcesManifest) -> list[dict]:
@@ -46,39 +47,85 @@ def file_units(manifest: SourcesManifest) -> list[dict]:
 
 
 class PlanParts(beam.DoFn):
-    """A file in, its parts out (and its hash on the HASHES output): one part for a
-    JSONL or CSV file, one per row group for Parquet."""
+    """A file in, its parts out (and its hash on the HASHES output): an uncompressed
+    JSONL or CSV file in a splittable encoding is cut every ``PART_ROWS`` rows, in the
+    same pass that hashes it; Parquet gives one part per row group; any other file is
+    one part. A part says whether its rows should be spread over the workers after
+    reading (``spread``): those of a part that may be big (a compressed file, a large
+    row group); a cut file's parts are small and spread over the workers themselves."""
 
     def process(self, unit: dict):
         from privenance import storage
-        yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
-                                                storage.sha256(unit["path"])))
-        if unit["format"] != "parquet":
-            yield {**unit, "groups": None}
+        from privenance.sources import compression_of
+        path, fmt = unit["path"], unit["format"]
+        if fmt == "parquet":
+            yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
+                                                    storage.sha256(path)))
+            with storage.open_read(path) as stream:
+                sizes = parquet_row_groups(stream)
+            if not sizes:  # unreadable footer (one problem row) or no row groups (no rows)
+                yield {**unit, "groups": None, "range": None, "spread": False}
+                return
+            for group, rows in enumerate(sizes):
+                yield {**unit, "groups": (group, group + 1), "range": None,
+                       "spread": rows > 2 * PART_ROWS}
             return
-        with storage.open_read(unit["path"]) as stream:
-            sizes = parquet_row_groups(stream)
-        if not sizes:  # unreadable footer (one problem row) or no row groups (no rows)
-            yield {**unit, "groups": None}
+        parts = None
+        if compression_of(path) is None:
+            with storage.open_read(path) as raw:
+                stream = _Hashing(raw)
+                try:
+                    parts = plan_parts(stream, fmt, unit["encoding"])
+                finally:
+                    stream.read_rest()
+            digest = stream.hexdigest()
+        else:
+            digest = storage.sha256(path)
+        yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "", digest))
+        if parts is None:
+            yield {**unit, "groups": None, "range": None, "spread": True}
             return
-        for group in range(len(sizes)):
-            yield {**unit, "groups": (group, group + 1)}
+        for part in parts:
+            yield {**unit, "groups": None, "range": part, "spread": False}
+
+
+class _Hashing:
+    """A stream that hashes the bytes read through it."""
+
+    def __init__(self, stream):
+        self.stream, self.digest = stream, hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n)
+        self.digest.update(data)
+        return data
+
+    def read_rest(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
 
 
 class ReadPart(beam.DoFn):
-    """A part in; its rows out in chunks of up to CHUNK rows; unreadable rows go to
-    quarantine, the count to COUNTS. Chunks, not rows, so that spreading them over
-    the workers (a Reshuffle) groups 64 times fewer keys."""
+    """A part in; its rows out in chunks of up to CHUNK rows (on the SPREAD output when
+    the part says so); unreadable rows go to quarantine, the count to COUNTS."""
 
     CHUNK = 64
 
     def process(self, part: dict):
-        groups = range(*part["groups"]) if part["groups"] else None
         meta = {SOURCE_ID: part["source"]}
         if part["name"]:
             meta[FILE] = part["name"]
+        if part["range"] is not None:
+            rows = read_part(part["path"], part["format"], part["encoding"], part["range"])
+        else:
+            groups = range(*part["groups"]) if part["groups"] else None
+            rows = read_file(part["path"], part["format"], part["encoding"], groups)
+        out = (lambda chunk: beam.pvalue.TaggedOutput(SPREAD, chunk)) if part["spread"] else (lambda chunk: chunk)
         read, chunk = 0, []
-        for row in read_file(part["path"], part["format"], part["encoding"], groups):
+        for row in rows:
             read += 1
             if row.values is None:
                 yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
@@ -86,10 +133,10 @@ class ReadPart(beam.DoFn):
                 continue
             chunk.append({**row.values, **meta, OFFSET: row.offset})
             if len(chunk) == self.CHUNK:
-                yield chunk
+                yield out(chunk)
                 chunk = []
         if chunk:
-            yield chunk
+            yield out(chunk)
         yield beam.pvalue.TaggedOutput(COUNTS, (part["source"], read))
 
 
@@ -106,10 +153,12 @@ class ReadSources(beam.PTransform):
                    | "SpreadFiles" >> beam.Reshuffle()
                    | "Plan" >> beam.ParDo(PlanParts()).with_outputs(HASHES, main="parts"))
         read = (planned.parts | "SpreadParts" >> beam.Reshuffle()
-                | "ReadParts" >> beam.ParDo(ReadPart()).with_outputs(QUARANTINE, COUNTS,
-                                                                     main="chunks"))
-        # spread the rows of each part over the workers, a chunk at a time
-        records = (read.chunks | "SpreadRecords" >> beam.Reshuffle()
+                | "ReadParts" >> beam.ParDo(ReadPart()).with_outputs(
+                    SPREAD, QUARANTINE, COUNTS, main="chunks"))
+        # the rows of a big part go to every worker, a chunk at a time; the others stay
+        # where they were read (no runner has to hold them between stages)
+        spread = read[SPREAD] | "SpreadRecords" >> beam.Reshuffle()
+        records = ((read.chunks, spread) | "AllChunks" >> beam.Flatten()
                    | "Unchunk" >> beam.FlatMap(lambda chunk: chunk))
         counts = read[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)
         return {"records": records, QUARANTINE: read[QUARANTINE], COUNTS: counts,

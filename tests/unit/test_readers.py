@@ -119,3 +119,49 @@ def test_lists_of_strings_stay_lists_other_nesting_becomes_json(tmp_path):
     schema = dataset_schema(fn.extract_output(fn.add_input(fn.create_accumulator(), row.values)))
     assert str(schema.field("tags").type) == "list<item: string>"
     assert str(schema.field("obj").type) == "string"
+
+
+# ------------------------------------------------ cutting a file into parts (by bytes)
+
+def _parts_equal_whole(path, fmt, encoding="utf-8", every=3):
+    from pipelines.readers import plan_parts, read_file, read_part
+    with open(path, "rb") as f:
+        parts = plan_parts(f, fmt, encoding, every=every)
+    assert parts is not None
+    whole = list(read_file(str(path), fmt, encoding))
+    assert [r for p in parts for r in read_part(str(path), fmt, encoding, p)] == whole
+    return parts, whole
+
+
+@pytest.mark.parametrize("encoding", ["utf-8"])
+def test_jsonl_parts_give_the_rows_and_line_numbers_of_the_whole_file(tmp_path, encoding):
+    lines = [("" if i % 7 == 0 else "{bad" if i % 5 == 0 else '{"id": %d, "t": "陳大文 é"}' % i)
+             for i in range(23)]
+    p = tmp_path / "a.jsonl"
+    p.write_bytes(codecs.BOM_UTF8 + "\r\n".join(lines).encode() + b'\n{"x": "\xff"}')
+    parts, whole = _parts_equal_whole(p, "jsonl", encoding)
+    assert len(parts) == 9 and any(r.problem for r in whole)
+
+
+@pytest.mark.parametrize("every", [1, 2, 3, 100])
+def test_csv_parts_cut_between_records_never_inside_a_quoted_newline(tmp_path, every):
+    rows = ["id,text,n"]
+    for i in range(31):
+        rows.append("" if i % 9 == 0 else f'{i},"multi\nline ""q""\nend",{i}' if i % 4 == 0
+                    else f"{i},a\"b,{i},extra" if i % 5 == 0 else f"{i},plain 陳 {i},{i}")
+    p = tmp_path / "c.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    parts, whole = _parts_equal_whole(p, "csv", every=every)
+    assert len(whole) == 27 and [r.offset for r in whole] == list(range(1, 28))
+    assert len(parts) == 27 // every + 1
+    assert all(part.header == ("id", "text", "n") for part in parts)
+
+
+def test_files_that_cannot_be_cut_by_bytes_are_one_part(tmp_path):
+    from pipelines.readers import plan_parts
+    p = tmp_path / "u.csv"
+    p.write_text("id,t\n1,a\n", encoding="utf-16")
+    with open(p, "rb") as f:  # a UTF-16 byte-order mark, whatever the declared encoding
+        assert plan_parts(f, "csv", "utf-8") is None
+    with open(p, "rb") as f:
+        assert plan_parts(f, "csv", "utf-16") is None
