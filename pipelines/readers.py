@@ -48,6 +48,11 @@ def _encoding_for(head: bytes, declared: str) -> str:
     return declared
 
 
+def _without_bom(encoding: str) -> str:
+    # inside a file, U+FEFF is a character, not a mark to strip
+    return "utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding
+
+
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes decoding left as surrogates
 
 
@@ -71,14 +76,16 @@ class _Undecodable(Exception):
     """The file cannot be decoded from here on (e.g. UTF-16 cut in the middle)."""
 
 
-def text_lines(stream: BinaryIO, declared: str, block: int = 1 << 16) -> Iterator[str]:
+def text_lines(stream: BinaryIO, declared: str, block: int = 1 << 16,
+               bom: bool = True) -> Iterator[str]:
     """The stream's text, a line at a time (with its ``\n``), decoded a block at a
     time: memory stays flat however big the file. Undecodable bytes become lone
     surrogates (flagged per row); a file that cannot be decoded at all raises
     ``_Undecodable``. Splits on ``\n`` only: ``str.splitlines`` would also split on
-    characters that are text in a record (\x1c, \u2028)."""
+    characters that are text in a record (\x1c, \u2028). ``bom``: the stream starts
+    the file, so a byte-order mark there names the encoding (else: a part's bytes)."""
     head = stream.read(block)
-    encoding = _encoding_for(head, declared)
+    encoding = _encoding_for(head, declared) if bom else _without_bom(declared)
     decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
     rest = ""
     data = head
@@ -98,11 +105,14 @@ def text_lines(stream: BinaryIO, declared: str, block: int = 1 << 16) -> Iterato
         yield rest
 
 
-def read_jsonl(stream: BinaryIO, encoding: str, first_line: int = 1) -> Iterator[RawRow]:
-    """``first_line``: the number of the stream's first line (a part of a file)."""
+def read_jsonl(stream: BinaryIO, encoding: str, first_line: int = 1,
+               lines=None) -> Iterator[RawRow]:
+    """``first_line``: the number of the stream's first line (a part of a file).
+    ``lines``: the stream's lines, if the caller reads them itself."""
     number = first_line - 1
+    lines = lines if lines is not None else text_lines(stream, encoding)
     try:
-        for number, line in enumerate(text_lines(stream, encoding), start=first_line):
+        for number, line in enumerate(lines, start=first_line):
             if line.strip():  # blank lines are not records
                 yield _jsonl_row(number, line.rstrip("\r\n"), encoding)
     except _Undecodable as exc:
@@ -325,13 +335,13 @@ def read_part(path: str, fmt: str, encoding: str, part: Part) -> Iterator[RawRow
         with storage.open_read(path) as stream:
             stream.seek(part.start)
             data = _Range(stream, None if part.end is None else part.end - part.start)
-            # past the first part there is no byte-order mark to strip
-            enc = encoding if part.start == 0 else "utf-8"
+            # past the first part there is no byte-order mark to look for
+            lines = text_lines(data, encoding, bom=part.start == 0)
             if fmt == "jsonl":
-                yield from read_jsonl(data, enc, part.first_line)
+                yield from read_jsonl(data, encoding, part.first_line, lines=lines)
             else:
                 header = list(part.header) if part.start else None
-                yield from read_csv(data, enc, header, part.rows_before)
+                yield from read_csv(data, encoding, header, part.rows_before, lines=lines)
     except (OSError, ValueError) as exc:
         yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 

@@ -123,7 +123,8 @@ class ReadPart(beam.DoFn):
         else:
             groups = range(*part["groups"]) if part["groups"] else None
             rows = read_file(part["path"], part["format"], part["encoding"], groups)
-        out = (lambda chunk: beam.pvalue.TaggedOutput(SPREAD, chunk)) if part["spread"] else (lambda chunk: chunk)
+        def out(chunk):
+            return beam.pvalue.TaggedOutput(SPREAD, chunk) if part["spread"] else chunk
         read, chunk = 0, []
         for row in rows:
             read += 1

@@ -213,12 +213,12 @@ class _DeleteSpill(beam.DoFn):
 
     def process(self, _, reports):
         storage.delete(storage.list_files(self.spill_dir))
-        if not storage.is_uri(self.spill_dir):  # the empty folders too
-            import shutil
-            from pathlib import Path
-            shutil.rmtree(self.spill_dir, ignore_errors=True)
-            if Path(self.spill_dir).parent.is_dir() and not any(Path(self.spill_dir).parent.iterdir()):
-                Path(self.spill_dir).parent.rmdir()
+        if not storage.is_uri(self.spill_dir):  # the empty local folders too
+            import contextlib
+            import os
+            with contextlib.suppress(OSError):  # the parent is shared by the outputs
+                os.rmdir(self.spill_dir)
+                os.rmdir(os.path.dirname(self.spill_dir))
         return []
 
 

@@ -133,14 +133,15 @@ def _parts_equal_whole(path, fmt, encoding="utf-8", every=3):
     return parts, whole
 
 
-@pytest.mark.parametrize("encoding", ["utf-8"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
 def test_jsonl_parts_give_the_rows_and_line_numbers_of_the_whole_file(tmp_path, encoding):
     lines = [("" if i % 7 == 0 else "{bad" if i % 5 == 0 else '{"id": %d, "t": "陳大文 é"}' % i)
              for i in range(23)]
     p = tmp_path / "a.jsonl"
     p.write_bytes(codecs.BOM_UTF8 + "\r\n".join(lines).encode() + b'\n{"x": "\xff"}')
     parts, whole = _parts_equal_whole(p, "jsonl", encoding)
-    assert len(parts) == 9 and any(r.problem for r in whole)
+    assert len(parts) == 9  # 24 lines, 3 to a part, and the end
+    assert [r.offset for r in whole if r.problem] == [6, 11, 16, 21, 24]
 
 
 @pytest.mark.parametrize("every", [1, 2, 3, 100])
@@ -165,3 +166,10 @@ def test_files_that_cannot_be_cut_by_bytes_are_one_part(tmp_path):
         assert plan_parts(f, "csv", "utf-8") is None
     with open(p, "rb") as f:
         assert plan_parts(f, "csv", "utf-16") is None
+
+
+def test_a_part_starting_with_bytes_like_a_byte_order_mark_is_still_utf8(tmp_path):
+    p = tmp_path / "m.jsonl"  # line 4 starts a part, with the bytes of a UTF-16 mark
+    p.write_bytes(b'{"a": 1}\n{"a": 2}\n{"a": 3}\n\xff\xfe{"a": 4}\n{"a": "\xe9\x99\xb3"}\n')
+    parts, whole = _parts_equal_whole(p, "jsonl")
+    assert len(parts) == 2 and whole[3].problem and whole[4].values == {"a": "陳"}
