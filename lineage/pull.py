@@ -87,6 +87,7 @@ def pull(name: str, repo: str, rev: str | None, to: str | Path, public_key_hex: 
     ``to`` may be a URI: the dataset is fetched and verified in a local temporary
     folder, then uploaded with its certificate last (replacing what was there)."""
     if storage.is_uri(str(to)):
+        storage.exists(storage.join(to, name))  # an unknown filesystem fails before the fetch
         with tempfile.TemporaryDirectory(prefix="privenance-pull-") as tmp:
             cert = pull(name, repo, rev, Path(tmp), public_key_hex)
             storage.replace_folder(Path(tmp) / name, storage.join(to, name))

@@ -42,10 +42,20 @@ def name_of(path: str) -> str:
     return str(path).rstrip("/").rsplit("/", 1)[-1]
 
 
-def _filesystems():
+def _filesystems(*paths: str):
+    """Beam's FileSystems, once every URI in ``paths`` is known to have a filesystem."""
     from apache_beam.io.filesystems import FileSystems
     if FileSystems._pipeline_options is None:  # S3 needs options, even empty ones
         configure()
+    for path in paths:
+        if is_uri(path):
+            try:
+                FileSystems.get_filesystem(path)
+            except ValueError:  # an unknown scheme, or its extra not installed
+                from privenance.errors import ConfigError
+                raise ConfigError(f"no filesystem for {path.split('://', 1)[0]}:// URIs "
+                                  "(s3:// needs apache-beam[aws], gs:// apache-beam[gcp])",
+                                  file=path) from None
     return FileSystems
 
 
@@ -67,7 +77,7 @@ def configure(beam_args: list[str] = ()) -> None:
 
 def exists(path: str) -> bool:
     # local paths without importing Beam (a second): small commands start fast
-    return _filesystems().exists(str(path)) if is_uri(str(path)) else Path(path).exists()
+    return _filesystems(str(path)).exists(str(path)) if is_uri(str(path)) else Path(path).exists()
 
 
 def is_dir(path: str) -> bool:
@@ -88,7 +98,7 @@ def list_files(prefix: str, suffix: str = "", hidden: bool = False) -> list[str]
         base = str(root).rstrip("/") + "/"
     else:
         pattern = join(prefix, "**")
-        found = [m.path for r in _filesystems().match([pattern]) for m in r.metadata_list]
+        found = [m.path for r in _filesystems(pattern).match([pattern]) for m in r.metadata_list]
         base = str(prefix).rstrip("/") + "/"
     return sorted(p for p in found if p.endswith(suffix) and p.startswith(base)
                   and (hidden or not any(part.startswith(".")
@@ -167,7 +177,7 @@ def match(pattern: str) -> list[tuple[str, int]]:
         import glob
         return sorted((p, os.path.getsize(p)) for p in glob.glob(str(pattern), recursive=True)
                       if os.path.isfile(p))
-    results = _filesystems().match([str(pattern)])
+    results = _filesystems(str(pattern)).match([str(pattern)])
     return sorted((m.path, m.size_in_bytes) for r in results for m in r.metadata_list)
 
 
@@ -178,7 +188,7 @@ def open_read(path: str, compressed: bool = False):
         return open(path, "rb")
     from apache_beam.io.filesystem import CompressionTypes
     kind = CompressionTypes.AUTO if compressed else CompressionTypes.UNCOMPRESSED
-    return _filesystems().open(str(path), compression_type=kind)
+    return _filesystems(str(path)).open(str(path), compression_type=kind)
 
 
 def open_write(path: str):
@@ -187,7 +197,7 @@ def open_write(path: str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return open(path, "wb")
     from apache_beam.io.filesystem import CompressionTypes
-    return _filesystems().create(str(path), compression_type=CompressionTypes.UNCOMPRESSED)
+    return _filesystems(str(path)).create(str(path), compression_type=CompressionTypes.UNCOMPRESSED)
 
 
 def read_bytes(path: str) -> bytes:
@@ -278,7 +288,7 @@ def delete(paths: list[str]) -> None:
         Path(p).unlink(missing_ok=True)
     remote = [str(p) for p in paths if is_uri(str(p))]
     if remote:
-        _filesystems().delete(remote)
+        _filesystems(*remote).delete(remote)
 
 
 def rename(sources: list[str], destinations: list[str]) -> None:
@@ -287,4 +297,4 @@ def rename(sources: list[str], destinations: list[str]) -> None:
         if not is_uri(destination):
             Path(destination).parent.mkdir(parents=True, exist_ok=True)
     if sources:
-        _filesystems().rename(list(sources), list(destinations))
+        _filesystems(*sources, *destinations).rename(list(sources), list(destinations))

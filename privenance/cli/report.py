@@ -25,6 +25,10 @@ def report_command(
     """
     from lineage.report import write_report
     from privenance import storage
+    from privenance.errors import ConfigError
+    if not storage.exists(storage.join(data, "staged", "run.json")):
+        raise ConfigError(f"no staged/run.json under {data}: run `privenance run` first, or "
+                          "give --data the folder (or URI) holding staged/", field="--data")
     name = name or certified_name(data)
     html_path = write_report(name, data, out)
     typer.echo(f"report: {html_path}")
