@@ -46,6 +46,15 @@ def certificate_path(folder: Path) -> Path:
     return folder / CERT_FILE
 
 
+def certificate_location(folder: str | Path) -> str:
+    """certificate_path for a folder or a URI (``s3://bucket/certified/demo``)."""
+    from privenance import storage
+    if not storage.is_uri(str(folder)):
+        return str(certificate_path(Path(folder)))
+    hidden, legacy = storage.join(folder, CERT_FILE), storage.join(folder, LEGACY_CERT_FILE)
+    return legacy if not storage.exists(hidden) and storage.exists(legacy) else hidden
+
+
 def public_key_hex(seed: Secret) -> str:
     from privenance.keys import seed_public_hex
     return seed_public_hex(seed)

@@ -8,11 +8,10 @@ environment, keys in a fixed order."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
-from privenance.files import file_sha256
+from privenance import storage
 
 CROISSANT = "http://mlcommons.org/croissant/1.0"
 RAI = "http://mlcommons.org/croissant/RAI/1.0"
@@ -181,21 +180,24 @@ def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:.1f} %" if total else "0 %"
 
 
-def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) -> dict:
+def build(name: str, run: dict, cert: dict, certified_dir: str | Path,
+          out_dir: str | Path) -> dict:
     """The Croissant JSON-LD (a dict) of the certified dataset in ``certified_dir``;
-    file paths are relative to ``out_dir``, where the JSON-LD is written."""
+    file paths are relative to ``out_dir``, where the JSON-LD is published (folders or
+    URIs)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     files = cert["output"]["files"]
+    part = lambda p: storage.join(certified_dir, p)  # noqa: E731
     # every part is written with the same Arrow schema
-    schema = pq.read_schema(certified_dir / files[0]["path"]) if files else None
+    schema = storage.read_parquet_schema(part(files[0]["path"])) if files else None
     # the collection timeframe and the earliest retention date: two date columns only
+    # (on an object store only those columns are fetched)
     dates = pa.concat_tables(
-        pq.read_table(certified_dir / f["path"], columns=["_collected_at", "_retain_until"])
+        storage.read_parquet(part(f["path"]), columns=["_collected_at", "_retain_until"])
         for f in files) if files else None
-    rel = lambda p: Path(os.path.relpath(certified_dir / p, out_dir)).as_posix()  # noqa: E731
+    rel = lambda p: storage.relative(part(p), out_dir)  # noqa: E731
     rows = cert["output"]["rows"]
     read, quarantined = run["totals"]["read"], run["totals"]["quarantined"]
     purpose = cert["policy"]["purpose"]
@@ -208,15 +210,16 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
         "contentUrl": rel(f["path"]), "contentSize": f"{f['bytes']} B",
         "encodingFormat": "application/x-parquet", "sha256": f["sha256"],
     } for f in files]
-    from lineage.certificate import certificate_path
-    cert_path = certificate_path(certified_dir)
+    from lineage.certificate import certificate_location
+    cert_path = certificate_location(certified_dir)
+    cert_name = storage.name_of(cert_path)
     distribution.append({
-        "@type": "cr:FileObject", "@id": cert_path.name, "name": cert_path.name,
+        "@type": "cr:FileObject", "@id": cert_name, "name": cert_name,
         "description": "Ed25519-signed certificate: input and output hashes and row counts, "
                        "quarantine reasons, PII counts, licences, validation results, approvals. "
                        "Check with `privenance verify`.",
-        "contentUrl": rel(cert_path.name), "encodingFormat": "application/json",
-        "sha256": file_sha256(cert_path),
+        "contentUrl": rel(cert_name), "encodingFormat": "application/json",
+        "sha256": storage.sha256(cert_path),
     })
     distribution.append({
         "@type": "cr:FileSet", "@id": FILE_SET, "name": FILE_SET,
@@ -376,13 +379,14 @@ def build(name: str, run: dict, cert: dict, certified_dir: Path, out_dir: Path) 
 
 
 def write_croissant(path: Path, name: str, run: dict, cert: dict | None,
-                    certified_dir: Path) -> Path | None:
+                    certified_dir: str | Path, published: str | None = None) -> Path | None:
     """Write ``path`` (croissant.json) for a certified dataset; remove a stale one and
-    return None when this run has no certificate."""
+    return None when this run has no certificate. ``published``: the folder or URI the
+    file will be copied to (default: where it is written), which its links start from."""
     if cert is None:
         path.unlink(missing_ok=True)
         return None
-    doc = build(name, run, cert, certified_dir, path.parent)
+    doc = build(name, run, cert, certified_dir, published or path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from privenance import storage
 from privenance.errors import ConfigError, VerificationFailed
 from privenance.files import swap_in
 
@@ -81,8 +82,17 @@ def _verify_against_head(staged: Path, name: str, repo: str, public_key_hex: str
         return verify(staged, public_key_hex, revocations=revocations)
 
 
-def pull(name: str, repo: str, rev: str | None, to: Path, public_key_hex: str) -> dict:
-    """Fetch into ``to/<name>`` and verify; on failure nothing is left at the target."""
+def pull(name: str, repo: str, rev: str | None, to: str | Path, public_key_hex: str) -> dict:
+    """Fetch into ``to/<name>`` and verify; on failure nothing is left at the target.
+    ``to`` may be a URI: the dataset is fetched and verified in a local temporary
+    folder, then uploaded with its certificate last (replacing what was there)."""
+    if storage.is_uri(str(to)):
+        storage.exists(storage.join(to, name))  # an unknown filesystem fails before the fetch
+        with tempfile.TemporaryDirectory(prefix="privenance-pull-") as tmp:
+            cert = pull(name, repo, rev, Path(tmp), public_key_hex)
+            storage.replace_folder(Path(tmp) / name, storage.join(to, name))
+        return cert
+    to = Path(to)
     to.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=to, prefix=".pull-") as tmp:
         staged = Path(tmp) / name

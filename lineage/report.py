@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from lineage import governance
+from privenance import storage
 from privenance.errors import explain
 
 CSS = """
@@ -84,25 +85,27 @@ def _diff_html(d: dict | None) -> str:
 DETECTION_QUALITY = Path(__file__).with_name("detection_quality.json")
 
 
-def build(name: str, data: Path) -> dict:
-    """Gather the report's facts (the JSON twin)."""
-    run = json.loads((data / "staged" / "run.json").read_text())
-    validation_path = data / "validation" / "summary.json"
-    validation = json.loads(validation_path.read_text()) if validation_path.exists() else {}
-    from lineage.certificate import certificate_path
-    cert_path = certificate_path(data / "certified" / name)
-    cert = json.loads(cert_path.read_text()) if cert_path.exists() else None
+def build(name: str, data: str | Path) -> dict:
+    """Gather the report's facts (the JSON twin). ``data`` is a folder or a URI: only
+    the small files are read, and the staged findings' four columns."""
+    from lineage.certificate import certificate_location
+    run = storage.read_json(storage.join(data, "staged", "run.json"))
+    validation_path = storage.join(data, "validation", "summary.json")
+    validation = storage.read_json(validation_path) if storage.exists(validation_path) else {}
+    cert_path = certificate_location(storage.join(data, "certified", name))
+    cert = storage.read_json(cert_path) if storage.exists(cert_path) else None
     if cert and cert.get("run_id") != run["run_id"]:
         cert = None  # a certificate of an earlier run does not describe this one
     suites = validation.get("suites", {})
     return {"dataset": name, "run": run, "validation": suites,
             "validated_rows": validation.get("rows"), "certificate": cert,
             "signing": signing_facts(cert),
-            "operators": operator_changes(run, data / "staged" / "findings"),
+            "operators": operator_changes(run, storage.join(data, "staged", "findings")),
             "detection": detection_note(run),
             "governance": governance.sections(run, suites),  # lineage/governance.py
             "data_docs": "../validation/data_docs/index.html"
-            if (data / "validation" / "data_docs" / "index.html").exists() else None}
+            if storage.exists(storage.join(data, "validation", "data_docs", "index.html"))
+            else None}
 
 
 def signing_facts(cert: dict | None) -> dict | None:
@@ -126,7 +129,7 @@ def signing_facts(cert: dict | None) -> dict | None:
             "team_fingerprint": fingerprint(team) if team else None}
 
 
-def operator_changes(run: dict, findings_dir: Path) -> list[dict]:
+def operator_changes(run: dict, findings_dir: str | Path) -> list[dict]:
     """Per operator: findings treated, entities, records and characters changed,
     from the findings (entity, offsets, operator; never a value)."""
     totals: dict[str, dict] = {}
@@ -136,9 +139,7 @@ def operator_changes(run: dict, findings_dir: Path) -> list[dict]:
                                        "records": set(), "characters": 0})
             t["findings"] += n
             t["entities"].add(entity)
-    if findings_dir.is_dir() and any(findings_dir.glob("*.parquet")):
-        import pyarrow.parquet as pq
-        table = pq.read_table(findings_dir, columns=["_record_id", "operator", "start", "end"])
+    for table in _findings(findings_dir, ["_record_id", "operator", "start", "end"]):
         for rid, op, start, end in zip(*(table.column(c).to_pylist() for c in table.column_names)):
             t = totals.get(op)
             if t is not None:
@@ -148,6 +149,17 @@ def operator_changes(run: dict, findings_dir: Path) -> list[dict]:
     return [{**t, "entities": sorted(t["entities"]), "records": len(t["records"]),
              "records_percent": _percent(len(t["records"]), written)}
             for _, t in sorted(totals.items(), key=lambda kv: -kv[1]["findings"])]
+
+
+def _findings(findings_dir: str | Path, columns: list[str]) -> list:
+    """The findings' ``columns`` as pyarrow Tables (none when there are no findings)."""
+    if not storage.is_uri(str(findings_dir)):
+        findings_dir = Path(findings_dir)
+        if not (findings_dir.is_dir() and any(findings_dir.glob("*.parquet"))):
+            return []
+        import pyarrow.parquet as pq
+        return [pq.read_table(findings_dir, columns=columns)]
+    return [storage.read_parquet(f, columns) for f in storage.list_files(findings_dir, ".parquet")]
 
 
 def _profile(run: dict) -> str:
@@ -493,12 +505,27 @@ def _previous(history: Path, current_version: str | None) -> dict | None:
     return max(entries, key=lambda e: e["recorded"], default=None)
 
 
-def write_report(name: str, data: Path, out: Path) -> Path:
+def write_report(name: str, data: str | Path, out: str | Path) -> str:
     """report.html, report.json, openlineage.jsonl and croissant.json; keeps a history of
-    certified versions under ``out/history`` (a persisted DVC output) to diff against."""
+    certified versions under ``out/history`` (a persisted DVC output) to diff against.
+    ``data`` and ``out`` are folders or URIs; returns where report.html is."""
+    facts = build(name, data)
+    with storage.publish_folder(str(out)) as local:
+        if storage.is_uri(str(out)):  # the versions recorded so far, to diff against
+            storage.download_folder(storage.join(out, "history"), local / "history")
+        croissant = _write(facts, name, data, local, str(out))
+    if croissant is None and storage.is_uri(str(out)):
+        stale = storage.join(out, "croissant.json")  # removed locally by write_croissant
+        if storage.exists(stale):
+            storage.delete([stale])
+    return storage.join(out, "report.html")
+
+
+def _write(facts: dict, name: str, data: str | Path, out: Path, published: str):
+    """Write the report's files into the local folder ``out`` (published at
+    ``published``); returns croissant.json's path, or None when not certified."""
     from lineage.croissant import write_croissant
     from lineage.openlineage import write_events
-    facts = build(name, data)
     summary = version_summary(facts)
     history = out / "history"
     history.mkdir(parents=True, exist_ok=True)
@@ -509,10 +536,8 @@ def write_report(name: str, data: Path, out: Path) -> Path:
             1 + max((json.loads(p.read_text())["recorded"] for p in history.glob("*.json")), default=0)
         known.write_text(json.dumps({**summary, "recorded": recorded}, indent=2, sort_keys=True))
     (out / "report.json").write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
-    html_path = out / "report.html"
-    html_path.write_text(render(facts), encoding="utf-8")
+    (out / "report.html").write_text(render(facts), encoding="utf-8")
     write_events(out / "openlineage.jsonl", name, facts["run"], facts["validation"],
                  facts["certificate"])
-    write_croissant(out / "croissant.json", name, facts["run"], facts["certificate"],
-                    data / "certified" / name)
-    return html_path
+    return write_croissant(out / "croissant.json", name, facts["run"], facts["certificate"],
+                           storage.join(data, "certified", name), published=published)

@@ -13,12 +13,14 @@ and it stays with the privacy officer who holds the key.
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from privenance import provenance as P
+from privenance import storage
 from privenance.files import file_sha256, swap_in, temp_dir_for
 
 INDEX_FILE = "index.parquet"
@@ -80,9 +82,9 @@ def build_index(findings_dir: Path, version_dir: Path) -> dict:
             "records": len({r[1] for r in rows})}
 
 
-def _sequence(version_dir: Path) -> int:
+def _sequence(version_dir: str | Path) -> int:
     try:
-        return int(json.loads((version_dir / ORDER_FILE).read_text())["sequence"])
+        return int(storage.read_json(storage.join(version_dir, ORDER_FILE))["sequence"])
     except (OSError, ValueError, KeyError, TypeError):
         return 0
 
@@ -102,35 +104,50 @@ class IndexedVersion:
     as_of: str
     run_id: str
     sequence: int
-    path: Path
+    path: str  # the index file: a local path or a URI
 
 
-def indexed_versions(root: Path, dataset: str | None = None) -> list[IndexedVersion]:
-    """Every sealed index under ``root`` whose certificate matches it, in the order
-    they were certified."""
+def _certificate_copies(root: str | Path, dataset: str | None) -> list[str]:
+    """``<root>/<dataset>/<version>/certificate.json`` of every version (a folder or URI)."""
+    pattern = dataset or "*"
+    if not storage.is_uri(str(root)):
+        return [str(p) for p in sorted(Path(root).glob(f"{pattern}/*/{CERT_COPY}"))]
+    base = str(root).rstrip("/") + "/"
+    copies = []
+    for f in storage.list_files(root, hidden=True):
+        parts = f[len(base):].split("/")
+        if len(parts) == 3 and parts[2] == CERT_COPY and fnmatch.fnmatchcase(parts[0], pattern):
+            copies.append(f)
+    return copies
+
+
+def indexed_versions(root: str | Path, dataset: str | None = None) -> list[IndexedVersion]:
+    """Every sealed index under ``root`` (a folder or URI) whose certificate matches it,
+    in the order they were certified."""
     found = []
-    for cert_path in sorted(Path(root).glob(f"{dataset or '*'}/*/{CERT_COPY}")):
-        index = cert_path.parent / INDEX_FILE
+    for cert_path in _certificate_copies(root, dataset):
+        version_dir = storage.parent_of(cert_path)
+        index = storage.join(version_dir, INDEX_FILE)
         try:
-            cert = json.loads(cert_path.read_text(encoding="utf-8"))
-            sealed = cert["subject_index"]["sha256"] == file_sha256(index)
+            cert = storage.read_json(cert_path)
+            sealed = storage.exists(index) and cert["subject_index"]["sha256"] == storage.sha256(index)
         except (OSError, ValueError, KeyError, TypeError):
             sealed = False
         if sealed:
             found.append(IndexedVersion(cert["dataset"], cert["version"], cert["as_of"],
-                                        cert["run_id"], _sequence(index.parent), index))
+                                        cert["run_id"], _sequence(version_dir), index))
     return sorted(found, key=lambda v: (v.dataset, v.sequence, v.version))
 
 
-def find(root: Path, tokens: dict[str, str], dataset: str | None = None) -> list[dict]:
-    """Records of every indexed version that carry any of ``tokens`` (token -> kind).
-    One row per (version, record) with its source key (None in an index made before
-    they were kept) and the kinds of identifier that matched."""
+def find(root: str | Path, tokens: dict[str, str], dataset: str | None = None) -> list[dict]:
+    """Records of every indexed version under ``root`` (a folder or URI) that carry any
+    of ``tokens`` (token -> kind). One row per (version, record) with its source key
+    (None in an index made before they were kept) and the kinds of identifier that
+    matched."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
     hits = []
     for v in indexed_versions(root, dataset):
-        table = pq.read_table(v.path)
+        table = storage.read_parquet(v.path)
         table = table.filter(pc.is_in(table["subject"], value_set=_strings(list(tokens))))
         by_record: dict[tuple, set] = {}
         for r in table.to_pylist():

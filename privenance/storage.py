@@ -42,10 +42,20 @@ def name_of(path: str) -> str:
     return str(path).rstrip("/").rsplit("/", 1)[-1]
 
 
-def _filesystems():
+def _filesystems(*paths: str):
+    """Beam's FileSystems, once every URI in ``paths`` is known to have a filesystem."""
     from apache_beam.io.filesystems import FileSystems
     if FileSystems._pipeline_options is None:  # S3 needs options, even empty ones
         configure()
+    for path in paths:
+        if is_uri(path):
+            try:
+                FileSystems.get_filesystem(path)
+            except ValueError:  # an unknown scheme, or its extra not installed
+                from privenance.errors import ConfigError
+                raise ConfigError(f"no filesystem for {path.split('://', 1)[0]}:// URIs "
+                                  "(s3:// needs apache-beam[aws], gs:// apache-beam[gcp])",
+                                  file=path) from None
     return FileSystems
 
 
@@ -67,7 +77,7 @@ def configure(beam_args: list[str] = ()) -> None:
 
 def exists(path: str) -> bool:
     # local paths without importing Beam (a second): small commands start fast
-    return _filesystems().exists(str(path)) if is_uri(str(path)) else Path(path).exists()
+    return _filesystems(str(path)).exists(str(path)) if is_uri(str(path)) else Path(path).exists()
 
 
 def is_dir(path: str) -> bool:
@@ -88,7 +98,7 @@ def list_files(prefix: str, suffix: str = "", hidden: bool = False) -> list[str]
         base = str(root).rstrip("/") + "/"
     else:
         pattern = join(prefix, "**")
-        found = [m.path for r in _filesystems().match([pattern]) for m in r.metadata_list]
+        found = [m.path for r in _filesystems(pattern).match([pattern]) for m in r.metadata_list]
         base = str(prefix).rstrip("/") + "/"
     return sorted(p for p in found if p.endswith(suffix) and p.startswith(base)
                   and (hidden or not any(part.startswith(".")
@@ -109,12 +119,17 @@ def local_folder(path: str):
         yield Path(path)
         return
     with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
-        base = str(path).rstrip("/") + "/"
-        for file in list_files(path, hidden=True):
-            target = Path(tmp, file[len(base):])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(read_bytes(file))
+        download_folder(path, Path(tmp))
         yield Path(tmp)
+
+
+def download_folder(path: str, into: Path) -> None:
+    """Copy every file under a folder or URI prefix (hidden ones too) into ``into``."""
+    base = str(path).rstrip("/") + "/"
+    for file in list_files(path, hidden=True):
+        target = Path(into, file[len(base):])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(read_bytes(file))
 
 
 @contextmanager
@@ -126,10 +141,34 @@ def publish_folder(path: str):
         return
     with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
         yield Path(tmp)
-        files = sorted((p for p in Path(tmp).rglob("*") if p.is_file()),
-                       key=lambda p: (p.name.lstrip("._") in MARKERS, str(p)))
-        for file in files:
-            write_bytes(join(path, str(file.relative_to(tmp))), file.read_bytes())
+        upload_folder(Path(tmp), path)
+
+
+def _is_marker(relative: str) -> bool:
+    return relative.rsplit("/", 1)[-1].lstrip("._") in MARKERS
+
+
+def upload_folder(folder: Path, path: str) -> None:
+    """Copy every file of a local folder to a folder or URI, marker files last."""
+    files = sorted((p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()),
+                   key=lambda rel: (_is_marker(rel), rel))
+    for rel in files:
+        write_bytes(join(path, rel), (folder / rel).read_bytes())
+
+
+def replace_folder(folder: Path, path: str) -> None:
+    """Make the folder or URI ``path`` hold exactly the files of a local ``folder``. On
+    an object store (no directory rename): the old markers go first, so no reader takes
+    the mix for complete, then the new files, then the stale files, then the markers."""
+    base = str(path).rstrip("/") + "/"
+    old = [f[len(base):] for f in list_files(path, hidden=True)]
+    delete([join(path, rel) for rel in old if _is_marker(rel)])
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    for rel in (r for r in files if not _is_marker(r)):
+        write_bytes(join(path, rel), (folder / rel).read_bytes())
+    delete([join(path, rel) for rel in old if rel not in files and not _is_marker(rel)])
+    for rel in (r for r in files if _is_marker(r)):
+        write_bytes(join(path, rel), (folder / rel).read_bytes())
 
 
 def match(pattern: str) -> list[tuple[str, int]]:
@@ -138,7 +177,7 @@ def match(pattern: str) -> list[tuple[str, int]]:
         import glob
         return sorted((p, os.path.getsize(p)) for p in glob.glob(str(pattern), recursive=True)
                       if os.path.isfile(p))
-    results = _filesystems().match([str(pattern)])
+    results = _filesystems(str(pattern)).match([str(pattern)])
     return sorted((m.path, m.size_in_bytes) for r in results for m in r.metadata_list)
 
 
@@ -149,7 +188,7 @@ def open_read(path: str, compressed: bool = False):
         return open(path, "rb")
     from apache_beam.io.filesystem import CompressionTypes
     kind = CompressionTypes.AUTO if compressed else CompressionTypes.UNCOMPRESSED
-    return _filesystems().open(str(path), compression_type=kind)
+    return _filesystems(str(path)).open(str(path), compression_type=kind)
 
 
 def open_write(path: str):
@@ -158,7 +197,7 @@ def open_write(path: str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return open(path, "wb")
     from apache_beam.io.filesystem import CompressionTypes
-    return _filesystems().create(str(path), compression_type=CompressionTypes.UNCOMPRESSED)
+    return _filesystems(str(path)).create(str(path), compression_type=CompressionTypes.UNCOMPRESSED)
 
 
 def read_bytes(path: str) -> bytes:
@@ -178,6 +217,53 @@ def write_bytes(path: str, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def read_parquet(path: str, columns: list[str] | None = None):
+    """A Parquet file as a pyarrow Table; on an object store only the footer and the
+    ``columns`` asked for are fetched (ranged reads of a seekable stream)."""
+    import pyarrow.parquet as pq
+    if not is_uri(str(path)):
+        return pq.read_table(path, columns=columns)
+    with open_read(path) as f:
+        return pq.read_table(f, columns=columns)
+
+
+def read_parquet_schema(path: str):
+    import pyarrow.parquet as pq
+    if not is_uri(str(path)):
+        return pq.read_schema(path)
+    with open_read(path) as f:
+        return pq.read_schema(f)
+
+
+def parent_of(path: str | Path) -> str:
+    """The folder holding ``path`` (a local path or a URI)."""
+    if not is_uri(str(path)):
+        return str(Path(path).parent)
+    return str(path).rstrip("/").rsplit("/", 1)[0]
+
+
+def relative(target: str | Path, start: str | Path) -> str:
+    """``target`` as a link from the folder ``start``: a relative path when both are on
+    the same filesystem (and bucket), else ``target``'s absolute location."""
+    target, start = str(target), str(start)
+    if not is_uri(target) and not is_uri(start):
+        return Path(os.path.relpath(target, start)).as_posix()
+    (t_root, t_path), (s_root, s_path) = _split(target), _split(start)
+    if t_root != s_root:
+        return absolute(target)
+    import posixpath
+    return posixpath.relpath(t_path or "/", s_path or "/")
+
+
+def _split(path: str) -> tuple[str, str]:
+    """(``scheme://bucket`` or "" for a local path, the rest)."""
+    if not is_uri(path):
+        return "", str(Path(path).resolve())
+    scheme, rest = path.split("://", 1)
+    bucket, _, key = rest.partition("/")
+    return f"{scheme}://{bucket}", "/" + key.rstrip("/")
 
 
 def read_json(path: str):
@@ -202,7 +288,7 @@ def delete(paths: list[str]) -> None:
         Path(p).unlink(missing_ok=True)
     remote = [str(p) for p in paths if is_uri(str(p))]
     if remote:
-        _filesystems().delete(remote)
+        _filesystems(*remote).delete(remote)
 
 
 def rename(sources: list[str], destinations: list[str]) -> None:
@@ -211,4 +297,4 @@ def rename(sources: list[str], destinations: list[str]) -> None:
         if not is_uri(destination):
             Path(destination).parent.mkdir(parents=True, exist_ok=True)
     if sources:
-        _filesystems().rename(list(sources), list(destinations))
+        _filesystems(*sources, *destinations).rename(list(sources), list(destinations))

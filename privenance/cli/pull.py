@@ -1,8 +1,6 @@
 """privenance pull: fetch a certified dataset at a revision and verify it."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 
@@ -10,7 +8,7 @@ def pull_command(
     name: str = typer.Argument(..., help="Dataset name (data/certified/<name> in the repo)."),
     repo: str = typer.Option(..., help="Git URL or path of the data repository."),
     rev: str = typer.Option(None, help="Git revision (tag, branch, commit); default HEAD."),
-    to: Path = typer.Option(Path("datasets"), help="Directory to place <name>/ in."),
+    to: str = typer.Option("datasets", help="Directory (or URI) to place <name>/ in."),
     public_key: str = typer.Option(None, help="Trusted Ed25519 public key (hex or file)."),
 ):
     """Fetch with DVC, verify the certificate, its signed approvals and the hashes, refuse
@@ -18,10 +16,15 @@ def pull_command(
     then keep the files.
 
     Example: privenance pull demo --repo ../data-repo --rev v1 --to datasets --public-key keys/signing.pub
+
+    With --to s3://bucket/datasets the dataset is verified locally first, then uploaded
+    to s3://bucket/datasets/<name>, its certificate last.
     """
     from lineage.certificate import trusted_public_key
     from lineage.pull import pull
+    from privenance import storage
     from privenance.offline import go_offline
     go_offline()
     cert = pull(name, repo, rev, to, trusted_public_key(public_key))
-    typer.echo(f"pulled {name} {cert['version']} ({cert['output']['rows']} rows) to {to / name}: verified")
+    typer.echo(f"pulled {name} {cert['version']} ({cert['output']['rows']} rows) to "
+               f"{storage.join(to, name)}: verified")

@@ -54,8 +54,10 @@ def find_command(
     email: list[str] = EMAIL, hkid: list[str] = HKID, phone: list[str] = PHONE,
     name: list[str] = NAME,
     dataset: str = typer.Option(None, help="Only this dataset (default: every dataset)."),
-    subjects: Path = typer.Option(Path("data/subjects"), help="Subject indexes of certified versions."),
-    certified: Path = typer.Option(Path("data/certified"), help="Certified datasets root."),
+    subjects: str = typer.Option("data/subjects", help="Subject indexes of certified versions "
+                                 "(a folder or URI)."),
+    certified: str = typer.Option("data/certified", help="Certified datasets root (a folder "
+                                  "or URI)."),
     show_stored: bool = typer.Option(False, "--show-stored", help="Also print what the current "
                                      "certified version stores for each record, with values the "
                                      "encrypt operator wrote decrypted (needs the key)."),
@@ -76,6 +78,9 @@ def find_command(
       privenance subject find --hkid "A123456(7)" --name "Chan Tai Man" --json
 
       privenance subject find --email chan.taiman@example.com --show-stored
+
+      privenance subject find --email chan.taiman@example.com --subjects
+      s3://bucket/subjects --certified s3://bucket/certified
     """
     from lineage.subjects import find, indexed_versions
     tokens = _tokens(email, hkid, phone, name)
@@ -105,16 +110,17 @@ def find_command(
         _show_stored(hits, certified)
 
 
-def _show_stored(hits: list[dict], certified: Path) -> None:
+def _show_stored(hits: list[dict], certified: str) -> None:
     """The stored rows of the matches in the current certified versions. Values the
     encrypt operator wrote (ENC:...) are decrypted: this is the key holder's answer
     to an access request, printed for them only."""
     import re
 
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
+    from lineage.certificate import certificate_location
     from pipelines.operators import decrypt
+    from privenance import storage
     from privenance.keys import pseudonymization_key
     key = pseudonymization_key()
 
@@ -125,16 +131,15 @@ def _show_stored(hits: list[dict], certified: Path) -> None:
                       value)
 
     for name in sorted({h["dataset"] for h in hits}):
-        from lineage.certificate import certificate_path
-        cert_path = certificate_path(certified / name)
-        if not cert_path.exists():
+        cert_path = certificate_location(storage.join(certified, name))
+        if not storage.exists(cert_path):
             continue
-        cert = json.loads(cert_path.read_text())
+        cert = storage.read_json(cert_path)
         wanted = [h["record_id"] for h in hits
                   if h["dataset"] == name and h["version"] == cert["version"]]
         typer.echo(f"stored in {name} {cert['version']} (current): {len(wanted)} record(s)")
         for f in cert["output"]["files"]:
-            table = pq.read_table(certified / name / f["path"])
+            table = storage.read_parquet(storage.join(certified, name, f["path"]))
             table = table.filter(pc.is_in(table["_record_id"], value_set=_array(wanted)))
             for row in table.to_pylist():
                 typer.echo(f"  {row['_record_id']}")
