@@ -4,16 +4,19 @@
 no data) into raw records, a quarantine of unreadable rows, the rows read per source
 and each file's hash:
 
-    files -> plan: a JSONL or CSV file is one part; a Parquet file one part per row group
+    files -> plan (in the pass that hashes each file): an uncompressed UTF-8 JSONL or
+             CSV file is cut into parts of PART_ROWS rows; a Parquet file gives one
+             part per row group; any other file is one part
           -> Reshuffle (parts go to every worker) -> read each part, streaming
-          -> records in chunks -> Reshuffle (records go to every worker)
+          -> records, in the same worker stage as the steps after reading
 
 A part is read in constant memory (a block at a time, decompressed on the fly), so a
-file of any size fits a worker. JSONL and CSV files are read whole by one worker,
-which keeps their offsets line and row numbers (a CSV cell may hold a newline, so a
-CSV cannot be cut at a byte offset): reading is a hundred times faster than
-anonymizing, and the records are spread over all workers after it. Many files are
-read in parallel, and Parquet row groups too.
+file of any size fits a worker, and many files and parts are read in parallel. Line
+and row numbers of a part equal those of a whole-file read (a CSV is cut only between
+records, with the real parser). Only a part that may be big (a compressed file, a
+large row group) has its records reshuffled over the workers after reading; the
+others' records never leave the worker that read them before they are anonymized
+and spilled, so no runner holds them between stages.
 """
 from __future__ import annotations
 
@@ -44,6 +47,17 @@ def file_units(manifest: SourcesManifest) -> list[dict]:
                           "encoding": source.encoding, "path": file.path,
                           "name": file.name if len(files) > 1 else None})
     return units
+
+
+def may_have_big_parts(unit: dict) -> bool:
+    """Whether a file may give a part too big for one worker's share: a Parquet file
+    (its row groups), a compressed file or one in an encoding that cannot be cut."""
+    import codecs
+
+    from pipelines.readers import SPLITTABLE_ENCODINGS
+    from privenance.sources import compression_of
+    return (unit["format"] == "parquet" or compression_of(unit["path"]) is not None
+            or codecs.lookup(unit["encoding"]).name not in SPLITTABLE_ENCODINGS)
 
 
 class PlanParts(beam.DoFn):
@@ -82,8 +96,8 @@ class PlanParts(beam.DoFn):
         else:
             digest = storage.sha256(path)
         yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "", digest))
-        if parts is None:
-            yield {**unit, "groups": None, "range": None, "spread": True}
+        if parts is None:  # read whole; spread when that may be much (a compressed file)
+            yield {**unit, "groups": None, "range": None, "spread": may_have_big_parts(unit)}
             return
         for part in parts:
             yield {**unit, "groups": None, "range": part, "spread": False}
@@ -157,10 +171,14 @@ class ReadSources(beam.PTransform):
                 | "ReadParts" >> beam.ParDo(ReadPart()).with_outputs(
                     SPREAD, QUARANTINE, COUNTS, main="chunks"))
         # the rows of a big part go to every worker, a chunk at a time; the others stay
-        # where they were read (no runner has to hold them between stages)
-        spread = read[SPREAD] | "SpreadRecords" >> beam.Reshuffle()
-        records = ((read.chunks, spread) | "AllChunks" >> beam.Flatten()
-                   | "Unchunk" >> beam.FlatMap(lambda chunk: chunk))
+        # where they were read. Joining the two streams makes a runner hold every
+        # record between stages (Beam's FnApiRunner materializes such a Flatten), so
+        # the join is only there when a file may have a big part.
+        chunks = read.chunks
+        if any(may_have_big_parts(unit) for unit in self.units):
+            spread = read[SPREAD] | "SpreadRecords" >> beam.Reshuffle()
+            chunks = (chunks, spread) | "AllChunks" >> beam.Flatten()
+        records = chunks | "Unchunk" >> beam.FlatMap(lambda chunk: chunk)
         counts = read[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)
         return {"records": records, QUARANTINE: read[QUARANTINE], COUNTS: counts,
                 HASHES: planned[HASHES]}

@@ -8,8 +8,9 @@ most ``rows_per_file`` rows (more shards for more rows), which bounds a writer's
 memory. Every file written is reported (path, sha256, rows, and counts the run
 summary needs), so the driver never reads the outputs back to count them.
 
-    rows -> count, column types (side inputs) -> (shard, row)
-         -> spill: a few thousand rows at a time to a temporary file, (shard, where) out
+    rows -> spill: a few thousand rows at a time to a temporary file, sorted by
+            bucket (the first 16 bits of the key's hash); the file's bucket index out
+         -> with the row count (a side input): each file's byte range per shard
          -> GroupByKey -> per shard: its rows read back, sorted, run id stamped,
             one Parquet file -> file reports
 
@@ -17,14 +18,19 @@ Rows are spilled to temporary files and only their places are grouped (as Beam's
 own WriteFiles does), so no worker or runner ever holds more than a file's rows:
 a runner that hands each worker its share of a grouping in one piece (Beam's
 in-process FnApiRunner does) would otherwise need memory in proportion to the
-input. A retried bundle spills to new temporary files and only the places a
-committed bundle output are read; the temporary files go once every file is
-written.
+input. Spilling needs no row count, so it runs in the same worker stage as the
+steps before it: the rows themselves never wait for the count (a runner would
+hold them all until it is known). A shard is a range of buckets, so a spilled
+file's rows of one shard lie next to each other whatever the number of shards.
+A retried bundle spills to new temporary files and only the places a committed
+bundle output are read; the temporary files go once every file is written.
 """
 from __future__ import annotations
 
+import array
 import datetime as dt
 import hashlib
+import io
 import json
 import math
 import pickle
@@ -123,12 +129,20 @@ def _to_string(value):
     return str(value)
 
 
-def _shard(key: str, num_shards: int) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % num_shards
+BUCKETS = 1 << 16  # a shard is a range of buckets: at most this many shards
+
+
+def bucket_of(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:2], "big")
+
+
+def shard_of(bucket: int, num_shards: int) -> int:
+    return bucket * num_shards // BUCKETS
 
 
 def shard_count(rows: int, min_shards: int, rows_per_file: int) -> int:
-    return max(min_shards, math.ceil(rows / rows_per_file))
+    # beyond BUCKETS shards (over a billion rows at the default), files grow instead
+    return min(BUCKETS, max(min_shards, math.ceil(rows / rows_per_file)))
 
 
 def file_name(shard: int, shards: int) -> str:
@@ -156,52 +170,68 @@ SPILL_FOLDER = "_spill"
 
 
 class _Spill(beam.DoFn):
-    """(shard, row) in; the rows written, a few thousand at a time, to a temporary file
-    under ``spill_dir`` (one pickled list per shard, one after another); (shard, (path,
-    offset, length)) out for each list. The files hold only what the outputs will hold,
-    and are deleted once every output file is written."""
+    """Rows in; the rows written, a few thousand at a time, to a temporary file under
+    ``spill_dir``: one pickled list per bucket of ``shard_key``, in bucket order.
+    Out for each file: (path, its buckets, where each bucket's list ends). The files
+    hold only what the outputs will hold, and are deleted once every file is written."""
 
-    def __init__(self, spill_dir: str, spill_rows: int = SPILL_ROWS):
-        self.spill_dir, self.spill_rows = spill_dir, spill_rows
+    def __init__(self, spill_dir: str, shard_key: str, spill_rows: int = SPILL_ROWS):
+        self.spill_dir, self.shard_key, self.spill_rows = spill_dir, shard_key, spill_rows
 
     def start_bundle(self):
         self.held: dict[int, list] = {}
         self.count = 0
 
-    def process(self, shard_row):
-        shard, row = shard_row
-        self.held.setdefault(shard, []).append(row)
+    def process(self, row):
+        self.held.setdefault(bucket_of(str(row[self.shard_key])), []).append(row)
         self.count += 1
         if self.count >= self.spill_rows:
-            yield from self._spill()
+            yield self._spill()
 
     def finish_bundle(self):
         from apache_beam.transforms.window import GlobalWindows
-        for place in self._spill():
-            yield GlobalWindows.windowed_value(place)
+        if self.held:
+            yield GlobalWindows.windowed_value(self._spill())
 
     def _spill(self):
-        if not self.held:
-            return []
         path = storage.join(self.spill_dir, f"{uuid.uuid4().hex}.pickle")
-        places, offset = [], 0
+        buckets, ends, offset = array.array("H"), array.array("Q"), 0
         with storage.open_write(path) as f:
-            for shard in sorted(self.held):
-                data = pickle.dumps(self.held[shard], protocol=pickle.HIGHEST_PROTOCOL)
+            for bucket in sorted(self.held):
+                data = pickle.dumps(self.held[bucket], protocol=pickle.HIGHEST_PROTOCOL)
                 f.write(data)
-                places.append((shard, (path, offset, len(data))))
                 offset += len(data)
+                buckets.append(bucket)
+                ends.append(offset)
         self.held, self.count = {}, 0
-        return places
+        return path, buckets.tobytes(), ends.tobytes()  # compact: one pair per bucket
+
+
+def _places(spilled, num_shards: int):
+    """A spilled file's (path, buckets, ends) in; (shard, (path, start, end)) out for
+    each shard with rows in it: the byte range of its buckets (they are adjacent)."""
+    path, buckets, ends = spilled
+    buckets, ends = array.array("H", buckets), array.array("Q", ends)
+    shard, start = None, 0
+    for i, bucket in enumerate(buckets):
+        s = shard_of(bucket, num_shards)
+        if s != shard:
+            if shard is not None:
+                yield shard, (path, start, ends[i - 1])
+            shard, start = s, ends[i - 1] if i else 0
+    if shard is not None:
+        yield shard, (path, start, ends[-1])
 
 
 def _unspill(places) -> list:
-    """The rows at the places ``_Spill`` gave, in the order of the places."""
+    """The rows at the places ``_places`` gave, in the order of the places."""
     rows = []
-    for path, offset, length in sorted(places):
+    for path, start, end in sorted(places):
         with storage.open_read(path) as f:
-            f.seek(offset)
-            rows += pickle.loads(f.read(length))  # our own temporary file, this run's
+            f.seek(start)
+            data = io.BytesIO(f.read(end - start))
+        while data.tell() < end - start:  # one pickled list per bucket
+            rows += pickle.load(data)  # our own temporary file, this run's
     return rows
 
 
@@ -323,9 +353,9 @@ class WriteParquet(beam.PTransform):
         key, min_shards, per_file = self.shard_key, self.min_shards, self.rows_per_file
         spill_dir = storage.join(self.directory, SPILL_FOLDER, self.output)
         reports = (rows
-                   | "Shard" >> beam.Map(lambda row, n: (_shard(str(row[key]), shard_count(
-                       n, min_shards, per_file)), row), n=count)
-                   | "Spill" >> beam.ParDo(_Spill(spill_dir))
+                   | "Spill" >> beam.ParDo(_Spill(spill_dir, key))
+                   | "Places" >> beam.FlatMap(lambda spilled, n: _places(
+                       spilled, shard_count(n, min_shards, per_file)), n=count)
                    | "GroupShards" >> beam.GroupByKey()
                    | "WriteShards" >> beam.ParDo(_WriteShard(
                        self.directory, self.output, self.sort_by, self.count_by, self.schema,
