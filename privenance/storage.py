@@ -135,13 +135,44 @@ def download_folder(path: str, into: Path) -> None:
 @contextmanager
 def publish_folder(path: str):
     """A local folder to write into: ``path`` itself when local; for a URI, a temporary
-    folder uploaded to it when the block succeeds, marker files last."""
+    folder published to it when the block succeeds: each folder the block wrote
+    replaces that folder on the store whole (``replace_folder``: an earlier version's
+    files go), its files at the top are written beside what is there, markers last."""
     if not is_uri(str(path)):
         yield Path(path)
         return
     with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
         yield Path(tmp)
-        upload_folder(Path(tmp), path)
+        entries = sorted(Path(tmp).iterdir(), key=lambda p: (_is_marker(p.name), p.name))
+        delete([join(path, p.name) for p in entries   # no old marker beside new files
+                if p.is_file() and _is_marker(p.name) and exists(join(path, p.name))])
+        for entry in entries:
+            if entry.is_dir():
+                replace_folder(entry, join(path, entry.name))
+            else:
+                write_bytes(join(path, entry.name), entry.read_bytes())
+
+
+@contextmanager
+def synced_folder(path: str):
+    """A local folder to change in place: ``path`` itself when local; for a URI, a
+    temporary download of it whose new and changed files are uploaded when the block
+    succeeds, markers last. Nothing is deleted (e.g. subject indexes of every version)."""
+    if not is_uri(str(path)):
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
+        folder = Path(tmp)
+        download_folder(path, folder)
+        def digest(p: Path) -> bytes:
+            return hashlib.sha256(p.read_bytes()).digest()
+        before = {p: digest(p) for p in folder.rglob("*") if p.is_file()}
+        yield folder
+        changed = sorted((p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                          if p.is_file() and before.get(p) != digest(p)),
+                         key=lambda rel: (_is_marker(rel), rel))
+        for rel in changed:
+            write_bytes(join(path, rel), (folder / rel).read_bytes())
 
 
 def _is_marker(relative: str) -> bool:

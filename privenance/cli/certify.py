@@ -14,8 +14,8 @@ def certify_command(
     policy: Path = typer.Option(None, help="Policy (YAML); default: the one the run names."),
     out: str = typer.Option("data/certified", help="Certified datasets root (folder or URI)."),
     approvals: Path = typer.Option(Path("data/approvals.jsonl"), help="Approvals log from `privenance approve`."),
-    subjects: Path = typer.Option(Path("data/subjects"),
-                                  help="Where each version's subject index is kept."),
+    subjects: str = typer.Option("data/subjects",
+                                 help="Where each version's subject index is kept (folder or URI)."),
     allow_empty: bool = typer.Option(False, "--allow-empty",
                                      help="Certify a run that kept no records."),
     approvers: Path = typer.Option(Path("keys/approvers.yaml"),
@@ -42,11 +42,12 @@ def certify_command(
     go_offline()
     with storage.local_folder(staged) as staged_dir, \
             storage.local_folder(validation) as validation_dir, \
-            storage.publish_folder(out) as out_dir:
+            storage.publish_folder(out) as out_dir, \
+            storage.synced_folder(subjects) as subjects_dir:
         policy = load_policy(policy or load_run(staged_dir / RUN_FILE)["policy"]["path"])
         name = name or policy.name
         cert = certify(name, staged_dir, validation_dir, policy, out_dir, signing_seed(),
-                       approvals_file=approvals, subjects_root=subjects,
+                       approvals_file=approvals, subjects_root=subjects_dir,
                        allow_empty=allow_empty, approvers_file=approvers)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
                f"{len(cert['output']['files'])} files -> {storage.join(out, name)}")

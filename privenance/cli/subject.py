@@ -160,7 +160,8 @@ def erase_command(
     name: list[str] = NAME,
     requests: Path = REQUESTS,
     received: str = typer.Option(None, help="Date the request was received; default today."),
-    subjects: Path = typer.Option(Path("data/subjects"), help="Subject indexes of certified versions."),
+    subjects: str = typer.Option("data/subjects", help="Subject indexes of certified versions "
+                                 "(folder or URI)."),
 ):
     """Record an erasure request. The next `dvc repro` (or `privenance run`) leaves out
     every record that concerns the person (reason SUBJECT_ERASED) and the new

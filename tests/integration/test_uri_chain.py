@@ -23,10 +23,11 @@ EXPORTS = ("report.json", "report.html", "croissant.json", "openlineage.jsonl")
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    """A demo workspace whose run, validation and certificate are on S3
-    (s3://bucket/staged, validation, certified); the subject indexes certify wrote
-    locally are copied to s3://bucket/subjects. The AWS variables point every process
-    at the server."""
+    """A demo workspace whose run, validation, certificate and subject indexes are on
+    S3 (s3://bucket/staged, validation, certified, subjects), the indexes also copied
+    to the local data/subjects. What an earlier version left on S3 (a part it had and
+    an index of its own) must be gone, or kept, once certify has run. The AWS
+    variables point every process at the server."""
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -50,15 +51,30 @@ def chain(tmp_path_factory):
                    "--out", f"{ROOT}/staged", cwd=root)
         privenance("validate", "--run-info", f"{ROOT}/staged/run.json", "--dataset",
                    f"{ROOT}/staged/dataset", "--out", f"{ROOT}/validation", cwd=root)
+        storage.write_bytes(f"{ROOT}/certified/demo/part-stale.parquet", b"stale")
+        storage.write_json(f"{ROOT}/subjects/demo/2026-01-01.earlier/sealed.json", {"sequence": 1})
         privenance("certify", "--name", "demo", "--staged", f"{ROOT}/staged", "--validation",
-                   f"{ROOT}/validation", "--out", f"{ROOT}/certified", cwd=root)
-        storage.upload_folder(root / "data/subjects", f"{ROOT}/subjects")
+                   f"{ROOT}/validation", "--out", f"{ROOT}/certified", "--subjects",
+                   f"{ROOT}/subjects", cwd=root)
+        storage.download_folder(f"{ROOT}/subjects", root / "data/subjects")
         yield root
     server.stop()
 
 
 def certificate() -> dict:
     return storage.read_json(f"{ROOT}/certified/demo/.certificate.json")
+
+
+def test_certify_on_s3_replaces_the_dataset_and_adds_its_subject_index(chain):
+    cert = certificate()
+    there = {storage.name_of(f) for f in storage.list_files(f"{ROOT}/certified/demo", hidden=True)}
+    assert there == {".certificate.json", *(f["path"] for f in cert["output"]["files"])}
+    assert "signature and hashes match" in privenance(
+        "verify", f"{ROOT}/certified/demo", cwd=chain).stdout
+    version = f"{ROOT}/subjects/demo/{cert['version']}"
+    assert storage.read_json(f"{version}/sealed.json") == {"sequence": 2}  # after the earlier
+    assert storage.exists(f"{ROOT}/subjects/demo/2026-01-01.earlier/sealed.json")
+    assert storage.sha256(f"{version}/index.parquet") == cert["subject_index"]["sha256"]
 
 
 def test_report_on_s3_equals_the_report_of_a_local_copy(chain):
@@ -120,6 +136,12 @@ def test_subject_find_on_s3_finds_what_a_local_search_finds(chain):
                         f"{ROOT}/subjects", "--certified", f"{ROOT}/certified", cwd=chain)
     assert f"stored in demo {certificate()['version']} (current)" in stored.stdout
     assert all(r["record_id"] in stored.stdout for r in found["records"])
+    # an erasure request lists the versions on S3 that hold the person
+    erased = privenance("subject", "erase", "--request", "DSR-S3-1", "--email", email,
+                        "--requests", "data/s3-requests", "--subjects", f"{ROOT}/subjects",
+                        cwd=chain)
+    assert f"demo {certificate()['version']}: {len(found['records'])} record(s)" in erased.stdout
+    assert email not in erased.stdout + erased.stderr
 
 
 def test_pull_to_s3_leaves_a_verified_dataset_with_nothing_stale(chain, tmp_path):
