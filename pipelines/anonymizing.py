@@ -14,6 +14,7 @@ from collections import Counter
 import apache_beam as beam
 from apache_beam.utils.shared import Shared
 
+from pipelines.outputs import TaggedOutputs
 from pipelines.quarantine import QUARANTINE, quarantine_row
 from pipelines.steps import INTERNAL, SOURCE_ID, finish
 from privenance import provenance as P
@@ -48,6 +49,9 @@ class _AnonymizeBatch(beam.DoFn):
         self.engine, self.subjects = self._engines.engine, self._engines.subjects
 
     def process(self, batch: list):
+        # the records change in place below, and an input is not ours to change (the
+        # DaskRunner hands the same objects again when it computes a branch again)
+        batch = [dict(r) for r in batch]
         limit = self.policy.anonymization.max_text_chars
         rejected: dict[int, tuple] = {}  # row -> (reason, stage, message[, request])
         # row -> [(column, finding, subject token)]; the token is computed from the
@@ -203,18 +207,25 @@ class _StructuredFinding:
 class AnonymizeRecords(beam.PTransform):
     """Records in; (anonymized records, findings, quarantine) out. Records that
     concern a subject in ``erased`` (subject token -> request id) are quarantined.
-    ``key_ref``: where workers find the pseudonymization key (privenance/keyref.py)."""
+    ``key_ref``: where workers find the pseudonymization key (privenance/keyref.py).
+    ``on_dask``: batch without BatchElements, which the DaskRunner breaks
+    (pipelines/daskrunner.py); False on every other runner."""
 
-    def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str]):
+    def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
+                 on_dask: bool = False):
         super().__init__()
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
-        self.erased = erased
+        self.erased, self.on_dask = erased, on_dask
 
     def expand(self, records):
         size = self.policy.anonymization.batch_size
-        out = (records
-               | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-               | "Anonymize" >> beam.ParDo(_AnonymizeBatch(
-                   self.policy, self.key_ref, self.sources, self.erased)
-               ).with_outputs(FINDINGS, QUARANTINE, main="records"))
+        if self.on_dask:
+            from pipelines.daskrunner import BatchByKey
+            batches = records | "BatchByKey" >> BatchByKey(size)
+        else:
+            batches = records | "Batch" >> beam.BatchElements(min_batch_size=size,
+                                                               max_batch_size=size)
+        out = batches | "Anonymize" >> TaggedOutputs(_AnonymizeBatch(
+            self.policy, self.key_ref, self.sources, self.erased),
+            FINDINGS, QUARANTINE, main="records")
         return out.records, out[FINDINGS], out[QUARANTINE]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 
+from pipelines.outputs import TaggedOutputs
 from pipelines.quarantine import QUARANTINE, quarantine_row
 from pipelines.steps import SOURCE_ID
 from privenance.errors import Reason, RecordRejected
@@ -19,6 +20,10 @@ class _StepsDoFn(beam.DoFn):
                 step.setup()
 
     def process(self, record: dict):
+        # steps change the record in place, and an input is not ours to change: a
+        # runner may hand the same object to another step or again (the DaskRunner
+        # does, computing a side input's branch once more)
+        record = dict(record)
         step_name = "?"
         try:
             for step in self.steps_by_source[record[SOURCE_ID]]:
@@ -44,6 +49,6 @@ class ApplySteps(beam.PTransform):
         self.steps_by_source = steps_by_source
 
     def expand(self, records):
-        out = records | "RunSteps" >> beam.ParDo(
-            _StepsDoFn(self.steps_by_source)).with_outputs(QUARANTINE, main="records")
+        out = records | "RunSteps" >> TaggedOutputs(
+            _StepsDoFn(self.steps_by_source), QUARANTINE, main="records")
         return out.records, out[QUARANTINE]

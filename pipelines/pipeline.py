@@ -107,7 +107,8 @@ def beam_options(beam_args: list[str]):
     if local_processes:  # started below with our worker command (pipelines/worker.py)
         args.remove("--direct_running_mode=multi_processing")
     options, runner = PipelineOptions(args), None
-    if "--runner=DaskRunner" in args:  # Beam does not resolve this one by name
+    from pipelines.daskrunner import is_dask_runner
+    if is_dask_runner(args):  # Beam does not resolve this one by name
         from apache_beam.runners.dask.dask_runner import DaskRunner
         runner = DaskRunner()
     elif not any(a.startswith("--runner") for a in args):
@@ -129,10 +130,12 @@ def beam_options(beam_args: list[str]):
 
 def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: KeyRef,
           as_of: dt.date, requests: Requests, num_shards: int, rows_per_file: int,
-          run_material: str) -> None:
+          run_material: str, on_dask: bool = False) -> None:
     """The whole run as one Beam pipeline on ``p``. Everything it writes goes under
     ``incoming`` (a folder or URI): the outputs' Parquet files, and ``_pipeline.json``
-    (the run id, rows read per source, input hashes and every file's report)."""
+    (the run id, rows read per source, input hashes and every file's report).
+    ``on_dask``: the pipeline runs on Beam's DaskRunner, which needs another way to
+    batch and to write (pipelines/daskrunner.py); False on every other runner."""
     import apache_beam as beam
 
     from pipelines.anonymizing import AnonymizeRecords
@@ -154,8 +157,8 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     tagged, untagged = records | "Tag" >> ApplySteps(tag)
     kept, rejected = tagged | "PolicyGates" >> ApplySteps(steps)
     clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
-        policy, key_ref, sources, requests.erased_tokens)
-    _ = (tagged, clean) | "Representation" >> CountRepresentation(
+        policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask)
+    representation = (tagged, clean) | "Representation" >> CountRepresentation(
         policy.representation.columns, incoming)
 
     # the run id is content-addressed: it needs every input's hash, known in the pipeline
@@ -171,33 +174,38 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
         clean | "WriteDataset" >> WriteParquet(
             incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
             source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
-            always_one_file=True, expected_rows=read_total),
+            always_one_file=True, expected_rows=read_total, spill=not on_dask),
         ((read[QUARANTINE], untagged, rejected, residual) | "AllQuarantine" >> beam.Flatten()
          | "WriteQuarantine" >> WriteParquet(
              incoming, "quarantine", "_source", ["_source", "_file", "_offset", "stage"], run_id=run_id,
              count_by=["_source", "reason", "request"], schema=quarantine_schema(),
-             rows_per_file=rows_per_file, run_id_column="_run_id", expected_rows=read_total)),
+             rows_per_file=rows_per_file, run_id_column="_run_id", expected_rows=read_total,
+             spill=not on_dask)),
         findings | "WriteFindings" >> WriteParquet(
             incoming, "findings", P.RECORD_ID,
             [P.RECORD_ID, "column", "start", "end", "entity", "score", "operator", "subject"],
             run_id=run_id, count_by=["entity", "operator"], schema=findings_schema(),
             min_shards=num_shards, rows_per_file=rows_per_file, run_id_column=None,
-            expected_rows=read_total),
+            expected_rows=read_total, spill=not on_dask),
     ]
     all_reports = reports | "AllReports" >> beam.Flatten() | "ReportList" >> beam.combiners.ToList()
     counts = read[COUNTS] | "CountList" >> beam.combiners.ToList()
+    # the last step reads every sink's output (the representation counts' too), so a
+    # runner that computes only the graph's last step (the DaskRunner) runs them all
     _ = (p | "Finally" >> beam.Create([None])
          | "WriteRunInfo" >> beam.Map(
              _write_pipeline_info, incoming=incoming, run_id=beam.pvalue.AsSingleton(run_id),
              hashes=beam.pvalue.AsSingleton(hashes), counts=beam.pvalue.AsSingleton(counts),
-             reports=beam.pvalue.AsSingleton(all_reports)))
+             reports=beam.pvalue.AsSingleton(all_reports),
+             representation=beam.pvalue.AsList(representation)))
 
 
 PIPELINE_INFO = "_pipeline.json"
 
 
 def _write_pipeline_info(_, incoming: str, run_id: str, hashes: list, counts: list,
-                         reports: list) -> None:
+                         reports: list, representation: list) -> None:
+    """``representation``: unused; the representation counts are written by then."""
     from privenance import storage
     storage.write_json(storage.join(incoming, PIPELINE_INFO), {
         "run_id": run_id, "hashes": sorted(map(list, hashes)),
@@ -325,6 +333,7 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     _BEAM_NOISE.install()
     import apache_beam as beam
 
+    from pipelines.daskrunner import is_dask_runner
     from pipelines.progress import ProgressDisplay
     beam_args = list(beam_args)
     storage.configure(beam_args)
@@ -339,7 +348,8 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     with ProgressDisplay(log):
         with beam.Pipeline(runner=runner, options=options) as p:
             build(p, manifest, policy, incoming, key_ref, as_of, requests, num_shards,
-                  rows_per_file, run_material(policy, manifest, as_of, key, requests))
+                  rows_per_file, run_material(policy, manifest, as_of, key, requests),
+                  on_dask=is_dask_runner(beam_args))
     info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)
     from pipelines.representation import governance_summary

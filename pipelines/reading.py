@@ -24,6 +24,7 @@ import hashlib
 
 import apache_beam as beam
 
+from pipelines.outputs import TaggedOutputs
 from pipelines.quarantine import QUARANTINE, quarantine_row
 from pipelines.readers import PART_ROWS, parquet_row_groups, plan_parts, read_file, read_part
 from privenance.errors import Reason
@@ -166,10 +167,10 @@ class ReadSources(beam.PTransform):
     def expand(self, pbegin):
         planned = (pbegin | "Files" >> beam.Create(self.units)
                    | "SpreadFiles" >> beam.Reshuffle()
-                   | "Plan" >> beam.ParDo(PlanParts()).with_outputs(HASHES, main="parts"))
+                   | "Plan" >> TaggedOutputs(PlanParts(), HASHES, main="parts"))
         read = (planned.parts | "SpreadParts" >> beam.Reshuffle()
-                | "ReadParts" >> beam.ParDo(ReadPart()).with_outputs(
-                    SPREAD, QUARANTINE, COUNTS, main="chunks"))
+                | "ReadParts" >> TaggedOutputs(ReadPart(), SPREAD, QUARANTINE, COUNTS,
+                                               main="chunks"))
         # the rows of a big part go to every worker, a chunk at a time; the others stay
         # where they were read. Joining the two streams makes a runner hold every
         # record between stages (Beam's FnApiRunner materializes such a Flatten), so

@@ -257,16 +257,19 @@ class _WriteShard(beam.DoFn):
     the run id, writes one Parquet file under ``directory/output``; its report out."""
 
     def __init__(self, directory: str, output: str, sort_by: list[str], count_by: list[str],
-                 fixed_schema, min_shards: int, rows_per_file: int, run_id_column: str):
+                 fixed_schema, min_shards: int, rows_per_file: int, run_id_column: str,
+                 spilled: bool = True):
         self.directory, self.output, self.sort_by, self.count_by = directory, output, sort_by, count_by
         self.fixed_schema, self.min_shards, self.rows_per_file = fixed_schema, min_shards, rows_per_file
-        self.run_id_column = run_id_column
+        self.run_id_column, self.spilled = run_id_column, spilled
 
     def process(self, shard_places, rows: int, types: dict, run_id: str):
         import pyarrow as pa
         import pyarrow.compute as pc
         shard, places = shard_places
-        values = _unspill(places)
+        # the grouped rows themselves when nothing was spilled (the DaskRunner)
+        # (copies: the rows change below, and the runner's own objects are not ours)
+        values = _unspill(places) if self.spilled else [dict(r) for r in places]
         schema = self.fixed_schema or dataset_schema(types)
         strings = [f.name for f in schema if pa.types.is_string(f.type)]
         batches, chunk = [], []
@@ -321,13 +324,15 @@ class WriteParquet(beam.PTransform):
     for the rows (the pipeline passes the records read); default: the rows counted. ``schema``: a fixed Arrow schema, or None to take the dataset's from the
     rows' column types (``source_order`` orders its columns). ``run_id``: a value or
     a singleton PCollection, stamped into ``run_id_column`` (None: rows keep theirs). ``always_one_file``: write an empty
-    file when there are no rows."""
+    file when there are no rows. ``spill``: False groups the rows themselves instead of
+    their spilled places (for the DaskRunner, which drops ``_Spill``'s finish_bundle
+    output: pipelines/daskrunner.py); then nothing is left to delete either."""
 
     def __init__(self, directory: str, output: str, shard_key: str = P.RECORD_ID,
                  sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
                  min_shards: int = 1, rows_per_file: int = 20_000,
                  run_id_column: str | None = P.RUN_ID, always_one_file: bool = False,
-                 expected_rows=None):
+                 expected_rows=None, spill: bool = True):
         super().__init__()
         self.directory, self.output, self.shard_key = directory, output, shard_key
         self.sort_by = list(sort_by)
@@ -335,7 +340,7 @@ class WriteParquet(beam.PTransform):
         self.source_order = source_order or {}
         self.min_shards, self.rows_per_file = min_shards, rows_per_file
         self.run_id_column, self.always_one_file = run_id_column, always_one_file
-        self.expected_rows = expected_rows
+        self.expected_rows, self.spill = expected_rows, spill
 
     def expand(self, rows):
         expected = self.expected_rows
@@ -352,18 +357,24 @@ class WriteParquet(beam.PTransform):
             run_id = rows.pipeline | "RunId" >> beam.Create([run_id])
         key, min_shards, per_file = self.shard_key, self.min_shards, self.rows_per_file
         spill_dir = storage.join(self.directory, SPILL_FOLDER, self.output)
-        reports = (rows
-                   | "Spill" >> beam.ParDo(_Spill(spill_dir, key))
-                   | "Places" >> beam.FlatMap(lambda spilled, n: _places(
-                       spilled, shard_count(n, min_shards, per_file)), n=count)
+        if self.spill:
+            places = (rows
+                      | "Spill" >> beam.ParDo(_Spill(spill_dir, key))
+                      | "Places" >> beam.FlatMap(lambda spilled, n: _places(
+                          spilled, shard_count(n, min_shards, per_file)), n=count))
+        else:  # the rows themselves, to the same shards
+            places = rows | "Shard" >> beam.Map(lambda row, n: (shard_of(
+                bucket_of(str(row[key])), shard_count(n, min_shards, per_file)), row), n=count)
+        reports = (places
                    | "GroupShards" >> beam.GroupByKey()
                    | "WriteShards" >> beam.ParDo(_WriteShard(
                        self.directory, self.output, self.sort_by, self.count_by, self.schema,
-                       min_shards, per_file, self.run_id_column),
+                       min_shards, per_file, self.run_id_column, spilled=self.spill),
                        rows=count, types=types, run_id=beam.pvalue.AsSingleton(run_id)))
-        _ = (rows.pipeline | "AfterWriting" >> beam.Create([None])
-             | "DeleteSpill" >> beam.ParDo(_DeleteSpill(spill_dir),
-                                           reports=beam.pvalue.AsList(reports)))
+        if self.spill:
+            _ = (rows.pipeline | "AfterWriting" >> beam.Create([None])
+                 | "DeleteSpill" >> beam.ParDo(_DeleteSpill(spill_dir),
+                                               reports=beam.pvalue.AsList(reports)))
         if not self.always_one_file:
             return reports
         counted = rows | "CountRows" >> beam.combiners.Count.Globally()
