@@ -46,6 +46,9 @@ setup(
     extras_require={"test": ["pytest", "hypothesis", "mlcroissant>=1.1,<1.2", "jsonschema",
                              "referencing", "datasets==5.2.0",
                              # an S3-compatible server on loopback for the object-store tests
-                             "moto[server]==5.2.5"]},
+                             "moto[server]==5.2.5",
+                             # Beam's DaskRunner on a local dask.distributed cluster
+                             # (tests/integration/test_dask_runner.py)
+                             "dask==2026.8.0", "distributed==2026.8.0"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )

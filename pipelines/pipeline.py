@@ -39,12 +39,15 @@ class _DropBeamNoise(logging.Filter):
     """Beam warnings that say nothing about this run: importing Beam warns that the
     BigQuery client (apitools) is missing, and each multi-processing worker that it has
     no semi-persistent directory (used by Dataflow's containers); privenance needs
-    neither. The workers' warnings reach the driver through Beam's job service logger."""
+    neither. The workers' warnings reach the driver through Beam's job service logger.
+    The DaskRunner warns that a Create's default partition size changed in Beam."""
 
     NOISE = ("apitools not found", "No semi_persistent_directory found",
-             "If direct_num_workers is not equal to 1")  # our local worker processes
+             "If direct_num_workers is not equal to 1",  # our local worker processes
+             "The new default partition size is")  # the DaskRunner, once per Create
     LOGGERS = ("", "apache_beam.runners.portability.local_job_service",
-               "apache_beam.runners.portability.fn_api_runner.fn_runner")
+               "apache_beam.runners.portability.fn_api_runner.fn_runner",
+               "apache_beam.runners.dask.transform_evaluator")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
