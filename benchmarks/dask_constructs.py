@@ -20,6 +20,8 @@ from pathlib import Path
 
 import apache_beam as beam
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 
 def _record(values, path):
     """The sink of every construct: the values as one JSON file."""
@@ -59,6 +61,15 @@ def multi_output_tagged(p, out):
     return [-2, -1]
 
 
+def tagged_pairs(p, out):
+    """privenance's workaround (pipelines/outputs.py): (tag, value) pairs on one output,
+    split by tag, keep the tagged output apart."""
+    from pipelines.outputs import TaggedOutputs
+    both = p | beam.Create([1, 2]) | TaggedOutputs(_TwoOutputs(), "other", main="main")
+    _ = both.other | beam.combiners.ToList() | beam.Map(_record, out)
+    return [-2, -1]
+
+
 def finish_bundle_output(p, out):
     """Values a DoFn yields from finish_bundle reach the next step."""
     _ = (p | beam.Create([1, 2]) | beam.ParDo(_FromFinishBundle())
@@ -89,6 +100,24 @@ def side_input_branch(p, out):
     return [1, 2]
 
 
+def _pop(batch):
+    """Changes its input in place, which Beam's rule forbids: shows whether the runner
+    hands a step the objects an earlier run of it already changed."""
+    return [r.pop("n") for r in batch[1]]
+
+
+def input_objects_not_reused(p, out):
+    """A grouped value read as a main input and, further on, as a side input is not
+    handed to a step again after that step changed it in place (Beam's rule forbids
+    changing an input, so this fails only DoFns that break it; privenance's copy)."""
+    grouped = p | beam.Create([("k", {"n": 1}), ("k", {"n": 2})]) | beam.GroupByKey()
+    popped = grouped | "Pop" >> beam.Map(_pop)
+    total = popped | "Total" >> beam.Map(len)
+    _ = (popped | beam.Map(lambda ns, t: ns, t=beam.pvalue.AsSingleton(total))
+         | beam.combiners.ToList() | beam.Map(_record, out))
+    return [[1, 2]]
+
+
 def group_by_key(p, out):
     """GroupByKey over string keys groups across the two worker processes."""
     _ = (p | beam.Create([("a", 1), ("a", 2)]) | beam.GroupByKey()
@@ -97,8 +126,9 @@ def group_by_key(p, out):
     return [[1, 2]]
 
 
-CONSTRUCTS = [multi_output_main, multi_output_tagged, finish_bundle_output, batch_elements,
-              branch_not_last, side_input_branch, group_by_key]
+CONSTRUCTS = [multi_output_main, multi_output_tagged, tagged_pairs, finish_bundle_output,
+              batch_elements, branch_not_last, side_input_branch, group_by_key,
+              input_objects_not_reused]
 
 
 def run_one(construct, address: str, folder: str) -> tuple[bool, str]:
@@ -121,14 +151,17 @@ def main() -> int:
     from distributed import LocalCluster
     print(f"apache-beam {beam.__version__}", file=sys.stderr)
     failed = 0
+    # the workers import this checkout's pipelines (tagged_pairs)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None) as cluster, \
             tempfile.TemporaryDirectory() as folder:
         for construct in CONSTRUCTS:
             ok, detail = run_one(construct, cluster.scheduler_address, folder)
             failed += not ok
-            print(f"{'PASS' if ok else 'FAIL'}  {construct.__name__:22s} "
-                  f"{construct.__doc__.strip()}  ({detail})")
+            print(f"{'PASS' if ok else 'FAIL'}  {construct.__name__:24s} "
+                  f"{' '.join(construct.__doc__.split())}  ({detail})")
     print(f"{len(CONSTRUCTS)} constructs: {len(CONSTRUCTS) - failed} pass, {failed} fail")
     return 0
 

@@ -31,7 +31,7 @@ def test_dask_runner_gives_the_default_runners_records_and_bytes(workspace, clus
         f.write('{"ticket_id": "T-broken", "body": \n')  # one more malformed row
     args = ("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25")
     privenance(*args, "--out", "data/default", cwd=workspace)
-    assert len(cluster.scheduler_info()["workers"]) == 2
+    assert len(cluster.scheduler_info["workers"]) == 2
     result = privenance(*args, "--out", "data/dask", "--", "--runner=DaskRunner",
                         f"--dask_client_address={cluster.scheduler_address}", cwd=workspace)
     assert "published to" in result.stderr
