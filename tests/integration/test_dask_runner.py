@@ -32,8 +32,11 @@ def test_dask_runner_gives_the_default_runners_records_and_bytes(workspace, clus
     args = ("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25")
     privenance(*args, "--out", "data/default", cwd=workspace)
     assert len(cluster.scheduler_info["workers"]) == 2
-    result = privenance(*args, "--out", "data/dask", "--", "--runner=DaskRunner",
-                        f"--dask_client_address={cluster.scheduler_address}", cwd=workspace)
+    from distributed import Client, get_task_stream
+    with Client(cluster) as client, get_task_stream(client) as tasks:
+        result = privenance(*args, "--out", "data/dask", "--", "--runner=DaskRunner",
+                            f"--dask_client_address={cluster.scheduler_address}", cwd=workspace)
+    assert len({t["worker"] for t in tasks.data}) == 2  # both worker processes ran tasks
     assert "published to" in result.stderr
     assert "partition size" not in result.stderr  # the runner's noise is not shown
     default, dask = workspace / "data/default", workspace / "data/dask"
