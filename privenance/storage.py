@@ -179,14 +179,6 @@ def _is_marker(relative: str) -> bool:
     return relative.rsplit("/", 1)[-1].lstrip("._") in MARKERS
 
 
-def upload_folder(folder: Path, path: str) -> None:
-    """Copy every file of a local folder to a folder or URI, marker files last."""
-    files = sorted((p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()),
-                   key=lambda rel: (_is_marker(rel), rel))
-    for rel in files:
-        write_bytes(join(path, rel), (folder / rel).read_bytes())
-
-
 def replace_folder(folder: Path, path: str) -> None:
     """Make the folder or URI ``path`` hold exactly the files of a local ``folder``. On
     an object store (no directory rename): the old markers go first, so no reader takes
