@@ -249,7 +249,10 @@ def read_parquet(path: str, columns: list[str] | None = None):
     if not is_uri(str(path)):
         return pq.read_table(path, columns=columns)
     with open_read(path) as f:
-        return pq.read_table(f, columns=columns)
+        # one thread, no pre-buffering: Arrow's I/O threads must not call into this
+        # Python stream, or one may still wait for the GIL when the interpreter exits,
+        # and the process aborts ("terminate called without an active exception")
+        return pq.read_table(f, columns=columns, use_threads=False, pre_buffer=False)
 
 
 def read_parquet_schema(path: str):
