@@ -234,7 +234,7 @@ def verdict_body(obj, records: dict) -> dict:
     if not isinstance(obj, dict):
         raise ValueError("a verdict is a JSON object")
     rid = obj.get(P.RECORD_ID)
-    if rid not in records:
+    if not isinstance(rid, str) or rid not in records:
         raise ValueError("its _record_id is not in this run's review sample")
     if "leaks" not in obj:
         raise ValueError('it has no "leaks" (an empty list means the record is clean)')

@@ -118,7 +118,8 @@ def serve(session: ReviewSession, port: int = 0) -> tuple[ThreadingHTTPServer, s
                     and urlsplit(self.path).path == "/api/verdict"
                     and self.headers.get("Content-Type") == "application/json"):
                 return self._refuse()
-            length = int(self.headers.get("Content-Length") or 0)
+            length = self.headers.get("Content-Length") or ""
+            length = int(length) if length.isdigit() else 0
             if not 0 < length <= MAX_BODY:
                 return self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too large")
             try:

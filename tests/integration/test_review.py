@@ -102,6 +102,12 @@ def test_certify_accepts_a_complete_all_clean_review(root):
                           cwd=root).stdout
     assert "review: 0 of 14 sampled records with a miss, leak rate bound 19.26%" in verified
     assert "Rita Lee (rita.lee)" in verified
+    privenance("report", "--name", "chats", "--data", ".", "--out", "reports", cwd=root, env=ENV)
+    page = (root / "reports" / "report.html").read_text()
+    assert "Measured residual risk: review sample" in page
+    assert "<b>0 of 14</b> records drawn at random" in page and "19.26 %" in page
+    croissant = (root / "reports" / "croissant.json").read_text()
+    assert "Rita Lee reviewed 14 records drawn at random" in croissant
 
 
 def test_certify_refuses_a_review_whose_misses_break_the_bound(root):
