@@ -43,7 +43,14 @@ ENTITY_WORDS = {"name": "PERSON", "person": "PERSON", "phone": "PHONE_NUMBER",
                 "email": "EMAIL_ADDRESS", "address": "STREET_ADDRESS", "id": "HK_ID",
                 "hkid": "HK_ID", "card": "CREDIT_CARD", "account": "US_BANK_NUMBER",
                 "iban": "IBAN_CODE", "ip": "IP_ADDRESS", "date": "DATE_TIME", "other": "OTHER"}
+ENTITY_WORDS.update({"phone number": "PHONE_NUMBER", "telephone": "PHONE_NUMBER",
+                     "mobile": "PHONE_NUMBER", "e-mail": "EMAIL_ADDRESS",
+                     "email address": "EMAIL_ADDRESS", "street address": "STREET_ADDRESS",
+                     "id number": "HK_ID", "credit card": "CREDIT_CARD",
+                     "date of birth": "DATE_TIME", "place": "LOCATION", "location": "LOCATION"})
 ENTITY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
+KNOWN_ENTITIES = set(ENTITY_WORDS.values()) | {
+    "US_SSN", "US_DRIVER_LICENSE", "US_PASSPORT", "NRP", "ORGANIZATION", "URL"}
 
 
 # --- statistics ------------------------------------------------------------------------
@@ -197,9 +204,11 @@ def entity_name(value) -> str:
     if isinstance(value, str):
         if ENTITY_PATTERN.match(value):
             return value
-        word = value.strip().lower()
+        word = re.sub(r"^(an?|the)\s+", "", " ".join(value.lower().split()))
         if word in ENTITY_WORDS:
             return ENTITY_WORDS[word]
+        if word.upper() in KNOWN_ENTITIES:  # phone_number, person
+            return word.upper()
     raise ValueError(f"say what it is with an entity name (PERSON, PHONE_NUMBER, ...) or "
                      f"one of {', '.join(sorted(ENTITY_WORDS))}")
 

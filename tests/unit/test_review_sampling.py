@@ -74,6 +74,8 @@ def test_verdicts_keep_positions_and_kinds_only():
     body = R.verdict_body({"_record_id": "x", "leaks": [
         {"column": "body", "start": 3, "end": 7, "entity": "name"}]}, records)
     assert body["leaks"] == [{"column": "body", "start": 3, "end": 7, "entity": "PERSON"}]
+    assert [R.entity_name(w) for w in ("a phone number", "phone_number", "PHONE_NUMBER")] == \
+        ["PHONE_NUMBER"] * 3
     for bad, why in [({"_record_id": "y", "leaks": []}, "not in this run's review sample"),
                      ({"_record_id": "x"}, 'no "leaks"'),
                      ({"_record_id": "x", "leaks": [{"column": "body", "start": 3, "end": 9,
