@@ -49,6 +49,9 @@ setup(
                              "moto[server]==5.2.5",
                              # Beam's DaskRunner on a local dask.distributed cluster
                              # (tests/integration/test_dask_runner.py)
-                             "dask==2026.8.0", "distributed==2026.8.0"]},
+                             "dask==2026.8.0", "distributed==2026.8.0",
+                             # drives the review page in Debian's chromium (never downloads
+                             # a browser: tests/integration/test_review.py)
+                             "playwright==1.65.2"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )

@@ -227,7 +227,8 @@ def approval_problems(cert: dict, approvers: Approvers | None = None) -> list[st
 def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root: Path,
             seed: Secret, approvals_file: Path = Path("data/approvals.jsonl"),
             subjects_root: Path = Path("data/subjects"), allow_empty: bool = False,
-            approvers_file: Path = Path("keys/approvers.yaml")) -> dict:
+            approvers_file: Path = Path("keys/approvers.yaml"),
+            reviews_root: Path = Path("data/reviews")) -> dict:
     """Certify the staged run as ``out_root/name``; its subject index goes to
     ``subjects_root/name/<version>/`` (lineage/subjects.py). Fails closed: refuses a
     run that failed or whose quarantine share the policy does not allow, staged files
@@ -249,6 +250,8 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         raise RunFailed("not certified: blocking validation suites failed or did not run: "
                         + ", ".join(failed))
     approvals = approvals_for(approvals_file, run, policy, approvers_file)
+    from lineage.review import review_for  # the policy's review gate (lineage/review.py)
+    review = review_for(staged, run, policy, reviews_root, approvers_file)
 
     out = out_root / name
     tmp = temp_dir_for(out)
@@ -303,6 +306,8 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         # keyed subject tokens per record, kept with the privacy officer, not shipped
         "subject_index": build_index(staged / "findings", index_dir),
     }
+    if review is not None:  # sample size, misses, bound, reviewers and the signed verdicts
+        cert["review"] = review
     cert = sign(cert, seed)
     (tmp / CERT_FILE).write_text(json.dumps(cert, indent=2, sort_keys=True, ensure_ascii=False)
                                  + "\n", encoding="utf-8")
@@ -355,6 +360,8 @@ def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
         if file_sha256(path / name) != listed[name]["sha256"]:
             problems.append(f"hash mismatch: {name}")
     problems += approval_problems(cert, approvers)
+    from lineage.review import review_problems
+    problems += review_problems(cert, approvers)
     if policy is not None and cert.get("policy", {}).get("sha256") != policy.sha256:
         problems.append("policy hash differs from the given policy")
     if cert.get("status") != "certified":

@@ -180,6 +180,19 @@ def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:.1f} %" if total else "0 %"
 
 
+def _review_lines(review: dict | None) -> list[str]:
+    """What the review sample measured (lineage/review.py), in one sentence."""
+    if not review:
+        return []
+    who = ", ".join(r["name"] for r in review["reviewers"])
+    return [f"Measured residual risk: {who} reviewed {review['sample_size']} records drawn at "
+            f"random (seed {review['seed']}, stratified by source and language); "
+            f"{review['records_with_leaks']} still identified someone, so the share of such "
+            f"records is at most {100 * review['upper_bound']:.2f} % at "
+            f"{100 * review['confidence']:.0f} % confidence (exact Clopper-Pearson bound; the "
+            f"policy allows {100 * review['max_leak_rate']:.2f} %)."]
+
+
 def build(name: str, run: dict, cert: dict, certified_dir: str | Path,
           out_dir: str | Path) -> dict:
     """The Croissant JSON-LD (a dict) of the certified dataset in ``certified_dir``;
@@ -336,6 +349,7 @@ def build(name: str, run: dict, cert: dict, certified_dir: str | Path,
         "rai:dataLimitations": [
             "Anonymization is automatic: identifiers the recognizers miss (nicknames, misspelt "
             "names, unusual formats) can remain in free-text columns.",
+        ] + _review_lines(cert.get("review")) + [
             f"{quarantined} of {read} records read ({_pct(quarantined, read)}) were quarantined; "
             "sources are represented unevenly: " + ", ".join(
                 f"{sid} {n} of {rows} ({_pct(n, rows)})" for sid, n in written.items()) + ".",

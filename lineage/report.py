@@ -411,6 +411,11 @@ def approvals_section(facts: dict) -> str:
         if approvals else '<p class="muted">No approvals recorded for this run.</p>')
 
 
+def review_section(facts: dict) -> str:
+    from lineage.review import report_section  # the review's bound, misses and damage
+    return report_section(facts, _section, _table, _e)
+
+
 def diff_section(facts: dict) -> str:
     return _section("Changes since the previous certified version", _diff_html(facts.get("diff")))
 
@@ -438,7 +443,7 @@ def metadata_section(facts: dict) -> str:
 SECTIONS = [failed_run_section, signing_section, dropped_sources_section, funnel_section,
             sources_section, quarantine_section, pii_section, operators_section,
             checklist_section, detection_section, licences_section, requests_section,
-            approvals_section, diff_section, metadata_section]
+            approvals_section, review_section, diff_section, metadata_section]
 
 
 def sections() -> list:

@@ -44,13 +44,17 @@ def detectable_entities(policy: Policy) -> set[str]:
 
 @dataclass(frozen=True)
 class Finding:
-    """One detected entity. Offsets refer to the original text; never the value itself."""
+    """One detected entity. ``start``/``end`` refer to the original text, ``out_start``/
+    ``out_end`` to its replacement in the anonymized text (what a reviewer sees); never
+    the value itself."""
 
     entity: str
     start: int
     end: int
     score: float
     operator: str
+    out_start: int | None = None
+    out_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -372,13 +376,18 @@ class TextAnonymizer:
         kept = propagate_names(propagate_lists(kept, text), text)
         kept = self._allowed(kept, text)
         kept = resolve_overlaps(kept, text)
-        out, findings = text, []
+        out, replacements = text, []
         for r in reversed(kept):  # right to left keeps earlier offsets valid
             replacement = self._replacement(text[r.start:r.end], r.entity_type, record)
             out = out[:r.start] + replacement + out[r.end:]
+            replacements.append(len(replacement))
+        findings, shift = [], 0
+        for r, length in zip(kept, reversed(replacements)):  # left to right: output offsets
             findings.append(Finding(r.entity_type, r.start, r.end, round(r.score, 4),
-                                    self.operators[r.entity_type].name))
-        return AnonymizedText(out, tuple(reversed(findings)))
+                                    self.operators[r.entity_type].name,
+                                    r.start + shift, r.start + shift + length))
+            shift += length - (r.end - r.start)
+        return AnonymizedText(out, tuple(findings))
 
     def transform_values(self, values: list, entity: str, records: list[dict] | None = None) -> list:
         """Transform a structured column with a declared entity, without NER (cached:

@@ -139,7 +139,9 @@ class _AnonymizeBatch(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(FINDINGS, {
                     P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],
                     "column": column, "entity": f.entity, "start": f.start, "end": f.end,
-                    "score": f.score, "operator": f.operator, "subject": subject})
+                    "score": f.score, "operator": f.operator, "subject": subject,
+                    "out_start": getattr(f, "out_start", None),
+                    "out_end": getattr(f, "out_end", None)})
             yield finish(record)
 
 

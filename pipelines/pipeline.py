@@ -223,7 +223,9 @@ def findings_schema():
                       ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64()),
                       ("operator", pa.string()),
                       # keyed subject token of the value (privenance/subjects.py)
-                      ("subject", pa.string())])
+                      ("subject", pa.string()),
+                      # where the replacement lies in the written text (review highlights)
+                      ("out_start", pa.int64()), ("out_end", pa.int64())])
 
 
 def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.date,

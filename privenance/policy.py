@@ -304,6 +304,19 @@ class RiskAssessment(Strict):
     high_volume: int = Field(default=100_000, ge=1)  # records read from this many on: high volume
 
 
+class Review(Strict):
+    """Review sampling (``privenance review``): a person reads a random sample of the
+    written records and marks what still identifies someone; ``certify`` requires the
+    exact (Clopper-Pearson) upper bound of the leak rate at ``confidence`` to be at
+    most ``max_leak_rate``. The sample holds ceil(ln(1-confidence)/ln(1-max_leak_rate))
+    records (149 for 2 % at 95 %) unless ``sample_size`` fixes it."""
+
+    max_leak_rate: float = Field(gt=0, lt=1)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    sample_size: int | None = Field(default=None, ge=1)
+    seed: int | None = None  # default: derived from the run id (recorded with the sample)
+
+
 class Policy(Strict):
     name: str
     description: str = ""
@@ -324,6 +337,7 @@ class Policy(Strict):
     tdm: TdmOptOuts = TdmOptOuts()
     synthetic: SyntheticContent = SyntheticContent()
     risk: RiskAssessment = RiskAssessment()
+    review: Review | None = None
 
     # (file, key path -> line) of the policy and every file it extends, most specific first
     _lines: list = PrivateAttr(default_factory=list)
@@ -349,7 +363,9 @@ class Policy(Strict):
     @property
     def sha256(self) -> str:
         """Hash of the resolved policy (after extends), recorded in every output."""
-        canonical = json.dumps(self.model_dump(mode="json", exclude={"extends"}),
+        # a policy without a review section hashes as it did before the section existed
+        exclude = {"extends"} | ({"review"} if self.review is None else set())
+        canonical = json.dumps(self.model_dump(mode="json", exclude=exclude),
                                sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

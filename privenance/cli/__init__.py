@@ -50,8 +50,8 @@ def _options(version: bool = typer.Option(False, "--version", callback=_version,
 
 
 def _register():
-    from privenance.cli import (approve, certify, check, demo, init, keys, pull, report, revoke,
-                                run, subject, summary, verify)
+    from privenance.cli import (approve, certify, check, demo, init, keys, pull, report, review,
+                                revoke, run, subject, summary, verify)
     app.command("init")(init.init_command)
     app.command("check")(check.check_command)
     app.command("demo")(demo.demo_command)
@@ -70,6 +70,7 @@ def _register():
     app.command("summary")(summary.summary_command)
     app.add_typer(subject.app, name="subject")
     app.add_typer(keys.app, name="keys")
+    app.add_typer(review.app, name="review")
 
 
 def main() -> None:

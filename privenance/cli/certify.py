@@ -21,6 +21,9 @@ def certify_command(
     approvers: Path = typer.Option(Path("keys/approvers.yaml"),
                                    help="Approvers list (ids, roles, public keys) the "
                                         "approvals' signatures are checked against."),
+    reviews: Path = typer.Option(Path("data/reviews"), help="Review verdicts from `privenance "
+                                 "review` (<run id>/), required when the policy has a review "
+                                 "section."),
 ):
     """Certify a staged dataset: copy its Parquet files and write a signed certificate.
 
@@ -29,7 +32,10 @@ def certify_command(
     run or files, a failed blocking suite, and missing or void approvals (an approval
     is of one run's exact content, policy, code and engines, signed by a key the
     approvers list names for its role, each role by a different person unless the
-    policy allows otherwise). An empty dataset is refused unless --allow-empty.
+    policy allows otherwise). An empty dataset is refused unless --allow-empty. When the
+    policy has a review section, a run with no review, an incomplete one, one signed by
+    a key not listed as reviewer, one of other content or one whose leak bound exceeds
+    max_leak_rate is refused (see `privenance review`).
 
     Example: privenance certify --name demo
     """
@@ -48,6 +54,7 @@ def certify_command(
         name = name or policy.name
         cert = certify(name, staged_dir, validation_dir, policy, out_dir, signing_seed(),
                        approvals_file=approvals, subjects_root=subjects_dir,
-                       allow_empty=allow_empty, approvers_file=approvers)
+                       allow_empty=allow_empty, approvers_file=approvers,
+                       reviews_root=reviews)
     typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
                f"{len(cert['output']['files'])} files -> {storage.join(out, name)}")

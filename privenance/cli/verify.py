@@ -58,3 +58,10 @@ def verify_command(
         typer.echo(f"approved by {a.get('by')} ({a.get('approver', '-')}) as {a.get('role')} "
                    f"at {a.get('at')}: {checked}"
                    + ("" if listed is None or "signature" not in a else ", key listed for the role"))
+    review = cert.get("review")
+    if review:
+        typer.echo(f"review: {review['records_with_leaks']} of {review['sample_size']} sampled "
+                   f"records with a miss, leak rate bound {review['upper_bound']:.2%} at "
+                   f"{review['confidence']:.0%} confidence (policy: at most "
+                   f"{review['max_leak_rate']:.2%}); reviewed by "
+                   + ", ".join(f"{r['name']} ({r['id']})" for r in review["reviewers"]))

@@ -98,8 +98,20 @@ def test_findings_carry_no_values(engine):
     result = engine.anonymize_texts(["Call Wong Siu Ming on +852 9123 4567."])[0]
     assert {f.entity for f in result.findings} >= {"PERSON", "PHONE_NUMBER"}
     for f in result.findings:
-        assert set(vars(f)) == {"entity", "start", "end", "score", "operator"}
+        assert set(vars(f)) == {"entity", "start", "end", "score", "operator", "out_start",
+                                "out_end"}
     assert {f.operator for f in result.findings} == {"surrogate", "replace"}
+
+
+def test_findings_locate_their_replacement_in_the_written_text(engine):
+    """The review page highlights what was replaced: out_start/out_end in the output."""
+    text = "客戶陳大文先生的電郵是chan.taiman@gmail.com，電話91234567，住在九龍旺角彌敦道123號4樓。"
+    out = engine.anonymize_texts([text])[0]
+    spans = {f.entity: out.text[f.out_start:f.out_end] for f in out.findings}
+    assert re.fullmatch(r"[0-9a-f]{16}", spans["EMAIL_ADDRESS"])
+    assert spans["PHONE_NUMBER"] == "<PHONE_NUMBER>" and spans["PERSON"] not in text
+    gaps = [out.text[a.out_end:b.out_start] for a, b in zip(out.findings, out.findings[1:])]
+    assert gaps == [text[a.end:b.start] for a, b in zip(out.findings, out.findings[1:])]
 
 
 def test_structured_values_match_text_pseudonyms(engine):
