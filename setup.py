@@ -49,6 +49,9 @@ setup(
                              "moto[server]==5.2.5",
                              # Beam's DaskRunner on a local dask.distributed cluster
                              # (tests/integration/test_dask_runner.py)
-                             "dask==2026.8.0", "distributed==2026.8.0"]},
+                             "dask==2026.8.0", "distributed==2026.8.0",
+                             # independent checks of the attestation (DSSE, in-toto) and
+                             # of the SPDX 3 dataset document (the SPDX model's bindings)
+                             "securesystemslib==1.6.0", "spdx-python-model==0.0.6"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )

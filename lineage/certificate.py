@@ -21,6 +21,7 @@ import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from lineage.attestation import ATTESTATION_FILE, envelope
 from privenance import provenance as P
 from privenance.approvers import Approvers, load_approvers, unsigned
 from privenance.errors import RunFailed, VerificationFailed
@@ -306,6 +307,9 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     cert = sign(cert, seed)
     (tmp / CERT_FILE).write_text(json.dumps(cert, indent=2, sort_keys=True, ensure_ascii=False)
                                  + "\n", encoding="utf-8")
+    # the same certificate as an in-toto attestation, for tools other than privenance
+    (tmp / ATTESTATION_FILE).write_text(json.dumps(envelope(cert, seed), indent=2) + "\n",
+                                        encoding="utf-8")
     swap_in(tmp, out)
     seal_index(index_dir, out / CERT_FILE)
     return cert
@@ -328,25 +332,47 @@ def trusted_public_key(explicit: str | None = None) -> str:
     return public_key_hex(signing_seed())
 
 
+def _signed_certificate(path: Path, public_key_hex: str) -> tuple[dict, list[str]]:
+    """The certificate of a certified folder, from ``.certificate.json`` or from its in-toto
+    attestation (either form is enough), and what is wrong with its signatures. When both
+    are there, both are checked and must hold the same certificate."""
+    from lineage.attestation import ATTESTATION_FILE, open_envelope
+    cert_path, attestation = certificate_path(path), path / ATTESTATION_FILE
+    if not cert_path.exists() and not attestation.exists():
+        raise VerificationFailed(f"{path}: no {CERT_FILE} nor {ATTESTATION_FILE}: "
+                                 "not a certified dataset")
+    problems, stated = [], None
+    if attestation.exists():
+        try:
+            stated, problems = open_envelope(json.loads(attestation.read_text(encoding="utf-8")),
+                                             public_key_hex)
+        except ValueError:
+            problems = ["the attestation is not readable JSON"]
+    try:
+        cert = (json.loads(cert_path.read_text(encoding="utf-8")) if cert_path.exists()
+                else stated)
+        signature = cert["signature"]
+        body = {k: v for k, v in cert.items() if k != "signature"}
+        signed_ok = signature_valid(public_key_hex, body, signature["value"])
+    except (ValueError, KeyError, TypeError):
+        raise VerificationFailed(f"{path}: certificate is not readable JSON with a signature") from None
+    if not signed_ok:
+        problems.append("signature does not match the certificate and public key")
+    if stated is not None and stated != cert:
+        problems.append(f"the attestation's certificate differs from {cert_path.name}")
+    return cert, problems
+
+
 def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
            approvers: Approvers | None = None, revocations=None) -> dict:
     """Check every file hash, that no file is missing or extra, the signature, the
     signed approvals (against ``approvers`` when given), (if given) the policy hash,
     and last that no revocation (lineage/revocations.py) names this version. Raises
     VerificationFailed listing every mismatch, or saying why the version is revoked."""
-    cert_path = certificate_path(path)
-    if not cert_path.exists():
-        raise VerificationFailed(f"{path}: no {CERT_FILE}: not a certified dataset")
-    try:
-        cert = json.loads(cert_path.read_text(encoding="utf-8"))
-        signature = cert["signature"]
-        body = {k: v for k, v in cert.items() if k != "signature"}
-        signed_ok = signature_valid(public_key_hex, body, signature["value"])
-    except (ValueError, KeyError, TypeError):
-        raise VerificationFailed(f"{cert_path}: certificate is not readable JSON with a signature") from None
-    problems = [] if signed_ok else ["signature does not match the certificate and public key"]
+    cert, problems = _signed_certificate(path, public_key_hex)
+    own = {certificate_path(path).name, ATTESTATION_FILE}
     listed = {f["path"]: f for f in cert.get("output", {}).get("files", [])}
-    present = {p.name for p in path.iterdir() if p.is_file() and p != cert_path}
+    present = {p.name for p in path.iterdir() if p.is_file() and p.name not in own}
     for missing in sorted(set(listed) - present):
         problems.append(f"missing file: {missing}")
     for extra in sorted(present - set(listed)):
