@@ -16,11 +16,13 @@ whole, so ``verify`` re-checks every signature and what it is of.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from lineage import spdx
 from lineage.attestation import ATTESTATION_FILE, envelope
 from privenance import provenance as P
 from privenance.approvers import Approvers, load_approvers, unsigned
@@ -304,6 +306,11 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         # keyed subject tokens per record, kept with the privacy officer, not shipped
         "subject_index": build_index(staged / "findings", index_dir),
     }
+    # the SPDX 3 document of this version, covered by the certificate through its hash
+    spdx_doc = spdx.dumps(spdx.build(cert, run, policy.confidentiality))
+    (tmp / spdx.SPDX_FILE).write_text(spdx_doc, encoding="utf-8")
+    cert["documents"] = [{"path": spdx.SPDX_FILE, "format": "SPDX 3.0.1 JSON-LD",
+                          "sha256": hashlib.sha256(spdx_doc.encode()).hexdigest()}]
     cert = sign(cert, seed)
     (tmp / CERT_FILE).write_text(json.dumps(cert, indent=2, sort_keys=True, ensure_ascii=False)
                                  + "\n", encoding="utf-8")
@@ -370,7 +377,13 @@ def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
     and last that no revocation (lineage/revocations.py) names this version. Raises
     VerificationFailed listing every mismatch, or saying why the version is revoked."""
     cert, problems = _signed_certificate(path, public_key_hex)
-    own = {certificate_path(path).name, ATTESTATION_FILE}
+    documents = {d["path"]: d for d in cert.get("documents", [])}  # SPDX, by hash
+    own = {certificate_path(path).name, ATTESTATION_FILE} | set(documents)
+    for name, d in sorted(documents.items()):
+        if not (path / name).is_file():
+            problems.append(f"missing document: {name}")
+        elif file_sha256(path / name) != d["sha256"]:
+            problems.append(f"hash mismatch: {name}")
     listed = {f["path"]: f for f in cert.get("output", {}).get("files", [])}
     present = {p.name for p in path.iterdir() if p.is_file() and p.name not in own}
     for missing in sorted(set(listed) - present):

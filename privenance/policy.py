@@ -308,6 +308,10 @@ class Policy(Strict):
     name: str
     description: str = ""
     sector: Literal["general", "finance", "securities", "government", "health"] = "general"
+    # who may see the certified dataset, as in the Traffic Light Protocol: clear (anyone),
+    # green (the community), amber (the organisation and its partners), red (named people);
+    # stated in the SPDX document
+    confidentiality: Literal["clear", "green", "amber", "red"] = "amber"
     extends: str | None = None
     purpose: Purpose = Purpose()
     anonymization: Anonymization = Anonymization()

@@ -1,0 +1,67 @@
+"""The standard documents of a certified version, checked by implementations that are not
+privenance's: the in-toto attestation's DSSE signature and subjects (securesystemslib,
+against the files on disk) and the SPDX 3 dataset document (the SPDX model's own Python
+bindings, which refuse unknown properties, wrong types and missing required ones)."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from tests.conftest import TEST_SIGNING_HEX, passing_validation
+from tests.integration.test_pipeline import privenance
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def certified(workspace):
+    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+    passing_validation(workspace / "data/staged", workspace / "data/validation",
+                       workspace / "policies/default.yaml")
+    privenance("certify", "--name", "demo", cwd=workspace)
+    return workspace / "data/certified/demo"
+
+
+def test_attestation_and_spdx_check_out_with_independent_tools(certified):
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import SSlibKey
+    from spdx_python_model import v3_0_1 as spdx
+
+    from lineage.attestation import ATTESTATION_FILE, keyid
+    from lineage.certificate import public_key_hex
+    from privenance.files import file_sha256
+    from privenance.keys import Secret
+    public = public_key_hex(Secret(bytes.fromhex(TEST_SIGNING_HEX), "test"))
+    env = Envelope.from_dict(json.loads((certified / ATTESTATION_FILE).read_text()))
+    env.verify([SSlibKey(keyid(public), "ed25519", "ed25519", {"public": public})], 1)
+    subjects = json.loads(env.payload)["subject"]
+    parts = sorted(p.name for p in certified.glob("*.parquet"))
+    assert sorted(s["name"] for s in subjects) == parts
+    assert all(file_sha256(certified / s["name"]) == s["digest"]["sha256"] for s in subjects)
+
+    objects = spdx.SHACLObjectSet()
+    spdx.JSONLDDeserializer().read(io.StringIO((certified / ".spdx.json").read_text()), objects)
+    spdx.JSONLDSerializer().write(objects, io.BytesIO())  # raises on a missing required field
+    [dataset] = [o for o in objects.objects if isinstance(o, spdx.dataset_DatasetPackage)]
+    assert dataset.dataset_hasSensitivePersonalInformation.endswith("/yes")
+    assert any("(hash)" in m for m in dataset.dataset_anonymizationMethodUsed)
+    assert dataset.dataset_confidentialityLevel.endswith("/amber")
+    assert dataset.dataset_intendedUse.startswith("model-training")
+    assert {t.rsplit("/", 1)[1] for t in dataset.dataset_datasetType} == {"text", "structured"}
+    licences = {o.simplelicensing_licenseExpression for o in objects.objects
+                if isinstance(o, spdx.simplelicensing_LicenseExpression)}
+    assert "CC-BY-4.0" in licences
+    hashes = {h.hashValue for o in objects.objects if isinstance(o, spdx.software_File)
+              for h in o.verifiedUsing}
+    assert hashes == {file_sha256(certified / p) for p in parts}
+
+
+def test_verify_covers_the_spdx_document_and_takes_the_attestation_alone(certified, workspace):
+    (certified / ".certificate.json").unlink()  # the attestation alone is enough
+    assert "OK: demo" in privenance("verify", "data/certified/demo", cwd=workspace).stdout
+    spdx = certified / ".spdx.json"
+    spdx.write_text(spdx.read_text().replace('"amber"', '"clear"'))
+    refused = privenance("verify", "data/certified/demo", cwd=workspace, check=False)
+    assert refused.returncode == 3 and "hash mismatch: .spdx.json" in refused.stderr
