@@ -65,3 +65,36 @@ def test_verify_covers_the_spdx_document_and_takes_the_attestation_alone(certifi
     spdx.write_text(spdx.read_text().replace('"amber"', '"clear"'))
     refused = privenance("verify", "data/certified/demo", cwd=workspace, check=False)
     assert refused.returncode == 3 and "hash mismatch: .spdx.json" in refused.stderr
+
+
+def test_training_summary_has_the_templates_three_sections_and_refuses_a_tampered_version(
+        certified, workspace):
+    made = privenance("training-summary", "data/certified/demo", "--model", "acme-chat-1.2",
+                      "--provider", "Acme Ltd", "--out", "data/reports/summary", cwd=workspace)
+    assert made.returncode == 0
+    summary = json.loads((workspace / "data/reports/summary.json").read_text())
+    assert [k for k in summary if k != "template"] == [
+        "1. General information", "2. List of data sources", "3. Relevant data processing aspects"]
+    sources = summary["2. List of data sources"]
+    listed = {s["name"]: s for kind in ("2.1 Publicly available datasets",
+                                        "2.2 Private non-publicly available datasets "
+                                        "(licensed or own data)") for s in sources[kind]}
+    cert = json.loads((certified / ".certificate.json").read_text())
+    assert sum(s["records"] for s in listed.values()) == cert["output"]["rows"]
+    tdm = summary["3. Relevant data processing aspects"][
+        "3.1 Respect of reservation of rights from the text and data mining exception"]
+    assert tdm["records excluded"] == cert["tdm_opt_outs"]["total"]
+    markdown = (workspace / "data/reports/summary.md").read_text()
+    assert "## 2. List of data sources" in markdown and "### 3.1 Respect" in markdown
+    next(certified.glob("*.parquet")).write_bytes(b"not the certified rows")
+    refused = privenance("training-summary", "data/certified/demo", "--model", "m",
+                         "--provider", "p", cwd=workspace, check=False)
+    assert refused.returncode == 3 and "hash mismatch" in refused.stderr
+
+
+@pytest.mark.parametrize("tokens, band", [(10, "Less than 1 billion tokens"),
+                                          (2 * 10 ** 9, "1 billion to 10 trillion tokens"),
+                                          (2 * 10 ** 13, "More than 10 trillion tokens")])
+def test_size_bands(tokens, band):
+    from lineage.training_summary import _size_range
+    assert _size_range(tokens) == band
