@@ -227,6 +227,18 @@ def approval_problems(cert: dict, approvers: Approvers | None = None) -> list[st
     return problems
 
 
+def _governance(run: dict, policy: Policy) -> dict:
+    gov = run.get("governance", {})
+    home = policy.risk.home_region
+    return {"risk_tier": policy.risk.tier, "human_oversight": policy.risk.human_oversight,
+            "home_region": home,
+            "sources": {s["id"]: {
+                "region": gov.get("source_regions", {}).get(s["id"]),
+                "collection_statement": gov.get("collection_statements", {}).get(s["id"]),
+                "transfer_mechanism": gov.get("transfer_mechanisms", {}).get(s["id"])}
+                for s in run["sources"]}}
+
+
 def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root: Path,
             seed: Secret, approvals_file: Path = Path("data/approvals.jsonl"),
             subjects_root: Path = Path("data/subjects"), allow_empty: bool = False,
@@ -251,6 +263,9 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     if failed:
         raise RunFailed("not certified: blocking validation suites failed or did not run: "
                         + ", ".join(failed))
+    if policy.risk.tier == "unacceptable":
+        raise RunFailed("not certified: the policy states the AI use's risk tier as "
+                        "unacceptable (risk.tier)")
     approvals = approvals_for(approvals_file, run, policy, approvers_file)
 
     out = out_root / name
@@ -301,6 +316,9 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         "approvals": approvals,
         "approvals_required": {"roles": list(dict.fromkeys(policy.approvals.required)),
                                "allow_same_person": policy.approvals.allow_same_person},
+        # Hong Kong governance: risk tier, human oversight, each source's collection
+        # statement and, for a cross-border source, its transfer mechanism
+        "governance": _governance(run, policy),
         # data-subject requests (erasures, consent withdrawals) this version honours
         "requests_served": run.get("requests", []),
         # keyed subject tokens per record, kept with the privacy officer, not shipped

@@ -299,6 +299,12 @@ class RiskAssessment(Strict):
     """Inputs of the risk assessment in the report (PCPD AI Model Personal Data
     Protection Framework, 2024) that the run cannot see for itself."""
 
+    # the AI use's risk tier under the Digital Policy Office's Ethical AI Framework /
+    # generative AI guideline: certify refuses "unacceptable", "high" needs sign-off
+    tier: Literal["unacceptable", "high", "limited", "low"] | None = None
+    # the level of human oversight (PCPD Model Framework, 2024) the organisation applies
+    human_oversight: Literal["human-in-the-loop", "human-on-the-loop",
+                             "human-out-of-the-loop"] | None = None
     home_region: str = "HK"          # sources whose region differs are cross-border
     special_categories: list[str] = []  # declared by the data owner, e.g. [children, health]
     high_volume: int = Field(default=100_000, ge=1)  # records read from this many on: high volume
@@ -346,6 +352,13 @@ class Policy(Strict):
         file, line = self.where(*loc)
         return ConfigError(message, file=file, line=line,
                            field=".".join(str(p) for p in loc) or None)
+
+    @model_validator(mode="after")
+    def _high_risk_needs_sign_off(self):
+        if self.risk.tier == "high" and not self.approvals.required:
+            raise ValueError("risk.tier high needs human sign-off: name the roles in "
+                             "approvals.required")
+        return self
 
     def rule_for(self, entity: str) -> EntityRule:
         return self.anonymization.entities.get(entity, EntityRule())

@@ -98,3 +98,30 @@ def test_training_summary_has_the_templates_three_sections_and_refuses_a_tampere
 def test_size_bands(tokens, band):
     from lineage.training_summary import _size_range
     assert _size_range(tokens) == band
+
+
+def _run_under(workspace, risk: str):
+    policy = workspace / "policies/tiered.yaml"
+    policy.write_text(f"name: tiered\nextends: default.yaml\nrisk: {risk}\n")
+    privenance("run", "--policy", "policies/tiered.yaml", "--as-of", "2026-11-25", cwd=workspace)
+    passing_validation(workspace / "data/staged", workspace / "data/validation", policy)
+
+
+def test_certificate_carries_hong_kong_governance_and_unacceptable_is_refused(workspace):
+    sources = workspace / "data/sources.yaml"
+    sources.write_text(sources.read_text().replace(
+        "    origin: human\n",
+        "    origin: human\n    collection_statement: {reference: PICS-2024-03, version: '2'}\n"
+        "    region: SG\n    transfer_mechanism: pcpd-model-clauses\n", 1))
+    _run_under(workspace, "{tier: unacceptable}")
+    refused = privenance("certify", "--name", "demo", cwd=workspace, check=False)
+    assert refused.returncode == 1 and "risk tier as unacceptable" in refused.stderr
+    assert not (workspace / "data/certified/demo").exists()
+    _run_under(workspace, "{tier: limited, human_oversight: human-on-the-loop}")
+    privenance("certify", "--name", "demo", cwd=workspace)
+    cert = json.loads((workspace / "data/certified/demo/.certificate.json").read_text())
+    gov = cert["governance"]
+    assert (gov["risk_tier"], gov["human_oversight"]) == ("limited", "human-on-the-loop")
+    assert gov["sources"]["support-tickets"] == {
+        "region": "SG", "transfer_mechanism": "pcpd-model-clauses",
+        "collection_statement": {"reference": "PICS-2024-03", "version": "2"}}
