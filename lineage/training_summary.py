@@ -43,7 +43,7 @@ def _kind(licences: set[str], origins: set[str]) -> str:
         else "public"
 
 
-def _contents(folder: Path) -> dict:
+def _contents(folder: Path, encrypted: list[str]) -> dict:
     """What the certified Parquet files hold, by provenance column: rows, characters of
     text, licences and origins per source, languages, the latest collection date."""
     import pyarrow.compute as pc
@@ -51,7 +51,8 @@ def _contents(folder: Path) -> dict:
     per_source = defaultdict(lambda: {"rows": 0, "licences": set(), "origins": set()})
     chars, languages, latest = 0, Counter(), None
     for part in sorted(folder.glob("*.parquet")):
-        table = pq.read_table(part)
+        names = pq.ParquetFile(part).schema_arrow.names
+        table = pq.read_table(part, columns=[n for n in names if n not in encrypted])
         for name in table.column_names:
             if not name.startswith("_") and table.schema.field(name).type in ("string", "large_string"):
                 chars += pc.sum(pc.utf8_length(table[name])).as_py() or 0
@@ -78,7 +79,7 @@ def build(versions: list[tuple[Path, dict]], model: dict) -> dict:
     sources, rows, chars, languages, latest = {}, 0, 0, Counter(), None
     tdm, tdm_basis, pii, removed = 0, Counter(), defaultdict(Counter), Counter()
     for folder, cert in versions:
-        held = _contents(folder)
+        held = _contents(folder, (cert.get("encryption") or {}).get("columns", []))
         chars += held["chars"]
         languages.update(held["languages"])
         latest = max(filter(None, (latest, held["latest"])), default=None)

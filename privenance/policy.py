@@ -310,6 +310,22 @@ class RiskAssessment(Strict):
     high_volume: int = Field(default=100_000, ge=1)  # records read from this many on: high volume
 
 
+class Encryption(Strict):
+    """Columns written encrypted in certified files (Parquet modular encryption,
+    lineage/encryption.py), their keys held by the KMS client named here."""
+
+    columns: list[str] = []
+    kms: str = Field(default="local", pattern=r"^[A-Za-z0-9_.-]+$")
+
+    @field_validator("columns")
+    @classmethod
+    def _not_provenance(cls, v: list[str]) -> list[str]:
+        if any(c.startswith("_") for c in v):
+            raise ValueError("provenance columns (starting with _) stay readable: "
+                             "certify and verify read them")
+        return v
+
+
 class Policy(Strict):
     name: str
     description: str = ""
@@ -334,6 +350,7 @@ class Policy(Strict):
     tdm: TdmOptOuts = TdmOptOuts()
     synthetic: SyntheticContent = SyntheticContent()
     risk: RiskAssessment = RiskAssessment()
+    encryption: Encryption = Encryption()
 
     # (file, key path -> line) of the policy and every file it extends, most specific first
     _lines: list = PrivateAttr(default_factory=list)
