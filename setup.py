@@ -52,6 +52,9 @@ setup(
                              "dask==2026.8.0", "distributed==2026.8.0",
                              # drives the review page in Debian's chromium (never downloads
                              # a browser: tests/integration/test_review.py)
-                             "playwright==1.65.2"]},
+                             "playwright==1.65.2",
+                             # independent checks of the attestation (DSSE, in-toto) and
+                             # of the SPDX 3 dataset document (the SPDX model's bindings)
+                             "securesystemslib==1.6.0", "spdx-python-model==0.0.6"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )

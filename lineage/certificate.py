@@ -16,11 +16,14 @@ whole, so ``verify`` re-checks every signature and what it is of.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from lineage import spdx
+from lineage.attestation import ATTESTATION_FILE, envelope
 from privenance import provenance as P
 from privenance.approvers import Approvers, load_approvers, unsigned
 from privenance.errors import RunFailed, VerificationFailed
@@ -184,7 +187,7 @@ def approvals_for(path: Path, run: dict, policy: Policy,
 
 def _certified_binding(cert: dict) -> dict:
     """What an approval of the certified run must be bound to, from the certificate."""
-    files = [{"path": f"dataset/{f['path']}", "sha256": f["sha256"]}
+    files = [{"path": f"dataset/{f['path']}", "sha256": f.get("staged_sha256", f["sha256"])}
              for f in cert.get("output", {}).get("files", [])]
     return {"run_id": cert.get("run_id"),
             "dataset_sha256": dataset_sha256({"outputs": {"dataset": files}}),
@@ -224,6 +227,18 @@ def approval_problems(cert: dict, approvers: Approvers | None = None) -> list[st
     return problems
 
 
+def _governance(run: dict, policy: Policy) -> dict:
+    gov = run.get("governance", {})
+    home = policy.risk.home_region
+    return {"risk_tier": policy.risk.tier, "human_oversight": policy.risk.human_oversight,
+            "home_region": home,
+            "sources": {s["id"]: {
+                "region": gov.get("source_regions", {}).get(s["id"]),
+                "collection_statement": gov.get("collection_statements", {}).get(s["id"]),
+                "transfer_mechanism": gov.get("transfer_mechanisms", {}).get(s["id"])}
+                for s in run["sources"]}}
+
+
 def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root: Path,
             seed: Secret, approvals_file: Path = Path("data/approvals.jsonl"),
             subjects_root: Path = Path("data/subjects"), allow_empty: bool = False,
@@ -249,6 +264,9 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     if failed:
         raise RunFailed("not certified: blocking validation suites failed or did not run: "
                         + ", ".join(failed))
+    if policy.risk.tier == "unacceptable":
+        raise RunFailed("not certified: the policy states the AI use's risk tier as "
+                        "unacceptable (risk.tier)")
     approvals = approvals_for(approvals_file, run, policy, approvers_file)
     from lineage.review import review_for  # the policy's review gate (lineage/review.py)
     review = review_for(staged, run, policy, reviews_root, approvers_file)
@@ -258,14 +276,19 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     files = sorted((staged / "dataset").glob("*.parquet"))
     import pyarrow.parquet as pq
     written = {Path(f["path"]).name: f["sha256"] for f in run["outputs"]["dataset"]}
-    listed = []
+    listed, encrypted = [], policy.encryption.columns
     for f in files:
         shutil.copy2(f, tmp / f.name)
         if file_sha256(tmp / f.name) != written.get(f.name):  # changed while we copied
             shutil.rmtree(tmp)
             raise RunFailed(f"not certified: {f} changed while it was being certified")
-        listed.append({"path": f.name, "sha256": written[f.name],
-                       "bytes": (tmp / f.name).stat().st_size,
+        entry = {"path": f.name, "sha256": written[f.name]}
+        if encrypted:  # the encrypted bytes are certified; validation saw the staged ones
+            from lineage.encryption import encrypt_file
+            encrypt_file(str(f), str(tmp / f.name), encrypted, policy.encryption.kms)
+            entry = {**entry, "sha256": file_sha256(tmp / f.name),
+                     "staged_sha256": written[f.name]}
+        listed.append({**entry, "bytes": (tmp / f.name).stat().st_size,
                        "rows": pq.ParquetFile(tmp / f.name).metadata.num_rows})
     licences, consent = _dataset_summaries([tmp / f["path"] for f in listed])
     counts = run["counts"]
@@ -301,6 +324,13 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         "approvals": approvals,
         "approvals_required": {"roles": list(dict.fromkeys(policy.approvals.required)),
                                "allow_same_person": policy.approvals.allow_same_person},
+        # columns encrypted at rest (Parquet modular encryption), and the KMS holding the key
+        **({"encryption": {"columns": list(encrypted), "kms": policy.encryption.kms,
+                           "algorithm": "AES_GCM_V1", "footer": "plaintext"}}
+           if encrypted else {}),
+        # Hong Kong governance: risk tier, human oversight, each source's collection
+        # statement and, for a cross-border source, its transfer mechanism
+        "governance": _governance(run, policy),
         # data-subject requests (erasures, consent withdrawals) this version honours
         "requests_served": run.get("requests", []),
         # keyed subject tokens per record, kept with the privacy officer, not shipped
@@ -308,9 +338,17 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     }
     if review is not None:  # sample size, misses, bound, reviewers and the signed verdicts
         cert["review"] = review
+    # the SPDX 3 document of this version, covered by the certificate through its hash
+    spdx_doc = spdx.dumps(spdx.build(cert, run, policy.confidentiality))
+    (tmp / spdx.SPDX_FILE).write_text(spdx_doc, encoding="utf-8")
+    cert["documents"] = [{"path": spdx.SPDX_FILE, "format": "SPDX 3.0.1 JSON-LD",
+                          "sha256": hashlib.sha256(spdx_doc.encode()).hexdigest()}]
     cert = sign(cert, seed)
     (tmp / CERT_FILE).write_text(json.dumps(cert, indent=2, sort_keys=True, ensure_ascii=False)
                                  + "\n", encoding="utf-8")
+    # the same certificate as an in-toto attestation, for tools other than privenance
+    (tmp / ATTESTATION_FILE).write_text(json.dumps(envelope(cert, seed), indent=2) + "\n",
+                                        encoding="utf-8")
     swap_in(tmp, out)
     seal_index(index_dir, out / CERT_FILE)
     return cert
@@ -333,25 +371,53 @@ def trusted_public_key(explicit: str | None = None) -> str:
     return public_key_hex(signing_seed())
 
 
+def _signed_certificate(path: Path, public_key_hex: str) -> tuple[dict, list[str]]:
+    """The certificate of a certified folder, from ``.certificate.json`` or from its in-toto
+    attestation (either form is enough), and what is wrong with its signatures. When both
+    are there, both are checked and must hold the same certificate."""
+    from lineage.attestation import ATTESTATION_FILE, open_envelope
+    cert_path, attestation = certificate_path(path), path / ATTESTATION_FILE
+    if not cert_path.exists() and not attestation.exists():
+        raise VerificationFailed(f"{path}: no {CERT_FILE} nor {ATTESTATION_FILE}: "
+                                 "not a certified dataset")
+    problems, stated = [], None
+    if attestation.exists():
+        try:
+            stated, problems = open_envelope(json.loads(attestation.read_text(encoding="utf-8")),
+                                             public_key_hex)
+        except ValueError:
+            problems = ["the attestation is not readable JSON"]
+    try:
+        cert = (json.loads(cert_path.read_text(encoding="utf-8")) if cert_path.exists()
+                else stated)
+        signature = cert["signature"]
+        body = {k: v for k, v in cert.items() if k != "signature"}
+        signed_ok = signature_valid(public_key_hex, body, signature["value"])
+    except (ValueError, KeyError, TypeError):
+        raise VerificationFailed(f"{path}: certificate is not readable JSON with a signature") from None
+    if not signed_ok:
+        problems.append("signature does not match the certificate and public key")
+    if stated is not None and stated != cert:
+        problems.append(f"the attestation's certificate differs from {cert_path.name}")
+    return cert, problems
+
+
 def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
            approvers: Approvers | None = None, revocations=None) -> dict:
     """Check every file hash, that no file is missing or extra, the signature, the
     signed approvals (against ``approvers`` when given), (if given) the policy hash,
     and last that no revocation (lineage/revocations.py) names this version. Raises
     VerificationFailed listing every mismatch, or saying why the version is revoked."""
-    cert_path = certificate_path(path)
-    if not cert_path.exists():
-        raise VerificationFailed(f"{path}: no {CERT_FILE}: not a certified dataset")
-    try:
-        cert = json.loads(cert_path.read_text(encoding="utf-8"))
-        signature = cert["signature"]
-        body = {k: v for k, v in cert.items() if k != "signature"}
-        signed_ok = signature_valid(public_key_hex, body, signature["value"])
-    except (ValueError, KeyError, TypeError):
-        raise VerificationFailed(f"{cert_path}: certificate is not readable JSON with a signature") from None
-    problems = [] if signed_ok else ["signature does not match the certificate and public key"]
+    cert, problems = _signed_certificate(path, public_key_hex)
+    documents = {d["path"]: d for d in cert.get("documents", [])}  # SPDX, by hash
+    own = {certificate_path(path).name, ATTESTATION_FILE} | set(documents)
+    for name, d in sorted(documents.items()):
+        if not (path / name).is_file():
+            problems.append(f"missing document: {name}")
+        elif file_sha256(path / name) != d["sha256"]:
+            problems.append(f"hash mismatch: {name}")
     listed = {f["path"]: f for f in cert.get("output", {}).get("files", [])}
-    present = {p.name for p in path.iterdir() if p.is_file() and p != cert_path}
+    present = {p.name for p in path.iterdir() if p.is_file() and p.name not in own}
     for missing in sorted(set(listed) - present):
         problems.append(f"missing file: {missing}")
     for extra in sorted(present - set(listed)):

@@ -108,9 +108,17 @@ def risk_section(run: dict, suites: dict) -> dict:
                "risk_level": level}
     roles = gov.get("approvals_required", [])
     oversight = {"approvals_required": roles,
-                 "level": "human-in-the-loop" if roles else "human-out-of-the-loop",
+                 # the level the policy declares, else the one its sign-offs imply
+                 "level": gov.get("human_oversight") or ("human-in-the-loop" if roles
+                                                         else "human-out-of-the-loop"),
+                 "declared": gov.get("human_oversight") is not None,
                  "meaning": (f"a certified version needs sign-off by {', '.join(roles)}" if roles
                              else "no one signs off before a version is certified")}
+    statements = gov.get("collection_statements", {})
+    mechanisms = gov.get("transfer_mechanisms", {})
+    hong_kong = {"risk_tier": gov.get("risk_tier"),
+                 "collection_statements": statements,
+                 "transfer_mechanisms": {s: mechanisms.get(s) for s in cross_border}}
     reasons = run.get("quarantine_reasons", {})
     k = gov.get("k_anonymity", {"k": 1, "quasi_identifiers": []})
     operators = run.get("operators", {})
@@ -150,6 +158,12 @@ def risk_section(run: dict, suites: dict) -> dict:
                         "is not checked.")
     if cross_border:
         residual.append(f"Cross-border sources (outside {home}): {', '.join(cross_border)}.")
+    unprotected = [s for s in cross_border if not mechanisms.get(s)]
+    if unprotected:
+        residual.append("Cross-border sources without a declared transfer mechanism: "
+                        f"{', '.join(unprotected)}.")
+    if not gov.get("risk_tier"):
+        residual.append("The policy does not state the AI use's risk tier (risk.tier).")
     if unknown_region:
         residual.append(f"Sources whose region is not declared: {', '.join(unknown_region)}.")
     if level == "high" and not roles:
@@ -164,7 +178,8 @@ def risk_section(run: dict, suites: dict) -> dict:
         residual.append(f"Validation suites failed: {', '.join(failed)}.")
     return {"framework": "PCPD, Artificial Intelligence: Model Personal Data Protection "
                          "Framework (2024)",
-            "risk_factors": factors, "human_oversight": oversight, "mitigations": mitigations,
+            "risk_factors": factors, "human_oversight": oversight, "hong_kong": hong_kong,
+            "mitigations": mitigations,
             "residual_risks": residual}
 
 
@@ -290,6 +305,7 @@ def _render_synthetic(syn: dict) -> str:
 
 def _render_risk(risk: dict) -> str:
     f, o, m = risk["risk_factors"], risk["human_oversight"], risk["mitigations"]
+    hk = risk.get("hong_kong", {})
     factors = [["volume", _e(f"{f['volume']['read']} records read, {f['volume']['written']} written "
                              f"({f['volume']['level']})")],
                ["personal data found", _e(", ".join(f"{e} {n}" for e, n in f["entities_found"].items())
@@ -299,7 +315,15 @@ def _render_risk(risk: dict) -> str:
                ["cross-border sources", _e(", ".join(f["cross_border_sources"]) or "none")],
                ["sources of undeclared region", _e(", ".join(f["sources_of_unknown_region"]) or "none")],
                ["generated or translated records", _e(f["generated_records"])],
-               ["overall risk level", f'<b>{_e(f["risk_level"])}</b>']]
+               ["overall risk level", f'<b>{_e(f["risk_level"])}</b>'],
+               ["risk tier (Digital Policy Office)", _e(hk.get("risk_tier") or "not stated")],
+               ["collection statements (PICS)", _e("; ".join(
+                   f"{s}: {c['reference']}" + (f" v{c['version']}" if c.get("version") else "")
+                   if c else f"{s}: not declared" for s, c in hk.get("collection_statements", {}).items())
+                   or "none")],
+               ["transfer mechanisms", _e("; ".join(f"{s}: {m or 'not declared'}" for s, m in
+                                                    hk.get("transfer_mechanisms", {}).items())
+                                          or "no cross-border source")]]
     mitig = [[_e(a["entity"]), _e(a["operator"]), _e(a["treated"])] for a in m["anonymization"]]
     k = m["k_anonymity"]
     other = [["residual scan", _e(f"{m['residual_scan']['action']}: "

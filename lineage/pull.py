@@ -119,14 +119,20 @@ def load_certified(name: str, repo: str = ".", rev: str | None = None,
         files = [staged / f["path"] for f in cert["output"]["files"]]
         if not files:
             raise VerificationFailed(f"{name}: certificate lists no data files")
-        table = pq.read_table(files[0]) if len(files) == 1 else _concat(files)
+        table = _concat(files, cert.get("encryption"))
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                b"privenance.version": cert["version"].encode()})
         shutil.rmtree(staged)
         return table
 
 
-def _concat(files):
+def _concat(files, encryption: dict | None = None):
+    """The files' rows as one table; encrypted columns decrypted with the KMS's key."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    return pa.concat_tables([pq.read_table(f) for f in files])
+    if encryption:
+        from lineage.encryption import read_table
+        tables = [read_table(f, encryption["kms"]) for f in files]
+    else:
+        tables = [pq.read_table(f) for f in files]
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)

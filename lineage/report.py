@@ -244,6 +244,35 @@ def signing_section(facts: dict) -> str:
     return _section(title, fp + (f"<p>{_e(words)}</p>" if words else ""), cls)
 
 
+# The certified version's documents in others' standards, and how a third party checks each
+STANDARD_DOCUMENTS = [
+    (".certificate.intoto.json", "in-toto attestation",
+     "in-toto Statement v1 in a DSSE envelope, Ed25519 over DSSE's pre-authentication encoding",
+     "any DSSE verifier (e.g. securesystemslib) with the team public key; subjects are the "
+     "Parquet files' sha256"),
+    (".spdx.json", "SPDX 3.0.1 dataset document",
+     "SPDX 3.0.1 JSON-LD, Dataset and AI profiles", "any SPDX 3 reader; its sha256 is in the "
+     "signed certificate"),
+]
+
+
+def documents_section(facts: dict) -> str:
+    """Links to the certified version's standard documents and the report's exports."""
+    cert = facts["certificate"]
+    if not cert:
+        return ""
+    folder = f"../certified/{facts['dataset']}/"
+    rows = [[Raw(f'<a href="{_e(folder + path)}">{_e(title)}</a>'), standard, how]
+            for path, title, standard, how in STANDARD_DOCUMENTS]
+    rows += [[Raw('<a href="croissant.json">Croissant</a>'), "Croissant 1.0 with RAI 1.0",
+              "mlcroissant validate"],
+             [Raw('<a href="openlineage.jsonl">OpenLineage events</a>'), "OpenLineage run events",
+              "any OpenLineage consumer"],
+             ["EU AI Act training summary", "Commission template of July 2025 (Art. 53(1)(d))",
+              Raw("made per model with <code>privenance training-summary</code>")]]
+    return _section("Standard documents", _table(["document", "standard", "how to check it"], rows))
+
+
 def dropped_sources_section(facts: dict) -> str:
     run = facts["run"]
     dropped = [[sid, run["counts"][sid]["read"],
@@ -443,7 +472,8 @@ def metadata_section(facts: dict) -> str:
 SECTIONS = [failed_run_section, signing_section, dropped_sources_section, funnel_section,
             sources_section, quarantine_section, pii_section, operators_section,
             checklist_section, detection_section, licences_section, requests_section,
-            approvals_section, review_section, diff_section, metadata_section]
+            approvals_section, review_section, diff_section, documents_section,
+            metadata_section]
 
 
 def sections() -> list:

@@ -141,8 +141,28 @@ def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
             problems, notes = undeclared_columns(s, policy, good, scanner)
             report.problems += problems
             report.notes += notes
+    governance_gaps(manifest, policy, report)
     limit = policy.quarantine.max_share
     if report.share > limit:
         report.problems.append(f"{report.share:.0%} of sampled records would be quarantined; "
                                f"the policy allows at most {limit:.0%} (quarantine.max_share)")
     return report
+
+
+def governance_gaps(manifest: SourcesManifest, policy: Policy, report: CheckReport) -> None:
+    """The Hong Kong governance fields the certificate and report will lack: the risk tier,
+    each source's collection statement, a cross-border source's transfer mechanism."""
+    tier, home = policy.risk.tier, policy.risk.home_region
+    if tier is None:
+        report.notes.append("the policy does not state the AI use's risk tier (risk.tier: "
+                            "unacceptable | high | limited | low)")
+    elif tier == "unacceptable":
+        report.problems.append("risk.tier is unacceptable: certify will refuse this dataset")
+    for s in manifest.sources:
+        if s.collection_statement is None:
+            report.notes.append(f"source {s.id}: no collection_statement (the personal "
+                                "information collection statement it was collected under)")
+        if s.region and s.region.split("-")[0] != home and s.transfer_mechanism is None:
+            report.problems.append(f"source {s.id}: held in {s.region}, outside {home}, with "
+                                   "no transfer_mechanism (pcpd-model-clauses | "
+                                   "gba-standard-contract | consent | other)")

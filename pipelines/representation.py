@@ -157,6 +157,12 @@ def governance_facts(policy: Policy, manifest: SourcesManifest) -> dict:
         "special_categories": list(policy.risk.special_categories),
         "high_volume": policy.risk.high_volume,
         "source_regions": {s.id: s.region for s in manifest.sources},
+        "risk_tier": policy.risk.tier,
+        "human_oversight": policy.risk.human_oversight,
+        # per source: the collection statement (PICS) and, leaving HK, the transfer mechanism
+        "collection_statements": {s.id: s.collection_statement.model_dump()
+                                  if s.collection_statement else None for s in manifest.sources},
+        "transfer_mechanisms": {s.id: s.transfer_mechanism for s in manifest.sources},
         "remote_sources": remote,
     }
 

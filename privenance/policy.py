@@ -299,6 +299,12 @@ class RiskAssessment(Strict):
     """Inputs of the risk assessment in the report (PCPD AI Model Personal Data
     Protection Framework, 2024) that the run cannot see for itself."""
 
+    # the AI use's risk tier under the Digital Policy Office's Ethical AI Framework /
+    # generative AI guideline: certify refuses "unacceptable", "high" needs sign-off
+    tier: Literal["unacceptable", "high", "limited", "low"] | None = None
+    # the level of human oversight (PCPD Model Framework, 2024) the organisation applies
+    human_oversight: Literal["human-in-the-loop", "human-on-the-loop",
+                             "human-out-of-the-loop"] | None = None
     home_region: str = "HK"          # sources whose region differs are cross-border
     special_categories: list[str] = []  # declared by the data owner, e.g. [children, health]
     high_volume: int = Field(default=100_000, ge=1)  # records read from this many on: high volume
@@ -317,10 +323,30 @@ class Review(Strict):
     seed: int | None = None  # default: derived from the run id (recorded with the sample)
 
 
+class Encryption(Strict):
+    """Columns written encrypted in certified files (Parquet modular encryption,
+    lineage/encryption.py), their keys held by the KMS client named here."""
+
+    columns: list[str] = []
+    kms: str = Field(default="local", pattern=r"^[A-Za-z0-9_.-]+$")
+
+    @field_validator("columns")
+    @classmethod
+    def _not_provenance(cls, v: list[str]) -> list[str]:
+        if any(c.startswith("_") for c in v):
+            raise ValueError("provenance columns (starting with _) stay readable: "
+                             "certify and verify read them")
+        return v
+
+
 class Policy(Strict):
     name: str
     description: str = ""
     sector: Literal["general", "finance", "securities", "government", "health"] = "general"
+    # who may see the certified dataset, as in the Traffic Light Protocol: clear (anyone),
+    # green (the community), amber (the organisation and its partners), red (named people);
+    # stated in the SPDX document
+    confidentiality: Literal["clear", "green", "amber", "red"] = "amber"
     extends: str | None = None
     purpose: Purpose = Purpose()
     anonymization: Anonymization = Anonymization()
@@ -339,6 +365,9 @@ class Policy(Strict):
     risk: RiskAssessment = RiskAssessment()
     review: Review | None = None
 
+
+    encryption: Encryption = Encryption()
+
     # (file, key path -> line) of the policy and every file it extends, most specific first
     _lines: list = PrivateAttr(default_factory=list)
 
@@ -356,6 +385,13 @@ class Policy(Strict):
         file, line = self.where(*loc)
         return ConfigError(message, file=file, line=line,
                            field=".".join(str(p) for p in loc) or None)
+
+    @model_validator(mode="after")
+    def _high_risk_needs_sign_off(self):
+        if self.risk.tier == "high" and (not self.approvals.required or self.review is None):
+            raise ValueError("risk.tier high needs human sign-off and a review: name the "
+                             "roles in approvals.required and add a review section")
+        return self
 
     def rule_for(self, entity: str) -> EntityRule:
         return self.anonymization.entities.get(entity, EntityRule())

@@ -55,6 +55,20 @@ class ConsentDecl(BaseModel):
     reference: str | None = None
 
 
+class CollectionStatement(BaseModel):
+    """The personal information collection statement (PICS, DPP1(3)) the data was
+    collected under: a URL or document reference, and its version."""
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Field(min_length=1)
+    version: str | None = None
+
+
+# how personal data leaving Hong Kong is protected (PDPO s.33 guidance): the PCPD's
+# recommended model contractual clauses, the Greater Bay Area standard contract, the data
+# subjects' written consent, or another mechanism the organisation documents
+TransferMechanism = Literal["pcpd-model-clauses", "gba-standard-contract", "consent", "other"]
+
+
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -80,6 +94,8 @@ class Source(BaseModel):
     # where the data was collected or is held (ISO 3166 code such as HK, CN, US): a
     # region other than the policy's risk.home_region is a cross-border source
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+    collection_statement: CollectionStatement | None = None
+    transfer_mechanism: TransferMechanism | None = None  # for a cross-border source
 
     @model_validator(mode="after")
     def _infer_format(self):

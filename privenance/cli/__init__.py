@@ -51,7 +51,7 @@ def _options(version: bool = typer.Option(False, "--version", callback=_version,
 
 def _register():
     from privenance.cli import (approve, certify, check, demo, init, keys, pull, report, review,
-                                revoke, run, subject, summary, verify)
+                                revoke, run, subject, summary, training_summary, verify)
     app.command("init")(init.init_command)
     app.command("check")(check.check_command)
     app.command("demo")(demo.demo_command)
@@ -68,6 +68,7 @@ def _register():
     app.command("revoke")(revoke.revoke_command)
     app.command("report")(report.report_command)
     app.command("summary")(summary.summary_command)
+    app.command("training-summary")(training_summary.training_summary_command)
     app.add_typer(subject.app, name="subject")
     app.add_typer(keys.app, name="keys")
     app.add_typer(review.app, name="review")

@@ -28,3 +28,8 @@ def pull_command(
     cert = pull(name, repo, rev, to, trusted_public_key(public_key))
     typer.echo(f"pulled {name} {cert['version']} ({cert['output']['rows']} rows) to "
                f"{storage.join(to, name)}: verified")
+    encrypted = cert.get("encryption")
+    if encrypted:
+        typer.echo(f"{len(encrypted['columns'])} column(s) are encrypted at rest (KMS "
+                   f"{encrypted['kms']}): read them with privenance.load_certified and the "
+                   "key (see README, Encryption at rest)")
