@@ -153,7 +153,8 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     sources = {s.id: s for s in manifest.sources}
     tag = {s.id: tagging_steps(s, policy, None, key_ref) for s in manifest.sources}
     steps = {s.id: gate_steps(s, policy, as_of, requests.withdrawn_refs) for s in manifest.sources}
-    read = p | "Read" >> ReadSources(manifest)
+    from pipelines.readers import max_line_chars
+    read = p | "Read" >> ReadSources(manifest, max_line_chars(policy.anonymization.max_text_chars))
     records = read["records"] | "Progress" >> beam.ParDo(CountRecords())
     # tagging and the gates apart, for the representation counts to see every tagged
     # record before a gate removes it (pipelines/representation.py)

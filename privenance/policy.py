@@ -49,12 +49,35 @@ class EntityRule(Strict):
         return self
 
 
+# Texts on which a pattern that backtracks catastrophically (nested quantifiers such
+# as (a+)+ or (\w+\s?)*$) takes exponential time: each repeats one kind of character
+# and ends in one that makes the match fail. A sound pattern scans one in microseconds.
+_PROBES = [c * 30 + end for c in ("a", "A", "1", " ", ".", "-", "_", "a1", "a ", "a.")
+           for end in ("!", "\x00")]
+_PROBE_SECONDS = 0.5
+
+
 def _regex(value: str) -> str:
+    """A policy's regular expression: valid, and not catastrophically slow on a probe
+    text (checked as the pipeline runs it: the ``regex`` package, Presidio's flags).
+    The pipeline also stops a pattern on any text after a time limit
+    (pipelines/recognizers/declared.py), quarantining that record."""
     import re
+
+    import regex
     try:
         re.compile(value)
-    except re.error as exc:
+        compiled = regex.compile(value, flags=regex.DOTALL | regex.MULTILINE | regex.IGNORECASE)
+    except (re.error, regex.error) as exc:
         raise ValueError(f"not a valid regular expression: {exc}") from None
+    try:
+        for probe in _PROBES:
+            for _ in compiled.finditer(probe, timeout=_PROBE_SECONDS):
+                pass
+    except TimeoutError:
+        raise ValueError("the pattern backtracks catastrophically (it took over "
+                         f"{_PROBE_SECONDS} s on a 31-character text): avoid nested "
+                         "quantifiers such as (a+)+ or (\\w+\\s?)*") from None
     return value
 
 
