@@ -204,11 +204,16 @@ def _jsonl_row(number: int, text: str, encoding: str) -> RawRow:
 
 
 class _CsvLines:
-    """Lines for ``csv.reader``: a LongLine goes on as a blank line and is noted in
-    ``long``, for the row it falls in to be quarantined."""
+    """Lines for ``csv.reader``. A LongLine goes on as a blank line, and once the
+    current record passes ``max_chars`` its further lines go on as their quotes,
+    commas and line ends only: the parser still finds where the record ends, without
+    holding it. Either is noted in ``long``, for that row to be quarantined."""
 
-    def __init__(self, lines):
-        self.lines, self.long = iter(lines), None
+    _NOT_STRUCTURE = re.compile(r'[^",\r\n]+')
+
+    def __init__(self, lines, max_chars: int | None):
+        self.lines, self.long, self.max_chars = iter(lines), None, max_chars
+        self.chars = 0  # of the current record; read_csv resets it after each one
 
     def __iter__(self):
         return self
@@ -218,6 +223,10 @@ class _CsvLines:
         if isinstance(line, LongLine):
             self.long = line
             return "\n"
+        self.chars += len(line)
+        if self.max_chars is not None and self.chars > self.max_chars:
+            self.long = self.long or LongLine()
+            return self._NOT_STRUCTURE.sub("", line)
         return line
 
 
@@ -227,10 +236,8 @@ def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
     data rows before the part (the stream then starts at a row). ``lines``: the
     stream's lines, if the caller reads them itself (with the same ``max_chars``: a row
     with a longer line, or a longer cell, is quarantined as LINE_TOO_LONG)."""
-    if max_chars is not None:  # a quoted cell may span many short lines
-        csv.field_size_limit(max_chars)
     lines = _CsvLines(lines if lines is not None
-                      else text_lines(stream, encoding, max_chars=max_chars))
+                      else text_lines(stream, encoding, max_chars=max_chars), max_chars)
     reader = csv.reader(lines)
     number = rows_before
     try:
@@ -242,6 +249,7 @@ def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
             except csv.Error:
                 yield RawRow(0, None, "header row is not valid CSV")
                 return
+            lines.chars = 0
             if lines.long is not None:
                 yield RawRow(0, None, _too_long("header row", max_chars),
                              reason=Reason.LINE_TOO_LONG.value)
@@ -252,13 +260,11 @@ def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
                 cells = next(reader)
             except StopIteration:
                 return
-            except csv.Error as exc:
-                if lines.long is None and "field limit" in str(exc):
-                    lines.long = LongLine()
-                if lines.long is None:
-                    yield RawRow(number, None, "row is not valid CSV")
-                    continue
-                cells = None
+            except csv.Error:
+                lines.long, lines.chars = None, 0
+                yield RawRow(number, None, "row is not valid CSV")
+                continue
+            lines.chars = 0
             if lines.long is not None:
                 yield RawRow(number, None, _too_long("row", max_chars),
                              reason=Reason.LINE_TOO_LONG.value)

@@ -21,7 +21,7 @@ from privenance.identifiers import VALIDATORS
 from privenance.policy import AllowList, RecognizerDecl
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-PATTERN_SECONDS = 2.0  # per declared pattern and text
+PATTERN_SECONDS = 1.0  # per declared pattern and text
 
 
 class PatternTimedOut(Exception):
