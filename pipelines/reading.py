@@ -74,6 +74,16 @@ class PlanParts(beam.DoFn):
         self.max_line_chars = max_line_chars
 
     def process(self, unit: dict):
+        try:
+            yield from self._plan(unit)
+        except OSError as exc:
+            # an unreadable file (no permission, a folder where a file was listed, gone
+            # since it was listed): read whole, which gives its one MALFORMED row
+            yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
+                                                    f"unreadable ({type(exc).__name__})"))
+            yield {**unit, "groups": None, "range": None, "spread": False}
+
+    def _plan(self, unit: dict):
         from privenance import storage
         from privenance.sources import compression_of
         path, fmt = unit["path"], unit["format"]

@@ -252,3 +252,21 @@ def test_a_compression_bomb_is_read_in_bounded_memory(tmp_path, suffix):
     assert [(r.offset, r.reason) for r in got] == [(1, "LINE_TOO_LONG"), (2, None)]
     grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before  # KB
     assert grew < 100_000  # far below the 256 MB the line holds
+
+
+def test_an_unreadable_file_is_planned_as_one_part_that_gives_one_problem_row(tmp_path):
+    """Root reads any file, so a folder stands in for a file without permission:
+    opening it raises an OSError as a chmod 000 file does (it was exit 70)."""
+    from pipelines.reading import HASHES, PlanParts, ReadPart
+    from pipelines.readers import max_line_chars
+    folder = tmp_path / "x.jsonl"
+    folder.mkdir()
+    unit = {"source": "s", "format": "jsonl", "encoding": "utf-8", "path": str(folder),
+            "name": None}
+    out = list(PlanParts(max_line_chars()).process(unit))
+    assert [o.tag for o in out if hasattr(o, "tag")] == [HASHES]
+    (part,) = [o for o in out if not hasattr(o, "tag")]
+    rows = list(ReadPart(max_line_chars()).process(part))
+    quarantined = [o.value for o in rows if getattr(o, "tag", None) == "quarantine"]
+    assert [(q["reason"], q["_offset"]) for q in quarantined] == [("MALFORMED", 0)]
+    assert [o.value for o in rows if getattr(o, "tag", None) == "counts"] == [("s", 1)]
