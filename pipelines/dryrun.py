@@ -68,7 +68,7 @@ def gate_sample(source: Source, rows, policy: Policy, as_of: dt.date,
     for row in rows:
         result.sampled += 1
         if row.values is None:
-            result.reasons[Reason.MALFORMED.value] += 1
+            result.reasons[row.reason or Reason.MALFORMED.value] += 1
             continue
         record = {**row.values, SOURCE_ID: source.id, OFFSET: row.offset}
         try:

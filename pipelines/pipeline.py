@@ -12,6 +12,7 @@ hash, and later stages refuse a folder without it or whose files differ from it.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -153,7 +154,8 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     sources = {s.id: s for s in manifest.sources}
     tag = {s.id: tagging_steps(s, policy, None, key_ref) for s in manifest.sources}
     steps = {s.id: gate_steps(s, policy, as_of, requests.withdrawn_refs) for s in manifest.sources}
-    read = p | "Read" >> ReadSources(manifest)
+    from pipelines.readers import max_line_chars
+    read = p | "Read" >> ReadSources(manifest, max_line_chars(policy.anonymization.max_text_chars))
     records = read["records"] | "Progress" >> beam.ParDo(CountRecords())
     # tagging and the gates apart, for the representation counts to see every tagged
     # record before a gate removes it (pipelines/representation.py)
@@ -336,15 +338,47 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     quarantined than the policy allows. ``requests_dir`` holds the data-subject
     requests to honour (privenance/subjects.py). ``out`` is a folder or a URI."""
     _BEAM_NOISE.install()
-    import apache_beam as beam
-
-    from pipelines.daskrunner import is_dask_runner
-    from pipelines.progress import ProgressDisplay
     beam_args = list(beam_args)
     storage.configure(beam_args)
     requests = load_requests(requests_dir)
     key_ref = KeyRef.of(key)  # the workers read the key themselves: no key bytes in the job
     out = storage.absolute(out)
+    with _out_lock(out):
+        return _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards,
+                           policy_path, requests, key_ref, log, rows_per_file)
+
+
+@contextlib.contextmanager
+def _out_lock(out: str):
+    """One run at a time into a local ``out``: an exclusive lock on a file beside it
+    (``.<out>.lock``), released by the system however the run ends, so a crash
+    leaves no stale lock. Two runs into one folder would delete each other's files."""
+    if storage.is_uri(out):  # object stores have no locks; one writer is the user's to keep
+        yield
+        return
+    import fcntl
+    import os
+    parent, _, name = out.rstrip("/").rpartition("/")
+    lock_path = f"{parent}/.{name}.lock"
+    Path(parent).mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RunFailed(f"another run is writing to {out} (it holds {lock_path}); "
+                            "wait for it to end or choose another --out") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy_path,
+                requests, key_ref, log, rows_per_file) -> dict:
+    import apache_beam as beam
+
+    from pipelines.daskrunner import is_dask_runner
+    from pipelines.progress import ProgressDisplay
     incoming = incoming_for(out)
     storage.delete(storage.list_files(incoming))  # left by an interrupted run
     log(f"run: {len(manifest.sources)} sources, policy {policy.name} "

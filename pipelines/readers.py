@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
+from privenance.errors import Reason
 from privenance.sources import Source
 
 csv.field_size_limit(1 << 30)  # long free-text cells are legitimate
@@ -25,6 +26,7 @@ class RawRow:
     values: dict | None
     problem: str | None = None
     file: str | None = None     # the file within a source of many (folder, glob)
+    reason: str | None = None   # the quarantine reason of a problem row; None: MALFORMED
 
 
 def _scalar(value):
@@ -76,44 +78,112 @@ class _Undecodable(Exception):
     """The file cannot be decoded from here on (e.g. UTF-16 cut in the middle)."""
 
 
+# A line longer than this many characters (per character of the policy's
+# max_text_chars, plus room for the other columns) is not read: a record holding it
+# would be refused anyway (TEXT_TOO_LONG), and a line of a decompressed bomb could be
+# gigabytes. Only its size is kept (LongLine) and reading skips to the next line.
+LINE_CHARS_PER_TEXT_CHAR = 4
+LINE_SLACK_CHARS = 1 << 16
+DEFAULT_MAX_TEXT_CHARS = 1_000_000
+
+
+def max_line_chars(max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> int:
+    """The longest line read, for a policy's ``anonymization.max_text_chars``."""
+    return LINE_CHARS_PER_TEXT_CHAR * max_text_chars + LINE_SLACK_CHARS
+
+
+class LongLine:
+    """A line longer than the reader's limit, skipped as it streamed by: its size only
+    (``bytes`` as UTF-8, which is what a splittable file's offsets need)."""
+
+    __slots__ = ("chars", "bytes")
+
+    def __init__(self, pieces=()):
+        self.chars = self.bytes = 0
+        for piece in pieces:
+            self.add(piece)
+
+    def add(self, piece: str) -> None:
+        self.chars += len(piece)
+        self.bytes += len(piece.encode("utf-8", "surrogateescape"))
+
+
 def text_lines(stream: BinaryIO, declared: str, block: int = 1 << 16,
-               bom: bool = True) -> Iterator[str]:
+               bom: bool = True, max_chars: int | None = None) -> Iterator[str | LongLine]:
     """The stream's text, a line at a time (with its ``\n``), decoded a block at a
     time: memory stays flat however big the file. Undecodable bytes become lone
     surrogates (flagged per row); a file that cannot be decoded at all raises
     ``_Undecodable``. Splits on ``\n`` only: ``str.splitlines`` would also split on
     characters that are text in a record (\x1c, \u2028). ``bom``: the stream starts
-    the file, so a byte-order mark there names the encoding (else: a part's bytes)."""
+    the file, so a byte-order mark there names the encoding (else: a part's bytes).
+    A line of more than ``max_chars`` characters comes out as a ``LongLine``, never
+    held whole. A line is gathered in pieces and joined once: time is linear in its
+    length (appending each block to one string was quadratic)."""
     head = stream.read(block)
     encoding = _encoding_for(head, declared) if bom else _without_bom(declared)
     decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
-    rest = ""
+    pieces: list[str] = []   # the current line so far
+    held = 0                 # its length
+    skipping: LongLine | None = None  # the current line, when too long to keep
     data = head
     while True:
         final = not data
         try:
-            rest += decoder.decode(data, final=final)
+            text = decoder.decode(data, final=final)
         except UnicodeError:
             raise _Undecodable(encoding) from None
-        *lines, rest = rest.split("\n")
-        for line in lines:
-            yield line + "\n"
+        first, *complete = text.split("\n")
+        if complete:  # ``first`` ends the current line
+            rest = complete.pop()
+            if skipping is not None:
+                skipping.add(first + "\n")
+                yield skipping
+            elif max_chars is not None and held + len(first) > max_chars:
+                yield LongLine([*pieces, first, "\n"])
+            else:
+                yield "".join(pieces) + first + "\n"
+            pieces, held, skipping = [], 0, None
+            for line in complete:
+                if max_chars is not None and len(line) > max_chars:
+                    yield LongLine([line, "\n"])
+                else:
+                    yield line + "\n"
+        else:
+            rest = first
+        if rest:
+            if skipping is not None:
+                skipping.add(rest)
+            else:
+                pieces.append(rest)
+                held += len(rest)
+                if max_chars is not None and held > max_chars:
+                    skipping, pieces, held = LongLine(pieces), [], 0
         if final:
             break
         data = stream.read(block)
-    if rest:
-        yield rest
+    if skipping is not None:
+        yield skipping
+    elif pieces:
+        yield "".join(pieces)
+
+
+def _too_long(what: str, max_chars: int | None) -> str:
+    return f"{what} is longer than {max_chars or csv.field_size_limit():,} characters; not read"
 
 
 def read_jsonl(stream: BinaryIO, encoding: str, first_line: int = 1,
-               lines=None) -> Iterator[RawRow]:
+               lines=None, max_chars: int | None = None) -> Iterator[RawRow]:
     """``first_line``: the number of the stream's first line (a part of a file).
-    ``lines``: the stream's lines, if the caller reads them itself."""
+    ``lines``: the stream's lines, if the caller reads them itself (with the same
+    ``max_chars``: longer lines are quarantined as LINE_TOO_LONG)."""
     number = first_line - 1
-    lines = lines if lines is not None else text_lines(stream, encoding)
+    lines = lines if lines is not None else text_lines(stream, encoding, max_chars=max_chars)
     try:
         for number, line in enumerate(lines, start=first_line):
-            if line.strip():  # blank lines are not records
+            if isinstance(line, LongLine):
+                yield RawRow(number, None, _too_long("line", max_chars),
+                             reason=Reason.LINE_TOO_LONG.value)
+            elif line.strip():  # blank lines are not records
                 yield _jsonl_row(number, line.rstrip("\r\n"), encoding)
     except _Undecodable as exc:
         yield RawRow(number + 1, None, f"file is not valid {exc} from here on")
@@ -133,12 +203,42 @@ def _jsonl_row(number: int, text: str, encoding: str) -> RawRow:
     return RawRow(number, {str(k): (v if k == "consent" else _scalar(v)) for k, v in obj.items()})
 
 
+class _CsvLines:
+    """Lines for ``csv.reader``. A LongLine goes on as a blank line, and once the
+    current record passes ``max_chars`` its further lines go on as their quotes,
+    commas and line ends only: the parser still finds where the record ends, without
+    holding it. Either is noted in ``long``, for that row to be quarantined."""
+
+    _NOT_STRUCTURE = re.compile(r'[^",\r\n]+')
+
+    def __init__(self, lines, max_chars: int | None):
+        self.lines, self.long, self.max_chars = iter(lines), None, max_chars
+        self.chars = 0  # of the current record; read_csv resets it after each one
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        if isinstance(line, LongLine):
+            self.long = line
+            return "\n"
+        self.chars += len(line)
+        if self.max_chars is not None and self.chars > self.max_chars:
+            self.long = self.long or LongLine()
+            return self._NOT_STRUCTURE.sub("", line)
+        return line
+
+
 def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
-             rows_before: int = 0, lines=None) -> Iterator[RawRow]:
+             rows_before: int = 0, lines=None, max_chars: int | None = None) -> Iterator[RawRow]:
     """``header`` and ``rows_before``: for a part of a file, the file's header and the
     data rows before the part (the stream then starts at a row). ``lines``: the
-    stream's lines, if the caller reads them itself."""
-    reader = csv.reader(lines if lines is not None else text_lines(stream, encoding))
+    stream's lines, if the caller reads them itself (with the same ``max_chars``: a row
+    with a longer line, or a longer cell, is quarantined as LINE_TOO_LONG)."""
+    lines = _CsvLines(lines if lines is not None
+                      else text_lines(stream, encoding, max_chars=max_chars), max_chars)
+    reader = csv.reader(lines)
     number = rows_before
     try:
         if header is None:
@@ -149,6 +249,11 @@ def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
             except csv.Error:
                 yield RawRow(0, None, "header row is not valid CSV")
                 return
+            lines.chars = 0
+            if lines.long is not None:
+                yield RawRow(0, None, _too_long("header row", max_chars),
+                             reason=Reason.LINE_TOO_LONG.value)
+                return
         while True:
             number += 1
             try:
@@ -156,7 +261,14 @@ def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
             except StopIteration:
                 return
             except csv.Error:
+                lines.long, lines.chars = None, 0
                 yield RawRow(number, None, "row is not valid CSV")
+                continue
+            lines.chars = 0
+            if lines.long is not None:
+                yield RawRow(number, None, _too_long("row", max_chars),
+                             reason=Reason.LINE_TOO_LONG.value)
+                lines.long = None
                 continue
             if not any(cells):
                 number -= 1
@@ -248,18 +360,19 @@ class Part:
 class _CountedLines:
     """The lines of a stream, counting the lines and bytes handed out so far."""
 
-    def __init__(self, stream: BinaryIO, encoding: str):
+    def __init__(self, stream: BinaryIO, encoding: str, max_chars: int | None = None):
         self.lines, self.bytes = 0, 0
         head = stream.read(4)
         self.encoding = _encoding_for(head, encoding)
         self._bom = 3 if self.encoding == "utf-8-sig" and head.startswith(codecs.BOM_UTF8) else 0
-        self._source = text_lines(_Prepend(head, stream), encoding)
+        self._source = text_lines(_Prepend(head, stream), encoding, max_chars=max_chars)
 
     def __iter__(self):
         self.bytes += self._bom
         for line in self._source:
             self.lines += 1
-            self.bytes += len(line.encode("utf-8", "surrogateescape"))
+            self.bytes += (line.bytes if isinstance(line, LongLine)
+                           else len(line.encode("utf-8", "surrogateescape")))
             yield line
 
 
@@ -277,14 +390,14 @@ class _Prepend:
 
 
 def plan_parts(stream: BinaryIO, fmt: str, encoding: str,
-               every: int = PART_ROWS) -> list[Part] | None:
+               every: int = PART_ROWS, max_chars: int | None = None) -> list[Part] | None:
     """Where to cut a JSONL or CSV file into parts of ``every`` rows
     (CSV: records, which may span lines; JSONL: lines), read with the same parser as
     the file is; None when the file cannot be cut (its encoding is not one of
     SPLITTABLE_ENCODINGS, or its CSV header is unreadable)."""
     if codecs.lookup(encoding).name not in SPLITTABLE_ENCODINGS:
         return None
-    lines = _CountedLines(stream, encoding)
+    lines = _CountedLines(stream, encoding, max_chars)
     if lines.encoding not in SPLITTABLE_ENCODINGS:  # a UTF-16 byte-order mark
         return None
     cuts, start = [], 0
@@ -302,7 +415,7 @@ def plan_parts(stream: BinaryIO, fmt: str, encoding: str,
         except (StopIteration, csv.Error):
             return None
         start, previous, count = lines.bytes, 0, 0
-        for row in read_csv(stream, encoding, list(header), lines=counted):
+        for row in read_csv(stream, encoding, list(header), lines=counted, max_chars=max_chars):
             count += 1
             if count % every == 0:
                 cuts.append(Part(start, lines.bytes, rows_before=previous, header=header))
@@ -328,7 +441,8 @@ class _Range:
         return data
 
 
-def read_part(path: str, fmt: str, encoding: str, part: Part) -> Iterator[RawRow]:
+def read_part(path: str, fmt: str, encoding: str, part: Part,
+              max_chars: int | None = None) -> Iterator[RawRow]:
     """The rows of one part of an uncompressed JSONL or CSV file (see ``plan_parts``)."""
     from privenance import storage
     try:
@@ -336,19 +450,21 @@ def read_part(path: str, fmt: str, encoding: str, part: Part) -> Iterator[RawRow
             stream.seek(part.start)
             data = _Range(stream, None if part.end is None else part.end - part.start)
             # past the first part there is no byte-order mark to look for
-            lines = text_lines(data, encoding, bom=part.start == 0)
+            lines = text_lines(data, encoding, bom=part.start == 0, max_chars=max_chars)
             if fmt == "jsonl":
-                yield from read_jsonl(data, encoding, part.first_line, lines=lines)
+                yield from read_jsonl(data, encoding, part.first_line, lines, max_chars)
             else:
                 header = list(part.header) if part.start else None
-                yield from read_csv(data, encoding, header, part.rows_before, lines=lines)
+                yield from read_csv(data, encoding, header, part.rows_before, lines, max_chars)
     except (OSError, ValueError) as exc:
         yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 
 
-def read_file(path: str, fmt: str, encoding: str, groups: range | None = None) -> Iterator[RawRow]:
+def read_file(path: str, fmt: str, encoding: str, groups: range | None = None,
+              max_chars: int | None = None) -> Iterator[RawRow]:
     """Rows of one file of any filesystem, decompressed by its extension; a file that
-    cannot be opened at all yields one problem row."""
+    cannot be opened at all yields one problem row. ``max_chars``: the longest line
+    read (``max_line_chars``)."""
     from privenance import storage
     try:
         if fmt == "parquet":
@@ -356,17 +472,20 @@ def read_file(path: str, fmt: str, encoding: str, groups: range | None = None) -
                 yield from read_parquet(stream, groups)
         else:
             with storage.open_read(path, compressed=True) as stream:
-                yield from READERS[fmt](stream, encoding)
+                yield from READERS[fmt](stream, encoding, max_chars=max_chars)
     except (OSError, EOFError, ValueError) as exc:  # unreadable, or a damaged gzip/zstd stream
         yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 
 
-def read_source(source: Source) -> Iterator[RawRow]:
+def read_source(source: Source, max_chars: int | None = None) -> Iterator[RawRow]:
     """Rows of every file of a source, in file order (each RawRow names its file when
-    the source has more than one)."""
+    the source has more than one). ``max_chars``: the longest line read; by default
+    that of the default policy (``max_line_chars``)."""
+    max_chars = max_chars or max_line_chars()
     from privenance.sources import format_of, list_source_files
     files = list_source_files(source)
     for file in files:
         fmt = source.format or format_of(file.path)
-        for row in read_file(file.path, fmt, source.encoding):
-            yield row if len(files) == 1 else RawRow(row.offset, row.values, row.problem, file.name)
+        for row in read_file(file.path, fmt, source.encoding, max_chars=max_chars):
+            yield row if len(files) == 1 else RawRow(row.offset, row.values, row.problem,
+                                                     file.name, row.reason)

@@ -27,6 +27,7 @@ import apache_beam as beam
 from pipelines.outputs import TaggedOutputs
 from pipelines.quarantine import QUARANTINE, quarantine_row
 from pipelines.readers import PART_ROWS, parquet_row_groups, plan_parts, read_file, read_part
+from pipelines.readers import max_line_chars as max_line_chars_for
 from privenance.errors import Reason
 from privenance.sources import SourcesManifest
 
@@ -69,7 +70,20 @@ class PlanParts(beam.DoFn):
     reading (``spread``): those of a part that may be big (a compressed file, a large
     row group); a cut file's parts are small and spread over the workers themselves."""
 
+    def __init__(self, max_line_chars: int):
+        self.max_line_chars = max_line_chars
+
     def process(self, unit: dict):
+        try:
+            yield from self._plan(unit)
+        except OSError as exc:
+            # an unreadable file (no permission, a folder where a file was listed, gone
+            # since it was listed): read whole, which gives its one MALFORMED row
+            yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
+                                                    f"unreadable ({type(exc).__name__})"))
+            yield {**unit, "groups": None, "range": None, "spread": False}
+
+    def _plan(self, unit: dict):
         from privenance import storage
         from privenance.sources import compression_of
         path, fmt = unit["path"], unit["format"]
@@ -90,7 +104,8 @@ class PlanParts(beam.DoFn):
             with storage.open_read(path) as raw:
                 stream = _Hashing(raw)
                 try:
-                    parts = plan_parts(stream, fmt, unit["encoding"])
+                    parts = plan_parts(stream, fmt, unit["encoding"],
+                                       max_chars=self.max_line_chars)
                 finally:
                     stream.read_rest()
             digest = stream.hexdigest()
@@ -129,15 +144,20 @@ class ReadPart(beam.DoFn):
 
     CHUNK = 64
 
+    def __init__(self, max_line_chars: int):
+        self.max_line_chars = max_line_chars
+
     def process(self, part: dict):
         meta = {SOURCE_ID: part["source"]}
         if part["name"]:
             meta[FILE] = part["name"]
         if part["range"] is not None:
-            rows = read_part(part["path"], part["format"], part["encoding"], part["range"])
+            rows = read_part(part["path"], part["format"], part["encoding"], part["range"],
+                             self.max_line_chars)
         else:
             groups = range(*part["groups"]) if part["groups"] else None
-            rows = read_file(part["path"], part["format"], part["encoding"], groups)
+            rows = read_file(part["path"], part["format"], part["encoding"], groups,
+                             self.max_line_chars)
         def out(chunk):
             return beam.pvalue.TaggedOutput(SPREAD, chunk) if part["spread"] else chunk
         read, chunk = 0, []
@@ -145,7 +165,8 @@ class ReadPart(beam.DoFn):
             read += 1
             if row.values is None:
                 yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
-                    {**meta, OFFSET: row.offset}, "read", Reason.MALFORMED, row.problem))
+                    {**meta, OFFSET: row.offset}, "read",
+                    Reason(row.reason or Reason.MALFORMED), row.problem))
                 continue
             chunk.append({**row.values, **meta, OFFSET: row.offset})
             if len(chunk) == self.CHUNK:
@@ -160,16 +181,20 @@ class ReadSources(beam.PTransform):
     """The manifest's files in; outputs ``records``, ``quarantine``, ``counts`` (rows read
     per source: every file's parts summed) and ``hashes`` (per file)."""
 
-    def __init__(self, manifest: SourcesManifest):
+    def __init__(self, manifest: SourcesManifest, max_line_chars: int | None = None):
+        """``max_line_chars``: the longest line read (longer ones are quarantined as
+        LINE_TOO_LONG); by default ``readers.max_line_chars()`` of the default policy."""
         super().__init__()
         self.units = file_units(manifest)
+        self.max_line_chars = max_line_chars or max_line_chars_for()
 
     def expand(self, pbegin):
         planned = (pbegin | "Files" >> beam.Create(self.units)
                    | "SpreadFiles" >> beam.Reshuffle()
-                   | "Plan" >> TaggedOutputs(PlanParts(), HASHES, main="parts"))
+                   | "Plan" >> TaggedOutputs(PlanParts(self.max_line_chars), HASHES,
+                                             main="parts"))
         read = (planned.parts | "SpreadParts" >> beam.Reshuffle()
-                | "ReadParts" >> TaggedOutputs(ReadPart(), SPREAD, QUARANTINE, COUNTS,
+                | "ReadParts" >> TaggedOutputs(ReadPart(self.max_line_chars), SPREAD, QUARANTINE, COUNTS,
                                                main="chunks"))
         # the rows of a big part go to every worker, a chunk at a time; the others stay
         # where they were read. Joining the two streams makes a runner hold every

@@ -26,6 +26,7 @@ class Reason(str, enum.Enum):
     SUBJECT_ERASED = "SUBJECT_ERASED"
     RESIDUAL_PII = "RESIDUAL_PII"
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
+    LINE_TOO_LONG = "LINE_TOO_LONG"        # a line or CSV row too long to read
     MISSING_COLUMN = "MISSING_COLUMN"      # a declared column absent from this row
     ANONYMIZE_FAILED = "ANONYMIZE_FAILED"  # the anonymizer or residual scan raised on it
     STEP_FAILED = "STEP_FAILED"
@@ -52,6 +53,8 @@ REASON_TEXT = {
     Reason.SUBJECT_ERASED: "concerns a person whose erasure was requested",
     Reason.RESIDUAL_PII: "an identifier was still found after anonymization",
     Reason.TEXT_TOO_LONG: "a text is longer than the policy's max_text_chars",
+    Reason.LINE_TOO_LONG: "a line or CSV row is longer than 4 x max_text_chars + 64 Ki "
+                          "characters: skipped unread",
     Reason.MISSING_COLUMN: "the row lacks a column the source declares",
     Reason.ANONYMIZE_FAILED: "the anonymizer or the residual scan failed on this row",
     Reason.STEP_FAILED: "an unexpected error in a pipeline step",

@@ -206,12 +206,57 @@ def match(pattern: str) -> list[tuple[str, int]]:
 
 def open_read(path: str, compressed: bool = False):
     """A binary stream of the file's bytes as stored (``compressed``: decompressed by
-    the extension's codec)."""
-    if not compressed and not is_uri(str(path)):
+    the extension's codec, a bounded block at a time)."""
+    if compressed:
+        from privenance.sources import compression_of
+        codec = compression_of(str(path))
+        raw = open_read(path)
+        return _Decompressed(raw, codec) if codec else raw
+    if not is_uri(str(path)):
         return open(path, "rb")
     from apache_beam.io.filesystem import CompressionTypes
-    kind = CompressionTypes.AUTO if compressed else CompressionTypes.UNCOMPRESSED
-    return _filesystems(str(path)).open(str(path), compression_type=kind)
+    return _filesystems(str(path)).open(str(path), compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+class _Decompressed:
+    """A stream of ``raw`` decompressed, whose reads never inflate more than they are
+    asked for: Beam's CompressedFile inflates 16 MB of input at once, which a
+    compression bomb turns into gigabytes held in memory. A damaged stream raises
+    OSError (or EOFError when cut short), whatever the codec."""
+
+    def __init__(self, raw, codec: str):
+        self.raw = raw
+        if codec == "gzip":
+            import gzip
+            self.stream = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif codec == "bzip2":
+            import bz2
+            self.stream = bz2.BZ2File(raw, mode="rb")
+        elif codec == "zstd":
+            import zstandard
+            self.stream = zstandard.ZstdDecompressor().stream_reader(raw)
+        else:
+            raise ValueError(f"unknown compression {codec}")
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self.stream.read(n)
+        except (OSError, EOFError):
+            raise
+        except Exception as exc:  # zstandard.ZstdError and the like
+            raise OSError(f"damaged compressed stream ({type(exc).__name__})") from None
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        finally:
+            self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def open_write(path: str):

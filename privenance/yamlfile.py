@@ -38,24 +38,71 @@ def _line_map(node, path=(), lines=None) -> dict[tuple, int]:
     return lines
 
 
+# Bounds on a configuration file, so a hostile one (a "billion laughs" of nested
+# aliases, a huge or deeply nested file) is refused in bounded time and memory instead
+# of expanding: policies and manifests are hand-written and far below these.
+MAX_YAML_BYTES = 2 * 1024 * 1024
+MAX_YAML_NODES = 200_000  # nodes once every alias is expanded
+
+
+def _expanded_size(root, limit: int) -> int:
+    """How many nodes the document has with every alias expanded, counting each shared
+    node once per place it is used; stops counting past ``limit``. Memoized by node,
+    so a document of nested aliases is measured in time linear in its text."""
+    sizes: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        sizes[id(node)] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
+    return sizes[id(root)]
+
+
 def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
-    """Return (data, line map). Unreadable or unparsable files raise ConfigError."""
+    """Return (data, line map). Unreadable, unparsable or too large files raise
+    ConfigError."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_YAML_BYTES + 1)
+        if len(raw) > MAX_YAML_BYTES:
+            raise ConfigError(f"file is larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB; "
+                              "a configuration file is refused beyond that", file=str(path))
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read file ({type(exc).__name__})", file=str(path)) from None
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _expanded_size(node, MAX_YAML_NODES) > MAX_YAML_NODES:
+                raise ConfigError(f"the document expands to more than {MAX_YAML_NODES:,} "
+                                  "values (anchors and aliases nested too deep?); refused",
+                                  file=str(path))
+            data = loader.construct_document(node) if node is not None else None
+            lines = _line_map(node) if node is not None else {}
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"invalid YAML: {problem}", file=str(path),
                           line=mark.line + 1 if mark else None) from None
-    return data, (_line_map(node) if node is not None else {})
+    except RecursionError:
+        raise ConfigError("invalid YAML: nested too deeply", file=str(path)) from None
+    return data, lines
 
 
 def validation_error(exc: ValidationError, file: str, lines: dict[tuple, int],

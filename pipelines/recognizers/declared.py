@@ -3,17 +3,44 @@ and ``anonymization.allow_list``), as Presidio's recognizers.yaml declares them.
 
 Deny-list terms and allow-list terms match as whole words in Latin script and
 anywhere in CJK text (where no space or ``\\b`` separates words).
+
+A declared pattern runs with a time limit per text (``PATTERN_SECONDS``): one that
+backtracks catastrophically on a text raises ``PatternTimedOut``, which fails that
+text, so its record is quarantined (ANONYMIZE_FAILED). Presidio's own limit (60 s)
+would skip the pattern and let the text through unscanned. The policy refuses such
+patterns when it loads, where a repetitive probe text shows them (policy.py).
 """
 from __future__ import annotations
 
 import re
 
+import regex
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from privenance.identifiers import VALIDATORS
 from privenance.policy import AllowList, RecognizerDecl
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+PATTERN_SECONDS = 1.0  # per declared pattern and text
+
+
+class PatternTimedOut(Exception):
+    """A declared pattern ran out of time on a text. Not a TimeoutError, which
+    Presidio catches to skip the pattern."""
+
+
+class BoundedPattern:
+    """A compiled pattern whose ``finditer`` stops after ``seconds`` with
+    PatternTimedOut, whatever timeout the caller asks for."""
+
+    def __init__(self, pattern: str, flags: int = 0, seconds: float = PATTERN_SECONDS):
+        self.compiled, self.seconds = regex.compile(pattern, flags=flags), seconds
+
+    def finditer(self, text: str, timeout=None):
+        try:
+            yield from self.compiled.finditer(text, timeout=self.seconds)
+        except TimeoutError:
+            raise PatternTimedOut("a declared pattern ran out of time on this text") from None
 
 
 def term_pattern(term: str) -> str:
@@ -37,6 +64,9 @@ class DeclaredRecognizer(PatternRecognizer):
         super().__init__(supported_entity=decl.supported_entity, name=decl.name,
                          patterns=patterns, context=decl.context or None,
                          supported_language=language)
+        for pattern in self.patterns:  # compiled here, with the flags Presidio uses
+            pattern.compiled_regex = BoundedPattern(pattern.regex, self.global_regex_flags)
+            pattern.compiled_with_flags = self.global_regex_flags
 
     def validate_result(self, pattern_text: str):
         return None if self.check is None else bool(self.check(pattern_text))
@@ -48,7 +78,8 @@ class AllowListFilter:
 
     def __init__(self, allow: AllowList):
         parts = [term_pattern(t) for t in allow.terms] + [f"(?:{p})" for p in allow.patterns]
-        self.pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        self.pattern = (BoundedPattern("|".join(parts), regex.IGNORECASE | regex.V0)
+                        if parts else None)
 
     def __call__(self, results: list, text: str) -> list:
         if self.pattern is None or not results:

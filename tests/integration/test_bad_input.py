@@ -76,7 +76,7 @@ def test_bad_input_is_quarantined_with_reasons(workspace):
     reasons = {(r["_source"], r["_source_key"] or r["_offset"]): r["reason"] for r in q}
     assert reasons[("mixed", 2)] == reasons[("mixed", 3)] == "MALFORMED"
     assert reasons[("mixed", 5)] == reasons[("mixed", 6)] == "MALFORMED"
-    assert reasons[("mixed", "big")] == "TEXT_TOO_LONG"
+    assert reasons[("mixed", 9)] == "LINE_TOO_LONG"  # 10 MB: over 4 x max_text_chars
     assert reasons[("mixed", "spdx")] == "INVALID_LICENCE"
     assert reasons[("mixed", "date")] == "INVALID_DATE"
     assert sum(r == "MISSING_ID" for r in reasons.values()) == 3  # null, missing, empty CSV cell
@@ -102,3 +102,51 @@ def test_sources_with_no_rows_at_all_give_an_empty_run(tmp_path):
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["totals"] == {"read": 0, "written": 0, "quarantined": 0}
     assert "Traceback" not in result.stderr
+
+
+def test_hostile_input_ends_in_bounded_time_with_quarantine_rows(tmp_path):
+    """A gzip bomb of one long line, a long line in a plain file and a declared pattern
+    that backtracks on one text: each a quarantine row, in bounded time and memory."""
+    import gzip
+    import resource
+    import time
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with gzip.open(raw / "bomb.jsonl.gz", "wb") as f:  # 128 MB of one line, ~130 KB on disk
+        f.write(b'{"id": "bomb", "text": "')
+        for _ in range(128):
+            f.write(b"x" * (1 << 20))
+        f.write(b'"}\n{"id": "after", "text": "fine"}\n')
+    slow = "Staff ID" + "a" * 30 + "!"
+    (raw / "plain.jsonl").write_text("\n".join(json.dumps(r) for r in [
+        {"id": "p1", "text": "nothing here"}, {"id": "long", "text": "y" * 100_000},
+        {"id": "slow", "text": slow}, {"id": "p4", "text": "Staff IDaa"}]) + "\n")
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": [
+        {"id": "bomb", "path": str(raw / "bomb.jsonl.gz"), "id_field": "id",
+         "text_fields": ["text"], **GOOD},
+        {"id": "plain", "path": str(raw / "plain.jsonl"), "id_field": "id",
+         "text_fields": ["text"], **GOOD}]}))
+    policy = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
+    (tmp_path / "policy.yaml").write_text(
+        f"extends: {policy}\nname: hostile\nquarantine: {{max_share: 1.0}}\n"
+        "anonymization:\n  max_text_chars: 1000\n  recognizers:\n"
+        "    - name: staff ids\n      supported_entity: STAFF_ID\n"
+        "      patterns: [{regex: 'ID(a|a)+$', score: 0.9}]\n")
+    start = time.monotonic()
+    result = privenance("run", "--sources", "sources.yaml", "--policy", "policy.yaml",
+                        "--out", "out", "--as-of", "2026-01-01", cwd=tmp_path,
+                        env={"PRIVENANCE_PSEUDONYM_KEY": "ab" * 32})
+    took = time.monotonic() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert "Traceback" not in result.stderr and took < 180, took
+    assert peak_mb < 1500, peak_mb  # the bomb's line (128 MB) is never held
+    run = json.loads((tmp_path / "out/run.json").read_text())
+    assert run["counts"]["bomb"]["read"] == 2 and run["counts"]["plain"]["read"] == 4
+    q = pq.read_table(tmp_path / "out/quarantine").to_pylist()
+    reasons = {(r["_source"], r["_source_key"] or r["_offset"]): r["reason"] for r in q}
+    assert reasons == {("bomb", 1): "LINE_TOO_LONG", ("plain", 2): "LINE_TOO_LONG",
+                       ("plain", "slow"): "ANONYMIZE_FAILED"}
+    written = pq.read_table(tmp_path / "out/dataset").to_pylist()
+    assert {r["id"]: r["text"] for r in written} == {
+        "after": "fine", "p1": "nothing here", "p4": "Staff <STAFF_ID>"}
+    assert slow not in json.dumps(written) + json.dumps(q)

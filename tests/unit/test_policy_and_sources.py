@@ -34,6 +34,45 @@ def test_misspelt_field_is_reported_not_ignored(tmp_path):
     assert ":3: licences.allowed_use: unknown field" in str(err.value)
 
 
+def _billion_laughs(levels: int = 9) -> str:
+    lines = ['lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for n in range(1, levels):
+        lines.append(f"lol{n}: &lol{n} [" + ", ".join([f"*lol{n - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("loader", [load_policy, load_sources])
+def test_billion_laughs_is_refused_quickly(tmp_path, loader):
+    import resource
+    import time
+    p = tmp_path / "bomb.yaml"
+    p.write_text("name: bomb\n" + _billion_laughs())  # 9**9 values once expanded
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match="expands to more than"):
+        loader(p)
+    assert time.monotonic() - start < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_000_000  # KB: < 1 GB
+
+
+def test_yaml_aliases_within_bounds_still_work(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("name: x\nanonymization:\n  allow_list: {terms: &t [a, b]}\n"
+                 "  recognizers:\n    - {name: r, supported_entity: X, deny_list: *t}\n")
+    policy = load_policy(p)
+    assert policy.anonymization.recognizers[0].deny_list == ["a", "b"]
+
+
+def test_huge_or_deeply_nested_yaml_is_refused(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("name: x\n# " + "x" * (3 * 1024 * 1024) + "\n")
+    with pytest.raises(ConfigError, match="larger than"):
+        load_policy(big)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_policy(deep)
+
+
 def test_invalid_yaml_and_missing_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [unclosed\n")

@@ -173,3 +173,100 @@ def test_a_part_starting_with_bytes_like_a_byte_order_mark_is_still_utf8(tmp_pat
     p.write_bytes(b'{"a": 1}\n{"a": 2}\n{"a": 3}\n\xff\xfe{"a": 4}\n{"a": "\xe9\x99\xb3"}\n')
     parts, whole = _parts_equal_whole(p, "jsonl")
     assert len(parts) == 2 and whole[3].problem and whole[4].values == {"a": "陳"}
+
+
+# ------------------------------------------------ hostile input: long lines, bombs
+
+def test_text_lines_is_linear_in_a_long_line():
+    import io
+    import time
+
+    from pipelines.readers import text_lines
+    data = b"x" * (40 << 20) + b"\nend\n"  # one 40 MB line: quadratic reading took seconds
+    start = time.monotonic()
+    lines = list(text_lines(io.BytesIO(data), "utf-8"))
+    assert time.monotonic() - start < 3
+    assert [len(line) for line in lines] == [(40 << 20) + 1, 4]
+
+
+def test_a_line_over_the_cap_is_skipped_unread_and_reading_goes_on(tmp_path):
+    from pipelines.readers import max_line_chars, read_file
+    long = '{"id": "big", "t": "' + "é" * 5000 + '"}'
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"id": "a"}\n' + long + '\n{"id": "b"}\n' + long, encoding="utf-8")
+    got = list(read_file(str(p), "jsonl", "utf-8", max_chars=1000))
+    assert [(r.offset, r.reason) for r in got] == [(1, None), (2, "LINE_TOO_LONG"),
+                                                   (3, None), (4, "LINE_TOO_LONG")]
+    assert "é" not in got[1].problem and got[2].values == {"id": "b"}
+    assert max_line_chars(1000) < max_line_chars(2000)
+
+
+def test_parts_of_a_file_with_long_lines_equal_the_whole(tmp_path):
+    from pipelines.readers import plan_parts, read_file, read_part
+    p = tmp_path / "a.jsonl"
+    p.write_text("".join('{"i": %d, "t": "%s"}\n' % (i, "陳" * (3000 if i % 4 == 1 else 3))
+                         for i in range(10)), encoding="utf-8")
+    with open(p, "rb") as f:
+        parts = plan_parts(f, "jsonl", "utf-8", every=3, max_chars=1000)
+    whole = list(read_file(str(p), "jsonl", "utf-8", max_chars=1000))
+    assert [r for part in parts for r in read_part(str(p), "jsonl", "utf-8", part, 1000)] == whole
+    assert [r.offset for r in whole if r.reason == "LINE_TOO_LONG"] == [2, 6, 10]
+
+
+def test_csv_row_over_the_cap_is_quarantined_on_one_line_or_many(tmp_path):
+    from pipelines.readers import read_file
+    p = tmp_path / "c.csv"
+    p.write_text("id,t\n1,short\n2," + "x" * 5000 + "\n3,\"" + "y\n" * 3000 + "\"\n4,ok\n",
+                 encoding="utf-8")
+    got = list(read_file(str(p), "csv", "utf-8", max_chars=1000))
+    assert [(r.offset, r.reason) for r in got] == [(1, None), (2, "LINE_TOO_LONG"),
+                                                   (3, "LINE_TOO_LONG"), (4, None)]
+    assert got[3].values == {"id": "4", "t": "ok"}
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".zst"])
+def test_a_compression_bomb_is_read_in_bounded_memory(tmp_path, suffix):
+    import bz2
+    import gzip
+    import resource
+    import time
+
+    import zstandard
+
+    from pipelines.readers import read_file
+    size = 256 << 20  # 256 MB of one line, compressed to well under a megabyte
+    p = tmp_path / f"bomb.jsonl{suffix}"
+    block = b"x" * (1 << 20)
+    opener = {".gz": lambda: gzip.open(p, "wb"), ".bz2": lambda: bz2.open(p, "wb"),
+              ".zst": lambda: zstandard.ZstdCompressor().stream_writer(open(p, "wb"))}[suffix]
+    with opener() as f:
+        f.write(b'{"id": "bomb", "t": "')
+        for _ in range(size // len(block)):
+            f.write(block)
+        f.write(b'"}\n{"id": "next"}\n')
+    assert p.stat().st_size < 2 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    got = list(read_file(str(p), "jsonl", "utf-8", max_chars=100_000))
+    assert time.monotonic() - start < 30
+    assert [(r.offset, r.reason) for r in got] == [(1, "LINE_TOO_LONG"), (2, None)]
+    grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before  # KB
+    assert grew < 100_000  # far below the 256 MB the line holds
+
+
+def test_an_unreadable_file_is_planned_as_one_part_that_gives_one_problem_row(tmp_path):
+    """Root reads any file, so a folder stands in for a file without permission:
+    opening it raises an OSError as a chmod 000 file does (it was exit 70)."""
+    from pipelines.reading import HASHES, PlanParts, ReadPart
+    from pipelines.readers import max_line_chars
+    folder = tmp_path / "x.jsonl"
+    folder.mkdir()
+    unit = {"source": "s", "format": "jsonl", "encoding": "utf-8", "path": str(folder),
+            "name": None}
+    out = list(PlanParts(max_line_chars()).process(unit))
+    assert [o.tag for o in out if hasattr(o, "tag")] == [HASHES]
+    (part,) = [o for o in out if not hasattr(o, "tag")]
+    rows = list(ReadPart(max_line_chars()).process(part))
+    quarantined = [o.value for o in rows if getattr(o, "tag", None) == "quarantine"]
+    assert [(q["reason"], q["_offset"]) for q in quarantined] == [("MALFORMED", 0)]
+    assert [o.value for o in rows if getattr(o, "tag", None) == "counts"] == [("s", 1)]

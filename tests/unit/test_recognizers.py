@@ -256,3 +256,32 @@ def test_prefilters_skip_only_texts_that_cannot_match(monkeypatch):
     monkeypatch.setattr(general, "_ANCHOR_NEEDS", {})
     monkeypatch.setattr(ChineseNameRecognizer, "analyze", PatternRecognizer.analyze)
     assert (spans(address), spans(chinese)) == fast
+
+
+# ------------------------------------------------ declared patterns that backtrack
+
+def test_a_catastrophic_pattern_is_refused_when_the_policy_loads(tmp_path):
+    from privenance.errors import ConfigError
+    from privenance.policy import load_policy
+    p = tmp_path / "p.yaml"
+    p.write_text("name: x\nanonymization:\n  recognizers:\n    - name: slow\n"
+                 "      supported_entity: STAFF_ID\n"
+                 "      patterns: [{regex: '(b|b)+$', score: 0.9}]\n")
+    with pytest.raises(ConfigError, match="backtracks catastrophically") as err:
+        load_policy(p)
+    assert ":6: anonymization.recognizers.0.patterns.0.regex" in str(err.value)
+
+
+def test_a_pattern_that_runs_out_of_time_fails_the_text_instead_of_skipping():
+    import time
+
+    from pipelines.recognizers.declared import DeclaredRecognizer, PatternTimedOut
+    from privenance.policy import RecognizerDecl
+    decl = RecognizerDecl.model_validate({"name": "slow", "supported_entity": "STAFF_ID",
+                                          "patterns": [{"regex": r"ID(a|a)+$", "score": 0.9}]})
+    recognizer = DeclaredRecognizer(decl, "en")
+    assert [(r.start, r.end) for r in recognizer.analyze("is IDaa", ["STAFF_ID"])] == [(3, 7)]
+    start = time.monotonic()
+    with pytest.raises(PatternTimedOut):  # Presidio would skip the pattern after 60 s
+        recognizer.analyze("ID" + "a" * 30 + "!", ["STAFF_ID"])
+    assert time.monotonic() - start < 15

@@ -33,3 +33,15 @@ def test_shards_are_even_ranges_of_buckets():
         counts[shard_of(bucket, 7)] += 1
     assert max(counts) - min(counts) <= 1
     assert [shard_of(b, 7) for b in range(BUCKETS)] == sorted(shard_of(b, 7) for b in range(BUCKETS))
+
+
+def test_a_second_run_into_the_same_out_is_refused_while_the_first_holds_it(tmp_path):
+    from pipelines.pipeline import _out_lock
+    from privenance.errors import RunFailed
+    out = str(tmp_path / "staged")
+    with _out_lock(out):
+        with pytest.raises(RunFailed, match="another run is writing to .*staged"):
+            with _out_lock(out):
+                pass
+    with _out_lock(out):  # released when the first run ended
+        pass
