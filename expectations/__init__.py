@@ -11,10 +11,11 @@ from privenance.policy import Policy
 from privenance.subjects import Requests
 
 
-def load_dataset(path, columns: list[str] | None = None):
-    """A staged dataset (directory or file of Parquet) as a pandas DataFrame."""
-    import pyarrow.parquet as pq
-    return pq.read_table(path, columns=columns).to_pandas()
+def load_dataset(path, columns: list[str] | None = None, encryption: dict | None = None):
+    """A staged dataset (directory or file of Parquet) as a pandas DataFrame; columns the
+    run encrypted (``encryption``, from run.json) are decrypted with the KMS's key."""
+    from privenance.encryption import read_table
+    return read_table(path, encryption, columns=columns).to_pandas()
 
 
 def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
@@ -34,7 +35,8 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
     from expectations.gx_adapter import run_suites
     from expectations.suites import SUITE_TEXT, build_suites, derive_checks
     requests = requests or Requests()
-    df = dataset if isinstance(dataset, pd.DataFrame) else load_dataset(dataset)
+    df = (dataset if isinstance(dataset, pd.DataFrame)
+          else load_dataset(dataset, encryption=run.get("encryption")))
     if findings is None and not isinstance(dataset, pd.DataFrame):
         sibling = Path(dataset).parent / "findings"
         findings = sibling if sibling.is_dir() else None

@@ -187,7 +187,7 @@ def approvals_for(path: Path, run: dict, policy: Policy,
 
 def _certified_binding(cert: dict) -> dict:
     """What an approval of the certified run must be bound to, from the certificate."""
-    files = [{"path": f"dataset/{f['path']}", "sha256": f.get("staged_sha256", f["sha256"])}
+    files = [{"path": f"dataset/{f['path']}", "sha256": f["sha256"]}
              for f in cert.get("output", {}).get("files", [])]
     return {"run_id": cert.get("run_id"),
             "dataset_sha256": dataset_sha256({"outputs": {"dataset": files}}),
@@ -276,19 +276,14 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     files = sorted((staged / "dataset").glob("*.parquet"))
     import pyarrow.parquet as pq
     written = {Path(f["path"]).name: f["sha256"] for f in run["outputs"]["dataset"]}
-    listed, encrypted = [], policy.encryption.columns
+    listed = []
     for f in files:
         shutil.copy2(f, tmp / f.name)
         if file_sha256(tmp / f.name) != written.get(f.name):  # changed while we copied
             shutil.rmtree(tmp)
             raise RunFailed(f"not certified: {f} changed while it was being certified")
-        entry = {"path": f.name, "sha256": written[f.name]}
-        if encrypted:  # the encrypted bytes are certified; validation saw the staged ones
-            from lineage.encryption import encrypt_file
-            encrypt_file(str(f), str(tmp / f.name), encrypted, policy.encryption.kms)
-            entry = {**entry, "sha256": file_sha256(tmp / f.name),
-                     "staged_sha256": written[f.name]}
-        listed.append({**entry, "bytes": (tmp / f.name).stat().st_size,
+        listed.append({"path": f.name, "sha256": written[f.name],
+                       "bytes": (tmp / f.name).stat().st_size,
                        "rows": pq.ParquetFile(tmp / f.name).metadata.num_rows})
     licences, consent = _dataset_summaries([tmp / f["path"] for f in listed])
     counts = run["counts"]
@@ -325,9 +320,7 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         "approvals_required": {"roles": list(dict.fromkeys(policy.approvals.required)),
                                "allow_same_person": policy.approvals.allow_same_person},
         # columns encrypted at rest (Parquet modular encryption), and the KMS holding the key
-        **({"encryption": {"columns": list(encrypted), "kms": policy.encryption.kms,
-                           "algorithm": "AES_GCM_V1", "footer": "plaintext"}}
-           if encrypted else {}),
+        **({"encryption": run["encryption"]} if run.get("encryption") else {}),
         # Hong Kong governance: risk tier, human oversight, each source's collection
         # statement and, for a cross-border source, its transfer mechanism
         "governance": _governance(run, policy),

@@ -129,10 +129,7 @@ def load_certified(name: str, repo: str = ".", rev: str | None = None,
 def _concat(files, encryption: dict | None = None):
     """The files' rows as one table; encrypted columns decrypted with the KMS's key."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
-    if encryption:
-        from lineage.encryption import read_table
-        tables = [read_table(f, encryption["kms"]) for f in files]
-    else:
-        tables = [pq.read_table(f) for f in files]
+
+    from privenance.encryption import read_table
+    tables = [read_table(f, encryption) for f in files]
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)

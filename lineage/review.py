@@ -104,8 +104,9 @@ def allocate(sizes: dict, n: int) -> dict:
 def _strata(staged: Path) -> dict[tuple[str, str], list[str]]:
     """Record ids of the staged dataset by (source, language)."""
     import pyarrow.parquet as pq
-    table = pq.read_table(staged / "dataset")
-    columns = [P.RECORD_ID, P.SOURCE] + ([LANGUAGE] if LANGUAGE in table.column_names else [])
+    names = pq.read_schema(next((staged / "dataset").glob("*.parquet"))).names
+    columns = [P.RECORD_ID, P.SOURCE] + ([LANGUAGE] if LANGUAGE in names else [])
+    table = pq.read_table(staged / "dataset", columns=columns)
     strata = defaultdict(list)
     for row in table.select(columns).to_pylist():
         strata[(row[P.SOURCE], row.get(LANGUAGE) or "und")].append(row[P.RECORD_ID])
@@ -149,11 +150,13 @@ def sampled_records(staged: Path, sample: dict) -> list[dict]:
     """The sampled records as written: record id, source, language and every text
     column (string columns that are not provenance columns), with the spans the run
     replaced (``_replaced``: column, output offsets, entity, operator), in sample order."""
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
+    from privenance.encryption import read_table
+    from privenance.staged import load_run
     ids = sample["records"]
-    table = ds.dataset(Path(staged) / "dataset", format="parquet").to_table(
-        filter=pc.field(P.RECORD_ID).isin(ids))
+    # the reviewer reads what was written: encrypted columns too, with the KMS's key
+    table = read_table(Path(staged) / "dataset",
+                       load_run(Path(staged) / "run.json").get("encryption"),
+                       filters=[(P.RECORD_ID, "in", ids)])
     text = [f.name for f in table.schema if not f.name.startswith("_")
             and str(f.type) in ("string", "large_string")]
     keep = [P.RECORD_ID, P.SOURCE] + ([LANGUAGE] if LANGUAGE in table.column_names else [])

@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from privenance import provenance as P, storage, versions
+from privenance.encryption import facts as encryption_facts
 from privenance.errors import RunFailed
 from privenance.keyref import KeyRef
 from privenance.keys import Secret
@@ -179,7 +180,9 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
         clean | "WriteDataset" >> WriteParquet(
             incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
             source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
-            always_one_file=True, expected_rows=read_total, spill=not on_dask),
+            always_one_file=True, expected_rows=read_total, spill=not on_dask,
+            encrypt=({"columns": policy.encryption.columns, "kms": policy.encryption.kms}
+                     if policy.encryption.columns else None)),
         ((read[QUARANTINE], untagged, rejected, residual) | "AllQuarantine" >> beam.Flatten()
          | "WriteQuarantine" >> WriteParquet(
              incoming, "quarantine", "_source", ["_source", "_file", "_offset", "stage"], run_id=run_id,
@@ -273,6 +276,9 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
         "policy": {"name": policy.name, "sha256": policy.sha256, "path": policy_path,
                    "sector": policy.sector},
         "purpose": policy.purpose.model_dump(),
+        # columns the dataset holds encrypted, and the KMS whose key reads them
+        **({"encryption": encryption_facts(policy.encryption.columns, policy.encryption.kms)}
+           if policy.encryption.columns else {}),
         "sources": [{"id": s.id, "path": s.path, "format": s.format,
                      **inputs[s.id], "licence": s.licence,
                      "attribution": s.attribution,
@@ -342,10 +348,28 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     storage.configure(beam_args)
     requests = load_requests(requests_dir)
     key_ref = KeyRef.of(key)  # the workers read the key themselves: no key bytes in the job
+    check_encryption(manifest, policy)
     out = storage.absolute(out)
     with _out_lock(out):
         return _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards,
                            policy_path, requests, key_ref, log, rows_per_file)
+
+
+def check_encryption(manifest: SourcesManifest, policy: Policy) -> None:
+    """Before anything runs: every column to encrypt reaches the output of some source,
+    and the KMS's key can be had (the workers read it again themselves)."""
+    columns = policy.encryption.columns
+    if not columns:
+        return
+    from pipelines.steps import output_columns
+    from privenance.encryption import properties
+    written = set().union(*(output_columns(policy, s) for s in manifest.sources))
+    missing = [c for c in columns if c not in written]
+    if missing:
+        raise policy.config_error(f"{len(missing)} column(s) to encrypt are not written by any "
+                                  "source (declare them, or remove them from the list)",
+                                  "encryption", "columns")
+    properties(columns, policy.encryption.kms)
 
 
 @contextlib.contextmanager

@@ -149,11 +149,19 @@ def file_name(shard: int, shards: int) -> str:
     return f"part-{shard:05d}-of-{shards:05d}.parquet"
 
 
-def parquet_bytes(table) -> bytes:
+def parquet_bytes(table, encrypt: dict | None = None) -> bytes:
+    """``table`` as Parquet bytes; with ``encrypt`` ({columns, kms}), those columns are
+    encrypted (privenance/encryption.py), and placed last."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
+    if encrypt:
+        from privenance.encryption import encrypted_last, properties
+        table = encrypted_last(table, encrypt["columns"])
+        pq.write_table(table, sink, compression="zstd",
+                       encryption_properties=properties(encrypt["columns"], encrypt["kms"]))
+    else:
+        pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
 
 
@@ -258,10 +266,10 @@ class _WriteShard(beam.DoFn):
 
     def __init__(self, directory: str, output: str, sort_by: list[str], count_by: list[str],
                  fixed_schema, min_shards: int, rows_per_file: int, run_id_column: str,
-                 spilled: bool = True):
+                 spilled: bool = True, encrypt: dict | None = None):
         self.directory, self.output, self.sort_by, self.count_by = directory, output, sort_by, count_by
         self.fixed_schema, self.min_shards, self.rows_per_file = fixed_schema, min_shards, rows_per_file
-        self.run_id_column, self.spilled = run_id_column, spilled
+        self.run_id_column, self.spilled, self.encrypt = run_id_column, spilled, encrypt
 
     def process(self, shard_places, rows: int, types: dict, run_id: str):
         import pyarrow as pa
@@ -290,7 +298,7 @@ class _WriteShard(beam.DoFn):
         order = pc.sort_indices(table, sort_keys=[(c, "ascending", "at_start") for c in self.sort_by])
         table = table.take(order)
         name = file_name(shard, shard_count(rows, self.min_shards, self.rows_per_file))
-        data = parquet_bytes(table)
+        data = parquet_bytes(table, self.encrypt)
         storage.write_bytes(storage.join(self.directory, self.output, name), data)
         yield _report(self.output, name, data, table, self.count_by)
 
@@ -299,16 +307,17 @@ class _WriteEmpty(beam.DoFn):
     """When an output has no rows at all, one empty file, so it reads as an empty table
     (and validate and certify can say why they refuse it)."""
 
-    def __init__(self, directory: str, output: str, fixed_schema, min_shards: int):
+    def __init__(self, directory: str, output: str, fixed_schema, min_shards: int,
+                 encrypt: dict | None = None):
         self.directory, self.output = directory, output
-        self.fixed_schema, self.min_shards = fixed_schema, min_shards
+        self.fixed_schema, self.min_shards, self.encrypt = fixed_schema, min_shards, encrypt
 
     def process(self, _, rows: int, types: dict):
         if rows:
             return
         table = (self.fixed_schema or dataset_schema(types)).empty_table()
         name = file_name(0, self.min_shards)
-        data = parquet_bytes(table)
+        data = parquet_bytes(table, self.encrypt)
         storage.write_bytes(storage.join(self.directory, self.output, name), data)
         yield _report(self.output, name, data, table, [])
 
@@ -324,7 +333,9 @@ class WriteParquet(beam.PTransform):
     for the rows (the pipeline passes the records read); default: the rows counted. ``schema``: a fixed Arrow schema, or None to take the dataset's from the
     rows' column types (``source_order`` orders its columns). ``run_id``: a value or
     a singleton PCollection, stamped into ``run_id_column`` (None: rows keep theirs). ``always_one_file``: write an empty
-    file when there are no rows. ``spill``: False groups the rows themselves instead of
+    file when there are no rows. ``encrypt``: {columns, kms} to write those columns
+    encrypted (privenance/encryption.py; the KMS's key is read on the worker, never
+    carried in the job). ``spill``: False groups the rows themselves instead of
     their spilled places (for the DaskRunner, which drops ``_Spill``'s finish_bundle
     output: pipelines/daskrunner.py); then nothing is left to delete either."""
 
@@ -332,7 +343,7 @@ class WriteParquet(beam.PTransform):
                  sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
                  min_shards: int = 1, rows_per_file: int = 20_000,
                  run_id_column: str | None = P.RUN_ID, always_one_file: bool = False,
-                 expected_rows=None, spill: bool = True):
+                 expected_rows=None, spill: bool = True, encrypt: dict | None = None):
         super().__init__()
         self.directory, self.output, self.shard_key = directory, output, shard_key
         self.sort_by = list(sort_by)
@@ -340,7 +351,7 @@ class WriteParquet(beam.PTransform):
         self.source_order = source_order or {}
         self.min_shards, self.rows_per_file = min_shards, rows_per_file
         self.run_id_column, self.always_one_file = run_id_column, always_one_file
-        self.expected_rows, self.spill = expected_rows, spill
+        self.expected_rows, self.spill, self.encrypt = expected_rows, spill, encrypt
 
     def expand(self, rows):
         expected = self.expected_rows
@@ -369,7 +380,8 @@ class WriteParquet(beam.PTransform):
                    | "GroupShards" >> beam.GroupByKey()
                    | "WriteShards" >> beam.ParDo(_WriteShard(
                        self.directory, self.output, self.sort_by, self.count_by, self.schema,
-                       min_shards, per_file, self.run_id_column, spilled=self.spill),
+                       min_shards, per_file, self.run_id_column, spilled=self.spill,
+                       encrypt=self.encrypt),
                        rows=count, types=types, run_id=beam.pvalue.AsSingleton(run_id)))
         if self.spill:
             _ = (rows.pipeline | "AfterWriting" >> beam.Create([None])
@@ -380,6 +392,6 @@ class WriteParquet(beam.PTransform):
         counted = rows | "CountRows" >> beam.combiners.Count.Globally()
         empty = (rows.pipeline | "Once" >> beam.Create([None])
                  | "WriteEmpty" >> beam.ParDo(_WriteEmpty(self.directory, self.output,
-                                                          self.schema, min_shards),
+                                                          self.schema, min_shards, self.encrypt),
                                               rows=beam.pvalue.AsSingleton(counted), types=types))
         return (reports, empty) | "Reports" >> beam.Flatten()

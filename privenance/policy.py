@@ -356,8 +356,8 @@ class Review(Strict):
 
 
 class Encryption(Strict):
-    """Columns written encrypted in certified files (Parquet modular encryption,
-    lineage/encryption.py), their keys held by the KMS client named here."""
+    """Columns the run writes encrypted (Parquet modular encryption,
+    privenance/encryption.py), their keys held by the KMS client named here."""
 
     columns: list[str] = []
     kms: str = Field(default="local", pattern=r"^[A-Za-z0-9_.-]+$")

@@ -287,17 +287,18 @@ def write_bytes(path: str, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def read_parquet(path: str, columns: list[str] | None = None):
+def read_parquet(path: str, columns: list[str] | None = None, encryption: dict | None = None):
     """A Parquet file as a pyarrow Table; on an object store only the footer and the
-    ``columns`` asked for are fetched (ranged reads of a seekable stream)."""
-    import pyarrow.parquet as pq
+    ``columns`` asked for are fetched (ranged reads of a seekable stream). Columns a run
+    encrypted (``encryption``, as run.json records it) are decrypted with the KMS's key."""
+    from privenance.encryption import read_table
     if not is_uri(str(path)):
-        return pq.read_table(path, columns=columns)
+        return read_table(path, encryption, columns=columns)
     with open_read(path) as f:
         # one thread, no pre-buffering: Arrow's I/O threads must not call into this
         # Python stream, or one may still wait for the GIL when the interpreter exits,
         # and the process aborts ("terminate called without an active exception")
-        return pq.read_table(f, columns=columns, use_threads=False, pre_buffer=False)
+        return read_table(f, encryption, columns=columns, use_threads=False, pre_buffer=False)
 
 
 def read_parquet_schema(path: str):

@@ -139,7 +139,8 @@ def _show_stored(hits: list[dict], certified: str) -> None:
                   if h["dataset"] == name and h["version"] == cert["version"]]
         typer.echo(f"stored in {name} {cert['version']} (current): {len(wanted)} record(s)")
         for f in cert["output"]["files"]:
-            table = storage.read_parquet(storage.join(certified, name, f["path"]))
+            table = storage.read_parquet(storage.join(certified, name, f["path"]),
+                                         encryption=cert.get("encryption"))
             table = table.filter(pc.is_in(table["_record_id"], value_set=_array(wanted)))
             for row in table.to_pylist():
                 typer.echo(f"  {row['_record_id']}")

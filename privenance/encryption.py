@@ -20,7 +20,8 @@ KMS clients are plug-ins chosen by name (``encryption.kms``), as pyarrow's
   the master key never leaves it.
 
 Encryption uses fresh random data keys and nonces: an encrypted file's bytes differ from
-one certification to the next (its content does not).
+one run to the next (its content does not), so outputs are byte-identical across runs
+only without encrypted columns.
 """
 from __future__ import annotations
 
@@ -99,30 +100,35 @@ def _crypto(kms: str):
     return pe.CryptoFactory(lambda config: factory(config)), pe.KmsConnectionConfig()
 
 
-def encrypt_file(source: str, target: str, columns: list[str], kms: str = "local") -> None:
-    """Write ``source``'s rows to ``target`` with ``columns`` encrypted (plaintext footer)."""
-    import pyarrow.parquet as pq
+def facts(columns: list[str], kms: str) -> dict:
+    """What run.json and the certificate record of the encryption."""
+    return {"columns": list(columns), "kms": kms, "algorithm": ALGORITHM, "footer": "plaintext"}
+
+
+def properties(columns: list[str], kms: str = "local"):
+    """Parquet file encryption properties for ``columns`` (plaintext footer)."""
     import pyarrow.parquet.encryption as pe
     crypto, connection = _crypto(kms)
     config = pe.EncryptionConfiguration(
         footer_key=FOOTER_KEY_ID, column_keys={COLUMN_KEY_ID: list(columns)},
         encryption_algorithm=ALGORITHM, plaintext_footer=True, double_wrapping=True)
-    table = pq.read_table(source)
-    missing = sorted(set(columns) - set(table.column_names))
-    if missing:
-        raise ConfigError(f"encryption.columns names {len(missing)} column(s) the dataset "
-                          "does not have", field="encryption.columns")
-    # encrypted columns go last: pyarrow (25) cannot read two plain columns that have an
-    # encrypted one between them without its key
-    table = table.select([c for c in table.column_names if c not in columns] + list(columns))
-    pq.write_table(table, target,
-                   encryption_properties=crypto.file_encryption_properties(connection, config))
+    return crypto.file_encryption_properties(connection, config)
 
 
-def read_table(path, kms: str = "local"):
-    """A certified file's rows, its encrypted columns decrypted with the KMS's key."""
+def encrypted_last(table, columns: list[str]):
+    """``table`` with ``columns`` moved to the end: pyarrow (25) cannot read two plain
+    columns that have an encrypted one between them without its key."""
+    return table.select([c for c in table.column_names if c not in columns]
+                        + [c for c in columns if c in table.column_names])
+
+
+def read_table(path, encryption: dict | None = None, **options):
+    """``pq.read_table(path, **options)``, decrypting with the KMS that ``encryption`` (the
+    facts recorded in run.json or the certificate) names; plain when it is None."""
     import pyarrow.parquet as pq
     import pyarrow.parquet.encryption as pe
-    crypto, connection = _crypto(kms)
+    if not encryption:
+        return pq.read_table(path, **options)
+    crypto, connection = _crypto(encryption["kms"])
     return pq.read_table(path, decryption_properties=crypto.file_decryption_properties(
-        connection, pe.DecryptionConfiguration()))
+        connection, pe.DecryptionConfiguration()), **options)
