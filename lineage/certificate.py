@@ -17,13 +17,16 @@ whole, so ``verify`` re-checks every signature and what it is of.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from privenance import provenance as P
 from privenance.approvers import Approvers, load_approvers, unsigned
-from privenance.errors import RunFailed, VerificationFailed
+from privenance.errors import ConfigError, RunFailed, VerificationFailed
 from privenance.files import file_sha256, swap_in, temp_dir_for
 from privenance.keys import Secret, canonical, sign_hex, signature_valid  # noqa: F401 (canonical: API)
 from privenance.licences import classify
@@ -306,37 +309,116 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     cert = sign(cert, seed)
     (tmp / CERT_FILE).write_text(json.dumps(cert, indent=2, sort_keys=True, ensure_ascii=False)
                                  + "\n", encoding="utf-8")
+    # the index is sealed before the version is published, so no certified version
+    # exists that `subject find` cannot see: an interruption in between leaves at
+    # worst a sealed index of a version never published (an erasure then lists one
+    # version too many, never one too few)
+    seal_index(index_dir, tmp / CERT_FILE)
     swap_in(tmp, out)
-    seal_index(index_dir, out / CERT_FILE)
     return cert
 
 
-def trusted_public_key(explicit: str | None = None) -> str:
-    """The public key to verify with: ``explicit`` (hex or a file of hex), else
-    $PRIVENANCE_SIGNING_PUBLIC_KEY, else keys/signing.pub in the repository, else the
-    key derived from the local (demo) signing key. Never the key inside the certificate:
-    a forger would put their own there."""
-    import os
-    from privenance.keys import signing_seed
-    for candidate in (explicit, os.environ.get("PRIVENANCE_SIGNING_PUBLIC_KEY"),
-                      "keys/signing.pub"):
-        if not candidate:
-            continue
-        text = Path(candidate).read_text().strip() if Path(candidate).is_file() else candidate
-        if candidate != "keys/signing.pub" or Path(candidate).is_file():
+DEMO_KEY_FLAG = "--trust-demo-key"
+
+
+def _public_key_text(value: str, where: str) -> str:
+    """A hex Ed25519 public key, or a one-line ConfigError naming where it came from."""
+    text = value.strip().lower()
+    try:
+        if len(bytes.fromhex(text)) == 32:
             return text
-    return public_key_hex(signing_seed())
+    except ValueError:
+        pass
+    raise ConfigError(f"not a hex Ed25519 public key (64 hex digits): {where}")
+
+
+def trusted_key(explicit: str | None = None, trust_demo: bool = False) -> tuple[str, str]:
+    """(hex public key to verify with, where it came from in words): ``explicit`` (hex or
+    a file of hex), else $PRIVENANCE_SIGNING_PUBLIC_KEY, else keys/signing.pub, else the
+    public half of the signing key this machine is configured with (environment or
+    project setting). Never the key inside the certificate: a forger would put their
+    own there. Never silently the DEMO key: without any of these it is refused, unless
+    ``trust_demo`` (the ``--trust-demo-key`` flag), which warns loudly."""
+    from privenance.keys import (TEAM_PUBLIC_KEY, configured_signing_public_key,
+                                 demo_key_path, demo_public_key)
+    if explicit:
+        if Path(explicit).is_file():
+            return _public_key_text(Path(explicit).read_text(), explicit), f"the file {explicit}"
+        return _public_key_text(explicit, "--public-key (nor is it a file)"), "--public-key"
+    env = os.environ.get("PRIVENANCE_SIGNING_PUBLIC_KEY")
+    if env:
+        return _public_key_text(env, "$PRIVENANCE_SIGNING_PUBLIC_KEY"), "$PRIVENANCE_SIGNING_PUBLIC_KEY"
+    if TEAM_PUBLIC_KEY.is_file():
+        return _public_key_text(TEAM_PUBLIC_KEY.read_text(), str(TEAM_PUBLIC_KEY)), str(TEAM_PUBLIC_KEY)
+    configured = configured_signing_public_key()
+    if configured is not None:
+        return configured[0], f"this machine's signing key ({configured[1]})"
+    if not trust_demo:
+        raise ConfigError(f"no trusted public key: pass --public-key, set "
+                          f"PRIVENANCE_SIGNING_PUBLIC_KEY or commit {TEAM_PUBLIC_KEY} "
+                          f"({DEMO_KEY_FLAG} trusts this machine's DEMO key, for the demo only)")
+    demo = demo_public_key()
+    if demo is None:
+        raise ConfigError(f"{DEMO_KEY_FLAG}: this machine has no DEMO signing key "
+                          f"({demo_key_path('signing')})")
+    print(f"WARNING: trusting this machine's DEMO signing key ({demo_key_path('signing')}), "
+          f"as {DEMO_KEY_FLAG} asked: anyone who can read that file can sign certificates "
+          "it accepts. Never use it for real data.", file=sys.stderr)
+    return demo, f"the local DEMO key ({demo_key_path('signing')})"
+
+
+def trusted_public_key(explicit: str | None = None, trust_demo: bool = False) -> str:
+    """The hex public key of ``trusted_key``."""
+    return trusted_key(explicit, trust_demo)[0]
+
+
+def trust_line(public_hex: str, where: str) -> str:
+    """What a command says about the key it verified with."""
+    from privenance.keys import fingerprint
+    return f"trusted key {fingerprint(public_hex)} from {where}"
+
+
+def _tree(path: Path, cert_path: Path) -> tuple[set[str], list[str]]:
+    """Every regular file under ``path`` (relative, POSIX, hidden ones and every
+    subfolder included) except the certificate itself, and the problems: anything that
+    is not a regular file or a folder (a symbolic link, a FIFO, a socket, a device),
+    which a certificate never covers and a reader might follow."""
+    files, problems = set(), []
+    pending = [path]
+    while pending:
+        folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                full = Path(entry.path)
+                rel = full.relative_to(path).as_posix()
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if stat.S_ISDIR(mode):
+                    pending.append(full)
+                elif not stat.S_ISREG(mode):
+                    kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                    problems.append(f"{rel} is {kind}")
+                elif full != cert_path:
+                    files.add(rel)
+    return files, sorted(problems)
 
 
 def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
-           approvers: Approvers | None = None, revocations=None) -> dict:
-    """Check every file hash, that no file is missing or extra, the signature, the
-    signed approvals (against ``approvers`` when given), (if given) the policy hash,
-    and last that no revocation (lineage/revocations.py) names this version. Raises
-    VerificationFailed listing every mismatch, or saying why the version is revoked."""
+           approvers: Approvers | None = None, revocations=None,
+           name: str | None = None) -> dict:
+    """Check every file hash, that no file is missing or extra anywhere in the folder's
+    tree (hidden files and subfolders too; symbolic links, FIFOs and other non-regular
+    files are refused), the signature, (if given) that the certificate is of the dataset
+    ``name``, the signed approvals (against ``approvers`` when given), (if given) the
+    policy hash, and last that no revocation (lineage/revocations.py) names this
+    version. Raises VerificationFailed listing every mismatch, or saying why the
+    version is revoked."""
     cert_path = certificate_path(path)
-    if not cert_path.exists():
+    if not path.is_dir():
+        raise VerificationFailed(f"{path}: not a folder: not a certified dataset")
+    if not os.path.lexists(cert_path):
         raise VerificationFailed(f"{path}: no {CERT_FILE}: not a certified dataset")
+    if not stat.S_ISREG(os.lstat(cert_path).st_mode):
+        raise VerificationFailed(f"{cert_path}: the certificate is not a regular file")
     try:
         cert = json.loads(cert_path.read_text(encoding="utf-8"))
         signature = cert["signature"]
@@ -345,8 +427,11 @@ def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
     except (ValueError, KeyError, TypeError):
         raise VerificationFailed(f"{cert_path}: certificate is not readable JSON with a signature") from None
     problems = [] if signed_ok else ["signature does not match the certificate and public key"]
+    if name is not None and cert.get("dataset") != name:
+        problems.append(f"the certificate is of dataset {cert.get('dataset')!r}, not {name!r}")
     listed = {f["path"]: f for f in cert.get("output", {}).get("files", [])}
-    present = {p.name for p in path.iterdir() if p.is_file() and p != cert_path}
+    present, odd = _tree(path, cert_path)
+    problems += odd
     for missing in sorted(set(listed) - present):
         problems.append(f"missing file: {missing}")
     for extra in sorted(present - set(listed)):
