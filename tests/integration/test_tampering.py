@@ -184,3 +184,43 @@ def test_pull_and_load_certified_verify_the_whole_tree_and_the_name(tmp_path):
         assert not (tmp_path / f"to-{name}" / "demo").exists()
         loaded = load(repo)
         assert loaded.returncode != 0 and why in loaded.stderr
+
+
+# certify: the subject index is sealed before the version is published
+
+
+class Killed(BaseException):
+    """The process dying at that point (not an Exception: nothing may catch it)."""
+
+
+def test_a_certify_killed_at_publication_leaves_no_version_subject_find_cannot_see(
+        workspace, monkeypatch):
+    import lineage.certificate as certificate
+    from lineage.subjects import indexed_versions
+    from privenance.keys import signing_seed
+    from privenance.policy import load_policy
+    from tests.conftest import passing_validation
+    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+    data = workspace / "data"
+    passing_validation(data / "staged", data / "validation", workspace / "policies/default.yaml")
+    policy = load_policy(workspace / "policies/default.yaml")
+    published = []
+
+    def killed_at_publication(tmp, out):
+        # what `subject find` sees at the moment the certified folder would appear
+        published.append([v.version for v in indexed_versions(data / "subjects", "demo")])
+        raise Killed()
+
+    with monkeypatch.context() as patch, pytest.raises(Killed):
+        patch.setattr(certificate, "swap_in", killed_at_publication)
+        certificate.certify("demo", data / "staged", data / "validation", policy,
+                            data / "certified", signing_seed(), subjects_root=data / "subjects")
+    version = json.loads((data / "staged/run.json").read_text())["as_of"]
+    assert len(published) == 1 and len(published[0]) == 1 and published[0][0].startswith(version)
+    assert not (data / "certified/demo").exists()  # killed: nothing certified
+    # the next certify publishes it; the index stays sealed, once
+    privenance("certify", "--name", "demo", "--policy", "policies/default.yaml", cwd=workspace)
+    assert privenance("verify", "data/certified/demo", cwd=workspace).returncode == 0
+    found = json.loads(privenance("subject", "find", "--email", "nobody@example.com", "--json",
+                                  cwd=workspace).stdout)
+    assert found["versions_searched"] == [f"demo@{published[0][0]}"]
