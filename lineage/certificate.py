@@ -387,18 +387,23 @@ def _tree(path: Path, cert_path: Path) -> tuple[set[str], list[str]]:
     pending = [path]
     while pending:
         folder = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                full = Path(entry.path)
-                rel = full.relative_to(path).as_posix()
-                mode = entry.stat(follow_symlinks=False).st_mode
-                if stat.S_ISDIR(mode):
-                    pending.append(full)
-                elif not stat.S_ISREG(mode):
-                    kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-                    problems.append(f"{rel} is {kind}")
-                elif full != cert_path:
-                    files.add(rel)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:  # unreadable: what it holds cannot be checked
+            problems.append(f"{folder.relative_to(path).as_posix()} cannot be read "
+                            f"({type(exc).__name__})")
+            continue
+        for entry in entries:
+            full = Path(entry.path)
+            rel = full.relative_to(path).as_posix()
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISDIR(mode):
+                pending.append(full)
+            elif not stat.S_ISREG(mode):
+                kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                problems.append(f"{rel} is {kind}")
+            elif full != cert_path:
+                files.add(rel)
     return files, sorted(problems)
 
 

@@ -224,3 +224,22 @@ def test_a_certify_killed_at_publication_leaves_no_version_subject_find_cannot_s
     found = json.loads(privenance("subject", "find", "--email", "nobody@example.com", "--json",
                                   cwd=workspace).stdout)
     assert found["versions_searched"] == [f"demo@{published[0][0]}"]
+
+    # a version an older certify published and was killed before sealing: the next
+    # `subject find` (or `erase`) seals it, or refuses when its index is not there
+    version_dir = data / "subjects/demo" / published[0][0]
+    for marker in ("certificate.json", "sealed.json"):
+        (version_dir / marker).unlink()
+    repaired = privenance("subject", "find", "--email", "nobody@example.com", "--json",
+                          cwd=workspace)
+    assert f"repaired: sealed the subject index of demo {published[0][0]}" in repaired.stderr
+    assert json.loads(repaired.stdout)["versions_searched"] == [f"demo@{published[0][0]}"]
+    for marker in ("certificate.json", "sealed.json", "index.parquet"):
+        (version_dir / marker).unlink()
+    for command in (["find"], ["erase", "--request", "DSR-1"]):
+        refused = privenance("subject", *command, "--email", "nobody@example.com",
+                             cwd=workspace, check=False)
+        assert refused.returncode == 1
+        assert "has no subject index" in one_line_error(refused)
+    erasures = [p.read_text() for p in (workspace / "data/requests").glob("*")]
+    assert not any("DSR-1" in text for text in erasures)  # the refused erasure recorded nothing
