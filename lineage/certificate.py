@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import stat
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from lineage import spdx
 from lineage.attestation import ATTESTATION_FILE, envelope
 from privenance import provenance as P
 from privenance.approvers import Approvers, load_approvers, unsigned
-from privenance.errors import RunFailed, VerificationFailed
+from privenance.errors import ConfigError, RunFailed, VerificationFailed
 from privenance.files import file_sha256, swap_in, temp_dir_for
 from privenance.keys import Secret, canonical, sign_hex, signature_valid  # noqa: F401 (canonical: API)
 from privenance.licences import classify
@@ -342,26 +345,102 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     # the same certificate as an in-toto attestation, for tools other than privenance
     (tmp / ATTESTATION_FILE).write_text(json.dumps(envelope(cert, seed), indent=2) + "\n",
                                         encoding="utf-8")
+    # the index is sealed before the version is published, so no certified version
+    # exists that `subject find` cannot see: an interruption in between leaves at
+    # worst a sealed index of a version never published (an erasure then lists one
+    # version too many, never one too few)
+    seal_index(index_dir, tmp / CERT_FILE)
     swap_in(tmp, out)
-    seal_index(index_dir, out / CERT_FILE)
     return cert
 
 
-def trusted_public_key(explicit: str | None = None) -> str:
-    """The public key to verify with: ``explicit`` (hex or a file of hex), else
-    $PRIVENANCE_SIGNING_PUBLIC_KEY, else keys/signing.pub in the repository, else the
-    key derived from the local (demo) signing key. Never the key inside the certificate:
-    a forger would put their own there."""
-    import os
-    from privenance.keys import signing_seed
-    for candidate in (explicit, os.environ.get("PRIVENANCE_SIGNING_PUBLIC_KEY"),
-                      "keys/signing.pub"):
-        if not candidate:
-            continue
-        text = Path(candidate).read_text().strip() if Path(candidate).is_file() else candidate
-        if candidate != "keys/signing.pub" or Path(candidate).is_file():
+DEMO_KEY_FLAG = "--trust-demo-key"
+
+
+def _public_key_text(value: str, where: str) -> str:
+    """A hex Ed25519 public key, or a one-line ConfigError naming where it came from."""
+    text = value.strip().lower()
+    try:
+        if len(bytes.fromhex(text)) == 32:
             return text
-    return public_key_hex(signing_seed())
+    except ValueError:
+        pass
+    raise ConfigError(f"not a hex Ed25519 public key (64 hex digits): {where}")
+
+
+def trusted_key(explicit: str | None = None, trust_demo: bool = False) -> tuple[str, str]:
+    """(hex public key to verify with, where it came from in words): ``explicit`` (hex or
+    a file of hex), else $PRIVENANCE_SIGNING_PUBLIC_KEY, else keys/signing.pub, else the
+    public half of the signing key this machine is configured with (environment or
+    project setting). Never the key inside the certificate: a forger would put their
+    own there. Never silently the DEMO key: without any of these it is refused, unless
+    ``trust_demo`` (the ``--trust-demo-key`` flag), which warns loudly."""
+    from privenance.keys import (TEAM_PUBLIC_KEY, configured_signing_public_key,
+                                 demo_key_path, demo_public_key)
+    if explicit:
+        if Path(explicit).is_file():
+            return _public_key_text(Path(explicit).read_text(), explicit), f"the file {explicit}"
+        return _public_key_text(explicit, "--public-key (nor is it a file)"), "--public-key"
+    env = os.environ.get("PRIVENANCE_SIGNING_PUBLIC_KEY")
+    if env:
+        return _public_key_text(env, "$PRIVENANCE_SIGNING_PUBLIC_KEY"), "$PRIVENANCE_SIGNING_PUBLIC_KEY"
+    if TEAM_PUBLIC_KEY.is_file():
+        return _public_key_text(TEAM_PUBLIC_KEY.read_text(), str(TEAM_PUBLIC_KEY)), str(TEAM_PUBLIC_KEY)
+    configured = configured_signing_public_key()
+    if configured is not None:
+        return configured[0], f"this machine's signing key ({configured[1]})"
+    if not trust_demo:
+        raise ConfigError(f"no trusted public key: pass --public-key, set "
+                          f"PRIVENANCE_SIGNING_PUBLIC_KEY or commit {TEAM_PUBLIC_KEY} "
+                          f"({DEMO_KEY_FLAG} trusts this machine's DEMO key, for the demo only)")
+    demo = demo_public_key()
+    if demo is None:
+        raise ConfigError(f"{DEMO_KEY_FLAG}: this machine has no DEMO signing key "
+                          f"({demo_key_path('signing')})")
+    print(f"WARNING: trusting this machine's DEMO signing key ({demo_key_path('signing')}), "
+          f"as {DEMO_KEY_FLAG} asked: anyone who can read that file can sign certificates "
+          "it accepts. Never use it for real data.", file=sys.stderr)
+    return demo, f"the local DEMO key ({demo_key_path('signing')})"
+
+
+def trusted_public_key(explicit: str | None = None, trust_demo: bool = False) -> str:
+    """The hex public key of ``trusted_key``."""
+    return trusted_key(explicit, trust_demo)[0]
+
+
+def trust_line(public_hex: str, where: str) -> str:
+    """What a command says about the key it verified with."""
+    from privenance.keys import fingerprint
+    return f"trusted key {fingerprint(public_hex)} from {where}"
+
+
+def _tree(path: Path, own: set[str]) -> tuple[set[str], list[str]]:
+    """Every regular file under ``path`` (relative, POSIX, hidden ones and every
+    subfolder included) except the certificate's ``own`` files, and the problems: anything that
+    is not a regular file or a folder (a symbolic link, a FIFO, a socket, a device),
+    which a certificate never covers and a reader might follow."""
+    files, problems = set(), []
+    pending = [path]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:  # unreadable: what it holds cannot be checked
+            problems.append(f"{folder.relative_to(path).as_posix()} cannot be read "
+                            f"({type(exc).__name__})")
+            continue
+        for entry in entries:
+            full = Path(entry.path)
+            rel = full.relative_to(path).as_posix()
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISDIR(mode):
+                pending.append(full)
+            elif not stat.S_ISREG(mode):
+                kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                problems.append(f"{rel} is {kind}")
+            elif rel not in own:
+                files.add(rel)
+    return files, sorted(problems)
 
 
 def _signed_certificate(path: Path, public_key_hex: str) -> tuple[dict, list[str]]:
@@ -370,9 +449,12 @@ def _signed_certificate(path: Path, public_key_hex: str) -> tuple[dict, list[str
     are there, both are checked and must hold the same certificate."""
     from lineage.attestation import ATTESTATION_FILE, open_envelope
     cert_path, attestation = certificate_path(path), path / ATTESTATION_FILE
-    if not cert_path.exists() and not attestation.exists():
+    if not os.path.lexists(cert_path) and not os.path.lexists(attestation):
         raise VerificationFailed(f"{path}: no {CERT_FILE} nor {ATTESTATION_FILE}: "
                                  "not a certified dataset")
+    for own in (cert_path, attestation):
+        if os.path.lexists(own) and not stat.S_ISREG(os.lstat(own).st_mode):
+            raise VerificationFailed(f"{own}: the certificate is not a regular file")
     problems, stated = [], None
     if attestation.exists():
         try:
@@ -396,28 +478,38 @@ def _signed_certificate(path: Path, public_key_hex: str) -> tuple[dict, list[str
 
 
 def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
-           approvers: Approvers | None = None, revocations=None) -> dict:
-    """Check every file hash, that no file is missing or extra, the signature, the
-    signed approvals (against ``approvers`` when given), (if given) the policy hash,
-    and last that no revocation (lineage/revocations.py) names this version. Raises
-    VerificationFailed listing every mismatch, or saying why the version is revoked."""
+           approvers: Approvers | None = None, revocations=None,
+           name: str | None = None) -> dict:
+    """Check every file hash, that no file is missing or extra anywhere in the folder's
+    tree (hidden files and subfolders too; symbolic links, FIFOs and other non-regular
+    files are refused), the signature of the certificate or of its in-toto attestation
+    (both when both are there), the documents it lists by hash (the SPDX document),
+    (if given) that the certificate is of the dataset ``name``, the signed approvals
+    (against ``approvers`` when given), (if given) the policy hash, and last that no
+    revocation (lineage/revocations.py) names this version. Raises VerificationFailed
+    listing every mismatch, or saying why the version is revoked."""
+    if not path.is_dir():
+        raise VerificationFailed(f"{path}: not a folder: not a certified dataset")
     cert, problems = _signed_certificate(path, public_key_hex)
+    if name is not None and cert.get("dataset") != name:
+        problems.append(f"the certificate is of dataset {cert.get('dataset')!r}, not {name!r}")
+    present, odd = _tree(path, {certificate_path(path).name, ATTESTATION_FILE})
+    problems += odd
     documents = {d["path"]: d for d in cert.get("documents", [])}  # SPDX, by hash
-    own = {certificate_path(path).name, ATTESTATION_FILE} | set(documents)
-    for name, d in sorted(documents.items()):
-        if not (path / name).is_file():
-            problems.append(f"missing document: {name}")
-        elif file_sha256(path / name) != d["sha256"]:
-            problems.append(f"hash mismatch: {name}")
+    for doc, d in sorted(documents.items()):
+        if doc not in present:
+            problems.append(f"missing document: {doc}")
+        elif file_sha256(path / doc) != d["sha256"]:
+            problems.append(f"hash mismatch: {doc}")
+    present -= set(documents)
     listed = {f["path"]: f for f in cert.get("output", {}).get("files", [])}
-    present = {p.name for p in path.iterdir() if p.is_file() and p.name not in own}
     for missing in sorted(set(listed) - present):
         problems.append(f"missing file: {missing}")
     for extra in sorted(present - set(listed)):
         problems.append(f"file not in the certificate: {extra}")
-    for name in sorted(set(listed) & present):
-        if file_sha256(path / name) != listed[name]["sha256"]:
-            problems.append(f"hash mismatch: {name}")
+    for part in sorted(set(listed) & present):
+        if file_sha256(path / part) != listed[part]["sha256"]:
+            problems.append(f"hash mismatch: {part}")
     problems += approval_problems(cert, approvers)
     from lineage.review import review_problems
     problems += review_problems(cert, approvers)

@@ -69,7 +69,8 @@ def _head_version(name: str, repo: str) -> str | None:
 
 
 def _verify_against_head(staged: Path, name: str, repo: str, public_key_hex: str) -> dict:
-    """Verify a fetched folder, refusing a version the default branch has revoked."""
+    """Verify a fetched folder, refusing a version the default branch has revoked and a
+    certificate of another dataset than ``name`` (a folder swapped for another's)."""
     from lineage.certificate import verify
     from lineage.revocations import REVOCATIONS_DIR, Revocations
     from privenance.approvers import APPROVERS_FILE, load_approvers
@@ -79,7 +80,7 @@ def _verify_against_head(staged: Path, name: str, repo: str, public_key_hex: str
                      if (head / APPROVERS_FILE).is_file() else None)
         revocations = Revocations(head / REVOCATIONS_DIR, approvers,
                                   newest=lambda dataset: _head_version(dataset, repo))
-        return verify(staged, public_key_hex, revocations=revocations)
+        return verify(staged, public_key_hex, revocations=revocations, name=name)
 
 
 def pull(name: str, repo: str, rev: str | None, to: str | Path, public_key_hex: str) -> dict:
@@ -103,8 +104,10 @@ def pull(name: str, repo: str, rev: str | None, to: str | Path, public_key_hex: 
 
 
 def load_certified(name: str, repo: str = ".", rev: str | None = None,
-                   public_key: str | None = None):
-    """Return a certified dataset as a pyarrow Table, verified against a trusted key.
+                   public_key: str | None = None, trust_demo_key: bool = False):
+    """Return a certified dataset as a pyarrow Table, verified against a trusted key
+    (``lineage.certificate.trusted_key``: never this machine's DEMO key unless
+    ``trust_demo_key``).
 
     >>> import privenance
     >>> table = privenance.load_certified("demo", repo="https://git.example/data.git", rev="v1")
@@ -112,10 +115,11 @@ def load_certified(name: str, repo: str = ".", rev: str | None = None,
     import pyarrow.parquet as pq
 
     from lineage.certificate import trusted_public_key
+    key = trusted_public_key(public_key, trust_demo_key)
     with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
         staged = Path(tmp) / name
         fetch(name, repo, rev, staged)
-        cert = _verify_against_head(staged, name, repo, trusted_public_key(public_key))
+        cert = _verify_against_head(staged, name, repo, key)
         files = [staged / f["path"] for f in cert["output"]["files"]]
         if not files:
             raise VerificationFailed(f"{name}: certificate lists no data files")

@@ -62,9 +62,16 @@ def source_keys(staged: Path) -> dict[str, str]:
     return keys
 
 
+def _staging(version_dir: Path) -> Path:
+    """Where a version's index is assembled (``temp_dir_for``) before ``seal_index``
+    puts it in place."""
+    return version_dir.with_name(f".{version_dir.name}.tmp")
+
+
 def build_index(findings_dir: Path, version_dir: Path) -> dict:
-    """Write the version's subject index (tokens only, sorted, deduplicated) into a
-    fresh ``version_dir``; returns what the certificate records about it."""
+    """Write the version's subject index (tokens only, sorted, deduplicated) beside
+    ``version_dir``, for ``seal_index`` to put in place; returns what the certificate
+    records about it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     rows = set()
@@ -75,10 +82,9 @@ def build_index(findings_dir: Path, version_dir: Path) -> dict:
                     for r in table.to_pylist() if r["subject"])
     schema = _index_schema()
     table = pa.Table.from_pylist([dict(zip(schema.names, r)) for r in sorted(rows)], schema=schema)
-    tmp = temp_dir_for(version_dir)
+    tmp = temp_dir_for(version_dir)  # == _staging(version_dir)
     pq.write_table(table, tmp / INDEX_FILE, compression="zstd")
-    swap_in(tmp, version_dir)
-    return {"sha256": file_sha256(version_dir / INDEX_FILE), "rows": table.num_rows,
+    return {"sha256": file_sha256(tmp / INDEX_FILE), "rows": table.num_rows,
             "records": len({r[1] for r in rows})}
 
 
@@ -90,11 +96,16 @@ def _sequence(version_dir: str | Path) -> int:
 
 
 def seal_index(version_dir: Path, certificate: Path) -> None:
-    """Mark the index as belonging to a certified version (after certification)."""
+    """Mark the index ``build_index`` made as belonging to the version ``certificate``
+    certifies, and put it in place in one rename: ``certify`` does this before it
+    publishes the version, so no certified version is hidden from `subject find`."""
+    tmp = _staging(version_dir)
     sequence = _sequence(version_dir) or 1 + max(
-        (_sequence(d) for d in version_dir.parent.iterdir() if d.is_dir()), default=0)
-    (version_dir / ORDER_FILE).write_text(json.dumps({"sequence": sequence}) + "\n")
-    shutil.copyfile(certificate, version_dir / CERT_COPY)
+        (_sequence(d) for d in version_dir.parent.iterdir()
+         if d.is_dir() and not d.name.startswith(".")), default=0)
+    (tmp / ORDER_FILE).write_text(json.dumps({"sequence": sequence}) + "\n")
+    shutil.copyfile(certificate, tmp / CERT_COPY)
+    swap_in(tmp, version_dir)
 
 
 @dataclass(frozen=True)
@@ -110,8 +121,9 @@ class IndexedVersion:
 def _certificate_copies(root: str | Path, dataset: str | None) -> list[str]:
     """``<root>/<dataset>/<version>/certificate.json`` of every version (a folder or URI)."""
     pattern = dataset or "*"
-    if not storage.is_uri(str(root)):
-        return [str(p) for p in sorted(Path(root).glob(f"{pattern}/*/{CERT_COPY}"))]
+    if not storage.is_uri(str(root)):  # not an index being assembled (.<version>.tmp)
+        return [str(p) for p in sorted(Path(root).glob(f"{pattern}/*/{CERT_COPY}"))
+                if not p.parent.name.startswith(".")]
     base = str(root).rstrip("/") + "/"
     copies = []
     for f in storage.list_files(root, hidden=True):
@@ -137,6 +149,53 @@ def indexed_versions(root: str | Path, dataset: str | None = None) -> list[Index
             found.append(IndexedVersion(cert["dataset"], cert["version"], cert["as_of"],
                                         cert["run_id"], _sequence(version_dir), index))
     return sorted(found, key=lambda v: (v.dataset, v.sequence, v.version))
+
+
+def repair_unsealed(certified: str | Path, root: str | Path,
+                    dataset: str | None = None) -> list[str]:
+    """Seal the index of each current certified version under ``certified`` (a folder
+    or URI) that `find` cannot see: one a ``certify`` from before indexes were sealed
+    first left unsealed when it was interrupted. Returns "<dataset> <version>" of each
+    repaired. Raises RunFailed (fail closed) for a certified version whose index is
+    missing or is not the one its certificate names: a search would miss its records."""
+    from lineage.certificate import certificate_location
+    from privenance.errors import RunFailed
+    seen = {(v.dataset, v.version) for v in indexed_versions(root, dataset)}
+    repaired = []
+    for folder in _certified_folders(certified, dataset):
+        cert_path = certificate_location(folder)
+        try:
+            cert = storage.read_json(cert_path)
+            key, index_sha = (cert["dataset"], cert["version"]), cert["subject_index"]["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a certified version with an index (`verify` says why)
+        if key in seen:
+            continue
+        version_dir = storage.join(root, *key)
+        index = storage.join(version_dir, INDEX_FILE)
+        if not storage.exists(index) or storage.sha256(index) != index_sha:
+            raise RunFailed(f"the certified version {key[0]} {key[1]} has no subject index "
+                            f"in {root}, so a search would miss its records; certify it "
+                            "again (`privenance certify`)")
+        sequence = _sequence(version_dir) or 1 + max((v.sequence for v in indexed_versions(
+            root, key[0])), default=0)
+        storage.write_json(storage.join(version_dir, ORDER_FILE), {"sequence": sequence})
+        storage.write_bytes(storage.join(version_dir, CERT_COPY), storage.read_bytes(cert_path))
+        repaired.append(" ".join(key))
+    return repaired
+
+
+def _certified_folders(certified: str | Path, dataset: str | None) -> list[str]:
+    """``<certified>/<name>`` of every dataset (or only ``dataset``) under a folder or URI."""
+    if dataset:
+        return [storage.join(certified, dataset)]
+    if not storage.is_uri(str(certified)):
+        root = Path(certified)
+        return [str(p) for p in sorted(root.iterdir())
+                if p.is_dir() and not p.name.startswith(".")] if root.is_dir() else []
+    base = str(certified).rstrip("/") + "/"
+    names = {f[len(base):].split("/", 1)[0] for f in storage.list_files(certified)}
+    return [storage.join(certified, n) for n in sorted(names)]
 
 
 def find(root: str | Path, tokens: dict[str, str], dataset: str | None = None) -> list[dict]:

@@ -147,7 +147,7 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     from pipelines.gates import ApplySteps
     from pipelines.progress import CountRecords
     from pipelines.quarantine import QUARANTINE, quarantine_schema
-    from pipelines.reading import COUNTS, HASHES, ReadSources, source_hashes
+    from pipelines.reading import CHANGED, COUNTS, HASHES, ReadSources, source_hashes
     from pipelines.representation import CountRepresentation
     from pipelines.steps import gate_steps, tagging_steps
     from pipelines.writing import WriteParquet
@@ -205,20 +205,33 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
              _write_pipeline_info, incoming=incoming, run_id=beam.pvalue.AsSingleton(run_id),
              hashes=beam.pvalue.AsSingleton(hashes), counts=beam.pvalue.AsSingleton(counts),
              reports=beam.pvalue.AsSingleton(all_reports),
-             representation=beam.pvalue.AsList(representation)))
+             representation=beam.pvalue.AsList(representation),
+             changed=beam.pvalue.AsList(read[CHANGED])))
 
 
 PIPELINE_INFO = "_pipeline.json"
 
 
 def _write_pipeline_info(_, incoming: str, run_id: str, hashes: list, counts: list,
-                         reports: list, representation: list) -> None:
-    """``representation``: unused; the representation counts are written by then."""
+                         reports: list, representation: list, changed: list = ()) -> None:
+    """``representation``: unused; the representation counts are written by then.
+    ``changed``: sources with a file that changed while it was hashed and read."""
     from privenance import storage
     storage.write_json(storage.join(incoming, PIPELINE_INFO), {
         "run_id": run_id, "hashes": sorted(map(list, hashes)),
         "read": {source: n for source, n in sorted(counts)},
-        "files": sorted(reports, key=lambda r: r["path"])})
+        "files": sorted(reports, key=lambda r: r["path"]),
+        "changed": sorted(set(changed))})
+
+
+def check_inputs_unchanged(info: dict) -> None:
+    """Fail the run when an input changed between hashing and reading: its hash would
+    not say which bytes the records came from."""
+    if info.get("changed"):
+        raise RunFailed("input changed while the run read it: source(s) "
+                        + ", ".join(info["changed"]) + " (size or modification time differs "
+                        "from when it was hashed); nothing was published: run again once "
+                        "the input is complete")
 
 
 def findings_schema():
@@ -414,6 +427,7 @@ def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy
                   rows_per_file, run_material(policy, manifest, as_of, key, requests),
                   on_dask=is_dask_runner(beam_args))
     info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
+    check_inputs_unchanged(info)  # like broken accounting: nothing is published
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)
     from pipelines.representation import governance_summary
     summary.update(governance_summary(incoming, summary, policy, manifest))

@@ -20,6 +20,7 @@ and spilled, so no runner holds them between stages.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import apache_beam as beam
@@ -35,6 +36,7 @@ from pipelines.steps import FILE, OFFSET, SOURCE_ID
 
 COUNTS = "counts"    # (source id, rows read)
 HASHES = "hashes"    # (source id, file name, sha256 of the stored bytes)
+CHANGED = "changed"  # source id of a file that changed between hashing and reading
 SPREAD = "spread"    # chunks of rows of a big part, to be spread over the workers
 
 
@@ -68,7 +70,13 @@ class PlanParts(beam.DoFn):
     same pass that hashes it; Parquet gives one part per row group; any other file is
     one part. A part says whether its rows should be spread over the workers after
     reading (``spread``): those of a part that may be big (a compressed file, a large
-    row group); a cut file's parts are small and spread over the workers themselves."""
+    row group); a cut file's parts are small and spread over the workers themselves.
+
+    The hash must cover exactly the bytes the records come from: the last part of a cut
+    file ends where hashing ended (bytes appended later are not read), and each part
+    carries the file's size and modification time from before hashing (``seen``), which
+    ``ReadPart`` compares after reading; a file that changed in between (or while it was
+    hashed) goes to the CHANGED output, and the run fails."""
 
     def __init__(self, max_line_chars: int):
         self.max_line_chars = max_line_chars
@@ -81,17 +89,32 @@ class PlanParts(beam.DoFn):
             # since it was listed): read whole, which gives its one MALFORMED row
             yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
                                                     f"unreadable ({type(exc).__name__})"))
-            yield {**unit, "groups": None, "range": None, "spread": False}
+            from privenance import storage
+            yield {**unit, "groups": None, "range": None, "spread": False,
+                   "seen": storage.stat(unit["path"])}
 
     def _plan(self, unit: dict):
         from privenance import storage
         from privenance.sources import compression_of
         path, fmt = unit["path"], unit["format"]
+        seen = storage.stat(path)
+        parts = None
+        with storage.open_read(path) as raw:
+            stream = _Hashing(raw)
+            try:
+                if fmt != "parquet" and compression_of(path) is None:
+                    parts = plan_parts(stream, fmt, unit["encoding"],
+                                       max_chars=self.max_line_chars)
+            finally:
+                stream.read_rest()
+        yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
+                                                stream.hexdigest()))
+        if seen["size"] != stream.size:  # it changed while it was hashed
+            yield beam.pvalue.TaggedOutput(CHANGED, unit["source"])
+        unit = {**unit, "seen": seen}
         if fmt == "parquet":
-            yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
-                                                    storage.sha256(path)))
-            with storage.open_read(path) as stream:
-                sizes = parquet_row_groups(stream)
+            with storage.open_read(path) as f:
+                sizes = parquet_row_groups(f)
             if not sizes:  # unreadable footer (one problem row) or no row groups (no rows)
                 yield {**unit, "groups": None, "range": None, "spread": False}
                 return
@@ -99,22 +122,11 @@ class PlanParts(beam.DoFn):
                 yield {**unit, "groups": (group, group + 1), "range": None,
                        "spread": rows > 2 * PART_ROWS}
             return
-        parts = None
-        if compression_of(path) is None:
-            with storage.open_read(path) as raw:
-                stream = _Hashing(raw)
-                try:
-                    parts = plan_parts(stream, fmt, unit["encoding"],
-                                       max_chars=self.max_line_chars)
-                finally:
-                    stream.read_rest()
-            digest = stream.hexdigest()
-        else:
-            digest = storage.sha256(path)
-        yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "", digest))
         if parts is None:  # read whole; spread when that may be much (a compressed file)
             yield {**unit, "groups": None, "range": None, "spread": may_have_big_parts(unit)}
             return
+        # the last part ends where hashing did, not wherever the file ends by then
+        parts[-1] = dataclasses.replace(parts[-1], end=stream.size)
         for part in parts:
             yield {**unit, "groups": None, "range": part, "spread": False}
 
@@ -123,11 +135,12 @@ class _Hashing:
     """A stream that hashes the bytes read through it."""
 
     def __init__(self, stream):
-        self.stream, self.digest = stream, hashlib.sha256()
+        self.stream, self.digest, self.size = stream, hashlib.sha256(), 0
 
     def read(self, n: int = -1) -> bytes:
         data = self.stream.read(n)
         self.digest.update(data)
+        self.size += len(data)
         return data
 
     def read_rest(self) -> None:
@@ -140,7 +153,8 @@ class _Hashing:
 
 class ReadPart(beam.DoFn):
     """A part in; its rows out in chunks of up to CHUNK rows (on the SPREAD output when
-    the part says so); unreadable rows go to quarantine, the count to COUNTS."""
+    the part says so); unreadable rows go to quarantine, the count to COUNTS, and the
+    source to CHANGED when the file is not as it was when hashed (PlanParts)."""
 
     CHUNK = 64
 
@@ -148,6 +162,7 @@ class ReadPart(beam.DoFn):
         self.max_line_chars = max_line_chars
 
     def process(self, part: dict):
+        from privenance import storage
         meta = {SOURCE_ID: part["source"]}
         if part["name"]:
             meta[FILE] = part["name"]
@@ -175,11 +190,14 @@ class ReadPart(beam.DoFn):
         if chunk:
             yield out(chunk)
         yield beam.pvalue.TaggedOutput(COUNTS, (part["source"], read))
+        if storage.stat(part["path"]) != part["seen"]:  # the hash may not cover what was read
+            yield beam.pvalue.TaggedOutput(CHANGED, part["source"])
 
 
 class ReadSources(beam.PTransform):
     """The manifest's files in; outputs ``records``, ``quarantine``, ``counts`` (rows read
-    per source: every file's parts summed) and ``hashes`` (per file)."""
+    per source: every file's parts summed), ``hashes`` (per file) and ``changed`` (the
+    source of a file that changed while the run hashed and read it, once per look)."""
 
     def __init__(self, manifest: SourcesManifest, max_line_chars: int | None = None):
         """``max_line_chars``: the longest line read (longer ones are quarantined as
@@ -191,10 +209,11 @@ class ReadSources(beam.PTransform):
     def expand(self, pbegin):
         planned = (pbegin | "Files" >> beam.Create(self.units)
                    | "SpreadFiles" >> beam.Reshuffle()
-                   | "Plan" >> TaggedOutputs(PlanParts(self.max_line_chars), HASHES,
+                   | "Plan" >> TaggedOutputs(PlanParts(self.max_line_chars), HASHES, CHANGED,
                                              main="parts"))
         read = (planned.parts | "SpreadParts" >> beam.Reshuffle()
-                | "ReadParts" >> TaggedOutputs(ReadPart(self.max_line_chars), SPREAD, QUARANTINE, COUNTS,
+                | "ReadParts" >> TaggedOutputs(ReadPart(self.max_line_chars), SPREAD, QUARANTINE,
+                                               COUNTS, CHANGED,
                                                main="chunks"))
         # the rows of a big part go to every worker, a chunk at a time; the others stay
         # where they were read. Joining the two streams makes a runner hold every
@@ -206,8 +225,9 @@ class ReadSources(beam.PTransform):
             chunks = (chunks, spread) | "AllChunks" >> beam.Flatten()
         records = chunks | "Unchunk" >> beam.FlatMap(lambda chunk: chunk)
         counts = read[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)
+        changed = (planned[CHANGED], read[CHANGED]) | "AllChanged" >> beam.Flatten()
         return {"records": records, QUARANTINE: read[QUARANTINE], COUNTS: counts,
-                HASHES: planned[HASHES]}
+                HASHES: planned[HASHES], CHANGED: changed}
 
 
 def source_hashes(manifest: SourcesManifest, hashes: list[tuple]) -> dict[str, dict]:

@@ -258,6 +258,15 @@ def demo_public_key() -> str | None:
         return None
 
 
+def configured_signing_public_key() -> tuple[str, str] | None:
+    """(hex public key, where it came from in words) of the signing key the environment
+    or the project setting names; None when neither does (never a demo key)."""
+    secret = _configured(SIGNING_ENV)
+    if secret is None:
+        return None
+    return seed_public_hex(Secret(secret.reveal()[:32], secret.origin)), _describe(secret.origin)
+
+
 def team_public_key() -> str | None:
     """The project's team public key (hex, from keys/signing.pub), or None without one."""
     if not TEAM_PUBLIC_KEY.is_file():

@@ -204,6 +204,23 @@ def match(pattern: str) -> list[tuple[str, int]]:
     return sorted((m.path, m.size_in_bytes) for r in results for m in r.metadata_list)
 
 
+def stat(path: str) -> dict:
+    """``{"size", "mtime"}`` of a file (a local path: nanoseconds; a URI: what the store
+    says), or ``{"size": None, "mtime": None}`` when it is gone: enough to tell that a
+    file changed between two looks at it."""
+    try:
+        if not is_uri(str(path)):
+            info = os.stat(path)
+            return {"size": info.st_size, "mtime": info.st_mtime_ns}
+        metadata = [m for r in _filesystems(str(path)).match([str(path)]) for m in r.metadata_list]
+        if len(metadata) == 1:
+            return {"size": metadata[0].size_in_bytes,
+                    "mtime": metadata[0].last_updated_in_seconds}
+    except (OSError, ValueError):
+        pass
+    return {"size": None, "mtime": None}
+
+
 def open_read(path: str, compressed: bool = False):
     """A binary stream of the file's bytes as stored (``compressed``: decompressed by
     the extension's codec, a bounded block at a time)."""

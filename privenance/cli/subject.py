@@ -84,6 +84,7 @@ def find_command(
     """
     from lineage.subjects import find, indexed_versions
     tokens = _tokens(email, hkid, phone, name)
+    _repair(certified, subjects, dataset)
     versions = indexed_versions(subjects, dataset)
     hits = find(subjects, tokens, dataset)
     name_only = sum(1 for h in hits if h["name_only"])
@@ -108,6 +109,15 @@ def find_command(
             typer.echo(note)
     if show_stored:
         _show_stored(hits, certified)
+
+
+def _repair(certified: str, subjects: str, dataset: str | None = None) -> None:
+    """Seal a current certified version's index an interrupted certify left unsealed
+    (or refuse, exit 1, when it cannot), so no version is left out of a search."""
+    from lineage.subjects import repair_unsealed
+    for version in repair_unsealed(certified, subjects, dataset):
+        typer.echo(f"repaired: sealed the subject index of {version} (an interrupted "
+                   "certify had left it unsealed)", err=True)
 
 
 def _show_stored(hits: list[dict], certified: str) -> None:
@@ -163,6 +173,8 @@ def erase_command(
     received: str = typer.Option(None, help="Date the request was received; default today."),
     subjects: str = typer.Option("data/subjects", help="Subject indexes of certified versions "
                                  "(folder or URI)."),
+    certified: str = typer.Option("data/certified", help="Certified datasets root (a folder "
+                                  "or URI)."),
 ):
     """Record an erasure request. The next `dvc repro` (or `privenance run`) leaves out
     every record that concerns the person (reason SUBJECT_ERASED) and the new
@@ -174,6 +186,7 @@ def erase_command(
     from lineage.subjects import find
     from privenance.subjects import record_erasure
     tokens = _tokens(email, hkid, phone, name)
+    _repair(certified, subjects)  # before recording: a refusal leaves nothing half done
     day = _date(received)
     if record_erasure(requests, request, list(tokens), day):
         typer.echo(f"recorded erasure request {request} ({len(tokens)} identifier(s), as keyed "

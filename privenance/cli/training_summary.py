@@ -17,6 +17,9 @@ def training_summary_command(
     placed_on_market: str = typer.Option("", help="Date placed on the Union market (ISO)."),
     public_key: str = typer.Option(None, help="Trusted Ed25519 public key (hex, or a file of "
                                               "hex); default keys/signing.pub."),
+    trust_demo_key: bool = typer.Option(False, "--trust-demo-key",
+                                        help="Trust this machine's DEMO signing key (the demo "
+                                             "only)."),
     out: Path = typer.Option(Path("data/reports/training-summary"),
                              help="Output path without extension: .json and .md are written."),
 ):
@@ -32,7 +35,7 @@ def training_summary_command(
 
     from lineage.certificate import trusted_public_key, verify
     from lineage.training_summary import build, markdown
-    key = trusted_public_key(public_key)
+    key = trusted_public_key(public_key, trust_demo_key)
     versions = [(folder, verify(folder, key)) for folder in certified]
     summary = build(versions, {"provider": provider, "contact": contact or None, "name": model,
                                "dependencies": dependency,

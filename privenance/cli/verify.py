@@ -9,7 +9,14 @@ import typer
 def verify_command(
     path: str = typer.Argument(..., help="Folder (or URI) holding the Parquet files and "
                                "their .certificate.json."),
-    public_key: str = typer.Option(None, help="Trusted Ed25519 public key (hex, or a file of hex)."),
+    public_key: str = typer.Option(None, help="Trusted Ed25519 public key (hex, or a file of "
+                                   "hex); default $PRIVENANCE_SIGNING_PUBLIC_KEY, then "
+                                   "keys/signing.pub, then this machine's signing key."),
+    name: str = typer.Option(None, help="The dataset the certificate must be of; default "
+                             "the folder's name."),
+    trust_demo_key: bool = typer.Option(False, "--trust-demo-key",
+                                        help="With no other key, trust this machine's DEMO "
+                                             "signing key (the demo only; warns)."),
     policy: Path = typer.Option(None, help="Also require the certificate's policy hash to match this policy."),
     approvers: Path = typer.Option(None, help="Also require every approval's key to be listed "
                                               "for its role in this approvers list (revocations "
@@ -19,15 +26,22 @@ def verify_command(
                                      help="Signed revocations (revocations/<name>/<version>.json)."),
 ):
     """Recompute every hash, check the signature and the signed approvals (and
-    optionally the policy hash), and refuse a revoked version. Prints who approved.
+    optionally the policy hash), and refuse a revoked version. Prints the key it
+    trusted (with its fingerprint) and who approved.
 
-    Exit 0 when everything matches; exit 3 with what does not match otherwise.
+    The whole folder tree is checked: a file the certificate does not list (in a
+    subfolder or hidden too), a symbolic link or anything not a regular file is
+    refused, and so is a certificate of another dataset than the folder's name.
+
+    Exit 0 when everything matches; exit 3 with what does not match otherwise; exit 2
+    when there is no key to trust.
 
     Example: privenance verify data/certified/demo --public-key keys/signing.pub
     """
     import json
+    import os
 
-    from lineage.certificate import certificate_path, trusted_public_key, verify
+    from lineage.certificate import certificate_path, trust_line, trusted_key, verify
     from lineage.revocations import Revocations
     from privenance import storage
     from privenance.approvers import APPROVERS_FILE, load_approvers
@@ -44,10 +58,13 @@ def verify_command(
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    key, where = trusted_key(public_key, trust_demo_key)
+    typer.echo(trust_line(key, where))
     with storage.local_folder(path) as folder:
-        cert = verify(folder, trusted_public_key(public_key),
-                      load_policy(policy) if policy else None, approvers=listed,
-                      revocations=Revocations(revocations, officers, newest))
+        cert = verify(folder, key, load_policy(policy) if policy else None, approvers=listed,
+                      revocations=Revocations(revocations, officers, newest),
+                      name=name or storage.name_of(path if storage.is_uri(path)
+                                                   else os.path.abspath(path)))
     typer.echo(f"OK: {cert['dataset']} {cert['version']}: {cert['output']['rows']} rows in "
                f"{len(cert['output']['files'])} files, signature and hashes match")
     required = (cert.get("approvals_required") or {}).get("roles")

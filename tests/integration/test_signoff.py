@@ -174,5 +174,5 @@ def test_a_revocation_after_the_tag_refuses_the_old_revision_and_names_the_new(t
     # in the repository itself, verify refuses the revoked version too
     sh("dvc", "get", str(root), "data/certified/chats", "--rev", "v1", "-o",
        str(tmp_path / "v1"), cwd=tmp_path)
-    local = privenance("verify", str(tmp_path / "v1"), cwd=root, check=False)
+    local = privenance("verify", str(tmp_path / "v1"), "--name", "chats", cwd=root, check=False)
     assert local.returncode == 3 and f"use version {v2} instead" in local.stderr
