@@ -16,7 +16,7 @@ import random
 import re
 
 from privenance.errors import ConfigError
-from privenance.identifiers import hkid_ok, luhn_ok
+from privenance.identifiers import HK_GIVEN, HK_SURNAMES, hkid_ok, luhn_ok
 from privenance.keys import Secret
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -130,13 +130,6 @@ def decrypt(token: str, key: Secret) -> str:
 
 
 # surrogate names: Cantonese romanized and Chinese-script, so Hong Kong data keeps its feel
-HK_SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Lam", "Tsang", "Yip",
-               "Chow", "Tang", "Kwok", "Fung", "Yeung", "Mak", "Tse", "Lo", "Hui", "Chu", "Poon",
-               "Siu", "Choi", "Kwan", "Law", "Au", "Chung", "Tam", "Yuen"]
-HK_GIVEN = ["Tai Man", "Siu Ming", "Ka Yan", "Wing Sze", "Chi Keung", "Mei Ling", "Ho Yin",
-            "Ka Wai", "Suet Ying", "Kin Wah", "Hiu Tung", "Wai Lun", "Pui Shan", "Tsz Kin",
-            "Ka Ho", "Wing Yan", "Chun Kit", "Hoi Ting", "Man Kit", "Sze Wing", "Ching Yee",
-            "Kwok Wai", "Lok Yi", "Tsz Ching", "Yan Ting", "Chi Wai", "Hei Man", "Wai Kei"]
 ZH_SURNAMES = "陳黃李張梁林劉吳何鄭蔡郭曾謝馮楊王周葉羅許朱胡徐潘盧麥余杜湯"
 ZH_GIVEN = ["大文", "小明", "嘉欣", "詠詩", "志強", "美玲", "浩賢", "家慧", "子軒", "凱琳",
             "偉明", "淑儀", "國強", "麗華", "俊傑", "婉婷", "家豪", "慧敏", "志明", "嘉儀",

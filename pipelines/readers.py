@@ -133,13 +133,20 @@ def _jsonl_row(number: int, text: str, encoding: str) -> RawRow:
     return RawRow(number, {str(k): (v if k == "consent" else _scalar(v)) for k, v in obj.items()})
 
 
+def neutral_names(count: int) -> list[str]:
+    """Column names of a CSV without a header row: col_1, col_2, ..."""
+    return [f"col_{i}" for i in range(1, count + 1)]
+
+
 def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
-             rows_before: int = 0, lines=None) -> Iterator[RawRow]:
+             rows_before: int = 0, lines=None, has_header: bool = True) -> Iterator[RawRow]:
     """``header`` and ``rows_before``: for a part of a file, the file's header and the
     data rows before the part (the stream then starts at a row). ``lines``: the
-    stream's lines, if the caller reads them itself."""
+    stream's lines, if the caller reads them itself. ``has_header`` false: the first
+    row is data, and the columns are named by ``neutral_names``."""
     reader = csv.reader(lines if lines is not None else text_lines(stream, encoding))
     number = rows_before
+    first = None  # the first row, when it is data
     try:
         if header is None:
             try:
@@ -149,10 +156,12 @@ def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
             except csv.Error:
                 yield RawRow(0, None, "header row is not valid CSV")
                 return
+            if not has_header:
+                first, header = header, neutral_names(len(header))
         while True:
             number += 1
             try:
-                cells = next(reader)
+                cells, first = (first, None) if first is not None else (next(reader), None)
             except StopIteration:
                 return
             except csv.Error:
@@ -277,7 +286,7 @@ class _Prepend:
 
 
 def plan_parts(stream: BinaryIO, fmt: str, encoding: str,
-               every: int = PART_ROWS) -> list[Part] | None:
+               every: int = PART_ROWS, has_header: bool = True) -> list[Part] | None:
     """Where to cut a JSONL or CSV file into parts of ``every`` rows
     (CSV: records, which may span lines; JSONL: lines), read with the same parser as
     the file is; None when the file cannot be cut (its encoding is not one of
@@ -302,7 +311,10 @@ def plan_parts(stream: BinaryIO, fmt: str, encoding: str,
         except (StopIteration, csv.Error):
             return None
         start, previous, count = lines.bytes, 0, 0
-        for row in read_csv(stream, encoding, list(header), lines=counted):
+        if not has_header:  # the first row is data: the first part starts the file
+            header, start, count = tuple(neutral_names(len(header))), 0, 1
+        for row in read_csv(stream, encoding, list(header), rows_before=count,
+                            lines=counted):
             count += 1
             if count % every == 0:
                 cuts.append(Part(start, lines.bytes, rows_before=previous, header=header))
@@ -328,7 +340,8 @@ class _Range:
         return data
 
 
-def read_part(path: str, fmt: str, encoding: str, part: Part) -> Iterator[RawRow]:
+def read_part(path: str, fmt: str, encoding: str, part: Part,
+              has_header: bool = True) -> Iterator[RawRow]:
     """The rows of one part of an uncompressed JSONL or CSV file (see ``plan_parts``)."""
     from privenance import storage
     try:
@@ -341,14 +354,16 @@ def read_part(path: str, fmt: str, encoding: str, part: Part) -> Iterator[RawRow
                 yield from read_jsonl(data, encoding, part.first_line, lines=lines)
             else:
                 header = list(part.header) if part.start else None
-                yield from read_csv(data, encoding, header, part.rows_before, lines=lines)
+                yield from read_csv(data, encoding, header, part.rows_before, lines=lines,
+                                    has_header=has_header)
     except (OSError, ValueError) as exc:
         yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 
 
-def read_file(path: str, fmt: str, encoding: str, groups: range | None = None) -> Iterator[RawRow]:
+def read_file(path: str, fmt: str, encoding: str, groups: range | None = None,
+              has_header: bool = True) -> Iterator[RawRow]:
     """Rows of one file of any filesystem, decompressed by its extension; a file that
-    cannot be opened at all yields one problem row."""
+    cannot be opened at all yields one problem row. ``has_header``: see read_csv."""
     from privenance import storage
     try:
         if fmt == "parquet":
@@ -356,7 +371,8 @@ def read_file(path: str, fmt: str, encoding: str, groups: range | None = None) -
                 yield from read_parquet(stream, groups)
         else:
             with storage.open_read(path, compressed=True) as stream:
-                yield from READERS[fmt](stream, encoding)
+                yield from (read_csv(stream, encoding, has_header=has_header)
+                            if fmt == "csv" else READERS[fmt](stream, encoding))
     except (OSError, EOFError, ValueError) as exc:  # unreadable, or a damaged gzip/zstd stream
         yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 
@@ -368,5 +384,5 @@ def read_source(source: Source) -> Iterator[RawRow]:
     files = list_source_files(source)
     for file in files:
         fmt = source.format or format_of(file.path)
-        for row in read_file(file.path, fmt, source.encoding):
+        for row in read_file(file.path, fmt, source.encoding, has_header=source.header):
             yield row if len(files) == 1 else RawRow(row.offset, row.values, row.problem, file.name)

@@ -45,7 +45,8 @@ def file_units(manifest: SourcesManifest) -> list[dict]:
         files = manifest.files(source.id)
         for file in files:
             units.append({"source": source.id, "format": source.format,
-                          "encoding": source.encoding, "path": file.path,
+                          "encoding": source.encoding, "header": source.header,
+                          "path": file.path,
                           "name": file.name if len(files) > 1 else None})
     return units
 
@@ -90,7 +91,8 @@ class PlanParts(beam.DoFn):
             with storage.open_read(path) as raw:
                 stream = _Hashing(raw)
                 try:
-                    parts = plan_parts(stream, fmt, unit["encoding"])
+                    parts = plan_parts(stream, fmt, unit["encoding"],
+                                       has_header=unit["header"])
                 finally:
                     stream.read_rest()
             digest = stream.hexdigest()
@@ -134,10 +136,12 @@ class ReadPart(beam.DoFn):
         if part["name"]:
             meta[FILE] = part["name"]
         if part["range"] is not None:
-            rows = read_part(part["path"], part["format"], part["encoding"], part["range"])
+            rows = read_part(part["path"], part["format"], part["encoding"], part["range"],
+                             has_header=part["header"])
         else:
             groups = range(*part["groups"]) if part["groups"] else None
-            rows = read_file(part["path"], part["format"], part["encoding"], groups)
+            rows = read_file(part["path"], part["format"], part["encoding"], groups,
+                             has_header=part["header"])
         def out(chunk):
             return beam.pvalue.TaggedOutput(SPREAD, chunk) if part["spread"] else chunk
         read, chunk = 0, []
