@@ -55,7 +55,10 @@ def name_problems(manifest: SourcesManifest, policy: Policy,
     judge the names too."""
     if sampled is None:
         sampled = {s.id: sample_columns(s) for s in manifest.sources}
-    flagged = scanner.flagged_names if scanner is not None else lambda names: {}
+    from pipelines.profile import flagged_names
+
+    def flagged(names):
+        return flagged_names(scanner, names) if scanner is not None else {}
     for index, source in enumerate(manifest.sources):
         names = list(sampled[source.id])
         header_row = source.format == "csv" and source.header

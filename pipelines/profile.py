@@ -138,24 +138,6 @@ class Scanner:
         return out
 
 
-    def flagged_names(self, names: list[str]) -> dict[str, str]:
-        """Names (column names, JSON keys) the recognizers find to be mostly an
-        identifier: name -> what it looks like (never the name itself)."""
-        # a name with a word headers use (email, phone, name, id...) is a header's
-        # even when the model takes it for a name ("Email Address")
-        texts = [n for n in names if n.strip() and not _hint(n) and not ID_HINT.search(n)]
-        flagged = {}
-        for text, found in zip(texts, self.findings(texts)):
-            covered = Counter()
-            for entity, length in found:
-                covered[entity] += length
-            if covered:
-                entity, length = covered.most_common(1)[0]
-                if length / len(text.strip()) >= 0.5:
-                    flagged[text] = f"personal data ({entity})"
-        return flagged
-
-
 def _is_date(value) -> bool:
     if isinstance(value, dt.date):
         return True
@@ -238,6 +220,24 @@ def guess_id_field(profiles: dict[str, ColumnProfile], rows: int) -> str | None:
     return best[0].name if best else None
 
 
+def flagged_names(scanner: Scanner, names: list[str]) -> dict[str, str]:
+    """Names (column names, JSON keys) the recognizers of ``scanner`` find to be mostly an
+    identifier: name -> what it looks like (never the name itself)."""
+    # a name with a word headers use (email, phone, name, id...) is a header's
+    # even when the model takes it for a name ("Email Address")
+    texts = [n for n in names if n.strip() and not _hint(n) and not ID_HINT.search(n)]
+    flagged = {}
+    for text, found in zip(texts, scanner.findings(texts)):
+        covered = Counter()
+        for entity, length in found:
+            covered[entity] += length
+        if covered:
+            entity, length = covered.most_common(1)[0]
+            if length / len(text.strip()) >= 0.5:
+                flagged[text] = f"personal data ({entity})"
+    return flagged
+
+
 def data_like_names(names: list[str], scanner: Scanner | None,
                     identifiers_only: bool) -> dict[str, str]:
     """The names that look like data: name -> what (privenance/identifiers.py's
@@ -246,7 +246,7 @@ def data_like_names(names: list[str], scanner: Scanner | None,
     found = {n: name_problem(n, identifiers_only) for n in names}
     found = {n: what for n, what in found.items() if what}
     if scanner is not None:
-        found = {**scanner.flagged_names([n for n in names if n not in found]), **found}
+        found = {**flagged_names(scanner, [n for n in names if n not in found]), **found}
     return found
 
 
