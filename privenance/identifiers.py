@@ -153,7 +153,8 @@ def residual_flags(values) -> list[bool]:
 HK_SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Lam", "Tsang", "Yip",
                "Chow", "Tang", "Kwok", "Fung", "Yeung", "Mak", "Tse", "Lo", "Hui", "Chu", "Poon",
                "Siu", "Choi", "Kwan", "Law", "Au", "Chung", "Tam", "Yuen"]
-HK_GIVEN = ["Tai Man", "Siu Ming", "Ka Yan", "Wing Sze", "Chi Keung", "Mei Ling", "Ho Yin",
+# not Tai Man and Siu Ming: the names forms use as examples, which real customers have too
+HK_GIVEN = ["Ka Yan", "Wing Sze", "Chi Keung", "Mei Ling", "Ho Yin",
             "Ka Wai", "Suet Ying", "Kin Wah", "Hiu Tung", "Wai Lun", "Pui Shan", "Tsz Kin",
             "Ka Ho", "Wing Yan", "Chun Kit", "Hoi Ting", "Man Kit", "Sze Wing", "Ching Yee",
             "Kwok Wai", "Lok Yi", "Tsz Ching", "Yan Ting", "Chi Wai", "Hei Man", "Wai Kei"]
