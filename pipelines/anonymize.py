@@ -363,9 +363,12 @@ class TextAnonymizer:
                 out.append(self._apply(seen.original, found, record))
         return out
 
-    def _replacement(self, value: str, entity: str, record: dict) -> str:
+    def _replacement(self, value: str, entity: str, record: dict, avoid=()) -> str:
+        """``avoid``: the values detected beside this one, which a surrogate must not be."""
         operator = self.operators[entity]
         field = self.subject_fields.get(entity)
+        if getattr(operator, "avoids_values", False):
+            return operator(value, entity, avoid)
         if field is None:
             return operator(value, entity)
         subject = record.get(field)
@@ -377,8 +380,9 @@ class TextAnonymizer:
         kept = self._allowed(kept, text)
         kept = resolve_overlaps(kept, text)
         out, replacements = text, []
+        detected = sorted({text[r.start:r.end] for r in kept})
         for r in reversed(kept):  # right to left keeps earlier offsets valid
-            replacement = self._replacement(text[r.start:r.end], r.entity_type, record)
+            replacement = self._replacement(text[r.start:r.end], r.entity_type, record, detected)
             out = out[:r.start] + replacement + out[r.end:]
             replacements.append(len(replacement))
         findings, shift = [], 0

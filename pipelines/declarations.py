@@ -12,22 +12,99 @@ from __future__ import annotations
 from itertools import islice
 
 from privenance import provenance as P
+from privenance.identifiers import name_problem
 from privenance.policy import Policy
 from privenance.sources import Source, SourcesManifest
 
 SAMPLE_ROWS = 1000  # records read per source to learn its columns
 
 
-def sample_columns(source: Source, rows: int = SAMPLE_ROWS) -> set[str]:
+def sample_columns(source: Source, rows: int = SAMPLE_ROWS) -> list[str]:
     """Column names in the first ``rows`` readable records of a source (for JSONL,
-    the union of their keys). Empty when nothing is readable: the readers quarantine
-    unreadable rows, and an empty source has nothing to leak."""
+    the union of their keys), in order of appearance. Empty when nothing is readable:
+    the readers quarantine unreadable rows, and an empty source has nothing to leak."""
     from pipelines.readers import read_source
-    columns: set[str] = set()
+    columns: dict[str, None] = {}
     for row in islice(read_source(source), rows):
         if row.values is not None:
-            columns.update(row.values)
-    return columns
+            columns.update(dict.fromkeys(row.values))
+    return list(columns)
+
+
+def shown(column: str) -> str:
+    """A column name as a message may show it: quoted, unless it looks like data."""
+    return "a column whose name looks like personal data" if name_problem(
+        column, identifiers_only=True) else repr(column)
+
+
+def safe_loc(loc: tuple) -> tuple:
+    """A key path for an error's field, cut before a column name that looks like data
+    (the error's ``file:line: field`` would quote it)."""
+    for n, part in enumerate(loc):
+        if isinstance(part, str) and name_problem(part, identifiers_only=True):
+            return loc[:n]
+    return loc
+
+
+def name_problems(manifest: SourcesManifest, policy: Policy,
+                  sampled: dict[str, list[str]] | None = None, scanner=None):
+    """A ConfigError for each name that would leave privenance and looks like personal
+    data, never quoting it: a CSV header row that looks like data (a file without
+    one: ``header: false``), a JSON key or Parquet column, a declared column, a
+    source's file or folder name. ``scanner`` (pipelines/profile.py): the recognizers
+    judge the names too."""
+    if sampled is None:
+        sampled = {s.id: sample_columns(s) for s in manifest.sources}
+    from pipelines.profile import flagged_names
+
+    def flagged(names):
+        return flagged_names(scanner, names) if scanner is not None else {}
+    for index, source in enumerate(manifest.sources):
+        names = list(sampled[source.id])
+        header_row = source.format == "csv" and source.header
+        by_scan = flagged(names)
+        for n, name in enumerate(names, 1):
+            what = name_problem(name, identifiers_only=not header_row) or by_scan.get(name)
+            if not what:
+                continue
+            if header_row:
+                yield manifest.config_error(
+                    f"source {source.id}: the first row looks like data, not column names "
+                    f"(column {n} looks like {what}); if the file has no header row, set "
+                    "header: false in its entry (columns are then col_1, col_2, ...)",
+                    index, "path")
+            else:
+                yield manifest.config_error(
+                    f"source {source.id}: column {n} looks like personal data ({what}); "
+                    "column names reach the output: rename it in the data", index, "path")
+            break  # one error per source: the others would quote the same row
+        for column, loc in source_columns(source).items():
+            what = name_problem(column, identifiers_only=True)
+            if what:
+                yield manifest.config_error(f"source {source.id}: a declared column name "
+                                            f"looks like personal data ({what})", index,
+                                            *safe_loc(loc))
+        for part in _name_parts(source, manifest):
+            what = name_problem(part, identifiers_only=True)
+            if what:
+                yield manifest.config_error(f"source {source.id}: a file or folder name of "
+                                            f"its path looks like personal data ({what}); "
+                                            "file names are recorded", index, "path")
+                break
+    for column, loc in {**policy_columns(policy), **{
+            c: ("columns", "allowed", i) for i, c in enumerate(policy.columns.allowed)}}.items():
+        what = name_problem(column, identifiers_only=True)
+        if what:
+            yield policy.config_error(f"a column name looks like personal data ({what})",
+                                      *safe_loc(loc))
+
+
+def _name_parts(source: Source, manifest: SourcesManifest) -> list[str]:
+    """The folder and file names of a source's path and files (with and without their
+    extensions), as run.json and quarantine rows record them."""
+    parts = [p for p in source.path.split("://")[-1].split("/") if p]
+    parts += [p for f in manifest.files(source.id) for p in f.name.split("/") if p]
+    return list(dict.fromkeys(q for p in parts for q in (p, p.split(".")[0], p.rsplit(".", 1)[0])))
 
 
 def source_columns(source: Source) -> dict[str, tuple]:
@@ -53,8 +130,13 @@ def policy_columns(policy: Policy) -> dict[str, tuple]:
     return declared
 
 
-def _listing(columns: set[str]) -> str:
-    return ", ".join(sorted(columns)) if columns else "(none)"
+def _listing(columns) -> str:
+    """Column names for a message; those that look like data are counted, not shown."""
+    hidden = [c for c in columns if name_problem(c, identifiers_only=True)]
+    shown_names = sorted(c for c in columns if c not in hidden)
+    if hidden:
+        shown_names.append(f"{len(hidden)} whose name looks like personal data")
+    return ", ".join(shown_names) if shown_names else "(none)"
 
 
 def column_problems(manifest: SourcesManifest, policy: Policy,
@@ -71,16 +153,17 @@ def column_problems(manifest: SourcesManifest, policy: Policy,
             if column not in have:
                 where = "records" if source.format == "jsonl" else "columns"
                 yield manifest.config_error(
-                    f"source {source.id}: column {column!r} is not in the data (first "
-                    f"{SAMPLE_ROWS} {where}); its columns are: {_listing(have)}", index, *loc)
+                    f"source {source.id}: column {shown(column)} is not in the data (first "
+                    f"{SAMPLE_ROWS} {where}); its columns are: {_listing(have)}", index,
+                    *safe_loc(loc))
     everywhere = set().union(*sampled.values())
     if not everywhere:
         return
     for column, loc in policy_columns(policy).items():
         if column not in everywhere:
             yield policy.config_error(
-                f"column {column!r} is in no source; the sources' columns are: "
-                f"{_listing(everywhere)}", *loc)
+                f"column {shown(column)} is in no source; the sources' columns are: "
+                f"{_listing(everywhere)}", *safe_loc(loc))
 
 
 def check_columns(manifest: SourcesManifest, policy: Policy,
@@ -107,8 +190,8 @@ def entity_problems(manifest: SourcesManifest, policy: Policy):
         for column, entity in source.fields.items():
             if entity not in known:
                 yield manifest.config_error(
-                    f"source {source.id}: unknown entity {entity!r} for column {column!r}; "
-                    f"choose from {choices}", index, "fields", column)
+                    f"source {source.id}: unknown entity {entity!r} for column {shown(column)}; "
+                    f"choose from {choices}", index, *safe_loc(("fields", column)))
 
 
 def check_entities(manifest: SourcesManifest, policy: Policy) -> None:
@@ -118,6 +201,10 @@ def check_entities(manifest: SourcesManifest, policy: Policy) -> None:
 
 
 def check_declarations(manifest: SourcesManifest, policy: Policy) -> None:
-    """All of the above, in the order a user would fix them."""
+    """All of the above, in the order a user would fix them; names that look like
+    personal data first, as other messages would have to quote them."""
+    sampled = {s.id: sample_columns(s) for s in manifest.sources}
+    for problem in name_problems(manifest, policy, sampled):
+        raise problem
     check_entities(manifest, policy)
-    check_columns(manifest, policy)
+    check_columns(manifest, policy, sampled)

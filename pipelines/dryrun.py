@@ -95,6 +95,7 @@ def undeclared_columns(source: Source, policy: Policy, rows: list[dict],
     (problems, notes)."""
     from pipelines.declarations import source_columns
     from pipelines.profile import profile_columns
+    from pipelines.declarations import shown
     from pipelines.steps import output_columns
     declared = set(source_columns(source)) | set(OVERRIDE_COLUMNS)
     kept = output_columns(policy, source)
@@ -106,11 +107,11 @@ def undeclared_columns(source: Source, policy: Policy, rows: list[dict],
             continue
         what = ", ".join(f"{e} in {s:.0%}" for e, s in seen)
         if p.name in kept:
-            problems.append(f"source {source.id}: column {p.name!r} is kept (columns.allowed) "
+            problems.append(f"source {source.id}: column {shown(p.name)} is kept (columns.allowed) "
                             f"but looks like personal data ({what} of sampled cells): declare "
                             "it in text_fields or fields")
         else:
-            notes.append(f"source {source.id}: undeclared column {p.name!r} looks like personal "
+            notes.append(f"source {source.id}: undeclared column {shown(p.name)} looks like personal "
                          f"data ({what} of sampled cells); it is dropped from the output")
     return problems, notes
 
@@ -120,12 +121,14 @@ def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
     """Everything `privenance check` reports, on the first ``rows`` records per source."""
     from itertools import islice
 
-    from pipelines.declarations import column_problems, entity_problems
+    from pipelines.declarations import column_problems, entity_problems, name_problems
     from pipelines.readers import read_source
     samples = {s.id: list(islice(read_source(s), rows)) for s in manifest.sources}
-    columns = {sid: {c for r in raw if r.values for c in r.values} for sid, raw in samples.items()}
-    errors = list(entity_problems(manifest, policy)) + list(column_problems(manifest, policy,
-                                                                            columns))
+    columns = {sid: list(dict.fromkeys(c for r in raw if r.values for c in r.values))
+               for sid, raw in samples.items()}
+    errors = list(name_problems(manifest, policy, columns, scanner))
+    errors += list(entity_problems(manifest, policy)) + list(column_problems(manifest, policy,
+                                                                             columns))
     report = CheckReport([], errors, [], [])
     for s in manifest.sources:
         result = gate_sample(s, samples[s.id], policy, as_of, withdrawn)
@@ -136,7 +139,7 @@ def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
             report.problems.append(
                 f"source {s.id}: {result.no_attribution} record(s) lack the attribution their "
                 "licence requires (validate's licence suite would fail): set attribution")
-        if scanner is not None:
+        if scanner is not None and not any(f"source {s.id}:" in e.message for e in errors):
             good = [r.values for r in samples[s.id] if r.values is not None]
             problems, notes = undeclared_columns(s, policy, good, scanner)
             report.problems += problems

@@ -16,7 +16,7 @@ import random
 import re
 
 from privenance.errors import ConfigError
-from privenance.identifiers import hkid_ok, luhn_ok
+from privenance.identifiers import HK_GIVEN, HK_SURNAMES, hkid_ok, luhn_ok
 from privenance.keys import Secret
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -130,15 +130,9 @@ def decrypt(token: str, key: Secret) -> str:
 
 
 # surrogate names: Cantonese romanized and Chinese-script, so Hong Kong data keeps its feel
-HK_SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Lam", "Tsang", "Yip",
-               "Chow", "Tang", "Kwok", "Fung", "Yeung", "Mak", "Tse", "Lo", "Hui", "Chu", "Poon",
-               "Siu", "Choi", "Kwan", "Law", "Au", "Chung", "Tam", "Yuen"]
-HK_GIVEN = ["Tai Man", "Siu Ming", "Ka Yan", "Wing Sze", "Chi Keung", "Mei Ling", "Ho Yin",
-            "Ka Wai", "Suet Ying", "Kin Wah", "Hiu Tung", "Wai Lun", "Pui Shan", "Tsz Kin",
-            "Ka Ho", "Wing Yan", "Chun Kit", "Hoi Ting", "Man Kit", "Sze Wing", "Ching Yee",
-            "Kwok Wai", "Lok Yi", "Tsz Ching", "Yan Ting", "Chi Wai", "Hei Man", "Wai Kei"]
 ZH_SURNAMES = "陳黃李張梁林劉吳何鄭蔡郭曾謝馮楊王周葉羅許朱胡徐潘盧麥余杜湯"
-ZH_GIVEN = ["大文", "小明", "嘉欣", "詠詩", "志強", "美玲", "浩賢", "家慧", "子軒", "凱琳",
+# not 大文 and 小明: the names forms use as examples, which real customers have too
+ZH_GIVEN = ["嘉欣", "詠詩", "志強", "美玲", "浩賢", "家慧", "子軒", "凱琳",
             "偉明", "淑儀", "國強", "麗華", "俊傑", "婉婷", "家豪", "慧敏", "志明", "嘉儀",
             "文傑", "雅婷", "建華", "曉彤", "永康", "佩琪", "卓賢", "穎欣", "天佑", "樂怡"]
 
@@ -157,13 +151,30 @@ class Surrogate(Operator):
         self.key = key.derive("surrogate")
         self._faker = None
 
-    def _rng(self, value, entity) -> random.Random:
-        seed = hmac.new(self.key, f"{entity}\x1f{value.strip().casefold()}".encode(),
-                        hashlib.sha256).digest()
+    avoids_values = True  # the engine passes the values detected beside this one
+    ATTEMPTS = 32
+
+    def _rng(self, value, entity, attempt: int = 0) -> random.Random:
+        material = f"{entity}\x1f{value.strip().casefold()}"
+        if attempt:  # a re-draw: a counter in the keyed hash (the first draw is unchanged)
+            material += f"\x1f{attempt}"
+        seed = hmac.new(self.key, material.encode(), hashlib.sha256).digest()
         return random.Random(int.from_bytes(seed[:8], "big"))
 
-    def __call__(self, value, entity):
-        rng = self._rng(value, entity)
+    def __call__(self, value, entity, avoid=()):
+        """A fake for ``value`` that is neither ``value`` nor any of ``avoid`` (the other
+        values detected in the same text): a fake equal to a detected value would
+        point at a real person. Re-drawn deterministically (a counter in the keyed
+        hash); the value itself is always avoided, so its fake is the same everywhere."""
+        taken = {_same(value)} | {_same(v) for v in avoid}
+        for attempt in range(self.ATTEMPTS):
+            fake = self._draw(value, entity, attempt)
+            if _same(fake) not in taken:
+                return fake
+        return f"<{entity}>"
+
+    def _draw(self, value, entity, attempt: int) -> str:
+        rng = self._rng(value, entity, attempt)
         if entity == "PERSON":
             if CJK.search(value):
                 return rng.choice(ZH_SURNAMES) + rng.choice(ZH_GIVEN)
@@ -197,6 +208,12 @@ class Surrogate(Operator):
             self._faker = Faker("en_US")
         self._faker.seed_instance(rng.getrandbits(64))
         return self._faker
+
+
+def _same(value: str) -> str:
+    """How two values compare as the same identifier: case, spaces and punctuation
+    aside (Chan Tai-man, CHAN TAI MAN; 9123 4567, 9123-4567)."""
+    return "".join(c for c in value.casefold() if c.isalnum())
 
 
 def _english_name(rng: random.Random) -> str:

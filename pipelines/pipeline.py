@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import shutil
 import sys
 from collections import Counter, defaultdict
@@ -62,6 +63,81 @@ class _DropBeamNoise(logging.Filter):
 
 
 _BEAM_NOISE = _DropBeamNoise()
+
+# Beam options whose values run.json records (a DVC output that gets pushed) and Beam's
+# own warnings may print: how the run ran, never a credential. Any other option is
+# recorded by name only, its value replaced: an allow-list, because a credential can
+# hide under any name (--s3_session_token, --password, --aws_access_key_id, ...).
+RECORDED_BEAM_OPTIONS = frozenset({
+    "runner", "direct_num_workers", "direct_running_mode", "environment_type",
+    "job_endpoint", "num_workers", "max_num_workers", "autoscaling_algorithm",
+    "worker_machine_type", "machine_type", "region", "s3_region_name", "s3_verify",
+    "s3_disable_ssl", "save_main_session", "setup_file", "experiments", "streaming",
+    "dask_gateway", "dask_client_address", "parallelism", "flink_master", "spark_master_url",
+    "direct_runner_use_stacked_bundle", "pickle_library", "sdk_location"})
+REDACTED = "<redacted>"
+# a value that may carry a credential even under a recorded name: a URL with a user
+# part (https://user:secret@host), or anything the identifier checks flag
+_USERINFO = re.compile(r"//[^/@\s]*@")
+
+
+def recorded_args(beam_args) -> list[str]:
+    """The pass-through arguments as run.json and messages may show them: recorded
+    options with their values, every other option by name with its value redacted,
+    and no bare value (the value of a ``--name value`` pair)."""
+    from privenance.identifiers import find_residual
+    out = []
+    args = list(beam_args)
+    for i, arg in enumerate(args):
+        if not arg.startswith("-"):
+            previous = args[i - 1] if i else ""
+            name = previous.lstrip("-")
+            if (previous.startswith("--") and "=" not in previous
+                    and name in RECORDED_BEAM_OPTIONS and _safe_value(arg, find_residual)):
+                out.append(arg)
+            elif previous.startswith("--") and "=" not in previous:
+                out.append(REDACTED)
+            continue  # a stray value: never recorded
+        name, eq, value = arg.lstrip("-").partition("=")
+        if not eq:
+            out.append(f"--{name}")
+        elif name in RECORDED_BEAM_OPTIONS and _safe_value(value, find_residual):
+            out.append(f"--{name}={value}")
+        else:
+            out.append(f"--{name}={REDACTED}")
+    return out
+
+
+def _safe_value(value: str, find_residual) -> bool:
+    return not _USERINFO.search(value) and not find_residual(value)
+
+
+class _RedactBeamArgs(logging.Filter):
+    """Beam warns about the arguments it cannot parse (``Unparseable argument: --x=v``,
+    ``Discarding unparseable args: [...]``), quoting them: such a warning names them
+    as ``recorded_args`` does."""
+
+    LOGGER = "apache_beam.options.pipeline_options"
+    UNPARSEABLE = re.compile(r"(Unparseable argument: )(\S+?)(\. Did you mean .*)?$", re.S)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, list) for a in record.args):
+            record.args = tuple(recorded_args(a) if isinstance(a, list) else a
+                                for a in record.args)
+        m = self.UNPARSEABLE.match(record.getMessage())
+        if m:
+            arg = m.group(2)
+            shown = recorded_args([arg])[0] if arg.startswith("-") else REDACTED
+            record.msg, record.args = f"{m.group(1)}{shown}{m.group(3) or ''}", ()
+        return True
+
+    def install(self) -> None:
+        logger = logging.getLogger(self.LOGGER)
+        if not any(isinstance(f, _RedactBeamArgs) for f in logger.filters):
+            logger.addFilter(self)
+
+
+REDACT_BEAM_ARGS = _RedactBeamArgs()
 
 
 def produced_by(policy: Policy) -> dict:
@@ -282,10 +358,9 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
         "code_version": made_by["code"]["version"],
         **made_by,
         # how it ran; the only part that may differ between runs of the same inputs
-        "execution": {"runner": next((a.split("=", 1)[1] for a in beam_args
+        "execution": {"runner": next((a.split("=", 1)[1] for a in recorded_args(beam_args)
                                       if a.startswith("--runner=")), "DirectRunner"),
-                      "beam_args": [a for a in beam_args
-                                    if "key" not in a.lower() and "secret" not in a.lower()]},
+                      "beam_args": recorded_args(beam_args)},
         "policy": {"name": policy.name, "sha256": policy.sha256, "path": policy_path,
                    "sector": policy.sector},
         "purpose": policy.purpose.model_dump(),
@@ -357,6 +432,7 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     quarantined than the policy allows. ``requests_dir`` holds the data-subject
     requests to honour (privenance/subjects.py). ``out`` is a folder or a URI."""
     _BEAM_NOISE.install()
+    REDACT_BEAM_ARGS.install()
     beam_args = list(beam_args)
     storage.configure(beam_args)
     requests = load_requests(requests_dir)

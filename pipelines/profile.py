@@ -70,6 +70,9 @@ class SourceProfile:
     id_field: str | None = None
     text_fields: list[str] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    header: bool = True          # CSV: the first row names the columns
+    header_note: str | None = None   # why the first row was taken for data
+    withheld: dict[str, str] = field(default_factory=dict)  # name -> what it looks like
 
 
 def guess_format(path: str) -> str:
@@ -217,19 +220,72 @@ def guess_id_field(profiles: dict[str, ColumnProfile], rows: int) -> str | None:
     return best[0].name if best else None
 
 
+def flagged_names(scanner: Scanner, names: list[str]) -> dict[str, str]:
+    """Names (column names, JSON keys) the recognizers of ``scanner`` find to be mostly an
+    identifier: name -> what it looks like (never the name itself)."""
+    # a name with a word headers use (email, phone, name, id...) is a header's
+    # even when the model takes it for a name ("Email Address")
+    texts = [n for n in names if n.strip() and not _hint(n) and not ID_HINT.search(n)]
+    flagged = {}
+    for text, found in zip(texts, scanner.findings(texts)):
+        covered = Counter()
+        for entity, length in found:
+            covered[entity] += length
+        if covered:
+            entity, length = covered.most_common(1)[0]
+            if length / len(text.strip()) >= 0.5:
+                flagged[text] = f"personal data ({entity})"
+    return flagged
+
+
+def data_like_names(names: list[str], scanner: Scanner | None,
+                    identifiers_only: bool) -> dict[str, str]:
+    """The names that look like data: name -> what (privenance/identifiers.py's
+    name_problem, then the recognizers)."""
+    from privenance.identifiers import name_problem
+    found = {n: name_problem(n, identifiers_only) for n in names}
+    found = {n: what for n, what in found.items() if what}
+    if scanner is not None:
+        found = {**flagged_names(scanner, [n for n in names if n not in found]), **found}
+    return found
+
+
+def header_problem(path: str, encoding: str, scanner: Scanner | None) -> str | None:
+    """Why the first row of a CSV file reads as data rather than column names
+    ("column 3 looks like an email address"), or None. Never quotes the row."""
+    from pipelines.readers import read_file
+    names = next((list(r.values) for r in islice(read_file(path, "csv", encoding), 1)
+                  if r.values), [])
+    flagged = data_like_names(names, scanner, identifiers_only=False)
+    first = next((n for n, name in enumerate(names, 1) if name in flagged), None)
+    return f"column {first} looks like {flagged[names[first - 1]]}" if first else None
+
+
 def profile_source(path: str, scanner: Scanner | None, rows: int = SAMPLE_ROWS,
-                   fmt: str | None = None, encoding: str | None = None) -> SourceProfile:
-    """Read a sample of ``path`` and guess how it should be declared."""
+                   fmt: str | None = None, encoding: str | None = None,
+                   header: bool | None = None) -> SourceProfile:
+    """Read a sample of ``path`` and guess how it should be declared. ``header`` (CSV):
+    whether the first row names the columns; None: judged from the row
+    (``header_problem``), so that a file without a header row gets neutral names."""
     fmt = fmt or guess_format(path)
     encoding = encoding or ("utf-8" if fmt == "parquet" else guess_encoding(path))
-    source = Source(id="profile", path=path, format=fmt, encoding=encoding)
+    note = None
+    if fmt == "csv" and header is None:
+        note = header_problem(path, encoding, scanner)
+        header = note is None
+    source = Source(id="profile", path=path, format=fmt, encoding=encoding,
+                    header=header is not False)
     good, bad = sample(source, rows)
     overrides = [c for c in OVERRIDE_COLUMNS if any(c in r for r in good)]
     profiles = profile_columns(good, scanner, skip=set(overrides))
-    prof = SourceProfile(path, fmt, encoding, len(good), bad, profiles, overrides)
-    prof.id_field = guess_id_field(profiles, len(good))
+    prof = SourceProfile(path, fmt, encoding, len(good), bad, profiles, overrides,
+                         header=source.header, header_note=note)
+    # names that look like personal data are never declared, written or printed
+    prof.withheld = data_like_names(list(profiles), scanner, identifiers_only=True)
+    prof.id_field = guess_id_field({n: p for n, p in profiles.items()
+                                    if n not in prof.withheld}, len(good))
     for p in profiles.values():
-        if p.name == prof.id_field:
+        if p.name == prof.id_field or p.name in prof.withheld:
             continue
         if p.entity:
             prof.fields[p.name] = p.entity

@@ -230,16 +230,25 @@ class _CsvLines:
         return line
 
 
+def neutral_names(count: int) -> list[str]:
+    """Column names of a CSV without a header row: col_1, col_2, ..."""
+    return [f"col_{i}" for i in range(1, count + 1)]
+
+
 def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
-             rows_before: int = 0, lines=None, max_chars: int | None = None) -> Iterator[RawRow]:
+             rows_before: int = 0, lines=None, max_chars: int | None = None,
+             has_header: bool = True) -> Iterator[RawRow]:
     """``header`` and ``rows_before``: for a part of a file, the file's header and the
     data rows before the part (the stream then starts at a row). ``lines``: the
     stream's lines, if the caller reads them itself (with the same ``max_chars``: a row
-    with a longer line, or a longer cell, is quarantined as LINE_TOO_LONG)."""
+    with a longer line, or a longer cell, is quarantined as LINE_TOO_LONG).
+    ``has_header`` false: the first row is data, and the columns are named by
+    ``neutral_names``."""
     lines = _CsvLines(lines if lines is not None
                       else text_lines(stream, encoding, max_chars=max_chars), max_chars)
     reader = csv.reader(lines)
     number = rows_before
+    first = None  # the first row, when it is data
     try:
         if header is None:
             try:
@@ -250,14 +259,16 @@ def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
                 yield RawRow(0, None, "header row is not valid CSV")
                 return
             lines.chars = 0
-            if lines.long is not None:
+            if lines.long is not None and has_header:
                 yield RawRow(0, None, _too_long("header row", max_chars),
                              reason=Reason.LINE_TOO_LONG.value)
                 return
+            if not has_header:  # a long first row stays flagged for the loop below
+                first, header = header, neutral_names(len(header))
         while True:
             number += 1
             try:
-                cells = next(reader)
+                cells, first = (first, None) if first is not None else (next(reader), None)
             except StopIteration:
                 return
             except csv.Error:
@@ -390,7 +401,8 @@ class _Prepend:
 
 
 def plan_parts(stream: BinaryIO, fmt: str, encoding: str,
-               every: int = PART_ROWS, max_chars: int | None = None) -> list[Part] | None:
+               every: int = PART_ROWS, max_chars: int | None = None,
+               has_header: bool = True) -> list[Part] | None:
     """Where to cut a JSONL or CSV file into parts of ``every`` rows
     (CSV: records, which may span lines; JSONL: lines), read with the same parser as
     the file is; None when the file cannot be cut (its encoding is not one of
@@ -415,7 +427,10 @@ def plan_parts(stream: BinaryIO, fmt: str, encoding: str,
         except (StopIteration, csv.Error):
             return None
         start, previous, count = lines.bytes, 0, 0
-        for row in read_csv(stream, encoding, list(header), lines=counted, max_chars=max_chars):
+        if not has_header:  # the first row is data: the first part starts the file
+            header, start, count = tuple(neutral_names(len(header))), 0, 1
+        for row in read_csv(stream, encoding, list(header), rows_before=count,
+                            lines=counted, max_chars=max_chars):
             count += 1
             if count % every == 0:
                 cuts.append(Part(start, lines.bytes, rows_before=previous, header=header))
@@ -442,7 +457,7 @@ class _Range:
 
 
 def read_part(path: str, fmt: str, encoding: str, part: Part,
-              max_chars: int | None = None) -> Iterator[RawRow]:
+              max_chars: int | None = None, has_header: bool = True) -> Iterator[RawRow]:
     """The rows of one part of an uncompressed JSONL or CSV file (see ``plan_parts``)."""
     from privenance import storage
     try:
@@ -455,16 +470,17 @@ def read_part(path: str, fmt: str, encoding: str, part: Part,
                 yield from read_jsonl(data, encoding, part.first_line, lines, max_chars)
             else:
                 header = list(part.header) if part.start else None
-                yield from read_csv(data, encoding, header, part.rows_before, lines, max_chars)
+                yield from read_csv(data, encoding, header, part.rows_before, lines, max_chars,
+                                    has_header=has_header)
     except (OSError, ValueError) as exc:
         yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 
 
 def read_file(path: str, fmt: str, encoding: str, groups: range | None = None,
-              max_chars: int | None = None) -> Iterator[RawRow]:
+              max_chars: int | None = None, has_header: bool = True) -> Iterator[RawRow]:
     """Rows of one file of any filesystem, decompressed by its extension; a file that
     cannot be opened at all yields one problem row. ``max_chars``: the longest line
-    read (``max_line_chars``)."""
+    read (``max_line_chars``); ``has_header``: see read_csv."""
     from privenance import storage
     try:
         if fmt == "parquet":
@@ -472,7 +488,8 @@ def read_file(path: str, fmt: str, encoding: str, groups: range | None = None,
                 yield from read_parquet(stream, groups)
         else:
             with storage.open_read(path, compressed=True) as stream:
-                yield from READERS[fmt](stream, encoding, max_chars=max_chars)
+                yield from (read_csv(stream, encoding, max_chars=max_chars, has_header=has_header)
+                            if fmt == "csv" else READERS[fmt](stream, encoding, max_chars=max_chars))
     except (OSError, EOFError, ValueError) as exc:  # unreadable, or a damaged gzip/zstd stream
         yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
 
@@ -486,6 +503,7 @@ def read_source(source: Source, max_chars: int | None = None) -> Iterator[RawRow
     files = list_source_files(source)
     for file in files:
         fmt = source.format or format_of(file.path)
-        for row in read_file(file.path, fmt, source.encoding, max_chars=max_chars):
+        for row in read_file(file.path, fmt, source.encoding, max_chars=max_chars,
+                             has_header=source.header):
             yield row if len(files) == 1 else RawRow(row.offset, row.values, row.problem,
                                                      file.name, row.reason)

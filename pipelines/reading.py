@@ -48,7 +48,8 @@ def file_units(manifest: SourcesManifest) -> list[dict]:
         files = manifest.files(source.id)
         for file in files:
             units.append({"source": source.id, "format": source.format,
-                          "encoding": source.encoding, "path": file.path,
+                          "encoding": source.encoding, "header": source.header,
+                          "path": file.path,
                           "name": file.name if len(files) > 1 else None})
     return units
 
@@ -104,7 +105,8 @@ class PlanParts(beam.DoFn):
             try:
                 if fmt != "parquet" and compression_of(path) is None:
                     parts = plan_parts(stream, fmt, unit["encoding"],
-                                       max_chars=self.max_line_chars)
+                                       max_chars=self.max_line_chars,
+                                       has_header=unit["header"])
             finally:
                 stream.read_rest()
         yield beam.pvalue.TaggedOutput(HASHES, (unit["source"], unit["name"] or "",
@@ -168,11 +170,11 @@ class ReadPart(beam.DoFn):
             meta[FILE] = part["name"]
         if part["range"] is not None:
             rows = read_part(part["path"], part["format"], part["encoding"], part["range"],
-                             self.max_line_chars)
+                             self.max_line_chars, has_header=part["header"])
         else:
             groups = range(*part["groups"]) if part["groups"] else None
             rows = read_file(part["path"], part["format"], part["encoding"], groups,
-                             self.max_line_chars)
+                             self.max_line_chars, has_header=part["header"])
         def out(chunk):
             return beam.pvalue.TaggedOutput(SPREAD, chunk) if part["spread"] else chunk
         read, chunk = 0, []

@@ -146,3 +146,71 @@ def residual_flags(values) -> list[bool]:
                 found[text] = bool(find_residual(text))
             flags.append(found[text])
     return flags
+
+
+# Common Hong Kong names, romanized: surrogate names draw from them (pipelines/operators.py)
+# and a column name made of them reads as a person's name (name_problem)
+HK_SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Lam", "Tsang", "Yip",
+               "Chow", "Tang", "Kwok", "Fung", "Yeung", "Mak", "Tse", "Lo", "Hui", "Chu", "Poon",
+               "Siu", "Choi", "Kwan", "Law", "Au", "Chung", "Tam", "Yuen"]
+# not Tai Man and Siu Ming: the names forms use as examples, which real customers have too
+HK_GIVEN = ["Ka Yan", "Wing Sze", "Chi Keung", "Mei Ling", "Ho Yin",
+            "Ka Wai", "Suet Ying", "Kin Wah", "Hiu Tung", "Wai Lun", "Pui Shan", "Tsz Kin",
+            "Ka Ho", "Wing Yan", "Chun Kit", "Hoi Ting", "Man Kit", "Sze Wing", "Ching Yee",
+            "Kwok Wai", "Lok Yi", "Tsz Ching", "Yan Ting", "Chi Wai", "Hei Man", "Wai Kei"]
+_GIVEN_SYLLABLES = frozenset(w for g in HK_GIVEN for w in g.split()) | frozenset(
+    "Wai Kwok Yee Chi Ka Ming Man Yan Fai Kin Hung Sze Ling Ying Kit Wing Ho Yin Lok Tsz Hoi "
+    "Pui Shan Mei Siu Tai Chun Kei Hei Tung Hiu Suet Wah Lun Yuk Fung Kam Yiu Chiu Wan".split())
+_HKID_SHAPE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6}\s?\(?[0-9A]\)?(?![A-Za-z0-9])")
+_PHONE_SHAPE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
+_NUMBER = re.compile(r"[+-]?[$€£¥]?\d[\d,]*(?:\.\d+)?%?")
+_DATE_SHAPE = re.compile(r"\d{1,4}[-/.年]\d{1,2}[-/.月]\d{1,4}日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?.*)?")
+_TITLE_WORD = re.compile(r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?")
+NAME_MAX_CHARS, NAME_MAX_WORDS = 64, 6  # a longer name reads as a sentence of data
+
+
+def _person_name(text: str) -> bool:
+    """Two to four capitalised words of a common Hong Kong or English name (Chan Siu
+    Ming, Siu Ming Chan, Mary Chan, John Smith): how data, not a header, reads."""
+    words = text.split()
+    if not 2 <= len(words) <= 4 or not all(_TITLE_WORD.fullmatch(w) for w in words):
+        return False
+    syllables = [s.capitalize() for w in words for s in w.split("-")]
+    surnames = set(HK_SURNAMES)
+    if syllables[0] in surnames and all(s in _GIVEN_SYLLABLES for s in syllables[1:]):
+        return True
+    if syllables[-1] in surnames and all(s in _GIVEN_SYLLABLES for s in syllables[:-1]):
+        return True
+    from faker.providers.person.en_US import Provider
+    return words[0] in Provider.first_names and (words[-1] in Provider.last_names
+                                                 or words[-1] in surnames)
+
+
+def name_problem(name, identifiers_only: bool = False) -> str | None:
+    """What a column name, JSON key or file name looks like when it looks like data
+    rather than a name (an email address, a phone number, an HKID, another identifier,
+    a person's name; unless ``identifiers_only``, also a number, a date, a sentence), or
+    None. Says what, never quotes it: the name may be personal data (a CSV read without
+    its header row)."""
+    text = str(name).strip()
+    if not text:
+        return None
+    found = find_residual(text)
+    if found or _EMAIL.search(text):
+        return "an email address" if "@" in text else f"an identifier, {found[0]}"
+    if _HKID_SHAPE.search(text.upper()):
+        return "an HKID"
+    if sum(c.isdigit() for c in text) >= 7 and _PHONE_SHAPE.search(text) and not (
+            _DATE_SHAPE.fullmatch(text)):
+        return "a phone number"
+    if _person_name(text):
+        return "a person's name"
+    if identifiers_only:
+        return None
+    if _NUMBER.fullmatch(text):
+        return "a number"
+    if _DATE_SHAPE.fullmatch(text):
+        return "a date"
+    if len(text) > NAME_MAX_CHARS or len(text.split()) >= NAME_MAX_WORDS:
+        return "a sentence"
+    return None

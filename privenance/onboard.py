@@ -78,7 +78,10 @@ def check_declarations(d: Declarations, lawful_bases: list[str]) -> list[str]:
 
 def source_id(path: str, taken: set[str]) -> str:
     """A manifest id from a file name: complaints.csv -> complaints (unique)."""
+    from privenance.identifiers import name_problem
     name = Path(path).name.split(".")[0]
+    if name_problem(Path(path).name.rsplit(".", 1)[0], identifiers_only=True):
+        name = "source"  # an id is printed and recorded everywhere: never a person's
     base = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._") or "source"
     sid, n = base, 2
     while sid in taken:
@@ -122,6 +125,11 @@ def source_entry(sid: str, prof, d: Declarations, licence_required_attribution: 
              f"    format: {prof.format}                 # jsonl | csv | parquet",
              f"    encoding: {prof.encoding}            # guessed from the file's first MB "
              "(big5hkscs, gb18030, utf-16... for other files)"]
+    if prof.format == "csv" and not prof.header:
+        why = f"the first row looks like data ({prof.header_note})" if prof.header_note \
+            else "--no-header"
+        lines.append(f"    header: false                 # {why}: columns are named col_1, "
+                     "col_2, ...")
     lines.append(f"    # sampled {prof.rows} row(s)"
                  + (f", {prof.unreadable} unreadable (they will be quarantined as MALFORMED)"
                     if prof.unreadable else ""))
@@ -149,6 +157,12 @@ def source_entry(sid: str, prof, d: Declarations, licence_required_attribution: 
         lines.append("    # not declared, so dropped from the output (data minimisation); to "
                      "keep one, list it in the policy's columns.allowed:")
         for c in dropped:
+            if c.name in prof.withheld:  # never written: it may be a customer's identifier
+                number = list(cols).index(c.name) + 1
+                lines.append(f"    #   column {number}: its name looks like personal data "
+                             f"({prof.withheld[c.name]}); check and run refuse it: rename it "
+                             "in the data")
+                continue
             seen = ", ".join(f"{e} {_pct(s)}" for e, s in c.mentions())
             lines.append(f"    #   {c.name}: {c.kind}"
                          + (f", cells mentioning {seen}" if seen else ", no personal data found"))

@@ -75,6 +75,9 @@ class Source(BaseModel):
     path: str
     format: Literal["jsonl", "csv", "parquet"] | None = None
     encoding: str = "utf-8"
+    # CSV: whether the first row names the columns; false: it is data, and the columns
+    # are named col_1, col_2, ... (never by a value)
+    header: bool = True
     id_field: str | None = None
     text_fields: list[str] = []
     fields: dict[str, str] = {}  # structured column -> entity type

@@ -68,6 +68,10 @@ def init_command(
     origin: str = typer.Option("human", help="human | synthetic | machine-translated | "
                                              "model-generated."),
     sample: int = typer.Option(1000, min=1, help="Rows read per file to guess its columns."),
+    header: bool = typer.Option(None, "--header/--no-header",
+                                help="Whether the CSV files' first row names the columns; "
+                                     "default: judged from the row (a row that looks like "
+                                     "data gets columns col_1, col_2, ...)."),
     force: bool = typer.Option(False, "--force", help="Replace files that exist."),
 ):
     """Write a commented sources manifest and a policy (extending default.yaml) for
@@ -82,6 +86,8 @@ def init_command(
 
       privenance init data/raw --licence LicenseRef-acme-internal --consent contract
       --purpose model-training --retain-until 2031-12-31
+
+      privenance init data/raw/export.csv --no-header   # a CSV without a header row
     """
     from pipelines.profile import Scanner, profile_source
     from privenance import onboard
@@ -125,9 +131,11 @@ def init_command(
                "(loading the recognizers takes a few seconds)")
     scanner = Scanner(base_policy)
     taken: set[str] = set()
-    entries = [(onboard.source_id(f, taken), profile_source(f, scanner, sample)) for f in files]
+    entries = [(onboard.source_id(f, taken), profile_source(f, scanner, sample, header=header))
+               for f in files]
     keep = sorted({c.name for _, p in entries for c in p.columns.values()
                    if c.name != p.id_field and c.name not in p.text_fields
+                   and c.name not in p.withheld
                    and c.name not in p.fields and not c.in_text and c.kind != "other"})
     manifest = onboard.manifest_text(entries, d, dt.date.today(), sample)
     extends = os.path.relpath(default, policy.parent)
@@ -144,6 +152,14 @@ def init_command(
         typer.echo(f"  {sid} ({prof.format}, {prof.encoding}, {prof.rows} rows sampled): "
                    f"{'; '.join(declared) or 'nothing declared'}")
     typer.echo(f"wrote {sources} and {policy}")
+    for sid, prof in entries:
+        if prof.header_note:
+            warnings.append(f"source {sid}: the first row looks like data, not column names "
+                            f"({prof.header_note}): it is read as data and the columns are "
+                            "named col_1, col_2, ... (header: false; --header if wrong)")
+        if prof.withheld:
+            warnings.append(f"source {sid}: {len(prof.withheld)} column name(s) look like "
+                            "personal data; check and run refuse them: rename them in the data")
     for w in warnings:
         typer.echo(f"warning: {w}")
     _next_steps(sources, policy, name, onboard.placeholders_in(manifest))

@@ -75,6 +75,8 @@ def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests
     from privenance.policy import load_policy
     from privenance.sources import load_sources
     go_offline()
+    from pipelines.pipeline import REDACT_BEAM_ARGS
+    REDACT_BEAM_ARGS.install()  # before Beam first parses them (and may quote them)
     if any(a.startswith("--s3_") for a in beam_args):  # the run's S3 options, for listing too
         from privenance import storage
         storage.configure(beam_args)

@@ -78,3 +78,21 @@ def test_residual_flags_edge_cases():
               "a@b.co", "a@b.co", None, 5]
     assert residual_flags(values) == [bool(find_residual(v)) for v in values] == [
         True, True, True, False, False, False, True, True, True, False, False]
+
+
+def test_names_that_look_like_data_are_told_without_quoting_them():
+    from privenance.identifiers import name_problem
+    data = {"Leung Tai Man": "a person's name", "+852 9123 4567": "a phone number",
+            "91234567": "a phone number", "leung.tm@gmail.com": "an email address",
+            "A123456(3)": "an identifier, HK_ID", "A123456(4)": "an HKID",
+            "My router stopped working and nobody called me back": "a sentence",
+            "2024-03-01": "a date", "1001": "a number", "Mary Chan": "a person's name"}
+    for name, what in data.items():
+        assert name_problem(name) == what, name
+        assert name not in what
+    headers = ["customer_name", "Customer Name", "case_ref", "contact_mail", "mobile",
+               "narrative", "ticket_id", "Email Address", "Order Date", "col_1", "_record_id"]
+    assert [h for h in headers if name_problem(h)] == []
+    # identifiers only: a number or a date is a fine JSON key or folder name
+    assert name_problem("2024", identifiers_only=True) is None
+    assert name_problem("leung.tm@gmail.com", identifiers_only=True)

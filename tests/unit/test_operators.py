@@ -149,3 +149,19 @@ def test_residual_scan_ignores_our_outputs_but_not_real_identifiers():
     assert residual_scan(ours, RESIDUAL) == []
     real = "card 4111 1111 1111 1111, mail deadbeef12@gmail.com, id A123456(3), ip 8.8.8.8"
     assert sorted(residual_scan(real, RESIDUAL)) == ["CREDIT_CARD", "EMAIL_ADDRESS", "HK_ID", "IP_ADDRESS"]
+
+
+def test_surrogate_is_never_a_value_detected_beside_it():
+    """A fake equal to another detected value would point at a real person: it is
+    re-drawn, deterministically, and the first draw of other values is unchanged."""
+    s = op("surrogate")
+    for value, entity in (("Wong Ka Yan", "PERSON"), ("陳美玲", "PERSON"),
+                          ("chan@gmail.com", "EMAIL_ADDRESS"), ("9123 4567", "PHONE_NUMBER"),
+                          ("A123456(3)", "HK_ID")):
+        first = s(value, entity)
+        assert first == s._draw(value, entity, 0)  # unchanged when nothing collides
+        other = s(value, entity, [first.upper(), "someone else"])  # another person's value
+        assert other != first and other.casefold() != first.casefold()
+        assert other == op("surrogate")(value, entity, [first])  # same bytes, any instance
+    assert {"Leung Tai Man", "Chan Siu Ming"}.isdisjoint(s(f"Person {i}", "PERSON")
+                                                         for i in range(300))

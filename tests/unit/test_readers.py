@@ -270,3 +270,20 @@ def test_an_unreadable_file_is_planned_as_one_part_that_gives_one_problem_row(tm
     quarantined = [o.value for o in rows if getattr(o, "tag", None) == "quarantine"]
     assert [(q["reason"], q["_offset"]) for q in quarantined] == [("MALFORMED", 0)]
     assert [o.value for o in rows if getattr(o, "tag", None) == "counts"] == [("s", 1)]
+
+
+def test_csv_without_header_row_reads_its_first_row_as_data(tmp_path):
+    import io
+
+    from pipelines.readers import plan_parts, read_csv, read_part
+    data = "".join(f"Chan Ka Yan {i},9123{i:04d},x{i}@mail.hk\n" for i in range(1, 8)).encode()
+    rows = list(read_csv(io.BytesIO(data), "utf-8", has_header=False))
+    assert [r.offset for r in rows] == list(range(1, 8))
+    assert list(rows[0].values) == ["col_1", "col_2", "col_3"]
+    assert rows[0].values["col_3"] == "x1@mail.hk"
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    with path.open("rb") as f:
+        parts = plan_parts(f, "csv", "utf-8", every=3, has_header=False)
+    parted = [r for p in parts for r in read_part(str(path), "csv", "utf-8", p, has_header=False)]
+    assert parted == rows and len(parts) == 3
