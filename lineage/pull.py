@@ -112,7 +112,6 @@ def load_certified(name: str, repo: str = ".", rev: str | None = None,
     >>> import privenance
     >>> table = privenance.load_certified("demo", repo="https://git.example/data.git", rev="v1")
     """
-
     from lineage.certificate import trusted_public_key
     key = trusted_public_key(public_key, trust_demo_key)
     with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
