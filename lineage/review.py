@@ -154,9 +154,9 @@ def sampled_records(staged: Path, sample: dict) -> list[dict]:
     from privenance.staged import load_run
     ids = sample["records"]
     # the reviewer reads what was written: encrypted columns too, with the KMS's key
-    table = read_table(Path(staged) / "dataset",
-                       load_run(Path(staged) / "run.json").get("encryption"),
-                       filters=[(P.RECORD_ID, "in", ids)])
+    run_json = Path(staged) / "run.json"
+    encryption = load_run(run_json).get("encryption") if run_json.exists() else None
+    table = read_table(Path(staged) / "dataset", encryption, filters=[(P.RECORD_ID, "in", ids)])
     text = [f.name for f in table.schema if not f.name.startswith("_")
             and str(f.type) in ("string", "large_string")]
     keep = [P.RECORD_ID, P.SOURCE] + ([LANGUAGE] if LANGUAGE in table.column_names else [])

@@ -262,7 +262,7 @@ def test_an_unreadable_file_is_planned_as_one_part_that_gives_one_problem_row(tm
     folder = tmp_path / "x.jsonl"
     folder.mkdir()
     unit = {"source": "s", "format": "jsonl", "encoding": "utf-8", "path": str(folder),
-            "name": None}
+            "name": None, "header": True}
     out = list(PlanParts(max_line_chars()).process(unit))
     assert [o.tag for o in out if hasattr(o, "tag")] == [HASHES]
     (part,) = [o for o in out if not hasattr(o, "tag")]

@@ -2,6 +2,8 @@
 changed, between planning (hashing) and reading is caught, and the run fails."""
 from __future__ import annotations
 
+from pipelines.readers import max_line_chars
+
 import gzip
 import hashlib
 import json
@@ -31,13 +33,14 @@ def _split(outputs) -> tuple[list, dict]:
 
 
 def _unit(path, fmt="jsonl"):
-    return {"source": "chats", "format": fmt, "encoding": "utf-8", "path": str(path), "name": None}
+    return {"source": "chats", "format": fmt, "encoding": "utf-8", "path": str(path), "name": None,
+            "header": True}
 
 
 def _read(parts) -> tuple[int, list]:
     rows, changed = 0, []
     for part in parts:
-        chunks, tagged = _split(ReadPart().process(part))
+        chunks, tagged = _split(ReadPart(max_line_chars()).process(part))
         rows += sum(len(c) for c in chunks)
         changed += tagged.get(CHANGED, [])
     return rows, changed
@@ -47,7 +50,7 @@ def test_rows_appended_after_hashing_are_not_read_and_fail_the_run(tmp_path):
     path = tmp_path / "chats.jsonl"
     _write(path, 0, 2735)
     hashed = hashlib.sha256(path.read_bytes()).hexdigest()
-    parts, tagged = _split(PlanParts().process(_unit(path)))
+    parts, tagged = _split(PlanParts(max_line_chars()).process(_unit(path)))
     assert tagged[HASHES] == [("chats", "", hashed)] and not tagged.get(CHANGED)
     assert len(parts) == 3  # cut every 1,000 rows
     _write(path, 2735, 479, mode="a")  # a writer appends while the run goes on
@@ -60,7 +63,7 @@ def test_rows_appended_after_hashing_are_not_read_and_fail_the_run(tmp_path):
 def test_an_unchanged_file_reads_every_row_and_reports_nothing(tmp_path):
     path = tmp_path / "chats.jsonl"
     _write(path, 0, 1500)
-    parts, tagged = _split(PlanParts().process(_unit(path)))
+    parts, tagged = _split(PlanParts(max_line_chars()).process(_unit(path)))
     assert not tagged.get(CHANGED)
     assert _read(parts) == (1500, [])
 
@@ -69,7 +72,7 @@ def test_a_compressed_file_changed_before_it_is_read_is_reported(tmp_path):
     path = tmp_path / "chats.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as f:
         f.write(json.dumps({"id": "R1"}) + "\n")
-    parts, tagged = _split(PlanParts().process(_unit(path)))
+    parts, tagged = _split(PlanParts(max_line_chars()).process(_unit(path)))
     assert tagged[HASHES] == [("chats", "", hashlib.sha256(path.read_bytes()).hexdigest())]
     with gzip.open(path, "at", encoding="utf-8") as f:  # a second gzip member
         f.write(json.dumps({"id": "R2"}) + "\n")
