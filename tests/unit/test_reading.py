@@ -2,8 +2,6 @@
 changed, between planning (hashing) and reading is caught, and the run fails."""
 from __future__ import annotations
 
-from pipelines.readers import max_line_chars
-
 import gzip
 import hashlib
 import json
@@ -12,6 +10,7 @@ import pytest
 from apache_beam.pvalue import TaggedOutput
 
 from pipelines.pipeline import check_inputs_unchanged
+from pipelines.readers import max_line_chars
 from pipelines.reading import CHANGED, HASHES, PlanParts, ReadPart
 from privenance.errors import RunFailed
 
