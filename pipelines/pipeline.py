@@ -265,7 +265,9 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
         "execution": {"runner": next((a.split("=", 1)[1] for a in beam_args
                                       if a.startswith("--runner=")), "DirectRunner"),
                       "beam_args": [a for a in beam_args
-                                    if "key" not in a.lower() and "secret" not in a.lower()]},
+                                    if "key" not in a.lower() and "secret" not in a.lower()],
+                      # the manifest run from, for the commands that run it again
+                      "sources_manifest": manifest._file},
         "policy": {"name": policy.name, "sha256": policy.sha256, "path": policy_path,
                    "sector": policy.sector},
         "purpose": policy.purpose.model_dump(),
