@@ -17,12 +17,14 @@ import hashlib
 import json
 import logging
 import shutil
+import signal
 import sys
+import threading
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from privenance import provenance as P, storage, versions
-from privenance.errors import RunFailed
+from privenance.errors import Interrupted, RunFailed
 from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.policy import Policy
@@ -327,6 +329,31 @@ def publish(incoming: str, out: str, summary: dict) -> None:
         shutil.rmtree(incoming, ignore_errors=True)  # the empty folders
 
 
+class StopOnInterrupt:
+    """Context manager: Ctrl-C (SIGINT) stops the run quietly. Beam turns a
+    KeyboardInterrupt raised inside a step into a logged traceback and a RuntimeError;
+    this remembers that the user asked to stop, silences the logs from then on, and lets
+    ``run`` raise Interrupted (one line, exit 130) whatever Beam raised."""
+
+    def __init__(self):
+        self.interrupted = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        self.interrupted = True
+        logging.disable(logging.CRITICAL)  # Beam logs the interrupted step's traceback
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret, as_of: dt.date,
         beam_args: list[str] = (), num_shards: int = DEFAULT_SHARDS,
         policy_path: str = "", requests_dir: Path | None = None,
@@ -350,11 +377,18 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     log(f"run: {len(manifest.sources)} sources, policy {policy.name} "
         f"({policy.sha256[:12]}), as of {as_of}")
     runner, options = beam_options(beam_args)
-    with ProgressDisplay(log):
-        with beam.Pipeline(runner=runner, options=options) as p:
-            build(p, manifest, policy, incoming, key_ref, as_of, requests, num_shards,
-                  rows_per_file, run_material(policy, manifest, as_of, key, requests),
-                  on_dask=is_dask_runner(beam_args))
+    with StopOnInterrupt() as stop:
+        try:
+            with ProgressDisplay(log):
+                with beam.Pipeline(runner=runner, options=options) as p:
+                    build(p, manifest, policy, incoming, key_ref, as_of, requests, num_shards,
+                          rows_per_file, run_material(policy, manifest, as_of, key, requests),
+                          on_dask=is_dask_runner(beam_args))
+        except BaseException:
+            if not stop.interrupted:
+                raise
+            storage.delete(storage.list_files(incoming))  # nothing half-made stays
+            raise Interrupted(f"nothing was published to {out}") from None
     info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)
     from pipelines.representation import governance_summary

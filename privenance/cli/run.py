@@ -40,11 +40,15 @@ def run_command(
     key file (which must be reachable from every worker).
 
     Exit code 0: success; 1: the run failed its accounting or quarantine limit;
-    2: a configuration error (the file, line and field are named).
+    2: a configuration error (the file, line and field are named); 130: interrupted
+    (Ctrl-C), nothing published.
     """
     from privenance.cli.summary import reason_lines
-    from privenance.errors import RunFailed
-    summary = _run(ctx.args, sources, policy, out, as_of, shards, rows_per_file, requests)
+    from privenance.errors import Interrupted, RunFailed
+    try:
+        summary = _run(ctx.args, sources, policy, out, as_of, shards, rows_per_file, requests)
+    except KeyboardInterrupt:  # before the pipeline started (it raises Interrupted itself)
+        raise Interrupted(f"nothing was published to {out}") from None
     t = summary["totals"]
     typer.echo(f"{'source':<24}{'read':>8}{'written':>9}{'quarantined':>13}")
     for sid, c in summary["counts"].items():
