@@ -37,6 +37,12 @@ NAME_HINTS = (
     (re.compile(r"name|author|writer|person|customer|client|patient|agent|user|staff", re.I),
      "PERSON"),
 )
+# a code: a language, country or status value (en, zh-Hant, HK, in_progress, OPEN), not a
+# word a model may read as a name or a place ("zh" was once taken for a person)
+CODE_VALUE = re.compile(r"[A-Za-z]{1,3}|[a-z0-9]+(?:[-_.][A-Za-z0-9]+)*|[A-Z0-9]+(?:[-_.][A-Z0-9]+)*")
+CODE_MAX_DISTINCT = 20
+# what only a model finds (a word taken for a name or place); a code column is never one
+WORD_ENTITIES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION", "NRP", "ORGANIZATION"})
 ID_HINT = re.compile(r"(^|[_\-\s])(id|uid|uuid|key|ref|no|number|code)$|^id|id$", re.I)
 
 
@@ -46,7 +52,7 @@ class ColumnProfile:
 
     name: str
     cells: int = 0               # non-null cells sampled
-    kind: str = "other"          # text | short | number | date | other
+    kind: str = "other"          # text | short | code | number | date | other
     unique: bool = False         # no repeated value among the sampled cells
     entity: str | None = None    # the entity most of its cells are, if ENTITY_SHARE of them
     share: float = 0.0           # share of scanned cells that are that entity
@@ -161,6 +167,16 @@ def _kind(values: list) -> str:
     return "short"
 
 
+def is_code_column(values: list) -> bool:
+    """Low-cardinality codes (language, country, status): few distinct short values,
+    each repeated, all shaped like codes. Such a column is never a name or a place."""
+    texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+    distinct = set(texts)
+    return (len(texts) == len(values) and 0 < len(distinct) <= CODE_MAX_DISTINCT
+            and len(distinct) <= max(3, len(texts) // 2)
+            and all(len(t) <= 24 and CODE_VALUE.fullmatch(t) for t in distinct))
+
+
 def _hint(column: str) -> str | None:
     return next((entity for rx, entity in NAME_HINTS if rx.search(column)), None)
 
@@ -180,6 +196,8 @@ def profile_columns(rows: list[dict], scanner: Scanner | None,
         if not values:
             continue
         p.kind = _kind(values)
+        if p.kind == "short" and is_code_column(values):
+            p.kind = "code"
         p.unique = len(set(map(str, values))) == len(values)
         texts = [str(v) for v in values if str(v).strip()][:SCAN_CELLS]
         if scanner is None or not texts or p.kind in ("other", "date"):
@@ -190,7 +208,8 @@ def profile_columns(rows: list[dict], scanner: Scanner | None,
             size = len(text.strip()) or 1
             covered = Counter()
             for entity, length in found:
-                covered[entity] += length
+                if p.kind != "code" or entity not in WORD_ENTITIES:
+                    covered[entity] += length
             for entity in covered:
                 p.in_text[entity] += 1
             if covered:
@@ -200,7 +219,8 @@ def profile_columns(rows: list[dict], scanner: Scanner | None,
         if whole:
             entity, n = whole.most_common(1)[0]
             p.share = n / p.scanned
-            if p.share >= ENTITY_SHARE or (_hint(column) == entity and p.kind == "short"):
+            if p.share >= ENTITY_SHARE or (_hint(column) == entity and p.kind in ("short",
+                                                                                 "code")):
                 p.entity = entity
     return profiles
 
@@ -233,7 +253,7 @@ def profile_source(path: str, scanner: Scanner | None, rows: int = SAMPLE_ROWS,
             continue
         if p.entity:
             prof.fields[p.name] = p.entity
-        elif p.kind == "text" or (p.kind == "short" and p.in_text):
+        elif p.kind == "text" or (p.kind in ("short", "code") and p.in_text):
             # sentences, or short cells that mention personal data: the recognizers
             # treat them as free text
             prof.text_fields.append(p.name)
