@@ -324,8 +324,15 @@ def operators_section(facts: dict) -> str:
 
 def checklist_section(facts: dict) -> str:
     suites, validated = facts["validation"], facts.get("validated_rows")
+    k = (((facts.get("governance") or {}).get("risk") or {}).get("mitigations") or {}) \
+        .get("k_anonymity")
     rows = []
     for name, s in sorted(suites.items()):
+        if name == "k_anonymity" and k and governance.k_not_checked(k):
+            rows.append([Raw(f"<b>{_e(name)}</b><br><span class=muted>"
+                             f"{_e(governance.k_not_checked(k))}</span>"),
+                         Raw('<span class="badge warn">not checked</span>'), "", "", "", "", ""])
+            continue
         failed_rows = s.get("failed_rows") or {}
         worst = max(failed_rows.values(), default=None)
         detail = "; ".join(f"{e}: {n:,} rows" for e, n in failed_rows.items()) or \

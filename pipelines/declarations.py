@@ -9,6 +9,7 @@ Each problem is a ConfigError naming the file and line that declared it.
 """
 from __future__ import annotations
 
+import re
 from itertools import islice
 
 from privenance import provenance as P
@@ -53,8 +54,44 @@ def policy_columns(policy: Policy) -> dict[str, tuple]:
     return declared
 
 
+# words of ordinary headers: "First Name" or "Date Of Birth" is a header, "Chan Tai Man" is not
+HEADER_WORDS = frozenset("""name names first last middle full given family surname date birth
+time created updated id no number code type status email mail phone mobile tel address
+street city country district region language lang text body message note notes comment
+comments title subject summary description amount price total score rating age gender
+sex category product channel source licence license author user customer client staff
+agent case ticket order account reference ref of the and at on by to""".split())
+_WORD = re.compile(r"[A-Z][a-z]+")
+_CJK = re.compile(r"[\u3400-\u9fff]{2,4}")
+
+
+def looks_like_data(name: str) -> bool:
+    """Whether a column name looks like a value (an email, a number, a person's name),
+    as in a CSV whose header row is a data row: such a name is never echoed."""
+    from pipelines.recognizers.hk import ZH_SURNAMES
+    from privenance.identifiers import find_identifiers
+    words = name.split()
+    return bool(
+        "@" in name or re.search(r"\d{6}", name) or find_identifiers(name)
+        or (2 <= len(words) <= 4 and all(_WORD.fullmatch(w) for w in words)
+            and not any(w.lower() in HEADER_WORDS for w in words))
+        or (_CJK.fullmatch(name) and name[0] in ZH_SURNAMES))
+
+
 def _listing(columns: set[str]) -> str:
-    return ", ".join(sorted(columns)) if columns else "(none)"
+    shown = sorted(c for c in columns if not looks_like_data(c))
+    hidden = len(columns) - len(shown)
+    if hidden:
+        shown.append(f"({hidden} name(s) withheld: they look like personal data)")
+    return ", ".join(shown) if shown else "(none)"
+
+
+def _did_you_mean(column: str, have: set[str]) -> str:
+    """"did you mean 'x'? " for the closest column name, never one that looks like data."""
+    import difflib
+    safe = {c.lower(): c for c in have if not looks_like_data(c)}
+    close = difflib.get_close_matches(column.lower(), list(safe), n=1, cutoff=0.6)
+    return f"did you mean {safe[close[0]]!r}? " if close else ""
 
 
 def column_problems(manifest: SourcesManifest, policy: Policy,
@@ -69,18 +106,18 @@ def column_problems(manifest: SourcesManifest, policy: Policy,
             continue
         for column, loc in source_columns(source).items():
             if column not in have:
-                where = "records" if source.format == "jsonl" else "columns"
                 yield manifest.config_error(
                     f"source {source.id}: column {column!r} is not in the data (first "
-                    f"{SAMPLE_ROWS} {where}); its columns are: {_listing(have)}", index, *loc)
+                    f"{SAMPLE_ROWS:,} rows); {_did_you_mean(column, have)}"
+                    f"its columns are: {_listing(have)}", index, *loc)
     everywhere = set().union(*sampled.values())
     if not everywhere:
         return
     for column, loc in policy_columns(policy).items():
         if column not in everywhere:
             yield policy.config_error(
-                f"column {column!r} is in no source; the sources' columns are: "
-                f"{_listing(everywhere)}", *loc)
+                f"column {column!r} is in no source; {_did_you_mean(column, everywhere)}"
+                f"the sources' columns are: {_listing(everywhere)}", *loc)
 
 
 def check_columns(manifest: SourcesManifest, policy: Policy,
