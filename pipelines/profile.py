@@ -108,6 +108,81 @@ def guess_encoding(path: str, size: int = 1 << 20) -> str:
     return "latin-1"
 
 
+# what a text file's bytes may be in when they are not what the manifest says
+HINT_ENCODINGS = ("utf-8", "big5hkscs", "gb18030", "utf-16-le", "utf-16-be", "cp1252")
+# the most frequent Chinese characters, Traditional and Simplified: Big5 bytes read as
+# GB18030 (or the reverse) decode too, but into rare characters
+COMMON_HAN = frozenset("的一是不了人我在有他這这中大來来上個个們们到說说時时你地要就出會会也"
+                       "和對对生能而子那得於于著着下自之年過过發发後后作裡里用道行所然家種种"
+                       "事成方多經经麼么去法學学如都同現现當当沒没動动面起看定天分還还開开"
+                       "請请電电話话號号客戶户服務务謝谢問问題题")
+MANY_UNDECODABLE = 0.1  # a share of a source's rows that cannot be read: worth a hint
+
+
+def encoding_hint(source: Source, size: int = 1 << 20) -> str | None:
+    """The encoding the bytes of a text source look like when its first files are not
+    valid in the encoding the manifest declares (e.g. big5hkscs for Big5 declared as
+    UTF-8); None when they decode, or nothing fits. Reads the first MB of up to three
+    files."""
+    from privenance import storage
+    from privenance.sources import format_of, list_source_files
+    for file in list_source_files(source)[:3]:
+        if (source.format or format_of(file.path)) == "parquet":
+            continue
+        try:
+            with storage.open_read(file.path, compressed=True) as stream:
+                head = stream.read(size)
+        except (OSError, EOFError, ValueError):
+            continue
+        if len(head) == size and b"\n" in head:
+            head = head[:head.rindex(b"\n")]  # no character cut in two
+        guess = _bytes_look_like(head, source.encoding)
+        if guess:
+            return guess
+    return None
+
+
+def _bytes_look_like(head: bytes, declared: str) -> str | None:
+    import codecs
+    try:
+        head.decode(declared)
+        return None
+    except (UnicodeDecodeError, LookupError):
+        pass
+    if head.count(b"\x00") > len(head) // 5:  # UTF-16 without a byte-order mark
+        even_nuls = head[0::2].count(b"\x00")
+        return "utf-16-be" if even_nuls > head[1::2].count(b"\x00") else "utf-16-le"
+    scores = {}
+    for encoding in HINT_ENCODINGS:
+        if codecs.lookup(encoding).name == codecs.lookup(declared).name:
+            continue
+        try:
+            text = (head[:len(head) // 2 * 2] if encoding.startswith("utf-16") else head
+                    ).decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8":
+            return encoding  # UTF-8 that decodes cleanly is UTF-8
+        scores[encoding] = sum(c in COMMON_HAN for c in text)
+    han = {e: n for e, n in scores.items() if e != "cp1252" and n}
+    if han:
+        return max(han, key=han.get)
+    return "cp1252" if "cp1252" in scores else None
+
+
+def encoding_advice(source: Source, undecodable: int, read: int) -> str | None:
+    """One line for `run` and `check` when many of a source's rows could not be read
+    and its bytes look like another encoding than the one declared."""
+    if not read or undecodable / read < MANY_UNDECODABLE:
+        return None
+    guess = encoding_hint(source)
+    if guess is None:
+        return None
+    return (f"source {source.id}: {undecodable} of {read} rows could not be read as "
+            f"{source.encoding}; the bytes look like {guess}: set `encoding: {guess}` for "
+            "this source in the manifest")
+
+
 def sample(source: Source, rows: int = SAMPLE_ROWS) -> tuple[list[dict], int]:
     """(readable rows, unreadable rows) among the first ``rows`` of a source."""
     from pipelines.readers import read_source

@@ -64,11 +64,25 @@ def run_command(
     for r in summary["requests"]:
         typer.echo(f"  {r['kind']} request {r['request']} (received {r['received']}): "
                    f"{r['records_removed']} records removed")
+    for line in _encoding_advice(sources, summary):
+        typer.echo(f"  hint: {line}")
     pii = sum(sum(ops.values()) for ops in summary["pii"].values())
     typer.echo(f"PII findings treated: {pii}; output in {out}/")
     if summary["status"] != "succeeded":
         raise RunFailed("; ".join(summary["failures"]) + f" (see {out}/quarantine/); "
                         "this run cannot be validated or certified")
+
+
+def _encoding_advice(sources: Path, summary: dict) -> list[str]:
+    """For sources with many unreadable rows: the encoding their bytes look like."""
+    from pipelines.profile import encoding_advice
+    from privenance.sources import load_sources
+    counts = summary["counts"]
+    if not any(c["quarantine_reasons"].get("MALFORMED") for c in counts.values()):
+        return []
+    advice = [encoding_advice(s, counts[s.id]["quarantine_reasons"].get("MALFORMED", 0),
+                              counts[s.id]["read"]) for s in load_sources(sources).sources]
+    return [a for a in advice if a]
 
 
 def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests) -> dict:

@@ -190,3 +190,17 @@ def test_report_defaults_to_the_dataset_certified_from_the_staged_run(tmp_path):
     (tmp_path / "staged" / "run.json").write_text(json.dumps({"run_id": "r3"}))
     with pytest.raises(ConfigError, match="holds acme, old"):
         certified_name(tmp_path)
+
+
+def test_bytes_in_another_encoding_are_named():
+    text = "編號,內容\n" + "".join(f"{i},陳先生說他的電話號碼已經更改了，請你盡快聯絡客戶服務部。\n"
+                                    for i in range(30))
+    simplified = "编号,内容\n" + "".join(f"{i},陈先生说他的电话号码已经更改了，请你尽快联络客户服务部。\n"
+                                       for i in range(30))
+    look = profile._bytes_look_like
+    assert look(text.encode("big5"), "utf-8") == "big5hkscs"
+    assert look(simplified.encode("gb18030"), "utf-8") == "gb18030"
+    assert look(text.encode("utf-16-le"), "utf-8") == "utf-16-le"
+    assert look(text.encode("utf-8"), "big5hkscs") == "utf-8"
+    assert look("Café crème, naïve".encode("cp1252"), "utf-8") == "cp1252"
+    assert look(text.encode("utf-8"), "utf-8") is None
