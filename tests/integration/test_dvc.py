@@ -286,7 +286,7 @@ def test_a_dataset_certified_by_hand_survives_the_demo_and_erase_hints_work(proj
     sh("bash", "-c", recertify, cwd=project, env=env)
     after = json.loads((mine / ".certificate.json").read_text())
     assert after["version"] != first["version"]
-    assert [r["request"] for r in after["requests_served"]] == ["DSR-9"]
+    assert "DSR-9" in [r["request"] for r in after["requests_served"]]
     assert after["output"]["rows"] < first["output"]["rows"]
     revoked = sh("bash", "-c", revoke, cwd=project, env=env)
     assert f"superseded by {after['version']}" in revoked.stdout
