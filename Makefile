@@ -21,6 +21,7 @@ $(STAMP): requirements.lock requirements-hashed.txt setup.py
 run: install
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dvc repro
 	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/privenance summary
+	@echo "privenance and dvc are in $(VENV): run 'source $(VENV)/bin/activate' to type them (e.g. privenance --help)"
 
 test: install
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -99,15 +99,18 @@ def _suite_results(validation: Path, run: dict, run_json: Path, checked: list[di
 
 
 def _dataset_summaries(files: list[Path]) -> tuple[list[dict], dict]:
-    """Licence obligations and consent coverage, read from the provenance columns."""
+    """Licence obligations and consent coverage, read from the provenance columns: the
+    licence each row carries as applied (a row's own licence, else its source's), with
+    its rows per source."""
     import pyarrow.parquet as pq
-    licences = defaultdict(lambda: {"rows": 0, "attributions": set()})
+    licences = defaultdict(lambda: {"rows": 0, "attributions": set(), "sources": Counter()})
     consent = Counter()
     for f in files:
-        table = pq.read_table(f, columns=[P.LICENCE, P.ATTRIBUTION, P.CONSENT_BASIS])
+        table = pq.read_table(f, columns=[P.LICENCE, P.ATTRIBUTION, P.CONSENT_BASIS, P.SOURCE])
         for row in table.to_pylist():
             entry = licences[row[P.LICENCE]]
             entry["rows"] += 1
+            entry["sources"][row[P.SOURCE]] += 1
             if row[P.ATTRIBUTION]:
                 entry["attributions"].add(row[P.ATTRIBUTION])
             consent[row[P.CONSENT_BASIS]] += 1
@@ -115,6 +118,7 @@ def _dataset_summaries(files: list[Path]) -> tuple[list[dict], dict]:
     for expression, entry in sorted(licences.items()):
         info = classify(expression)
         out.append({"licence": expression, "use": info.use, "rows": entry["rows"],
+                    "rows_by_source": dict(sorted(entry["sources"].items())),
                     "requires_attribution": info.requires_attribution,
                     "share_alike": info.share_alike,
                     "attributions": sorted(entry["attributions"])})

@@ -127,7 +127,9 @@ def risk_section(run: dict, suites: dict) -> dict:
                           for e, n in sorted(found.items())],
         "residual_scan": {"action": gov.get("residual_action"),
                           "quarantined": reasons.get(Reason.RESIDUAL_PII.value, 0)},
-        "k_anonymity": {**k, "suite": (suites.get("k_anonymity") or {}).get("success")},
+        # k = 1, or no quasi-identifier declared: nothing was checked, whatever the suite says
+        "k_anonymity": {**k, "checked": bool(k["quasi_identifiers"]) and k["k"] > 1,
+                        "suite": (suites.get("k_anonymity") or {}).get("success")},
         "minimisation": {**gov.get("minimisation", {}),
                          "output_columns": {s["id"]: s.get("output_columns", [])
                                             for s in run["sources"]}},
@@ -303,6 +305,22 @@ def _render_synthetic(syn: dict) -> str:
             f"{syn['unknown_origin']} with an unknown origin.</p></section>")
 
 
+def k_not_checked(k: dict) -> str | None:
+    """Why k-anonymity was not checked (no quasi-identifiers, or k = 1), or None."""
+    if not k.get("quasi_identifiers"):
+        return "not checked: the policy declares no quasi-identifiers (k_anonymity)"
+    if k.get("k", 1) <= 1:
+        return "not checked: k = 1 holds for any data (set k_anonymity.k in the policy)"
+    return None
+
+
+def _k_anonymity(k: dict) -> str:
+    why = k_not_checked(k)
+    if why:
+        return f'<span class="badge warn">not checked</span> {_e(why)}'
+    return _e(f"k = {k['k']} over {', '.join(k['quasi_identifiers'])}") + " " + _result(k.get("suite"))
+
+
 def _render_risk(risk: dict) -> str:
     f, o, m = risk["risk_factors"], risk["human_oversight"], risk["mitigations"]
     hk = risk.get("hong_kong", {})
@@ -328,8 +346,7 @@ def _render_risk(risk: dict) -> str:
     k = m["k_anonymity"]
     other = [["residual scan", _e(f"{m['residual_scan']['action']}: "
                                   f"{m['residual_scan']['quarantined']} quarantined")],
-             ["k-anonymity", _e(f"k = {k['k']} over {', '.join(k['quasi_identifiers']) or 'no columns'}")
-              + " " + _result(k.get("suite"))],
+             ["k-anonymity", _k_anonymity(k)],
              ["minimisation", _e(f"dropped always: {', '.join(m['minimisation'].get('drop', [])) or 'none'}; "
                                  f"extra columns allowed: {', '.join(m['minimisation'].get('allowed', [])) or 'none'}")],
              ["retention", _e("enforced" if m["retention_enforced"] else "not enforced")],

@@ -100,6 +100,7 @@ def build(name: str, data: str | Path) -> dict:
     return {"dataset": name, "run": run, "validation": suites,
             "validated_rows": validation.get("rows"), "certificate": cert,
             "signing": signing_facts(cert),
+            "licences_by_source": licences_by_source(cert),
             "operators": operator_changes(run, storage.join(data, "staged", "findings")),
             "detection": detection_note(run),
             "governance": governance.sections(run, suites),  # lineage/governance.py
@@ -301,9 +302,28 @@ def funnel_section(facts: dict) -> str:
          ("certified", certified_rows)]))
 
 
+def licences_by_source(cert: dict | None) -> dict[str, dict[str, int]]:
+    """Per source, the licences its certified rows carry as applied (a row's own
+    licence, else its source's), with row counts; empty before certification."""
+    per_source: dict[str, dict[str, int]] = {}
+    for lic in (cert or {}).get("licences", []):
+        for source, n in (lic.get("rows_by_source") or {}).items():
+            per_source.setdefault(source, {})[lic["licence"]] = n
+    return per_source
+
+
+def applied_licences(facts: dict) -> dict[str, str]:
+    """Per source, "CC-BY-4.0: 12, CC0-1.0: 3" for the sources table."""
+    return {source: ", ".join(f"{lic}: {n:,}" for lic, n in counts.items())
+            for source, counts in licences_by_source(facts.get("certificate")).items()}
+
+
 def sources_section(facts: dict) -> str:
     run = facts["run"]
-    rows = [[s["id"], s["format"], s["licence"] or "per row", (s.get("consent") or {}).get("basis") or "",
+    applied = applied_licences(facts)
+    rows = [[s["id"], s["format"],
+             applied.get(s["id"]) or s["licence"] or "per row",
+             (s.get("consent") or {}).get("basis") or "",
              ", ".join((s.get("consent") or {}).get("purposes") or []), s["origin"],
              run["counts"][s["id"]]["read"], run["counts"][s["id"]]["written"],
              run["counts"][s["id"]]["quarantined"]] for s in run["sources"]]
@@ -353,8 +373,15 @@ def operators_section(facts: dict) -> str:
 
 def checklist_section(facts: dict) -> str:
     suites, validated = facts["validation"], facts.get("validated_rows")
+    k = (((facts.get("governance") or {}).get("risk") or {}).get("mitigations") or {}) \
+        .get("k_anonymity")
     rows = []
     for name, s in sorted(suites.items()):
+        if name == "k_anonymity" and k and governance.k_not_checked(k):
+            rows.append([Raw(f"<b>{_e(name)}</b><br><span class=muted>"
+                             f"{_e(governance.k_not_checked(k))}</span>"),
+                         Raw('<span class="badge warn">not checked</span>'), "", "", "", "", ""])
+            continue
         failed_rows = s.get("failed_rows") or {}
         worst = max(failed_rows.values(), default=None)
         detail = "; ".join(f"{e}: {n:,} rows" for e, n in failed_rows.items()) or \
@@ -409,11 +436,15 @@ def detection_section(facts: dict) -> str:
 
 def licences_section(facts: dict) -> str:
     cert = facts["certificate"]
-    rows = [[lic["licence"], lic["use"], lic["rows"], "yes" if lic["share_alike"] else "no",
-             "; ".join(lic["attributions"]) if lic["requires_attribution"] else "not required"]
+    rows = [[lic["licence"], lic["use"], lic["rows"],
+             ", ".join(f"{s}: {n:,}" for s, n in (lic.get("rows_by_source") or {}).items()),
+             "yes" if lic["share_alike"] else "no",
+             ("; ".join(lic["attributions"]) or "MISSING") if lic["requires_attribution"]
+             else "not required"]
             for lic in (cert["licences"] if cert else [])]
     return _section("Licences and attribution obligations", _table(
-        ["licence", "use", "rows", "share-alike", "attribution"], rows, {2})
+        ["licence (as applied per row)", "use", "rows", "rows per source", "share-alike",
+         "attribution"], rows, {2})
         if rows else '<p class="muted">Not certified yet.</p>')
 
 
@@ -545,6 +576,9 @@ def write_report(name: str, data: str | Path, out: str | Path) -> str:
     certified versions under ``out/history`` (a persisted DVC output) to diff against.
     ``data`` and ``out`` are folders or URIs; returns where report.html is."""
     facts = build(name, data)
+    if facts["data_docs"]:  # from where the report is: data/reports, or data/reports/<name>
+        facts["data_docs"] = storage.relative(
+            storage.join(data, "validation", "data_docs", "index.html"), out)
     with storage.publish_folder(str(out)) as local:
         if storage.is_uri(str(out)):  # the versions recorded so far, to diff against
             storage.download_folder(storage.join(out, "history"), local / "history")

@@ -9,6 +9,7 @@ Each problem is a ConfigError naming the file and line that declared it.
 """
 from __future__ import annotations
 
+import re
 from itertools import islice
 
 from privenance import provenance as P
@@ -139,6 +140,14 @@ def _listing(columns) -> str:
     return ", ".join(shown_names) if shown_names else "(none)"
 
 
+def _did_you_mean(column: str, have) -> str:
+    """"did you mean 'x'? " for the closest column name, never one that looks like data."""
+    import difflib
+    safe = {c.lower(): c for c in have if not name_problem(c)}
+    close = difflib.get_close_matches(column.lower(), list(safe), n=1, cutoff=0.6)
+    return f"did you mean {safe[close[0]]!r}? " if close else ""
+
+
 def column_problems(manifest: SourcesManifest, policy: Policy,
                     sampled: dict[str, set[str]] | None = None):
     """A ConfigError for each declared column that the data lacks, in manifest order.
@@ -151,19 +160,18 @@ def column_problems(manifest: SourcesManifest, policy: Policy,
             continue
         for column, loc in source_columns(source).items():
             if column not in have:
-                where = "records" if source.format == "jsonl" else "columns"
                 yield manifest.config_error(
                     f"source {source.id}: column {shown(column)} is not in the data (first "
-                    f"{SAMPLE_ROWS} {where}); its columns are: {_listing(have)}", index,
-                    *safe_loc(loc))
+                    f"{SAMPLE_ROWS:,} rows); {_did_you_mean(column, have)}"
+                    f"its columns are: {_listing(have)}", index, *safe_loc(loc))
     everywhere = set().union(*sampled.values())
     if not everywhere:
         return
     for column, loc in policy_columns(policy).items():
         if column not in everywhere:
             yield policy.config_error(
-                f"column {shown(column)} is in no source; the sources' columns are: "
-                f"{_listing(everywhere)}", *safe_loc(loc))
+                f"column {shown(column)} is in no source; {_did_you_mean(column, everywhere)}"
+                f"the sources' columns are: {_listing(everywhere)}", *safe_loc(loc))
 
 
 def check_columns(manifest: SourcesManifest, policy: Policy,

@@ -122,6 +122,7 @@ def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
     from itertools import islice
 
     from pipelines.declarations import column_problems, entity_problems, name_problems
+    from pipelines.profile import encoding_advice
     from pipelines.readers import read_source
     samples = {s.id: list(islice(read_source(s), rows)) for s in manifest.sources}
     columns = {sid: list(dict.fromkeys(c for r in raw if r.values for c in r.values))
@@ -135,6 +136,10 @@ def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
         report.sources.append(result)
         if result.sampled and result.quarantined == result.sampled:
             report.problems.append(f"source {s.id}: every sampled record would be quarantined")
+        advice = encoding_advice(s, result.reasons.get(Reason.MALFORMED.value, 0),
+                                 result.sampled)
+        if advice:
+            report.problems.append(advice)
         if result.no_attribution:
             report.problems.append(
                 f"source {s.id}: {result.no_attribution} record(s) lack the attribution their "

@@ -19,13 +19,15 @@ import json
 import logging
 import re
 import shutil
+import signal
 import sys
+import threading
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from privenance import provenance as P, storage, versions
 from privenance.encryption import facts as encryption_facts
-from privenance.errors import RunFailed
+from privenance.errors import Interrupted, RunFailed
 from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.policy import Policy
@@ -360,7 +362,9 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
         # how it ran; the only part that may differ between runs of the same inputs
         "execution": {"runner": next((a.split("=", 1)[1] for a in recorded_args(beam_args)
                                       if a.startswith("--runner=")), "DirectRunner"),
-                      "beam_args": recorded_args(beam_args)},
+                      "beam_args": recorded_args(beam_args),
+                      # the manifest run from, for the commands that run it again
+                      "sources_manifest": manifest._file},
         "policy": {"name": policy.name, "sha256": policy.sha256, "path": policy_path,
                    "sector": policy.sector},
         "purpose": policy.purpose.model_dump(),
@@ -421,6 +425,31 @@ def publish(incoming: str, out: str, summary: dict) -> None:
     storage.delete(storage.list_files(incoming))
     if not storage.is_uri(incoming):
         shutil.rmtree(incoming, ignore_errors=True)  # the empty folders
+
+
+class StopOnInterrupt:
+    """Context manager: Ctrl-C (SIGINT) stops the run quietly. Beam turns a
+    KeyboardInterrupt raised inside a step into a logged traceback and a RuntimeError;
+    this remembers that the user asked to stop, silences the logs from then on, and lets
+    ``run`` raise Interrupted (one line, exit 130) whatever Beam raised."""
+
+    def __init__(self):
+        self.interrupted = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        self.interrupted = True
+        logging.disable(logging.CRITICAL)  # Beam logs the interrupted step's traceback
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret, as_of: dt.date,
@@ -497,11 +526,18 @@ def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy
     log(f"run: {len(manifest.sources)} sources, policy {policy.name} "
         f"({policy.sha256[:12]}), as of {as_of}")
     runner, options = beam_options(beam_args)
-    with ProgressDisplay(log):
-        with beam.Pipeline(runner=runner, options=options) as p:
-            build(p, manifest, policy, incoming, key_ref, as_of, requests, num_shards,
-                  rows_per_file, run_material(policy, manifest, as_of, key, requests),
-                  on_dask=is_dask_runner(beam_args))
+    with StopOnInterrupt() as stop:
+        try:
+            with ProgressDisplay(log):
+                with beam.Pipeline(runner=runner, options=options) as p:
+                    build(p, manifest, policy, incoming, key_ref, as_of, requests, num_shards,
+                          rows_per_file, run_material(policy, manifest, as_of, key, requests),
+                          on_dask=is_dask_runner(beam_args))
+        except BaseException:
+            if not stop.interrupted:
+                raise
+            storage.delete(storage.list_files(incoming))  # nothing half-made stays
+            raise Interrupted(f"nothing was published to {out}") from None
     info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
     check_inputs_unchanged(info)  # like broken accounting: nothing is published
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)

@@ -37,6 +37,12 @@ NAME_HINTS = (
     (re.compile(r"name|author|writer|person|customer|client|patient|agent|user|staff", re.I),
      "PERSON"),
 )
+# a code: a language, country or status value (en, zh-Hant, HK, in_progress, OPEN), not a
+# word a model may read as a name or a place ("zh" was once taken for a person)
+CODE_VALUE = re.compile(r"[A-Za-z]{1,3}|[a-z0-9]+(?:[-_.][A-Za-z0-9]+)*|[A-Z0-9]+(?:[-_.][A-Z0-9]+)*")
+CODE_MAX_DISTINCT = 20
+# what only a model finds (a word taken for a name or place); a code column is never one
+WORD_ENTITIES = frozenset({"PERSON", "STREET_ADDRESS", "LOCATION", "NRP", "ORGANIZATION"})
 ID_HINT = re.compile(r"(^|[_\-\s])(id|uid|uuid|key|ref|no|number|code)$|^id|id$", re.I)
 
 
@@ -46,7 +52,7 @@ class ColumnProfile:
 
     name: str
     cells: int = 0               # non-null cells sampled
-    kind: str = "other"          # text | short | number | date | other
+    kind: str = "other"          # text | short | code | number | date | other
     unique: bool = False         # no repeated value among the sampled cells
     entity: str | None = None    # the entity most of its cells are, if ENTITY_SHARE of them
     share: float = 0.0           # share of scanned cells that are that entity
@@ -103,6 +109,81 @@ def guess_encoding(path: str, size: int = 1 << 20) -> str:
         except UnicodeDecodeError:
             continue
     return "latin-1"
+
+
+# what a text file's bytes may be in when they are not what the manifest says
+HINT_ENCODINGS = ("utf-8", "big5hkscs", "gb18030", "utf-16-le", "utf-16-be", "cp1252")
+# the most frequent Chinese characters, Traditional and Simplified: Big5 bytes read as
+# GB18030 (or the reverse) decode too, but into rare characters
+COMMON_HAN = frozenset("的一是不了人我在有他這这中大來来上個个們们到說说時时你地要就出會会也"
+                       "和對对生能而子那得於于著着下自之年過过發发後后作裡里用道行所然家種种"
+                       "事成方多經经麼么去法學学如都同現现當当沒没動动面起看定天分還还開开"
+                       "請请電电話话號号客戶户服務务謝谢問问題题")
+MANY_UNDECODABLE = 0.1  # a share of a source's rows that cannot be read: worth a hint
+
+
+def encoding_hint(source: Source, size: int = 1 << 20) -> str | None:
+    """The encoding the bytes of a text source look like when its first files are not
+    valid in the encoding the manifest declares (e.g. big5hkscs for Big5 declared as
+    UTF-8); None when they decode, or nothing fits. Reads the first MB of up to three
+    files."""
+    from privenance import storage
+    from privenance.sources import format_of, list_source_files
+    for file in list_source_files(source)[:3]:
+        if (source.format or format_of(file.path)) == "parquet":
+            continue
+        try:
+            with storage.open_read(file.path, compressed=True) as stream:
+                head = stream.read(size)
+        except (OSError, EOFError, ValueError):
+            continue
+        if len(head) == size and b"\n" in head:
+            head = head[:head.rindex(b"\n")]  # no character cut in two
+        guess = _bytes_look_like(head, source.encoding)
+        if guess:
+            return guess
+    return None
+
+
+def _bytes_look_like(head: bytes, declared: str) -> str | None:
+    import codecs
+    try:
+        head.decode(declared)
+        return None
+    except (UnicodeDecodeError, LookupError):
+        pass
+    if head.count(b"\x00") > len(head) // 5:  # UTF-16 without a byte-order mark
+        even_nuls = head[0::2].count(b"\x00")
+        return "utf-16-be" if even_nuls > head[1::2].count(b"\x00") else "utf-16-le"
+    scores = {}
+    for encoding in HINT_ENCODINGS:
+        if codecs.lookup(encoding).name == codecs.lookup(declared).name:
+            continue
+        try:
+            text = (head[:len(head) // 2 * 2] if encoding.startswith("utf-16") else head
+                    ).decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8":
+            return encoding  # UTF-8 that decodes cleanly is UTF-8
+        scores[encoding] = sum(c in COMMON_HAN for c in text)
+    han = {e: n for e, n in scores.items() if e != "cp1252" and n}
+    if han:
+        return max(han, key=han.get)
+    return "cp1252" if "cp1252" in scores else None
+
+
+def encoding_advice(source: Source, undecodable: int, read: int) -> str | None:
+    """One line for `run` and `check` when many of a source's rows could not be read
+    and its bytes look like another encoding than the one declared."""
+    if not read or undecodable / read < MANY_UNDECODABLE:
+        return None
+    guess = encoding_hint(source)
+    if guess is None:
+        return None
+    return (f"source {source.id}: {undecodable} of {read} rows could not be read as "
+            f"{source.encoding}; the bytes look like {guess}: set `encoding: {guess}` for "
+            "this source in the manifest")
 
 
 def sample(source: Source, rows: int = SAMPLE_ROWS) -> tuple[list[dict], int]:
@@ -164,6 +245,16 @@ def _kind(values: list) -> str:
     return "short"
 
 
+def is_code_column(values: list) -> bool:
+    """Low-cardinality codes (language, country, status): few distinct short values,
+    each repeated, all shaped like codes. Such a column is never a name or a place."""
+    texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+    distinct = set(texts)
+    return (len(texts) == len(values) and 0 < len(distinct) <= CODE_MAX_DISTINCT
+            and len(distinct) <= max(3, len(texts) // 2)
+            and all(len(t) <= 24 and CODE_VALUE.fullmatch(t) for t in distinct))
+
+
 def _hint(column: str) -> str | None:
     return next((entity for rx, entity in NAME_HINTS if rx.search(column)), None)
 
@@ -183,6 +274,8 @@ def profile_columns(rows: list[dict], scanner: Scanner | None,
         if not values:
             continue
         p.kind = _kind(values)
+        if p.kind == "short" and is_code_column(values):
+            p.kind = "code"
         p.unique = len(set(map(str, values))) == len(values)
         texts = [str(v) for v in values if str(v).strip()][:SCAN_CELLS]
         if scanner is None or not texts or p.kind in ("other", "date"):
@@ -193,7 +286,8 @@ def profile_columns(rows: list[dict], scanner: Scanner | None,
             size = len(text.strip()) or 1
             covered = Counter()
             for entity, length in found:
-                covered[entity] += length
+                if p.kind != "code" or entity not in WORD_ENTITIES:
+                    covered[entity] += length
             for entity in covered:
                 p.in_text[entity] += 1
             if covered:
@@ -203,7 +297,8 @@ def profile_columns(rows: list[dict], scanner: Scanner | None,
         if whole:
             entity, n = whole.most_common(1)[0]
             p.share = n / p.scanned
-            if p.share >= ENTITY_SHARE or (_hint(column) == entity and p.kind == "short"):
+            if p.share >= ENTITY_SHARE or (_hint(column) == entity and p.kind in ("short",
+                                                                                 "code")):
                 p.entity = entity
     return profiles
 
@@ -289,7 +384,7 @@ def profile_source(path: str, scanner: Scanner | None, rows: int = SAMPLE_ROWS,
             continue
         if p.entity:
             prof.fields[p.name] = p.entity
-        elif p.kind == "text" or (p.kind == "short" and p.in_text):
+        elif p.kind == "text" or (p.kind in ("short", "code") and p.in_text):
             # sentences, or short cells that mention personal data: the recognizers
             # treat them as free text
             prof.text_fields.append(p.name)

@@ -120,12 +120,16 @@ class TagProvenance(Step):
         over = {c: record.pop(c) for c in OVERRIDE_COLUMNS if c in record}
         consent = _consent(over["consent"]) if over.get("consent") is not None else declared
         licence = over.get("licence") if over.get("licence") is not None else s.licence
+        # the source's attribution credits those who licensed the source; a row under a
+        # licence of its own (a forum post under CC-BY-SA) credits its own author or none
+        own = (over.get("licence") is not None and s.licence is not None
+               and str(over["licence"]).strip() != s.licence)
         record.update({
             P.RECORD_ID: P.record_id(self.id_key, s.id, record[SOURCE_KEY]),
             P.SOURCE: s.id,
             P.LICENCE: str(licence).strip() if licence is not None else None,
             P.LICENCE_USE: None,
-            P.ATTRIBUTION: over.get("attribution") or s.attribution,
+            P.ATTRIBUTION: over.get("attribution") or (None if own else s.attribution),
             P.CONSENT_BASIS: consent["basis"],
             P.CONSENT_PURPOSES: list(consent["purposes"]),
             P.CONSENT_REF: consent["reference"],

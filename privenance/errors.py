@@ -129,6 +129,15 @@ class RunFailed(PrivenanceError):
     exit_code = 1
 
 
+class Interrupted(PrivenanceError):
+    """The user pressed Ctrl-C (SIGINT): one line, exit 130 like any shell command."""
+
+    exit_code = 130
+
+    def __str__(self) -> str:
+        return f"interrupted: {self.args[0]}" if self.args else "interrupted"
+
+
 class VerificationFailed(PrivenanceError):
     """A certified dataset does not match its certificate."""
 

@@ -32,6 +32,8 @@ PSEUDONYM_ENV = "PRIVENANCE_PSEUDONYM_KEY"
 SIGNING_ENV = "PRIVENANCE_SIGNING_KEY"
 # an approver's or privacy officer's own key (privenance approve / revoke): never a demo key
 APPROVER_ENV = "PRIVENANCE_APPROVER_KEY"
+# where `privenance keys init-approver` writes it, and where approve and revoke look last
+DEFAULT_APPROVER_KEY = Path("~/.privenance/approver.key")
 # the project setting that names each key's file, and the command that writes it
 SETTING_FOR = {PSEUDONYM_ENV: "pseudonym_key_file", SIGNING_ENV: "signing_key_file"}
 INIT_COMMAND = {PSEUDONYM_ENV: "privenance keys init-pseudonym",
@@ -218,16 +220,23 @@ def signature_valid(public_hex: str, obj, signature_hex: str) -> bool:
 
 def approver_seed(key_file: Path | None = None) -> Secret:
     """An approver's own private key: ``key_file``, else $PRIVENANCE_APPROVER_KEY, else
-    the file $PRIVENANCE_APPROVER_KEY_FILE names. Never a demo key: a sign-off is a
+    the file $PRIVENANCE_APPROVER_KEY_FILE names, else ~/.privenance/approver.key (where
+    `privenance keys init-approver` writes it). Never a demo key: a sign-off is a
     person's, so without their key there is none."""
+    secret = None
     if key_file is not None:
+        key_file = Path(key_file).expanduser()
         secret = Secret(read_key_file(key_file, str(key_file)), f"path:{key_file}")
     else:
         secret = _from_env(APPROVER_ENV)
+    default = DEFAULT_APPROVER_KEY.expanduser()
+    if secret is None and default.is_file():
+        secret = Secret(read_key_file(default, str(DEFAULT_APPROVER_KEY)),
+                        f"path:{DEFAULT_APPROVER_KEY}")
     if secret is None:
-        raise ConfigError(f"no approver key: pass --key-file, or set {APPROVER_ENV} or "
-                          f"{APPROVER_ENV}_FILE (create one with `privenance keys "
-                          f"init-approver`)", field=APPROVER_ENV)
+        raise ConfigError(f"no approver key: pass --key-file, set {APPROVER_ENV} or "
+                          f"{APPROVER_ENV}_FILE, or create {DEFAULT_APPROVER_KEY} with "
+                          f"`privenance keys init-approver`", field=APPROVER_ENV)
     return Secret(secret.reveal()[:32], secret.origin)
 
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from privenance.errors import PrivenanceError
+from privenance.errors import Interrupted, PrivenanceError
 
 app = typer.Typer(
     name="privenance",
@@ -79,6 +79,11 @@ def main() -> None:
     _register()
     try:
         app()
+    except Interrupted as exc:
+        print(exc, file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exc.exit_code)  # without waiting for threads an engine left running (Beam's)
     except PrivenanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -19,7 +19,9 @@ def approve_command(
     approvers: Path = typer.Option(Path("keys/approvers.yaml"),
                                    help="The approvers list: ids, roles, public keys."),
     key_file: Path = typer.Option(None, help="Your approver private key; default "
-                                             "$PRIVENANCE_APPROVER_KEY(_FILE)."),
+                                             "$PRIVENANCE_APPROVER_KEY(_FILE), else "
+                                             "~/.privenance/approver.key (where `keys "
+                                             "init-approver` writes it)."),
 ):
     """Sign an approval of the staged run, for `privenance certify`.
 
@@ -28,7 +30,9 @@ def approve_command(
     which keys/approvers.yaml must list for the role. It is void when any of them
     changes. The role must be one the policy requires.
 
-    Example: privenance approve --role privacy-officer --note "reviewed report" --key-file ~/.privenance/approver.key
+    Example: privenance approve --role privacy-officer --note "reviewed report"
+    (signs with ~/.privenance/approver.key unless --key-file or
+    $PRIVENANCE_APPROVER_KEY(_FILE) names another key)
     """
     from privenance.approvers import load_approvers, signed, signer
     from privenance.errors import ConfigError

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import json
 import os
 import re
 import shutil
@@ -73,6 +74,9 @@ def init_command(
                                      "default: judged from the row (a row that looks like "
                                      "data gets columns col_1, col_2, ...)."),
     force: bool = typer.Option(False, "--force", help="Replace files that exist."),
+    dvc: bool = typer.Option(True, "--dvc/--no-dvc", help="Point params.yaml (sources, policy, "
+                             "raw, dataset) at what init writes, when the folder has "
+                             "dvc.yaml and params.yaml, so `dvc repro` certifies your data."),
 ):
     """Write a commented sources manifest and a policy (extending default.yaml) for
     your files, from a sample of each: format, encoding, id field, free-text columns
@@ -88,6 +92,10 @@ def init_command(
       --purpose model-training --retain-until 2031-12-31
 
       privenance init data/raw/export.csv --no-header   # a CSV without a header row
+
+    In a checkout with dvc.yaml and params.yaml, init also sets params.yaml's sources,
+    policy, raw (the folder of your files) and dataset, so `dvc repro` (and `make run`)
+    certify your dataset into data/certified/NAME; --no-dvc leaves params.yaml alone.
     """
     from pipelines.profile import Scanner, profile_source
     from privenance import onboard
@@ -162,10 +170,65 @@ def init_command(
                             "personal data; check and run refuse them: rename them in the data")
     for w in warnings:
         typer.echo(f"warning: {w}")
-    _next_steps(sources, policy, name, onboard.placeholders_in(manifest))
+    wired = wire_dvc(sources, policy, name, files) if dvc else None
+    _next_steps(sources, policy, name, onboard.placeholders_in(manifest), wired, files)
 
 
-def _next_steps(sources: Path, policy: Path, name: str, placeholders: list[int]) -> None:
+# what the DVC stages write: an input folder holding one of them would make a cycle
+STAGE_OUTPUTS = ("data/staged", "data/validation", "data/certified", "data/reports",
+                 "data/subjects", "data/requests", "data/demo/raw")
+PARAMS, DVC_FILE = Path("params.yaml"), Path("dvc.yaml")
+
+
+def input_folder(files: list[str]) -> str | None:
+    """The one folder, inside this one, that holds every file and no stage's output
+    (dvc.yaml's run stage depends on it); None when there is none."""
+    try:
+        rel = [Path(os.path.relpath(Path(f).resolve(), Path.cwd())) for f in files]
+    except ValueError:  # another drive
+        return None
+    parents = [p.parent for p in rel]
+    common = Path(os.path.commonpath([str(p) for p in parents])) if parents else Path(".")
+    if str(common) in (".", "") or ".." in common.parts:
+        return None
+    folder = common.as_posix()
+    if any(out == folder or out.startswith(folder + "/") or folder.startswith(out + "/")
+           for out in STAGE_OUTPUTS):
+        return None
+    return folder
+
+
+def wire_dvc(sources: Path, policy: Path, name: str, files: list[str]) -> dict | None:
+    """Set params.yaml's sources, policy, raw and dataset (other lines, comments
+    included, are kept); returns what was set, or None when this folder has no DVC
+    pipeline or the files are in no folder a stage may depend on."""
+    import yaml
+    if not (PARAMS.is_file() and DVC_FILE.is_file()):
+        return None
+    folder = input_folder(files)
+    try:
+        params = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    if folder is None or not isinstance(params, dict) or "${raw}" not in DVC_FILE.read_text(
+            encoding="utf-8"):
+        return None
+    values = {"sources": sources.as_posix(), "policy": policy.as_posix(), "raw": folder,
+              "dataset": name}
+    lines = PARAMS.read_text(encoding="utf-8").splitlines()
+    for key, value in values.items():
+        line = f"{key}: {json.dumps(value)}"
+        at = next((i for i, text in enumerate(lines) if re.match(rf"{key}\s*:", text)), None)
+        if at is None:
+            lines.append(line)
+        else:
+            lines[at] = line
+    PARAMS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"was": {k: params.get(k) for k in values}, **values}
+
+
+def _next_steps(sources: Path, policy: Path, name: str, placeholders: list[int],
+                wired: dict | None = None, files: list[str] = ()) -> None:
     from privenance.errors import ConfigError
     from privenance.keys import PSEUDONYM_ENV, SIGNING_ENV, _configured
     typer.echo("next steps:")
@@ -192,6 +255,14 @@ def _next_steps(sources: Path, policy: Path, name: str, placeholders: list[int])
                     f"privenance report --name {name}"):
         typer.echo(f"  {step}. {command}")
         step += 1
-    typer.echo(f"  with DVC: set sources: {sources}, policy: {policy} and dataset: {name} in "
-               "params.yaml, and in dvc.yaml's run stage list your data folder under deps "
-               "instead of data/demo/raw (drop the generate stage if you do not need the demo)")
+    if wired:
+        was = wired["was"]
+        typer.echo(f"  with DVC: wrote sources: {wired['sources']}, policy: {wired['policy']}, "
+                   f"raw: {wired['raw']} and dataset: {name} in {PARAMS}, so `dvc repro` "
+                   f"certifies {name} into data/certified/{name} (for the demo again, set them "
+                   f"back to {was['sources']}, {was['policy']}, {was['raw']}, {was['dataset']})")
+    else:
+        folder = input_folder(list(files)) or "<the folder holding your files>"
+        typer.echo(f"  with DVC: in {PARAMS} set sources: {sources}, policy: {policy}, "
+                   f"raw: {folder} and dataset: {name}; dvc.yaml's run stage depends on "
+                   "${raw} (keep your files in a folder of their own, e.g. data/raw)")

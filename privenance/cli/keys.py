@@ -140,8 +140,9 @@ def init_approver_command(
     force: bool = typer.Option(False, "--force", help="Replace an existing key file."),
 ):
     """Generate YOUR Ed25519 approver key into KEY_FILE and print the entry to add to
-    keys/approvers.yaml (reviewed and committed by the team). Sign with it:
-    `privenance approve --key-file KEY_FILE` or $PRIVENANCE_APPROVER_KEY_FILE.
+    keys/approvers.yaml (reviewed and committed by the team). `privenance approve` and
+    `privenance revoke` find it at the default KEY_FILE (~/.privenance/approver.key);
+    elsewhere, pass --key-file KEY_FILE or set $PRIVENANCE_APPROVER_KEY_FILE.
 
     Example: privenance keys init-approver --id mary.chan --name "Mary Chan" --role privacy-officer
     """
@@ -149,7 +150,7 @@ def init_approver_command(
 
     from privenance.approvers import Approver
     from privenance.errors import ConfigError
-    from privenance.keys import Secret, seed_public_hex
+    from privenance.keys import APPROVER_ENV, DEFAULT_APPROVER_KEY, Secret, seed_public_hex
     from pydantic import ValidationError
     key_file = key_file.expanduser()
     try:  # check the entry before making a key for it
@@ -162,6 +163,11 @@ def init_approver_command(
                                                   "no longer match keys/approvers.yaml"),
                   f"file:{key_file}")
     typer.echo(f"private key: {key_file} (mode 0600; yours alone, keep it out of the repository)")
+    if key_file.resolve() == DEFAULT_APPROVER_KEY.expanduser().resolve():
+        typer.echo("privenance approve and privenance revoke sign with it by default")
+    else:
+        typer.echo(f"to sign with it: pass --key-file {key_file} to privenance approve and "
+                   f"privenance revoke, or export {APPROVER_ENV}_FILE={key_file}")
     typer.echo("add this entry under `approvers:` in keys/approvers.yaml and commit it:")
     typer.echo(f"  - {{id: {id}, name: {json.dumps(name, ensure_ascii=False)}, "
                f"roles: [{', '.join(role)}], public_key: {seed_public_hex(seed)}}}")

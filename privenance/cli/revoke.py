@@ -19,7 +19,9 @@ def revoke_command(
     certified: Path = typer.Option(Path("data/certified"), help="Certified datasets root."),
     approvers: Path = typer.Option(Path("keys/approvers.yaml"), help="The approvers list."),
     key_file: Path = typer.Option(None, help="Your privacy-officer private key; default "
-                                             "$PRIVENANCE_APPROVER_KEY(_FILE)."),
+                                             "$PRIVENANCE_APPROVER_KEY(_FILE), else "
+                                             "~/.privenance/approver.key (where `keys "
+                                             "init-approver` writes it)."),
 ):
     """Revoke a certified version: write revocations/NAME/VERSION.json, signed with your
     key (listed as privacy-officer in keys/approvers.yaml). Commit it to the default

@@ -40,11 +40,15 @@ def run_command(
     key file (which must be reachable from every worker).
 
     Exit code 0: success; 1: the run failed its accounting or quarantine limit;
-    2: a configuration error (the file, line and field are named).
+    2: a configuration error (the file, line and field are named); 130: interrupted
+    (Ctrl-C), nothing published.
     """
     from privenance.cli.summary import reason_lines
-    from privenance.errors import RunFailed
-    summary = _run(ctx.args, sources, policy, out, as_of, shards, rows_per_file, requests)
+    from privenance.errors import Interrupted, RunFailed
+    try:
+        summary = _run(ctx.args, sources, policy, out, as_of, shards, rows_per_file, requests)
+    except KeyboardInterrupt:  # before the pipeline started (it raises Interrupted itself)
+        raise Interrupted(f"nothing was published to {out}") from None
     t = summary["totals"]
     typer.echo(f"{'source':<24}{'read':>8}{'written':>9}{'quarantined':>13}")
     for sid, c in summary["counts"].items():
@@ -60,11 +64,25 @@ def run_command(
     for r in summary["requests"]:
         typer.echo(f"  {r['kind']} request {r['request']} (received {r['received']}): "
                    f"{r['records_removed']} records removed")
+    for line in _encoding_advice(sources, summary):
+        typer.echo(f"  hint: {line}")
     pii = sum(sum(ops.values()) for ops in summary["pii"].values())
     typer.echo(f"PII findings treated: {pii}; output in {out}/")
     if summary["status"] != "succeeded":
         raise RunFailed("; ".join(summary["failures"]) + f" (see {out}/quarantine/); "
                         "this run cannot be validated or certified")
+
+
+def _encoding_advice(sources: Path, summary: dict) -> list[str]:
+    """For sources with many unreadable rows: the encoding their bytes look like."""
+    from pipelines.profile import encoding_advice
+    from privenance.sources import load_sources
+    counts = summary["counts"]
+    if not any(c["quarantine_reasons"].get("MALFORMED") for c in counts.values()):
+        return []
+    advice = [encoding_advice(s, counts[s.id]["quarantine_reasons"].get("MALFORMED", 0),
+                              counts[s.id]["read"]) for s in load_sources(sources).sources]
+    return [a for a in advice if a]
 
 
 def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests) -> dict:

@@ -176,10 +176,12 @@ def erase_command(
     certified: str = typer.Option("data/certified", help="Certified datasets root (a folder "
                                   "or URI)."),
 ):
-    """Record an erasure request. The next `dvc repro` (or `privenance run`) leaves out
-    every record that concerns the person (reason SUBJECT_ERASED) and the new
-    certificate lists the request. Only keyed tokens are recorded. Lists the earlier
-    certified versions that hold the person, to revoke with `privenance revoke`.
+    """Record an erasure request. The next run of each dataset leaves out every record
+    that concerns the person (reason SUBJECT_ERASED) and the new certificate lists the
+    request. Only keyed tokens are recorded. Prints, per dataset that holds the
+    person, the commands that certify it again (`dvc repro` when the DVC pipeline
+    certifies that dataset), and the certified versions to revoke with `privenance
+    revoke`.
 
     Example: privenance subject erase --request DSR-2026-014 --email chan.taiman@example.com
     """
@@ -188,14 +190,19 @@ def erase_command(
     tokens = _tokens(email, hkid, phone, name)
     _repair(certified, subjects)  # before recording: a refusal leaves nothing half done
     day = _date(received)
-    if record_erasure(requests, request, list(tokens), day):
-        typer.echo(f"recorded erasure request {request} ({len(tokens)} identifier(s), as keyed "
-                   f"tokens) in {requests}; run `dvc repro` to certify a version without them")
-    else:
-        typer.echo(f"request {request} is already recorded in {requests}; nothing changed")
     held: dict[tuple[str, str], int] = {}
     for hit in find(subjects, tokens):
         held[(hit["dataset"], hit["version"])] = held.get((hit["dataset"], hit["version"]), 0) + 1
+    if record_erasure(requests, request, list(tokens), day):
+        typer.echo(f"recorded erasure request {request} ({len(tokens)} identifier(s), as keyed "
+                   f"tokens) in {requests}")
+    else:
+        typer.echo(f"request {request} is already recorded in {requests}; nothing changed")
+    datasets = sorted({d for d, _ in held}) or certified_datasets(certified)
+    if datasets:
+        typer.echo("to certify a version without them:")
+    for dataset in datasets:
+        typer.echo(f"  {dataset}: {recertify_commands(dataset, certified, requests)}")
     if not held:
         typer.echo("no certified version holds the person")
     else:
@@ -204,6 +211,50 @@ def erase_command(
     for (dataset, version), records in held.items():
         typer.echo(f"  {dataset} {version}: {records} record(s)  ->  privenance revoke --name "
                    f"{dataset} --version {version} --reason {request}")
+
+
+def certified_datasets(certified: str) -> list[str]:
+    """The datasets with a certificate under ``certified`` (a local folder)."""
+    from lineage.certificate import certificate_path
+    root = Path(certified)
+    return sorted(d.name for d in root.glob("*/") if certificate_path(d).is_file()) \
+        if root.is_dir() else []
+
+
+def recertify_commands(dataset: str, certified: str, requests: Path) -> str:
+    """The command line that certifies ``dataset`` again with the recorded requests:
+    `dvc repro` when the DVC pipeline here certifies that dataset, else the commands
+    that made its current certificate (its policy, and the manifest of the staged run)."""
+    import yaml
+
+    from lineage.certificate import certificate_path
+    try:
+        params = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        params = None
+    if (Path("dvc.yaml").is_file() and isinstance(params, dict)
+            and params.get("dataset") == dataset and Path(requests) == Path("data/requests")):
+        return "dvc repro"
+    cert = _read_json(certificate_path(Path(certified) / dataset))
+    staged = _read_json(Path("data/staged/run.json"))
+    policy = (cert.get("policy") or {}).get("path") or f"policies/{dataset}.yaml"
+    manifest = (staged.get("execution") or {}).get("sources_manifest") \
+        if staged.get("run_id") == cert.get("run_id") else None
+    manifest = manifest or ("data/demo/sources.yaml" if dataset == "demo"
+                            else "data/sources.yaml")
+    out = "" if Path(certified) == Path("data/certified") else f" --out {certified}"
+    return (f"privenance run --sources {manifest} --policy {policy} --requests {requests} && "
+            f"privenance validate --requests {requests} && "
+            f"privenance certify --name {dataset} --policy {policy}{out} && "
+            f"privenance report --name {dataset}")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 @app.command("withdraw")

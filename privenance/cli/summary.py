@@ -27,9 +27,12 @@ def summary_command(root: Path = typer.Option(Path("data"), help="Data directory
                                                      else " (FAILED: cannot be certified)"))
     for line in reason_lines(info.get("quarantine_reasons", {})):
         typer.echo(line)
+    # reports/<dataset>/ is where `dvc repro` writes them, reports/ where `report` does
+    reports = [(p, "lineage report") for p in [root / "reports" / "report.html",
+                                               *sorted((root / "reports").glob("*/report.html"))]]
     for path, what in [(root / "validation" / "summary.json", "validation results"),
                        (root / "validation" / "data_docs" / "index.html", "Data Docs"),
-                       (root / "reports" / "report.html", "lineage report")]:
+                       *reports]:
         if path.exists():
             typer.echo(f"{what}: {path}")
     from lineage.certificate import certificate_path

@@ -67,7 +67,7 @@ def project(tmp_path_factory):
 def test_repro_certifies_and_verifies(project):
     cert = json.loads((project / "data/certified/demo/.certificate.json").read_text())
     assert cert["status"] == "certified" and cert["output"]["rows"] > 0
-    assert (project / "data/reports/report.html").exists()
+    assert (project / "data/reports/demo/report.html").exists()
     assert "signature and hashes match" in sh("privenance", "verify", "data/certified/demo",
                                               cwd=project).stdout
 
@@ -78,7 +78,7 @@ def test_second_repro_runs_nothing(project):
 
 def test_croissant_passes_mlcroissant_and_loads_the_certified_rows(project, tmp_path):
     cert = json.loads((project / "data/certified/demo/.certificate.json").read_text())
-    croissant = project / "data/reports/croissant.json"
+    croissant = project / "data/reports/demo/croissant.json"
     rows = check_croissant_offline(croissant, project / "data/certified/demo", tmp_path)
     assert rows == cert["output"]["rows"]
     doc = json.loads(croissant.read_text())
@@ -105,7 +105,7 @@ def test_croissant_passes_mlcroissant_and_loads_the_certified_rows(project, tmp_
 
 
 def test_croissant_carries_no_raw_personal_data(project):
-    text = (project / "data/reports/croissant.json").read_text(encoding="utf-8")
+    text = (project / "data/reports/demo/croissant.json").read_text(encoding="utf-8")
     identifiers = raw_identifiers(project / "data/demo/raw")
     assert len(identifiers) > 100  # emails, HKIDs, phones, names, handles
     leaked = sorted(v for v in identifiers if v in text)
@@ -113,16 +113,16 @@ def test_croissant_carries_no_raw_personal_data(project):
 
 
 def test_exports_are_byte_identical_when_the_report_is_rerun(project):
-    reports = project / "data/reports"
+    reports = project / "data/reports/demo"
     before = {p: (reports / p).read_bytes() for p in ("croissant.json", "openlineage.jsonl")}
-    sh("privenance", "report", "--name", "demo", "--data", "data", "--out", "data/reports",
+    sh("privenance", "report", "--name", "demo", "--data", "data", "--out", "data/reports/demo",
        cwd=project)
     assert {p: (reports / p).read_bytes() for p in before} == before
 
 
 def test_openlineage_events_validate_against_the_spec(project):
     events = [json.loads(line) for line in
-              (project / "data/reports/openlineage.jsonl").read_text().splitlines()]
+              (project / "data/reports/demo/openlineage.jsonl").read_text().splitlines()]
     checked = validate_openlineage_events(events)
     assert len(events) == 6
     # our custom facets are checked against their own schemas, not only the base facet
@@ -185,10 +185,10 @@ def test_changed_source_declaration_reruns_only_what_depends_on_it(project):
     assert "Running stage 'run'" in partial and "Running stage 'report'" in partial
     new_cert = json.loads((project / "data/certified/demo/.certificate.json").read_text())
     assert new_cert["run_id"] != cert["run_id"]
-    report = json.loads((project / "data/reports/report.json").read_text())
+    report = json.loads((project / "data/reports/demo/report.json").read_text())
     assert report["diff"]["previous_version"] == cert["version"]
     assert "Changes since the previous certified version" in (
-        project / "data/reports/report.html").read_text()
+        project / "data/reports/demo/report.html").read_text()
 
 
 def test_erasure_request_is_an_input_and_the_next_repro_honours_it(project):
@@ -213,7 +213,7 @@ def test_erasure_request_is_an_input_and_the_next_repro_honours_it(project):
 
 def test_openlineage_events_per_stage(project):
     events = [json.loads(line) for line in
-              (project / "data/reports/openlineage.jsonl").read_text().splitlines()]
+              (project / "data/reports/demo/openlineage.jsonl").read_text().splitlines()]
     pairs = [(e["job"]["name"], e["eventType"]) for e in events]
     for stage in ("run", "validate", "certify"):
         assert (f"demo.{stage}", "START") in pairs and (f"demo.{stage}", "COMPLETE") in pairs
@@ -238,3 +238,80 @@ def test_a_users_files_in_data_raw_survive_the_demo(project):
     assert (project / "data/demo/raw/tickets.jsonl").exists()
     # the same bytes again: nothing downstream is out of date
     assert "Running stage" not in sh("dvc", "repro", cwd=project).stdout
+
+
+def test_a_dataset_certified_by_hand_survives_the_demo_and_erase_hints_work(project, tmp_path):
+    """A newcomer's path: init on their own files (params.yaml left on the demo), the
+    commands init prints, then `dvc repro` of the demo, which must not delete their
+    certified dataset; `subject erase` then prints commands that certify THEIR dataset
+    again and a revoke command, both of which work when run exactly as printed."""
+    import csv
+
+    from tests.integration.test_newcomer import write_newcomer_files
+    write_newcomer_files(project / "data/own", n=12)
+    with (project / "data/own/complaints.csv").open(encoding="utf-8") as f:
+        email = next(csv.DictReader(f))["contact_mail"]
+    sh("privenance", "init", "data/own", "--name", "acme", "--no-dvc", "--licence",
+       "LicenseRef-acme-internal", "--consent", "contract", "--purpose", "model-training",
+       "--retain-until", "2031-12-31", cwd=project)
+    assert "dataset: demo" in (project / "params.yaml").read_text()
+    for step in (["run", "--sources", "data/sources.yaml", "--policy", "policies/acme.yaml"],
+                 ["validate"], ["certify", "--name", "acme"], ["report", "--name", "acme"]):
+        sh("privenance", *step, cwd=project)
+    mine = project / "data/certified/acme"
+    first = json.loads((mine / ".certificate.json").read_text())
+
+    home = tmp_path / "home"
+    env = {"HOME": str(home)}
+    line = sh("privenance", "keys", "init-approver", "--id", "po", "--name", "P O", "--role",
+              "privacy-officer", cwd=project, env=env).stdout.splitlines()[-1]
+    (project / "keys").mkdir(exist_ok=True)
+    (project / "keys/approvers.yaml").write_text("approvers:\n" + line + "\n")
+    erase = sh("privenance", "subject", "erase", "--request", "DSR-9", "--email", email,
+               cwd=project).stdout
+    assert "dvc repro" not in erase  # params.yaml certifies the demo, not acme
+    recertify = next(ln.split(": ", 1)[1] for ln in erase.splitlines()
+                     if ln.startswith("  acme: "))
+    assert "--name acme" in recertify and "policies/acme.yaml" in recertify
+    revoke = next(ln.split("->", 1)[1].strip() for ln in erase.splitlines() if "->" in ln)
+    assert revoke == f"privenance revoke --name acme --version {first['version']} --reason DSR-9"
+
+    # the request is an input of the demo's run: dvc re-certifies the demo, and only it
+    out = sh("dvc", "repro", cwd=project).stdout
+    assert "Running stage 'certify'" in out
+    assert "signature and hashes match" in sh("privenance", "verify", str(mine), cwd=project).stdout
+    assert (project / "data/certified/demo/.certificate.json").exists()
+    assert (project / "data/reports/report.html").exists()  # the one written by hand, too
+
+    sh("bash", "-c", recertify, cwd=project, env=env)
+    after = json.loads((mine / ".certificate.json").read_text())
+    assert after["version"] != first["version"]
+    assert "DSR-9" in [r["request"] for r in after["requests_served"]]
+    assert after["output"]["rows"] < first["output"]["rows"]
+    revoked = sh("bash", "-c", revoke, cwd=project, env=env)
+    assert f"superseded by {after['version']}" in revoked.stdout
+    assert (project / "revocations/acme" / f"{first['version']}.json").exists()
+
+
+def test_init_wires_params_so_dvc_repro_certifies_the_users_dataset(project):
+    from tests.integration.test_newcomer import write_newcomer_files
+    write_newcomer_files(project / "data/mine", n=10)
+    params_before = (project / "params.yaml").read_text()
+    try:
+        out = sh("privenance", "init", "data/mine", "--name", "mine", "--sources",
+                 "data/mine.yaml", "--licence", "LicenseRef-acme-internal", "--consent",
+                 "contract", "--purpose", "model-training", "--retain-until", "2031-12-31",
+                 cwd=project).stdout
+        assert "so `dvc repro` certifies mine" in out
+        params = yaml.safe_load((project / "params.yaml").read_text())
+        assert {k: params[k] for k in ("sources", "policy", "raw", "dataset")} == {
+            "sources": "data/mine.yaml", "policy": "policies/mine.yaml", "raw": "data/mine",
+            "dataset": "mine"}
+        assert params["demo"]["tickets"] == 40  # the rest is kept
+        sh("dvc", "repro", cwd=project)
+        cert = json.loads((project / "data/certified/mine/.certificate.json").read_text())
+        assert {i["source"] for i in cert["inputs"]} == {"complaints", "notes"}
+        assert (project / "data/reports/mine/report.html").exists()
+        assert (project / "data/certified/demo/.certificate.json").exists()
+    finally:
+        (project / "params.yaml").write_text(params_before)

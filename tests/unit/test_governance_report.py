@@ -63,3 +63,20 @@ def test_sections_render_without_scripts():
     page = governance.render(data)
     assert "Risk assessment" in page and "TDM_RESERVED" in page and "<script" not in page
     assert "Validation has not run" in " ".join(data["risk"]["residual_risks"])
+
+
+def test_k_anonymity_over_no_columns_is_not_checked_not_a_pass():
+    from lineage.report import checklist_section
+    data = governance.sections(run_record(), {"k_anonymity": {"success": True}})
+    page = governance.render(data)
+    row = page[page.index("k-anonymity</td>"):].split("</tr>")[0]
+    assert "not checked" in row and "badge ok" not in row and "over no columns" not in row
+    facts = {"validation": {"k_anonymity": {"success": True, "evaluated": 1, "failed": 0}},
+             "governance": data, "data_docs": None}
+    checklist = checklist_section(facts)
+    assert "not checked" in checklist and "badge ok" not in checklist
+    checked = governance.sections(run_record(k_anonymity={"k": 5, "quasi_identifiers": ["d"]}),
+                                  {"k_anonymity": {"success": True}})
+    row = governance.render(checked)
+    row = row[row.index("k-anonymity</td>"):].split("</tr>")[0]
+    assert "k = 5 over d" in row and "badge ok" in row

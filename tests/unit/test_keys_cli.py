@@ -74,3 +74,19 @@ def test_keys_use_records_the_team_key_and_refuses_another(keys, tmp_path):
 def test_help_of_each_keys_command_shows_an_example(keys):
     for command in ("init", "init-pseudonym", "use"):
         assert f"Example: privenance keys {command}" in keys(command, "--help").output
+
+
+def test_approve_and_revoke_find_the_approver_key_where_init_approver_writes_it(
+        keys, tmp_path, monkeypatch):
+    from privenance.keys import approver_seed
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for env in ("PRIVENANCE_APPROVER_KEY", "PRIVENANCE_APPROVER_KEY_FILE"):
+        monkeypatch.delenv(env, raising=False)
+    with pytest.raises(ConfigError, match="init-approver"):
+        approver_seed()
+    result = keys("init-approver", "--id", "mary.chan", "--name", "Mary Chan",
+                  "--role", "privacy-officer")
+    assert result.exit_code == 0, result.output
+    assert "sign with it by default" in result.output
+    public = result.output.strip().splitlines()[-1].split("public_key: ")[1].rstrip("}")
+    assert seed_public_hex(approver_seed()) == public

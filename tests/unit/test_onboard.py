@@ -55,6 +55,28 @@ def test_profile_guesses_id_text_and_identifier_columns(tmp_path):
     assert not prof.columns["channel"].in_text
 
 
+class CodesAsNames(FakeScanner):
+    """Takes short lower- or upper-case words for names, as a statistical model may."""
+
+    def findings(self, texts):
+        return [found + ([("PERSON", len(t))] if re.fullmatch(r"[a-zA-Z]{2,5}", t) else [])
+                for t, found in zip(texts, super().findings(texts))]
+
+
+def test_low_cardinality_code_columns_are_never_declared_person(tmp_path):
+    data = [{**r, "language": ["en", "zh", "mixed"][i % 3], "country": ["HK", "CN"][i % 2],
+             "status": ["open", "closed", "in_progress"][i % 3]} for i, r in enumerate(rows(24))]
+    prof = profile.profile_source(str(write_jsonl(tmp_path / "x.jsonl", data)), CodesAsNames())
+    assert prof.fields == {"who": "PERSON", "mail": "EMAIL_ADDRESS", "tel": "PHONE_NUMBER"}
+    assert prof.text_fields == ["story"]
+    assert {c: prof.columns[c].kind for c in ("language", "country", "status")} == dict.fromkeys(
+        ("language", "country", "status"), "code")
+    # a column of one-word names that do not repeat is not a code column
+    names = [{"nick": n} for n in ["alice", "bob", "carol", "dave", "erin", "frank"] * 1]
+    assert not profile.is_code_column([r["nick"] for r in names])
+    assert profile.is_code_column(["en", "zh", "en", "zh-Hant", "en"])
+
+
 def test_id_field_is_never_an_identifier_column(tmp_path):
     # unique and filled, but a phone number and an email: no id field rather than those
     data = [{"tel": f"9123{i:04d}", "mail": f"m{i}@corp.hk"} for i in range(10)]
@@ -168,3 +190,17 @@ def test_report_defaults_to_the_dataset_certified_from_the_staged_run(tmp_path):
     (tmp_path / "staged" / "run.json").write_text(json.dumps({"run_id": "r3"}))
     with pytest.raises(ConfigError, match="holds acme, old"):
         certified_name(tmp_path)
+
+
+def test_bytes_in_another_encoding_are_named():
+    text = "編號,內容\n" + "".join(f"{i},陳先生說他的電話號碼已經更改了，請你盡快聯絡客戶服務部。\n"
+                                    for i in range(30))
+    simplified = "编号,内容\n" + "".join(f"{i},陈先生说他的电话号码已经更改了，请你尽快联络客户服务部。\n"
+                                       for i in range(30))
+    look = profile._bytes_look_like
+    assert look(text.encode("big5"), "utf-8") == "big5hkscs"
+    assert look(simplified.encode("gb18030"), "utf-8") == "gb18030"
+    assert look(text.encode("utf-16-le"), "utf-8") == "utf-16-le"
+    assert look(text.encode("utf-8"), "big5hkscs") == "utf-8"
+    assert look("Café crème, naïve".encode("cp1252"), "utf-8") == "cp1252"
+    assert look(text.encode("utf-8"), "utf-8") is None

@@ -182,3 +182,35 @@ def test_governance_sections_come_through_the_hook(tmp_path, monkeypatch):
     _, page = _project(tmp_path, monkeypatch)
     assert page.index("Representation") < page.index("Run metadata")
     assert page.index("Changes since the previous certified version") < page.index("Representation")
+
+
+def test_licences_are_shown_as_applied_per_row_and_per_source(tmp_path, monkeypatch):
+    """A forum source declared under the company's LicenseRef whose rows carry CC-BY,
+    CC-BY-SA and CC0: the certificate counts rows per applied licence per source, and
+    the report shows those, not the source's declared licence."""
+    from lineage.certificate import _dataset_summaries
+    rows = ([("LicenseRef-acme-internal", "acme (forum.csv)")] * 4 + [("CC-BY-4.0", "user 7")] * 3
+            + [("CC-BY-SA-4.0", None)] * 2 + [("CC0-1.0", None)])
+    part = tmp_path / "part.parquet"
+    pq.write_table(pa.Table.from_pylist(
+        [{"_licence": lic, "_attribution": who, "_consent_basis": "contract", "_source": "tickets"}
+         for lic, who in rows]), part)
+    licences, _ = _dataset_summaries([part])
+    by = {lic["licence"]: lic for lic in licences}
+    assert {k: v["rows_by_source"] for k, v in by.items()} == {
+        "CC-BY-4.0": {"tickets": 3}, "CC-BY-SA-4.0": {"tickets": 2}, "CC0-1.0": {"tickets": 1},
+        "LicenseRef-acme-internal": {"tickets": 4}}
+    assert by["CC-BY-4.0"]["attributions"] == ["user 7"]  # the author, not the company
+    assert by["CC-BY-SA-4.0"]["attributions"] == []
+
+    (tmp_path / "p").mkdir()
+    facts, _ = _project(tmp_path / "p", monkeypatch)
+    facts["certificate"]["licences"] = licences
+    facts["licences_by_source"] = report.licences_by_source(facts["certificate"])
+    assert facts["licences_by_source"]["tickets"]["CC-BY-SA-4.0"] == 2
+    page = report.render(facts)
+    sources = _section(page, "Sources, licences and consent")
+    assert "CC-BY-4.0: 3" in sources and "CC0-1.0: 1" in sources
+    obligations = _section(page, "Licences and attribution obligations")
+    cc_by_sa = obligations[obligations.index("CC-BY-SA-4.0"):].split("</tr>")[0]
+    assert "MISSING" in cc_by_sa and "tickets: 2" in cc_by_sa

@@ -86,3 +86,28 @@ def test_rejection_messages_carry_no_values():
     with pytest.raises(RecordRejected) as err:
         run_steps({"id": 1, "licence": "secret-person@example.com"})
     assert "secret-person" not in str(err.value)
+
+
+def test_a_row_under_its_own_licence_is_not_credited_to_the_source():
+    from pipelines.dryrun import gate_sample
+    from pipelines.readers import RawRow
+    own = source(licence="LicenseRef-acme-internal", attribution="acme (forum.csv)",
+                 consent={"basis": "contract", "purposes": [], "reference": None})
+    policy = Policy(name="t", licences={"allowed": ["LicenseRef-acme-internal"]})
+    tag = TagProvenance(own, "run1", "sha", KEY)
+    as_source = tag.process({"id": 1, "body": "x", OFFSET: 1})
+    cc_by = tag.process({"id": 2, "body": "x", "licence": "CC-BY-SA-4.0", OFFSET: 2})
+    credited = tag.process({"id": 3, "body": "x", "licence": "CC-BY-4.0",
+                            "attribution": "forum user 12", OFFSET: 3})
+    cc0 = tag.process({"id": 4, "body": "x", "licence": "CC0-1.0", OFFSET: 4})
+    assert (as_source[P.LICENCE], as_source[P.ATTRIBUTION]) == ("LicenseRef-acme-internal",
+                                                                 "acme (forum.csv)")
+    assert (cc_by[P.LICENCE], cc_by[P.ATTRIBUTION]) == ("CC-BY-SA-4.0", None)
+    assert credited[P.ATTRIBUTION] == "forum user 12" and cc0[P.ATTRIBUTION] is None
+    # check counts the rows whose licence needs an attribution they lack: the CC-BY-SA one
+    rows = [RawRow(i, r, None) for i, r in enumerate([
+        {"id": 1, "body": "x"}, {"id": 2, "body": "x", "licence": "CC-BY-SA-4.0"},
+        {"id": 3, "body": "x", "licence": "CC-BY-4.0", "attribution": "forum user 12"},
+        {"id": 4, "body": "x", "licence": "CC0-1.0"}], 1)]
+    result = gate_sample(own, rows, policy, dt.date(2026, 1, 1))
+    assert (result.quarantined, result.no_attribution) == (0, 1)
