@@ -9,7 +9,6 @@ Each problem is a ConfigError naming the file and line that declared it.
 """
 from __future__ import annotations
 
-import re
 from itertools import islice
 
 from privenance import provenance as P
