@@ -255,6 +255,7 @@ class TextAnonymizer:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NerModelConfiguration
 
+        from pipelines.models import model_folder
         from pipelines.nlp import context_enhancer, load_pipeline, nlp_engine_class
         from pipelines.operators import build_operator
         from pipelines.recognizers import PACKS
@@ -276,7 +277,9 @@ class TextAnonymizer:
                                       "ORDINAL", "QUANTITY", "PRODUCT", "EVENT", "WORK_OF_ART",
                                       "LAW", "LANGUAGE", "FAC", "NORP"]))
             # instead of nlp_engine.load(): only the components detection needs (nlp.py)
-            nlp_engine.nlp = {cfg.language: load_pipeline(cfg.nlp_model)}
+            names = (None if cfg.names_model is None or cfg.language != "en"
+                     else model_folder(cfg.names_model.name, cfg.names_model.sha256))
+            nlp_engine.nlp = {cfg.language: load_pipeline(cfg.nlp_model, names)}
         except OSError:
             raise ConfigError(f"spaCy model {cfg.nlp_model!r} is not installed; install its "
                               "package (privenance never downloads models)",
