@@ -41,7 +41,6 @@ def switches() -> dict:
         "addressees": lambda: _off(rec, "_addressees", empty),
         "speakers": lambda: _off(rec, "_speakers", empty),
         "not_a_name": lambda: _off(names, "not_a_name", lambda text, start, end: False),
-        "propagate_names": lambda: _off(anonymize, "propagate_names", lambda results, text: results),
         "propagate_lists": lambda: _off(anonymize, "propagate_lists", lambda results, text: results),
     }
 

@@ -7,7 +7,7 @@ import random
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from pipelines.anonymize import propagate_lists, propagate_names, resolve_overlaps
+from pipelines.anonymize import propagate_lists, resolve_overlaps
 from pipelines.recognizers import PACKS, general_pack, hk_pack
 from pipelines.recognizers.general import InternationalPhoneRecognizer, StreetAddressRecognizer
 from pipelines.recognizers.hk import (
@@ -190,13 +190,6 @@ def test_overlaps_keep_the_container_then_the_best_score_and_the_rest():
     out = resolve_overlaps([inner, address, person], text)
     assert [(r.entity_type, text[r.start:r.end]) for r in out] == [
         ("PERSON", "Jennifer Alcaraz Suite"), ("STREET_ADDRESS", "541 6343 Skogstien 106")]
-
-
-def test_a_name_found_once_is_replaced_everywhere():
-    text = "Hakuba had given Hakuba his address; borna jerković, or just borna."
-    results = propagate_names([_r("PERSON", 0, 6, 0.6), _r("PERSON", 37, 51, 0.7)], text)
-    assert [text[r.start:r.end] for r in resolve_overlaps(results, text)] == \
-        ["Hakuba", "Hakuba", "borna jerković", "borna"]
 
 
 def test_the_other_items_of_a_list_of_names_are_names():
