@@ -249,3 +249,19 @@ def test_prefilters_skip_only_texts_that_cannot_match(monkeypatch):
     monkeypatch.setattr(general, "_ANCHOR_NEEDS", {})
     monkeypatch.setattr(ChineseNameRecognizer, "analyze", PatternRecognizer.analyze)
     assert (spans(address), spans(chinese)) == fast
+
+
+def test_a_second_opinion_is_vetoed_where_the_trained_model_reads_an_organisation():
+    import types
+
+    import spacy
+    from spacy.tokens import Span
+
+    from pipelines.recognizers.ensemble import SecondOpinionRecognizer
+    text = "Mystery Jets played with Alan Smith"
+    doc = spacy.blank("en")(text)
+    doc.ents = [Span(doc, 0, 2, label="ORG")]  # the trained model: Mystery Jets is a band
+    second = SecondOpinionRecognizer([], lambda entity, value: True)
+    second._found = {text: [(0, 12), (25, 35)]}  # the second model: two persons
+    found = second.analyze(text, ["PERSON"], types.SimpleNamespace(tokens=doc))
+    assert [text[r.start:r.end] for r in found] == ["Alan Smith"]
