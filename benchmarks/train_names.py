@@ -98,9 +98,7 @@ def to_example(nlp, text: str, ents: list, unknown_handles: bool):
 def train(data: Path, out: Path, epochs: int, hk: int) -> None:
     import numpy
     import spacy
-    from spacy.training import Corpus  # noqa: F401  (spaCy's training machinery loaded)
     from spacy.util import compounding, fix_random_seed, minibatch
-    from thinc.api import set_gpu_allocator  # noqa: F401
 
     fix_random_seed(SEED)
     random.seed(SEED)
