@@ -11,7 +11,9 @@ setup(
     description="Privacy and provenance pipelines for AI training data",
     python_requires=">=3.11",
     packages=find_packages(include=["privenance*", "pipelines*", "expectations*", "lineage*"]),
-    package_data={"privenance": ["py.typed"], "lineage": ["facets/*.json", "detection_quality.json"]},
+    package_data={"privenance": ["py.typed"], "lineage": ["facets/*.json", "detection_quality.json"],
+                  # the trained name model (issue 37), loaded by path from the package
+                  "pipelines.models": ["names_en/*", "names_en/*/*", "names_en/*/*/*"]},
     install_requires=[
         "apache-beam>=2.77,<2.78",
         "great-expectations>=1.24,<1.25",

@@ -397,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     builders = {} if args.skip_vanilla else {"vanilla": vanilla_engine}
     builders[ours] = lambda: privenance_engine(policy)
     report = {"records": len(records), "seed": args.seed, "code": versions.code(),
-              "engines": versions.engines(policy.anonymization.nlp_model),
+              "engines": versions.engines(policy.anonymization.nlp_model,
+                                                policy.anonymization.names_model),
               "policy": {"path": str(args.policy), "name": policy.name, "sha256": policy.sha256},
               "variants": {}}
     for name, build in builders.items():

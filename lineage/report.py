@@ -178,6 +178,11 @@ def detection_note(run: dict) -> dict:
                                                                measured_model["version"]):
         differs.append(f'this run used the model {model.get("name")} {model.get("version")}, '
                        f'the figures {measured_model["name"]} {measured_model["version"]}')
+    names, measured_names = engines.get("names_model"), quality["settings"].get("names_model")
+    if names and measured_names and names.get("sha256") != measured_names["sha256"]:
+        differs.append(f'this run used the name model {names.get("name")} '
+                       f'{str(names.get("sha256"))[:12]}, the figures {measured_names["name"]} '
+                       f'{measured_names["sha256"][:12]}')
     if engines.get("presidio-analyzer") not in (None, quality["settings"]["presidio-analyzer"]):
         differs.append(f'this run used presidio-analyzer {engines["presidio-analyzer"]}, the '
                        f'figures {quality["settings"]["presidio-analyzer"]}')
@@ -191,6 +196,7 @@ def detection_note(run: dict) -> dict:
         rows.append({"corpus": c["corpus"], "records": c["records"], "licence": c["licence"],
                      "vanilla": c["vanilla"], "ours": ours, "note": why})
     return {"profile": profile, "measured": quality["measured"], "caveat": quality["caveat"],
+            "split": quality["split"],
             "settings": quality["settings"], "measure": quality["real_text"]["measure"],
             "corpora": rows, "synthetic": quality["synthetic"], "hk_chats": quality["hk_chats"],
             "differs": differs}
@@ -412,7 +418,8 @@ def detection_section(facts: dict) -> str:
     differs = "".join(f"<li>{_e(x)}: the figures may not apply.</li>" for x in d["differs"])
     return _section("Detection quality: what the benchmark measured", (
         f"<p>These are <b>not measurements of this dataset</b>. They are privenance's benchmark "
-        f"figures on public labelled corpora (measured {_e(d['measured'])}) for the settings this "
+        f"figures on public labelled corpora (measured {_e(d['measured'])}, on "
+        f"{_e(d['split'])}) for the settings this "
         f"run used: the <b>{_e(d['profile'])}</b> detection profile, spaCy model "
         f"{_e(d['settings']['model']['name'])} {_e(d['settings']['model']['version'])}. They were "
         f"measured under {_e(d['settings']['policy'])}; this run's policy is "

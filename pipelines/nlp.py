@@ -148,12 +148,30 @@ def nlp_engine_class():
     return ArraySpacyNlpEngine
 
 
-def load_pipeline(model: str):
+def _with_ner_of(nlp, names_model):
+    """nlp with its ner replaced by the one of the pipeline in folder ``names_model``
+    (the trained name detector, pipelines/models); None leaves the model's own."""
+    if names_model is None:
+        return nlp
+    import spacy
+    trained = spacy.load(names_model)
+    index = nlp.pipe_names.index("ner")
+    disabled = "ner" in nlp.disabled
+    nlp.remove_pipe("ner")
+    nlp.add_pipe("ner", source=trained, before=nlp.pipe_names[index]
+                 if index < len(nlp.pipe_names) else None)
+    if disabled:
+        nlp.disable_pipe("ner")
+    return nlp
+
+
+def load_pipeline(model: str, names_model=None):
     """The model with the parser excluded, the ner decoded by ner_decoder.py, the
     attribute_ruler and lemmatizer replaced by a dictionary lookup, and tok2vec +
     tagger run only on demand (parts_of_speech); raises OSError when the model is not
-    installed. Limits numpy's BLAS to one thread for the whole process (a worker runs
-    one model)."""
+    installed. ``names_model``: a folder whose ner replaces the model's (the trained
+    name detector). Limits numpy's BLAS to one thread for the whole process (a worker
+    runs one model)."""
     import spacy
     from spacy.language import Language
 
@@ -179,7 +197,8 @@ def load_pipeline(model: str):
                 or "ner" in getattr(nlp.get_pipe("tok2vec"), "listening_components", ["ner"])):
             # another model layout (e.g. a ner that listens to the shared tok2vec, which
             # then must run on every text): run the model as it is
-            return spacy.load(model)
+            return _with_ner_of(spacy.load(model), names_model)
+        _with_ner_of(nlp, names_model)
     nlp.add_pipe(LEMMA, first=True)
     if supports(nlp.get_pipe("ner")):
         # the same entities, a third of the time (ner_decoder.py); the disabled ner

@@ -146,7 +146,7 @@ def produced_by(policy: Policy) -> dict:
     """The code and engine versions a run records (privenance/versions.py), with the
     thorough profile's models when the policy uses it."""
     cfg = policy.anonymization
-    engines = versions.engines(cfg.nlp_model)
+    engines = versions.engines(cfg.nlp_model, cfg.names_model)
     if "hk" in cfg.recognizer_packs:
         engines["chinese_names"] = cfg.chinese_names.model_dump()
     if cfg.profile == "thorough":

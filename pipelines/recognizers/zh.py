@@ -85,7 +85,14 @@ NOT_NAME_STARTS = ("張單", "张单", "張紙", "张纸", "張卡", "张卡", "
 ZH_PLACES = re.compile("黃大仙|黄大仙|何文田|馬鞍山|马鞍山|石硤尾|石硖尾|黃竹坑|黄竹坑|黃埔|黄埔|"
                        "柯士甸|蘇屋|苏屋|藍田|蓝田|錦田|锦田|秦石|彩虹|樂富|乐富|田心|華富|华富|"
                        "葵涌|葵芳|葵興|葵兴|羅湖|罗湖|林村|朗屏|洪水橋|洪水桥|杜老誌|王老吉|周大福|"
-                       "周生生|李錦記|李锦记|謝瑞麟|谢瑞麟|陳意齋|陈意斋|利苑|馬會|马会")
+                       "周生生|李錦記|李锦记|謝瑞麟|谢瑞麟|陳意齋|陈意斋|利苑|馬會|马会|"
+                       # districts and towns (沙田 in 我喺沙田買 is a place, not 沙 + 田)
+                       "沙田|屯門|元朗|荃灣|葵青|深水埗|九龍塘|九龍城|大角咀|將軍澳|東涌|上環|中環|"
+                       "金鐘|香港仔|淺水灣|赤柱|北角|鰂魚涌|跑馬地|佐敦|灣仔|西環|大埔|上水|粉嶺|"
+                       "天水圍|觀塘|西貢|長洲|南丫島|大嶼山|紅磡|土瓜灣|油麻地|太子|火炭|大圍|坑口|"
+                       "柴灣|筲箕灣|西灣河|太古|鴨脷洲|薄扶林|堅尼地城|大澳|牛頭角|九龍灣|鑽石山|"
+                       "慈雲山|深井|青衣|馬灣|愉景灣|旺角|尖沙咀|銅鑼灣|油塘|秀茂坪|黃泥涌|石門|"
+                       "沙头角|沙頭角|馬料水|白石角|何東|利東|金鐘道|彌敦道")
 # brackets holding another form of the name: 夏荷林（Syahrin Abdurrahman）
 _OPEN, _CLOSE = "（(", "）)"
 # words that introduce a name: I am, my name is, called, customer, contact
@@ -384,6 +391,34 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
     return out
 
 
+# cues after which a Cantonese speaker names someone: 我係曾詠詩, 我叫梁大文, 搵梁大文,
+# 我老公楊志強話 (the name: a surname and one or two characters)
+_CUED = re.compile(r"(?:我係|我系|我叫|我是|我個名係|我嘅名係|搵|揾|我老公|我老婆|我先生|我太太|"
+                   r"我同事|我朋友)(?=(\S{2,4}))")
+
+
+def _cued_names(seg: str, found: list) -> list[tuple[int, int, float]]:
+    """A surname right after a cue, with one or two more CJK characters, cut where a
+    particle, title or verb of speech starts (話, 先生, 嘅)."""
+    out = []
+    for m in _CUED.finditer(seg):
+        a = m.end()
+        surname = 2 if seg[a:a + 2] in COMPOUND_SURNAMES else 1 if seg[a:a + 1] in SURNAMES else 0
+        if not surname:
+            continue
+        b = a + surname
+        while b < min(len(seg), a + surname + 2) and CJK.match(seg[b]) \
+                and seg[b] not in CANTONESE_FUNCTION and not seg.startswith(TRAILING, b):
+            b += 1
+        # found already from its first character: the longer reading and the higher score
+        same = [(y, score) for x, y, score in found if x == a]
+        b, score = max([(b, SCORE_JIEBA)] + same)
+        if b - a >= 2 and plausible_name(seg[a:b]) and not _in_place(seg, a, b) \
+                and not PLACE_SUFFIX.match(seg, b):
+            out.append((a, b, score))
+    return out
+
+
 @functools.lru_cache(maxsize=4096)
 def names_in_segment(seg: str) -> tuple[tuple[int, int, float], ...]:
     """(start, end, score) of the person names in one segment of text (cached: chats
@@ -429,6 +464,9 @@ def names_in_segment(seg: str) -> tuple[tuple[int, int, float], ...]:
                     and not any(x < b and a < y for x, y in places)
                     and not any(x <= a and b <= y for x, y, _ in found)):
                 found.append((a, b, SCORE_JIEBA))
+    # a cued name replaces the readings that cut across it (搵梁 + 大文 in 搵梁大文)
+    cued = _cued_names(seg, found)
+    found = [f for f in found if not any(f[0] < b and a < f[1] for a, b, _ in cued)] + cued
     found += _latin_names(seg, tokens, [(a, b) for a, b, _ in found])
     return tuple(found)
 

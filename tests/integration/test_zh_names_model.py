@@ -44,6 +44,15 @@ NAMED = [
     ("我是王芳，请问订单到了吗", ["王芳"]),
     ("张伟先生已经付款", ["张伟"]),
     ("監督署署長夏荷林（Syahrin Abdurrahman）於5月16日到訪", ["夏荷林", "Syahrin", "Abdurrahman"]),
+    # issue 37: the forms that survived in Hong Kong customer chats
+    ("我係曾詠詩，想查下張單。", ["曾詠詩"]),
+    ("唔該搵梁大文。", ["梁大文"]),
+    ("我老公楊志強話部機壞咗。", ["楊志強"]),
+    ("楊志強 (Chu Suet Ying) said the order was late.", ["楊志強", "Chu Suet Ying"]),
+    ("Agent 小美: 你好，有咩可以幫到你？", ["小美"]),
+    ("阿明話聽日會送貨。", ["阿明"]),
+    ("我同Peter Chan講咗，佢話冇問題。", ["Peter Chan"]),
+    ("Mary話佢聽日嚟攞。", ["Mary"]),
 ]
 
 
@@ -72,6 +81,20 @@ DECOYS = ["多謝你哋嘅幫助", "張單幾時出？", "請問黃大仙點去�
 @pytest.mark.parametrize("text", DECOYS)
 def test_sentences_without_a_person_have_no_chinese_name(text):
     assert zh.find_names(text) == []
+
+
+# issue 37: a district is a place (沙田 was replaced as a person), a cue word stays with
+# the text around a name, a language code is no name
+@pytest.mark.parametrize("text", ["我喺沙田買嘅，想退貨。", "佢住屯門，返工去中環。", "language: zh",
+                                  "Reply in en please.", "唔該搵經理。"])
+def test_places_cues_and_language_codes_stay(engine, text):
+    (out,) = engine.anonymize_texts([text])
+    assert out.text == text
+
+
+def test_the_cue_stays_and_only_the_name_goes(engine):
+    (out,) = engine.anonymize_texts(["唔該搵梁大文。"])
+    assert out.text.startswith("唔該搵") and out.text.endswith("。") and "梁大文" not in out.text
 
 
 def test_the_recognizer_pickles_without_the_model():

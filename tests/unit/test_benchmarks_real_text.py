@@ -93,3 +93,31 @@ def test_targets_per_corpus():
     assert not real_text.targets_met("tab_train", {"person_leak": 0.03, "nomask_damage": 0.1})
     assert not real_text.targets_met("uner_zh_gsd_train", {"person_leak": 0.1, "nomask_damage": 0.11})
     assert real_text.targets_met("tiny", {}) is None
+
+
+def test_the_validation_split_is_the_frozen_id_list(tmp_path):
+    """The split is by id alone and matches the lists written into benchmarks/splits."""
+    from benchmarks import splits
+    for listed in sorted(splits.HERE.glob("*.validation.txt")):
+        corpus = listed.name.split(".")[0]
+        ids = listed.read_text().split()
+        assert ids and all(splits.is_validation(corpus, i) for i in ids)
+    folder = tmp_path / "wnut17_train"
+    folder.mkdir()
+    records = [{"id": f"r{i}", "text": "x"} for i in range(50)]
+    (folder / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    validation = real_text.load_records(folder, split="validation")
+    train = real_text.load_records(folder, split="train")
+    assert 0 < len(validation) < len(train) and len(validation) + len(train) == 50
+    assert not {r["id"] for r in validation} & {r["id"] for r in train}
+    assert real_text.load_records(folder) == records  # "all", the old default of this function
+
+
+@pytest.mark.skipif(not SCORE.is_file(), reason="real_dev not in this workspace")
+def test_the_id_lists_hold_every_validation_record_of_the_corpora():
+    from benchmarks import splits
+    for corpus in real_text.CORPORA:
+        ids = [json.loads(line)["id"] for line in
+               (real_text.DATA / corpus / "records.jsonl").read_text().splitlines() if line]
+        listed = (splits.HERE / f"{corpus}.validation.txt").read_text().split()
+        assert listed == [i for i in ids if splits.is_validation(corpus, i)]

@@ -116,6 +116,14 @@ def test_handles_and_the_names_written_beside_them():
     assert names("Going out with Whitney tonight") == ["Whitney"]
 
 
+def test_a_handle_the_ner_reads_as_an_organisation_is_left_alone():
+    text = "@BBCNews and @keevaguilfoyle : well done Keeva"
+    r = NameGazetteerRecognizer()
+    found = sorted(text[a:b] for a, b, _ in r._handles(text, [(0, 8)]))  # @BBCNews: ORG
+    assert found == ["Keeva", "keevaguilfoyle"]
+    assert sorted(text[a:b] for a, b, _ in r._handles(text)) == ["BBCNews", "Keeva", "keevaguilfoyle"]
+
+
 def test_a_name_after_in_or_at_is_a_place_unless_possessive():
     for text, value, place in [("Enjoy your time in Harrison .", "Harrison", True),
                                ("Greek Festival at St Johns", "St Johns", True),

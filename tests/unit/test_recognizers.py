@@ -7,7 +7,7 @@ import random
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from pipelines.anonymize import propagate_lists, propagate_names, resolve_overlaps
+from pipelines.anonymize import propagate_lists, resolve_overlaps
 from pipelines.recognizers import PACKS, general_pack, hk_pack
 from pipelines.recognizers.general import InternationalPhoneRecognizer, StreetAddressRecognizer
 from pipelines.recognizers.hk import (
@@ -192,13 +192,6 @@ def test_overlaps_keep_the_container_then_the_best_score_and_the_rest():
         ("PERSON", "Jennifer Alcaraz Suite"), ("STREET_ADDRESS", "541 6343 Skogstien 106")]
 
 
-def test_a_name_found_once_is_replaced_everywhere():
-    text = "Hakuba had given Hakuba his address; borna jerković, or just borna."
-    results = propagate_names([_r("PERSON", 0, 6, 0.6), _r("PERSON", 37, 51, 0.7)], text)
-    assert [text[r.start:r.end] for r in resolve_overlaps(results, text)] == \
-        ["Hakuba", "Hakuba", "borna jerković", "borna"]
-
-
 def test_the_other_items_of_a_list_of_names_are_names():
     text = "Our 3 founders: Monjeau, Graves and Reed. HSBC and Cathay Pacific."
     results = propagate_lists([_r("PERSON", 16, 23, 0.6)], text)
@@ -285,3 +278,19 @@ def test_a_pattern_that_runs_out_of_time_fails_the_text_instead_of_skipping():
     with pytest.raises(PatternTimedOut):  # Presidio would skip the pattern after 60 s
         recognizer.analyze("ID" + "a" * 30 + "!", ["STAFF_ID"])
     assert time.monotonic() - start < 15
+
+
+def test_a_second_opinion_is_vetoed_where_the_trained_model_reads_an_organisation():
+    import types
+
+    import spacy
+    from spacy.tokens import Span
+
+    from pipelines.recognizers.ensemble import SecondOpinionRecognizer
+    text = "Mystery Jets played with Alan Smith"
+    doc = spacy.blank("en")(text)
+    doc.ents = [Span(doc, 0, 2, label="ORG")]  # the trained model: Mystery Jets is a band
+    second = SecondOpinionRecognizer([], lambda entity, value: True)
+    second._found = {text: [(0, 12), (25, 35)]}  # the second model: two persons
+    found = second.analyze(text, ["PERSON"], types.SimpleNamespace(tokens=doc))
+    assert [text[r.start:r.end] for r in found] == ["Alan Smith"]

