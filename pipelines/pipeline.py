@@ -145,11 +145,12 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     from pipelines.anonymizing import AnonymizeRecords
     from pipelines.gates import ApplySteps
     from pipelines.progress import CountRecords
-    from pipelines.quarantine import QUARANTINE, quarantine_schema
+    from pipelines.quarantine import QUARANTINE, quarantine_row, quarantine_schema
     from pipelines.reading import COUNTS, HASHES, ReadSources, source_hashes
     from pipelines.representation import CountRepresentation
-    from pipelines.steps import gate_steps, tagging_steps
+    from pipelines.steps import gate_steps, read_position, tagging_steps
     from pipelines.writing import WriteParquet
+    from privenance.errors import Reason
 
     sources = {s.id: s for s in manifest.sources}
     tag = {s.id: tagging_steps(s, policy, None, key_ref) for s in manifest.sources}
@@ -162,9 +163,7 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     tagged, untagged = records | "Tag" >> ApplySteps(tag)
     kept, rejected = tagged | "PolicyGates" >> ApplySteps(steps)
     clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
-        policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask)
-    representation = (tagged, clean) | "Representation" >> CountRepresentation(
-        policy.representation.columns, incoming)
+        policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask, keep_position=True)
 
     # the run id is content-addressed: it needs every input's hash, known in the pipeline
     hashes = read[HASHES] | "AllHashes" >> beam.combiners.ToList()
@@ -175,12 +174,24 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     # the number of files per output follows the records read (known before anonymizing
     # ends, so writing needs no second pass over the rows to count them)
     read_total = read[COUNTS] | "Values" >> beam.Values() | "ReadTotal" >> beam.CombineGlobally(sum)
+    # records of a source that share an id share a record id: the dataset's writer keeps
+    # the first read of them and leaves the others out (then quarantined, their findings
+    # left out too), whatever the runner or worker count
+    dataset, duplicates = clean | "WriteDataset" >> WriteParquet(
+        incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
+        source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
+        always_one_file=True, expected_rows=read_total, spill=not on_dask, unique=True)
+    repeated = duplicates | "DuplicateRows" >> beam.Map(
+        quarantine_row, "deduplicate", Reason.DUPLICATE_ID,
+        "an earlier record of this source has the same id")
+    left_out = duplicates | "DuplicatePositions" >> beam.Map(
+        lambda r: (r[P.RECORD_ID], read_position(r)))
+    representation = (tagged, clean, duplicates) | "Representation" >> CountRepresentation(
+        policy.representation.columns, incoming)
     reports = [
-        clean | "WriteDataset" >> WriteParquet(
-            incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
-            source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
-            always_one_file=True, expected_rows=read_total, spill=not on_dask),
-        ((read[QUARANTINE], untagged, rejected, residual) | "AllQuarantine" >> beam.Flatten()
+        dataset,
+        ((read[QUARANTINE], untagged, rejected, residual, repeated)
+         | "AllQuarantine" >> beam.Flatten()
          | "WriteQuarantine" >> WriteParquet(
              incoming, "quarantine", "_source", ["_source", "_file", "_offset", "stage"], run_id=run_id,
              count_by=["_source", "reason", "request"], schema=quarantine_schema(),
@@ -191,7 +202,7 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
             [P.RECORD_ID, "column", "start", "end", "entity", "score", "operator", "subject"],
             run_id=run_id, count_by=["entity", "operator"], schema=findings_schema(),
             min_shards=num_shards, rows_per_file=rows_per_file, run_id_column=None,
-            expected_rows=read_total, spill=not on_dask),
+            expected_rows=read_total, spill=not on_dask, exclude=left_out),
     ]
     all_reports = reports | "AllReports" >> beam.Flatten() | "ReportList" >> beam.combiners.ToList()
     counts = read[COUNTS] | "CountList" >> beam.combiners.ToList()

@@ -15,6 +15,7 @@ class Reason(str, enum.Enum):
 
     MALFORMED = "MALFORMED"
     MISSING_ID = "MISSING_ID"
+    DUPLICATE_ID = "DUPLICATE_ID"          # an earlier record of the source has the same id
     MISSING_LICENCE = "MISSING_LICENCE"
     INVALID_LICENCE = "INVALID_LICENCE"
     LICENCE_NOT_ALLOWED = "LICENCE_NOT_ALLOWED"
@@ -42,6 +43,8 @@ class Reason(str, enum.Enum):
 REASON_TEXT = {
     Reason.MALFORMED: "the row could not be read (bad JSON, CSV, encoding or Parquet)",
     Reason.MISSING_ID: "the source's id field is empty",
+    Reason.DUPLICATE_ID: "an earlier record of the same source has the same id: the first "
+                         "read is written, the later ones are quarantined",
     Reason.MISSING_LICENCE: "no licence, neither declared for the source nor in the row",
     Reason.INVALID_LICENCE: "the licence is not a valid SPDX expression",
     Reason.LICENCE_NOT_ALLOWED: "the licence does not permit the policy's purpose",
