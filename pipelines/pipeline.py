@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from privenance import provenance as P, storage, versions
-from privenance.errors import RunFailed
+from privenance.errors import OutOfSpace, RunFailed, is_disk_full
 from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.policy import Policy
@@ -45,10 +45,13 @@ class _DropBeamNoise(logging.Filter):
 
     NOISE = ("apitools not found", "No semi_persistent_directory found",
              "If direct_num_workers is not equal to 1",  # our local worker processes
-             "The new default partition size is")  # the DaskRunner, once per Create
+             "The new default partition size is",  # the DaskRunner, once per Create
+             # a full disk: the run says so in one line (a worker's traceback says no more)
+             "[Errno 28] No space left on device", "[Errno 122] Disk quota exceeded")
     LOGGERS = ("", "apache_beam.runners.portability.local_job_service",
                "apache_beam.runners.portability.fn_api_runner.fn_runner",
-               "apache_beam.runners.dask.transform_evaluator")
+               "apache_beam.runners.dask.transform_evaluator", "apache_beam.runners.common",
+               "apache_beam.runners.worker.sdk_worker")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -355,8 +358,24 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     key_ref = KeyRef.of(key)  # the workers read the key themselves: no key bytes in the job
     out = storage.absolute(out)
     with _out_lock(out):
-        return _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards,
-                           policy_path, requests, key_ref, log, rows_per_file)
+        try:
+            return _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards,
+                               policy_path, requests, key_ref, log, rows_per_file)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # what the run wrote goes, so the space comes back; out has no run.json
+            # (publish removes it first), so no stage takes what is there for a run
+            _remove_incoming(incoming_for(out))
+            raise OutOfSpace(f"no space left on device while writing {out}: nothing was "
+                             "published; free some space and run again") from None
+
+
+def _remove_incoming(incoming: str) -> None:
+    with contextlib.suppress(Exception):  # best effort: the disk is full, not broken
+        storage.delete(storage.list_files(incoming, hidden=True))
+    if not storage.is_uri(incoming):
+        shutil.rmtree(incoming, ignore_errors=True)
 
 
 @contextlib.contextmanager

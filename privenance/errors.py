@@ -8,6 +8,7 @@ not values.
 from __future__ import annotations
 
 import enum
+import errno
 
 
 class Reason(str, enum.Enum):
@@ -136,3 +137,28 @@ class VerificationFailed(PrivenanceError):
     """A certified dataset does not match its certificate."""
 
     exit_code = 3
+
+
+class OutOfSpace(PrivenanceError):
+    """The disk (or the user's quota) filled up while privenance wrote: nothing was
+    published. Exit code 74 (sysexits' EX_IOERR)."""
+
+    exit_code = 74
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an error it was raised from or while handling, is a full disk
+    or quota; also when a runner passed the error on as text (Beam re-raises a worker's
+    error as a RuntimeError whose message holds the worker's traceback)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            return True
+        if any(f"[Errno {code}] " in str(exc) for code in DISK_FULL):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
