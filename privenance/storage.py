@@ -232,6 +232,9 @@ class _Decompressed:
         elif codec == "bzip2":
             import bz2
             self.stream = bz2.BZ2File(raw, mode="rb")
+        elif codec == "xz":
+            import lzma
+            self.stream = lzma.LZMAFile(raw, mode="rb")
         elif codec == "zstd":
             import zstandard
             self.stream = zstandard.ZstdDecompressor().stream_reader(raw)
