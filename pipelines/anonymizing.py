@@ -138,7 +138,8 @@ class _AnonymizeBatch(beam.DoFn):
             counts = Counter(f.entity for _, f, _ in findings_of[i])
             record[P.PII_COUNTS] = dict(sorted(counts.items()))
             # where the record was read, for the writer to leave out a duplicate's findings
-            position = {FILE: record.get(FILE), OFFSET: record.get(OFFSET)} if self.keep_position else {}
+            position = ({FILE: record.get(FILE), OFFSET: record.get(OFFSET)}
+                        if self.keep_position else {})
             for column, f, subject in findings_of[i]:
                 yield beam.pvalue.TaggedOutput(FINDINGS, {
                     P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],

@@ -167,10 +167,12 @@ def write_repeats_and_zones(root: Path):
             {"id": "d2", "text": "first d2", "licence": "GPL-9.9-or-whatever"},
             {"id": "d2", "text": "second d2"}, {"id": "d1", "text": "third"}]
     (raw / "dups.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (raw / "many/b.jsonl").write_text('{"id": "m1", "text": "from b"}\n{"id": "m2", "text": "only b"}\n')
+    (raw / "many/b.jsonl").write_text('{"id": "m1", "text": "from b"}\n'
+                                      '{"id": "m2", "text": "only b"}\n')
     (raw / "many/a.jsonl").write_text('{"id": "m1", "text": "from a"}\n')
     (raw / "t.csv").write_text("id,text,ts\nc1,hello,2024-03-01T12:00:00+08:00\n"
-                               "c1,again,2024-03-01T12:00:00-05:00\nc2,hi,2024-03-01T12:00:00-05:00\n")
+                               "c1,again,2024-03-01T12:00:00-05:00\n"
+                               "c2,hi,2024-03-01T12:00:00-05:00\n")
     hk = dt.datetime(2024, 3, 1, 4, tzinfo=dt.timezone.utc)  # 12:00 in Hong Kong
     pq.write_table(pa.table({"id": ["p1"], "text": ["hello"], "ts_hk": pa.array(
         [hk], pa.timestamp("us", tz="Asia/Hong_Kong"))}), raw / "hk.parquet")

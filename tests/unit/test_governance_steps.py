@@ -203,7 +203,8 @@ def test_check_dry_run_counts_a_repeated_id_as_the_run_quarantines_it():
     from types import SimpleNamespace
 
     from pipelines.dryrun import gate_sample
-    policy = Policy(name="t", consent={"lawful_bases": ["public-domain"], "require_purpose_for": []})
+    policy = Policy(name="t", consent={"lawful_bases": ["public-domain"],
+                                       "require_purpose_for": []})
     src = source(consent={"basis": "public-domain"}, licence="CC0-1.0")
     rows = [SimpleNamespace(values={"id": key, "body": "hello there", **extra}, offset=i)
             for i, (key, extra) in enumerate([("a", {}), ("a", {}), ("b", {"tdm_opt_out": True}),
