@@ -16,7 +16,7 @@ from apache_beam.utils.shared import Shared
 
 from pipelines.outputs import TaggedOutputs
 from pipelines.quarantine import QUARANTINE, quarantine_row
-from pipelines.steps import INTERNAL, SOURCE_ID, finish
+from pipelines.steps import FILE, INTERNAL, OFFSET, SOURCE_ID, finish
 from privenance import provenance as P
 from privenance.errors import Reason
 
@@ -37,9 +37,11 @@ class _Engines:
 
 
 class _AnonymizeBatch(beam.DoFn):
-    def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str]):
+    def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
+                 keep_position: bool = False):
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
         self.erased = erased  # subject token -> erasure request id
+        self.keep_position = keep_position
         self._shared = Shared()
 
     def setup(self):
@@ -135,14 +137,17 @@ class _AnonymizeBatch(beam.DoFn):
                 continue
             counts = Counter(f.entity for _, f, _ in findings_of[i])
             record[P.PII_COUNTS] = dict(sorted(counts.items()))
+            # where the record was read, for the writer to leave out a duplicate's findings
+            position = ({FILE: record.get(FILE), OFFSET: record.get(OFFSET)}
+                        if self.keep_position else {})
             for column, f, subject in findings_of[i]:
                 yield beam.pvalue.TaggedOutput(FINDINGS, {
                     P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],
                     "column": column, "entity": f.entity, "start": f.start, "end": f.end,
                     "score": f.score, "operator": f.operator, "subject": subject,
                     "out_start": getattr(f, "out_start", None),
-                    "out_end": getattr(f, "out_end", None)})
-            yield finish(record)
+                    "out_end": getattr(f, "out_end", None), **position})
+            yield finish(record, self.keep_position)
 
 
 def isolate(call, items: list) -> list:
@@ -211,13 +216,15 @@ class AnonymizeRecords(beam.PTransform):
     concern a subject in ``erased`` (subject token -> request id) are quarantined.
     ``key_ref``: where workers find the pseudonymization key (privenance/keyref.py).
     ``on_dask``: batch without BatchElements, which the DaskRunner breaks
-    (pipelines/daskrunner.py); False on every other runner."""
+    (pipelines/daskrunner.py); False on every other runner. ``keep_position``: records
+    and findings keep where the record was read (steps.POSITION), for a writer that
+    keeps the first read of records sharing an id (pipelines/writing.py)."""
 
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
-                 on_dask: bool = False):
+                 on_dask: bool = False, keep_position: bool = False):
         super().__init__()
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
-        self.erased, self.on_dask = erased, on_dask
+        self.erased, self.on_dask, self.keep_position = erased, on_dask, keep_position
 
     def expand(self, records):
         size = self.policy.anonymization.batch_size
@@ -228,6 +235,6 @@ class AnonymizeRecords(beam.PTransform):
             batches = records | "Batch" >> beam.BatchElements(min_batch_size=size,
                                                                max_batch_size=size)
         out = batches | "Anonymize" >> TaggedOutputs(_AnonymizeBatch(
-            self.policy, self.key_ref, self.sources, self.erased),
+            self.policy, self.key_ref, self.sources, self.erased, self.keep_position),
             FINDINGS, QUARANTINE, main="records")
         return out.records, out[FINDINGS], out[QUARANTINE]

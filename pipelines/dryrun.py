@@ -60,11 +60,14 @@ def _steps(source: Source, policy: Policy, as_of: dt.date, withdrawn: dict[str, 
 
 def gate_sample(source: Source, rows, policy: Policy, as_of: dt.date,
                 withdrawn: dict[str, str] | None = None) -> SourceCheck:
-    """Run the gates over sampled ``RawRow``s of one source."""
-    from pipelines.steps import OFFSET, SOURCE_ID
+    """Run the gates over sampled ``RawRow``s of one source; a record that passes with
+    the id of an earlier one that passed counts as a duplicate, as the run's writer
+    quarantines it (DUPLICATE_ID)."""
+    from pipelines.steps import OFFSET, SOURCE_ID, SOURCE_KEY
     result = SourceCheck(source.id)
     steps = _steps(source, policy, as_of, withdrawn or {})
     limit = policy.anonymization.max_text_chars
+    seen: set[str] = set()  # ids of the sampled records that pass: a sample's worth
     for row in rows:
         result.sampled += 1
         if row.values is None:
@@ -83,6 +86,10 @@ def gate_sample(source: Source, rows, policy: Policy, as_of: dt.date,
         except Exception:  # the pipeline quarantines it as STEP_FAILED too
             result.reasons[Reason.STEP_FAILED.value] += 1
             continue
+        if record[SOURCE_KEY] in seen:
+            result.reasons[Reason.DUPLICATE_ID.value] += 1
+            continue
+        seen.add(record[SOURCE_KEY])
         if classify(record[P.LICENCE]).requires_attribution and not record[P.ATTRIBUTION]:
             result.no_attribution += 1
     return result
@@ -140,6 +147,11 @@ def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
                                  result.sampled)
         if advice:
             report.problems.append(advice)
+        if result.reasons[Reason.DUPLICATE_ID.value]:
+            report.problems.append(
+                f"source {s.id}: {result.reasons[Reason.DUPLICATE_ID.value]} sampled record(s) "
+                f"repeat the {s.id_field} of an earlier one: the run writes the first read "
+                "and quarantines the others (DUPLICATE_ID); make the ids unique")
         if result.no_attribution:
             report.problems.append(
                 f"source {s.id}: {result.no_attribution} record(s) lack the attribution their "

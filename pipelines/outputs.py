@@ -16,8 +16,8 @@ import apache_beam as beam
 
 class _AsPairs(beam.DoFn):
     """``inner``'s outputs as (tag, value) pairs, the main output under ``main``.
-    ``inner`` takes no side inputs and yields nothing from finish_bundle (the
-    DaskRunner drops what finish_bundle yields anyway)."""
+    ``inner`` yields nothing from finish_bundle (the DaskRunner drops what
+    finish_bundle yields anyway); its side inputs come as keyword arguments."""
 
     def __init__(self, inner: beam.DoFn, main: str):
         self.inner, self.main = inner, main
@@ -28,8 +28,8 @@ class _AsPairs(beam.DoFn):
     def start_bundle(self):
         self.inner.start_bundle()
 
-    def process(self, element):
-        for item in self.inner.process(element) or ():
+    def process(self, element, **side_inputs):
+        for item in self.inner.process(element, **side_inputs) or ():
             if isinstance(item, beam.pvalue.TaggedOutput):
                 yield item.tag, item.value
             else:
@@ -51,15 +51,17 @@ class Outputs(dict):
 
 
 class TaggedOutputs(beam.PTransform):
-    """``ParDo(dofn).with_outputs(*tags, main=main)``, as pairs on one output split by
-    tag (see the module's docstring); returns ``Outputs``."""
+    """``ParDo(dofn, **side_inputs).with_outputs(*tags, main=main)``, as pairs on one
+    output split by tag (see the module's docstring); returns ``Outputs``."""
 
-    def __init__(self, dofn: beam.DoFn, *tags: str, main: str):
+    def __init__(self, dofn: beam.DoFn, *tags: str, main: str, **side_inputs):
         super().__init__()
         self.dofn, self.tags, self.main = dofn, tags, main
+        self.dofn_side_inputs = side_inputs  # not `side_inputs`: a PTransform attribute
 
     def expand(self, pcoll):
-        pairs = pcoll | "Tagged" >> beam.ParDo(_AsPairs(self.dofn, self.main))
+        pairs = pcoll | "Tagged" >> beam.ParDo(_AsPairs(self.dofn, self.main),
+                                             **self.dofn_side_inputs)
         out = Outputs()
         for tag in (self.main, *self.tags):
             out[tag] = (pairs

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from privenance import provenance as P, storage, versions
 from privenance.encryption import facts as encryption_facts
-from privenance.errors import Interrupted, RunFailed
+from privenance.errors import Interrupted, OutOfSpace, RunFailed, is_disk_full
 from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.policy import Policy
@@ -49,10 +49,13 @@ class _DropBeamNoise(logging.Filter):
 
     NOISE = ("apitools not found", "No semi_persistent_directory found",
              "If direct_num_workers is not equal to 1",  # our local worker processes
-             "The new default partition size is")  # the DaskRunner, once per Create
+             "The new default partition size is",  # the DaskRunner, once per Create
+             # a full disk: the run says so in one line (a worker's traceback says no more)
+             "[Errno 28] No space left on device", "[Errno 122] Disk quota exceeded")
     LOGGERS = ("", "apache_beam.runners.portability.local_job_service",
                "apache_beam.runners.portability.fn_api_runner.fn_runner",
-               "apache_beam.runners.dask.transform_evaluator")
+               "apache_beam.runners.dask.transform_evaluator", "apache_beam.runners.common",
+               "apache_beam.runners.worker.sdk_worker")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -224,11 +227,12 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     from pipelines.anonymizing import AnonymizeRecords
     from pipelines.gates import ApplySteps
     from pipelines.progress import CountRecords
-    from pipelines.quarantine import QUARANTINE, quarantine_schema
+    from pipelines.quarantine import QUARANTINE, quarantine_row, quarantine_schema
     from pipelines.reading import CHANGED, COUNTS, HASHES, ReadSources, source_hashes
     from pipelines.representation import CountRepresentation
-    from pipelines.steps import gate_steps, tagging_steps
+    from pipelines.steps import gate_steps, read_position, tagging_steps
     from pipelines.writing import WriteParquet
+    from privenance.errors import Reason
 
     sources = {s.id: s for s in manifest.sources}
     tag = {s.id: tagging_steps(s, policy, None, key_ref) for s in manifest.sources}
@@ -241,9 +245,7 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     tagged, untagged = records | "Tag" >> ApplySteps(tag)
     kept, rejected = tagged | "PolicyGates" >> ApplySteps(steps)
     clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
-        policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask)
-    representation = (tagged, clean) | "Representation" >> CountRepresentation(
-        policy.representation.columns, incoming)
+        policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask, keep_position=True)
 
     # the run id is content-addressed: it needs every input's hash, known in the pipeline
     hashes = read[HASHES] | "AllHashes" >> beam.combiners.ToList()
@@ -254,14 +256,26 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     # the number of files per output follows the records read (known before anonymizing
     # ends, so writing needs no second pass over the rows to count them)
     read_total = read[COUNTS] | "Values" >> beam.Values() | "ReadTotal" >> beam.CombineGlobally(sum)
+    # records of a source that share an id share a record id: the dataset's writer keeps
+    # the first read of them and leaves the others out (then quarantined, their findings
+    # left out too), whatever the runner or worker count
+    dataset, duplicates = clean | "WriteDataset" >> WriteParquet(
+        incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
+        source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
+        always_one_file=True, expected_rows=read_total, spill=not on_dask, unique=True,
+        encrypt=({"columns": policy.encryption.columns, "kms": policy.encryption.kms}
+                 if policy.encryption.columns else None))
+    repeated = duplicates | "DuplicateRows" >> beam.Map(
+        quarantine_row, "deduplicate", Reason.DUPLICATE_ID,
+        "an earlier record of this source has the same id")
+    left_out = duplicates | "DuplicatePositions" >> beam.Map(
+        lambda r: (r[P.RECORD_ID], read_position(r)))
+    representation = (tagged, clean, duplicates) | "Representation" >> CountRepresentation(
+        policy.representation.columns, incoming)
     reports = [
-        clean | "WriteDataset" >> WriteParquet(
-            incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
-            source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
-            always_one_file=True, expected_rows=read_total, spill=not on_dask,
-            encrypt=({"columns": policy.encryption.columns, "kms": policy.encryption.kms}
-                     if policy.encryption.columns else None)),
-        ((read[QUARANTINE], untagged, rejected, residual) | "AllQuarantine" >> beam.Flatten()
+        dataset,
+        ((read[QUARANTINE], untagged, rejected, residual, repeated)
+         | "AllQuarantine" >> beam.Flatten()
          | "WriteQuarantine" >> WriteParquet(
              incoming, "quarantine", "_source", ["_source", "_file", "_offset", "stage"], run_id=run_id,
              count_by=["_source", "reason", "request"], schema=quarantine_schema(),
@@ -272,7 +286,7 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
             [P.RECORD_ID, "column", "start", "end", "entity", "score", "operator", "subject"],
             run_id=run_id, count_by=["entity", "operator"], schema=findings_schema(),
             min_shards=num_shards, rows_per_file=rows_per_file, run_id_column=None,
-            expected_rows=read_total, spill=not on_dask),
+            expected_rows=read_total, spill=not on_dask, exclude=left_out),
     ]
     all_reports = reports | "AllReports" >> beam.Flatten() | "ReportList" >> beam.combiners.ToList()
     counts = read[COUNTS] | "CountList" >> beam.combiners.ToList()
@@ -469,8 +483,24 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     check_encryption(manifest, policy)
     out = storage.absolute(out)
     with _out_lock(out):
-        return _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards,
-                           policy_path, requests, key_ref, log, rows_per_file)
+        try:
+            return _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards,
+                               policy_path, requests, key_ref, log, rows_per_file)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # what the run wrote goes, so the space comes back; out has no run.json
+            # (publish removes it first), so no stage takes what is there for a run
+            _remove_incoming(incoming_for(out))
+            raise OutOfSpace(f"no space left on device while writing {out}: nothing was "
+                             "published; free some space and run again") from None
+
+
+def _remove_incoming(incoming: str) -> None:
+    with contextlib.suppress(Exception):  # best effort: the disk is full, not broken
+        storage.delete(storage.list_files(incoming, hidden=True))
+    if not storage.is_uri(incoming):
+        shutil.rmtree(incoming, ignore_errors=True)
 
 
 def check_encryption(manifest: SourcesManifest, policy: Policy) -> None:

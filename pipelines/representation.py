@@ -54,27 +54,40 @@ class GroupCounts(beam.CombineFn):
         return out
 
 
-def write_groups(_, incoming: str, read: dict, written: dict) -> None:
-    """The two counts into ``incoming/_representation.json``."""
+def write_groups(_, incoming: str, read: dict, written: dict,
+                 left_out: dict | None = None) -> None:
+    """The two counts into ``incoming/_representation.json``; ``left_out``: counts of
+    records among ``written`` that the writer left out (duplicates), taken off."""
     from privenance import storage
+    written = {attribute: dict(values) for attribute, values in written.items()}  # not ours
+    for attribute, values in (left_out or {}).items():
+        for value, n in values.items():
+            written[attribute][value] -= n
+            if not written[attribute][value]:
+                del written[attribute][value]
     storage.write_json(storage.join(incoming, GROUPS_FILE), {"read": read, "written": written})
 
 
 class CountRepresentation(beam.PTransform):
-    """(tagged records, written records) in; ``_representation.json`` under ``incoming``."""
+    """(tagged records, records to write[, records the writer left out]) in;
+    ``_representation.json`` under ``incoming``."""
 
     def __init__(self, columns: list[str], incoming: str):
         super().__init__()
         self.columns, self.incoming = list(columns), incoming
 
     def expand(self, pcolls):
-        tagged, written = pcolls
+        tagged, written, *left_out = pcolls
         read = tagged | "CountTagged" >> beam.CombineGlobally(GroupCounts(self.columns))
         kept = written | "CountWritten" >> beam.CombineGlobally(GroupCounts(self.columns))
+        extra = {}
+        if left_out:
+            extra["left_out"] = beam.pvalue.AsSingleton(
+                left_out[0] | "CountLeftOut" >> beam.CombineGlobally(GroupCounts(self.columns)))
         return (tagged.pipeline | "Once" >> beam.Create([None])
                 | "WriteGroups" >> beam.Map(write_groups, incoming=self.incoming,
                                             read=beam.pvalue.AsSingleton(read),
-                                            written=beam.pvalue.AsSingleton(kept)))
+                                            written=beam.pvalue.AsSingleton(kept), **extra))
 
 
 def _suppress(groups: dict, k: int) -> tuple[dict, int]:

@@ -366,10 +366,22 @@ class Minimise(Step):
         return record
 
 
-def finish(record: dict) -> dict:
-    """Remove pipeline-internal fields before writing."""
+# where a record was read: kept until it is written when the writer needs it (the first
+# read of records sharing an id is written; pipelines/writing.py), removed there
+POSITION = (SOURCE_ID, FILE, OFFSET, SOURCE_KEY)
+
+
+def read_position(record: dict) -> tuple:
+    """(file within the source or "", line or row): the order records were read in."""
+    return (record.get(FILE) or "", record.get(OFFSET) or 0)
+
+
+def finish(record: dict, keep_position: bool = False) -> dict:
+    """Remove pipeline-internal fields before writing (``keep_position``: all but
+    POSITION, which the writer removes)."""
     for field in INTERNAL:
-        record.pop(field, None)
+        if not (keep_position and field in POSITION):
+            record.pop(field, None)
     return record
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import array
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -38,8 +39,13 @@ import uuid
 
 import apache_beam as beam
 
+from pipelines.outputs import TaggedOutputs
+from pipelines.steps import INTERNAL, read_position
 from privenance import provenance as P
 from privenance import storage
+
+DUPLICATES = "duplicates"  # rows left out for an earlier row with the same unique key
+
 
 def _type_name(value) -> str | None:
     if value is None:
@@ -53,10 +59,23 @@ def _type_name(value) -> str | None:
     if isinstance(value, float):
         return "float"
     if isinstance(value, dt.datetime):
-        return "datetime"
+        if value.tzinfo is None or value.utcoffset() is None:
+            return "datetime"
+        zone = _zone_name(value.tzinfo)  # kept: written as a timestamp in that zone
+        return f"datetime@{zone}" if zone else "str"  # else ISO text, with its offset
     if isinstance(value, dt.date):
         return "date"
     return "str"
+
+
+@functools.lru_cache(maxsize=256)
+def _zone_name(tzinfo) -> str | None:
+    """The zone as Arrow names it ("Asia/Hong_Kong", "+08:00"), None if it cannot."""
+    import pyarrow as pa
+    try:
+        return pa.lib.tzinfo_to_string(tzinfo)
+    except Exception:  # a tzinfo class Arrow does not know
+        return None
 
 
 class ColumnTypes(beam.CombineFn):
@@ -72,7 +91,7 @@ class ColumnTypes(beam.CombineFn):
     def add_input(self, acc, record):
         rank = self.source_order.get(record.get(P.SOURCE), 0)
         for pos, (column, value) in enumerate(record.items()):
-            if column in P.COLUMNS:
+            if column in P.COLUMNS or column in INTERNAL:
                 continue
             order, types = acc.get(column, ((rank, pos), set()))
             name = _type_name(value)
@@ -109,6 +128,10 @@ def dataset_schema(column_types: dict):
             typ = pa.date32()
         elif t == {"datetime"}:
             typ = pa.timestamp("us")
+        elif len(t) == 1 and next(iter(t)).startswith("datetime@"):
+            # one zone throughout: kept, so each value reads back with its offset (values
+            # in several zones, or with and without one, are ISO text with their offsets)
+            typ = pa.timestamp("us", tz=next(iter(t)).split("@", 1)[1])
         elif t == {"list"}:
             typ = pa.list_(pa.string())
         else:
@@ -260,28 +283,61 @@ class _DeleteSpill(beam.DoFn):
         return []
 
 
+def first_read(rows: list[dict], key: str) -> tuple[list[dict], list[dict]]:
+    """(kept, duplicates): of rows sharing ``key``'s value, the one read first
+    (steps.read_position: file, then line or row) is kept, the others are duplicates;
+    the same whatever order the rows come in."""
+    first: dict = {}
+    for i, row in enumerate(rows):
+        j = first.setdefault(row[key], i)
+        if read_position(row) < read_position(rows[j]):
+            first[row[key]] = i
+    kept, duplicates = [], []
+    for i, row in enumerate(rows):
+        (kept if first[row[key]] == i else duplicates).append(row)
+    return kept, duplicates
+
+
 class _WriteShard(beam.DoFn):
     """(shard, places of its spilled rows) in: reads the rows back, sorts them, stamps
-    the run id, writes one Parquet file under ``directory/output``; its report out."""
+    the run id, writes one Parquet file under ``directory/output``; its report out.
+    ``unique_by``: of rows sharing that column's value only the first read is written,
+    the others leave on the DUPLICATES output (a key's rows are all in one shard: the
+    shard key). ``excluded`` (side input): (shard key value, read position) pairs of
+    rows to leave out."""
 
     def __init__(self, directory: str, output: str, sort_by: list[str], count_by: list[str],
                  fixed_schema, min_shards: int, rows_per_file: int, run_id_column: str,
-                 spilled: bool = True, encrypt: dict | None = None):
+                 spilled: bool = True, shard_key: str = P.RECORD_ID,
+                 unique_by: str | None = None, encrypt: dict | None = None):
         self.directory, self.output, self.sort_by, self.count_by = directory, output, sort_by, count_by
         self.fixed_schema, self.min_shards, self.rows_per_file = fixed_schema, min_shards, rows_per_file
         self.run_id_column, self.spilled, self.encrypt = run_id_column, spilled, encrypt
+        self.shard_key, self.unique_by = shard_key, unique_by
 
-    def process(self, shard_places, rows: int, types: dict, run_id: str):
+    def process(self, shard_places, rows: int, types: dict, run_id: str, excluded=()):
         import pyarrow as pa
         import pyarrow.compute as pc
         shard, places = shard_places
         # the grouped rows themselves when nothing was spilled (the DaskRunner)
         # (copies: the rows change below, and the runner's own objects are not ours)
         values = _unspill(places) if self.spilled else [dict(r) for r in places]
+        if excluded:
+            left_out = {(key, tuple(position)) for key, position in excluded}
+            values = [r for r in values
+                      if (r[self.shard_key], read_position(r)) not in left_out]
+            if not values:
+                return
+        if self.unique_by:
+            values, duplicates = first_read(values, self.unique_by)
+            for row in duplicates:
+                yield beam.pvalue.TaggedOutput(DUPLICATES, row)
         schema = self.fixed_schema or dataset_schema(types)
         strings = [f.name for f in schema if pa.types.is_string(f.type)]
         batches, chunk = [], []
         for row in values:  # to Arrow a chunk at a time: Arrow holds a row in less memory
+            for field in INTERNAL:  # where the row was read: not written
+                row.pop(field, None)
             if self.run_id_column and run_id is not None:
                 row[self.run_id_column] = run_id
             if isinstance(row.get(P.PII_COUNTS), dict):
@@ -337,13 +393,19 @@ class WriteParquet(beam.PTransform):
     encrypted (privenance/encryption.py; the KMS's key is read on the worker, never
     carried in the job). ``spill``: False groups the rows themselves instead of
     their spilled places (for the DaskRunner, which drops ``_Spill``'s finish_bundle
-    output: pipelines/daskrunner.py); then nothing is left to delete either."""
+    output: pipelines/daskrunner.py); then nothing is left to delete either.
+
+    ``unique``: of rows sharing their shard key only the first read is written (rows
+    carry where they were read: steps.POSITION, removed on writing); then the output
+    is (reports, duplicates: the rows left out). ``exclude``: a PCollection of (shard
+    key value, read position) pairs of rows to leave out (a duplicate's findings)."""
 
     def __init__(self, directory: str, output: str, shard_key: str = P.RECORD_ID,
                  sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
                  min_shards: int = 1, rows_per_file: int = 20_000,
                  run_id_column: str | None = P.RUN_ID, always_one_file: bool = False,
-                 expected_rows=None, spill: bool = True, encrypt: dict | None = None):
+                 expected_rows=None, spill: bool = True, unique: bool = False,
+                 exclude=None, encrypt: dict | None = None):
         super().__init__()
         self.directory, self.output, self.shard_key = directory, output, shard_key
         self.sort_by = list(sort_by)
@@ -352,6 +414,7 @@ class WriteParquet(beam.PTransform):
         self.min_shards, self.rows_per_file = min_shards, rows_per_file
         self.run_id_column, self.always_one_file = run_id_column, always_one_file
         self.expected_rows, self.spill, self.encrypt = expected_rows, spill, encrypt
+        self.unique, self.exclude = unique, exclude
 
     def expand(self, rows):
         expected = self.expected_rows
@@ -376,22 +439,29 @@ class WriteParquet(beam.PTransform):
         else:  # the rows themselves, to the same shards
             places = rows | "Shard" >> beam.Map(lambda row, n: (shard_of(
                 bucket_of(str(row[key])), shard_count(n, min_shards, per_file)), row), n=count)
-        reports = (places
+        side_inputs = {"rows": count, "types": types, "run_id": beam.pvalue.AsSingleton(run_id)}
+        if self.exclude is not None:
+            side_inputs["excluded"] = beam.pvalue.AsList(self.exclude)
+        written = (places
                    | "GroupShards" >> beam.GroupByKey()
-                   | "WriteShards" >> beam.ParDo(_WriteShard(
+                   | "WriteShards" >> TaggedOutputs(_WriteShard(
                        self.directory, self.output, self.sort_by, self.count_by, self.schema,
                        min_shards, per_file, self.run_id_column, spilled=self.spill,
+                       shard_key=key, unique_by=key if self.unique else None,
                        encrypt=self.encrypt),
-                       rows=count, types=types, run_id=beam.pvalue.AsSingleton(run_id)))
+                       DUPLICATES, main="reports", **side_inputs))
+        reports = written.reports
         if self.spill:
             _ = (rows.pipeline | "AfterWriting" >> beam.Create([None])
                  | "DeleteSpill" >> beam.ParDo(_DeleteSpill(spill_dir),
                                                reports=beam.pvalue.AsList(reports)))
-        if not self.always_one_file:
-            return reports
-        counted = rows | "CountRows" >> beam.combiners.Count.Globally()
-        empty = (rows.pipeline | "Once" >> beam.Create([None])
-                 | "WriteEmpty" >> beam.ParDo(_WriteEmpty(self.directory, self.output,
-                                                          self.schema, min_shards, self.encrypt),
-                                              rows=beam.pvalue.AsSingleton(counted), types=types))
-        return (reports, empty) | "Reports" >> beam.Flatten()
+        if self.always_one_file:
+            counted = rows | "CountRows" >> beam.combiners.Count.Globally()
+            empty = (rows.pipeline | "Once" >> beam.Create([None])
+                     | "WriteEmpty" >> beam.ParDo(_WriteEmpty(self.directory, self.output,
+                                                              self.schema, min_shards,
+                                                              self.encrypt),
+                                                  rows=beam.pvalue.AsSingleton(counted),
+                                                  types=types))
+            reports = (reports, empty) | "Reports" >> beam.Flatten()
+        return (reports, written[DUPLICATES]) if self.unique else reports

@@ -8,6 +8,7 @@ not values.
 from __future__ import annotations
 
 import enum
+import errno
 
 
 class Reason(str, enum.Enum):
@@ -15,6 +16,7 @@ class Reason(str, enum.Enum):
 
     MALFORMED = "MALFORMED"
     MISSING_ID = "MISSING_ID"
+    DUPLICATE_ID = "DUPLICATE_ID"          # an earlier record of the source has the same id
     MISSING_LICENCE = "MISSING_LICENCE"
     INVALID_LICENCE = "INVALID_LICENCE"
     LICENCE_NOT_ALLOWED = "LICENCE_NOT_ALLOWED"
@@ -42,6 +44,8 @@ class Reason(str, enum.Enum):
 REASON_TEXT = {
     Reason.MALFORMED: "the row could not be read (bad JSON, CSV, encoding or Parquet)",
     Reason.MISSING_ID: "the source's id field is empty",
+    Reason.DUPLICATE_ID: "an earlier record of the same source has the same id: the first "
+                         "read is written, the later ones are quarantined",
     Reason.MISSING_LICENCE: "no licence, neither declared for the source nor in the row",
     Reason.INVALID_LICENCE: "the licence is not a valid SPDX expression",
     Reason.LICENCE_NOT_ALLOWED: "the licence does not permit the policy's purpose",
@@ -142,3 +146,28 @@ class VerificationFailed(PrivenanceError):
     """A certified dataset does not match its certificate."""
 
     exit_code = 3
+
+
+class OutOfSpace(PrivenanceError):
+    """The disk (or the user's quota) filled up while privenance wrote: nothing was
+    published. Exit code 74 (sysexits' EX_IOERR)."""
+
+    exit_code = 74
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an error it was raised from or while handling, is a full disk
+    or quota; also when a runner passed the error on as text (Beam re-raises a worker's
+    error as a RuntimeError whose message holds the worker's traceback)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            return True
+        if any(f"[Errno {code}] " in str(exc) for code in DISK_FULL):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

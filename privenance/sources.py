@@ -18,7 +18,8 @@ ORIGINS = typing.get_args(Origin)
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
            ".parquet": "parquet", ".pq": "parquet"}
 # Compression is read from the last extension (data.jsonl.gz); Parquet compresses inside.
-COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bzip2"}
+COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bzip2",
+                ".xz": "xz"}
 GLOB_CHARS = re.compile(r"[*?\[]")
 
 

@@ -249,6 +249,9 @@ class _Decompressed:
         elif codec == "bzip2":
             import bz2
             self.stream = bz2.BZ2File(raw, mode="rb")
+        elif codec == "xz":
+            import lzma
+            self.stream = lzma.LZMAFile(raw, mode="rb")
         elif codec == "zstd":
             import zstandard
             self.stream = zstandard.ZstdDecompressor().stream_reader(raw)
@@ -300,8 +303,12 @@ def write_bytes(path: str, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:  # e.g. a full disk: no half-written file left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_parquet(path: str, columns: list[str] | None = None, encryption: dict | None = None):

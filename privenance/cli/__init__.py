@@ -91,6 +91,12 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # a bug: say so without dumping data-bearing frames
+        from privenance.errors import OutOfSpace, is_disk_full
+        if is_disk_full(exc):  # not a bug: any command that writes can fill the disk
+            where = f" while writing {exc.filename}" if getattr(exc, "filename", None) else ""
+            print(f"error: no space left on device{where}; free some space and run the "
+                  "command again", file=sys.stderr)
+            sys.exit(OutOfSpace.exit_code)
         if os.environ.get("PRIVENANCE_DEBUG") == "1":
             raise
         print(f"internal error: {type(exc).__name__} (set PRIVENANCE_DEBUG=1 for details)",

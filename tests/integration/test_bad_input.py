@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -150,3 +151,109 @@ def test_hostile_input_ends_in_bounded_time_with_quarantine_rows(tmp_path):
     assert {r["id"]: r["text"] for r in written} == {
         "after": "fine", "p1": "nothing here", "p4": "Staff <STAFF_ID>"}
     assert slow not in json.dumps(written) + json.dumps(q)
+
+
+def write_repeats_and_zones(root: Path):
+    """Sources with repeated ids (within a file, across a folder's files, after a first
+    copy that fails a gate) and timestamps with zones (JSONL and CSV text, Parquet
+    timestamps in a zone)."""
+    import datetime as dt
+
+    import pyarrow as pa
+    raw = root / "raw"
+    (raw / "many").mkdir(parents=True)
+    rows = [{"id": "d1", "text": "hello", "ts": "2024-03-01T12:00:00+08:00"},
+            {"id": "d1", "text": "Call Chan Tai Man on 9123 4567."},
+            {"id": "d2", "text": "first d2", "licence": "GPL-9.9-or-whatever"},
+            {"id": "d2", "text": "second d2"}, {"id": "d1", "text": "third"}]
+    (raw / "dups.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (raw / "many/b.jsonl").write_text('{"id": "m1", "text": "from b"}\n'
+                                      '{"id": "m2", "text": "only b"}\n')
+    (raw / "many/a.jsonl").write_text('{"id": "m1", "text": "from a"}\n')
+    (raw / "t.csv").write_text("id,text,ts\nc1,hello,2024-03-01T12:00:00+08:00\n"
+                               "c1,again,2024-03-01T12:00:00-05:00\n"
+                               "c2,hi,2024-03-01T12:00:00-05:00\n")
+    hk = dt.datetime(2024, 3, 1, 4, tzinfo=dt.timezone.utc)  # 12:00 in Hong Kong
+    pq.write_table(pa.table({"id": ["p1"], "text": ["hello"], "ts_hk": pa.array(
+        [hk], pa.timestamp("us", tz="Asia/Hong_Kong"))}), raw / "hk.parquet")
+    sources = [{"id": sid, "path": str(raw / path), "id_field": "id", "text_fields": ["text"],
+                **GOOD} for sid, path in [("dups", "dups.jsonl"), ("many", "many"),
+                                          ("csv", "t.csv"), ("hk", "hk.parquet")]]
+    (root / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}))
+    policy = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
+    (root / "policy.yaml").write_text(f"extends: {policy}\nname: repeats\n"
+                                      "quarantine: {max_share: 1.0}\n"
+                                      "columns: {allowed: [ts, ts_hk]}\n")
+
+
+def test_repeated_ids_keep_the_first_read_and_zones_are_kept_on_any_worker_count(tmp_path):
+    """Issue 31: duplicate ids were all written (check said nothing, validate failed the
+    whole dataset) and a zoned timestamp was written as naive UTC."""
+    import datetime as dt
+
+    from tests.integration.test_pipeline import output_hashes
+    write_repeats_and_zones(tmp_path)
+    args = ["--sources", "sources.yaml", "--policy", "policy.yaml", "--as-of", "2026-01-01"]
+    check = privenance("check", *args, "--no-scan", cwd=tmp_path, check=False)
+    assert check.returncode == 1 and "DUPLICATE_ID" in check.stdout + check.stderr
+    result = privenance("run", *args, "--out", "out", cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    run = json.loads((tmp_path / "out/run.json").read_text())
+    assert {s: (c["read"], c["written"], c["quarantined"]) for s, c in run["counts"].items()} == {
+        "dups": (5, 2, 3), "many": (3, 2, 1), "csv": (3, 2, 1), "hk": (1, 1, 0)}
+    q = pq.read_table(tmp_path / "out/quarantine").to_pylist()
+    assert sorted((r["_source"], r["_file"], r["_offset"], r["reason"]) for r in q) == [
+        ("csv", None, 2, "DUPLICATE_ID"), ("dups", None, 2, "DUPLICATE_ID"),
+        ("dups", None, 3, "INVALID_LICENCE"), ("dups", None, 5, "DUPLICATE_ID"),
+        ("many", "b.jsonl", 1, "DUPLICATE_ID")]
+    table = pq.read_table(tmp_path / "out/dataset")
+    written = table.to_pylist()
+    assert len({r["_record_id"] for r in written}) == len(written) == 7
+    assert {r["id"]: r["text"] for r in written if r["_source"] != "hk"} == {
+        "d1": "hello", "d2": "second d2", "m1": "from a", "m2": "only b", "c1": "hello", "c2": "hi"}
+    # the left-out copy's findings (a name, a phone) are not counted nor written
+    assert run["pii"] == {} and run["outputs"]["findings"] == []
+    assert run["representation"]["groups"]["_source"]["dups"]["written"] == 2
+    # zones: text keeps its offset, a Parquet timestamp its zone (same instant, same offset)
+    assert {r["id"]: r["ts"] for r in written if r["id"] in ("d1", "c1", "c2")} == {
+        "d1": "2024-03-01T12:00:00+08:00", "c1": "2024-03-01T12:00:00+08:00",
+        "c2": "2024-03-01T12:00:00-05:00"}
+    assert str(table.schema.field("ts_hk").type) == "timestamp[us, tz=Asia/Hong_Kong]"
+    (stamp,) = [r["ts_hk"] for r in written if r["id"] == "p1"]
+    assert stamp.isoformat() == "2024-03-01T12:00:00+08:00"
+    assert stamp == dt.datetime(2024, 3, 1, 4, tzinfo=dt.timezone.utc)
+    # which copy is kept does not depend on the workers: byte-identical outputs
+    privenance("run", *args, "--out", "out2", "--",
+               "--direct_num_workers=2", "--direct_running_mode=multi_processing", cwd=tmp_path)
+    assert output_hashes(tmp_path / "out") == output_hashes(tmp_path / "out2")
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_last_run_as_it_was(workspace):
+    """Issue 31: a full output disk was "internal error" after Beam's tracebacks. On a
+    small tmpfs (as root; the error mapping itself is unit-tested in test_cli.py): one
+    line, exit 74, nothing of the failed run left, the previous run untouched."""
+    import subprocess
+    disk = workspace / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        args = ["--policy", "policies/demo.yaml", "--out", "disk/staged", "--as-of", "2026-01-01"]
+        privenance("run", *args, cwd=workspace)
+        before = (disk / "staged/run.json").read_bytes()
+        free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+        (disk / "filler").write_bytes(b"\0" * (free - 8192))  # 8 KiB left
+        result = privenance("run", *args, "--", "--direct_num_workers=2",
+                            "--direct_running_mode=multi_processing", cwd=workspace, check=False)
+        assert result.returncode == 74, result.stderr
+        assert "Traceback" not in result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert errors == [f"error: no space left on device while writing {disk}/staged: "
+                          "nothing was published; free some space and run again"]
+        assert (disk / "staged/run.json").read_bytes() == before
+        assert sorted(p.name for p in disk.iterdir()) == [".staged.lock", "filler", "staged"]
+        assert not [p for p in disk.rglob("*.tmp")]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -45,3 +45,55 @@ def test_keys_init_writes_a_private_key_file_and_the_public_key_to_commit(tmp_pa
     assert again.returncode == 2 and "--force" in again.stderr
     assert key_file.read_text().strip() == seed_hex
     assert run("--force").returncode == 0 and key_file.read_text().strip() != seed_hex
+
+
+def test_a_full_disk_is_one_line_and_exit_74_in_every_command(monkeypatch, capsys):
+    """Output disk full (issue 31) was "internal error" after Beam's tracebacks; any
+    command that writes goes through main(), which maps ENOSPC and EDQUOT, also when a
+    runner passed the error on as text."""
+    import errno
+
+    import pytest
+
+    from privenance import cli
+    from privenance.errors import is_disk_full
+    beam_wrapped = RuntimeError("Traceback ...\nOSError: [Errno 28] No space left on device "
+                                "[while running 'WriteDataset/Spill']")
+    assert is_disk_full(beam_wrapped) and not is_disk_full(RuntimeError("Errno 28"))
+    try:
+        try:
+            raise OSError(errno.EDQUOT, "Disk quota exceeded")
+        except OSError as inner:
+            raise ValueError("while writing") from inner
+    except ValueError as chained:
+        assert is_disk_full(chained)
+    errs = []
+    for error in (OSError(errno.ENOSPC, "No space left on device", "/data/certified/.x.tmp"),
+                  beam_wrapped):
+        def full(*_, error=error):
+            raise error
+        monkeypatch.setattr(cli, "_register", lambda: None)
+        monkeypatch.setattr(cli, "app", full)
+        with pytest.raises(SystemExit) as exit_:
+            cli.main()
+        assert exit_.value.code == 74
+        errs.append(capsys.readouterr().err)
+        assert errs[-1].startswith("error: no space left on device") and errs[-1].count("\n") == 1
+    assert "while writing /data/certified/.x.tmp" in errs[0] and "Traceback" not in errs[1]
+
+
+def test_a_failed_write_leaves_no_half_written_file(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    import pytest
+
+    from privenance import storage
+
+    def full(self, data):
+        Path.write_text(self, "half")  # some bytes got there, then the disk filled up
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError):
+        storage.write_bytes(str(tmp_path / "run.json"), b"{}")
+    assert list(tmp_path.iterdir()) == []

@@ -193,3 +193,21 @@ def test_check_dry_run_counts_tdm_opt_outs_and_markers():
             for i, extra in enumerate([{}, {"tdm_opt_out": True}, {"watermark": "x"}])]
     result = gate_sample(src, rows, policy, dt.date(2026, 1, 1))
     assert dict(result.reasons) == {"TDM_OPT_OUT": 1, "GENERATED_AS_HUMAN": 1}
+
+
+def test_check_dry_run_counts_a_repeated_id_as_the_run_quarantines_it():
+    """Duplicate ids within a source (issue 31): `check` said nothing was blocking. A
+    record that passes with the id of an earlier one that passed is a DUPLICATE_ID; one
+    that fails a gate first leaves the id to the next."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from pipelines.dryrun import gate_sample
+    policy = Policy(name="t", consent={"lawful_bases": ["public-domain"],
+                                       "require_purpose_for": []})
+    src = source(consent={"basis": "public-domain"}, licence="CC0-1.0")
+    rows = [SimpleNamespace(values={"id": key, "body": "hello there", **extra}, offset=i)
+            for i, (key, extra) in enumerate([("a", {}), ("a", {}), ("b", {"tdm_opt_out": True}),
+                                              ("b", {}), ("a", {}), ("c", {})])]
+    result = gate_sample(src, rows, policy, dt.date(2026, 1, 1))
+    assert dict(result.reasons) == {"DUPLICATE_ID": 2, "TDM_OPT_OUT": 1}

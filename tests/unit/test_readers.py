@@ -224,10 +224,11 @@ def test_csv_row_over_the_cap_is_quarantined_on_one_line_or_many(tmp_path):
     assert got[3].values == {"id": "4", "t": "ok"}
 
 
-@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".zst"])
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".zst", ".xz"])
 def test_a_compression_bomb_is_read_in_bounded_memory(tmp_path, suffix):
     import bz2
     import gzip
+    import lzma
     import resource
     import time
 
@@ -238,7 +239,8 @@ def test_a_compression_bomb_is_read_in_bounded_memory(tmp_path, suffix):
     p = tmp_path / f"bomb.jsonl{suffix}"
     block = b"x" * (1 << 20)
     opener = {".gz": lambda: gzip.open(p, "wb"), ".bz2": lambda: bz2.open(p, "wb"),
-              ".zst": lambda: zstandard.ZstdCompressor().stream_writer(open(p, "wb"))}[suffix]
+              ".zst": lambda: zstandard.ZstdCompressor().stream_writer(open(p, "wb")),
+              ".xz": lambda: lzma.open(p, "wb", preset=0)}[suffix]
     with opener() as f:
         f.write(b'{"id": "bomb", "t": "')
         for _ in range(size // len(block)):
