@@ -204,9 +204,19 @@ def subject_fields(policy: Policy) -> dict[str, str]:
 
 
 class TextAnonymizer:
-    def __init__(self, policy: Policy, key: Secret):
-        self.policy, self.key = policy, key
+    def __init__(self, policy: Policy, key: Secret, avoid: frozenset = frozenset()):
+        """``avoid``: keyed tokens of values a surrogate must not be (values detected
+        elsewhere in the dataset, found by the run's first pass)."""
+        self.policy, self.key, self.avoid = policy, key, frozenset(avoid)
         self._analyzer = None
+
+    def _operator(self, name: str, params: dict):
+        from pipelines.operators import build_operator
+        operator = build_operator(name, self.key, params)
+        if self.avoid and hasattr(operator, "avoid_everywhere"):
+            from privenance.subjects import SubjectTokens
+            operator.avoid_everywhere(self.avoid, SubjectTokens(self.key).token)
+        return operator
 
     def setup(self) -> None:
         from privenance.offline import go_offline
@@ -216,7 +226,6 @@ class TextAnonymizer:
 
         from pipelines.models import model_folder
         from pipelines.nlp import context_enhancer, load_pipeline, nlp_engine_class
-        from pipelines.operators import build_operator
         from pipelines.recognizers import PACKS
         from pipelines.recognizers.general import regional_phone_recognizer
         from pipelines.recognizers.declared import AllowListFilter, DeclaredRecognizer
@@ -284,7 +293,7 @@ class TextAnonymizer:
                                         context_aware_enhancer=enhancer)
         # recognizers that look at a whole batch first (names.py: tagging in batches)
         self._batch_preparers = [r for r in registry.recognizers if hasattr(r, "prepare_batch")]
-        self.operators = {e: build_operator(self.policy.rule_for(e).operator, self.key,
+        self.operators = {e: self._operator(self.policy.rule_for(e).operator,
                                             self.policy.rule_for(e).params) for e in self.entities}
         self.thresholds = {e: cfg.score_threshold if self.policy.rule_for(e).threshold is None
                            else self.policy.rule_for(e).threshold for e in self.entities}
@@ -357,10 +366,9 @@ class TextAnonymizer:
     def transform_values(self, values: list, entity: str, records: list[dict] | None = None) -> list:
         """Transform a structured column with a declared entity, without NER (cached:
         columns repeat values). ``records`` as in ``anonymize_texts``."""
-        from pipelines.operators import build_operator
         if entity not in self.operators:
             rule = self.policy.rule_for(entity)
-            self.operators[entity] = build_operator(rule.operator, self.key, rule.params)
+            self.operators[entity] = self._operator(rule.operator, rule.params)
         cache = self._value_cache
         field = self.subject_fields.get(entity)
         records = records or [{}] * len(values)

@@ -8,6 +8,7 @@ resolved there from a ``KeyRef``, so no key bytes travel with the job.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 
@@ -27,27 +28,30 @@ class _Engines:
     """What a worker process shares between its DoFn instances: the set-up engine and
     subject tokens (Shared needs an object it can hold a weak reference to)."""
 
-    def __init__(self, policy, key_ref):
+    def __init__(self, policy, key_ref, avoid: frozenset = frozenset()):
         from pipelines.anonymize import TextAnonymizer
         from privenance.subjects import SubjectTokens
         key = key_ref.resolve()
-        self.engine = TextAnonymizer(policy, key)
+        self.engine = TextAnonymizer(policy, key, avoid)
         self.engine.setup()
         self.subjects = SubjectTokens(key)
 
 
 class _AnonymizeBatch(beam.DoFn):
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
-                 keep_position: bool = False):
+                 keep_position: bool = False, avoid: frozenset = frozenset()):
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
         self.erased = erased  # subject token -> erasure request id
         self.keep_position = keep_position
+        self.avoid = frozenset(avoid)  # tokens no surrogate may be (keyed: no values)
         self._shared = Shared()
 
     def setup(self):
         # one engine per process and policy (and key), whatever the number of threads
-        tag = f"{self.policy.sha256}:{self.key_ref.check}"
-        self._engines = self._shared.acquire(lambda: _Engines(self.policy, self.key_ref), tag)
+        avoided = hashlib.sha256("".join(sorted(self.avoid)).encode()).hexdigest()[:16]
+        tag = f"{self.policy.sha256}:{self.key_ref.check}:{avoided}"
+        self._engines = self._shared.acquire(
+            lambda: _Engines(self.policy, self.key_ref, self.avoid), tag)
         self.engine, self.subjects = self._engines.engine, self._engines.subjects
 
     def process(self, batch: list):
@@ -86,7 +90,8 @@ class _AnonymizeBatch(beam.DoFn):
                 continue
             original = texts[n]
             batch[i][column] = result.text
-            findings_of[i] += [(column, f, token(f.entity, original[f.start:f.end]))
+            findings_of[i] += [(column, f, token(f.entity, original[f.start:f.end]),
+                                _fake(token, f, result.text[f.out_start:f.out_end]))
                                for f in result.findings]
         # 2. structured columns with a declared entity: column-wise, no NER
         by_column: dict[tuple, list[int]] = {}
@@ -104,12 +109,13 @@ class _AnonymizeBatch(beam.DoFn):
                     rejected.setdefault(i, _failed("anonymize", f"anonymizing {column}", value))
                     continue
                 if batch[i][column] is not None:
-                    findings_of[i].append((column, _StructuredFinding(entity, operator),
-                                           token(entity, batch[i][column])))
+                    f = _StructuredFinding(entity, operator)
+                    findings_of[i].append((column, f, token(entity, batch[i][column]),
+                                           _fake(token, f, value)))
                 batch[i][column] = value
         # 3. records that concern a subject whose erasure was requested
         for i, found in findings_of.items():
-            request = next((self.erased[t] for _, _, t in found if t in self.erased), None)
+            request = next((self.erased[t] for _, _, t, _ in found if t in self.erased), None)
             if request and i not in rejected:
                 rejected[i] = (Reason.SUBJECT_ERASED, "subjects",
                                f"concerns a subject of erasure request {request}", request)
@@ -129,25 +135,53 @@ class _AnonymizeBatch(beam.DoFn):
                         break
                     for entity in left:
                         findings_of[i].append((column, _StructuredFinding(entity, "residual"),
-                                               None))
+                                               None, None))
             if i in rejected:
                 reason, stage, message, *request = rejected[i]
                 yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
                     record, stage, reason, message, *request))
                 continue
-            counts = Counter(f.entity for _, f, _ in findings_of[i])
+            counts = Counter(f.entity for _, f, _, _ in findings_of[i])
             record[P.PII_COUNTS] = dict(sorted(counts.items()))
             # where the record was read, for the writer to leave out a duplicate's findings
             position = ({FILE: record.get(FILE), OFFSET: record.get(OFFSET)}
                         if self.keep_position else {})
-            for column, f, subject in findings_of[i]:
+            for column, f, subject, fake in findings_of[i]:
                 yield beam.pvalue.TaggedOutput(FINDINGS, {
                     P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],
                     "column": column, "entity": f.entity, "start": f.start, "end": f.end,
                     "score": f.score, "operator": f.operator, "subject": subject,
+                    FAKE: fake,
                     "out_start": getattr(f, "out_start", None),
                     "out_end": getattr(f, "out_end", None), **position})
             yield finish(record, self.keep_position)
+
+
+FAKE = "_fake"  # a finding's token of its surrogate (not written: collision check only)
+
+
+def _fake(token, finding, replacement) -> str | None:
+    """The keyed token of a surrogate's fake, for the run to check that no fake equals a
+    value detected anywhere in the dataset (pipelines/pipeline.py)."""
+    return token(finding.entity, replacement) if finding.operator == "surrogate" else None
+
+
+@beam.ptransform_fn
+def SurrogateCollisions(findings):  # noqa: N802 (a transform, named like one)
+    """Tokens of fakes that equal a value detected somewhere in the data, as a singleton
+    PCollection (a sorted list): finding rows in."""
+    def pairs(row):
+        if row.get("subject"):
+            yield row["subject"], "detected"
+        if row.get(FAKE):
+            yield row[FAKE], "fake"
+    return (findings
+            | "TokenKinds" >> beam.FlatMap(pairs)
+            | "GroupTokens" >> beam.GroupByKey()
+            | "BothKinds" >> beam.FlatMap(
+                lambda kv: [kv[0]] if {"detected", "fake"} <= set(kv[1]) else [])
+            | "Collisions" >> beam.combiners.ToList()
+            | "Sorted" >> beam.Map(sorted))
 
 
 def isolate(call, items: list) -> list:
@@ -218,13 +252,16 @@ class AnonymizeRecords(beam.PTransform):
     ``on_dask``: batch without BatchElements, which the DaskRunner breaks
     (pipelines/daskrunner.py); False on every other runner. ``keep_position``: records
     and findings keep where the record was read (steps.POSITION), for a writer that
-    keeps the first read of records sharing an id (pipelines/writing.py)."""
+    keeps the first read of records sharing an id (pipelines/writing.py). ``avoid``:
+    keyed tokens of values no surrogate may be (the run's second pass)."""
 
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
-                 on_dask: bool = False, keep_position: bool = False):
+                 on_dask: bool = False, keep_position: bool = False,
+                 avoid: frozenset = frozenset()):
         super().__init__()
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
         self.erased, self.on_dask, self.keep_position = erased, on_dask, keep_position
+        self.avoid = avoid
 
     def expand(self, records):
         size = self.policy.anonymization.batch_size
@@ -235,6 +272,7 @@ class AnonymizeRecords(beam.PTransform):
             batches = records | "Batch" >> beam.BatchElements(min_batch_size=size,
                                                                max_batch_size=size)
         out = batches | "Anonymize" >> TaggedOutputs(_AnonymizeBatch(
-            self.policy, self.key_ref, self.sources, self.erased, self.keep_position),
+            self.policy, self.key_ref, self.sources, self.erased, self.keep_position,
+            self.avoid),
             FINDINGS, QUARANTINE, main="records")
         return out.records, out[FINDINGS], out[QUARANTINE]

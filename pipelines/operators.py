@@ -153,6 +153,15 @@ class Surrogate(Operator):
 
     avoids_values = True  # the engine passes the values detected beside this one
     ATTEMPTS = 32
+    # keyed tokens (privenance/subjects.py) of fakes that equal a value detected elsewhere
+    # in the dataset, and the function that makes them: set by the engine for the run's
+    # second pass (pipelines/pipeline.py), empty before
+    avoid_tokens: frozenset = frozenset()
+    token = None
+
+    def avoid_everywhere(self, tokens: frozenset, token) -> None:
+        """Never give a fake whose ``token(entity, fake)`` is in ``tokens``."""
+        self.avoid_tokens, self.token = frozenset(tokens), token
 
     def _rng(self, value, entity, attempt: int = 0) -> random.Random:
         material = f"{entity}\x1f{value.strip().casefold()}"
@@ -169,7 +178,8 @@ class Surrogate(Operator):
         taken = {_same(value)} | {_same(v) for v in avoid}
         for attempt in range(self.ATTEMPTS):
             fake = self._draw(value, entity, attempt)
-            if _same(fake) not in taken:
+            if _same(fake) not in taken and not (
+                    self.avoid_tokens and self.token(entity, fake) in self.avoid_tokens):
                 return fake
         return f"<{entity}>"
 

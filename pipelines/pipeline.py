@@ -216,15 +216,17 @@ def beam_options(beam_args: list[str]):
 
 def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: KeyRef,
           as_of: dt.date, requests: Requests, num_shards: int, rows_per_file: int,
-          run_material: str, on_dask: bool = False) -> None:
+          run_material: str, on_dask: bool = False, avoid: frozenset = frozenset()) -> None:
     """The whole run as one Beam pipeline on ``p``. Everything it writes goes under
     ``incoming`` (a folder or URI): the outputs' Parquet files, and ``_pipeline.json``
-    (the run id, rows read per source, input hashes and every file's report).
-    ``on_dask``: the pipeline runs on Beam's DaskRunner, which needs another way to
-    batch and to write (pipelines/daskrunner.py); False on every other runner."""
+    (the run id, rows read per source, input hashes, every file's report, and the
+    tokens of surrogates that equal a value detected in the data). ``on_dask``: the
+    pipeline runs on Beam's DaskRunner, which needs another way to batch and to write
+    (pipelines/daskrunner.py); False on every other runner. ``avoid``: tokens of values
+    no surrogate may be (see ``_run_locked``)."""
     import apache_beam as beam
 
-    from pipelines.anonymizing import AnonymizeRecords
+    from pipelines.anonymizing import AnonymizeRecords, SurrogateCollisions
     from pipelines.gates import ApplySteps
     from pipelines.progress import CountRecords
     from pipelines.quarantine import QUARANTINE, quarantine_row, quarantine_schema
@@ -245,7 +247,9 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     tagged, untagged = records | "Tag" >> ApplySteps(tag)
     kept, rejected = tagged | "PolicyGates" >> ApplySteps(steps)
     clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
-        policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask, keep_position=True)
+        policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask, keep_position=True,
+        avoid=avoid)
+    collisions = findings | "SurrogateCollisions" >> SurrogateCollisions()
 
     # the run id is content-addressed: it needs every input's hash, known in the pipeline
     hashes = read[HASHES] | "AllHashes" >> beam.combiners.ToList()
@@ -298,22 +302,26 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
              hashes=beam.pvalue.AsSingleton(hashes), counts=beam.pvalue.AsSingleton(counts),
              reports=beam.pvalue.AsSingleton(all_reports),
              representation=beam.pvalue.AsList(representation),
-             changed=beam.pvalue.AsList(read[CHANGED])))
+             changed=beam.pvalue.AsList(read[CHANGED]),
+             collisions=beam.pvalue.AsSingleton(collisions)))
 
 
 PIPELINE_INFO = "_pipeline.json"
+SURROGATE_PASSES = 4  # passes of the whole run before surrogates that collide fail it
 
 
 def _write_pipeline_info(_, incoming: str, run_id: str, hashes: list, counts: list,
-                         reports: list, representation: list, changed: list = ()) -> None:
+                         reports: list, representation: list, changed: list = (),
+                         collisions: list = ()) -> None:
     """``representation``: unused; the representation counts are written by then.
-    ``changed``: sources with a file that changed while it was hashed and read."""
+    ``changed``: sources with a file that changed while it was hashed and read.
+    ``collisions``: tokens of surrogates equal to a value detected in the data."""
     from privenance import storage
     storage.write_json(storage.join(incoming, PIPELINE_INFO), {
         "run_id": run_id, "hashes": sorted(map(list, hashes)),
         "read": {source: n for source, n in sorted(counts)},
         "files": sorted(reports, key=lambda r: r["path"]),
-        "changed": sorted(set(changed))})
+        "changed": sorted(set(changed)), "surrogate_collisions": list(collisions)})
 
 
 def check_inputs_unchanged(info: dict) -> None:
@@ -552,25 +560,45 @@ def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy
     from pipelines.daskrunner import is_dask_runner
     from pipelines.progress import ProgressDisplay
     incoming = incoming_for(out)
-    storage.delete(storage.list_files(incoming))  # left by an interrupted run
     log(f"run: {len(manifest.sources)} sources, policy {policy.name} "
         f"({policy.sha256[:12]}), as of {as_of}")
     runner, options = beam_options(beam_args)
-    with StopOnInterrupt() as stop:
-        try:
-            with ProgressDisplay(log):
-                with beam.Pipeline(runner=runner, options=options) as p:
-                    build(p, manifest, policy, incoming, key_ref, as_of, requests, num_shards,
-                          rows_per_file, run_material(policy, manifest, as_of, key, requests),
-                          on_dask=is_dask_runner(beam_args))
-        except BaseException:
-            if not stop.interrupted:
-                raise
-            storage.delete(storage.list_files(incoming))  # nothing half-made stays
-            raise Interrupted(f"nothing was published to {out}") from None
-    info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
+    # A surrogate must never be a value detected in the data: it would point at a real
+    # person. Which fakes equal a value detected elsewhere is known only once the whole
+    # dataset is read, so a run that finds some anonymizes again with them avoided (a
+    # re-drawn fake may hit another value: again, with those avoided too). Each pass
+    # depends only on the inputs and the tokens avoided, so the outcome is deterministic.
+    avoid: frozenset = frozenset()
+    for passes in range(1, SURROGATE_PASSES + 1):
+        storage.delete(storage.list_files(incoming))  # left by an interrupted run or pass
+        with StopOnInterrupt() as stop:
+            try:
+                with ProgressDisplay(log):
+                    with beam.Pipeline(runner=runner, options=options) as p:
+                        build(p, manifest, policy, incoming, key_ref, as_of, requests,
+                              num_shards, rows_per_file,
+                              run_material(policy, manifest, as_of, key, requests),
+                              on_dask=is_dask_runner(beam_args), avoid=avoid)
+            except BaseException:
+                if not stop.interrupted:
+                    raise
+                storage.delete(storage.list_files(incoming))  # nothing half-made stays
+                raise Interrupted(f"nothing was published to {out}") from None
+        info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
+        collisions = set(info.pop("surrogate_collisions", []))
+        if not collisions:
+            break
+        avoid |= collisions
+        log(f"run: {len(collisions)} surrogate(s) equal a value detected elsewhere in the "
+            "data: anonymizing again with them avoided")
+    else:
+        storage.delete(storage.list_files(incoming))
+        raise RunFailed(f"surrogates still equal values detected in the data after "
+                        f"{SURROGATE_PASSES} passes: nothing was published; use another "
+                        "operator for that entity")
     check_inputs_unchanged(info)  # like broken accounting: nothing is published
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)
+    summary["surrogates"] = {"passes": passes, "fakes_avoided": len(avoid)}
     from pipelines.representation import governance_summary
     summary.update(governance_summary(incoming, summary, policy, manifest))
     check_accounting(summary)  # broken accounting: nothing is published at all
