@@ -68,7 +68,8 @@ def certificate() -> dict:
 def test_certify_on_s3_replaces_the_dataset_and_adds_its_subject_index(chain):
     cert = certificate()
     there = {storage.name_of(f) for f in storage.list_files(f"{ROOT}/certified/demo", hidden=True)}
-    assert there == {".certificate.json", *(f["path"] for f in cert["output"]["files"])}
+    assert there == {".certificate.json", ".certificate.intoto.json", ".spdx.json",
+                     *(f["path"] for f in cert["output"]["files"])}
     assert "signature and hashes match" in privenance(
         "verify", f"{ROOT}/certified/demo", cwd=chain).stdout
     version = f"{ROOT}/subjects/demo/{cert['version']}"
@@ -164,7 +165,8 @@ def test_pull_to_s3_leaves_a_verified_dataset_with_nothing_stale(chain, tmp_path
                         cwd=chain)
     assert f"to {ROOT}/datasets/demo: verified" in pulled.stdout
     there = {storage.name_of(f) for f in storage.list_files(f"{ROOT}/datasets/demo", hidden=True)}
-    assert there == {".certificate.json", *(f["path"] for f in cert["output"]["files"])}
+    assert there == {".certificate.json", ".certificate.intoto.json", ".spdx.json",
+                     *(f["path"] for f in cert["output"]["files"])}
     assert storage.read_json(f"{ROOT}/datasets/demo/.certificate.json") == cert
     verified = privenance("verify", f"{ROOT}/datasets/demo", cwd=chain)
     assert "signature and hashes match" in verified.stdout
