@@ -21,6 +21,10 @@ app = typer.Typer(
          "  privenance validate\n\n"
          "  privenance certify --name demo\n\n"
          "  privenance report\n\n"
+         "Review a sample of what was written, and documents for others:\n\n"
+         "  privenance review serve --staged data/staged\n\n"
+         "  privenance training-summary data/certified/demo --model acme-chat-1.2 "
+         "--provider \"Acme Ltd\"\n\n"
          "Data-subject requests:\n\n"
          "  privenance subject find --email chan.taiman@example.com\n\n"
          "  privenance subject erase --request DSR-2026-014 --email chan.taiman@example.com",

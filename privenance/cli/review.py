@@ -16,7 +16,9 @@ REVIEWS = typer.Option(Path("data/reviews"), help="Where reviews are kept (<run 
 APPROVERS = typer.Option(Path("keys/approvers.yaml"),
                          help="The approvers list; a reviewer is listed in the role reviewer.")
 KEY_FILE = typer.Option(None, help="Your approver private key; default "
-                                   "$PRIVENANCE_APPROVER_KEY(_FILE).")
+                                   "$PRIVENANCE_APPROVER_KEY(_FILE), else "
+                                   "~/.privenance/approver.key (where `keys init-approver` "
+                                   "writes it).")
 
 
 def _reviewer(key_file: Path | None, approvers: Path):
