@@ -249,7 +249,10 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
         policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask, keep_position=True,
         avoid=avoid)
-    collisions = findings | "SurrogateCollisions" >> SurrogateCollisions()
+    if policy.anonymization.unique_surrogates:
+        collisions = findings | "SurrogateCollisions" >> SurrogateCollisions()
+    else:
+        collisions = p | "NoCollisionCheck" >> beam.Create([[]])
 
     # the run id is content-addressed: it needs every input's hash, known in the pipeline
     hashes = read[HASHES] | "AllHashes" >> beam.combiners.ToList()
@@ -563,12 +566,14 @@ def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy
     log(f"run: {len(manifest.sources)} sources, policy {policy.name} "
         f"({policy.sha256[:12]}), as of {as_of}")
     runner, options = beam_options(beam_args)
-    # A surrogate must never be a value detected in the data: it would point at a real
-    # person. Which fakes equal a value detected elsewhere is known only once the whole
-    # dataset is read, so a run that finds some anonymizes again with them avoided (a
-    # re-drawn fake may hit another value: again, with those avoided too). Each pass
-    # depends only on the inputs and the tokens avoided, so the outcome is deterministic.
+    # With anonymization.unique_surrogates, no surrogate is a value detected anywhere in
+    # the data (it would point at a real person). Which fakes equal a value detected
+    # elsewhere is known only once the whole dataset is read, so a run that finds some
+    # anonymizes again with them avoided (a re-drawn fake may hit another value: again,
+    # with those avoided too). Each pass depends only on the inputs and the tokens
+    # avoided, so the outcome is deterministic. Without it, one pass.
     avoid: frozenset = frozenset()
+    unique = policy.anonymization.unique_surrogates
     for passes in range(1, SURROGATE_PASSES + 1):
         storage.delete(storage.list_files(incoming))  # left by an interrupted run or pass
         with StopOnInterrupt() as stop:
@@ -598,7 +603,8 @@ def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy
                         "operator for that entity")
     check_inputs_unchanged(info)  # like broken accounting: nothing is published
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)
-    summary["surrogates"] = {"passes": passes, "fakes_avoided": len(avoid)}
+    if unique:
+        summary["surrogates"] = {"passes": passes, "fakes_avoided": len(avoid)}
     from pipelines.representation import governance_summary
     summary.update(governance_summary(incoming, summary, policy, manifest))
     check_accounting(summary)  # broken accounting: nothing is published at all

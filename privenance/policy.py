@@ -176,6 +176,10 @@ class Anonymization(Strict):
     entities: dict[str, EntityRule] = {}
     batch_size: int = Field(default=64, ge=1)
     max_text_chars: int = Field(default=1_000_000, ge=1)
+    # a surrogate is never a value detected beside it; with unique_surrogates, never one
+    # detected anywhere in the dataset either, at the cost of a second pass of the whole
+    # run whenever a fake collides (pipelines/pipeline.py)
+    unique_surrogates: bool = False
     # fast: one small model and cheap rules; thorough: also a vote of the models in
     # thorough_models and a re-check of all-lower-case or all-capitals text (noisy
     # sources such as social media; slower)

@@ -1,6 +1,6 @@
-"""A surrogate is never a value detected anywhere in the dataset: when the fake given to
-one customer is another customer's real name, the run anonymizes again with that fake
-avoided, and says so in run.json (counts only)."""
+"""With anonymization.unique_surrogates, a surrogate is never a value detected anywhere in
+the dataset: when the fake given to one customer is another customer's real name, the run
+anonymizes again with that fake avoided, and says so in run.json (counts only)."""
 from __future__ import annotations
 
 import json
@@ -29,9 +29,11 @@ def test_a_fake_that_is_another_customers_name_is_drawn_again(tmp_path):
     (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": [{
         "id": "chats", "path": str(tmp_path / "chats.jsonl"), "id_field": "id",
         "text_fields": ["text"], "licence": "CC0-1.0", "consent": {"basis": "public-domain"}}]}))
-    privenance("run", "--sources", "sources.yaml", "--policy",
-               str(REPO / "policies/default.yaml"), "--out", "staged", "--as-of", "2026-11-25",
-               cwd=tmp_path)
+    (tmp_path / "policy.yaml").write_text(
+        f"extends: {REPO / 'policies/default.yaml'}\nname: unique\n"
+        "anonymization: {unique_surrogates: true}\n")
+    privenance("run", "--sources", "sources.yaml", "--policy", "policy.yaml", "--out", "staged",
+               "--as-of", "2026-11-25", cwd=tmp_path)
     run = json.loads((tmp_path / "staged/run.json").read_text())
     texts = pq.read_table(tmp_path / "staged/dataset", columns=["text"])["text"].to_pylist()
     detected = [n for n in names if not any(n in t for t in texts)]
