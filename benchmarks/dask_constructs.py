@@ -62,9 +62,9 @@ def multi_output_tagged(p, out):
 
 
 def tagged_pairs(p, out):
-    """privenance's workaround (pipelines/outputs.py): (tag, value) pairs on one output,
+    """privenance's workaround (pipelines/runners/tagged_outputs.py): (tag, value) pairs on one output,
     split by tag, keep the tagged output apart."""
-    from pipelines.outputs import TaggedOutputs
+    from pipelines.runners.tagged_outputs import TaggedOutputs
     both = p | beam.Create([1, 2]) | TaggedOutputs(_TwoOutputs(), "other", main="main")
     _ = both.other | beam.combiners.ToList() | beam.Map(_record, out)
     return [-2, -1]

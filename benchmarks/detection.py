@@ -48,7 +48,7 @@ def vanilla(texts: list[str]) -> list[tuple[str, list[tuple[int, int]]]]:
 
 
 def ours(texts: list[str]) -> list[tuple[str, list[tuple[int, int]]]]:
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     from privenance.keys import Secret
     from privenance.policy import load_policy
     engine = TextAnonymizer(load_policy(REPO / "policies" / "default.yaml"),

@@ -1,4 +1,4 @@
-"""Accuracy of the per-record language detection (pipelines/language.py).
+"""Accuracy of the per-record language detection (pipelines/steps/language.py).
 
 Real text from data/real_dev (README there): English court judgments (tab_train) and
 tweets (wnut17_train), Traditional Chinese Wikipedia sentences (uner_zh_gsd_train),
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.language import LanguageDetector  # noqa: E402
+from pipelines.steps.language import LanguageDetector  # noqa: E402
 from privenance.policy import Representation  # noqa: E402
 
 

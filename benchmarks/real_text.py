@@ -3,7 +3,7 @@
 For each corpus (records.jsonl + truth.json), side by side in one run, on the same
 records and the same spaCy model:
   vanilla     Presidio AnalyzerEngine defaults + AnonymizerEngine (replace)
-  privenance  pipelines.anonymize.TextAnonymizer under policies/default.yaml (or
+  privenance  pipelines.anonymize.engine.TextAnonymizer under policies/default.yaml (or
               --policy PATH: a profile or preset), fixed test key
 Each output is written as {"id", "text"} JSONL to
 benchmarks/results/real_text/<corpus>.<variant>.jsonl and scored by the corpora's
@@ -120,7 +120,7 @@ def vanilla_engine():
 
 
 def privenance_engine(policy):
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     from privenance.keys import Secret
     engine = TextAnonymizer(policy, Secret(KEY_BYTES, "bench"))
     engine.setup()

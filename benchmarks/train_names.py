@@ -1,4 +1,4 @@
-"""Rebuild the trained English name model, pipelines/models/names_en (issue 37).
+"""Rebuild the trained English name model, pipelines/anonymize/models/names_en (issue 37).
 
     .venv/bin/python benchmarks/train_names.py [--epochs N] [--data DIR] [--out DIR]
                                                [--base MODEL]
@@ -108,7 +108,7 @@ def train(data: Path, out: Path, epochs: int, hk: int, base_name: str = BASE) ->
     fix_random_seed(SEED)
     random.seed(SEED)
     numpy.random.seed(SEED)
-    from pipelines.recognizers.ensemble import model_location
+    from pipelines.anonymize.recognizers.ensemble import model_location
     base = spacy.load(model_location(base_name))
     nlp = spacy.blank("en", vocab=base.vocab)
     nlp.tokenizer = base.tokenizer
@@ -141,7 +141,7 @@ def train(data: Path, out: Path, epochs: int, hk: int, base_name: str = BASE) ->
                      "license": "CC BY 4.0"})
     out.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out)
-    from pipelines.models import model_sha256
+    from pipelines.anonymize.models import model_sha256
     print(f"wrote {out}; sha256 {model_sha256(out)}")
 
 

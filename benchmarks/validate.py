@@ -442,7 +442,7 @@ def phases(root: Path, profile: Path | None = None) -> dict:
     import expectations.gx_adapter as gx_adapter
     import expectations.suites as suites
     from privenance.policy import load_policy
-    from privenance.subjects import load_requests
+    from privenance.subject_tokens import load_requests
     expectations.load_dataset = timed("load", expectations.load_dataset)
     suites.derive_checks = timed("derive_checks", suites.derive_checks)
     suites.build_suites = timed("build_suites", suites.build_suites)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from privenance import provenance as P
 from privenance.policy import Policy
-from privenance.subjects import Requests
+from privenance.subject_tokens import Requests
 
 
 def load_dataset(path, columns: list[str] | None = None, encryption: dict | None = None):

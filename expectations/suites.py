@@ -18,7 +18,7 @@ from privenance.errors import RecordRejected
 from privenance.licences import classify
 from privenance.policy import Policy
 from privenance.sources import ORIGINS
-from privenance.subjects import SUBJECT_ENTITIES
+from privenance.subject_tokens import SUBJECT_ENTITIES
 
 SUITES = ("dpp1_collection", "dpp2_accuracy_retention", "dpp3_use", "dpp4_security",
           "dpp5_openness", "dpp6_access", "licence", "k_anonymity", "representation",

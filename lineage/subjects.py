@@ -1,6 +1,6 @@
 """The subject index of each certified version, and searching it.
 
-At certification the staged findings' subject tokens (privenance/subjects.py) are
+At certification the staged findings' subject tokens (privenance/subject_tokens.py) are
 written to ``<subjects>/<dataset>/<version>/index.parquet`` (record id, source,
 entity, token, and the record's source key, its ``id_field`` value, which the dataset
 carries anyway and which the reply to an access request names), kept for every version (a persisted DVC output, like the report

@@ -25,12 +25,13 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
-from pipelines.anonymizing import AnonymizeRecords
-from pipelines.gates import ApplySteps
-from pipelines.quarantine import quarantine_schema
-from pipelines.reading import ReadSources
-from pipelines.steps import OFFSET, SOURCE_ID, gate_steps, tagging_steps
-from pipelines.writing import WriteParquet
+from pipelines.anonymize.transform import AnonymizeRecords
+from pipelines.steps.apply import ApplySteps
+from pipelines.record import quarantine_schema
+from pipelines.read.transform import ReadSources
+from pipelines.record import OFFSET, SOURCE_ID
+from pipelines.steps import gate_steps, tagging_steps
+from pipelines.write.transform import WriteParquet
 from privenance.keyref import KeyRef
 from privenance.policy import Policy, load_policy
 from privenance.sources import Source, load_sources

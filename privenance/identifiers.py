@@ -148,7 +148,7 @@ def residual_flags(values) -> list[bool]:
     return flags
 
 
-# Common Hong Kong names, romanized: surrogate names draw from them (pipelines/operators.py)
+# Common Hong Kong names, romanized: surrogate names draw from them (pipelines/anonymize/operators.py)
 # and a column name made of them reads as a person's name (name_problem)
 HK_SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Lam", "Tsang", "Yip",
                "Chow", "Tang", "Kwok", "Fung", "Yeung", "Mak", "Tse", "Lo", "Hui", "Chu", "Poon",

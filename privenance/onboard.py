@@ -1,5 +1,5 @@
 """`privenance init`: a commented sources manifest and a policy for a newcomer's own
-files, from the profiles pipelines/profile.py made of a sample of them.
+files, from the profiles pipelines/preflight/source_profile.py made of a sample of them.
 
 What a sample cannot tell (licence, attribution, consent, retention) comes from the
 options or is written as a PLACEHOLDER that `check` and `run` refuse (privenance/sources.py).

@@ -66,7 +66,7 @@ def _regex(value: str) -> str:
     """A policy's regular expression: valid, and not catastrophically slow on a probe
     text (checked as the pipeline runs it: the ``regex`` package, Presidio's flags).
     The pipeline also stops a pattern on any text after a time limit
-    (pipelines/recognizers/declared.py), quarantining that record."""
+    (pipelines/anonymize/recognizers/declared.py), quarantining that record."""
     import re
 
     import regex
@@ -144,7 +144,7 @@ class AllowList(Strict):
         return [_regex(p) for p in v]
 
 
-# pipelines/models/names_en as benchmarks/train_names.py built it (MODEL_CARD.md)
+# pipelines/anonymize/models/names_en as benchmarks/train_names.py built it (MODEL_CARD.md)
 NAMES_EN_SHA256 = "0337315cc6547bc33e6cd0bc5ddcfedda6090ca44b83fa9c7ddeedd2ca377361"
 
 
@@ -159,7 +159,7 @@ class ChineseNames(Strict):
 
 
 class NamesModel(Strict):
-    """The trained name detector shipped with privenance (pipelines/models): its ``ner``
+    """The trained name detector shipped with privenance (pipelines/anonymize/models): its ``ner``
     replaces the one of ``nlp_model``. Setup refuses a model whose sha256 differs."""
 
     name: str = "names_en"
@@ -178,7 +178,7 @@ class Anonymization(Strict):
     max_text_chars: int = Field(default=1_000_000, ge=1)
     # a surrogate is never a value detected beside it; with unique_surrogates, never one
     # detected anywhere in the dataset either, at the cost of a second pass of the whole
-    # run whenever a fake collides (pipelines/pipeline.py)
+    # run whenever a fake collides (pipelines/run/driver.py)
     unique_surrogates: bool = False
     # fast: one small model and cheap rules; thorough: also a vote of the models in
     # thorough_models and a re-check of all-lower-case or all-capitals text (noisy
@@ -279,7 +279,7 @@ class Validation(Strict):
 # -- governance (Hong Kong generative-AI framework): fairness, TDM, synthetic content, risk
 
 # candidate languages of Latin-script text (py3langid codes); Chinese, Japanese and
-# Korean are told by their script (pipelines/language.py)
+# Korean are told by their script (pipelines/steps/language.py)
 def _shares(v: dict) -> dict:
     """A mapping of shares: each between 0 and 1."""
     bad = [k for k, share in v.items() if not 0 <= share <= 1]

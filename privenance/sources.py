@@ -44,7 +44,7 @@ class SourceFile:
     name: str
 # Columns that, when present in a row, override the source's declared provenance.
 OVERRIDE_COLUMNS = ("licence", "attribution", "consent", "collected_at", "retain_until", "origin")
-# Columns that, in a row, record a text-and-data-mining reservation (pipelines/steps.py
+# Columns that, in a row, record a text-and-data-mining reservation (pipelines/steps/
 # TdmGate); same names as the source's declarations
 TDM_COLUMNS = ("tdm_reservation", "tdm_policy", "robots_opt_out", "tdm_opt_out")
 

@@ -33,13 +33,13 @@ def check_command(
 
       privenance check --sample 200 --no-scan --as-of 2026-01-31
     """
-    from pipelines.dryrun import check
+    from pipelines.preflight.dryrun import check
     from privenance.cli.summary import reason_lines
     from privenance.errors import ConfigError
     from privenance.offline import go_offline
     from privenance.policy import load_policy
     from privenance.sources import load_sources
-    from privenance.subjects import load_requests
+    from privenance.subject_tokens import load_requests
     go_offline()
     pol = load_policy(policy)
     manifest = load_sources(sources)
@@ -49,7 +49,7 @@ def check_command(
         raise ConfigError("--as-of must be a date like 2026-01-31", field="--as-of") from None
     scanner = None
     if scan:
-        from pipelines.profile import Scanner
+        from pipelines.preflight.source_profile import Scanner
         scanner = Scanner(pol)
     report = check(manifest, pol, sample, day, load_requests(requests).withdrawn_refs, scanner)
     typer.echo(f"{'source':<24}{'sampled':>8}{'pass':>8}{'quarantined':>13}{'share':>7}")

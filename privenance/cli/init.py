@@ -97,7 +97,7 @@ def init_command(
     policy, raw (the folder of your files) and dataset, so `dvc repro` (and `make run`)
     certify your dataset into data/certified/NAME; --no-dvc leaves params.yaml alone.
     """
-    from pipelines.profile import Scanner, profile_source
+    from pipelines.preflight.source_profile import Scanner, profile_source
     from privenance import onboard
     from privenance.errors import ConfigError
     from privenance.offline import go_offline

@@ -75,7 +75,7 @@ def run_command(
 
 def _encoding_advice(sources: Path, summary: dict) -> list[str]:
     """For sources with many unreadable rows: the encoding their bytes look like."""
-    from pipelines.profile import encoding_advice
+    from pipelines.preflight.source_profile import encoding_advice
     from privenance.sources import load_sources
     counts = summary["counts"]
     if not any(c["quarantine_reasons"].get("MALFORMED") for c in counts.values()):
@@ -86,14 +86,14 @@ def _encoding_advice(sources: Path, summary: dict) -> list[str]:
 
 
 def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests) -> dict:
-    from pipelines.declarations import check_declarations
+    from pipelines.preflight.declarations import check_declarations
     from privenance.errors import ConfigError
     from privenance.keys import pseudonymization_key
     from privenance.offline import go_offline
     from privenance.policy import load_policy
     from privenance.sources import load_sources
     go_offline()
-    from pipelines.pipeline import REDACT_BEAM_ARGS
+    from pipelines.run.driver import REDACT_BEAM_ARGS
     REDACT_BEAM_ARGS.install()  # before Beam first parses them (and may quote them)
     if any(a.startswith("--s3_") for a in beam_args):  # the run's S3 options, for listing too
         from privenance import storage
@@ -107,6 +107,6 @@ def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests
         raise ConfigError("--as-of must be a date like 2026-01-31", field="--as-of") from None
     key = pseudonymization_key()
 
-    from pipelines.pipeline import run
+    from pipelines.run.driver import run
     return run(manifest, pol, out, key, as_of_date, beam_args=beam_args, num_shards=shards,
                policy_path=str(policy), requests_dir=requests, rows_per_file=rows_per_file)

@@ -33,7 +33,7 @@ def _tokens(email, hkid, phone, name) -> dict[str, str]:
     """token -> kind, for the identifiers given (at least one)."""
     from privenance.errors import ConfigError
     from privenance.keys import pseudonymization_key
-    from privenance.subjects import ENTITY_OF_KIND, SubjectTokens
+    from privenance.subject_tokens import ENTITY_OF_KIND, SubjectTokens
     given = [(kind, value) for kind, values in
              {"email": email, "hkid": hkid, "phone": phone, "name": name}.items()
              for value in (values or []) if value]
@@ -129,7 +129,7 @@ def _show_stored(hits: list[dict], certified: str) -> None:
     import pyarrow.compute as pc
 
     from lineage.certificate import certificate_location
-    from pipelines.operators import decrypt
+    from pipelines.anonymize.operators import decrypt
     from privenance import storage
     from privenance.keys import pseudonymization_key
     key = pseudonymization_key()
@@ -186,7 +186,7 @@ def erase_command(
     Example: privenance subject erase --request DSR-2026-014 --email chan.taiman@example.com
     """
     from lineage.subjects import find
-    from privenance.subjects import record_erasure
+    from privenance.subject_tokens import record_erasure
     tokens = _tokens(email, hkid, phone, name)
     _repair(certified, subjects)  # before recording: a refusal leaves nothing half done
     day = _date(received)
@@ -269,7 +269,7 @@ def withdraw_command(
 
     Example: privenance subject withdraw --request DSR-2026-015 --consent-ref form-2024-03
     """
-    from privenance.subjects import record_withdrawal
+    from privenance.subject_tokens import record_withdrawal
     if record_withdrawal(requests, request, consent_ref, _date(received)):
         typer.echo(f"recorded withdrawal {request} in {requests}; run `dvc repro` to apply it")
     else:
@@ -282,7 +282,7 @@ def requests_command(requests: Path = REQUESTS):
 
     Example: privenance subject requests
     """
-    from privenance.subjects import load_requests
+    from privenance.subject_tokens import load_requests
     rows = load_requests(requests).all()
     if not rows:
         typer.echo(f"no requests recorded in {requests}")

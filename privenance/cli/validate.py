@@ -51,7 +51,7 @@ def _validate(dataset: Path, run_info: Path, policy, out: Path, as_of, requests,
     from privenance.policy import load_policy
     from privenance.staged import (check_outputs, load_run, require_policy, require_rows,
                                    require_succeeded, run_sha256)
-    from privenance.subjects import load_requests
+    from privenance.subject_tokens import load_requests
     run = load_run(run_info)
     pol = load_policy(policy or run["policy"]["path"])
     require_succeeded(run)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from faker import Faker
 
-from pipelines.anonymize import TextAnonymizer
+from pipelines.anonymize.engine import TextAnonymizer
 from privenance.demo import hk_name, hk_phone, hkid
 from privenance.errors import ConfigError
 from privenance.keys import Secret
@@ -207,7 +207,7 @@ def test_parts_of_speech_on_demand_equal_the_models(engine):
     import spacy
     from faker import Faker
 
-    from pipelines.nlp import parts_of_speech
+    from pipelines.anonymize.nlp import parts_of_speech
     fake = Faker("en_US")
     Faker.seed(11)
     nlp = engine._analyzer.nlp_engine.nlp["en"]
@@ -231,8 +231,8 @@ def test_dense_layers_run_on_numpys_blas_with_one_thread_and_same_entities(engin
     maxouts = [node for node in nlp.get_pipe("ner").model.walk() if node.name == "maxout"]
     assert maxouts and not any(node.ops.use_blis for node in maxouts)
     assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
-    from pipelines.models import SHIPPED
-    from pipelines.nlp import _with_ner_of
+    from pipelines.anonymize.models import SHIPPED
+    from pipelines.anonymize.nlp import _with_ner_of
     stock = spacy.load(engine.policy.anonymization.nlp_model, exclude=["parser", "senter", "lemmatizer"])
     stock = _with_ner_of(stock, SHIPPED[engine.policy.anonymization.names_model.name])
     assert any(node.ops.use_blis for node in stock.get_pipe("ner").model.walk() if node.name == "maxout")
@@ -248,7 +248,7 @@ def test_name_recognizer_tags_only_texts_that_need_it(engine, monkeypatch):
     """A lone name that is also an English word needs its part of speech; a text
     whose names are settled without one is never tagged. The texts of a batch that
     need tags are tagged together, before analysis, and nothing is tagged twice."""
-    import pipelines.recognizers.names as names
+    import pipelines.anonymize.recognizers.names as names
     batches, one_by_one = [], []
     real_batch, real_one = names.parts_of_speech_batch, names.parts_of_speech
     monkeypatch.setattr(names, "parts_of_speech_batch",
@@ -290,7 +290,7 @@ def test_batch_tagging_finds_what_tagging_one_by_one_finds(engine):
 
 
 def test_could_be_verb_by_wordnet_lists_and_suffix_rules(engine):
-    from pipelines.recognizers.names import NameGazetteerRecognizer, could_be_verb
+    from pipelines.anonymize.recognizers.names import NameGazetteerRecognizer, could_be_verb
     recognizer = next(r for r in engine._analyzer.registry.recognizers
                       if isinstance(r, NameGazetteerRecognizer))
     doc = engine._analyzer.nlp_engine.nlp["en"]("Rose said hello")
@@ -306,7 +306,7 @@ def test_a_model_whose_ner_listens_to_the_shared_tok2vec_runs_whole(tmp_path):
     """On-demand tagging would starve such a NER: the model then runs as it is."""
     import spacy
 
-    from pipelines.nlp import load_pipeline
+    from pipelines.anonymize.nlp import load_pipeline
     nlp = spacy.blank("en")
     nlp.add_pipe("tok2vec")
     nlp.add_pipe("tagger").add_label("NNP")

@@ -213,12 +213,12 @@ def _payload_bytes(proto) -> list[bytes]:
 def test_no_key_bytes_in_the_job_graph(workspace):
     import apache_beam as beam
 
-    from pipelines.pipeline import beam_options, build, run_material
+    from pipelines.run.driver import beam_options, build, run_material
     from privenance.keyref import KeyRef
     from privenance.keys import pseudonymization_key
     from privenance.policy import load_policy
     from privenance.sources import load_sources
-    from privenance.subjects import load_requests
+    from privenance.subject_tokens import load_requests
     import datetime as dt
     key = pseudonymization_key()
     policy, manifest = load_policy("policies/demo.yaml"), load_sources("data/sources.yaml")

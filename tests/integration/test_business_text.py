@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from faker import Faker
 
-from pipelines.anonymize import TextAnonymizer
+from pipelines.anonymize.engine import TextAnonymizer
 from privenance.demo import hk_name, hk_phone, hkid
 from privenance.keys import Secret
 from privenance.policy import load_policy

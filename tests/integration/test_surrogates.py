@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from pipelines.operators import build_operator
+from pipelines.anonymize.operators import build_operator
 from privenance.keys import Secret
 from tests.conftest import REPO, TEST_KEY_HEX
 from tests.integration.test_pipeline import privenance

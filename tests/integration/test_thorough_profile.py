@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.recognizers.ensemble import recased
+from pipelines.anonymize.recognizers.ensemble import recased
 from privenance.errors import ConfigError
 from privenance.keys import Secret
 from privenance.policy import load_policy
@@ -21,7 +21,7 @@ def policy(tmp_path, body: str):
 
 @pytest.fixture(scope="module")
 def thorough(tmp_path_factory):
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     engine = TextAnonymizer(policy(tmp_path_factory.mktemp("t"), "  profile: thorough\n"),
                             Secret(bytes.fromhex(TEST_KEY_HEX), "test"))
     engine.setup()
@@ -41,7 +41,7 @@ def test_the_second_model_finds_names_in_capitals_and_single_names(thorough):
 
 
 def test_a_lone_word_the_second_model_calls_a_person_is_checked(thorough):
-    from pipelines.recognizers.ensemble import SecondOpinionRecognizer
+    from pipelines.anonymize.recognizers.ensemble import SecondOpinionRecognizer
     second = next(r for r in thorough._analyzer.registry.recognizers
                   if isinstance(r, SecondOpinionRecognizer))
     text = "I moved to Singapore last year with Dennis"
@@ -51,7 +51,7 @@ def test_a_lone_word_the_second_model_calls_a_person_is_checked(thorough):
 
 
 def test_a_thorough_model_that_is_not_installed_is_a_configuration_error(tmp_path):
-    from pipelines.anonymize import TextAnonymizer
+    from pipelines.anonymize.engine import TextAnonymizer
     engine = TextAnonymizer(policy(tmp_path, "  profile: thorough\n  thorough_models: [nope_md]\n"),
                             Secret(bytes.fromhex(TEST_KEY_HEX), "test"))
     with pytest.raises(ConfigError, match="never downloads"):

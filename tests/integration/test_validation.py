@@ -12,7 +12,7 @@ import pytest
 
 from expectations import load_dataset, validate
 from privenance.policy import load_policy
-from privenance.subjects import Requests
+from privenance.subject_tokens import Requests
 from tests.integration.test_pipeline import privenance
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.anonymize import TextAnonymizer
-from pipelines.recognizers import zh
+from pipelines.anonymize.engine import TextAnonymizer
+from pipelines.anonymize.recognizers import zh
 from privenance.keys import Secret
 from privenance.policy import load_policy
 
@@ -115,7 +115,7 @@ socket.socket.connect = refuse
 socket.socket.connect_ex = refuse
 socket.getaddrinfo = refuse
 sys.path.insert(0, {str(REPO)!r})
-from pipelines.recognizers import zh
+from pipelines.anonymize.recognizers import zh
 found = zh.find_names("我老公張嘉欣話今晚唔得閒")
 print([(a, b) for a, b, _ in found])
 """

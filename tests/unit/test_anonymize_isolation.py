@@ -7,16 +7,16 @@ from pathlib import Path
 
 import apache_beam as beam
 
-from pipelines.anonymize import AnonymizedText, residual_scan
-from pipelines.anonymizing import FINDINGS, _AnonymizeBatch
-from pipelines.quarantine import QUARANTINE
-from pipelines.steps import OFFSET, SOURCE_ID, SOURCE_KEY
+from pipelines.anonymize.engine import AnonymizedText, residual_scan
+from pipelines.anonymize.transform import FINDINGS, _AnonymizeBatch
+from pipelines.record import QUARANTINE
+from pipelines.record import OFFSET, SOURCE_ID, SOURCE_KEY
 from privenance import provenance as P
 from privenance.demo import hkid
 from privenance.keys import Secret
 from privenance.policy import load_policy
 from privenance.sources import Source
-from privenance.subjects import SubjectTokens
+from privenance.subject_tokens import SubjectTokens
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = Secret(b"k" * 32, "test")

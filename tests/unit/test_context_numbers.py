@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.anonymize import PHONE_REGIONS
-from pipelines.recognizers.general import (
+from pipelines.anonymize.engine import PHONE_REGIONS
+from pipelines.anonymize.recognizers.general import (
     InternationalPhoneRecognizer,
     StreetAddressRecognizer,
     phone_context,
     regional_phone_recognizer,
 )
-from pipelines.recognizers.hk import HkPhoneRecognizer
-from pipelines.recognizers.names import NameGazetteerRecognizer, not_a_name
+from pipelines.anonymize.recognizers.hk import HkPhoneRecognizer
+from pipelines.anonymize.recognizers.names import NameGazetteerRecognizer, not_a_name
 
 THRESHOLD = 0.4  # policies/default.yaml
 
@@ -136,7 +136,7 @@ def test_a_name_after_in_or_at_is_a_place_unless_possessive():
 
 
 def test_field_labels_and_greetings_are_trimmed_off_a_name():
-    from pipelines.recognizers.names import trim_labels
+    from pipelines.anonymize.recognizers.names import trim_labels
     for text, name in [("Customer Kin-Wah Chow", "Kin-Wah Chow"), ("Hello, Jessica Edwards", "Jessica Edwards"),
                        ("Jessica", "Jessica"), ("Dear Customer", "")]:
         start, end = trim_labels(text, 0, len(text))
@@ -144,7 +144,7 @@ def test_field_labels_and_greetings_are_trimmed_off_a_name():
 
 
 def test_a_label_on_the_line_above_or_right_after_says_phone():
-    from pipelines.recognizers.general import phone_context
+    from pipelines.anonymize.recognizers.general import phone_context
     text = "Phone:\n467 3395\n\nE-mail:"
     assert phone_context(text, 7, 15) == 1
     text = "21 253 109 8211-Office\\,+447700 208 815-Fax"
@@ -153,7 +153,7 @@ def test_a_label_on_the_line_above_or_right_after_says_phone():
 
 
 def test_hk_address_with_an_unnumbered_street_and_districts_are_not_names():
-    from pipelines.recognizers.hk import HkAddressRecognizer
+    from pipelines.anonymize.recognizers.hk import HkAddressRecognizer
     text = "Please deliver to Flat 18, 16/F, Ramirez Forge, Sha Tin. Order #19116."
     found = [text[x.start:x.end] for x in HkAddressRecognizer().analyze(text, ["STREET_ADDRESS"])
              if x.score >= THRESHOLD]

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.readers import RawRow, read_source
+from pipelines.read.formats import RawRow, read_source
 from privenance.errors import ConfigError, RecordRejected
 from privenance.licences import classify
 from privenance.policy import load_policy
@@ -77,7 +77,7 @@ def test_licence_parser_only_rejects(expression):
 @given(text=st.text(alphabet=st.sampled_from(list("Aa1 (-)+@.陳先生電話852#\n")), max_size=80)
        | st.text(max_size=80))
 def test_recognizers_and_identifier_checks_never_raise(text):
-    from pipelines.recognizers import general_pack, hk_pack
+    from pipelines.anonymize.recognizers import general_pack, hk_pack
     from privenance.identifiers import find_identifiers
     if not _PACK:  # build the recognizers once, not per example
         _PACK.extend(hk_pack() + general_pack())

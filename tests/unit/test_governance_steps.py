@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from faker import Faker
 
-from pipelines.language import LanguageDetector
-from pipelines.representation import GroupCounts, _suppress, drop_rates
-from pipelines.steps import (GROUPS, OFFSET, DetectLanguage, GenerationGate, TagProvenance,
-                             TakeGroups, TdmGate, finish)
+from pipelines.steps.language import LanguageDetector
+from pipelines.run.representation import GroupCounts, _suppress, drop_rates
+from pipelines.record import GROUPS, OFFSET, finish
+from pipelines.steps.gates import GenerationGate, TdmGate
+from pipelines.steps.tagging import DetectLanguage, TagProvenance, TakeGroups
 from privenance import provenance as P
 from privenance.errors import ConfigError, Reason, RecordRejected
 from privenance.keys import Secret
@@ -185,7 +186,7 @@ def test_check_dry_run_counts_tdm_opt_outs_and_markers():
     import datetime as dt
     from types import SimpleNamespace
 
-    from pipelines.dryrun import gate_sample
+    from pipelines.preflight.dryrun import gate_sample
     policy = Policy(name="t", synthetic={"markers": [{"column": "watermark"}]},
                     consent={"lawful_bases": ["public-domain"], "require_purpose_for": []})
     src = source(consent={"basis": "public-domain"})
@@ -202,7 +203,7 @@ def test_check_dry_run_counts_a_repeated_id_as_the_run_quarantines_it():
     import datetime as dt
     from types import SimpleNamespace
 
-    from pipelines.dryrun import gate_sample
+    from pipelines.preflight.dryrun import gate_sample
     policy = Policy(name="t", consent={"lawful_bases": ["public-domain"],
                                        "require_purpose_for": []})
     src = source(consent={"basis": "public-domain"}, licence="CC0-1.0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.dryrun import CheckReport, governance_gaps
+from pipelines.preflight.dryrun import CheckReport, governance_gaps
 from privenance.errors import ConfigError
 from privenance.policy import load_policy
 from privenance.sources import SourcesManifest

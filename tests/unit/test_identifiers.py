@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.recognizers.hk import HkIdRecognizer, HkPhoneRecognizer, hkid_check_ok
+from pipelines.anonymize.recognizers.hk import HkIdRecognizer, HkPhoneRecognizer, hkid_check_ok
 from privenance.identifiers import (find_identifiers, find_residual, iban_ok, luhn_ok,
                                     residual_flags)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import profile
+from pipelines.preflight import source_profile as profile
 from privenance import onboard
 from privenance.errors import ConfigError
 from privenance.sources import load_sources

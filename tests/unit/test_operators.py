@@ -3,8 +3,8 @@ import re
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from pipelines.anonymize import residual_scan
-from pipelines.operators import OPERATORS, build_operator, decrypt, parse_date
+from pipelines.anonymize.engine import residual_scan
+from pipelines.anonymize.operators import OPERATORS, build_operator, decrypt, parse_date
 from privenance.errors import ConfigError
 from privenance.identifiers import hkid_ok, luhn_ok
 from privenance.keys import Secret
@@ -85,7 +85,7 @@ def test_english_surrogate_names_are_fakers_own_draws():
 
     from faker import Faker
 
-    from pipelines.operators import _english_name
+    from pipelines.anonymize.operators import _english_name
     fake = Faker("en_US")
     for seed in range(500):
         ours, theirs = random.Random(seed), random.Random(seed)

@@ -5,8 +5,8 @@ import time
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipelines import progress
-from pipelines.progress import CountRecords, ProgressDisplay, records_counted
+from pipelines.run import progress
+from pipelines.run.progress import CountRecords, ProgressDisplay, records_counted
 
 
 def test_counts_pass_records_through_and_report_a_beam_metric():

@@ -4,7 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.readers import read_source
+from pipelines.read.formats import read_source
 from privenance.sources import Source
 
 
@@ -109,7 +109,7 @@ def test_damaged_row_group_is_quarantined_row_by_row_and_reading_goes_on(tmp_pat
 
 
 def test_lists_of_strings_stay_lists_other_nesting_becomes_json(tmp_path):
-    from pipelines.writing import ColumnTypes, dataset_schema
+    from pipelines.write.transform import ColumnTypes, dataset_schema
     p = tmp_path / "a.jsonl"
     p.write_text('{"tags": ["billing", "router"], "mixed": [1, "a"], "obj": {"k": ["v"]}}\n')
     [row] = rows(p)
@@ -124,7 +124,7 @@ def test_lists_of_strings_stay_lists_other_nesting_becomes_json(tmp_path):
 # ------------------------------------------------ cutting a file into parts (by bytes)
 
 def _parts_equal_whole(path, fmt, encoding="utf-8", every=3):
-    from pipelines.readers import plan_parts, read_file, read_part
+    from pipelines.read.formats import plan_parts, read_file, read_part
     with open(path, "rb") as f:
         parts = plan_parts(f, fmt, encoding, every=every)
     assert parts is not None
@@ -159,7 +159,7 @@ def test_csv_parts_cut_between_records_never_inside_a_quoted_newline(tmp_path, e
 
 
 def test_files_that_cannot_be_cut_by_bytes_are_one_part(tmp_path):
-    from pipelines.readers import plan_parts
+    from pipelines.read.formats import plan_parts
     p = tmp_path / "u.csv"
     p.write_text("id,t\n1,a\n", encoding="utf-16")
     with open(p, "rb") as f:  # a UTF-16 byte-order mark, whatever the declared encoding
@@ -181,7 +181,7 @@ def test_text_lines_is_linear_in_a_long_line():
     import io
     import time
 
-    from pipelines.readers import text_lines
+    from pipelines.read.formats import text_lines
     data = b"x" * (40 << 20) + b"\nend\n"  # one 40 MB line: quadratic reading took seconds
     start = time.monotonic()
     lines = list(text_lines(io.BytesIO(data), "utf-8"))
@@ -190,7 +190,7 @@ def test_text_lines_is_linear_in_a_long_line():
 
 
 def test_a_line_over_the_cap_is_skipped_unread_and_reading_goes_on(tmp_path):
-    from pipelines.readers import max_line_chars, read_file
+    from pipelines.read.formats import max_line_chars, read_file
     long = '{"id": "big", "t": "' + "é" * 5000 + '"}'
     p = tmp_path / "a.jsonl"
     p.write_text('{"id": "a"}\n' + long + '\n{"id": "b"}\n' + long, encoding="utf-8")
@@ -202,7 +202,7 @@ def test_a_line_over_the_cap_is_skipped_unread_and_reading_goes_on(tmp_path):
 
 
 def test_parts_of_a_file_with_long_lines_equal_the_whole(tmp_path):
-    from pipelines.readers import plan_parts, read_file, read_part
+    from pipelines.read.formats import plan_parts, read_file, read_part
     p = tmp_path / "a.jsonl"
     p.write_text("".join('{"i": %d, "t": "%s"}\n' % (i, "陳" * (3000 if i % 4 == 1 else 3))
                          for i in range(10)), encoding="utf-8")
@@ -214,7 +214,7 @@ def test_parts_of_a_file_with_long_lines_equal_the_whole(tmp_path):
 
 
 def test_csv_row_over_the_cap_is_quarantined_on_one_line_or_many(tmp_path):
-    from pipelines.readers import read_file
+    from pipelines.read.formats import read_file
     p = tmp_path / "c.csv"
     p.write_text("id,t\n1,short\n2," + "x" * 5000 + "\n3,\"" + "y\n" * 3000 + "\"\n4,ok\n",
                  encoding="utf-8")
@@ -234,7 +234,7 @@ def test_a_compression_bomb_is_read_in_bounded_memory(tmp_path, suffix):
 
     import zstandard
 
-    from pipelines.readers import read_file
+    from pipelines.read.formats import read_file
     size = 256 << 20  # 256 MB of one line, compressed to well under a megabyte
     p = tmp_path / f"bomb.jsonl{suffix}"
     block = b"x" * (1 << 20)
@@ -264,8 +264,8 @@ def test_a_compression_bomb_is_read_in_bounded_memory(tmp_path, suffix):
 def test_an_unreadable_file_is_planned_as_one_part_that_gives_one_problem_row(tmp_path):
     """Root reads any file, so a folder stands in for a file without permission:
     opening it raises an OSError as a chmod 000 file does (it was exit 70)."""
-    from pipelines.reading import HASHES, PlanParts, ReadPart
-    from pipelines.readers import max_line_chars
+    from pipelines.read.transform import HASHES, PlanParts, ReadPart
+    from pipelines.read.formats import max_line_chars
     folder = tmp_path / "x.jsonl"
     folder.mkdir()
     unit = {"source": "s", "format": "jsonl", "encoding": "utf-8", "path": str(folder),
@@ -282,7 +282,7 @@ def test_an_unreadable_file_is_planned_as_one_part_that_gives_one_problem_row(tm
 def test_csv_without_header_row_reads_its_first_row_as_data(tmp_path):
     import io
 
-    from pipelines.readers import plan_parts, read_csv, read_part
+    from pipelines.read.formats import plan_parts, read_csv, read_part
     data = "".join(f"Chan Ka Yan {i},9123{i:04d},x{i}@mail.hk\n" for i in range(1, 8)).encode()
     rows = list(read_csv(io.BytesIO(data), "utf-8", has_header=False))
     assert [r.offset for r in rows] == list(range(1, 8))

@@ -7,10 +7,10 @@ import random
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from pipelines.anonymize import propagate_lists, resolve_overlaps
-from pipelines.recognizers import PACKS, general_pack, hk_pack
-from pipelines.recognizers.general import InternationalPhoneRecognizer, StreetAddressRecognizer
-from pipelines.recognizers.hk import (
+from pipelines.anonymize.engine import propagate_lists, resolve_overlaps
+from pipelines.anonymize.recognizers import PACKS, general_pack, hk_pack
+from pipelines.anonymize.recognizers.general import InternationalPhoneRecognizer, StreetAddressRecognizer
+from pipelines.anonymize.recognizers.hk import (
     ChineseNameRecognizer,
     CjkSafeEmailRecognizer,
     HkAddressRecognizer,
@@ -19,7 +19,7 @@ from pipelines.recognizers.hk import (
     HkRomanizedNameRecognizer,
     hkid_check_ok,
 )
-from pipelines.recognizers.names import NameGazetteerRecognizer
+from pipelines.anonymize.recognizers.names import NameGazetteerRecognizer
 from privenance.demo import hkid
 
 THRESHOLD = 0.4  # policies/default.yaml
@@ -206,8 +206,8 @@ def test_regional_phone_recognizer_finds_what_presidios_finds(locale):
     from faker import Faker
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-    from pipelines.anonymize import PHONE_REGIONS
-    from pipelines.recognizers.general import regional_phone_recognizer
+    from pipelines.anonymize.engine import PHONE_REGIONS
+    from pipelines.anonymize.recognizers.general import regional_phone_recognizer
     fake = Faker(locale)
     Faker.seed(11)
     texts = [f"{fake.sentence()} Call {fake.phone_number()} ext. 12 or {fake.phone_number()}; "
@@ -229,7 +229,7 @@ def test_prefilters_skip_only_texts_that_cannot_match(monkeypatch):
     from faker import Faker
     from presidio_analyzer import PatternRecognizer
 
-    from pipelines.recognizers import general
+    from pipelines.anonymize.recognizers import general
     texts = ["客戶陳大文先生住在沙田", "姓名：李家明", "陳列室 Parijsstraat 8", "HAUPTSTRASSE 5", "Große Straße 7",
              "GROẞE STRAẞE 7", "RUE DE VIRTON 38", "Praça da Sé 12", "ALLÉE DES PINS 3"]
     for locale in ["de_DE", "nl_NL", "sv_SE", "fi_FI", "da_DK", "no_NO", "it_IT", "fr_FR", "en_US"]:
@@ -268,7 +268,7 @@ def test_a_catastrophic_pattern_is_refused_when_the_policy_loads(tmp_path):
 def test_a_pattern_that_runs_out_of_time_fails_the_text_instead_of_skipping():
     import time
 
-    from pipelines.recognizers.declared import DeclaredRecognizer, PatternTimedOut
+    from pipelines.anonymize.recognizers.declared import DeclaredRecognizer, PatternTimedOut
     from privenance.policy import RecognizerDecl
     decl = RecognizerDecl.model_validate({"name": "slow", "supported_entity": "STAFF_ID",
                                           "patterns": [{"regex": r"ID(a|a)+$", "score": 0.9}]})
@@ -286,7 +286,7 @@ def test_a_second_opinion_is_vetoed_where_the_trained_model_reads_an_organisatio
     import spacy
     from spacy.tokens import Span
 
-    from pipelines.recognizers.ensemble import SecondOpinionRecognizer
+    from pipelines.anonymize.recognizers.ensemble import SecondOpinionRecognizer
     text = "Mystery Jets played with Alan Smith"
     doc = spacy.blank("en")(text)
     doc.ents = [Span(doc, 0, 2, label="ORG")]  # the trained model: Mystery Jets is a band
@@ -300,7 +300,7 @@ def test_a_second_models_lone_capitalised_word_counts_inside_a_sentence_not_at_i
     import spacy
     from spacy.tokens import Span
 
-    from pipelines.recognizers.ensemble import SecondOpinionRecognizer
+    from pipelines.anonymize.recognizers.ensemble import SecondOpinionRecognizer
     believable = SecondOpinionRecognizer._believable
     text = "Zorblat said hi. Qwimby waved at Zorblat\nQwimby left with zorblat"
     doc = spacy.blank("en")(text)

@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
-from pipelines.steps import (OFFSET, ConsentGate, DetectLanguage, LicenceGate, Minimise,
-                             RetentionGate, TagProvenance, finish)
+from pipelines.record import OFFSET, finish
+from pipelines.steps.gates import ConsentGate, LicenceGate, Minimise, RetentionGate
+from pipelines.steps.tagging import DetectLanguage, TagProvenance
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
 from privenance.keys import Secret
@@ -89,8 +90,8 @@ def test_rejection_messages_carry_no_values():
 
 
 def test_a_row_under_its_own_licence_is_not_credited_to_the_source():
-    from pipelines.dryrun import gate_sample
-    from pipelines.readers import RawRow
+    from pipelines.preflight.dryrun import gate_sample
+    from pipelines.read.formats import RawRow
     own = source(licence="LicenseRef-acme-internal", attribution="acme (forum.csv)",
                  consent={"basis": "contract", "purposes": [], "reference": None})
     policy = Policy(name="t", licences={"allowed": ["LicenseRef-acme-internal"]})

@@ -1,4 +1,4 @@
-"""Subject tokens and request records (privenance/subjects.py)."""
+"""Subject tokens and request records (privenance/subject_tokens.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +8,7 @@ import pytest
 
 from privenance.errors import ConfigError
 from privenance.keys import Secret
-from privenance.subjects import SubjectTokens, load_requests, record_erasure, record_withdrawal
+from privenance.subject_tokens import SubjectTokens, load_requests, record_erasure, record_withdrawal
 
 KEY = Secret(b"k" * 32, "test")
 

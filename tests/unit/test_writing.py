@@ -1,7 +1,7 @@
-"""Spilling rows to temporary files and reading back one shard's (pipelines/writing.py)."""
+"""Spilling rows to temporary files and reading back one shard's (pipelines/write/transform.py)."""
 import pytest
 
-from pipelines.writing import BUCKETS, _places, _Spill, _unspill, bucket_of, shard_of
+from pipelines.write.transform import BUCKETS, _places, _Spill, _unspill, bucket_of, shard_of
 
 
 def spilled_file(tmp_path, rows):
@@ -36,7 +36,7 @@ def test_shards_are_even_ranges_of_buckets():
 
 
 def test_a_second_run_into_the_same_out_is_refused_while_the_first_holds_it(tmp_path):
-    from pipelines.pipeline import _out_lock
+    from pipelines.run.driver import _out_lock
     from privenance.errors import RunFailed
     out = str(tmp_path / "staged")
     with _out_lock(out):
@@ -52,8 +52,8 @@ def test_of_rows_sharing_an_id_the_first_read_is_kept_whatever_their_order():
     ones whatever order a runner hands the rows in."""
     import itertools
 
-    from pipelines.steps import FILE, OFFSET
-    from pipelines.writing import first_read
+    from pipelines.record import FILE, OFFSET
+    from pipelines.write.transform import first_read
     rows = [{"id": "a", FILE: "b.jsonl", OFFSET: 1}, {"id": "a", FILE: "a.jsonl", OFFSET: 9},
             {"id": "c", FILE: None, OFFSET: 3}, {"id": "c", FILE: None, OFFSET: 2},
             {"id": "a", FILE: "a.jsonl", OFFSET: 10}, {"id": "d", FILE: None, OFFSET: 5}]
@@ -67,8 +67,8 @@ def test_of_rows_sharing_an_id_the_first_read_is_kept_whatever_their_order():
 def test_a_shard_writes_one_row_per_id_and_leaves_excluded_rows_out(tmp_path):
     import pyarrow.parquet as pq
 
-    from pipelines.steps import FILE, OFFSET, SOURCE_ID
-    from pipelines.writing import DUPLICATES, _WriteShard
+    from pipelines.record import FILE, OFFSET, SOURCE_ID
+    from pipelines.write.transform import DUPLICATES, _WriteShard
     rows = [{"_record_id": "r1", "n": 1, SOURCE_ID: "s", OFFSET: 2},
             {"_record_id": "r1", "n": 2, SOURCE_ID: "s", OFFSET: 1},
             {"_record_id": "r2", "n": 3, SOURCE_ID: "s", OFFSET: 3, FILE: None}]
@@ -91,7 +91,7 @@ def test_a_zone_is_kept_when_a_column_has_one_and_iso_text_with_offsets_when_sev
 
     import pyarrow as pa
 
-    from pipelines.writing import ColumnTypes, _to_string, dataset_schema
+    from pipelines.write.transform import ColumnTypes, _to_string, dataset_schema
     hk = dt.datetime(2024, 3, 1, 12, tzinfo=zoneinfo.ZoneInfo("Asia/Hong_Kong"))
     plus8 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     naive = dt.datetime(2024, 3, 1, 12)

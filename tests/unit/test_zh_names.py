@@ -1,4 +1,4 @@
-"""Our own logic around the Chinese name model (pipelines/recognizers/zh.py): segments,
+"""Our own logic around the Chinese name model (pipelines/anonymize/recognizers/zh.py): segments,
 glue words, the model's hash check, English text skipped, pickling. The model itself
 runs in tests/integration/test_zh_names.py."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from pipelines.recognizers import zh
+from pipelines.anonymize.recognizers import zh
 from privenance.errors import ConfigError
 
 
@@ -110,7 +110,7 @@ def test_a_tool_other_than_the_installed_one_is_refused(tool, message):
     ("陳列室經理話冇貨", []),            # a common word before a title
 ])
 def test_title_and_label_rules_read_both_scripts_and_skip_common_words(text, names):
-    from pipelines.recognizers.hk import ChineseNameRecognizer
+    from pipelines.anonymize.recognizers.hk import ChineseNameRecognizer
     found = ChineseNameRecognizer().analyze(text, ["PERSON"])
     assert [text[r.start:r.end] for r in found] == names
 

@@ -75,7 +75,7 @@ class SecondOpinionRecognizer(EntityRecognizer):
 
     def _pipelines(self):
         if self._nlps is None:
-            from pipelines.nlp import load_pipeline
+            from pipelines.anonymize.nlp import load_pipeline
             self._nlps = [load_pipeline(model_location(m)) for m in self.models]
         return self._nlps
 
@@ -102,7 +102,7 @@ class SecondOpinionRecognizer(EntityRecognizer):
         trained model's veto (``analyze``); a capitalised first word is too often an
         ordinary word (on the validation tweets, accepting it too cost 1 point of
         damage on WNUT-17 for 0.7 of names)."""
-        from pipelines.recognizers.names import name_gazetteer
+        from pipelines.anonymize.recognizers.names import name_gazetteer
         if len(ent) > 1 or recased(text) is not None:
             return True
         if ent.text[:1].isupper() and not _starts_sentence(ent):
@@ -116,10 +116,10 @@ class SecondOpinionRecognizer(EntityRecognizer):
         if spans is None:  # not prepared (analyze called on its own): one text batch
             self.prepare_batch([(text, nlp_artifacts)])
             spans = self._found.get(text, [])
-        # the trained name model (pipelines/models/names_en) has the last word on what
+        # the trained name model (pipelines/anonymize/models/names_en) has the last word on what
         # it reads as an organisation or a place: on the validation tweets a second
         # model's vote there destroyed more than it found
-        from pipelines.recognizers.names import NameGazetteerRecognizer
+        from pipelines.anonymize.recognizers.names import NameGazetteerRecognizer
         vetoed = NameGazetteerRecognizer._not_people(nlp_artifacts)
         return [RecognizerResult("PERSON", a, b, self.SCORE) for a, b in spans
                 if self.plausible("PERSON", text[a:b])

@@ -153,9 +153,9 @@ class Surrogate(Operator):
 
     avoids_values = True  # the engine passes the values detected beside this one
     ATTEMPTS = 32
-    # keyed tokens (privenance/subjects.py) of fakes that equal a value detected elsewhere
+    # keyed tokens (privenance/subject_tokens.py) of fakes that equal a value detected elsewhere
     # in the dataset, and the function that makes them: set by the engine for the run's
-    # second pass (pipelines/pipeline.py), empty before
+    # second pass (pipelines/run/driver.py), empty before
     avoid_tokens: frozenset = frozenset()
     token = None
 

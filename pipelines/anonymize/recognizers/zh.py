@@ -28,8 +28,8 @@ from pathlib import Path
 
 from presidio_analyzer import EntityRecognizer
 
-from pipelines.recognizers.general import result
-from pipelines.recognizers.hk import (ZH_COMPOUND_SURNAMES, ZH_COMPOUND_SURNAMES_SIMPLIFIED,
+from pipelines.anonymize.recognizers.general import result
+from pipelines.anonymize.recognizers.hk import (ZH_COMPOUND_SURNAMES, ZH_COMPOUND_SURNAMES_SIMPLIFIED,
                                       ZH_RARE_SURNAMES, ZH_SURNAMES, ZH_SURNAMES_SIMPLIFIED)
 from privenance.errors import ConfigError
 
@@ -363,7 +363,7 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
     """Latin-script names inside Chinese text: a run of capitalised words where LAC
     saw a person, that starts with a known given name (Jessica Edwards), that follows a
     cue (我係, 叫做, 姓名：) or that sits in brackets right after a Chinese name."""
-    from pipelines.recognizers.names import given_names, name_gazetteer
+    from pipelines.anonymize.recognizers.names import given_names, name_gazetteer
     out = []
     per = [(a, b) for a, b, tag in tokens if tag == "PER"]
     for m in LATIN_RUN.finditer(seg):

@@ -188,7 +188,7 @@ def encoding_advice(source: Source, undecodable: int, read: int) -> str | None:
 
 def sample(source: Source, rows: int = SAMPLE_ROWS) -> tuple[list[dict], int]:
     """(readable rows, unreadable rows) among the first ``rows`` of a source."""
-    from pipelines.readers import read_source
+    from pipelines.read.formats import read_source
     good, bad = [], 0
     for row in islice(read_source(source), rows):
         if row.values is None:
@@ -204,7 +204,7 @@ class Scanner:
     computes is kept."""
 
     def __init__(self, policy: Policy):
-        from pipelines.anonymize import TextAnonymizer
+        from pipelines.anonymize.engine import TextAnonymizer
         self.engine = TextAnonymizer(policy, Secret(os.urandom(32), "profile scan"))
         self.engine.setup()
 
@@ -348,7 +348,7 @@ def data_like_names(names: list[str], scanner: Scanner | None,
 def header_problem(path: str, encoding: str, scanner: Scanner | None) -> str | None:
     """Why the first row of a CSV file reads as data rather than column names
     ("column 3 looks like an email address"), or None. Never quotes the row."""
-    from pipelines.readers import read_file
+    from pipelines.read.formats import read_file
     names = next((list(r.values) for r in islice(read_file(path, "csv", encoding), 1)
                   if r.values), [])
     flagged = data_like_names(names, scanner, identifiers_only=False)

@@ -39,8 +39,8 @@ import uuid
 
 import apache_beam as beam
 
-from pipelines.outputs import TaggedOutputs
-from pipelines.steps import INTERNAL, read_position
+from pipelines.runners.tagged_outputs import TaggedOutputs
+from pipelines.record import INTERNAL, read_position
 from privenance import provenance as P
 from privenance import storage
 
@@ -393,7 +393,7 @@ class WriteParquet(beam.PTransform):
     encrypted (privenance/encryption.py; the KMS's key is read on the worker, never
     carried in the job). ``spill``: False groups the rows themselves instead of
     their spilled places (for the DaskRunner, which drops ``_Spill``'s finish_bundle
-    output: pipelines/daskrunner.py); then nothing is left to delete either.
+    output: pipelines/runners/dask_runner.py); then nothing is left to delete either.
 
     ``unique``: of rows sharing their shard key only the first read is written (rows
     carry where they were read: steps.POSITION, removed on writing); then the output

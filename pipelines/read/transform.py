@@ -25,14 +25,14 @@ import hashlib
 
 import apache_beam as beam
 
-from pipelines.outputs import TaggedOutputs
-from pipelines.quarantine import QUARANTINE, quarantine_row
-from pipelines.readers import PART_ROWS, parquet_row_groups, plan_parts, read_file, read_part
-from pipelines.readers import max_line_chars as max_line_chars_for
+from pipelines.runners.tagged_outputs import TaggedOutputs
+from pipelines.record import QUARANTINE, quarantine_row
+from pipelines.read.formats import PART_ROWS, parquet_row_groups, plan_parts, read_file, read_part
+from pipelines.read.formats import max_line_chars as max_line_chars_for
 from privenance.errors import Reason
 from privenance.sources import SourcesManifest
 
-from pipelines.steps import FILE, OFFSET, SOURCE_ID
+from pipelines.record import FILE, OFFSET, SOURCE_ID
 
 COUNTS = "counts"    # (source id, rows read)
 HASHES = "hashes"    # (source id, file name, sha256 of the stored bytes)
@@ -59,7 +59,7 @@ def may_have_big_parts(unit: dict) -> bool:
     (its row groups), a compressed file or one in an encoding that cannot be cut."""
     import codecs
 
-    from pipelines.readers import SPLITTABLE_ENCODINGS
+    from pipelines.read.formats import SPLITTABLE_ENCODINGS
     from privenance.sources import compression_of
     return (unit["format"] == "parquet" or compression_of(unit["path"]) is not None
             or codecs.lookup(unit["encoding"]).name not in SPLITTABLE_ENCODINGS)

@@ -61,7 +61,7 @@ class HkPhoneRecognizer(PatternRecognizer):
             global_regex_flags=CASE_SENSITIVE)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        from pipelines.recognizers.general import judge_phones
+        from pipelines.anonymize.recognizers.general import judge_phones
         return judge_phones(text, super().analyze(text, entities, nlp_artifacts, regex_flags),
                             bare=self.BARE)
 
@@ -180,7 +180,7 @@ class ChineseNameRecognizer(PatternRecognizer):
         # one cannot match, and the label lookbehind is slow to try at every position
         if not _CJK_CHAR.search(text):
             return []
-        from pipelines.recognizers.zh import plausible_name  # zh.py imports this module
+        from pipelines.anonymize.recognizers.zh import plausible_name  # zh.py imports this module
         return [r for r in super().analyze(text, entities, nlp_artifacts, regex_flags)
                 if plausible_name(text[r.start:r.end])]
 
@@ -215,7 +215,7 @@ class HkAddressRecognizer(PatternRecognizer):
         unit = r"(?:Flat|Room|Rm\.?|Unit|Shop|Suite)\s+[A-Z0-9]{1,5}"
         # a street without a number between the floor and the district: "Flat 18, 16/F,
         # Ramirez Forge, Sha Tin" (the street types of general.py: Forge, Fords, Ville)
-        from pipelines.recognizers.general import _street_types
+        from pipelines.anonymize.recognizers.general import _street_types
         tail = (rf"(?:,?\s+(?:Block|Tower|Blk\.?)\s+[A-Z0-9]{{1,3}})?"
                 rf"(?:,?\s+(?:{word}\s){{0,3}}(?:{HK_ESTATE_WORDS}))?"
                 rf"(?:,?\s+\d{{1,4}}[A-Z]?(?:-\d{{1,4}})?\s+(?:{word}\s){{1,3}}(?:Street|Road|Avenue|Lane|Path|Terrace|Drive|St|Rd))?"

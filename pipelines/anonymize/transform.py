@@ -1,7 +1,7 @@
 """Anonymizing records: Presidio and spaCy, a batch at a time, with findings and a
 dead-letter output.
 
-The engine (``pipelines/anonymize.py``'s TextAnonymizer: spaCy model, recognizers,
+The engine (``pipelines/anonymize/engine.py``'s TextAnonymizer: spaCy model, recognizers,
 operators) is built once per worker process, in ``DoFn.setup``, and shared by all
 the process's threads (``apache_beam.utils.shared.Shared``); the key it needs is
 resolved there from a ``KeyRef``, so no key bytes travel with the job.
@@ -15,9 +15,9 @@ from collections import Counter
 import apache_beam as beam
 from apache_beam.utils.shared import Shared
 
-from pipelines.outputs import TaggedOutputs
-from pipelines.quarantine import QUARANTINE, quarantine_row
-from pipelines.steps import FILE, INTERNAL, OFFSET, SOURCE_ID, finish
+from pipelines.runners.tagged_outputs import TaggedOutputs
+from pipelines.record import QUARANTINE, quarantine_row
+from pipelines.record import FILE, INTERNAL, OFFSET, SOURCE_ID, finish
 from privenance import provenance as P
 from privenance.errors import Reason
 
@@ -29,8 +29,8 @@ class _Engines:
     subject tokens (Shared needs an object it can hold a weak reference to)."""
 
     def __init__(self, policy, key_ref, avoid: frozenset = frozenset()):
-        from pipelines.anonymize import TextAnonymizer
-        from privenance.subjects import SubjectTokens
+        from pipelines.anonymize.engine import TextAnonymizer
+        from privenance.subject_tokens import SubjectTokens
         key = key_ref.resolve()
         self.engine = TextAnonymizer(policy, key, avoid)
         self.engine.setup()
@@ -162,7 +162,7 @@ FAKE = "_fake"  # a finding's token of its surrogate (not written: collision che
 
 def _fake(token, finding, replacement) -> str | None:
     """The keyed token of a surrogate's fake, for the run to check that no fake equals a
-    value detected anywhere in the dataset (pipelines/pipeline.py)."""
+    value detected anywhere in the dataset (pipelines/run/driver.py)."""
     return token(finding.entity, replacement) if finding.operator == "surrogate" else None
 
 
@@ -250,9 +250,9 @@ class AnonymizeRecords(beam.PTransform):
     concern a subject in ``erased`` (subject token -> request id) are quarantined.
     ``key_ref``: where workers find the pseudonymization key (privenance/keyref.py).
     ``on_dask``: batch without BatchElements, which the DaskRunner breaks
-    (pipelines/daskrunner.py); False on every other runner. ``keep_position``: records
+    (pipelines/runners/dask_runner.py); False on every other runner. ``keep_position``: records
     and findings keep where the record was read (steps.POSITION), for a writer that
-    keeps the first read of records sharing an id (pipelines/writing.py). ``avoid``:
+    keeps the first read of records sharing an id (pipelines/write/transform.py). ``avoid``:
     keyed tokens of values no surrogate may be (the run's second pass)."""
 
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
@@ -266,7 +266,7 @@ class AnonymizeRecords(beam.PTransform):
     def expand(self, records):
         size = self.policy.anonymization.batch_size
         if self.on_dask:
-            from pipelines.daskrunner import BatchByKey
+            from pipelines.runners.dask_runner import BatchByKey
             batches = records | "BatchByKey" >> BatchByKey(size)
         else:
             batches = records | "Batch" >> beam.BatchElements(min_batch_size=size,

@@ -20,8 +20,8 @@ from typing import NamedTuple
 import regex
 from presidio_analyzer import EntityRecognizer
 
-from pipelines.nlp import parts_of_speech, parts_of_speech_batch
-from pipelines.recognizers.general import ADDRESS_ANCHORS, STOP_WORDS, result
+from pipelines.anonymize.nlp import parts_of_speech, parts_of_speech_batch
+from pipelines.anonymize.recognizers.general import ADDRESS_ANCHORS, STOP_WORDS, result
 
 _LATIN_NAME = regex.compile(r"\p{Latin}[\p{Latin}'’-]*")
 _WORD = regex.compile(r"\p{L}{3,}")
@@ -91,7 +91,7 @@ def not_a_name(text: str, start: int, end: int) -> bool:
         return True  # a price (HK$12,721) or a code; a handle may hold digits (@johan0394)
     if words[0].strip(",.!").casefold() in GREETINGS or value.casefold() in ID_LABELS:
         return True
-    from pipelines.recognizers.hk import HK_PLACES
+    from pipelines.anonymize.recognizers.hk import HK_PLACES
     if value in HK_PLACES:
         return True  # Sha Tin, Tuen Mun: read like Cantonese names, and are places
     if any(w.islower() and w in STOP_WORDS for w in words):
@@ -435,7 +435,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
         # the small model often tags foreign names as ORG (Irenke Sörös, Wisława Szczepańska)
         orgs = {t.i for ent in doc.ents if ent.label_ in ("ORG", "PRODUCT", "WORK_OF_ART") for t in ent}
         # Hong Kong places read like Cantonese names (Sha Tin, Wong Tai Sin): never a run
-        from pipelines.recognizers.hk import hk_place_pattern
+        from pipelines.anonymize.recognizers.hk import hk_place_pattern
         hk_places = [m.span() for m in hk_place_pattern().finditer(text)]
         out, run = [], []
 
@@ -589,7 +589,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
     @staticmethod
     def _not_people(nlp_artifacts) -> list[tuple[int, int]]:
         """Character spans the NER calls an organisation or a place (the trained model,
-        pipelines/models/names_en, learnt from BTC which accounts are organisations')."""
+        pipelines/anonymize/models/names_en, learnt from BTC which accounts are organisations')."""
         doc = getattr(nlp_artifacts, "tokens", None)
         if doc is None:
             return []

@@ -63,7 +63,7 @@ def gate_sample(source: Source, rows, policy: Policy, as_of: dt.date,
     """Run the gates over sampled ``RawRow``s of one source; a record that passes with
     the id of an earlier one that passed counts as a duplicate, as the run's writer
     quarantines it (DUPLICATE_ID)."""
-    from pipelines.steps import OFFSET, SOURCE_ID, SOURCE_KEY
+    from pipelines.record import OFFSET, SOURCE_ID, SOURCE_KEY
     result = SourceCheck(source.id)
     steps = _steps(source, policy, as_of, withdrawn or {})
     limit = policy.anonymization.max_text_chars
@@ -100,10 +100,10 @@ def undeclared_columns(source: Source, policy: Policy, rows: list[dict],
     """Problems and notes about string columns nothing declares that look like personal
     data: kept ones (columns.allowed) are problems, dropped ones notes. Returns
     (problems, notes)."""
-    from pipelines.declarations import source_columns
-    from pipelines.profile import profile_columns
-    from pipelines.declarations import shown
-    from pipelines.steps import output_columns
+    from pipelines.preflight.declarations import source_columns
+    from pipelines.preflight.source_profile import profile_columns
+    from pipelines.preflight.declarations import shown
+    from pipelines.steps.gates import output_columns
     declared = set(source_columns(source)) | set(OVERRIDE_COLUMNS)
     kept = output_columns(policy, source)
     skip = {c for r in rows for c in r if c in declared}
@@ -128,9 +128,9 @@ def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
     """Everything `privenance check` reports, on the first ``rows`` records per source."""
     from itertools import islice
 
-    from pipelines.declarations import column_problems, entity_problems, name_problems
-    from pipelines.profile import encoding_advice
-    from pipelines.readers import read_source
+    from pipelines.preflight.declarations import column_problems, entity_problems, name_problems
+    from pipelines.preflight.source_profile import encoding_advice
+    from pipelines.read.formats import read_source
     samples = {s.id: list(islice(read_source(s), rows)) for s in manifest.sources}
     columns = {sid: list(dict.fromkeys(c for r in raw if r.values for c in r.values))
                for sid, raw in samples.items()}

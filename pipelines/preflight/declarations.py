@@ -23,7 +23,7 @@ def sample_columns(source: Source, rows: int = SAMPLE_ROWS) -> list[str]:
     """Column names in the first ``rows`` readable records of a source (for JSONL,
     the union of their keys), in order of appearance. Empty when nothing is readable:
     the readers quarantine unreadable rows, and an empty source has nothing to leak."""
-    from pipelines.readers import read_source
+    from pipelines.read.formats import read_source
     columns: dict[str, None] = {}
     for row in islice(read_source(source), rows):
         if row.values is not None:
@@ -51,11 +51,11 @@ def name_problems(manifest: SourcesManifest, policy: Policy,
     """A ConfigError for each name that would leave privenance and looks like personal
     data, never quoting it: a CSV header row that looks like data (a file without
     one: ``header: false``), a JSON key or Parquet column, a declared column, a
-    source's file or folder name. ``scanner`` (pipelines/profile.py): the recognizers
+    source's file or folder name. ``scanner`` (pipelines/preflight/source_profile.py): the recognizers
     judge the names too."""
     if sampled is None:
         sampled = {s.id: sample_columns(s) for s in manifest.sources}
-    from pipelines.profile import flagged_names
+    from pipelines.preflight.source_profile import flagged_names
 
     def flagged(names):
         return flagged_names(scanner, names) if scanner is not None else {}
@@ -184,7 +184,7 @@ def entity_problems(manifest: SourcesManifest, policy: Policy):
     """A ConfigError for each entity named by the policy's operators or the manifest's
     ``fields`` that no recognizer or operator will serve (a typo would switch
     treatment off)."""
-    from pipelines.anonymize import detectable_entities
+    from pipelines.anonymize.engine import detectable_entities
     known = detectable_entities(policy)
     choices = ", ".join(sorted(known))
     for entity in policy.anonymization.entities:

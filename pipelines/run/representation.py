@@ -15,7 +15,8 @@ from collections import Counter
 
 import apache_beam as beam
 
-from pipelines.steps import GROUPS, group_keys
+from pipelines.record import GROUPS
+from pipelines.steps.tagging import group_keys
 from privenance import provenance as P
 from privenance.errors import TDM_REASONS
 from privenance.policy import Policy

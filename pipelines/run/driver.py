@@ -33,7 +33,7 @@ from privenance.keys import Secret
 from privenance.policy import Policy
 from privenance.sources import SourcesManifest
 from privenance.staged import RUN_FILE, quarantine_failures
-from privenance.subjects import Requests, load_requests
+from privenance.subject_tokens import Requests, load_requests
 
 DEFAULT_SHARDS = 2
 ROWS_PER_FILE = 20_000  # records read per Parquet file, at most: bounds a writer's memory
@@ -190,10 +190,10 @@ def beam_options(beam_args: list[str]):
         args.append("--environment_type=LOOPBACK")  # the embedded job server: workers in-process, no Docker
     local_processes = ("--direct_running_mode=multi_processing" in args
                        and not any(a.startswith("--runner") for a in args))
-    if local_processes:  # started below with our worker command (pipelines/worker.py)
+    if local_processes:  # started below with our worker command (pipelines/run/worker.py)
         args.remove("--direct_running_mode=multi_processing")
     options, runner = PipelineOptions(args), None
-    from pipelines.daskrunner import is_dask_runner
+    from pipelines.runners.dask_runner import is_dask_runner
     if is_dask_runner(args):  # Beam does not resolve this one by name
         from apache_beam.runners.dask.dask_runner import DaskRunner
         runner = DaskRunner()
@@ -203,7 +203,7 @@ def beam_options(beam_args: list[str]):
         if local_processes:
             from apache_beam.transforms.environments import SubprocessSDKEnvironment
             environment = SubprocessSDKEnvironment.from_command_string(
-                f"{sys.executable} -m pipelines.worker")
+                f"{sys.executable} -m pipelines.run.worker")
         elif any(a.startswith("--environment_type") for a in args):
             # workers the environment starts (e.g. EXTERNAL: a worker pool elsewhere),
             # --direct_num_workers of them
@@ -222,28 +222,29 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     (the run id, rows read per source, input hashes, every file's report, and the
     tokens of surrogates that equal a value detected in the data). ``on_dask``: the
     pipeline runs on Beam's DaskRunner, which needs another way to batch and to write
-    (pipelines/daskrunner.py); False on every other runner. ``avoid``: tokens of values
+    (pipelines/runners/dask_runner.py); False on every other runner. ``avoid``: tokens of values
     no surrogate may be (see ``_run_locked``)."""
     import apache_beam as beam
 
-    from pipelines.anonymizing import AnonymizeRecords, SurrogateCollisions
-    from pipelines.gates import ApplySteps
-    from pipelines.progress import CountRecords
-    from pipelines.quarantine import QUARANTINE, quarantine_row, quarantine_schema
-    from pipelines.reading import CHANGED, COUNTS, HASHES, ReadSources, source_hashes
-    from pipelines.representation import CountRepresentation
-    from pipelines.steps import gate_steps, read_position, tagging_steps
-    from pipelines.writing import WriteParquet
+    from pipelines.anonymize.transform import AnonymizeRecords, SurrogateCollisions
+    from pipelines.steps.apply import ApplySteps
+    from pipelines.run.progress import CountRecords
+    from pipelines.record import QUARANTINE, quarantine_row, quarantine_schema
+    from pipelines.read.transform import CHANGED, COUNTS, HASHES, ReadSources, source_hashes
+    from pipelines.run.representation import CountRepresentation
+    from pipelines.record import read_position
+    from pipelines.steps import gate_steps, tagging_steps
+    from pipelines.write.transform import WriteParquet
     from privenance.errors import Reason
 
     sources = {s.id: s for s in manifest.sources}
     tag = {s.id: tagging_steps(s, policy, None, key_ref) for s in manifest.sources}
     steps = {s.id: gate_steps(s, policy, as_of, requests.withdrawn_refs) for s in manifest.sources}
-    from pipelines.readers import max_line_chars
+    from pipelines.read.formats import max_line_chars
     read = p | "Read" >> ReadSources(manifest, max_line_chars(policy.anonymization.max_text_chars))
     records = read["records"] | "Progress" >> beam.ParDo(CountRecords())
     # tagging and the gates apart, for the representation counts to see every tagged
-    # record before a gate removes it (pipelines/representation.py)
+    # record before a gate removes it (pipelines/run/representation.py)
     tagged, untagged = records | "Tag" >> ApplySteps(tag)
     kept, rejected = tagged | "PolicyGates" >> ApplySteps(steps)
     clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
@@ -343,7 +344,7 @@ def findings_schema():
                       ("column", pa.string()), ("entity", pa.string()),
                       ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64()),
                       ("operator", pa.string()),
-                      # keyed subject token of the value (privenance/subjects.py)
+                      # keyed subject token of the value (privenance/subject_tokens.py)
                       ("subject", pa.string()),
                       # where the replacement lies in the written text (review highlights)
                       ("out_start", pa.int64()), ("out_end", pa.int64())])
@@ -353,8 +354,8 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
               policy_path: str, beam_args: list[str], requests: Requests) -> dict:
     """The run summary from the pipeline's own report (``_pipeline.json``): rows per
     source in every output, and whether read = written + quarantined."""
-    from pipelines.reading import source_hashes
-    from pipelines.steps import output_columns
+    from pipelines.read.transform import source_hashes
+    from pipelines.steps.gates import output_columns
     read = {s.id: info["read"].get(s.id, 0) for s in manifest.sources}
     inputs = source_hashes(manifest, info["hashes"])
     written, quarantined, reasons = Counter(), Counter(), Counter()
@@ -484,7 +485,7 @@ def run(manifest: SourcesManifest, policy: Policy, out: str | Path, key: Secret,
     """Run the pipeline; returns the run summary (also written to ``<out>/run.json``),
     whose ``status`` is "failed" (with the ``failures``) when more records were
     quarantined than the policy allows. ``requests_dir`` holds the data-subject
-    requests to honour (privenance/subjects.py). ``out`` is a folder or a URI."""
+    requests to honour (privenance/subject_tokens.py). ``out`` is a folder or a URI."""
     _BEAM_NOISE.install()
     REDACT_BEAM_ARGS.install()
     beam_args = list(beam_args)
@@ -520,7 +521,7 @@ def check_encryption(manifest: SourcesManifest, policy: Policy) -> None:
     columns = policy.encryption.columns
     if not columns:
         return
-    from pipelines.steps import output_columns
+    from pipelines.steps.gates import output_columns
     from privenance.encryption import properties
     written = set().union(*(output_columns(policy, s) for s in manifest.sources))
     missing = [c for c in columns if c not in written]
@@ -560,8 +561,8 @@ def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy
                 requests, key_ref, log, rows_per_file) -> dict:
     import apache_beam as beam
 
-    from pipelines.daskrunner import is_dask_runner
-    from pipelines.progress import ProgressDisplay
+    from pipelines.runners.dask_runner import is_dask_runner
+    from pipelines.run.progress import ProgressDisplay
     incoming = incoming_for(out)
     log(f"run: {len(manifest.sources)} sources, policy {policy.name} "
         f"({policy.sha256[:12]}), as of {as_of}")
@@ -605,7 +606,7 @@ def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)
     if unique:
         summary["surrogates"] = {"passes": passes, "fakes_avoided": len(avoid)}
-    from pipelines.representation import governance_summary
+    from pipelines.run.representation import governance_summary
     summary.update(governance_summary(incoming, summary, policy, manifest))
     check_accounting(summary)  # broken accounting: nothing is published at all
     # a failed run is still published, for its quarantine to be inspected, but marked

@@ -18,7 +18,7 @@ ner has its own), lemmatizer 0.2 s, tagger 0.03 s. What detection uses:
   ner so entities are unchanged, instead of the parser).
 
 The lemmatizer stays loaded but disabled: its word lists tell English words from
-names (pipelines/recognizers/names.py).
+names (pipelines/anonymize/recognizers/names.py).
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _lemma(nlp, name):
 
 def _greedy_ner(nlp, name):
     """spaCy factory: the model's ``ner``, decoded a batch at a time (ner_decoder.py)."""
-    from pipelines.ner_decoder import GreedyNerDecoder
+    from pipelines.anonymize.ner_decoder import GreedyNerDecoder
     return GreedyNerDecoder(nlp.get_pipe("ner"))
 
 
@@ -150,7 +150,7 @@ def nlp_engine_class():
 
 def _with_ner_of(nlp, names_model):
     """nlp with its ner replaced by the one of the pipeline in folder ``names_model``
-    (the trained name detector, pipelines/models); None leaves the model's own."""
+    (the trained name detector, pipelines/anonymize/models); None leaves the model's own."""
     if names_model is None:
         return nlp
     import spacy
@@ -178,7 +178,7 @@ def load_pipeline(model: str, names_model=None):
     from thinc.api import use_ops
     from threadpoolctl import threadpool_limits
 
-    from pipelines.ner_decoder import supports
+    from pipelines.anonymize.ner_decoder import supports
 
     for name, factory in ((LEMMA, _lemma), (POS_ON_DEMAND, _pos_on_demand),
                           (GREEDY_NER, _greedy_ner)):

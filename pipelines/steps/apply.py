@@ -1,12 +1,12 @@
-"""The per-record steps (pipelines/steps.py) as a Beam transform with a dead-letter
+"""The per-record steps (pipelines/steps/) as a Beam transform with a dead-letter
 output: a step's ``RecordRejected``, or any unexpected error, becomes a quarantine row."""
 from __future__ import annotations
 
 import apache_beam as beam
 
-from pipelines.outputs import TaggedOutputs
-from pipelines.quarantine import QUARANTINE, quarantine_row
-from pipelines.steps import SOURCE_ID
+from pipelines.runners.tagged_outputs import TaggedOutputs
+from pipelines.record import QUARANTINE, quarantine_row
+from pipelines.record import SOURCE_ID
 from privenance.errors import Reason, RecordRejected
 
 

@@ -10,7 +10,7 @@ def hk_pack(policy=None) -> list:
     """HKID (check digit), HK phones, HK and Chinese-script addresses, romanized
     Cantonese and Chinese-script names (with the tool ``policy`` names), emails glued
     to Chinese text."""
-    from pipelines.recognizers import hk, zh
+    from pipelines.anonymize.recognizers import hk, zh
     tool = None
     if policy is not None:
         names = policy.anonymization.chinese_names
@@ -24,7 +24,7 @@ def hk_pack(policy=None) -> list:
 def general_pack(policy=None) -> list:
     """Luhn-checked cards of any scheme, international phones and street addresses,
     and names the small NER model misses (gazetteer, context phrases, addressees)."""
-    from pipelines.recognizers import general, names
+    from pipelines.anonymize.recognizers import general, names
     return [general.LuhnCardRecognizer(), general.InternationalPhoneRecognizer(),
             general.StreetAddressRecognizer(), names.NameGazetteerRecognizer()]
 

@@ -5,7 +5,7 @@ Beam 2.77's DaskRunner drops whatever a DoFn yields from ``finish_bundle``
 before calling it). Two steps rely on it elsewhere: ``beam.BatchElements`` (its last
 batch of a bundle) and the writer's ``_Spill`` (its last places). On Dask the
 pipeline batches by a GroupByKey over a hash of the record id instead
-(``BatchByKey``), and writes without spilling (pipelines/writing.py). Every other
+(``BatchByKey``), and writes without spilling (pipelines/write/transform.py). Every other
 runner keeps the default path: ``on_dask`` is False unless ``--runner=DaskRunner``.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ class BatchByKey(beam.PTransform):
         self.size, self.keys = size, keys
 
     def expand(self, records):
-        from pipelines.writing import bucket_of
+        from pipelines.write.transform import bucket_of
         keys, size = self.keys, self.size
         return (records
                 | "Key" >> beam.Map(lambda r: (bucket_of(str(r[P.RECORD_ID])) % keys, r))

@@ -34,7 +34,7 @@ def detectable_entities(policy: Policy) -> set[str]:
     """Entities some recognizer can find under this policy: Presidio's built-ins we
     keep, the NER's, regional phone numbers, and the policy's recognizer packs.
     Cheap (nothing is built); ``TextAnonymizer.setup`` checks the real registry."""
-    from pipelines.recognizers import PACK_ENTITIES
+    from pipelines.anonymize.recognizers import PACK_ENTITIES
     known = set(BUILTIN) | NER_ENTITIES | {"PHONE_NUMBER"}
     known |= {r.supported_entity for r in policy.anonymization.recognizers}
     for pack in policy.anonymization.recognizer_packs:
@@ -69,7 +69,7 @@ def _plausible(entity: str, value: str) -> bool:
     lines (a town and the country below it) as PERSON.
     Pattern recognizers cover Chinese names."""
     if entity == "PERSON":
-        from pipelines.recognizers.hk import HK_PLACES
+        from pipelines.anonymize.recognizers.hk import HK_PLACES
         return (bool(LETTER.search(value)) and not CJK.search(value) and "\n" not in value
                 and value.strip() not in HK_PLACES)
     return True
@@ -83,7 +83,7 @@ def _filtered_spacy_recognizer():
 
     class FilteredSpacyRecognizer(SpacyRecognizer):
         def analyze(self, text, entities, nlp_artifacts=None):
-            from pipelines.recognizers.names import not_a_name
+            from pipelines.anonymize.recognizers.names import not_a_name
             results = super().analyze(text, entities, nlp_artifacts)
             # labels, products, prices and greetings the NER calls persons (HKID, Dyson
             # V15 Detect, HK$12,721, "Hi, I'm ...": the name recognizers find the name)
@@ -136,7 +136,7 @@ def propagate_lists(results: list, text: str) -> list:
     greetings or products: "Chan Tai Man, HKID ...", "Hi, I'm Jessica")."""
     from presidio_analyzer import RecognizerResult
 
-    from pipelines.recognizers.names import not_a_name
+    from pipelines.anonymize.recognizers.names import not_a_name
     people = [r for r in results if r.entity_type == "PERSON"]
     if not people:
         return results
@@ -211,10 +211,10 @@ class TextAnonymizer:
         self._analyzer = None
 
     def _operator(self, name: str, params: dict):
-        from pipelines.operators import build_operator
+        from pipelines.anonymize.operators import build_operator
         operator = build_operator(name, self.key, params)
         if self.avoid and hasattr(operator, "avoid_everywhere"):
-            from privenance.subjects import SubjectTokens
+            from privenance.subject_tokens import SubjectTokens
             operator.avoid_everywhere(self.avoid, SubjectTokens(self.key).token)
         return operator
 
@@ -224,11 +224,11 @@ class TextAnonymizer:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NerModelConfiguration
 
-        from pipelines.models import model_folder
-        from pipelines.nlp import context_enhancer, load_pipeline, nlp_engine_class
-        from pipelines.recognizers import PACKS
-        from pipelines.recognizers.general import regional_phone_recognizer
-        from pipelines.recognizers.declared import AllowListFilter, DeclaredRecognizer
+        from pipelines.anonymize.models import model_folder
+        from pipelines.anonymize.nlp import context_enhancer, load_pipeline, nlp_engine_class
+        from pipelines.anonymize.recognizers import PACKS
+        from pipelines.anonymize.recognizers.general import regional_phone_recognizer
+        from pipelines.anonymize.recognizers.declared import AllowListFilter, DeclaredRecognizer
         cfg = self.policy.anonymization
         self.entities = cfg.detected_entities()
         # Presidio would download a missing model (spacy.cli.download): refuse first
@@ -276,7 +276,7 @@ class TextAnonymizer:
         for decl in cfg.recognizers:
             registry.add_recognizer(DeclaredRecognizer(decl, cfg.language))
         if cfg.profile == "thorough" and "PERSON" in self.entities:
-            from pipelines.recognizers.ensemble import SecondOpinionRecognizer, model_location
+            from pipelines.anonymize.recognizers.ensemble import SecondOpinionRecognizer, model_location
             for model in cfg.thorough_models:
                 model_location(model)  # a missing model is a configuration error now
             registry.add_recognizer(SecondOpinionRecognizer(cfg.thorough_models, _plausible,

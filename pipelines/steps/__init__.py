@@ -1,0 +1,28 @@
+"""The per-record steps: tagging (what every record goes through first), the policy
+gates and minimisation (pipelines/steps/gates.py), and ``ApplySteps``, their Beam
+transform with a dead-letter output. Steps know nothing about Beam, so they are
+unit-tested on lists."""
+from __future__ import annotations
+
+import datetime as dt
+
+from pipelines.record import Step
+from pipelines.steps.gates import (ConsentGate, GenerationGate, LicenceGate, Minimise,
+                                   RetentionGate, TdmGate)
+from pipelines.steps.tagging import DetectLanguage, RequireColumns, TagProvenance, TakeGroups
+from privenance.policy import Policy
+from privenance.sources import Source
+
+
+def tagging_steps(source: Source, policy: Policy, run_id: str | None, key) -> list[Step]:
+    """What every record of ``source`` goes through first: its declared columns, its
+    provenance and its language. The representation counts are taken after these."""
+    return [RequireColumns(source), TagProvenance(source, run_id, policy.sha256, key),
+            DetectLanguage(policy, source), TakeGroups(policy)]
+
+
+def gate_steps(source: Source, policy: Policy, as_of: dt.date,
+               withdrawn: dict[str, str] | None = None) -> list[Step]:
+    """The policy gates, in order, then minimisation."""
+    return [TdmGate(policy, source), LicenceGate(policy), ConsentGate(policy, withdrawn),
+            RetentionGate(policy, as_of), GenerationGate(policy), Minimise(policy, source)]
