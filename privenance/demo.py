@@ -70,7 +70,7 @@ def _ticket_text(fake, rng) -> str:
         phone_plain=hk_phone(rng).replace(" ", "").replace("-", "")[-8:])
 
 
-def generate(out: Path, seed: int = 42, tickets: int = 150, interviews: int = 40,
+def generate(out: Path | str, seed: int = 42, tickets: int = 150, interviews: int = 40,
              posts: int = 50) -> dict[str, int]:
     """Write tickets.jsonl, interviews.parquet and forum.csv under ``out``."""
     import pyarrow as pa
@@ -80,6 +80,7 @@ def generate(out: Path, seed: int = 42, tickets: int = 150, interviews: int = 40
     fake = Faker("en_US")
     Faker.seed(seed)
     rng = random.Random(seed)
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
     # 1. support tickets (JSONL): consented for model training, CC-BY-4.0
