@@ -79,6 +79,9 @@ class Source(BaseModel):
     # CSV: whether the first row names the columns; false: it is data, and the columns
     # are named col_1, col_2, ... (never by a value)
     header: bool = True
+    # column names the data owner has checked are not personal data although they read
+    # like it (a header "Mark Price"): the name check lets exactly these through
+    names_not_personal: list[str] = []
     id_field: str | None = None
     text_fields: list[str] = []
     fields: dict[str, str] = {}  # structured column -> entity type

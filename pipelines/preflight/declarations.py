@@ -60,7 +60,7 @@ def name_problems(manifest: SourcesManifest, policy: Policy,
     def flagged(names):
         return flagged_names(scanner, names) if scanner is not None else {}
     for index, source in enumerate(manifest.sources):
-        names = list(sampled[source.id])
+        names = [n for n in sampled[source.id] if n not in source.names_not_personal]
         header_row = source.format == "csv" and source.header
         by_scan = flagged(names)
         for n, name in enumerate(names, 1):
@@ -71,15 +71,19 @@ def name_problems(manifest: SourcesManifest, policy: Policy,
                 yield manifest.config_error(
                     f"source {source.id}: the first row looks like data, not column names "
                     f"(column {n} looks like {what}); if the file has no header row, set "
-                    "header: false in its entry (columns are then col_1, col_2, ...)",
+                    "header: false in its entry (columns are then col_1, col_2, ...); if it "
+                    "is a header that only reads like data, list its names under "
+                    "names_not_personal",
                     index, "path")
             else:
                 yield manifest.config_error(
                     f"source {source.id}: column {n} looks like personal data ({what}); "
-                    "column names reach the output: rename it in the data", index, "path")
+                    "column names reach the output: rename it in the data (or, if it is "
+                    "not personal data, list it under names_not_personal)", index, "path")
             break  # one error per source: the others would quote the same row
         for column, loc in source_columns(source).items():
-            what = name_problem(column, identifiers_only=True)
+            what = column not in source.names_not_personal and name_problem(
+                column, identifiers_only=True)
             if what:
                 yield manifest.config_error(f"source {source.id}: a declared column name "
                                             f"looks like personal data ({what})", index,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tests.integration.test_pipeline import privenance
 
 pytestmark = pytest.mark.integration
@@ -85,3 +86,24 @@ def test_headerless_csv_json_keys_and_beam_credentials_never_leak(tmp_path):
                        check=False))
     assert results[-1].returncode == 2 and "looks like a person's name" in results[-1].stderr
     assert_nothing_planted(project, results)
+
+
+def test_a_header_that_only_reads_like_a_name_can_be_let_through(tmp_path):
+    """"Mark Price" is a column of prices: refused until the source lists it under
+    names_not_personal, then checked like any other column."""
+    (tmp_path / "quotes.csv").write_text(
+        "quote_id,Mark Price,note\nq1,12.5,the price moved after the close\n"
+        "q2,13.0,a quiet day on the market floor\n")
+    manifest = ("sources:\n  - id: quotes\n    path: quotes.csv\n    id_field: quote_id\n"
+                "    text_fields: [note]\n    licence: CC0-1.0\n"
+                "    consent: {basis: contract, purposes: [model-training]}\n")
+    (tmp_path / "sources.yaml").write_text(manifest)
+    args = ("check", "--sources", "sources.yaml", "--policy", str(REPO / "policies/default.yaml"),
+            "--no-scan", "--as-of", "2026-01-01")
+    refused = privenance(*args, cwd=tmp_path, check=False)
+    assert refused.returncode == 2 and "names_not_personal" in refused.stderr
+    assert "Mark Price" not in refused.stdout + refused.stderr
+    (tmp_path / "sources.yaml").write_text(manifest + "    names_not_personal: [Mark Price]\n")
+    let_through = privenance(*args, cwd=tmp_path, check=False)
+    assert "looks like" not in let_through.stdout + let_through.stderr, let_through.stderr
+    assert let_through.returncode in (0, 1)
