@@ -10,6 +10,7 @@ No manifest proves nothing: ``none`` says only that the file carries no claim.
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -81,30 +82,22 @@ def read_manifest_store(data: bytes, mime: str) -> dict | None:
     """The file's C2PA manifest store as JSON, None without one; a manifest that cannot
     be parsed at all is an empty store (read as invalid)."""
     import c2pa
-    _offline_settings()
     try:
-        with c2pa.Reader(mime, io.BytesIO(data)) as reader:
+        with c2pa.Reader(mime, io.BytesIO(data), context=_offline_context()) as reader:
             return json.loads(reader.json())
     except c2pa.C2paError as exc:
-        if type(exc).__name__ in ("ManifestNotFound", "NotSupported") or "ManifestNotFound" in str(exc):
+        if "ManifestNotFound" in type(exc).__name__ or str(exc).startswith("ManifestNotFound"):
             return None
         return {}
     except (ValueError, OSError):
         return {}
 
 
-_settings_loaded = False
-
-
-def _offline_settings() -> None:
-    global _settings_loaded
-    if not _settings_loaded:
-        import c2pa
-        try:
-            c2pa.load_settings(json.dumps(_OFFLINE))
-        except (AttributeError, c2pa.C2paError):  # a version without these settings
-            pass
-        _settings_loaded = True
+@functools.lru_cache(maxsize=1)
+def _offline_context():
+    """One c2pa Context per process, set to verify offline."""
+    import c2pa
+    return c2pa.Context.from_dict(_OFFLINE)
 
 
 def read_credentials(data: bytes, mime: str, xmp: bytes | str | None = None) -> Credentials:
