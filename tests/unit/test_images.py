@@ -187,3 +187,32 @@ def test_images_source_declares_no_columns():
     with pytest.raises(ValueError, match="images source"):
         Source(id="s", path="x/", format="images", text_fields=["caption"])
     assert Source(id="s", path="pics/a.JPG").format == "images"
+
+
+def test_folder_format_ignores_pictures_beside_data_files(tmp_path):
+    from privenance.sources import SourcesManifest
+    (tmp_path / "rows").mkdir()
+    (tmp_path / "rows/a.jsonl").write_text('{"t": "x"}\n')
+    (tmp_path / "rows/logo.png").write_bytes(samples.drawing())
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics/b.png").write_bytes(samples.drawing())
+    manifest = SourcesManifest(sources=[
+        {"id": "rows", "path": str(tmp_path / "rows"), "licence": "CC0-1.0"},
+        {"id": "pics", "path": str(tmp_path / "pics"), "licence": "CC0-1.0"}])
+    assert [f.name for f in manifest.files("rows")] == ["a.jsonl"]
+    assert [f.name for f in manifest.files("pics")] == ["b.png"]
+    assert manifest.sources[0].format == "jsonl" and manifest.sources[1].format == "images"
+
+
+def test_writer_schema_holds_the_image_struct():
+    import pyarrow as pa
+
+    from pipelines.images import treatment_counts
+    from pipelines.write.transform import _type_name, dataset_schema
+    assert _type_name({"bytes": b"x", "path": "image-1.png"}) == "image"
+    schema = dataset_schema({"image": ((0, 0), ["image"])})
+    assert schema.field("image").type == pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    table = pa.table({"image_metadata_removed": [["exif_gps", "xmp"], ["xmp"], []],
+                      "image_faces_found": [2, 0, 1], "image_faces_blurred": [2, 0, 0]})
+    assert treatment_counts(table) == {"metadata_removed": {"exif_gps": 1, "xmp": 2},
+                                       "faces_found": 3, "faces_blurred": 2}
