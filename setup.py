@@ -41,6 +41,11 @@ setup(
         "boto3",  # s3:// sources and outputs through Beam's S3 filesystem
         # per-record language (pipelines/steps/language.py): its model ships in the wheel
         "py3langid==0.4.0",
+        # image records (pipelines/images/): decoding and re-encoding, content credentials
+        # (C2PA), and the face detector: 4.x wheels ship the Haar cascades (5.x do not)
+        "pillow",
+        "c2pa-python==0.38.1",
+        "opencv-python-headless==4.13.0.92",
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant
     # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec); and
@@ -57,6 +62,8 @@ setup(
                              "playwright==1.65.2",
                              # independent checks of the attestation (DSSE, in-toto) and
                              # of the SPDX 3 dataset document (the SPDX model's bindings)
-                             "securesystemslib==1.6.0", "spdx-python-model==0.0.6"]},
+                             "securesystemslib==1.6.0", "spdx-python-model==0.0.6",
+                             # public-domain sample photographs with faces (image tests)
+                             "scikit-image==0.26.0"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )

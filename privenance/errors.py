@@ -37,6 +37,8 @@ class Reason(str, enum.Enum):
     TDM_POLICY = "TDM_POLICY"              # TDMRep tdm-policy whose terms are not licensed
     TDM_ROBOTS = "TDM_ROBOTS"              # robots.txt / ai.txt opt-out recorded at collection
     TDM_OPT_OUT = "TDM_OPT_OUT"            # an explicit opt-out (tdm_opt_out)
+    TDM_CREDENTIALS = "TDM_CREDENTIALS"    # the image's C2PA/CAWG training-mining assertion
+    FACE_IN_IMAGE = "FACE_IN_IMAGE"        # a face found, and the policy quarantines them
     UNKNOWN_ORIGIN = "UNKNOWN_ORIGIN"      # a row's origin is none of the known ones
     GENERATED_AS_HUMAN = "GENERATED_AS_HUMAN"  # declared human, carries a marker of generation
 
@@ -67,6 +69,10 @@ REASON_TEXT = {
                        "policy does not list as licensed",
     Reason.TDM_ROBOTS: "robots.txt or ai.txt refused AI or text-and-data mining at collection",
     Reason.TDM_OPT_OUT: "the rights holder opted out of text-and-data mining (tdm_opt_out)",
+    Reason.TDM_CREDENTIALS: "the image's content credentials (a C2PA manifest's CAWG "
+                            "training-and-data-mining assertion) do not allow AI training or "
+                            "data mining, or allow them only under constraints",
+    Reason.FACE_IN_IMAGE: "the image shows a face and the policy quarantines images with faces",
     Reason.UNKNOWN_ORIGIN: "the row's origin is not human, synthetic, machine-translated or "
                            "model-generated",
     Reason.GENERATED_AS_HUMAN: "declared human-authored but carries a marker of generated "
@@ -83,7 +89,8 @@ def explain(reason: str) -> str:
 
 
 # the reasons that are text-and-data-mining opt-outs (each a basis)
-TDM_REASONS = (Reason.TDM_RESERVED, Reason.TDM_POLICY, Reason.TDM_ROBOTS, Reason.TDM_OPT_OUT)
+TDM_REASONS = (Reason.TDM_RESERVED, Reason.TDM_POLICY, Reason.TDM_ROBOTS, Reason.TDM_OPT_OUT,
+               Reason.TDM_CREDENTIALS)
 
 
 class PrivenanceError(Exception):

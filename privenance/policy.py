@@ -323,6 +323,16 @@ class TdmOptOuts(Strict):
     licensed_policies: list[str] = []
 
 
+class Images(Strict):
+    """Image records (``format: images``): what is done with the faces found (``blur``
+    pixelates them beyond recognition, ``quarantine`` keeps the record out with
+    FACE_IN_IMAGE, ``keep`` leaves them, still counted), and the largest picture decoded
+    (bigger ones are quarantined unread)."""
+
+    faces: Literal["blur", "quarantine", "keep"] = "blur"
+    max_pixels: int = Field(default=50_000_000, gt=0)
+
+
 class GenerationMarker(Strict):
     """A column whose value marks generated content: any non-empty value, or (with
     ``values``) one that contains one of them, case-insensitively."""
@@ -412,6 +422,7 @@ class Policy(Strict):
     representation: Representation = Representation()
     tdm: TdmOptOuts = TdmOptOuts()
     synthetic: SyntheticContent = SyntheticContent()
+    images: Images = Images()
     risk: RiskAssessment = RiskAssessment()
     review: Review | None = None
 

@@ -16,7 +16,9 @@ from privenance.yamlfile import load_model, read_yaml
 Origin = Literal["human", "synthetic", "machine-translated", "model-generated"]
 ORIGINS = typing.get_args(Origin)
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-           ".parquet": "parquet", ".pq": "parquet"}
+           ".parquet": "parquet", ".pq": "parquet",
+           # pictures, one record each (pipelines/images/)
+           ".jpg": "images", ".jpeg": "images", ".png": "images", ".webp": "images"}
 # Compression is read from the last extension (data.jsonl.gz); Parquet compresses inside.
 COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bzip2",
                 ".xz": "xz"}
@@ -74,7 +76,7 @@ class Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     path: str
-    format: Literal["jsonl", "csv", "parquet"] | None = None
+    format: Literal["jsonl", "csv", "parquet", "images"] | None = None
     encoding: str = "utf-8"
     # CSV: whether the first row names the columns; false: it is data, and the columns
     # are named col_1, col_2, ... (never by a value)
@@ -109,6 +111,9 @@ class Source(BaseModel):
         # a folder has no extension: its format comes from its files (load_sources)
         if self.format is None:
             object.__setattr__(self, "format", format_of(self.path))
+        if self.format == "images" and (self.id_field or self.text_fields or self.fields):
+            raise ValueError("an images source has no columns to declare: its records are "
+                             "the pictures (id_field, text_fields and fields do not apply)")
         return self
 
     @field_validator("encoding")
@@ -193,7 +198,15 @@ def list_source_files(source: Source) -> list[SourceFile]:
     return [SourceFile(file, file[len(base):] if file.startswith(base) else storage.name_of(file))
             for file in found
             if not storage.name_of(file).startswith(("_", "."))
-            and (glob or format_of(file) is not None)]
+            and (glob or _may_hold(source, format_of(file)))]
+
+
+def _may_hold(source: Source, fmt: str | None) -> bool:
+    """Whether a folder's file of format ``fmt`` may be one of the source's: pictures
+    only in an images source (or one whose format is still to be inferred)."""
+    if fmt is None:
+        return False
+    return source.format is None or (fmt == "images") == (source.format == "images")
 
 
 def resolve_files(manifest: SourcesManifest, index: int) -> list[SourceFile]:
@@ -203,17 +216,21 @@ def resolve_files(manifest: SourcesManifest, index: int) -> list[SourceFile]:
     if source.format is None and PurePosixPath(source.path).suffix and not GLOB_CHARS.search(source.path):
         raise manifest.config_error(
             f"cannot tell the format of {source.path!r} from its extension; "
-            "set format: jsonl | csv | parquet", index, "path")
+            "set format: jsonl | csv | parquet | images", index, "path")
     files = list_source_files(source)
     if not files:
         raise manifest.config_error(f"source file not found: {source.path} (no file, "
                                     "folder or glob match there)", index, "path")
     formats = {format_of(f.path) for f in files}
+    if source.format is None and len(formats - {"images"}) == 1 and "images" in formats:
+        # pictures beside data files are not the data (a folder of JSONL and a logo)
+        files = [f for f in files if format_of(f.path) != "images"]
+        formats.discard("images")
     if source.format is None:
         if len(formats) != 1 or None in formats:
             raise manifest.config_error(
                 f"cannot tell the format of {source.path!r} from its files' extensions; "
-                "set format: jsonl | csv | parquet", index, "path")
+                "set format: jsonl | csv | parquet | images", index, "path")
         object.__setattr__(source, "format", formats.pop())
     elif source.format == "parquet" and any(compression_of(f.path) for f in files):
         raise manifest.config_error("a Parquet file compresses inside: do not gzip or zstd "

@@ -347,6 +347,22 @@ def read_parquet(stream: BinaryIO, groups: range | None = None) -> Iterator[RawR
         start += max(size, read)
 
 
+MAX_IMAGE_BYTES = 64 << 20  # a bigger picture file is quarantined unread
+
+
+def read_image(stream: BinaryIO, max_bytes: int = MAX_IMAGE_BYTES) -> Iterator[RawRow]:
+    """One picture file as one row: its bytes in an ``image`` column ``{bytes, path}``
+    (the path, a neutral name, is set when the picture is cleaned). Decoding waits for
+    the steps (pipelines/images/), which quarantine a picture that is not one."""
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        yield RawRow(1, None, f"image file is larger than {max_bytes:,} bytes; not read")
+    elif not data:
+        yield RawRow(1, None, "image file is empty")
+    else:
+        yield RawRow(1, {"image": {"bytes": data, "path": None}})
+
+
 READERS = {"jsonl": read_jsonl, "csv": read_csv}
 
 # Encodings in which a line break is the byte 0x0A and no other character contains it,
@@ -483,9 +499,9 @@ def read_file(path: str, fmt: str, encoding: str, groups: range | None = None,
     read (``max_line_chars``); ``has_header``: see read_csv."""
     from privenance import storage
     try:
-        if fmt == "parquet":
+        if fmt in ("parquet", "images"):
             with storage.open_read(path) as stream:
-                yield from read_parquet(stream, groups)
+                yield from read_parquet(stream, groups) if fmt == "parquet" else read_image(stream)
         else:
             with storage.open_read(path, compressed=True) as stream:
                 yield from (read_csv(stream, encoding, max_chars=max_chars, has_header=has_header)

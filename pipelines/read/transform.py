@@ -103,7 +103,7 @@ class PlanParts(beam.DoFn):
         with storage.open_read(path) as raw:
             stream = _Hashing(raw)
             try:
-                if fmt != "parquet" and compression_of(path) is None:
+                if fmt in ("jsonl", "csv") and compression_of(path) is None:
                     parts = plan_parts(stream, fmt, unit["encoding"],
                                        max_chars=self.max_line_chars,
                                        has_header=unit["header"])

@@ -375,6 +375,7 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
                     removed_by_request[r["request"]] += n
             else:
                 pii[r["entity"]][r["operator"]] += n
+    images = image_totals(info["files"])
     counts = {s.id: {"read": read[s.id], "written": written[s.id],
                      "quarantined": quarantined[s.id],
                      "quarantine_reasons": dict(sorted(by_source_reason[s.id].items()))}
@@ -413,6 +414,8 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
                    "quarantined": sum(quarantined.values())},
         "quarantine_reasons": dict(sorted(reasons.items())),
         "pii": {e: dict(sorted(ops.items())) for e, ops in sorted(pii.items())},
+        # image records: metadata removed by kind (records), faces found and blurred
+        **({"images": images} if images else {}),
         "operators": {e: policy.rule_for(e).operator
                       for e in policy.anonymization.detected_entities()},
         # data-subject requests honoured by this run, and the records each removed
@@ -421,6 +424,22 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
         "outputs": {name: [{k: f[k] for k in ("path", "rows", "sha256")}
                            for f in info["files"] if f["output"] == name] for name in OUTPUTS},
     }
+
+
+def image_totals(files: list[dict]) -> dict:
+    """The dataset files' image treatment counts (pipelines/images/), summed."""
+    removed, found, blurred, any_images = Counter(), 0, 0, False
+    for file in files:
+        images = file.get("images")
+        if file["output"] != "dataset" or not images:
+            continue
+        any_images = True
+        removed.update(images["metadata_removed"])
+        found, blurred = found + images["faces_found"], blurred + images["faces_blurred"]
+    if not any_images:
+        return {}
+    return {"metadata_removed": dict(sorted(removed.items())), "faces_found": found,
+            "faces_blurred": blurred}
 
 
 def check_accounting(summary: dict) -> None:

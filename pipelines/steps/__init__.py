@@ -17,12 +17,20 @@ from privenance.sources import Source
 def tagging_steps(source: Source, policy: Policy, run_id: str | None, key) -> list[Step]:
     """What every record of ``source`` goes through first: its declared columns, its
     provenance and its language. The representation counts are taken after these."""
-    return [RequireColumns(source), TagProvenance(source, run_id, policy.sha256, key),
-            DetectLanguage(policy, source), TakeGroups(policy)]
+    steps = [RequireColumns(source), TagProvenance(source, run_id, policy.sha256, key),
+             DetectLanguage(policy, source), TakeGroups(policy)]
+    if source.format == "images":  # the file's own claims, before provenance is tagged
+        from pipelines.images.steps import ReadCredentials
+        steps.insert(1, ReadCredentials(source, policy.images.max_pixels))
+    return steps
 
 
 def gate_steps(source: Source, policy: Policy, as_of: dt.date,
                withdrawn: dict[str, str] | None = None) -> list[Step]:
     """The policy gates, in order, then minimisation."""
-    return [TdmGate(policy, source), LicenceGate(policy), ConsentGate(policy, withdrawn),
-            RetentionGate(policy, as_of), GenerationGate(policy), Minimise(policy, source)]
+    steps = [TdmGate(policy, source), LicenceGate(policy), ConsentGate(policy, withdrawn),
+             RetentionGate(policy, as_of), GenerationGate(policy), Minimise(policy, source)]
+    if source.format == "images":  # metadata and faces, once the record passed the gates
+        from pipelines.images.steps import TreatImage
+        steps.insert(-1, TreatImage(policy))
+    return steps

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pipelines.images import GENERATED_SOURCE_TYPES, IMAGE_SOURCE_TYPE, IMAGE_TDM
+from pipelines.images import OUTPUT_COLUMNS as IMAGE_COLUMNS
 from pipelines.record import INTERNAL, Step
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
@@ -32,8 +34,10 @@ class TdmGate(Step):
     ``tdm_policy`` whose terms the policy does not list as licensed, a robots.txt /
     ai.txt opt-out recorded at collection, or ``tdm_opt_out``, each with its own
     reason code (errors.TDM_REASONS); from the source's
-    declarations or the row's columns of the same names (the row wins). The columns
-    are removed from the record: they describe it, they are not its data."""
+    declarations or the row's columns of the same names (the row wins); and an image
+    whose content credentials do not allow AI training or mining (``image_tdm``:
+    notAllowed or constrained, TDM_CREDENTIALS). The columns are removed from the
+    record: they describe it, they are not its data."""
 
     name = "tdm_gate"
     BASES = (("tdm_reservation", Reason.TDM_RESERVED), ("robots_opt_out", Reason.TDM_ROBOTS),
@@ -45,8 +49,12 @@ class TdmGate(Step):
 
     def process(self, record: dict) -> dict:
         values = {c: record.pop(c) if c in record else self.declared[c] for c in TDM_COLUMNS}
+        credentials = record.pop(IMAGE_TDM, None)
         if not self.honour:
             return record
+        if credentials:  # notAllowed, or constrained (constraints we cannot check)
+            raise RecordRejected(Reason.TDM_CREDENTIALS,
+                                 f"the image's content credentials say AI training: {credentials}")
         flags = {}
         for column, reason in self.BASES:
             try:
@@ -69,7 +77,8 @@ class TdmGate(Step):
 class GenerationGate(Step):
     """A row's origin must be a known one; a record declared human must carry none of
     the policy's markers of generated content (``synthetic.markers``: a watermark
-    column, a generator tag in a named column). Such records are quarantined, not
+    column, a generator tag in a named column) nor be an image whose credentials say a
+    trained model made it (``image_source_type``). Such records are quarantined, not
     relabelled: a wrong declaration is the data owner's to correct."""
 
     name = "generation_gate"
@@ -83,6 +92,9 @@ class GenerationGate(Step):
             raise RecordRejected(Reason.UNKNOWN_ORIGIN, "the origin column holds an unknown origin")
         if origin != "human":
             return record
+        if record.get(IMAGE_SOURCE_TYPE) in GENERATED_SOURCE_TYPES:
+            raise RecordRejected(Reason.GENERATED_AS_HUMAN, "declared human but the image's "
+                                 "credentials say a trained model made it")
         for column, values in self.markers:
             value = record.get(column)
             if value is None or str(value).strip() == "" or value is False:
@@ -164,6 +176,8 @@ def output_columns(policy: Policy, source: Source) -> set[str]:
     keep |= set(source.text_fields) | set(source.fields) | set(policy.columns.allowed)
     keep |= set(policy.k_anonymity.quasi_identifiers) | set(policy.validation.columns)
     keep |= set(policy.representation.columns)  # counted in the certified data too
+    if source.format == "images":  # the picture and what was read and removed from it
+        keep |= set(IMAGE_COLUMNS)
     return keep - set(policy.columns.drop) - set(P.COLUMNS)
 
 

@@ -52,6 +52,8 @@ def _type_name(value) -> str | None:
         return None
     if isinstance(value, list):
         return "list"  # of strings (readers keep no other list)
+    if isinstance(value, dict) and set(value) == {"bytes", "path"}:
+        return "image"  # pipelines/images/: the Hugging Face datasets Image convention
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
@@ -134,6 +136,8 @@ def dataset_schema(column_types: dict):
             typ = pa.timestamp("us", tz=next(iter(t)).split("@", 1)[1])
         elif t == {"list"}:
             typ = pa.list_(pa.string())
+        elif t == {"image"}:
+            typ = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
         else:
             typ = pa.string()
         fields.append(pa.field(column, typ))
@@ -192,8 +196,11 @@ def _report(output: str, name: str, data: bytes, table, count_by: list[str]) -> 
     counts = []
     if count_by and table.num_rows:
         counts = table.group_by(count_by).aggregate([([], "count_all")]).to_pylist()
-    return {"output": output, "path": f"{output}/{name}", "rows": table.num_rows,
-            "sha256": hashlib.sha256(data).hexdigest(), "counts": counts}
+    from pipelines.images import treatment_counts
+    report = {"output": output, "path": f"{output}/{name}", "rows": table.num_rows,
+              "sha256": hashlib.sha256(data).hexdigest(), "counts": counts}
+    images = treatment_counts(table)  # what image records had removed (run.json "images")
+    return {**report, "images": images} if images else report
 
 
 SPILL_ROWS = 5_000  # rows a spilling bundle holds before it writes them out
