@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from privenance import storage
+from privenance.plugins import describe_operator
 
 CROISSANT = "http://mlcommons.org/croissant/1.0"
 RAI = "http://mlcommons.org/croissant/RAI/1.0"
@@ -84,18 +85,6 @@ PROVENANCE_DESCRIPTIONS = {
 }
 
 ORIGINS = {"human": "human-authored"}
-
-OPERATOR_DESCRIPTIONS = {
-    "keep": "kept unchanged",
-    "redact": "removed",
-    "replace": "replaced by its entity tag",
-    "mask": "masked except the last characters",
-    "hash": "replaced by a keyed hash (HMAC-SHA256), linkable only with the key",
-    "encrypt": "encrypted deterministically (AES-SIV), reversible only by the key holder",
-    "surrogate": "replaced by a consistent realistic surrogate chosen by a keyed hash",
-    "generalize_date": "generalized to a coarser date",
-    "shift_date": "shifted by a keyed number of days",
-}
 
 
 def _data_type(arrow_type) -> tuple[str, bool]:
@@ -170,7 +159,7 @@ def _column_description(column: str, run: dict) -> str:
             entity = s["fields"][column]
             op = run["operators"].get(entity, "replace")
             parts.append(f"{entity} column of source {s['id']}, every value "
-                         f"{OPERATOR_DESCRIPTIONS.get(op, op)}")
+                         f"{describe_operator(op)}")
     if not parts:
         return "Source column kept by the policy's data-minimisation rules, passed through unchanged."
     return "Source column: " + "; ".join(parts) + "."
@@ -244,7 +233,7 @@ def build(name: str, run: dict, cert: dict, certified_dir: str | Path,
     fields = [_field(f, _column_description(f.name, run)) for f in (schema or [])]
 
     pii = cert["pii"]
-    pii_lines = [f"{entity}: {n} occurrence(s) found and {OPERATOR_DESCRIPTIONS.get(op, op)} ({op})"
+    pii_lines = [f"{entity}: {n} occurrence(s) found and {describe_operator(op)} ({op})"
                  for entity, ops in sorted(pii.items()) for op, n in sorted(ops.items())]
     collected = ([d.isoformat() for d in (pc.min(dates["_collected_at"]).as_py(),
                                           pc.max(dates["_collected_at"]).as_py()) if d]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 
 from privenance.errors import Reason, explain
+from privenance.plugins import pseudonymizes
 
 # what each entity says about the data's sensitivity
 ENTITY_CATEGORIES = {
@@ -145,7 +146,7 @@ def risk_section(run: dict, suites: dict) -> dict:
     kept = sorted(e for e in found if operators.get(e) == "keep")
     if kept:
         residual.append(f"Entities found and kept as they were: {', '.join(kept)}.")
-    reversible = sorted(e for e in found if operators.get(e) in ("encrypt", "hash", "surrogate"))
+    reversible = sorted(e for e in found if pseudonymizes(operators.get(e)))
     if reversible:
         residual.append("Pseudonymized, not anonymous: whoever holds the key can link or "
                         f"reverse {', '.join(reversible)}.")

@@ -10,6 +10,7 @@ from pathlib import Path
 from lineage import governance
 from privenance import storage
 from privenance.errors import explain
+from privenance.plugins import OPERATORS
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
@@ -358,19 +359,15 @@ def pii_section(facts: dict) -> str:
                     _bars(totals, "#8719e0") + _table(["entity", "operator", "count"], pii_rows, {2}))
 
 
-OPERATOR_TEXT = {"replace": "replaced by a tag such as <PERSON>",
-                 "redact": "removed", "mask": "masked with *", "hash": "replaced by a keyed hash",
-                 "encrypt": "encrypted (AES-SIV: the key holder can read it back)",
-                 "surrogate": "replaced by a consistent fake value",
-                 "generalize_date": "generalized to a coarser date",
-                 "shift_date": "shifted by a keyed number of days"}
+def operator_summary(name: str) -> str:
+    return OPERATORS[name].summary if name in OPERATORS else ""
 
 
 def operators_section(facts: dict) -> str:
     ops = facts.get("operators") or []
     if not ops:
         return ""
-    rows = [[o["operator"], OPERATOR_TEXT.get(o["operator"], ""), ", ".join(o["entities"]),
+    rows = [[o["operator"], operator_summary(o["operator"]), ", ".join(o["entities"]),
              o["findings"], o["records"], _pct(o["records_percent"]), o["characters"]] for o in ops]
     return _section("How much each operator changed", _table(
         ["operator", "what it does", "entities", "findings", "records changed",

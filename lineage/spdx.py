@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from lineage.croissant import OPERATOR_DESCRIPTIONS
+from privenance.plugins import describe_operator
 
 SPDX_FILE = ".spdx.json"
 CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
@@ -45,7 +45,7 @@ def build(cert: dict, run: dict, confidentiality: str = "amber") -> dict:
     use = "commercial" if purpose.get("commercial") else "non-commercial"
     files = cert["output"]["files"]
     sources = run["sources"]
-    methods = [f"{entity}: {n} found and {OPERATOR_DESCRIPTIONS.get(op, op)} ({op})"
+    methods = [f"{entity}: {n} found and {describe_operator(op)} ({op})"
                for entity, ops in sorted(cert["pii"].items()) for op, n in sorted(ops.items())]
     kinds = (["text"] if any(s.get("text_fields") for s in sources) else []) \
         + (["structured"] if any(s.get("fields") for s in sources) else [])

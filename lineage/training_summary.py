@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from lineage.croissant import OPERATOR_DESCRIPTIONS
+from privenance.plugins import describe_operator
 
 TEMPLATE = ("Template for the Public Summary of Training Content for general-purpose AI models "
             "(European Commission, 24 July 2025), Article 53(1)(d) of Regulation (EU) 2024/1689")
@@ -139,7 +139,7 @@ def build(versions: list[tuple[Path, dict]], model: dict) -> dict:
                 "Not screened by privenance: state the provider's own measures.",
             "3.3 Other information": {
                 "personal data found and how it was treated": [
-                    f"{entity}: {n} found and {OPERATOR_DESCRIPTIONS.get(op, op)}"
+                    f"{entity}: {n} found and {describe_operator(op)}"
                     for entity, ops in sorted(pii.items()) for op, n in sorted(ops.items())],
                 "records excluded, by reason": dict(sorted(removed.items())),
                 "provenance": "Every record carries its licence, consent and provenance; "

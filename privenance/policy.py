@@ -14,11 +14,10 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
                       model_validator)
 
 from privenance.errors import ConfigError
+from privenance.plugins import OPERATORS, RECOGNIZER_PACKS, unknown_name
 from privenance.yamlfile import read_yaml, validation_error
 
 LicenceUse = Literal["commercial", "non-commercial", "academic", "unspecified"]
-OPERATOR_NAMES = ("keep", "redact", "replace", "mask", "hash", "encrypt", "surrogate",
-                  "generalize_date", "shift_date")
 
 
 class Strict(BaseModel):
@@ -38,8 +37,8 @@ class EntityRule(Strict):
     @field_validator("operator")
     @classmethod
     def _known_operator(cls, v: str) -> str:
-        if v not in OPERATOR_NAMES:
-            raise ValueError(f"unknown operator {v!r}; choose from {', '.join(OPERATOR_NAMES)}")
+        if v not in OPERATORS:
+            raise ValueError(unknown_name("operator", v, OPERATORS))
         return v
 
     @model_validator(mode="after")
@@ -188,6 +187,14 @@ class Anonymization(Strict):
     chinese_names: ChineseNames = ChineseNames()
     recognizers: list[RecognizerDecl] = []   # declared in the policy (YAML)
     allow_list: AllowList = AllowList()
+
+    @field_validator("recognizer_packs")
+    @classmethod
+    def _known_packs(cls, v: list[str]) -> list[str]:
+        for pack in v:
+            if pack not in RECOGNIZER_PACKS:
+                raise ValueError(unknown_name("recognizer pack", pack, RECOGNIZER_PACKS))
+        return v
 
     @model_validator(mode="after")
     def _unique_recognizer_names(self):

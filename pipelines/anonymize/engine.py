@@ -7,39 +7,19 @@ applied right to left after overlaps are resolved.
 """
 from __future__ import annotations
 
-import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.anonymize.registry import CJK
 from privenance.errors import ConfigError
 from privenance.identifiers import find_residual
 from privenance.keys import Secret
 from privenance.policy import Policy
 
-CJK = re.compile(r"[\u3400-\u9fff]")
-LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
-# Presidio's default recognizers we keep, by the entity they serve
-BUILTIN = {"EMAIL_ADDRESS": "EmailRecognizer", "CREDIT_CARD": "CreditCardRecognizer",
-           "IBAN_CODE": "IbanRecognizer", "IP_ADDRESS": "IpRecognizer", "US_SSN": "UsSsnRecognizer",
-           "US_DRIVER_LICENSE": "UsLicenseRecognizer", "US_PASSPORT": "UsPassportRecognizer",
-           "US_BANK_NUMBER": "UsBankRecognizer", "URL": "UrlRecognizer",
-           "DATE_TIME": "DateRecognizer", "MEDICAL_LICENSE": "MedicalLicenseRecognizer"}
-PHONE_REGIONS = ("HK", "US", "GB", "CN", "SG", "AU", "CA", "IN", "DE", "FR")
-# what the spaCy NER gives once the labels TextAnonymizer ignores are left out
-NER_ENTITIES = {"PERSON", "LOCATION"}
-
-
-def detectable_entities(policy: Policy) -> set[str]:
-    """Entities some recognizer can find under this policy: Presidio's built-ins we
-    keep, the NER's, regional phone numbers, and the policy's recognizer packs.
-    Cheap (nothing is built); ``TextAnonymizer.setup`` checks the real registry."""
-    from pipelines.anonymize.recognizers import PACK_ENTITIES
-    known = set(BUILTIN) | NER_ENTITIES | {"PHONE_NUMBER"}
-    known |= {r.supported_entity for r in policy.anonymization.recognizers}
-    for pack in policy.anonymization.recognizer_packs:
-        known |= PACK_ENTITIES.get(pack, set())
-    return known
+# what the spaCy NER labels that names no person or place: left out of detection
+NER_LABELS_IGNORED = ["ORG", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL",
+                      "QUANTITY", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "FAC",
+                      "NORP"]
 
 
 @dataclass(frozen=True)
@@ -61,36 +41,6 @@ class Finding:
 class AnonymizedText:
     text: str
     findings: tuple[Finding, ...]
-
-
-def _plausible(entity: str, value: str) -> bool:
-    """Drop NER output that cannot be what it claims: spaCy's English model labels
-    whole Chinese sentences, bare numbers, HK districts (Sha Tin) and text across
-    lines (a town and the country below it) as PERSON.
-    Pattern recognizers cover Chinese names."""
-    if entity == "PERSON":
-        from pipelines.anonymize.recognizers.hk import HK_PLACES
-        return (bool(LETTER.search(value)) and not CJK.search(value) and "\n" not in value
-                and value.strip() not in HK_PLACES)
-    return True
-
-
-def _filtered_spacy_recognizer():
-    """Presidio's SpacyRecognizer minus implausible spans. Filtering must happen here:
-    Presidio drops findings contained in a larger one of the same type, so a
-    sentence-wide false PERSON would otherwise swallow a real Chinese name."""
-    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-
-    class FilteredSpacyRecognizer(SpacyRecognizer):
-        def analyze(self, text, entities, nlp_artifacts=None):
-            from pipelines.anonymize.recognizers.names import not_a_name
-            results = super().analyze(text, entities, nlp_artifacts)
-            # labels, products, prices and greetings the NER calls persons (HKID, Dyson
-            # V15 Detect, HK$12,721, "Hi, I'm ...": the name recognizers find the name)
-            return [r for r in results if _plausible(r.entity_type, text[r.start:r.end])
-                    and not (r.entity_type == "PERSON" and not_a_name(text, r.start, r.end))]
-
-    return FilteredSpacyRecognizer(supported_language="en")
 
 
 # Latin-script identifiers; Presidio's own patterns treat CJK as word characters and
@@ -203,6 +153,33 @@ def subject_fields(policy: Policy) -> dict[str, str]:
             if rule.operator == "shift_date" and rule.params.get("subject_field")}
 
 
+def _nlp_engine(cfg):
+    """Presidio's spaCy engine with only the components detection needs (nlp.py), the
+    trained names model's ner in place of the spaCy model's. Presidio would download a
+    missing model (spacy.cli.download): refused first, as a configuration error."""
+    import spacy
+    from presidio_analyzer.nlp_engine import NerModelConfiguration
+
+    from pipelines.anonymize.models import model_folder
+    from pipelines.anonymize.nlp import load_pipeline, nlp_engine_class
+    missing = ConfigError(f"spaCy model {cfg.nlp_model!r} is not installed; install its "
+                          "package (privenance never downloads models)",
+                          field="anonymization.nlp_model")
+    if not (spacy.util.is_package(cfg.nlp_model) or Path(cfg.nlp_model).is_dir()):
+        raise missing
+    try:
+        nlp_engine = nlp_engine_class()(
+            models=[{"lang_code": cfg.language, "model_name": cfg.nlp_model}],
+            ner_model_configuration=NerModelConfiguration(labels_to_ignore=NER_LABELS_IGNORED))
+        # instead of nlp_engine.load(): only the components detection needs (nlp.py)
+        names = (None if cfg.names_model is None or cfg.language != "en"
+                 else model_folder(cfg.names_model.name, cfg.names_model.sha256))
+        nlp_engine.nlp = {cfg.language: load_pipeline(cfg.nlp_model, names)}
+    except OSError:
+        raise missing from None
+    return nlp_engine
+
+
 class TextAnonymizer:
     def __init__(self, policy: Policy, key: Secret, avoid: frozenset = frozenset()):
         """``avoid``: keyed tokens of values a surrogate must not be (values detected
@@ -221,71 +198,16 @@ class TextAnonymizer:
     def setup(self) -> None:
         from privenance.offline import go_offline
         go_offline()
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NerModelConfiguration
+        from presidio_analyzer import AnalyzerEngine
 
-        from pipelines.anonymize.models import model_folder
-        from pipelines.anonymize.nlp import context_enhancer, load_pipeline, nlp_engine_class
-        from pipelines.anonymize.recognizers import PACKS
-        from pipelines.anonymize.recognizers.general import regional_phone_recognizer
-        from pipelines.anonymize.recognizers.declared import AllowListFilter, DeclaredRecognizer
+        from pipelines.anonymize.nlp import context_enhancer
+        from pipelines.anonymize.recognizers.declared import AllowListFilter
+        from pipelines.anonymize.registry import build_registry
         cfg = self.policy.anonymization
         self.entities = cfg.detected_entities()
-        # Presidio would download a missing model (spacy.cli.download): refuse first
-        import spacy
-        if not (spacy.util.is_package(cfg.nlp_model) or Path(cfg.nlp_model).is_dir()):
-            raise ConfigError(f"spaCy model {cfg.nlp_model!r} is not installed; install its "
-                              "package (privenance never downloads models)",
-                              field="anonymization.nlp_model")
-        try:
-            nlp_engine = nlp_engine_class()(
-                models=[{"lang_code": cfg.language, "model_name": cfg.nlp_model}],
-                ner_model_configuration=NerModelConfiguration(
-                    labels_to_ignore=["ORG", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL",
-                                      "ORDINAL", "QUANTITY", "PRODUCT", "EVENT", "WORK_OF_ART",
-                                      "LAW", "LANGUAGE", "FAC", "NORP"]))
-            # instead of nlp_engine.load(): only the components detection needs (nlp.py)
-            names = (None if cfg.names_model is None or cfg.language != "en"
-                     else model_folder(cfg.names_model.name, cfg.names_model.sha256))
-            nlp_engine.nlp = {cfg.language: load_pipeline(cfg.nlp_model, names)}
-        except OSError:
-            raise ConfigError(f"spaCy model {cfg.nlp_model!r} is not installed; install its "
-                              "package (privenance never downloads models)",
-                              field="anonymization.nlp_model") from None
-        registry = RecognizerRegistry(supported_languages=[cfg.language])
-        # Presidio logs every recognizer it loads or removes, and warns about each
-        # predefined recognizer of another language it skips: noise in the run's log
-        presidio_log = logging.getLogger("presidio-analyzer")
-        presidio_log.setLevel(logging.ERROR)
-        registry.load_predefined_recognizers(languages=[cfg.language])
-        presidio_log.setLevel(logging.WARNING)
-        wanted = {BUILTIN[e] for e in self.entities if e in BUILTIN}
-        for recognizer in list(registry.recognizers):
-            if recognizer.name not in wanted:
-                registry.remove_recognizer(recognizer.name)
-        registry.add_recognizer(_filtered_spacy_recognizer())
-        if "PHONE_NUMBER" in self.entities:
-            registry.add_recognizer(regional_phone_recognizer(PHONE_REGIONS))
-        for pack in cfg.recognizer_packs:
-            if pack not in PACKS:
-                raise ConfigError(f"unknown recognizer pack {pack!r}; choose from {', '.join(PACKS)}",
-                                  field="anonymization.recognizer_packs")
-            for recognizer in PACKS[pack](self.policy):
-                if recognizer.supported_entities[0] in self.entities:
-                    registry.add_recognizer(recognizer)
-        for decl in cfg.recognizers:
-            registry.add_recognizer(DeclaredRecognizer(decl, cfg.language))
-        if cfg.profile == "thorough" and "PERSON" in self.entities:
-            from pipelines.anonymize.recognizers.ensemble import SecondOpinionRecognizer, model_location
-            for model in cfg.thorough_models:
-                model_location(model)  # a missing model is a configuration error now
-            registry.add_recognizer(SecondOpinionRecognizer(cfg.thorough_models, _plausible,
-                                                            cfg.language))
+        nlp_engine = _nlp_engine(cfg)
+        registry = build_registry(self.policy, self.entities)
         self._allowed = AllowListFilter(cfg.allow_list)
-        missing = set(self.entities) - set(registry.get_supported_entities([cfg.language]))
-        if missing:  # fail closed: an entity nothing finds would pass through untreated
-            raise ConfigError(f"no recognizer finds {', '.join(sorted(missing))}",
-                              field="anonymization.entities")
         # context words may also follow the value ("416 60 039 office")
         enhancer = context_enhancer(prefix=5, suffix=2)
         self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry,

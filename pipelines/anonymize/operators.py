@@ -15,6 +15,7 @@ import itertools
 import random
 import re
 
+from privenance import plugins
 from privenance.errors import ConfigError
 from privenance.identifiers import HK_GIVEN, HK_SURNAMES, hkid_ok, luhn_ok
 from privenance.keys import Secret
@@ -294,12 +295,21 @@ class ShiftDate(Operator):
         return (date + dt.timedelta(days=self.shift(subject))).isoformat()
 
 
-OPERATORS = {cls.name: cls for cls in (Keep, Redact, Replace, Mask, Hash, Encrypt, Surrogate,
-                                       GeneralizeDate, ShiftDate)}
+def _implementations(*classes) -> dict[str, type[Operator]]:
+    """The classes by name, each registered against an operator the core describes
+    (privenance/plugins.py: description, reversible), and one for each of those."""
+    out = {cls.name: cls for cls in classes}
+    if set(out) != set(plugins.OPERATORS):
+        raise RuntimeError(f"operators without a description or an implementation: "
+                           f"{', '.join(sorted(set(out) ^ set(plugins.OPERATORS)))}")
+    return out
+
+
+OPERATORS = _implementations(Keep, Redact, Replace, Mask, Hash, Encrypt, Surrogate,
+                             GeneralizeDate, ShiftDate)
 
 
 def build_operator(name: str, key: Secret, params: dict | None = None) -> Operator:
     """The operator called ``name`` with its policy ``params``."""
-    if name not in OPERATORS:
-        raise ConfigError(f"unknown operator {name!r}; choose from {', '.join(OPERATORS)}")
+    plugins.operator_info(name)  # an unknown name is a ConfigError naming the known ones
     return OPERATORS[name](key, dict(params or {}))

@@ -1,5 +1,6 @@
-"""Anonymizing records: Presidio and spaCy, a batch at a time, with findings and a
-dead-letter output.
+"""Anonymizing records in Beam: batches through batch.py's BatchAnonymizer, its
+findings and quarantine rows routed to their outputs (the dead-letter one tagged
+QUARANTINE).
 
 The engine (``pipelines/anonymize/engine.py``'s TextAnonymizer: spaCy model, recognizers,
 operators) is built once per worker process, in ``DoFn.setup``, and shared by all
@@ -9,17 +10,13 @@ resolved there from a ``KeyRef``, so no key bytes travel with the job.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections import Counter
 
 import apache_beam as beam
 from apache_beam.utils.shared import Shared
 
+from pipelines.anonymize.batch import FAKE, BatchAnonymizer
+from pipelines.record import QUARANTINE
 from pipelines.runners.tagged_outputs import TaggedOutputs
-from pipelines.record import QUARANTINE, quarantine_row
-from pipelines.record import FILE, INTERNAL, OFFSET, SOURCE_ID, finish
-from privenance import provenance as P
-from privenance.errors import Reason
 
 FINDINGS = "findings"
 
@@ -38,6 +35,9 @@ class _Engines:
 
 
 class _AnonymizeBatch(beam.DoFn):
+    """A batch of records in; anonymized records out, findings and quarantine rows on
+    their tagged outputs."""
+
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
                  keep_position: bool = False, avoid: frozenset = frozenset()):
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
@@ -52,118 +52,17 @@ class _AnonymizeBatch(beam.DoFn):
         tag = f"{self.policy.sha256}:{self.key_ref.check}:{avoided}"
         self._engines = self._shared.acquire(
             lambda: _Engines(self.policy, self.key_ref, self.avoid), tag)
-        self.engine, self.subjects = self._engines.engine, self._engines.subjects
+        self.anonymizer = BatchAnonymizer(self.policy, self.sources, self.erased,
+                                          self._engines.engine, self._engines.subjects.token,
+                                          self.keep_position)
 
     def process(self, batch: list):
-        # the records change in place below, and an input is not ours to change (the
-        # DaskRunner hands the same objects again when it computes a branch again)
-        batch = [dict(r) for r in batch]
-        limit = self.policy.anonymization.max_text_chars
-        rejected: dict[int, tuple] = {}  # row -> (reason, stage, message[, request])
-        # row -> [(column, finding, subject token)]; the token is computed from the
-        # original value, which is never kept
-        findings_of: dict[int, list] = {i: [] for i in range(len(batch))}
-        token = self.subjects.token
-        for record in batch:
-            _declared_as_text(record, self.sources[record[SOURCE_ID]])
-        # per-subject operators read the record as it came in, before any column changes
-        originals = [dict(r) for r in batch] if self.engine.subject_fields else None
-        # 1. free text: every text cell of the batch goes through spaCy's pipe at once
-        cells, texts = [], []
-        for i, record in enumerate(batch):
-            for column in self.sources[record[SOURCE_ID]].text_fields:
-                value = record.get(column)
-                if isinstance(value, str) and value.strip():
-                    if len(value) > limit:
-                        rejected[i] = (Reason.TEXT_TOO_LONG, "anonymize",
-                                       f"{column} is longer than {limit} characters")
-                        continue
-                    cells.append((i, column))
-                    texts.append(value)
-        keep = [n for n, (i, _) in enumerate(cells) if i not in rejected]
-        results = isolate(lambda ns: self.engine.anonymize_texts(
-            [texts[n] for n in ns], originals and [originals[cells[n][0]] for n in ns]), keep)
-        for n, result in zip(keep, results):
-            i, column = cells[n]
-            if isinstance(result, Exception):
-                rejected.setdefault(i, _failed("anonymize", f"anonymizing {column}", result))
-                continue
-            original = texts[n]
-            batch[i][column] = result.text
-            findings_of[i] += [(column, f, token(f.entity, original[f.start:f.end]),
-                                _fake(token, f, result.text[f.out_start:f.out_end]))
-                               for f in result.findings]
-        # 2. structured columns with a declared entity: column-wise, no NER
-        by_column: dict[tuple, list[int]] = {}
-        for i, record in enumerate(batch):
-            for column, entity in self.sources[record[SOURCE_ID]].fields.items():
-                if column in record and i not in rejected:
-                    by_column.setdefault((column, entity), []).append(i)
-        for (column, entity), rows in by_column.items():
-            values = isolate(lambda r: self.engine.transform_values(
-                [batch[i][column] for i in r], entity, originals and [originals[i] for i in r]),
-                rows)
-            operator = self.policy.rule_for(entity).operator
-            for i, value in zip(rows, values):
-                if isinstance(value, Exception):
-                    rejected.setdefault(i, _failed("anonymize", f"anonymizing {column}", value))
-                    continue
-                if batch[i][column] is not None:
-                    f = _StructuredFinding(entity, operator)
-                    findings_of[i].append((column, f, token(entity, batch[i][column]),
-                                           _fake(token, f, value)))
-                batch[i][column] = value
-        # 3. records that concern a subject whose erasure was requested
-        for i, found in findings_of.items():
-            request = next((self.erased[t] for _, _, t, _ in found if t in self.erased), None)
-            if request and i not in rejected:
-                rejected[i] = (Reason.SUBJECT_ERASED, "subjects",
-                               f"concerns a subject of erasure request {request}", request)
-        # 4. residual scan of every string column that will be written, then emit
-        action = self.policy.residual.action
-        for i, record in enumerate(batch):
-            if i not in rejected and action != "ignore":
-                for column in scanned_columns(record):
-                    try:
-                        left = self.engine.residual_entities(_as_text(record[column]))
-                    except Exception as exc:  # unscanned is not clean: fail closed
-                        rejected[i] = _failed("residual", f"the residual scan of {column}", exc)
-                        break
-                    if left and action == "quarantine":
-                        rejected[i] = (Reason.RESIDUAL_PII, "residual",
-                                       f"{column} still contains {', '.join(sorted(set(left)))}")
-                        break
-                    for entity in left:
-                        findings_of[i].append((column, _StructuredFinding(entity, "residual"),
-                                               None, None))
-            if i in rejected:
-                reason, stage, message, *request = rejected[i]
-                yield beam.pvalue.TaggedOutput(QUARANTINE, quarantine_row(
-                    record, stage, reason, message, *request))
-                continue
-            counts = Counter(f.entity for _, f, _, _ in findings_of[i])
-            record[P.PII_COUNTS] = dict(sorted(counts.items()))
-            # where the record was read, for the writer to leave out a duplicate's findings
-            position = ({FILE: record.get(FILE), OFFSET: record.get(OFFSET)}
-                        if self.keep_position else {})
-            for column, f, subject, fake in findings_of[i]:
-                yield beam.pvalue.TaggedOutput(FINDINGS, {
-                    P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],
-                    "column": column, "entity": f.entity, "start": f.start, "end": f.end,
-                    "score": f.score, "operator": f.operator, "subject": subject,
-                    FAKE: fake,
-                    "out_start": getattr(f, "out_start", None),
-                    "out_end": getattr(f, "out_end", None), **position})
-            yield finish(record, self.keep_position)
-
-
-FAKE = "_fake"  # a finding's token of its surrogate (not written: collision check only)
-
-
-def _fake(token, finding, replacement) -> str | None:
-    """The keyed token of a surrogate's fake, for the run to check that no fake equals a
-    value detected anywhere in the dataset (pipelines/run/driver.py)."""
-    return token(finding.entity, replacement) if finding.operator == "surrogate" else None
+        out = self.anonymizer.anonymize(batch)
+        for row in out.quarantine:
+            yield beam.pvalue.TaggedOutput(QUARANTINE, row)
+        for row in out.findings:
+            yield beam.pvalue.TaggedOutput(FINDINGS, row)
+        yield from out.records
 
 
 @beam.ptransform_fn
@@ -182,67 +81,6 @@ def SurrogateCollisions(findings):  # noqa: N802 (a transform, named like one)
                 lambda kv: [kv[0]] if {"detected", "fake"} <= set(kv[1]) else [])
             | "Collisions" >> beam.combiners.ToList()
             | "Sorted" >> beam.Map(sorted))
-
-
-def isolate(call, items: list) -> list:
-    """``call(items)``, one result per item; if it raises (or miscounts), ``call([item])``
-    item by item, so one bad item does not fail the others: an item that still raises
-    gets its exception in place of a result."""
-    if not items:
-        return []
-    try:
-        results = list(call(items))
-        if len(results) == len(items):
-            return results
-    except Exception:
-        pass
-    out = []
-    for item in items:
-        try:
-            (result,) = call([item])  # exactly one result, or a ValueError
-        except Exception as exc:
-            result = exc
-        out.append(result)
-    return out
-
-
-def _as_text(value) -> str:
-    return "\n".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def _declared_as_text(record: dict, source) -> None:
-    """A declared text or structured column holding a list (JSON tags) is treated as its
-    JSON text, as the detection and operators need one string; lists stay lists only
-    in columns the policy lets through, scanned for residual identifiers item by item."""
-    for column in (*source.text_fields, *source.fields):
-        if isinstance(record.get(column), list):
-            record[column] = json.dumps(record[column], ensure_ascii=False)
-
-
-def _failed(stage: str, what: str, exc: Exception) -> tuple:
-    # the exception's type only: its message may quote the text
-    return (Reason.ANONYMIZE_FAILED, stage, f"{what} raised {type(exc).__name__}")
-
-
-def scanned_columns(record: dict) -> list[str]:
-    """The record's columns that will be written with a string or integer value (a
-    card number can arrive as an integer): the source's own, and the provenance
-    columns a row may set; not pipeline-internal."""
-    return [c for c, v in record.items()
-            if isinstance(v, (str, int, list)) and not isinstance(v, bool)
-            and (c not in P.COLUMNS or c in P.ROW_SET)
-            and c not in INTERNAL and not c.startswith("__")]
-
-
-class _StructuredFinding:
-    """A whole-cell finding in a declared column: no offsets, score 1."""
-
-    __slots__ = ("entity", "operator")
-    start = end = None
-    score = 1.0
-
-    def __init__(self, entity, operator):
-        self.entity, self.operator = entity, operator
 
 
 class AnonymizeRecords(beam.PTransform):

@@ -188,7 +188,7 @@ def entity_problems(manifest: SourcesManifest, policy: Policy):
     """A ConfigError for each entity named by the policy's operators or the manifest's
     ``fields`` that no recognizer or operator will serve (a typo would switch
     treatment off)."""
-    from pipelines.anonymize.engine import detectable_entities
+    from pipelines.anonymize.registry import detectable_entities
     known = detectable_entities(policy)
     choices = ", ".join(sorted(known))
     for entity in policy.anonymization.entities:

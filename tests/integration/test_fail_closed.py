@@ -315,7 +315,8 @@ def test_an_integer_card_number_in_a_column_let_through_is_caught(tmp_path):
 
 
 def test_the_entities_the_policy_check_knows_are_those_the_recognizers_serve(tmp_path):
-    from pipelines.anonymize.engine import TextAnonymizer, detectable_entities
+    from pipelines.anonymize.engine import TextAnonymizer
+    from pipelines.anonymize.registry import detectable_entities
     from pipelines.anonymize.recognizers import PACK_ENTITIES, PACKS
     from privenance.keys import Secret
     from privenance.policy import load_policy

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.anonymize.engine import PHONE_REGIONS
+from pipelines.anonymize.registry import PHONE_REGIONS
 from pipelines.anonymize.recognizers.general import (
     InternationalPhoneRecognizer,
     StreetAddressRecognizer,

@@ -132,8 +132,8 @@ def test_shift_date_is_keyed_and_the_same_for_one_subject():
 
 
 def test_every_policy_operator_exists_and_bad_config_is_config_error():
-    from privenance.policy import OPERATOR_NAMES
-    assert set(OPERATOR_NAMES) == set(OPERATORS)
+    from privenance.plugins import OPERATORS as DESCRIBED
+    assert set(DESCRIBED) == set(OPERATORS)
     with pytest.raises(ConfigError):
         build_operator("shred", KEY)
     with pytest.raises(ConfigError):

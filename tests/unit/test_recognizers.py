@@ -206,7 +206,7 @@ def test_regional_phone_recognizer_finds_what_presidios_finds(locale):
     from faker import Faker
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-    from pipelines.anonymize.engine import PHONE_REGIONS
+    from pipelines.anonymize.registry import PHONE_REGIONS
     from pipelines.anonymize.recognizers.general import regional_phone_recognizer
     fake = Faker(locale)
     Faker.seed(11)

@@ -5,6 +5,8 @@ only those serving an entity the policy lists.
 """
 from __future__ import annotations
 
+from privenance.plugins import RECOGNIZER_PACKS
+
 
 def hk_pack(policy=None) -> list:
     """HKID (check digit), HK phones, HK and Chinese-script addresses, romanized
@@ -29,8 +31,7 @@ def general_pack(policy=None) -> list:
             general.StreetAddressRecognizer(), names.NameGazetteerRecognizer()]
 
 
-PACKS = {"hk": hk_pack, "general": general_pack}
+PACKS = {"hk": hk_pack, "general": general_pack}  # as named in privenance/plugins.py
 # the entities each pack's recognizers serve, known without building them (a test
 # checks this against the recognizers themselves)
-PACK_ENTITIES = {"hk": {"HK_ID", "PHONE_NUMBER", "PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS"},
-                 "general": {"CREDIT_CARD", "PHONE_NUMBER", "STREET_ADDRESS", "PERSON"}}
+PACK_ENTITIES = {name: set(pack.entities) for name, pack in RECOGNIZER_PACKS.items()}
