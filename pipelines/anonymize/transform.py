@@ -8,50 +8,49 @@ resolved there from a ``KeyRef``, so no key bytes travel with the job.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 
 import apache_beam as beam
 from apache_beam.utils.shared import Shared
 
+from pipelines.anonymize.surrogates import checked, span
 from pipelines.runners.tagged_outputs import TaggedOutputs
 from pipelines.record import QUARANTINE, quarantine_row
-from pipelines.record import FILE, INTERNAL, OFFSET, SOURCE_ID, finish
+from pipelines.record import FILE, INTERNAL, OFFSET, SOURCE_ID, SURROGATES, finish
 from privenance import provenance as P
 from privenance.errors import Reason
 
 FINDINGS = "findings"
+DETECTED = "detected"  # subject tokens of the values detected (pipelines/anonymize/surrogates.py)
 
 
 class _Engines:
     """What a worker process shares between its DoFn instances: the set-up engine and
     subject tokens (Shared needs an object it can hold a weak reference to)."""
 
-    def __init__(self, policy, key_ref, avoid: frozenset = frozenset()):
+    def __init__(self, policy, key_ref):
         from pipelines.anonymize.engine import TextAnonymizer
         from privenance.subject_tokens import SubjectTokens
         key = key_ref.resolve()
-        self.engine = TextAnonymizer(policy, key, avoid)
+        self.engine = TextAnonymizer(policy, key)
         self.engine.setup()
         self.subjects = SubjectTokens(key)
 
 
 class _AnonymizeBatch(beam.DoFn):
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
-                 keep_position: bool = False, avoid: frozenset = frozenset()):
+                 keep_position: bool = False, surrogate_check: bool = False):
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
         self.erased = erased  # subject token -> erasure request id
-        self.keep_position = keep_position
-        self.avoid = frozenset(avoid)  # tokens no surrogate may be (keyed: no values)
+        self.keep_position, self.surrogate_check = keep_position, surrogate_check
         self._shared = Shared()
 
     def setup(self):
         # one engine per process and policy (and key), whatever the number of threads
-        avoided = hashlib.sha256("".join(sorted(self.avoid)).encode()).hexdigest()[:16]
-        tag = f"{self.policy.sha256}:{self.key_ref.check}:{avoided}"
+        tag = f"{self.policy.sha256}:{self.key_ref.check}"
         self._engines = self._shared.acquire(
-            lambda: _Engines(self.policy, self.key_ref, self.avoid), tag)
+            lambda: _Engines(self.policy, self.key_ref), tag)
         self.engine, self.subjects = self._engines.engine, self._engines.subjects
 
     def process(self, batch: list):
@@ -60,10 +59,10 @@ class _AnonymizeBatch(beam.DoFn):
         batch = [dict(r) for r in batch]
         limit = self.policy.anonymization.max_text_chars
         rejected: dict[int, tuple] = {}  # row -> (reason, stage, message[, request])
-        # row -> [(column, finding, subject token)]; the token is computed from the
-        # original value, which is never kept
+        # row -> [(column, finding, subject token, surrogate seed)]; the token and seed are
+        # computed from the original value, which is never kept
         findings_of: dict[int, list] = {i: [] for i in range(len(batch))}
-        token = self.subjects.token
+        token, seed = self.subjects.token, self._seed
         for record in batch:
             _declared_as_text(record, self.sources[record[SOURCE_ID]])
         # per-subject operators read the record as it came in, before any column changes
@@ -91,7 +90,7 @@ class _AnonymizeBatch(beam.DoFn):
             original = texts[n]
             batch[i][column] = result.text
             findings_of[i] += [(column, f, token(f.entity, original[f.start:f.end]),
-                                _fake(token, f, result.text[f.out_start:f.out_end]))
+                                seed(f, original[f.start:f.end]))
                                for f in result.findings]
         # 2. structured columns with a declared entity: column-wise, no NER
         by_column: dict[tuple, list[int]] = {}
@@ -111,7 +110,7 @@ class _AnonymizeBatch(beam.DoFn):
                 if batch[i][column] is not None:
                     f = _StructuredFinding(entity, operator)
                     findings_of[i].append((column, f, token(entity, batch[i][column]),
-                                           _fake(token, f, value)))
+                                           seed(f, batch[i][column])))
                 batch[i][column] = value
         # 3. records that concern a subject whose erasure was requested
         for i, found in findings_of.items():
@@ -119,6 +118,10 @@ class _AnonymizeBatch(beam.DoFn):
             if request and i not in rejected:
                 rejected[i] = (Reason.SUBJECT_ERASED, "subjects",
                                f"concerns a subject of erasure request {request}", request)
+        if self.surrogate_check:  # every value detected, rejected records' too
+            for subject in sorted({t for found in findings_of.values() for _, _, t, _ in found
+                                   if t is not None}):
+                yield beam.pvalue.TaggedOutput(DETECTED, subject)
         # 4. residual scan of every string column that will be written, then emit
         action = self.policy.residual.action
         for i, record in enumerate(batch):
@@ -146,42 +149,26 @@ class _AnonymizeBatch(beam.DoFn):
             # where the record was read, for the writer to leave out a duplicate's findings
             position = ({FILE: record.get(FILE), OFFSET: record.get(OFFSET)}
                         if self.keep_position else {})
-            for column, f, subject, fake in findings_of[i]:
+            for column, f, subject, _ in findings_of[i]:
                 yield beam.pvalue.TaggedOutput(FINDINGS, {
                     P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],
                     "column": column, "entity": f.entity, "start": f.start, "end": f.end,
                     "score": f.score, "operator": f.operator, "subject": subject,
-                    FAKE: fake,
                     "out_start": getattr(f, "out_start", None),
                     "out_end": getattr(f, "out_end", None), **position})
-            yield finish(record, self.keep_position)
+            finish(record, self.keep_position)
+            spans = [span(column, getattr(f, "out_start", None), getattr(f, "out_end", None),
+                          f.entity, s) for column, f, _, s in findings_of[i] if s is not None]
+            if spans:
+                record[SURROGATES] = spans
+            yield record
 
-
-FAKE = "_fake"  # a finding's token of its surrogate (not written: collision check only)
-
-
-def _fake(token, finding, replacement) -> str | None:
-    """The keyed token of a surrogate's fake, for the run to check that no fake equals a
-    value detected anywhere in the dataset (pipelines/run/driver.py)."""
-    return token(finding.entity, replacement) if finding.operator == "surrogate" else None
-
-
-@beam.ptransform_fn
-def SurrogateCollisions(findings):  # noqa: N802 (a transform, named like one)
-    """Tokens of fakes that equal a value detected somewhere in the data, as a singleton
-    PCollection (a sorted list): finding rows in."""
-    def pairs(row):
-        if row.get("subject"):
-            yield row["subject"], "detected"
-        if row.get(FAKE):
-            yield row[FAKE], "fake"
-    return (findings
-            | "TokenKinds" >> beam.FlatMap(pairs)
-            | "GroupTokens" >> beam.GroupByKey()
-            | "BothKinds" >> beam.FlatMap(
-                lambda kv: [kv[0]] if {"detected", "fake"} <= set(kv[1]) else [])
-            | "Collisions" >> beam.combiners.ToList()
-            | "Sorted" >> beam.Map(sorted))
+    def _seed(self, finding, value) -> str | None:
+        """The keyed seed of a checked surrogate's redraws (surrogates.py), else None."""
+        if not (self.surrogate_check and finding.operator == "surrogate"
+                and checked(finding.entity) and value is not None):
+            return None
+        return self.engine.operators[finding.entity].seed(str(value), finding.entity)
 
 
 def isolate(call, items: list) -> list:
@@ -252,16 +239,19 @@ class AnonymizeRecords(beam.PTransform):
     ``on_dask``: batch without BatchElements, which the DaskRunner breaks
     (pipelines/runners/dask_runner.py); False on every other runner. ``keep_position``: records
     and findings keep where the record was read (steps.POSITION), for a writer that
-    keeps the first read of records sharing an id (pipelines/write/transform.py). ``avoid``:
-    keyed tokens of values no surrogate may be (the run's second pass)."""
+    keeps the first read of records sharing an id (pipelines/write/transform.py).
+    ``surrogate_check``: records carry their surrogates' places and keyed seeds
+    (record.SURROGATES), and a fourth output holds the subject tokens of every value
+    detected, in rejected records too, for the dataset's writer to redraw any fake that
+    is one of them (pipelines/anonymize/surrogates.py)."""
 
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
                  on_dask: bool = False, keep_position: bool = False,
-                 avoid: frozenset = frozenset()):
+                 surrogate_check: bool = False):
         super().__init__()
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
         self.erased, self.on_dask, self.keep_position = erased, on_dask, keep_position
-        self.avoid = avoid
+        self.surrogate_check = surrogate_check
 
     def expand(self, records):
         size = self.policy.anonymization.batch_size
@@ -273,6 +263,8 @@ class AnonymizeRecords(beam.PTransform):
                                                                max_batch_size=size)
         out = batches | "Anonymize" >> TaggedOutputs(_AnonymizeBatch(
             self.policy, self.key_ref, self.sources, self.erased, self.keep_position,
-            self.avoid),
-            FINDINGS, QUARANTINE, main="records")
+            self.surrogate_check),
+            FINDINGS, QUARANTINE, DETECTED, main="records")
+        if self.surrogate_check:
+            return out.records, out[FINDINGS], out[QUARANTINE], out[DETECTED]
         return out.records, out[FINDINGS], out[QUARANTINE]
