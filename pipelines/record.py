@@ -17,7 +17,12 @@ OFFSET = "__offset"
 SOURCE_KEY = "__source_key"
 FILE = "__file"  # the file within a source of many files (a folder or glob), else absent
 GROUPS = "__groups"  # the record's representation groups, as tagged (TakeGroups)
-INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE, GROUPS)
+# its surrogates' places and keyed seeds, for the writer's dataset-wide check
+# (pipelines/anonymize/surrogates.py); no values
+SURROGATES = "__surrogates"
+# why the writer left a record out, when not as a duplicate: (reason code, message)
+LEFT_OUT = "__left_out"
+INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE, GROUPS, SURROGATES, LEFT_OUT)
 MISSING = "(missing)"
 
 

@@ -31,6 +31,7 @@ class Reason(str, enum.Enum):
     LINE_TOO_LONG = "LINE_TOO_LONG"        # a line or CSV row too long to read
     MISSING_COLUMN = "MISSING_COLUMN"      # a declared column absent from this row
     ANONYMIZE_FAILED = "ANONYMIZE_FAILED"  # the anonymizer or residual scan raised on it
+    SURROGATE_COLLISION = "SURROGATE_COLLISION"  # no fake found that is not a detected value
     STEP_FAILED = "STEP_FAILED"
     # text-and-data mining reserved by the rights holder, one code per basis
     TDM_RESERVED = "TDM_RESERVED"          # TDMRep tdm-reservation: 1
@@ -63,6 +64,8 @@ REASON_TEXT = {
                           "characters: skipped unread",
     Reason.MISSING_COLUMN: "the row lacks a column the source declares",
     Reason.ANONYMIZE_FAILED: "the anonymizer or the residual scan failed on this row",
+    Reason.SURROGATE_COLLISION: "a surrogate equals a value detected in the data and no "
+                                "other fake of its length was found: left out, never written",
     Reason.STEP_FAILED: "an unexpected error in a pipeline step",
     Reason.TDM_RESERVED: "text-and-data mining is reserved (TDMRep tdm-reservation: 1)",
     Reason.TDM_POLICY: "text-and-data mining is reserved under a tdm-policy whose terms the "

@@ -175,10 +175,6 @@ class Anonymization(Strict):
     entities: dict[str, EntityRule] = {}
     batch_size: int = Field(default=64, ge=1)
     max_text_chars: int = Field(default=1_000_000, ge=1)
-    # a surrogate is never a value detected beside it; with unique_surrogates, never one
-    # detected anywhere in the dataset either, at the cost of a second pass of the whole
-    # run whenever a fake collides (pipelines/run/driver.py)
-    unique_surrogates: bool = False
     # fast: one small model and cheap rules; thorough: also a vote of the models in
     # thorough_models and a re-check of all-lower-case or all-capitals text (noisy
     # sources such as social media; slower)
@@ -195,6 +191,16 @@ class Anonymization(Strict):
             if pack not in RECOGNIZER_PACKS:
                 raise ValueError(unknown_name("recognizer pack", pack, RECOGNIZER_PACKS))
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unique_surrogates(cls, data):
+        # the former opt-in: said plainly rather than as an unknown field
+        if isinstance(data, dict) and "unique_surrogates" in data:
+            raise ValueError("unique_surrogates was removed: a surrogate is now never a "
+                             "value detected anywhere in the dataset, in every run; delete "
+                             "the setting")
+        return data
 
     @model_validator(mode="after")
     def _unique_recognizer_names(self):

@@ -16,21 +16,23 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pipelines.record import FILE, INTERNAL, OFFSET, SOURCE_ID, finish, quarantine_row
+from pipelines.anonymize.surrogates import checked, span
+from pipelines.record import FILE, INTERNAL, OFFSET, SOURCE_ID, SURROGATES, finish, quarantine_row
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
-
-FAKE = "_fake"  # a finding's token of its surrogate (not written: collision check only)
 
 
 @dataclass
 class AnonymizedBatch:
     """What a batch gives: anonymized records (finished for writing), finding rows
-    (entity, offsets, operator, keyed tokens; never a value) and quarantine rows."""
+    (entity, offsets, operator, keyed tokens; never a value), quarantine rows, and the
+    subject tokens of every value detected, in rejected records too (with the surrogate
+    check: no fake may be one of them)."""
 
     records: list[dict] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
     quarantine: list[dict] = field(default_factory=list)
+    detected: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -38,7 +40,7 @@ class _Work:
     """One batch in progress: its records (copies, changed in place), what they were
     before any column changed (for per-subject operators), the rejections so far
     (row -> (stage, RecordRejected)) and each row's findings as
-    (column, finding, subject token, surrogate token): tokens are computed from the
+    (column, finding, subject token, surrogate seed): both are computed from the
     original value, which is never kept."""
 
     records: list[dict]
@@ -63,12 +65,15 @@ class BatchAnonymizer:
     ``erased``: subject token -> erasure request id (records that concern such a
     subject are quarantined); ``token``: the keyed subject token of (entity, value)
     (privenance/subject_tokens.py); ``keep_position``: records and findings keep where
-    the record was read (pipelines/record.py POSITION)."""
+    the record was read (pipelines/record.py POSITION); ``surrogate_check``: records
+    carry their surrogates' places and keyed seeds (record.SURROGATES) for the dataset's
+    writer to redraw a fake that is a detected value (pipelines/anonymize/surrogates.py)."""
 
     def __init__(self, policy, sources: dict, erased: dict[str, str], engine, token,
-                 keep_position: bool = False):
+                 keep_position: bool = False, surrogate_check: bool = False):
         self.policy, self.sources, self.erased = policy, sources, erased
         self.engine, self.token, self.keep_position = engine, token, keep_position
+        self.surrogate_check = surrogate_check
 
     def anonymize(self, batch: list[dict]) -> AnonymizedBatch:
         # the records change in place below, and an input is not ours to change (the
@@ -83,6 +88,9 @@ class BatchAnonymizer:
         self._fields(work)
         self._erased(work)
         out = AnonymizedBatch()
+        if self.surrogate_check:
+            out.detected = sorted({t for found in work.findings.values()
+                                   for _, _, t, _ in found if t is not None})
         for i, record in enumerate(records):
             if i not in work.rejected:
                 self._residual(work, i)
@@ -128,7 +136,7 @@ class BatchAnonymizer:
             work.records[i][column] = result.text
             work.findings[i] += [
                 (column, f, self.token(f.entity, original[f.start:f.end]),
-                 _fake(self.token, f, result.text[f.out_start:f.out_end]))
+                 self._seed(f, original[f.start:f.end]))
                 for f in result.findings]
 
     def _fields(self, work: _Work) -> None:
@@ -154,7 +162,7 @@ class BatchAnonymizer:
             if records[i][column] is not None:
                 f = _StructuredFinding(entity, operator)
                 work.findings[i].append((column, f, self.token(entity, records[i][column]),
-                                         _fake(self.token, f, value)))
+                                         self._seed(f, records[i][column])))
             records[i][column] = value
 
     def _erased(self, work: _Work) -> None:
@@ -192,21 +200,26 @@ class BatchAnonymizer:
         # where the record was read, for the writer to leave out a duplicate's findings
         position = ({FILE: record.get(FILE), OFFSET: record.get(OFFSET)}
                     if self.keep_position else {})
-        for column, f, subject, fake in found:
+        for column, f, subject, _ in found:
             out.findings.append({
                 P.RECORD_ID: record[P.RECORD_ID], P.SOURCE: record[P.SOURCE],
                 "column": column, "entity": f.entity, "start": f.start, "end": f.end,
                 "score": f.score, "operator": f.operator, "subject": subject,
-                FAKE: fake,
                 "out_start": getattr(f, "out_start", None),
                 "out_end": getattr(f, "out_end", None), **position})
-        out.records.append(finish(record, self.keep_position))
+        finish(record, self.keep_position)
+        spans = [span(column, getattr(f, "out_start", None), getattr(f, "out_end", None),
+                      f.entity, seed) for column, f, _, seed in found if seed is not None]
+        if spans:
+            record[SURROGATES] = spans
+        out.records.append(record)
 
-
-def _fake(token, finding, replacement) -> str | None:
-    """The keyed token of a surrogate's fake, for the run to check that no fake equals a
-    value detected anywhere in the dataset (pipelines/run/driver.py)."""
-    return token(finding.entity, replacement) if finding.operator == "surrogate" else None
+    def _seed(self, finding, value) -> str | None:
+        """The keyed seed of a checked surrogate's redraws (surrogates.py), else None."""
+        if not (self.surrogate_check and finding.operator == "surrogate"
+                and checked(finding.entity) and value is not None):
+            return None
+        return self.engine.operators[finding.entity].seed(str(value), finding.entity)
 
 
 def isolate(call, items: list) -> list:

@@ -181,19 +181,13 @@ def _nlp_engine(cfg):
 
 
 class TextAnonymizer:
-    def __init__(self, policy: Policy, key: Secret, avoid: frozenset = frozenset()):
-        """``avoid``: keyed tokens of values a surrogate must not be (values detected
-        elsewhere in the dataset, found by the run's first pass)."""
-        self.policy, self.key, self.avoid = policy, key, frozenset(avoid)
+    def __init__(self, policy: Policy, key: Secret):
+        self.policy, self.key = policy, key
         self._analyzer = None
 
     def _operator(self, name: str, params: dict):
         from pipelines.anonymize.operators import build_operator
-        operator = build_operator(name, self.key, params)
-        if self.avoid and hasattr(operator, "avoid_everywhere"):
-            from privenance.subject_tokens import SubjectTokens
-            operator.avoid_everywhere(self.avoid, SubjectTokens(self.key).token)
-        return operator
+        return build_operator(name, self.key, params)
 
     def setup(self) -> None:
         from privenance.offline import go_offline

@@ -154,15 +154,14 @@ class Surrogate(Operator):
 
     avoids_values = True  # the engine passes the values detected beside this one
     ATTEMPTS = 32
-    # keyed tokens (privenance/subject_tokens.py) of fakes that equal a value detected elsewhere
-    # in the dataset, and the function that makes them: set by the engine for the run's
-    # second pass (pipelines/run/driver.py), empty before
-    avoid_tokens: frozenset = frozenset()
-    token = None
 
-    def avoid_everywhere(self, tokens: frozenset, token) -> None:
-        """Never give a fake whose ``token(entity, fake)`` is in ``tokens``."""
-        self.avoid_tokens, self.token = frozenset(tokens), token
+    def seed(self, value: str, entity: str) -> str:
+        """The keyed seed of this value's redraws (hex), for the dataset's writer to draw
+        a fake again when it equals a value detected elsewhere in the data
+        (pipelines/anonymize/surrogates.py): the same for one value in every record,
+        and no value in the records the pipeline spills."""
+        material = f"redraw\x1f{entity}\x1f{value.strip().casefold()}"
+        return hmac.new(self.key, material.encode(), hashlib.sha256).hexdigest()[:32]
 
     def _rng(self, value, entity, attempt: int = 0) -> random.Random:
         material = f"{entity}\x1f{value.strip().casefold()}"
@@ -179,8 +178,7 @@ class Surrogate(Operator):
         taken = {_same(value)} | {_same(v) for v in avoid}
         for attempt in range(self.ATTEMPTS):
             fake = self._draw(value, entity, attempt)
-            if _same(fake) not in taken and not (
-                    self.avoid_tokens and self.token(entity, fake) in self.avoid_tokens):
+            if _same(fake) not in taken:
                 return fake
         return f"<{entity}>"
 

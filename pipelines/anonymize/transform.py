@@ -9,52 +9,48 @@ resolved there from a ``KeyRef``, so no key bytes travel with the job.
 """
 from __future__ import annotations
 
-import hashlib
-
 import apache_beam as beam
 from apache_beam.utils.shared import Shared
 
-from pipelines.anonymize.batch import FAKE, BatchAnonymizer
+from pipelines.anonymize.batch import BatchAnonymizer
 from pipelines.record import QUARANTINE
 from pipelines.runners.tagged_outputs import TaggedOutputs
 
 FINDINGS = "findings"
+DETECTED = "detected"  # subject tokens of the values detected (pipelines/anonymize/surrogates.py)
 
 
 class _Engines:
     """What a worker process shares between its DoFn instances: the set-up engine and
     subject tokens (Shared needs an object it can hold a weak reference to)."""
 
-    def __init__(self, policy, key_ref, avoid: frozenset = frozenset()):
+    def __init__(self, policy, key_ref):
         from pipelines.anonymize.engine import TextAnonymizer
         from privenance.subject_tokens import SubjectTokens
         key = key_ref.resolve()
-        self.engine = TextAnonymizer(policy, key, avoid)
+        self.engine = TextAnonymizer(policy, key)
         self.engine.setup()
         self.subjects = SubjectTokens(key)
 
 
 class _AnonymizeBatch(beam.DoFn):
-    """A batch of records in; anonymized records out, findings and quarantine rows on
-    their tagged outputs."""
+    """A batch of records in; anonymized records out, findings, quarantine rows and (with
+    ``surrogate_check``) the detected subject tokens on their tagged outputs."""
 
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
-                 keep_position: bool = False, avoid: frozenset = frozenset()):
+                 keep_position: bool = False, surrogate_check: bool = False):
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
         self.erased = erased  # subject token -> erasure request id
-        self.keep_position = keep_position
-        self.avoid = frozenset(avoid)  # tokens no surrogate may be (keyed: no values)
+        self.keep_position, self.surrogate_check = keep_position, surrogate_check
         self._shared = Shared()
 
     def setup(self):
         # one engine per process and policy (and key), whatever the number of threads
-        avoided = hashlib.sha256("".join(sorted(self.avoid)).encode()).hexdigest()[:16]
-        tag = f"{self.policy.sha256}:{self.key_ref.check}:{avoided}"
-        self._engines = self._shared.acquire(
-            lambda: _Engines(self.policy, self.key_ref, self.avoid), tag)
+        tag = f"{self.policy.sha256}:{self.key_ref.check}"
+        self._engines = self._shared.acquire(lambda: _Engines(self.policy, self.key_ref), tag)
         self.anonymizer = BatchAnonymizer(self.policy, self.sources, self.erased,
                                           self._engines.engine, self._engines.subjects.token,
-                                          self.keep_position)
+                                          self.keep_position, self.surrogate_check)
 
     def process(self, batch: list):
         out = self.anonymizer.anonymize(batch)
@@ -62,25 +58,9 @@ class _AnonymizeBatch(beam.DoFn):
             yield beam.pvalue.TaggedOutput(QUARANTINE, row)
         for row in out.findings:
             yield beam.pvalue.TaggedOutput(FINDINGS, row)
+        for token in out.detected:
+            yield beam.pvalue.TaggedOutput(DETECTED, token)
         yield from out.records
-
-
-@beam.ptransform_fn
-def SurrogateCollisions(findings):  # noqa: N802 (a transform, named like one)
-    """Tokens of fakes that equal a value detected somewhere in the data, as a singleton
-    PCollection (a sorted list): finding rows in."""
-    def pairs(row):
-        if row.get("subject"):
-            yield row["subject"], "detected"
-        if row.get(FAKE):
-            yield row[FAKE], "fake"
-    return (findings
-            | "TokenKinds" >> beam.FlatMap(pairs)
-            | "GroupTokens" >> beam.GroupByKey()
-            | "BothKinds" >> beam.FlatMap(
-                lambda kv: [kv[0]] if {"detected", "fake"} <= set(kv[1]) else [])
-            | "Collisions" >> beam.combiners.ToList()
-            | "Sorted" >> beam.Map(sorted))
 
 
 class AnonymizeRecords(beam.PTransform):
@@ -90,16 +70,19 @@ class AnonymizeRecords(beam.PTransform):
     ``on_dask``: batch without BatchElements, which the DaskRunner breaks
     (pipelines/runners/dask_runner.py); False on every other runner. ``keep_position``: records
     and findings keep where the record was read (steps.POSITION), for a writer that
-    keeps the first read of records sharing an id (pipelines/write/transform.py). ``avoid``:
-    keyed tokens of values no surrogate may be (the run's second pass)."""
+    keeps the first read of records sharing an id (pipelines/write/transform.py).
+    ``surrogate_check``: records carry their surrogates' places and keyed seeds
+    (record.SURROGATES), and a fourth output holds the subject tokens of every value
+    detected, in rejected records too, for the dataset's writer to redraw any fake that
+    is one of them (pipelines/anonymize/surrogates.py)."""
 
     def __init__(self, policy, key_ref, sources: dict, erased: dict[str, str],
                  on_dask: bool = False, keep_position: bool = False,
-                 avoid: frozenset = frozenset()):
+                 surrogate_check: bool = False):
         super().__init__()
         self.policy, self.key_ref, self.sources = policy, key_ref, sources
         self.erased, self.on_dask, self.keep_position = erased, on_dask, keep_position
-        self.avoid = avoid
+        self.surrogate_check = surrogate_check
 
     def expand(self, records):
         size = self.policy.anonymization.batch_size
@@ -111,6 +94,8 @@ class AnonymizeRecords(beam.PTransform):
                                                                max_batch_size=size)
         out = batches | "Anonymize" >> TaggedOutputs(_AnonymizeBatch(
             self.policy, self.key_ref, self.sources, self.erased, self.keep_position,
-            self.avoid),
-            FINDINGS, QUARANTINE, main="records")
+            self.surrogate_check),
+            FINDINGS, QUARANTINE, DETECTED, main="records")
+        if self.surrogate_check:
+            return out.records, out[FINDINGS], out[QUARANTINE], out[DETECTED]
         return out.records, out[FINDINGS], out[QUARANTINE]

@@ -216,17 +216,16 @@ def beam_options(beam_args: list[str]):
 
 def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: KeyRef,
           as_of: dt.date, requests: Requests, num_shards: int, rows_per_file: int,
-          run_material: str, on_dask: bool = False, avoid: frozenset = frozenset()) -> None:
+          run_material: str, on_dask: bool = False) -> None:
     """The whole run as one Beam pipeline on ``p``. Everything it writes goes under
     ``incoming`` (a folder or URI): the outputs' Parquet files, and ``_pipeline.json``
-    (the run id, rows read per source, input hashes, every file's report, and the
-    tokens of surrogates that equal a value detected in the data). ``on_dask``: the
-    pipeline runs on Beam's DaskRunner, which needs another way to batch and to write
-    (pipelines/runners/dask_runner.py); False on every other runner. ``avoid``: tokens of values
-    no surrogate may be (see ``_run_locked``)."""
+    (the run id, rows read per source, input hashes, every file's report). ``on_dask``:
+    the pipeline runs on Beam's DaskRunner, which needs another way to batch and to
+    write (pipelines/runners/dask_runner.py); False on every other runner."""
     import apache_beam as beam
 
-    from pipelines.anonymize.transform import AnonymizeRecords, SurrogateCollisions
+    from pipelines.anonymize.surrogates import UniqueSurrogates
+    from pipelines.anonymize.transform import AnonymizeRecords
     from pipelines.steps.apply import ApplySteps
     from pipelines.run.progress import CountRecords
     from pipelines.record import QUARANTINE, quarantine_row, quarantine_schema
@@ -247,13 +246,13 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     # record before a gate removes it (pipelines/run/representation.py)
     tagged, untagged = records | "Tag" >> ApplySteps(tag)
     kept, rejected = tagged | "PolicyGates" >> ApplySteps(steps)
-    clean, findings, residual = kept | "Anonymize" >> AnonymizeRecords(
+    clean, findings, residual, detected = kept | "Anonymize" >> AnonymizeRecords(
         policy, key_ref, sources, requests.erased_tokens, on_dask=on_dask, keep_position=True,
-        avoid=avoid)
-    if policy.anonymization.unique_surrogates:
-        collisions = findings | "SurrogateCollisions" >> SurrogateCollisions()
-    else:
-        collisions = p | "NoCollisionCheck" >> beam.Create([[]])
+        surrogate_check=True)
+    # no surrogate may be a value detected anywhere in the data, nor a subject whose
+    # erasure was requested: the dataset's writer redraws any that is (one pass)
+    erased = p | "ErasedTokens" >> beam.Create(sorted(requests.erased_tokens))
+    detected = (detected, erased) | "AllDetected" >> beam.Flatten()
 
     # the run id is content-addressed: it needs every input's hash, known in the pipeline
     hashes = read[HASHES] | "AllHashes" >> beam.combiners.ToList()
@@ -266,16 +265,16 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
     read_total = read[COUNTS] | "Values" >> beam.Values() | "ReadTotal" >> beam.CombineGlobally(sum)
     # records of a source that share an id share a record id: the dataset's writer keeps
     # the first read of them and leaves the others out (then quarantined, their findings
-    # left out too), whatever the runner or worker count
+    # left out too), whatever the runner or worker count; so are records with a surrogate
+    # that equals a detected value and could not be drawn again (SURROGATE_COLLISION)
     dataset, duplicates = clean | "WriteDataset" >> WriteParquet(
         incoming, "dataset", P.RECORD_ID, [P.RECORD_ID], run_id=run_id, count_by=[P.SOURCE],
         source_order=source_order, min_shards=num_shards, rows_per_file=rows_per_file,
         always_one_file=True, expected_rows=read_total, spill=not on_dask, unique=True,
         encrypt=({"columns": policy.encryption.columns, "kms": policy.encryption.kms}
-                 if policy.encryption.columns else None))
-    repeated = duplicates | "DuplicateRows" >> beam.Map(
-        quarantine_row, "deduplicate", Reason.DUPLICATE_ID,
-        "an earlier record of this source has the same id")
+                 if policy.encryption.columns else None),
+        surrogates=UniqueSurrogates(key_ref), detected=detected)
+    repeated = duplicates | "DuplicateRows" >> beam.Map(_left_out_row)
     left_out = duplicates | "DuplicatePositions" >> beam.Map(
         lambda r: (r[P.RECORD_ID], read_position(r)))
     representation = (tagged, clean, duplicates) | "Representation" >> CountRepresentation(
@@ -306,26 +305,34 @@ def build(p, manifest: SourcesManifest, policy: Policy, incoming: str, key_ref: 
              hashes=beam.pvalue.AsSingleton(hashes), counts=beam.pvalue.AsSingleton(counts),
              reports=beam.pvalue.AsSingleton(all_reports),
              representation=beam.pvalue.AsList(representation),
-             changed=beam.pvalue.AsList(read[CHANGED]),
-             collisions=beam.pvalue.AsSingleton(collisions)))
+             changed=beam.pvalue.AsList(read[CHANGED])))
+
+
+def _left_out_row(row: dict) -> dict:
+    """The quarantine row of a record the dataset's writer left out: a later duplicate
+    of an id, or a record whose reason it gives (record.LEFT_OUT)."""
+    from pipelines.record import LEFT_OUT, quarantine_row
+    from privenance.errors import Reason
+    if row.get(LEFT_OUT):
+        reason, message = row[LEFT_OUT]
+        return quarantine_row(row, "surrogates", Reason(reason), message)
+    return quarantine_row(row, "deduplicate", Reason.DUPLICATE_ID,
+                          "an earlier record of this source has the same id")
 
 
 PIPELINE_INFO = "_pipeline.json"
-SURROGATE_PASSES = 4  # passes of the whole run before surrogates that collide fail it
 
 
 def _write_pipeline_info(_, incoming: str, run_id: str, hashes: list, counts: list,
-                         reports: list, representation: list, changed: list = (),
-                         collisions: list = ()) -> None:
+                         reports: list, representation: list, changed: list = ()) -> None:
     """``representation``: unused; the representation counts are written by then.
-    ``changed``: sources with a file that changed while it was hashed and read.
-    ``collisions``: tokens of surrogates equal to a value detected in the data."""
+    ``changed``: sources with a file that changed while it was hashed and read."""
     from privenance import storage
     storage.write_json(storage.join(incoming, PIPELINE_INFO), {
         "run_id": run_id, "hashes": sorted(map(list, hashes)),
         "read": {source: n for source, n in sorted(counts)},
         "files": sorted(reports, key=lambda r: r["path"]),
-        "changed": sorted(set(changed)), "surrogate_collisions": list(collisions)})
+        "changed": sorted(set(changed))})
 
 
 def check_inputs_unchanged(info: dict) -> None:
@@ -421,6 +428,10 @@ def summarize(info: dict, manifest: SourcesManifest, policy: Policy, as_of: dt.d
         # data-subject requests honoured by this run, and the records each removed
         "requests": [{**r, "records_removed": removed_by_request[r["request"]]}
                      for r in requests.all()],
+        # fakes that equaled a value detected in the data, drawn again by the dataset's
+        # writer (pipelines/anonymize/surrogates.py); counts only
+        "surrogates": {"fakes_redrawn": sum(f.get("surrogates_redrawn", 0)
+                                            for f in info["files"])},
         "outputs": {name: [{k: f[k] for k in ("path", "rows", "sha256")}
                            for f in info["files"] if f["output"] == name] for name in OUTPUTS},
     }
@@ -586,45 +597,23 @@ def _run_locked(manifest, policy, out, key, as_of, beam_args, num_shards, policy
     log(f"run: {len(manifest.sources)} sources, policy {policy.name} "
         f"({policy.sha256[:12]}), as of {as_of}")
     runner, options = beam_options(beam_args)
-    # With anonymization.unique_surrogates, no surrogate is a value detected anywhere in
-    # the data (it would point at a real person). Which fakes equal a value detected
-    # elsewhere is known only once the whole dataset is read, so a run that finds some
-    # anonymizes again with them avoided (a re-drawn fake may hit another value: again,
-    # with those avoided too). Each pass depends only on the inputs and the tokens
-    # avoided, so the outcome is deterministic. Without it, one pass.
-    avoid: frozenset = frozenset()
-    unique = policy.anonymization.unique_surrogates
-    for passes in range(1, SURROGATE_PASSES + 1):
-        storage.delete(storage.list_files(incoming))  # left by an interrupted run or pass
-        with StopOnInterrupt() as stop:
-            try:
-                with ProgressDisplay(log):
-                    with beam.Pipeline(runner=runner, options=options) as p:
-                        build(p, manifest, policy, incoming, key_ref, as_of, requests,
-                              num_shards, rows_per_file,
-                              run_material(policy, manifest, as_of, key, requests),
-                              on_dask=is_dask_runner(beam_args), avoid=avoid)
-            except BaseException:
-                if not stop.interrupted:
-                    raise
-                storage.delete(storage.list_files(incoming))  # nothing half-made stays
-                raise Interrupted(f"nothing was published to {out}") from None
-        info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
-        collisions = set(info.pop("surrogate_collisions", []))
-        if not collisions:
-            break
-        avoid |= collisions
-        log(f"run: {len(collisions)} surrogate(s) equal a value detected elsewhere in the "
-            "data: anonymizing again with them avoided")
-    else:
-        storage.delete(storage.list_files(incoming))
-        raise RunFailed(f"surrogates still equal values detected in the data after "
-                        f"{SURROGATE_PASSES} passes: nothing was published; use another "
-                        "operator for that entity")
+    storage.delete(storage.list_files(incoming))  # left by an interrupted run
+    with StopOnInterrupt() as stop:
+        try:
+            with ProgressDisplay(log):
+                with beam.Pipeline(runner=runner, options=options) as p:
+                    build(p, manifest, policy, incoming, key_ref, as_of, requests,
+                          num_shards, rows_per_file,
+                          run_material(policy, manifest, as_of, key, requests),
+                          on_dask=is_dask_runner(beam_args))
+        except BaseException:
+            if not stop.interrupted:
+                raise
+            storage.delete(storage.list_files(incoming))  # nothing half-made stays
+            raise Interrupted(f"nothing was published to {out}") from None
+    info = storage.read_json(storage.join(incoming, PIPELINE_INFO))
     check_inputs_unchanged(info)  # like broken accounting: nothing is published
     summary = summarize(info, manifest, policy, as_of, policy_path, beam_args, requests)
-    if unique:
-        summary["surrogates"] = {"passes": passes, "fakes_avoided": len(avoid)}
     from pipelines.run.representation import governance_summary
     summary.update(governance_summary(incoming, summary, policy, manifest))
     check_accounting(summary)  # broken accounting: nothing is published at all

@@ -40,11 +40,14 @@ import uuid
 import apache_beam as beam
 
 from pipelines.runners.tagged_outputs import TaggedOutputs
-from pipelines.record import INTERNAL, read_position
+from pipelines.record import INTERNAL, LEFT_OUT, read_position
 from privenance import provenance as P
 from privenance import storage
+from privenance.errors import RecordRejected
 
-DUPLICATES = "duplicates"  # rows left out for an earlier row with the same unique key
+# rows left out: for an earlier row with the same unique key, or (the reason code and
+# message in LEFT_OUT) by a ``check`` that rejected them
+DUPLICATES = "duplicates"
 
 
 def _type_name(value) -> str | None:
@@ -311,18 +314,25 @@ class _WriteShard(beam.DoFn):
     ``unique_by``: of rows sharing that column's value only the first read is written,
     the others leave on the DUPLICATES output (a key's rows are all in one shard: the
     shard key). ``excluded`` (side input): (shard key value, read position) pairs of
-    rows to leave out."""
+    rows to leave out. ``surrogates``: the dataset-wide surrogate check
+    (pipelines/anonymize/surrogates.py) over each row, with ``detected`` (side input);
+    a row it rejects leaves on the DUPLICATES output with its reason in LEFT_OUT."""
 
     def __init__(self, directory: str, output: str, sort_by: list[str], count_by: list[str],
                  fixed_schema, min_shards: int, rows_per_file: int, run_id_column: str,
                  spilled: bool = True, shard_key: str = P.RECORD_ID,
-                 unique_by: str | None = None, encrypt: dict | None = None):
+                 unique_by: str | None = None, encrypt: dict | None = None, surrogates=None):
         self.directory, self.output, self.sort_by, self.count_by = directory, output, sort_by, count_by
         self.fixed_schema, self.min_shards, self.rows_per_file = fixed_schema, min_shards, rows_per_file
         self.run_id_column, self.spilled, self.encrypt = run_id_column, spilled, encrypt
-        self.shard_key, self.unique_by = shard_key, unique_by
+        self.shard_key, self.unique_by, self.surrogates = shard_key, unique_by, surrogates
 
-    def process(self, shard_places, rows: int, types: dict, run_id: str, excluded=()):
+    def setup(self):
+        if self.surrogates is not None:
+            self.surrogates.setup()
+
+    def process(self, shard_places, rows: int, types: dict, run_id: str, excluded=(),
+                detected=frozenset()):
         import pyarrow as pa
         import pyarrow.compute as pc
         shard, places = shard_places
@@ -339,6 +349,18 @@ class _WriteShard(beam.DoFn):
             values, duplicates = first_read(values, self.unique_by)
             for row in duplicates:
                 yield beam.pvalue.TaggedOutput(DUPLICATES, row)
+        redrawn = 0
+        if self.surrogates is not None:  # before the rows lose their internal fields
+            kept = []
+            for row in values:
+                try:
+                    redrawn += self.surrogates.fix(row, detected)
+                except RecordRejected as exc:  # fail closed: never a colliding fake
+                    row[LEFT_OUT] = (exc.reason.value, exc.message)
+                    yield beam.pvalue.TaggedOutput(DUPLICATES, row)
+                    continue
+                kept.append(row)
+            values = kept
         schema = self.fixed_schema or dataset_schema(types)
         strings = [f.name for f in schema if pa.types.is_string(f.type)]
         batches, chunk = [], []
@@ -363,7 +385,30 @@ class _WriteShard(beam.DoFn):
         name = file_name(shard, shard_count(rows, self.min_shards, self.rows_per_file))
         data = parquet_bytes(table, self.encrypt)
         storage.write_bytes(storage.join(self.directory, self.output, name), data)
-        yield _report(self.output, name, data, table, self.count_by)
+        report = _report(self.output, name, data, table, self.count_by)
+        if self.surrogates is not None:
+            report["surrogates_redrawn"] = redrawn
+        yield report
+
+
+class _TokenSet(beam.CombineFn):
+    """Tokens in; one frozenset of them (empty when there are none)."""
+
+    def create_accumulator(self):
+        return set()
+
+    def add_input(self, acc, token):
+        acc.add(token)
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = set()
+        for acc in accs:
+            out |= acc
+        return out
+
+    def extract_output(self, acc):
+        return frozenset(acc)
 
 
 class _WriteEmpty(beam.DoFn):
@@ -405,14 +450,19 @@ class WriteParquet(beam.PTransform):
     ``unique``: of rows sharing their shard key only the first read is written (rows
     carry where they were read: steps.POSITION, removed on writing); then the output
     is (reports, duplicates: the rows left out). ``exclude``: a PCollection of (shard
-    key value, read position) pairs of rows to leave out (a duplicate's findings)."""
+    key value, read position) pairs of rows to leave out (a duplicate's findings).
+    ``surrogates``: a check over each row before it is written (UniqueSurrogates,
+    pipelines/anonymize/surrogates.py), given ``detected`` (a PCollection of subject
+    tokens) as a set; with ``unique``, the rows it rejects join the duplicates, their
+    reason code and message in record.LEFT_OUT; each report counts the fakes it
+    redrew (surrogates_redrawn)."""
 
     def __init__(self, directory: str, output: str, shard_key: str = P.RECORD_ID,
                  sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
                  min_shards: int = 1, rows_per_file: int = 20_000,
                  run_id_column: str | None = P.RUN_ID, always_one_file: bool = False,
                  expected_rows=None, spill: bool = True, unique: bool = False,
-                 exclude=None, encrypt: dict | None = None):
+                 exclude=None, encrypt: dict | None = None, surrogates=None, detected=None):
         super().__init__()
         self.directory, self.output, self.shard_key = directory, output, shard_key
         self.sort_by = list(sort_by)
@@ -422,6 +472,7 @@ class WriteParquet(beam.PTransform):
         self.run_id_column, self.always_one_file = run_id_column, always_one_file
         self.expected_rows, self.spill, self.encrypt = expected_rows, spill, encrypt
         self.unique, self.exclude = unique, exclude
+        self.surrogates, self.detected = surrogates, detected
 
     def expand(self, rows):
         expected = self.expected_rows
@@ -449,13 +500,16 @@ class WriteParquet(beam.PTransform):
         side_inputs = {"rows": count, "types": types, "run_id": beam.pvalue.AsSingleton(run_id)}
         if self.exclude is not None:
             side_inputs["excluded"] = beam.pvalue.AsList(self.exclude)
+        if self.surrogates is not None:
+            side_inputs["detected"] = beam.pvalue.AsSingleton(
+                self.detected | "DetectedSet" >> beam.CombineGlobally(_TokenSet()))
         written = (places
                    | "GroupShards" >> beam.GroupByKey()
                    | "WriteShards" >> TaggedOutputs(_WriteShard(
                        self.directory, self.output, self.sort_by, self.count_by, self.schema,
                        min_shards, per_file, self.run_id_column, spilled=self.spill,
                        shard_key=key, unique_by=key if self.unique else None,
-                       encrypt=self.encrypt),
+                       encrypt=self.encrypt, surrogates=self.surrogates),
                        DUPLICATES, main="reports", **side_inputs))
         reports = written.reports
         if self.spill:
