@@ -7,6 +7,7 @@ applied right to left after overlaps are resolved.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from privenance.errors import ConfigError
 from privenance.identifiers import find_residual
 from privenance.keys import Secret
 from privenance.policy import Policy
+from privenance.textnorm import CJK, HAN
 
-CJK = re.compile(r"[\u3400-\u9fff]")
-LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
+LETTER = re.compile(f"[A-Za-z{HAN}]")
 # Presidio's default recognizers we keep, by the entity they serve
 BUILTIN = {"EMAIL_ADDRESS": "EmailRecognizer", "CREDIT_CARD": "CreditCardRecognizer",
            "IBAN_CODE": "IbanRecognizer", "IP_ADDRESS": "IpRecognizer", "US_SSN": "UsSsnRecognizer",
@@ -63,19 +64,18 @@ class AnonymizedText:
     findings: tuple[Finding, ...]
 
 
-def _plausible(entity: str, value: str) -> bool:
+def _plausible(entity: str, value: str, not_persons: frozenset = frozenset()) -> bool:
     """Drop NER output that cannot be what it claims: spaCy's English model labels
-    whole Chinese sentences, bare numbers, HK districts (Sha Tin) and text across
-    lines (a town and the country below it) as PERSON.
-    Pattern recognizers cover Chinese names."""
+    whole Chinese sentences, bare numbers, places the recognizer packs know
+    (``not_persons``: HK districts such as Sha Tin) and text across lines (a town and
+    the country below it) as PERSON. Pattern recognizers cover Chinese names."""
     if entity == "PERSON":
-        from pipelines.anonymize.recognizers.hk import HK_PLACES
         return (bool(LETTER.search(value)) and not CJK.search(value) and "\n" not in value
-                and value.strip() not in HK_PLACES)
+                and value.strip() not in not_persons)
     return True
 
 
-def _filtered_spacy_recognizer():
+def _filtered_spacy_recognizer(plausible):
     """Presidio's SpacyRecognizer minus implausible spans. Filtering must happen here:
     Presidio drops findings contained in a larger one of the same type, so a
     sentence-wide false PERSON would otherwise swallow a real Chinese name."""
@@ -87,7 +87,7 @@ def _filtered_spacy_recognizer():
             results = super().analyze(text, entities, nlp_artifacts)
             # labels, products, prices and greetings the NER calls persons (HKID, Dyson
             # V15 Detect, HK$12,721, "Hi, I'm ...": the name recognizers find the name)
-            return [r for r in results if _plausible(r.entity_type, text[r.start:r.end])
+            return [r for r in results if plausible(r.entity_type, text[r.start:r.end])
                     and not (r.entity_type == "PERSON" and not_a_name(text, r.start, r.end))]
 
     return FilteredSpacyRecognizer(supported_language="en")
@@ -226,7 +226,7 @@ class TextAnonymizer:
 
         from pipelines.anonymize.models import model_folder
         from pipelines.anonymize.nlp import context_enhancer, load_pipeline, nlp_engine_class
-        from pipelines.anonymize.recognizers import PACKS
+        from pipelines.anonymize.recognizers import PACKS, not_persons
         from pipelines.anonymize.recognizers.general import regional_phone_recognizer
         from pipelines.anonymize.recognizers.declared import AllowListFilter, DeclaredRecognizer
         cfg = self.policy.anonymization
@@ -263,7 +263,9 @@ class TextAnonymizer:
         for recognizer in list(registry.recognizers):
             if recognizer.name not in wanted:
                 registry.remove_recognizer(recognizer.name)
-        registry.add_recognizer(_filtered_spacy_recognizer())
+        # the packs' places that read like names (the hk pack's Sha Tin) are no person
+        plausible = functools.partial(_plausible, not_persons=not_persons(cfg.recognizer_packs))
+        registry.add_recognizer(_filtered_spacy_recognizer(plausible))
         if "PHONE_NUMBER" in self.entities:
             registry.add_recognizer(regional_phone_recognizer(PHONE_REGIONS))
         for pack in cfg.recognizer_packs:
@@ -279,7 +281,7 @@ class TextAnonymizer:
             from pipelines.anonymize.recognizers.ensemble import SecondOpinionRecognizer, model_location
             for model in cfg.thorough_models:
                 model_location(model)  # a missing model is a configuration error now
-            registry.add_recognizer(SecondOpinionRecognizer(cfg.thorough_models, _plausible,
+            registry.add_recognizer(SecondOpinionRecognizer(cfg.thorough_models, plausible,
                                                             cfg.language))
         self._allowed = AllowListFilter(cfg.allow_list)
         missing = set(self.entities) - set(registry.get_supported_entities([cfg.language]))

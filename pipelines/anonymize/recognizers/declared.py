@@ -19,8 +19,8 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 from privenance.identifiers import VALIDATORS
 from privenance.policy import AllowList, RecognizerDecl
+from privenance.textnorm import CJK
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 PATTERN_SECONDS = 1.0  # per declared pattern and text
 
 

