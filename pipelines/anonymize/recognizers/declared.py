@@ -19,7 +19,6 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 from privenance.identifiers import VALIDATORS
 from privenance.policy import AllowList, RecognizerDecl
-from privenance.textnorm import CJK
 
 PATTERN_SECONDS = 1.0  # per declared pattern and text
 

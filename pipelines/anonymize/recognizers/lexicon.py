@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from typing import NamedTuple
 
 import regex
 
@@ -186,3 +187,86 @@ def _strings(values) -> list:
     if isinstance(values, (list, tuple, set, frozenset, dict)):
         return [s for v in values for s in _strings(v)]
     return []
+
+
+# --- Latin script: words around names, which are no name --------------------------
+
+MONTHS_DAYS = set(("January February March April May June July August September October "
+                   "November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
+                   "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun")
+                  .split())
+PARTICLES = set("van von der den de da das dos du del della di la le ten ter bin al ibn".split())
+# a run of capitalised words followed by one of these names an organisation or a place
+NOT_PERSON_NEXT = set(("Inc Ltd LLC LLP PLC Corp Corporation Co Company Group Holdings Bank "
+                       "University College School Hospital Clinic Institute Foundation Trust "
+                       "Partners Associates Capital Limited GmbH AG SA NV BV Index Street Road "
+                       "Avenue Lane Drive Close Place Terrace Square Way Court Park Station "
+                       "Airport Centre Center Building Tower Plaza Mall Hotel Restaurant Cafe").split())
+FIELD_LABELS = set(("Date Time Name Phone Mobile Desk Fax Email E-mail Website Web Address Subject "
+                    "From To Cc Re Note Notes User Bot Agent Customer Client Answer Question Tel "
+                    "Title Status Priority Ref Order Total Price Amount Summary Description").split())
+TITLES = "Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mister|Lady|Lord"
+# words before a noun phrase that names a thing more often than a person
+DETERMINERS = frozenset("the a an this these those my your our their its".split())
+# labels of identity documents and cards, and names of platforms, written like names
+# (HKID, Visa, Twitter): never a person's name
+ID_LABELS = frozenset("hkid id passport visa mastercard amex unionpay octopus cvv cvc twitter "
+                      "facebook youtube instagram tumblr myspace google skype whatsapp wechat "
+                      "iphone ipad itunes android linkedin".split())
+# a name right after one of these is a place (in Harrison, at Stetson): in the labelled
+# corpora 83 places and 2 people follow them in posts, 200 places and 2 people in judgments
+PLACE_BEFORE = frozenset(("in", "at"))
+# a greeting or "I'm" opens a sentence that may hold a name; it is not part of one
+GREETINGS = frozenset("hi hello hey dear thanks thank cheers morning evening afternoon "
+                      "regards greetings welcome i'm i’m im".split())
+# words of product and model names (Airfryer XXL, LG OLED C3), never in a person's name;
+# and words that follow a product's name (iPhone 15 Pro Max, Galaxy S24 Ultra), which a
+# person's name may hold (Max Verstappen): they count only beside a found name
+MODEL_WORDS = frozenset("XL XXL XXXL OLED QLED LED LCD HD UHD 4K 5G".split())
+EDITION_WORDS = frozenset("Pro Max Plus Ultra Mini Lite Series Edition Gen SE".split())
+
+
+# --- English: the spaCy model's word lists (WordNet, in its lemmatizer tables) -----
+
+class Lexicon(NamedTuple):
+    english: frozenset      # words of any part of speech
+    verbs: frozenset        # verb lemmas (begin)
+    verb_forms: frozenset   # irregular verb forms (began, begun)
+    verb_rules: tuple       # (suffix, replacement) pairs that undo an inflection
+    modifiers: frozenset = frozenset()  # adjectives and adverbs (sweet, only)
+    inflected: frozenset = frozenset()  # irregular forms of any part of speech (media, feet)
+
+
+EMPTY_LEXICON = Lexicon(frozenset(), frozenset(), frozenset(), ())
+AUXILIARIES = frozenset("is was are were am be been being has have had do does did will would "
+                        "can could may might must shall should 's 're 've 'd 'll".split())
+
+
+def english_lexicon(nlp) -> Lexicon:
+    """WordNet's English words and verb forms, as shipped in the spaCy pipeline's
+    lemmatizer tables (empty when it has none)."""
+    if "lemmatizer" not in nlp.component_names:  # loaded, though it may not run
+        return EMPTY_LEXICON
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    if not lookups.has_table("lemma_index"):
+        return EMPTY_LEXICON
+    index = lookups.get_table("lemma_index")
+    exceptions = lookups.get_table("lemma_exc") if lookups.has_table("lemma_exc") else {}
+    rules = lookups.get_table("lemma_rules") if lookups.has_table("lemma_rules") else {}
+    return Lexicon(
+        english=frozenset(w for pos in ("noun", "verb", "adj", "adv") for w in index.get(pos, [])),
+        verbs=frozenset(index.get("verb", [])),
+        verb_forms=frozenset(exceptions.get("verb", {})),
+        verb_rules=tuple(tuple(rule) for rule in rules.get("verb", [])),
+        modifiers=frozenset(w for pos in ("adj", "adv") for w in index.get(pos, [])),
+        inflected=frozenset(w for forms in exceptions.values() for w in forms))
+
+
+def could_be_verb(word: str, lexicon: Lexicon) -> bool:
+    """Whether some reading of the word is a verb form, by WordNet's lists and the
+    lemmatizer's suffix rules; false only when no reading is (then no tagger is needed)."""
+    w = word.lower()
+    if w in AUXILIARIES or w in lexicon.verbs or w in lexicon.verb_forms:
+        return True
+    return any(w.endswith(suffix) and w[:len(w) - len(suffix)] + replacement in lexicon.verbs
+               for suffix, replacement in lexicon.verb_rules)
