@@ -67,8 +67,10 @@ def not_a_name(text: str, start: int, end: int) -> bool:
     Max)."""
     value = text[start:end]
     words = value.split()
-    if not words:
-        return True
+    return not words or _not_a_name_itself(value, words) or _a_thing_or_place_by_context(text, start, end)
+
+
+def _not_a_name_itself(value: str, words: list[str]) -> bool:
     if any(c.isdigit() for w in words if not w.startswith(("@", "#")) for c in w):
         return True  # a price (HK$12,721) or a code; a handle may hold digits (@johan0394)
     if words[0].strip(",.!").casefold() in GREETINGS or value.casefold() in ID_LABELS:
@@ -77,20 +79,28 @@ def not_a_name(text: str, start: int, end: int) -> bool:
         return True  # Sha Tin, Tuen Mun: read like Cantonese names, and are places
     if any(w.islower() and w in STOP_WORDS for w in words):
         return True  # "write to", "Hakuba had": prose, not a name
-    if any(_model_word(w, beside=False) for w in words):
-        return True
+    return any(_model_word(w, beside=False) for w in words)
+
+
+def _a_thing_or_place_by_context(text: str, start: int, end: int) -> bool:
+    """The words beside the span say it is a product (a model word or number right
+    after it) or a place (after "in" or "at")."""
     # the words beside the span, cut where Chinese text is glued on (個Philips Airfryer XXL壞咗)
     nxt = _LATIN_WORDS.match(text, end + 1) if text[end:end + 1] in (" ", "-") else None
-    after = [nxt.group(0)] if nxt else []
     before = text[max(0, start - 24):start].split() if text[start - 1:start] == " " else []
     if nxt and _MODEL_NUMBER.match(text, nxt.start()):
         return True  # a model number: Redmi Note 13, Sonicare 9900 (not a year, a phone or Mark 14:30)
-    # "in Giles Deacon 's show": a possessive after the name makes it a person's, and
-    # so does a verb before "at" (shouted at Gary, looked at Tiffany)
-    place = (before and before[-1].lower() in PLACE_BEFORE and not _POSSESSIVE.match(text, end)
-             and not (before[-1].lower() == "at" and len(before) > 1 and _AT_SOMEONE.fullmatch(before[-2].lower())))
-    return bool(place or (after and _model_word(after[0], beside=True))
+    return bool(_place_after(text, end, before) or (nxt and _model_word(nxt.group(0), beside=True))
                 or (before and _model_word(before[-1], beside=True)))
+
+
+def _place_after(text: str, end: int, before: list[str]) -> bool:
+    """The span follows "in" or "at": a place. But "in Giles Deacon 's show": a
+    possessive after the name makes it a person's, and so does a verb before "at"
+    (shouted at Gary, looked at Tiffany)."""
+    if not before or before[-1].lower() not in PLACE_BEFORE or _POSSESSIVE.match(text, end):
+        return False
+    return not (before[-1].lower() == "at" and len(before) > 1 and _AT_SOMEONE.fullmatch(before[-2].lower()))
 
 
 def trim_labels(text: str, start: int, end: int) -> tuple[int, int]:
