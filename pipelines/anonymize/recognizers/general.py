@@ -88,27 +88,44 @@ def phone_context(text: str, start: int, end: int) -> int:
         return 1  # "2534 1234-Office", "58793794 (mobile)": a label, not part of a code
     if _in_code(text, start, end):
         return -1
-    tokens = _CUE_TOKEN.findall(text[max(0, start - _CUE_REACH):start].lower())
-    for i in range(len(tokens) - 1, -1, -1):
-        word = tokens[i]
-        if word == "\n" and i and tokens[i - 1] in PHONE_WORDS:
-            return 1  # a label on the line above: "Phone:\n467 3395"
-        if word in "!?。！？\n" or (word == "." and not (i and tokens[i - 1] in _ABBREVIATIONS)):
-            break  # the sentence before says nothing about this number
-        if word in _REF and i and tokens[i - 1] in NOT_PHONE_WORDS:
-            return -1  # order number, ref no.
-        if word in PHONE_WORDS:
-            return 1
-        if word in NOT_PHONE_WORDS:
-            return -1
-        if word >= "\u3400":  # a run of CJK: its last cue decides
-            cue = None
-            for cue in _ZH_CUE.finditer(word):
-                pass
-            if cue is not None:
-                return 1 if cue.group("yes") else -1
+    verdict = _cue_before(text[max(0, start - _CUE_REACH):start].lower())
+    if verdict:
+        return verdict
     if after and (after.group(1) in _AFTER_NOT_PHONE or after.group(1) in "元蚊件位人"):
         return -1
+    return 0
+
+
+def _cue_before(before: str) -> int:
+    """What the nearest cue in the (lower-cased) text before a number, in its sentence,
+    says: 1 a phone, -1 something else, 0 nothing."""
+    tokens = _CUE_TOKEN.findall(before)
+    for i in range(len(tokens) - 1, -1, -1):
+        word, previous = tokens[i], tokens[i - 1] if i else None
+        if word == "\n" and previous in PHONE_WORDS:
+            return 1  # a label on the line above: "Phone:\n467 3395"
+        if word in "!?。！？\n" or (word == "." and previous not in _ABBREVIATIONS):
+            return 0  # the sentence before says nothing about this number
+        verdict = _cue(word, previous)
+        if verdict:
+            return verdict
+    return 0
+
+
+def _cue(word: str, previous: str | None) -> int:
+    """What one word before a number says it is (1 a phone, -1 something else, 0 nothing)."""
+    if word in _REF and previous in NOT_PHONE_WORDS:
+        return -1  # order number, ref no.
+    if word in PHONE_WORDS:
+        return 1
+    if word in NOT_PHONE_WORDS:
+        return -1
+    if word >= "\u3400":  # a run of CJK: its last cue decides
+        cue = None
+        for cue in _ZH_CUE.finditer(word):
+            pass
+        if cue is not None:
+            return 1 if cue.group("yes") else -1
     return 0
 
 
