@@ -18,7 +18,7 @@ from presidio_analyzer import (
 )
 
 from privenance.identifiers import CARD_PATTERN, luhn_ok
-from privenance.textnorm import HAN
+from privenance.textnorm import HAN, is_cjk
 
 
 def result(recognizer: EntityRecognizer, entity: str, start: int, end: int,
@@ -120,7 +120,7 @@ def _cue(word: str, previous: str | None) -> int:
         return 1
     if word in NOT_PHONE_WORDS:
         return -1
-    if word >= "\u3400":  # a run of CJK: its last cue decides
+    if is_cjk(word[0]):  # a run of CJK: its last cue decides
         cue = None
         for cue in _ZH_CUE.finditer(word):
             pass
