@@ -13,8 +13,14 @@ from privenance import textnorm
 
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])")
 _RESERVED_EMAIL = re.compile(r"@(?:[\w-]+\.)*example\.(?:com|org|net)$", re.I)
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
-_HKID = re.compile(r"(?<![A-Za-z0-9])([A-Z]{1,2})(\d{6})\s?\(?([0-9A])\)?(?![A-Za-z0-9])")
+# the one definition of each shape, shared by the recognizers (general.py, hk.py) and
+# the residual checks here. A card: 12 to 19 digits, a space or hyphen between any two
+# (luhn_ok decides). An HKID: one or two letters, six digits and the check digit,
+# bracketed or not (groups: letters, digits, check digit; hkid_ok decides).
+CARD_PATTERN = r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])"
+HKID_PATTERN = r"(?<![A-Za-z0-9])([A-Z]{1,2})(\d{6})\s?\(?([0-9A])\)?(?![A-Za-z0-9])"
+_CARD = re.compile(CARD_PATTERN)
+_HKID = re.compile(HKID_PATTERN)
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?(?![A-Z0-9])")
@@ -41,6 +47,13 @@ def iban_ok(text: str) -> bool:
         return False
     n = "".join(str(int(c, 36)) for c in s[4:] + s[:4])
     return int(n) % 97 == 1
+
+
+def hkid_check_ok(text: str) -> bool:
+    """Whether the whole text is an HKID whose check digit holds (any case, spaces
+    around it aside)."""
+    m = _HKID.fullmatch(text.strip().upper())
+    return bool(m) and hkid_ok(*m.groups())
 
 
 def _hkid_text_ok(text: str) -> bool:
@@ -161,7 +174,6 @@ HK_GIVEN = ["Ka Yan", "Wing Sze", "Chi Keung", "Mei Ling", "Ho Yin",
 _GIVEN_SYLLABLES = frozenset(w for g in HK_GIVEN for w in g.split()) | frozenset(
     "Wai Kwok Yee Chi Ka Ming Man Yan Fai Kin Hung Sze Ling Ying Kit Wing Ho Yin Lok Tsz Hoi "
     "Pui Shan Mei Siu Tai Chun Kei Hei Tung Hiu Suet Wah Lun Yuk Fung Kam Yiu Chiu Wan".split())
-_HKID_SHAPE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6}\s?\(?[0-9A]\)?(?![A-Za-z0-9])")
 _PHONE_SHAPE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
 _NUMBER = re.compile(r"[+-]?[$€£¥]?\d[\d,]*(?:\.\d+)?%?")
 _DATE_SHAPE = re.compile(r"\d{1,4}[-/.年]\d{1,2}[-/.月]\d{1,4}日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?.*)?")
@@ -198,7 +210,7 @@ def name_problem(name, identifiers_only: bool = False) -> str | None:
     found = find_residual(text)
     if found or _EMAIL.search(text):
         return "an email address" if "@" in text else f"an identifier, {found[0]}"
-    if _HKID_SHAPE.search(text.upper()):
+    if _HKID.search(text.upper()):
         return "an HKID"
     if sum(c.isdigit() for c in text) >= 7 and _PHONE_SHAPE.search(text) and not (
             _DATE_SHAPE.fullmatch(text)):

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from privenance.errors import ConfigError
 from privenance.keys import Secret
+from privenance.textnorm import CJK
 
 # entity -> the kind of identifier a data subject gives (the CLI option name)
 SUBJECT_ENTITIES = {"EMAIL_ADDRESS": "email", "HK_ID": "hkid", "PHONE_NUMBER": "phone",
@@ -38,7 +39,6 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 _TITLES = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mdm)\.?\s+", re.IGNORECASE)
 _HONORIFICS = re.compile(r"(?:先生|女士|小姐|太太|醫生|教授|客戶)$")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def normalize(entity: str, value: str) -> str | None:
@@ -57,7 +57,7 @@ def normalize(entity: str, value: str) -> str | None:
             text = text[5:]
     elif entity == "PERSON":
         text = _HONORIFICS.sub("", _TITLES.sub("", text))
-        if _CJK.search(text):  # 陳 小玲 and 陳小玲 are one name: no spaces in Chinese names
+        if CJK.search(text):  # 陳 小玲 and 陳小玲 are one name: no spaces in Chinese names
             return re.sub(r"[\s·・.]+", "", text) or None
         # word order and hyphens vary (Chan Tai Man, Tai-man Chan): compare the words
         text = " ".join(sorted(w for w in re.split(r"[\s,.\-'’]+", text.casefold()) if w))

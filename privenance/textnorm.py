@@ -15,6 +15,12 @@ import unicodedata
 from dataclasses import dataclass
 
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# Han characters ("CJK" throughout the code), as the ranges of a character class:
+# Extension A, the Unified Ideographs, the Compatibility Ideographs and the
+# supplementary planes (Extensions B to H, where Cantonese characters such as 𠵱 live).
+# The one definition: every pattern that means a Chinese character uses it.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+CJK = re.compile(f"[{HAN}]")
 # full-width digits, letters, ＠ （ ） ＋ － ． ＿ and the ideographic space
 _IDENTIFIER_FORMS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff20\uff08\uff09"
                                "\uff0b\uff0d\uff0e\uff3f\u3000]")
@@ -31,8 +37,8 @@ _SPACED_HKID = re.compile(r"(?<![A-Za-z0-9])[A-Z](?: [A-Z])?(?: \d){6} (?:\( ?[0
 # an IP or an email) right against Chinese text: patterns that look for a word boundary
 # (\b) see none there, since CJK characters are word characters too. Shorter runs
 # (2024年5月) are left alone: recognizers of Chinese text expect them so.
-_CJK_LATIN = re.compile(r"(?<=[\u3400-\u9fff])[A-Za-z0-9][\w.@+()-]{6,}(?<![\u3400-\u9fff])"
-                        r"|[A-Za-z0-9][\w.@+()-]{5,}[A-Za-z0-9)](?=[\u3400-\u9fff])", re.ASCII)
+_CJK_LATIN = re.compile(rf"(?<=[{HAN}])[A-Za-z0-9][\w.@+()-]{{6,}}(?<![{HAN}])"
+                        rf"|[A-Za-z0-9][\w.@+()-]{{5,}}[A-Za-z0-9)](?=[{HAN}])", re.ASCII)
 _AT = re.compile(r"\s*[\[({<]\s*(?:at|AT|At)\s*[\])}>]\s*")
 _DOT = re.compile(r"\s*[\[({<]\s*(?:dot|DOT|Dot)\s*[\])}>]\s*")
 # anything a view would differ in; most texts have none of it and keep their own view
@@ -83,17 +89,18 @@ def _separate_scripts(chars: list) -> list:
     for m in _CJK_LATIN.finditer(text):
         start, end = m.span()
         out += chars[last:start]
-        if start > 0 and _is_cjk(text[start - 1]):
+        if start > 0 and is_cjk(text[start - 1]):
             out.append((" ", chars[start][1], chars[start][1]))
         out += chars[start:end]
-        if end < len(text) and _is_cjk(text[end]):
+        if end < len(text) and is_cjk(text[end]):
             out.append((" ", chars[end - 1][2], chars[end - 1][2]))
         last = end
     return out + chars[last:]
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
+def is_cjk(ch: str) -> bool:
+    """Whether the character is a Han character (HAN)."""
+    return CJK.match(ch) is not None
 
 
 def may_differ(text: str) -> bool:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.anonymize.registry import CJK
 from privenance.errors import ConfigError
 from privenance.identifiers import find_residual
 from privenance.keys import Secret
 from privenance.policy import Policy
+from privenance.textnorm import CJK
 
 # what the spaCy NER labels that names no person or place: left out of detection
 NER_LABELS_IGNORED = ["ORG", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL",

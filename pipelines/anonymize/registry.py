@@ -8,14 +8,15 @@ finds is a configuration error, as it would pass through untreated.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
 from privenance.errors import ConfigError
 from privenance.plugins import recognizer_pack
+from privenance.textnorm import CJK, HAN
 
-CJK = re.compile(r"[\u3400-\u9fff]")
-LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
+LETTER = re.compile(f"[A-Za-z{HAN}]")
 # Presidio's default recognizers we keep, by the entity they serve
 BUILTIN = {"EMAIL_ADDRESS": "EmailRecognizer", "CREDIT_CARD": "CreditCardRecognizer",
            "IBAN_CODE": "IbanRecognizer", "IP_ADDRESS": "IpRecognizer", "US_SSN": "UsSsnRecognizer",
@@ -45,8 +46,12 @@ def build_registry(policy, entities: list[str]):
     cfg = policy.anonymization
     registry = RecognizerRegistry(supported_languages=[cfg.language])
     _load_predefined(registry, cfg.language, entities)
-    for recognizer in (_filtered_spacy_recognizer(), *_phone(entities),
-                       *_packs(policy, entities), *_declared(cfg), *_thorough(cfg, entities)):
+    from pipelines.anonymize.recognizers import not_persons
+    # the packs' places that read like names (the hk pack's Sha Tin) are no person
+    plausible = functools.partial(_plausible, not_persons=not_persons(cfg.recognizer_packs))
+    for recognizer in (_filtered_spacy_recognizer(plausible), *_phone(entities),
+                       *_packs(policy, entities), *_declared(cfg),
+                       *_thorough(cfg, entities, plausible)):
         registry.add_recognizer(recognizer)
     missing = set(entities) - set(registry.get_supported_entities([cfg.language]))
     if missing:  # fail closed: an entity nothing finds would pass through untreated
@@ -89,7 +94,7 @@ def _declared(cfg) -> list:
     return [DeclaredRecognizer(decl, cfg.language) for decl in cfg.recognizers]
 
 
-def _thorough(cfg, entities: list[str]) -> list:
+def _thorough(cfg, entities: list[str], plausible) -> list:
     """The thorough profile's vote of other models on names."""
     if not (cfg.profile == "thorough" and "PERSON" in entities):
         return []
@@ -99,19 +104,18 @@ def _thorough(cfg, entities: list[str]) -> list:
     return [SecondOpinionRecognizer(cfg.thorough_models, plausible, cfg.language)]
 
 
-def plausible(entity: str, value: str) -> bool:
+def _plausible(entity: str, value: str, not_persons: frozenset = frozenset()) -> bool:
     """Drop NER output that cannot be what it claims: spaCy's English model labels
-    whole Chinese sentences, bare numbers, HK districts (Sha Tin) and text across
-    lines (a town and the country below it) as PERSON.
-    Pattern recognizers cover Chinese names."""
+    whole Chinese sentences, bare numbers, places the recognizer packs know
+    (``not_persons``: HK districts such as Sha Tin) and text across lines (a town and
+    the country below it) as PERSON. Pattern recognizers cover Chinese names."""
     if entity == "PERSON":
-        from pipelines.anonymize.recognizers.hk import HK_PLACES
         return (bool(LETTER.search(value)) and not CJK.search(value) and "\n" not in value
-                and value.strip() not in HK_PLACES)
+                and value.strip() not in not_persons)
     return True
 
 
-def _filtered_spacy_recognizer():
+def _filtered_spacy_recognizer(plausible):
     """Presidio's SpacyRecognizer minus implausible spans. Filtering must happen here:
     Presidio drops findings contained in a larger one of the same type, so a
     sentence-wide false PERSON would otherwise swallow a real Chinese name."""

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 import threading
 
+from privenance.textnorm import CJK
+
 UNDETERMINED = "und"
 CHINESE = ("zh-Hant", "zh-Hans", "yue", "zh")
 
@@ -32,7 +34,6 @@ CANTONESE_WORDS = ("而家", "點解", "点解", "邊個", "边个", "邊度", "
 # 仲 (still) but not in 仲裁, 俾 (give) but not in 俾使
 _SHARED = re.compile(r"(?<![關关維维聯联連连干幹])係(?![數数統统屬属])|(?<!伯)仲(?![裁介夏春秋冬])"
                      r"|俾(?![使便])")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]{2,}")
@@ -101,7 +102,7 @@ class LanguageDetector:
 
     def detect(self, text: str | None) -> str:
         text = (text or "")[: self.max_chars]
-        han = "".join(_HAN.findall(text))
+        han = "".join(CJK.findall(text))
         kana, hangul = len(_KANA.findall(text)), len(_HANGUL.findall(text))
         latin_words = len(_LATIN_WORD.findall(text))
         if kana and kana * 4 >= len(han):

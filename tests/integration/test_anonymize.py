@@ -249,11 +249,12 @@ def test_name_recognizer_tags_only_texts_that_need_it(engine, monkeypatch):
     whose names are settled without one is never tagged. The texts of a batch that
     need tags are tagged together, before analysis, and nothing is tagged twice."""
     import pipelines.anonymize.recognizers.names as names
+    import pipelines.anonymize.recognizers.token_runs as token_runs
     batches, one_by_one = [], []
-    real_batch, real_one = names.parts_of_speech_batch, names.parts_of_speech
+    real_batch, real_one = names.parts_of_speech_batch, token_runs.parts_of_speech
     monkeypatch.setattr(names, "parts_of_speech_batch",
                         lambda docs, nlp: (batches.append([d.text for d in docs]), real_batch(docs, nlp)))
-    monkeypatch.setattr(names, "parts_of_speech",
+    monkeypatch.setattr(token_runs, "parts_of_speech",
                         lambda doc, nlp: (one_by_one.append(doc.text), real_one(doc, nlp)))
     out = engine.anonymize_texts(["Write to Teresa Kowalczyk about the refund."])[0]
     assert "Kowalczyk" not in out.text and batches == []

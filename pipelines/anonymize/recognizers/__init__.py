@@ -31,7 +31,21 @@ def general_pack(policy=None) -> list:
             general.StreetAddressRecognizer(), names.NameGazetteerRecognizer()]
 
 
+def hk_not_persons() -> frozenset:
+    """Hong Kong districts and places, built from the syllables of Cantonese names
+    (Sha Tin, Wong Tai Sin): the NER's PERSON on one of these is dropped."""
+    from pipelines.anonymize.recognizers.lexicon import HK_PLACES
+    return frozenset(HK_PLACES)
+
+
 PACKS = {"hk": hk_pack, "general": general_pack}  # as named in privenance/plugins.py
+# what each pack knows is no person, though an NER model may read it as one
+NOT_PERSONS = {"hk": hk_not_persons}
+
+
+def not_persons(packs) -> frozenset:
+    """The values the chosen packs say are no person's name."""
+    return frozenset().union(*(NOT_PERSONS[p]() for p in packs if p in NOT_PERSONS))
 # the entities each pack's recognizers serve, known without building them (a test
 # checks this against the recognizers themselves)
 PACK_ENTITIES = {name: set(pack.entities) for name, pack in RECOGNIZER_PACKS.items()}

@@ -20,7 +20,6 @@ from presidio_analyzer import Pattern, PatternRecognizer
 from privenance.identifiers import VALIDATORS
 from privenance.policy import AllowList, RecognizerDecl
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 PATTERN_SECONDS = 1.0  # per declared pattern and text
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from pipelines.anonymize.recognizers.lexicon import name_gazetteer
+from pipelines.anonymize.recognizers.names import NameGazetteerRecognizer
+
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -102,7 +105,6 @@ class SecondOpinionRecognizer(EntityRecognizer):
         trained model's veto (``analyze``); a capitalised first word is too often an
         ordinary word (on the validation tweets, accepting it too cost 1 point of
         damage on WNUT-17 for 0.7 of names)."""
-        from pipelines.anonymize.recognizers.names import name_gazetteer
         if len(ent) > 1 or recased(text) is not None:
             return True
         if ent.text[:1].isupper() and not _starts_sentence(ent):
@@ -119,7 +121,6 @@ class SecondOpinionRecognizer(EntityRecognizer):
         # the trained name model (pipelines/anonymize/models/names_en) has the last word on what
         # it reads as an organisation or a place: on the validation tweets a second
         # model's vote there destroyed more than it found
-        from pipelines.anonymize.recognizers.names import NameGazetteerRecognizer
         vetoed = NameGazetteerRecognizer._not_people(nlp_artifacts)
         return [RecognizerResult("PERSON", a, b, self.SCORE) for a, b in spans
                 if self.plausible("PERSON", text[a:b])

@@ -17,7 +17,8 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 
-from privenance.identifiers import luhn_ok
+from privenance.identifiers import CARD_PATTERN, luhn_ok
+from privenance.textnorm import HAN, is_cjk
 
 
 def result(recognizer: EntityRecognizer, entity: str, start: int, end: int,
@@ -37,7 +38,7 @@ class LuhnCardRecognizer(PatternRecognizer):
     def __init__(self):
         super().__init__(
             supported_entity="CREDIT_CARD", name="LuhnCardRecognizer",
-            patterns=[Pattern("luhn_card", r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.3)],
+            patterns=[Pattern("luhn_card", CARD_PATTERN, 0.3)],
             context=["card", "credit", "debit", "visa", "mastercard", "amex", "jcb", "卡"])
 
     def validate_result(self, pattern_text: str):
@@ -65,7 +66,7 @@ _ZH_CUE = re.compile(r"(?P<no>訂單|订单|單號|单号|編號|编号|發票|�
                      r"|(?P<yes>電話|电话|手機|手机|聯絡|联络|聯繫|联系|致電|致电|打俾|打畀|打比|微信|傳真|传真|號碼|号码)")
 # the words of the lower-cased text before a number, nearest last, with the sentence
 # ends between them (a full stop after an abbreviation such as tel. or no. is none)
-_CUE_TOKEN = re.compile(r"[a-z]+|[$€£¥#]|[\u3400-\u9fff]+|[!?。！？\n]|\.(?=\s|$)")
+_CUE_TOKEN = re.compile(rf"[a-z]+|[$€£¥#]|[{HAN}]+|[!?。！？\n]|\.(?=\s|$)")
 _ABBREVIATIONS = frozenset("tel no mob ref inv nr num ph".split())
 # words right after a number: "58793794 (mobile)", "12345678 passengers", "52118487元"
 _AFTER_PHONE = frozenset("mobile cell office fax home work tel phone whatsapp".split())
@@ -87,27 +88,44 @@ def phone_context(text: str, start: int, end: int) -> int:
         return 1  # "2534 1234-Office", "58793794 (mobile)": a label, not part of a code
     if _in_code(text, start, end):
         return -1
-    tokens = _CUE_TOKEN.findall(text[max(0, start - _CUE_REACH):start].lower())
-    for i in range(len(tokens) - 1, -1, -1):
-        word = tokens[i]
-        if word == "\n" and i and tokens[i - 1] in PHONE_WORDS:
-            return 1  # a label on the line above: "Phone:\n467 3395"
-        if word in "!?。！？\n" or (word == "." and not (i and tokens[i - 1] in _ABBREVIATIONS)):
-            break  # the sentence before says nothing about this number
-        if word in _REF and i and tokens[i - 1] in NOT_PHONE_WORDS:
-            return -1  # order number, ref no.
-        if word in PHONE_WORDS:
-            return 1
-        if word in NOT_PHONE_WORDS:
-            return -1
-        if word >= "\u3400":  # a run of CJK: its last cue decides
-            cue = None
-            for cue in _ZH_CUE.finditer(word):
-                pass
-            if cue is not None:
-                return 1 if cue.group("yes") else -1
+    verdict = _cue_before(text[max(0, start - _CUE_REACH):start].lower())
+    if verdict:
+        return verdict
     if after and (after.group(1) in _AFTER_NOT_PHONE or after.group(1) in "元蚊件位人"):
         return -1
+    return 0
+
+
+def _cue_before(before: str) -> int:
+    """What the nearest cue in the (lower-cased) text before a number, in its sentence,
+    says: 1 a phone, -1 something else, 0 nothing."""
+    tokens = _CUE_TOKEN.findall(before)
+    for i in range(len(tokens) - 1, -1, -1):
+        word, previous = tokens[i], tokens[i - 1] if i else None
+        if word == "\n" and previous in PHONE_WORDS:
+            return 1  # a label on the line above: "Phone:\n467 3395"
+        if word in "!?。！？\n" or (word == "." and previous not in _ABBREVIATIONS):
+            return 0  # the sentence before says nothing about this number
+        verdict = _cue(word, previous)
+        if verdict:
+            return verdict
+    return 0
+
+
+def _cue(word: str, previous: str | None) -> int:
+    """What one word before a number says it is (1 a phone, -1 something else, 0 nothing)."""
+    if word in _REF and previous in NOT_PHONE_WORDS:
+        return -1  # order number, ref no.
+    if word in PHONE_WORDS:
+        return 1
+    if word in NOT_PHONE_WORDS:
+        return -1
+    if is_cjk(word[0]):  # a run of CJK: its last cue decides
+        cue = None
+        for cue in _ZH_CUE.finditer(word):
+            pass
+        if cue is not None:
+            return 1 if cue.group("yes") else -1
     return 0
 
 
@@ -209,7 +227,7 @@ STREET_TYPES = ("Street St Road Rd Avenue Ave Av Lane Ln Drive Dr Close Place Pl
                 "Point Ridge Run Spur Track Centre Center Estate Gate Port Villas Village").split()
 
 
-def _street_types() -> str:
+def street_types() -> str:
     """Our street types plus the USPS suffixes Faker knows (Spurs, Harbor, Crossing ...)."""
     from faker.providers.address.en_US import Provider
     types = set(STREET_TYPES) | set(Provider.street_suffixes)
@@ -231,7 +249,7 @@ _MILITARY = (r"(?i:(?:(?:PSC|CMR|Unit)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}|(?:U
              r"(?:,?[ \t]*\n?[ \t]*[AFD]PO[ \t]+A[AEP][ \t]+\d{5})?|[AFD]PO[ \t]+A[AEP][ \t]+\d{5})")
 _ANCHORS = [
     # 3369 24 Clarke Avenue, 1317 Kimberly Way, 8116 56 rue La Boétie St.
-    ("numbered_street", rf"(?:{_NUM}[ \t]+){{1,2}}(?:{_W}[ \t]+){{0,4}}(?i:{_street_types()})\.?(?![\p{{L}}\d])", 0.65),
+    ("numbered_street", rf"(?:{_NUM}[ \t]+){{1,2}}(?:{_W}[ \t]+){{0,4}}(?i:{street_types()})\.?(?![\p{{L}}\d])", 0.65),
     # 56539 Rua Cyro Schmutzer Franco 1213, Via Tasso 129, rue du centre 320
     ("street_prefix", rf"(?:{_NUM}[ \t]+){{0,2}}(?i:{_PREFIX})[ \t]+(?:{_W}[ \t]+){{0,5}}{_NUM}\.?", 0.65),
     # 23680 Parijsstraat 8, Hammarvägen 15, 2224 Trenerys gate 232

@@ -13,57 +13,39 @@ Kinds of evidence, each scored on its own:
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from typing import NamedTuple
-
 import regex
 from presidio_analyzer import EntityRecognizer
 
-from pipelines.anonymize.nlp import parts_of_speech, parts_of_speech_batch
+from pipelines.anonymize.nlp import parts_of_speech_batch
 from pipelines.anonymize.recognizers.general import ADDRESS_ANCHORS, STOP_WORDS, result
+from pipelines.anonymize.recognizers.lexicon import (
+    EDITION_WORDS,
+    EMPTY_LEXICON,
+    FIELD_LABELS,
+    GREETINGS,
+    HK_PLACES,
+    ID_LABELS,
+    MODEL_WORDS,
+    MONTHS_DAYS,
+    PARTICLES,
+    PLACE_BEFORE,
+    TITLES,
+    Lexicon,
+    could_be_verb,
+    english_given_names,
+    english_lexicon,
+    given_names,
+    name_gazetteer,
+)
+from pipelines.anonymize.recognizers.token_runs import NeedsTags, gazetteer_runs, plain_word
 
-_LATIN_NAME = regex.compile(r"\p{Latin}[\p{Latin}'’-]*")
 _WORD = regex.compile(r"\p{L}{3,}")
-_MONTHS_DAYS = set(("January February March April May June July August September October "
-                    "November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
-                    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun")
-                   .split())
-PARTICLES = set("van von der den de da das dos du del della di la le ten ter bin al ibn".split())
-# a run of capitalised words followed by one of these names an organisation or a place
-NOT_PERSON_NEXT = set(("Inc Ltd LLC LLP PLC Corp Corporation Co Company Group Holdings Bank "
-                       "University College School Hospital Clinic Institute Foundation Trust "
-                       "Partners Associates Capital Limited GmbH AG SA NV BV Index Street Road "
-                       "Avenue Lane Drive Close Place Terrace Square Way Court Park Station "
-                       "Airport Centre Center Building Tower Plaza Mall Hotel Restaurant Cafe").split())
-FIELD_LABELS = set(("Date Time Name Phone Mobile Desk Fax Email E-mail Website Web Address Subject "
-                    "From To Cc Re Note Notes User Bot Agent Customer Client Answer Question Tel "
-                    "Title Status Priority Ref Order Total Price Amount Summary Description").split())
-TITLES = "Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mister|Lady|Lord"
-# words before a noun phrase that names a thing more often than a person
-DETERMINERS = frozenset("the a an this these those my your our their its".split())
-# labels of identity documents and cards, and names of platforms, written like names
-# (HKID, Visa, Twitter): never a person's name
-ID_LABELS = frozenset("hkid id passport visa mastercard amex unionpay octopus cvv cvc twitter "
-                      "facebook youtube instagram tumblr myspace google skype whatsapp wechat "
-                      "iphone ipad itunes android linkedin".split())
-# a name right after one of these is a place (in Harrison, at Stetson): in the labelled
-# corpora 83 places and 2 people follow them in posts, 200 places and 2 people in judgments
-PLACE_BEFORE = frozenset(("in", "at"))
 _POSSESSIVE = regex.compile(r"\s?['’](?:s\b|\s)")
 _LATIN_WORDS = regex.compile(r"[\p{Latin}\d][\p{Latin}\d'’-]*")
 # one to four digits, not a year, standing alone (not 14:30, not 3.5)
 _MODEL_NUMBER = regex.compile(r"(?!(?:1[89]|20)\d\d(?!\d))\d{1,4}(?![\d:.,/])")
 _AT_SOMEONE = regex.compile(r"\p{L}+ed|shout|yell|look|stare|smile|laugh|point|wave|glance|glare|grin|"
                             r"wink|nod|scream|snap|bark|swear|mad|angry|upset|cross|annoyed")
-# a greeting or "I'm" opens a sentence that may hold a name; it is not part of one
-GREETINGS = frozenset("hi hello hey dear thanks thank cheers morning evening afternoon "
-                      "regards greetings welcome i'm i’m im".split())
-# words of product and model names (Airfryer XXL, LG OLED C3), never in a person's name;
-# and words that follow a product's name (iPhone 15 Pro Max, Galaxy S24 Ultra), which a
-# person's name may hold (Max Verstappen): they count only beside a found name
-MODEL_WORDS = frozenset("XL XXL XXXL OLED QLED LED LCD HD UHD 4K 5G".split())
-EDITION_WORDS = frozenset("Pro Max Plus Ultra Mini Lite Series Edition Gen SE".split())
 # letters and digits mixed, up to four digits: V15, R50, S24, X1, WH-1000XM5 (an ID
 # such as A123456(3) has more digits)
 _MODEL_CODE = regex.compile(r"(?=[\p{L}-]*\d)(?=[\d-]*\p{L})[\p{L}\d-]{2,12}")
@@ -85,31 +67,40 @@ def not_a_name(text: str, start: int, end: int) -> bool:
     Max)."""
     value = text[start:end]
     words = value.split()
-    if not words:
-        return True
+    return not words or _not_a_name_itself(value, words) or _a_thing_or_place_by_context(text, start, end)
+
+
+def _not_a_name_itself(value: str, words: list[str]) -> bool:
     if any(c.isdigit() for w in words if not w.startswith(("@", "#")) for c in w):
         return True  # a price (HK$12,721) or a code; a handle may hold digits (@johan0394)
     if words[0].strip(",.!").casefold() in GREETINGS or value.casefold() in ID_LABELS:
         return True
-    from pipelines.anonymize.recognizers.hk import HK_PLACES
     if value in HK_PLACES:
         return True  # Sha Tin, Tuen Mun: read like Cantonese names, and are places
     if any(w.islower() and w in STOP_WORDS for w in words):
         return True  # "write to", "Hakuba had": prose, not a name
-    if any(_model_word(w, beside=False) for w in words):
-        return True
+    return any(_model_word(w, beside=False) for w in words)
+
+
+def _a_thing_or_place_by_context(text: str, start: int, end: int) -> bool:
+    """The words beside the span say it is a product (a model word or number right
+    after it) or a place (after "in" or "at")."""
     # the words beside the span, cut where Chinese text is glued on (個Philips Airfryer XXL壞咗)
     nxt = _LATIN_WORDS.match(text, end + 1) if text[end:end + 1] in (" ", "-") else None
-    after = [nxt.group(0)] if nxt else []
     before = text[max(0, start - 24):start].split() if text[start - 1:start] == " " else []
     if nxt and _MODEL_NUMBER.match(text, nxt.start()):
         return True  # a model number: Redmi Note 13, Sonicare 9900 (not a year, a phone or Mark 14:30)
-    # "in Giles Deacon 's show": a possessive after the name makes it a person's, and
-    # so does a verb before "at" (shouted at Gary, looked at Tiffany)
-    place = (before and before[-1].lower() in PLACE_BEFORE and not _POSSESSIVE.match(text, end)
-             and not (before[-1].lower() == "at" and len(before) > 1 and _AT_SOMEONE.fullmatch(before[-2].lower())))
-    return bool(place or (after and _model_word(after[0], beside=True))
+    return bool(_place_after(text, end, before) or (nxt and _model_word(nxt.group(0), beside=True))
                 or (before and _model_word(before[-1], beside=True)))
+
+
+def _place_after(text: str, end: int, before: list[str]) -> bool:
+    """The span follows "in" or "at": a place. But "in Giles Deacon 's show": a
+    possessive after the name makes it a person's, and so does a verb before "at"
+    (shouted at Gary, looked at Tiffany)."""
+    if not before or before[-1].lower() not in PLACE_BEFORE or _POSSESSIVE.match(text, end):
+        return False
+    return not (before[-1].lower() == "at" and len(before) > 1 and _AT_SOMEONE.fullmatch(before[-2].lower()))
 
 
 def trim_labels(text: str, start: int, end: int) -> tuple[int, int]:
@@ -121,100 +112,6 @@ def trim_labels(text: str, start: int, end: int) -> tuple[int, int]:
         if word not in FIELD_LABELS and word.casefold() not in GREETINGS:
             return start + m.start(), end
     return end, end
-
-
-def name_gazetteer() -> frozenset:
-    """Casefolded given names and surnames from every Latin-script Faker locale."""
-    return _load_names()[0]
-
-
-def given_names() -> frozenset:
-    """The given names alone (Scott, Teresa), without surnames such as Park or Block."""
-    return _load_names()[1]
-
-
-def english_given_names() -> frozenset:
-    """The given names of Faker's English-speaking locales (George, Sarah): a word of
-    these in lower case is worth a second look even when it is also an English word
-    (other locales' lists hold words such as Peace, Sister or Lawyer)."""
-    return _load_names()[2]
-
-
-ENGLISH_LOCALES = ("en_US", "en_GB", "en_IE", "en_NZ", "en_IN")
-
-
-def _load_names() -> tuple[frozenset, frozenset, frozenset]:
-    global _NAMES
-    if _NAMES is None:
-        from faker.providers import person
-        every, given, english = set(), set(), set()
-        for module in pkgutil.iter_modules(person.__path__):
-            try:
-                provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
-            except (ImportError, AttributeError):
-                continue
-            for attr in dir(provider):
-                # first_names, last_names_female, male_last_names, first_romanized_names ...
-                if not attr.endswith(("names", "names_male", "names_female", "names_nonbinary")) \
-                        or not ("first" in attr or "last" in attr):
-                    continue
-                names = {n.casefold() for n in _strings(getattr(provider, attr))
-                         if len(n) > 1 and _LATIN_NAME.fullmatch(n)}
-                every |= names
-                if "first" in attr:
-                    given |= names
-                    if module.name in ENGLISH_LOCALES:
-                        english |= names
-        _NAMES = (frozenset(every), frozenset(given), frozenset(english))
-    return _NAMES
-
-
-_NAMES: tuple[frozenset, frozenset, frozenset] | None = None
-
-
-def _strings(values) -> list:
-    """The strings in a Faker name list (a tuple, a weighted dict, or lists of those)."""
-    if isinstance(values, str):
-        return [values]
-    if isinstance(values, (list, tuple, set, frozenset, dict)):
-        return [s for v in values for s in _strings(v)]
-    return []
-
-
-class Lexicon(NamedTuple):
-    english: frozenset      # words of any part of speech
-    verbs: frozenset        # verb lemmas (begin)
-    verb_forms: frozenset   # irregular verb forms (began, begun)
-    verb_rules: tuple       # (suffix, replacement) pairs that undo an inflection
-    modifiers: frozenset = frozenset()  # adjectives and adverbs (sweet, only)
-    inflected: frozenset = frozenset()  # irregular forms of any part of speech (media, feet)
-
-
-EMPTY_LEXICON = Lexicon(frozenset(), frozenset(), frozenset(), ())
-AUXILIARIES = frozenset("is was are were am be been being has have had do does did will would "
-                        "can could may might must shall should 's 're 've 'd 'll".split())
-# entities whose capitalised words are proper nouns (titles of works, events and laws
-# hold verbs: "Carry Me Back To Poland")
-NAMING_LABELS = frozenset("PERSON ORG PRODUCT GPE LOC FAC NORP".split())
-
-
-def could_be_verb(word: str, lexicon: Lexicon) -> bool:
-    """Whether some reading of the word is a verb form, by WordNet's lists and the
-    lemmatizer's suffix rules; false only when no reading is (then no tagger is needed)."""
-    w = word.lower()
-    if w in AUXILIARIES or w in lexicon.verbs or w in lexicon.verb_forms:
-        return True
-    return any(w.endswith(suffix) and w[:len(w) - len(suffix)] + replacement in lexicon.verbs
-               for suffix, replacement in lexicon.verb_rules)
-
-
-class _NeedsTags(Exception):
-    """A decision needs parts of speech that the text does not have yet."""
-
-
-def _plain_word(word: str, names: frozenset, english: frozenset) -> bool:
-    w = word.rstrip(".").casefold()
-    return w in english and w not in names
 
 
 class NameGazetteerRecognizer(EntityRecognizer):
@@ -259,7 +156,7 @@ class NameGazetteerRecognizer(EntityRecognizer):
                 continue
             try:
                 artifacts.privenance_name_runs = self._gazetteer_runs(text, artifacts, probe=True)
-            except _NeedsTags:
+            except NeedsTags:
                 need.append(artifacts.tokens)
         nlp = self._pipeline(batch[0][1]) if need else None
         if nlp is not None:
@@ -385,139 +282,14 @@ class NameGazetteerRecognizer(EntityRecognizer):
         if nlp is None:
             return EMPTY_LEXICON
         if id(nlp) not in self._lexicons:
-            lexicon = EMPTY_LEXICON
-            if "lemmatizer" in nlp.component_names:  # loaded, though it may not run
-                lookups = nlp.get_pipe("lemmatizer").lookups
-                if lookups.has_table("lemma_index"):
-                    index = lookups.get_table("lemma_index")
-                    exceptions = lookups.get_table("lemma_exc") if lookups.has_table("lemma_exc") else {}
-                    rules = lookups.get_table("lemma_rules") if lookups.has_table("lemma_rules") else {}
-                    lexicon = Lexicon(
-                        english=frozenset(w for pos in ("noun", "verb", "adj", "adv")
-                                          for w in index.get(pos, [])),
-                        verbs=frozenset(index.get("verb", [])),
-                        verb_forms=frozenset(exceptions.get("verb", {})),
-                        verb_rules=tuple(tuple(rule) for rule in rules.get("verb", [])),
-                        modifiers=frozenset(w for pos in ("adj", "adv") for w in index.get(pos, [])),
-                        inflected=frozenset(w for forms in exceptions.values() for w in forms))
-            self._lexicons[id(nlp)] = lexicon
+            self._lexicons[id(nlp)] = english_lexicon(nlp)
         return self._lexicons[id(nlp)]
 
     def _gazetteer_runs(self, text, nlp_artifacts, probe: bool = False) -> list:
-        """Findings from runs of name-like tokens. A probe raises _NeedsTags where
-        it would otherwise tag the text."""
-        doc, names = nlp_artifacts.tokens, name_gazetteer()
-        lexicon = self.lexicon(nlp_artifacts)
-        english = lexicon.english
-        nlp = self._pipeline(nlp_artifacts)
-
-        # capitalised words in the NER's named entities count as proper nouns, whatever
-        # the tagger says: so tagging the text (tok2vec is a third of the spaCy time)
-        # is needed less often, and the answer does not depend on the order of asking
-        named = {t.i for ent in doc.ents if ent.label_ in NAMING_LABELS
-                 for t in ent if t.text[:1].isupper()}
-
-        def pos(tok) -> str:
-            """The token's part of speech, tagging the text on first use."""
-            if tok.i in named:
-                return "PROPN"
-            if nlp is not None and not doc.has_annotation("POS"):
-                if probe:
-                    raise _NeedsTags
-                parts_of_speech(doc, nlp)
-            return tok.pos_
-
-        lower_text = text == text.lower()
-        # tokens the NER put in a place, nationality or language: a name-like word there
-        # needs a name that is not also an English word (Victoria, Jordan, English)
-        places = {t.i for ent in doc.ents if ent.label_ in ("GPE", "LOC", "FAC", "NORP", "LANGUAGE")
-                  for t in ent}
-        # the small model often tags foreign names as ORG (Irenke Sörös, Wisława Szczepańska)
-        orgs = {t.i for ent in doc.ents if ent.label_ in ("ORG", "PRODUCT", "WORK_OF_ART") for t in ent}
-        # Hong Kong places read like Cantonese names (Sha Tin, Wong Tai Sin): never a run
-        from pipelines.anonymize.recognizers.hk import hk_place_pattern
-        hk_places = [m.span() for m in hk_place_pattern().finditer(text)]
-        out, run = [], []
-
-        def close():
-            if run:
-                out.extend(self._score_run(doc, run, names, lexicon, places, orgs, lower_text, pos))
-                run.clear()
-
-        for tok in doc:
-            word = tok.text
-            if lower_text:
-                namelike = word.isalpha() and len(word) > 2 and pos(tok) in ("PROPN", "NOUN", "ADJ", "X")
-            else:
-                # a capitalised verb may join a run here: a plain word at its edge is
-                # dropped below, and a lone name that is also a word needs a proper noun
-                namelike = (word[:1].isupper() and not word.isupper()) \
-                    or (len(word) <= 2 and word[:1].isupper() and word.rstrip(".").isalpha()) \
-                    or (run and word in PARTICLES)
-            in_place = any(a <= tok.idx < b for a, b in hk_places)
-            if namelike and not in_place and word not in _MONTHS_DAYS and word.lower() not in STOP_WORDS:
-                run.append(tok)
-            else:
-                close()
-        close()
-        return out
-
-    @staticmethod
-    def _score_run(doc, run, names, lexicon, places, orgs, lower_text, pos) -> list:
-        english = lexicon.english
-        # ordinary words at the edges are not part of the name ("Customer Ho Wing Sze")
-        while run and (run[-1].text in PARTICLES or _plain_word(run[-1].text, names, english)):
-            run.pop()
-        while run and _plain_word(run[0].text, names, english):
-            run.pop(0)
-        if not run:
-            return []
-        end = run[-1].i + 1
-        before = doc[run[0].i - 1].lower_ if run[0].i else ""
-        # a name before a noun names whose thing it is: a Justin Bieber concert, the
-        # Sokolov novel (the tagger asked only here: a determiner, a run, a lower-case word)
-        modifier = (end < len(doc) and doc[end].is_lower and doc[end].is_alpha
-                    and before in DETERMINERS and pos(doc[end]) == "NOUN")
-        if before in DETERMINERS and not modifier and not any(t.ent_type_ == "PERSON" for t in run):
-            return []  # the Kindle Paperwhite, a Philips Sonicare: a thing, unless the NER says not
-        if any(t.text.rstrip(".") in NOT_PERSON_NEXT for t in run) or (
-                end < len(doc) and doc[end].text.rstrip(".") in NOT_PERSON_NEXT):
-            return []  # an organisation or a place: Matheson Street, Fernandez Inc
-        span = doc[run[0].i:end]
-        words = [t.text for t in run if len(t.text.rstrip(".")) > 1 and t.text not in PARTICLES]
-        known = [w for w in words if w.casefold() in names]
-        clear = [w for w in known if w.casefold() not in english]
-        if not known:
-            # two or more proper nouns, none an English word, that the NER called an
-            # organisation: far more often a foreign name than a company
-            if (not lower_text and english and len(words) > 1 and all(t.i in orgs for t in run)
-                    and not any(w.casefold() in english for w in words)
-                    and all(pos(t) == "PROPN" for t in run)):
-                return [(span.start_char, span.end_char, 0.5)]
-            return []
-        if lower_text:
-            if not clear:
-                return []
-            score = 0.6 if len(words) > 1 else 0.45
-        elif clear and len(run) > 1:
-            score = 0.65
-        elif clear:
-            if len(run) == 1 and run[0].i in places:  # a one-word place or brand
-                return []
-            score = 0.5
-        elif any(t.i in places for t in run):
-            return []
-        elif len(known) > 1 or (len(words) > 1 and all(pos(t) == "PROPN" for t in run)):
-            score = 0.5
-        elif (len(run) == 1 and words and words[0].casefold() in given_names()
-              and (not run[0].is_sent_start or (end < len(doc) and could_be_verb(doc[end].text, lexicon)
-                                                and pos(doc[end]) in ("VERB", "AUX")))
-              and pos(run[0]) == "PROPN"):
-            # a name that is also a word (Rose, Scott, Teresa), used as a proper noun
-            score = 0.45
-        else:
-            return []
-        return [(span.start_char, span.end_char, score)]
+        """Findings from runs of name-like tokens (token_runs.py). A probe raises
+        NeedsTags where it would otherwise tag the text."""
+        return gazetteer_runs(text, nlp_artifacts.tokens, self.lexicon(nlp_artifacts),
+                              self._pipeline(nlp_artifacts), probe)
 
     # --- evidence 2: context phrases -------------------------------------------------
     _NAME = r"\p{L}[\p{L}'’-]*"
@@ -573,9 +345,9 @@ class NameGazetteerRecognizer(EntityRecognizer):
                     # (an initial such as the A in Martim A Pereira is no article)
                     word = w.group(0).strip(".,")
                     initial = len(word) == 1 and word.isupper() and w.start() > 0
-                    if ((word.lower() in STOP_WORDS and not initial) or word in _MONTHS_DAYS
+                    if ((word.lower() in STOP_WORDS and not initial) or word in MONTHS_DAYS
                             or (not strong and (word.lower() in self._NOT_AFTER_CALL
-                                                or _plain_word(word, names, english)))):
+                                                or plain_word(word, names, english)))):
                         break
                     end = m.start(1) + w.start() + len(w.group(0).rstrip(".,"))
                 if end:

