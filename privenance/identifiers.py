@@ -42,7 +42,9 @@ def hkid_ok(letters: str, digits: str, check: str) -> bool:
 
 
 def iban_ok(text: str) -> bool:
-    s = text.replace(" ", "")
+    # any whitespace _IBAN's \s took (a newline, a tab), not the space alone: the rest
+    # is letters and digits, which int(c, 36) reads
+    s = re.sub(r"\s", "", text)
     if not 15 <= len(s) <= 34:
         return False
     n = "".join(str(int(c, 36)) for c in s[4:] + s[:4])

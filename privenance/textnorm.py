@@ -21,6 +21,9 @@ ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 # The one definition: every pattern that means a Chinese character uses it.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 CJK = re.compile(f"[{HAN}]")
+# lone surrogates (a JSON "\\ud800" escape decodes to one): no UTF-8 encoding exists, so
+# spaCy's tokenizer raises on them. The view has U+FFFD in their place, one for one
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # full-width digits, letters, ＠ （ ） ＋ － ． ＿ and the ideographic space
 _IDENTIFIER_FORMS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff20\uff08\uff09"
                                "\uff0b\uff0d\uff0e\uff3f\u3000]")
@@ -44,7 +47,7 @@ _DOT = re.compile(r"\s*[\[({<]\s*(?:dot|DOT|Dot)\s*[\])}>]\s*")
 # anything a view would differ in; most texts have none of it and keep their own view
 _NEEDS = re.compile("|".join(p.pattern for p in (_IDENTIFIER_FORMS, _NUMERAL_RUN, _SPACED_DIGITS,
                                                  _SPACED_HKID, _CJK_LATIN, _AT, _DOT))
-                    + f"|[{ZERO_WIDTH}]")
+                    + f"|[{ZERO_WIDTH}]|{_SURROGATE.pattern}")
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ def view(text: str) -> View:
     for i, ch in enumerate(text):
         if ch in ZERO_WIDTH:
             continue  # a zero-width character splits nothing a reader sees
+        if _SURROGATE.match(ch):
+            ch = "\ufffd"
         # full-width letters, digits and the marks identifiers use become ASCII (NFKC);
         # Chinese punctuation (，。) stays as it is for the Chinese analyzers
         chars.append((unicodedata.normalize("NFKC", ch) if _IDENTIFIER_FORMS.match(ch) else ch,

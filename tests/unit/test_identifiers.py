@@ -26,6 +26,14 @@ def test_high_precision_identifiers_and_our_outputs():
     assert iban_ok("GB82WEST12345698765432") and not iban_ok("GB00WEST12345698765432")
 
 
+def test_an_iban_split_by_other_whitespace_is_found_not_raised_on():
+    # _IBAN's \s takes a newline, tab or ideographic space between the groups, which
+    # iban_ok then read as a digit in base 36 (ValueError: the hypothesis fuzz found it)
+    for gap in ("\n", "\t", "\u3000", "\x1c"):
+        assert set(find_residual(f"GB82WEST{gap}12345698765432")) == {"IBAN_CODE"}
+        assert iban_ok(f"GB82 WEST{gap}1234 5698 7654 32")
+
+
 def test_identifiers_inside_chinese_sentences():
     assert find_identifiers("我的電郵是chan.taiman@gmail.com，身份證A123456(3)。") == ["EMAIL_ADDRESS", "HK_ID"]
     found = HkPhoneRecognizer().analyze("客戶來電，電話91234567，查詢訂單。", ["PHONE_NUMBER"], None)

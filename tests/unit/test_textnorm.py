@@ -48,6 +48,14 @@ def test_every_view_span_lies_within_the_text_in_order(text):
         assert list(v.starts) == sorted(v.starts)
 
 
+def test_a_lone_surrogate_is_a_replacement_character_in_the_view():
+    # spaCy cannot encode one (UnicodeEncodeError): the view, which detection reads,
+    # holds U+FFFD in its place, so offsets still map one for one
+    v = view("ab \ud800 cd")
+    assert v.text == "ab \ufffd cd" and v.span(0, len(v.text)) == (0, len(v.text))
+    v.text.encode("utf-8")
+
+
 def test_the_residual_scan_reads_the_view():
     assert find_residual("HKID Ａ１２３４５６（３）") == ["HK_ID"]
     assert find_residual("write to chan [at] gmail [dot] com") == ["EMAIL_ADDRESS"]
