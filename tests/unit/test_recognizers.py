@@ -387,13 +387,14 @@ def test_the_hkid_recognizer_finds_what_the_residual_check_flags():
 
 
 def test_places_that_are_no_person_come_from_the_recognizer_packs():
-    """The engine reads the Hong Kong places through the packs (hk pack: Sha Tin), not by
+    """The registry reads the Hong Kong places through the packs (hk pack: Sha Tin), not by
     importing hk.py; without the hk pack nothing is dropped as a Hong Kong place."""
-    from pipelines.anonymize import engine
+    from pipelines.anonymize import engine, registry
     from pipelines.anonymize.recognizers import not_persons
-    source = Path(engine.__file__).read_text(encoding="utf-8")
-    assert "recognizers.hk" not in source and "HK_PLACES" not in source
+    for module in (engine, registry):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert "recognizers.hk" not in source and "HK_PLACES" not in source
     assert "Sha Tin" in not_persons(["hk", "general"]) and not not_persons(["general"])
-    assert not engine._plausible("PERSON", "Sha Tin", not_persons(["hk"]))
-    assert engine._plausible("PERSON", "Sha Tin", not_persons(["general"]))
-    assert engine._plausible("PERSON", "Chan Tai Man", not_persons(["hk"]))
+    assert not registry._plausible("PERSON", "Sha Tin", not_persons(["hk"]))
+    assert registry._plausible("PERSON", "Sha Tin", not_persons(["general"]))
+    assert registry._plausible("PERSON", "Chan Tai Man", not_persons(["hk"]))
