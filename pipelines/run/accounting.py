@@ -45,6 +45,32 @@ def check_inputs_unchanged(info: dict) -> None:
                         "the input is complete")
 
 
+class _Tally:
+    """Rows per source and output, quarantine reason, request and finding, from the
+    counts each written file reports."""
+
+    def __init__(self, files: list[dict]):
+        self.written, self.quarantined, self.reasons = Counter(), Counter(), Counter()
+        self.by_source_reason = defaultdict(Counter)
+        self.removed_by_request = Counter()
+        self.pii = defaultdict(Counter)
+        for file in files:
+            for r in file["counts"]:
+                self.add(file["output"], r, r["count_all"])
+
+    def add(self, output: str, r: dict, n: int) -> None:
+        if output == "dataset":
+            self.written[r[P.SOURCE]] += n
+        elif output == "quarantine":
+            self.quarantined[r["_source"]] += n
+            self.reasons[r["reason"]] += n
+            self.by_source_reason[r["_source"]][r["reason"]] += n
+            if r["request"]:
+                self.removed_by_request[r["request"]] += n
+        else:
+            self.pii[r["entity"]][r["operator"]] += n
+
+
 def summarize(info: dict, options: RunOptions, requests: Requests) -> dict:
     """The run summary from the pipeline's own report (``_pipeline.json``): rows per
     source in every output, and whether read = written + quarantined."""
@@ -54,23 +80,10 @@ def summarize(info: dict, options: RunOptions, requests: Requests) -> dict:
     from pipelines.steps.gates import output_columns
     read = {s.id: info["read"].get(s.id, 0) for s in manifest.sources}
     inputs = source_hashes(manifest, info["hashes"])
-    written, quarantined, reasons = Counter(), Counter(), Counter()
-    by_source_reason = defaultdict(Counter)
-    removed_by_request = Counter()
-    pii = defaultdict(Counter)
-    for file in info["files"]:
-        for r in file["counts"]:
-            n = r["count_all"]
-            if file["output"] == "dataset":
-                written[r[P.SOURCE]] += n
-            elif file["output"] == "quarantine":
-                quarantined[r["_source"]] += n
-                reasons[r["reason"]] += n
-                by_source_reason[r["_source"]][r["reason"]] += n
-                if r["request"]:
-                    removed_by_request[r["request"]] += n
-            else:
-                pii[r["entity"]][r["operator"]] += n
+    tally = _Tally(info["files"])
+    written, quarantined, reasons = tally.written, tally.quarantined, tally.reasons
+    by_source_reason, removed_by_request, pii = (tally.by_source_reason,
+                                                 tally.removed_by_request, tally.pii)
     counts = {s.id: {"read": read[s.id], "written": written[s.id],
                      "quarantined": quarantined[s.id],
                      "quarantine_reasons": dict(sorted(by_source_reason[s.id].items()))}
