@@ -235,6 +235,35 @@ def test_no_key_bytes_in_the_job_graph(workspace):
     assert not [f for f in forms for blob in blobs if f in blob]
 
 
+def test_the_run_graph_is_made_of_the_public_transforms(workspace):
+    """privenance run's graph is built from the transforms privenance.beam exports."""
+    import datetime as dt
+
+    import apache_beam as beam
+    from apache_beam.pipeline import PipelineVisitor
+
+    import privenance.beam as public
+    from pipelines.run.graph import RunGraph
+    from pipelines.run.options import RunOptions
+    from privenance.keyref import KeyRef
+    from privenance.policy import load_policy
+    from privenance.sources import load_sources
+    options = RunOptions(load_sources("data/sources.yaml"), load_policy("policies/demo.yaml"),
+                         str(workspace / "staged"), KeyRef.configured(), dt.date(2026, 11, 25))
+    p = beam.Pipeline()
+    _ = p | "Run" >> RunGraph(options, incoming=str(workspace / "incoming"))
+    used = {}
+
+    class Composites(PipelineVisitor):
+        def enter_composite_transform(self, node):
+            used[type(node.transform)] = node.full_label
+
+    p.visit(Composites())
+    for public_transform in (public.Provenance, public.PolicyGates, public.Anonymize,
+                             public.ReadSources, public.WriteParquet, public.Run):
+        assert public_transform in used, public_transform
+
+
 # ------------------------------------------------------------ the transforms, composable
 
 def test_public_transforms_in_a_users_own_pipeline(workspace):
