@@ -17,27 +17,25 @@ dead-letter PCollection of quarantine rows (a reason code, no raw values)::
 The pseudonymization key is never put in the job: by default the workers read the
 project's configured key themselves (``PRIVENANCE_PSEUDONYM_KEY``, its ``_FILE``, or
 the project setting); pass ``key=KeyRef.env("MY_KEY")`` to name another.
+
+Each transform takes one source (as above) or a manifest's sources, for records that
+``ReadSources`` read. ``Run`` is the whole of ``privenance run``'s graph (read, tag,
+gates, anonymize, write), built from these same transforms (pipelines/run/graph.py).
 """
 from __future__ import annotations
 
-import datetime as dt
-from typing import NamedTuple
-
-import apache_beam as beam
-
-from pipelines.anonymize.transform import AnonymizeRecords
-from pipelines.steps.apply import ApplySteps
-from pipelines.record import quarantine_schema
 from pipelines.read.transform import ReadSources
-from pipelines.record import OFFSET, SOURCE_ID
-from pipelines.steps import gate_steps, tagging_steps
+from pipelines.record import quarantine_schema
+from pipelines.run.graph import Anonymize, Anonymized, Gated, PolicyGates, Provenance
+from pipelines.run.graph import RunGraph as Run
+from pipelines.run.options import RunOptions
 from pipelines.write.transform import WriteParquet
 from privenance.keyref import KeyRef
 from privenance.policy import Policy, load_policy
 from privenance.sources import Source, load_sources
 
 __all__ = ["Provenance", "PolicyGates", "Anonymize", "WriteParquet", "ReadSources", "KeyRef",
-           "load", "quarantine_schema"]
+           "Run", "RunOptions", "Gated", "Anonymized", "load", "quarantine_schema"]
 
 
 def load(policy_path: str, sources_path: str, source_id: str) -> tuple[Policy, Source]:
@@ -47,64 +45,3 @@ def load(policy_path: str, sources_path: str, source_id: str) -> tuple[Policy, S
     if source is None:
         raise KeyError(f"no source {source_id!r} in {sources_path}")
     return load_policy(policy_path), source
-
-
-def _key(key: KeyRef | None) -> KeyRef:
-    from privenance.keys import pseudonymization_key
-    return key or KeyRef.of(pseudonymization_key())
-
-
-class Gated(NamedTuple):
-    records: beam.PCollection
-    quarantine: beam.PCollection
-
-
-class Anonymized(NamedTuple):
-    records: beam.PCollection
-    findings: beam.PCollection
-    quarantine: beam.PCollection
-
-
-class Provenance(beam.PTransform):
-    """Rows of ``source`` in; rows with the provenance columns (record id, licence,
-    consent, retention, origin, language) out. A row without its id or a declared column goes
-    to quarantine. A row's position is its ``offset`` if it has one."""
-
-    def __init__(self, source: Source, policy: Policy, key: KeyRef | None = None,
-                 run_id: str | None = None):
-        super().__init__()
-        self.source, self.policy, self.key, self.run_id = source, policy, _key(key), run_id
-
-    def expand(self, rows):
-        sid = self.source.id
-        marked = rows | "Mark" >> beam.Map(lambda row: {OFFSET: None, **row, SOURCE_ID: sid})
-        steps = {sid: tagging_steps(self.source, self.policy, self.run_id, self.key)}
-        return Gated(*(marked | "Tag" >> ApplySteps(steps)))
-
-
-class PolicyGates(beam.PTransform):
-    """Tagged records in; those the policy's TDM, licence, consent, retention and
-    generation rules accept out, minimised to the columns the policy keeps. ``withdrawn``: consent
-    references withdrawn (-> request id)."""
-
-    def __init__(self, source: Source, policy: Policy, as_of: dt.date | None = None,
-                 withdrawn: dict[str, str] | None = None):
-        super().__init__()
-        self.steps = {source.id: gate_steps(source, policy, as_of or dt.date.today(), withdrawn)}
-
-    def expand(self, records):
-        return Gated(*(records | "Gates" >> ApplySteps(self.steps)))
-
-
-class Anonymize(beam.PTransform):
-    """Gated records in; anonymized records, findings (entity, offsets, operator, a
-    keyed subject token; never the value) and quarantine out. The engine is loaded
-    once per worker process. ``erased``: subject tokens whose records to quarantine."""
-
-    def __init__(self, source: Source, policy: Policy, key: KeyRef | None = None,
-                 erased: dict[str, str] | None = None):
-        super().__init__()
-        self.inner = AnonymizeRecords(policy, _key(key), {source.id: source}, erased or {})
-
-    def expand(self, records):
-        return Anonymized(*(records | "Anonymize" >> self.inner))

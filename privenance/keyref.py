@@ -44,6 +44,14 @@ class KeyRef:
                           "workers: give it by environment variable or key file")
 
     @classmethod
+    def configured(cls) -> "KeyRef":
+        """The reference to the project's pseudonymization key, found where
+        ``privenance.keys.pseudonymization_key`` looks (environment, key file, project
+        setting, demo key)."""
+        from privenance.keys import pseudonymization_key
+        return cls.of(pseudonymization_key())
+
+    @classmethod
     def env(cls, name: str) -> "KeyRef":
         """The key in environment variable ``name`` (checked against its value here)."""
         return cls.of(_read("env", name))

@@ -4,7 +4,7 @@ own ``sdk_worker_main``, with the worker's log records going to the runner only.
 Without a handler of its own, the worker's root logger gets a stderr handler from
 the first module-level ``logging.warning`` of Beam's import, and then every INFO
 line of the harness lands on the user's terminal. Only for the in-process runner's
-local workers (pipelines/run/driver.py ``beam_options``); other runners start their
+local workers (pipelines/run/options.py ``beam_options``); other runners start their
 workers their own way.
 """
 import logging

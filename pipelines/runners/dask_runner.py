@@ -6,7 +6,8 @@ before calling it). Two steps rely on it elsewhere: ``beam.BatchElements`` (its 
 batch of a bundle) and the writer's ``_Spill`` (its last places). On Dask the
 pipeline batches by a GroupByKey over a hash of the record id instead
 (``BatchByKey``), and writes without spilling (pipelines/write/transform.py). Every other
-runner keeps the default path: ``on_dask`` is False unless ``--runner=DaskRunner``.
+runner keeps the default path: ``on_dask`` is False unless the pipeline runs on the
+DaskRunner (``runs_on_dask``, known when the graph is built).
 """
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ BATCH_KEYS = 16  # groups the records are hashed into; each is cut into batches
 def is_dask_runner(beam_args) -> bool:
     """Whether the Beam arguments choose the DaskRunner."""
     return "--runner=DaskRunner" in beam_args
+
+
+def runs_on_dask(pipeline) -> bool:
+    """Whether ``pipeline`` runs on Beam's DaskRunner (by its class, without importing
+    dask: the other runners never need it)."""
+    return any(cls.__name__ == "DaskRunner" and cls.__module__.startswith("apache_beam.runners.dask")
+               for cls in type(pipeline.runner).__mro__)
 
 
 def _batches(key_records, size: int):

@@ -1,13 +1,15 @@
 """A multi-output ParDo that every runner gets right, Beam's DaskRunner included.
 
+On every runner but the DaskRunner this is Beam's own ``ParDo(...).with_outputs(...)``.
 Beam 2.77's DaskRunner hands every output of a ``.with_outputs(...)`` ParDo to every
 consumer (main and tagged values mixed: apache_beam/runners/dask/dask_runner.py
 ~192-217 looks up a consumer's input bag by the producing transform, not by the
 output tag, and transform_evaluator.py ~198 keeps the values without their tags).
 So a DoFn that yields ``TaggedOutput``s runs here wrapped: each value leaves as one
 ``(tag, value)`` pair on a single output, and a Filter and a Map per tag split the
-pairs again. The same code path on every runner; the DoFns themselves are unchanged
-(they still yield ``TaggedOutput``s, and their unit tests read those).
+pairs again, on the DaskRunner only (the runner is known when the graph is built:
+``runs_on_dask``); the DoFns themselves are the same on every runner (they yield
+``TaggedOutput``s, and their unit tests read those).
 """
 from __future__ import annotations
 
@@ -51,8 +53,9 @@ class Outputs(dict):
 
 
 class TaggedOutputs(beam.PTransform):
-    """``ParDo(dofn, **side_inputs).with_outputs(*tags, main=main)``, as pairs on one
-    output split by tag (see the module's docstring); returns ``Outputs``."""
+    """``ParDo(dofn, **side_inputs).with_outputs(*tags, main=main)``; on the DaskRunner,
+    as pairs on one output split by tag (see the module's docstring). Returns
+    ``Outputs``."""
 
     def __init__(self, dofn: beam.DoFn, *tags: str, main: str, **side_inputs):
         super().__init__()
@@ -60,6 +63,11 @@ class TaggedOutputs(beam.PTransform):
         self.dofn_side_inputs = side_inputs  # not `side_inputs`: a PTransform attribute
 
     def expand(self, pcoll):
+        from pipelines.runners.dask_runner import runs_on_dask
+        if not runs_on_dask(pcoll.pipeline):
+            both = pcoll | "Tagged" >> beam.ParDo(self.dofn, **self.dofn_side_inputs).with_outputs(
+                *self.tags, main=self.main)
+            return Outputs({tag: both[tag] for tag in (self.main, *self.tags)})
         pairs = pcoll | "Tagged" >> beam.ParDo(_AsPairs(self.dofn, self.main),
                                              **self.dofn_side_inputs)
         out = Outputs()

@@ -88,12 +88,11 @@ def _encoding_advice(sources: Path, summary: dict) -> list[str]:
 def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests) -> dict:
     from pipelines.preflight.declarations import check_declarations
     from privenance.errors import ConfigError
-    from privenance.keys import pseudonymization_key
     from privenance.offline import go_offline
     from privenance.policy import load_policy
     from privenance.sources import load_sources
     go_offline()
-    from pipelines.run.driver import REDACT_BEAM_ARGS
+    from pipelines.run.options import REDACT_BEAM_ARGS
     REDACT_BEAM_ARGS.install()  # before Beam first parses them (and may quote them)
     if any(a.startswith("--s3_") for a in beam_args):  # the run's S3 options, for listing too
         from privenance import storage
@@ -105,8 +104,11 @@ def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests
         as_of_date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
         raise ConfigError("--as-of must be a date like 2026-01-31", field="--as-of") from None
-    key = pseudonymization_key()
-
     from pipelines.run.driver import run
-    return run(manifest, pol, out, key, as_of_date, beam_args=beam_args, num_shards=shards,
-               policy_path=str(policy), requests_dir=requests, rows_per_file=rows_per_file)
+    from pipelines.run.options import RunOptions
+    from privenance.keyref import KeyRef
+    # where the key is, never its bytes: the workers read it themselves
+    return run(RunOptions(manifest, pol, out, KeyRef.configured(), as_of_date,
+                          beam_args=tuple(beam_args), num_shards=shards,
+                          rows_per_file=rows_per_file, policy_path=str(policy),
+                          requests_dir=requests))

@@ -213,27 +213,55 @@ def _payload_bytes(proto) -> list[bytes]:
 def test_no_key_bytes_in_the_job_graph(workspace):
     import apache_beam as beam
 
-    from pipelines.run.driver import beam_options, build, run_material
+    from pipelines.run.graph import RunGraph
+    from pipelines.run.options import RunOptions, beam_options
     from privenance.keyref import KeyRef
     from privenance.keys import pseudonymization_key
     from privenance.policy import load_policy
     from privenance.sources import load_sources
-    from privenance.subject_tokens import load_requests
     import datetime as dt
     key = pseudonymization_key()
     policy, manifest = load_policy("policies/demo.yaml"), load_sources("data/sources.yaml")
-    requests = load_requests(None)
-    _, options = beam_options([])
-    p = beam.Pipeline(options=options)
-    build(p, manifest, policy, str(workspace / "incoming"), KeyRef.of(key),
-          dt.date(2026, 11, 25), requests, 2, 1000,
-          run_material(policy, manifest, dt.date(2026, 11, 25), key, requests))
+    options = RunOptions(manifest, policy, str(workspace / "staged"), KeyRef.configured(),
+                         dt.date(2026, 11, 25), rows_per_file=1000)
+    _, beam_opts = beam_options([])
+    p = beam.Pipeline(options=beam_opts)
+    _ = p | RunGraph(options, incoming=str(workspace / "incoming"))
     serialized = p.to_runner_api().SerializeToString()
     blobs = [serialized, *_payload_bytes(p.to_runner_api())]
     assert any(b"KeyRef" in b for b in blobs)  # the unpacking works: DoFns are readable
     secrets = [key.reveal(), key.derive("record-id"), key.derive("subject-index"), key.derive("hash"), key.derive("surrogate"), key.derive("encrypt", 64)]
     forms = [f for s in secrets for f in (s, s.hex().encode(), base64.b64encode(s))]
     assert not [f for f in forms for blob in blobs if f in blob]
+
+
+def test_the_run_graph_is_made_of_the_public_transforms(workspace):
+    """privenance run's graph is built from the transforms privenance.beam exports."""
+    import datetime as dt
+
+    import apache_beam as beam
+    from apache_beam.pipeline import PipelineVisitor
+
+    import privenance.beam as public
+    from pipelines.run.graph import RunGraph
+    from pipelines.run.options import RunOptions
+    from privenance.keyref import KeyRef
+    from privenance.policy import load_policy
+    from privenance.sources import load_sources
+    options = RunOptions(load_sources("data/sources.yaml"), load_policy("policies/demo.yaml"),
+                         str(workspace / "staged"), KeyRef.configured(), dt.date(2026, 11, 25))
+    p = beam.Pipeline()
+    _ = p | "Run" >> RunGraph(options, incoming=str(workspace / "incoming"))
+    used = {}
+
+    class Composites(PipelineVisitor):
+        def enter_composite_transform(self, node):
+            used[type(node.transform)] = node.full_label
+
+    p.visit(Composites())
+    for public_transform in (public.Provenance, public.PolicyGates, public.Anonymize,
+                             public.ReadSources, public.WriteParquet, public.Run):
+        assert public_transform in used, public_transform
 
 
 # ------------------------------------------------------------ the transforms, composable

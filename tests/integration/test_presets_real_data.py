@@ -15,7 +15,8 @@ import yaml
 from expectations import validate
 from pipelines.preflight.declarations import check_declarations
 from pipelines.run.driver import run
-from privenance.keys import pseudonymization_key
+from pipelines.run.options import RunOptions
+from privenance.keyref import KeyRef
 from privenance.offline import OFFLINE_ENV, go_offline
 from privenance.policy import load_policy
 from privenance.sources import load_sources
@@ -73,8 +74,8 @@ def test_preset_certifies_a_dataset_that_is_not_the_demo(project, preset, tmp_pa
     policy = load_policy(POLICIES / f"{preset}.yaml")
     manifest = load_sources(project / "sources.yaml")
     check_declarations(manifest, policy)  # as `privenance run` does first
-    summary = run(manifest, policy, tmp_path / "staged", pseudonymization_key(),
-                  dt.date(2026, 11, 25), num_shards=1, log=lambda msg: None)
+    summary = run(RunOptions(manifest, policy, tmp_path / "staged", KeyRef.configured(),
+                             dt.date(2026, 11, 25), num_shards=1, log=lambda msg: None))
     counts = summary["counts"]["service-desk"]
     assert summary["status"] == "succeeded"
     assert (counts["read"], counts["written"]) == (ROWS, ROWS), counts["quarantine_reasons"]

@@ -13,6 +13,8 @@ import yaml
 
 from pipelines.anonymize.operators import build_operator
 from pipelines.run import driver
+from pipelines.run.options import RunOptions
+from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.policy import load_policy
 from privenance.sources import load_sources
@@ -45,11 +47,13 @@ def _project(tmp_path):
 def test_a_fake_that_is_another_customers_name_is_drawn_again_in_one_pass(tmp_path, monkeypatch):
     names, first_fakes, records = _project(tmp_path)
     passes = []
-    build = driver.build
-    monkeypatch.setattr(driver, "build", lambda *a, **k: (passes.append(1), build(*a, **k)))
-    key = Secret(bytes.fromhex(TEST_KEY_HEX), "env:PRIVENANCE_PSEUDONYM_KEY")
-    run = driver.run(load_sources(tmp_path / "sources.yaml"), load_policy(tmp_path / "policy.yaml"),
-                     tmp_path / "staged", key, dt.date(2026, 11, 25), log=lambda _: None)
+    graph = driver.RunGraph
+    monkeypatch.setattr(driver, "RunGraph", lambda *a, **k: (passes.append(1), graph(*a, **k))[1])
+    monkeypatch.setenv("PRIVENANCE_PSEUDONYM_KEY", TEST_KEY_HEX)
+    run = driver.run(RunOptions(
+        load_sources(tmp_path / "sources.yaml"), load_policy(tmp_path / "policy.yaml"),
+        tmp_path / "staged", KeyRef.env("PRIVENANCE_PSEUDONYM_KEY"), dt.date(2026, 11, 25),
+        log=lambda _: None))
     assert passes == [1], "one pipeline, one pass"
     table = pq.read_table(tmp_path / "staged/dataset").to_pylist()
     fake_of = {row["id"]: SAID.match(row["text"])[1] for row in table}

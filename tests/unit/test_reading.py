@@ -9,7 +9,7 @@ import json
 import pytest
 from apache_beam.pvalue import TaggedOutput
 
-from pipelines.run.driver import check_inputs_unchanged
+from pipelines.run.accounting import check_inputs_unchanged
 from pipelines.read.formats import max_line_chars
 from pipelines.read.transform import CHANGED, HASHES, PlanParts, ReadPart
 from privenance.errors import RunFailed

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from pipelines.run.driver import REDACT_BEAM_ARGS, recorded_args
+from pipelines.run.options import REDACT_BEAM_ARGS, recorded_args
 
 SECRETS = ("tok-PLANTED-1", "AKIAPLANTED2", "hunter2-PLANTED", "pw-PLANTED-4", "sek-PLANTED-5")
 

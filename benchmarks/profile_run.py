@@ -1,0 +1,158 @@
+"""Where a `privenance run` spends its time, per component (issue 34: profile first).
+
+Runs the whole `privenance run` CLI under cProfile on throughput.py's corpus and policy
+(one in-process worker, the default runner), then sums each function's own time into the
+component its file belongs to: spaCy's NER, each of our recognizers, the Chinese model,
+the operators, the residual scan, Presidio, Beam (coders, runner), Parquet, imports. A
+C builtin (a regex scan, a hash) counts for the component that called it. Run twice: on
+--records (per-record costs dominate) and on 10 records (the fixed start-up cost).
+
+Usage:  python benchmarks/profile_run.py --records 2000
+Writes benchmarks/results/profile-<records>.json and prints both tables.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from throughput import BIN, corpus, same_entities_policy  # noqa: E402
+
+# (substring of a function's file, component), first match wins
+COMPONENTS = [
+    ("importlib._bootstrap", "imports (module loading)"),
+    ("importlib/_bootstrap", "imports (module loading)"),
+    ("pipelines/anonymize/recognizers/", "recognizer: {name}"),
+    ("pipelines/anonymize/ner_decoder", "NER decoding (ours)"),
+    ("pipelines/anonymize/operators", "operators (ours)"),
+    ("pipelines/anonymize/", "anonymize engine glue (ours)"),
+    ("privenance/identifiers", "residual scan (ours)"),
+    ("privenance/textnorm", "text normalisation (ours)"),
+    ("pipelines/write/", "writing (ours)"),
+    ("pipelines/read/", "reading (ours)"),
+    ("pipelines/steps/", "tagging and gates (ours)"),
+    ("pipelines/", "other pipeline code (ours)"),
+    ("privenance/", "core (ours)"),
+    ("lac", "Chinese model (LAC, jieba, onnxruntime)"),
+    ("jieba", "Chinese model (LAC, jieba, onnxruntime)"),
+    ("onnxruntime", "Chinese model (LAC, jieba, onnxruntime)"),
+    ("opencc", "Chinese model (LAC, jieba, onnxruntime)"),
+    ("spacy", "spaCy (tokenizer, NER network)"),
+    ("thinc", "spaCy (tokenizer, NER network)"),
+    ("numpy", "spaCy (tokenizer, NER network)"),
+    ("presidio_analyzer", "Presidio analyzer"),
+    ("phonenumbers", "Presidio analyzer"),  # its phone recognizer's library
+    ("presidio_anonymizer", "Presidio anonymizer"),
+    ("apache_beam/coders", "Beam: encoding between stages"),
+    ("apache_beam", "Beam: runner and transforms"),
+    ("pyarrow", "Parquet (pyarrow)"),
+    ("faker", "Faker (surrogates)"),
+    ("py3langid", "language detection"),
+    ("regex/", "regex module"),
+]
+
+
+def component(filename: str) -> str:
+    path = filename.replace("\\", "/")
+    for part, name in COMPONENTS:
+        if part in path:
+            if "{name}" in name:
+                return name.format(name=path.rsplit("/", 1)[-1].removesuffix(".py"))
+            return name
+    return "other"
+
+
+def by_component(profile: Path) -> dict[str, float]:
+    """Own time per component. A function of no component (a builtin, the standard
+    library) passes its own time up to its callers, in proportion to the time it spent
+    called from each, until a component takes it."""
+    stats = pstats.Stats(str(profile)).stats
+    totals: dict[str, float] = defaultdict(float)
+
+    def charge(func, seconds: float, depth: int = 0) -> None:
+        name = component(func[0]) if func[0] != "~" else "other"
+        callers = stats.get(func, (0, 0, 0, 0, {}))[4]
+        if name != "other" or depth == 8 or not callers:
+            totals[name] += seconds
+            return
+        spent = sum(edge[2] for edge in callers.values())
+        for caller, edge in callers.items():
+            if spent:
+                charge(caller, seconds * edge[2] / spent, depth + 1)
+            else:
+                charge(caller, seconds / len(callers), depth + 1)
+
+    for func, (_, _, own, _, _) in stats.items():
+        charge(func, own)
+    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
+def profiled_run(work: Path, records: int) -> tuple[float, dict[str, float]]:
+    rows = corpus(records)
+    data = work / f"corpus-{records}.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (work / "sources.yaml").write_text(json.dumps({"sources": [{
+        "id": "bench", "path": str(data), "id_field": "id", "text_fields": ["text"],
+        "fields": {"email": "EMAIL_ADDRESS", "hkid": "HK_ID"}, "licence": "CC0-1.0",
+        "consent": {"basis": "public-domain"}}]}))
+    (work / "policy.yaml").write_text(json.dumps(same_entities_policy()))
+    profile = work / f"run-{records}.prof"
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "python"), "-c", PROFILED.format(out=str(profile), records=records)],
+                   cwd=work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "PRIVENANCE_PSEUDONYM_KEY": "ab" * 32})
+    return time.perf_counter() - t0, by_component(profile)
+
+
+# CPU time, not wall time: a busy machine must not move the shares
+PROFILED = """
+import cProfile, sys, time
+from privenance.cli import main
+sys.argv = ["privenance", "run", "--sources", "sources.yaml", "--policy", "policy.yaml",
+            "--out", "out-{records}", "--as-of", "2026-01-01"]
+profiler = cProfile.Profile(time.process_time)
+profiler.enable()
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+finally:
+    profiler.disable()
+    profiler.dump_stats({out!r})
+"""
+
+
+def table(title: str, seconds: float, parts: dict[str, float]) -> str:
+    total = sum(parts.values())
+    lines = [f"{title}: {seconds:.1f} s wall, {total:.1f} s CPU in the profiled thread", f"{'component':46} {'s':>7} {'share':>6}"]
+    lines += [f"{name:46} {t:7.2f} {t / total:6.1%}" for name, t in parts.items() if t / total >= 0.005]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--records", type=int, default=2000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="privenance-profile-"))
+    results = {}
+    for records in (args.records, 10):
+        seconds, parts = profiled_run(work, records)
+        results[records] = {"seconds": round(seconds, 2),
+                            "components": {k: round(v, 3) for k, v in parts.items()}}
+        print(table(f"{records} records", seconds, parts), end="\n\n")
+    out = REPO / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"profile-{args.records}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
