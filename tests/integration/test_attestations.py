@@ -9,8 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import TEST_SIGNING_HEX, passing_validation
-from tests.integration.test_pipeline import privenance
+from tests.helpers import TEST_SIGNING_HEX, passing_validation, privenance
 
 pytestmark = pytest.mark.integration
 

@@ -20,25 +20,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.conftest import TEST_KEY_HEX
-from tests.integration.test_pipeline import privenance
+from tests.helpers import TEST_KEY_HEX, privenance, records
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
 BUCKET = "privenance-test"
-
-
-def records(out: str, name: str = "dataset") -> list[str]:
-    """Every row of an output, as sorted JSON, without what names the run or the file."""
-    from privenance import storage
-    rows = []
-    for path in storage.list_files(storage.join(out, name), ".parquet"):
-        with storage.open_read(path) as f:
-            rows += pq.read_table(f).to_pylist()
-    for r in rows:
-        r.pop("_run_id", None)
-        r.pop("_file", None)
-    return sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
 
 
 def split_tickets(workspace: Path, folder: Path, codecs=("gz", "zst", "")) -> None:

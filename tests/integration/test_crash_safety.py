@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import passing_validation
-from tests.integration.test_pipeline import BIN, output_hashes, privenance
+from tests.helpers import BIN, output_hashes, passing_validation, privenance
 
 pytestmark = pytest.mark.integration
 

@@ -12,68 +12,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from faker import Faker
 
-from tests.conftest import REPO
-from tests.integration.test_pipeline import privenance
+from tests.helpers import REPO, certify, one_line_error, privenance, project, run, write_chats
 
 pytestmark = pytest.mark.integration
-AS_OF = "2026-11-25"
-
-
-def write_chats(path: Path, n: int = 24, seed: int = 3, drop_message_from: int | None = None):
-    """A JSONL support-chat source: free text with names and emails, an email column,
-    an undeclared harmless column (channel) and an undeclared one holding emails."""
-    fake = Faker("en_US")
-    fake.seed_instance(seed)
-    with path.open("w", encoding="utf-8") as f:
-        for i in range(n):
-            row = {"chat_id": f"C{i:04d}", "message": f"Hi, I am {fake.name()}, write to "
-                   f"{fake.free_email()} please.", "customer_email": fake.free_email(),
-                   "channel": "web", "notes": f"escalated by {fake.free_email()}"}
-            if drop_message_from is not None and i >= drop_message_from:
-                del row["message"]
-            f.write(json.dumps(row) + "\n")
-
-
-def project(root: Path, text_fields=("message",), policy_extra: str = "", licence="CC-BY-4.0",
-            fields=None) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "raw").mkdir(exist_ok=True)
-    if not (root / "raw" / "chats.jsonl").exists():
-        write_chats(root / "raw" / "chats.jsonl")
-    source = {"id": "chats", "path": "raw/chats.jsonl", "id_field": "chat_id",
-              "text_fields": list(text_fields),
-              "fields": fields if fields is not None else {"customer_email": "EMAIL_ADDRESS"},
-              "licence": licence, "attribution": "Example Ltd chat archive",
-              "consent": {"basis": "contract"}}
-    (root / "sources.yaml").write_text(yaml.safe_dump({"sources": [source]}, sort_keys=False))
-    (root / "policy.yaml").write_text(
-        f"extends: {REPO / 'policies' / 'default.yaml'}\nname: chats\n{policy_extra}")
-    return root
-
-
-def run(root: Path, check=True, policy="policy.yaml"):
-    return privenance("run", "--sources", "sources.yaml", "--policy", policy, "--out", "staged",
-                      "--as-of", AS_OF, "--requests", "requests", cwd=root, check=check)
-
-
 def validate(root: Path, check=True, *extra):
     return privenance("validate", "--dataset", "staged/dataset", "--run-info", "staged/run.json",
                       "--policy", "policy.yaml", "--out", "validation", "--requests", "requests",
                       *extra, cwd=root, check=check)
-
-
-def certify(root: Path, check=True, *extra):
-    return privenance("certify", "--name", "chats", "--policy", "policy.yaml", "--staged", "staged",
-                      "--validation", "validation", "--out", "certified", "--approvals",
-                      "approvals.jsonl", "--subjects", "subjects", *extra, cwd=root, check=check)
-
-
-def one_line_error(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    return lines[0]
 
 
 def dataset_columns(root: Path) -> set[str]:
@@ -214,10 +160,6 @@ def test_an_empty_run_gets_a_one_line_reason_unless_allowed(tmp_path):
 
 
 # ---------------------------------------------------------------- approvals
-
-APPROVALS = ("approvals: {required: [privacy-officer, compliance-officer]}\n"
-             "quarantine: {max_share: 1.0}\n")
-
 
 # signed approvals (who may approve, in which role, distinct people, void on other
 # content): tests/integration/test_signoff.py and tests/unit/test_signoff.py

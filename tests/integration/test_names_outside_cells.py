@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_pipeline import privenance
+from tests.helpers import privenance
 
 pytestmark = pytest.mark.integration
 

@@ -2,37 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from tests.helpers import SOCKET_GUARD, output_hashes, privenance
 
-from privenance.files import file_sha256
 
 pytestmark = pytest.mark.integration
-BIN = Path(sys.executable).parent
-
-
-def privenance(*args, cwd, env=None, check=True):
-    result = subprocess.run([str(BIN / "privenance"), *args], cwd=cwd, capture_output=True,
-                            text=True, env={**os.environ, **(env or {})})
-    if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def output_hashes(out: Path) -> dict:
-    """Hashes of every output file; run.json without its execution block (runner, args)."""
-    hashes = {str(p.relative_to(out)): file_sha256(p) for p in sorted(out.rglob("*"))
-              if p.is_file() and p.name != "run.json"}
-    run = json.loads((out / "run.json").read_text())
-    run.pop("execution")
-    return {**hashes, "run.json": json.dumps(run, sort_keys=True)}
-
-
 def raw_values(workspace: Path, field: str) -> set[str]:
     lines = (workspace / "data/demo/raw/tickets.jsonl").read_text().splitlines()
     rows = [json.loads(line) for line in lines if line.startswith("{") and line.endswith("}")]
@@ -101,29 +78,6 @@ def test_other_key_gives_other_ids(workspace):
                env={"PRIVENANCE_PSEUDONYM_KEY": "44" * 32})
     other = set(pq.read_table(workspace / "data/staged/dataset").column("_record_id").to_pylist())
     assert len(ids) == len(other) and not ids & other
-
-
-SOCKET_GUARD = '''
-import socket, os
-_log = os.environ["NET_ATTEMPTS_LOG"]
-_connect = socket.socket.connect
-def _local(address):
-    host = address[0] if isinstance(address, tuple) else address
-    return isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost") or "/" in host)
-def connect(self, address):
-    if not _local(address):
-        open(_log, "a").write(f"connect {address!r}\\n")
-        raise OSError("network blocked by test")
-    return _connect(self, address)
-socket.socket.connect = connect
-_gai = socket.getaddrinfo
-def getaddrinfo(host, *a, **k):
-    if host not in (None, "localhost", "127.0.0.1", "::1", "") and not str(host).startswith("127."):
-        open(_log, "a").write(f"resolve {host!r}\\n")
-        raise socket.gaierror("network blocked by test")
-    return _gai(host, *a, **k)
-socket.getaddrinfo = getaddrinfo
-'''
 
 
 def test_pipeline_runs_with_network_blocked(workspace, tmp_path):

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from privenance.keys import fingerprint
-from tests.integration.test_pipeline import privenance
+from tests.helpers import privenance
 
 pytestmark = pytest.mark.integration
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")

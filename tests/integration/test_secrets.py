@@ -5,8 +5,7 @@ import base64
 
 import pytest
 
-from tests.conftest import passing_validation, TEST_KEY_HEX, TEST_SIGNING_HEX
-from tests.integration.test_pipeline import privenance
+from tests.helpers import TEST_KEY_HEX, TEST_SIGNING_HEX, passing_validation, privenance
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,7 @@ import yaml
 
 from pipelines.anonymize.operators import build_operator
 from privenance.keys import Secret
-from tests.conftest import REPO, TEST_KEY_HEX
-from tests.integration.test_pipeline import privenance
+from tests.helpers import REPO, TEST_KEY_HEX, privenance
 
 pytestmark = pytest.mark.integration
 
