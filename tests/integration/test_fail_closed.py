@@ -16,6 +16,8 @@ import yaml
 from tests.helpers import REPO, certify, one_line_error, privenance, project, run, write_chats
 
 pytestmark = pytest.mark.integration
+
+
 def validate(root: Path, check=True, *extra):
     return privenance("validate", "--dataset", "staged/dataset", "--run-info", "staged/run.json",
                       "--policy", "policy.yaml", "--out", "validation", "--requests", "requests",

@@ -6,20 +6,21 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+
 from tests.helpers import SOCKET_GUARD, output_hashes, privenance
 
-
 pytestmark = pytest.mark.integration
+
+
 def raw_values(workspace: Path, field: str) -> set[str]:
     lines = (workspace / "data/demo/raw/tickets.jsonl").read_text().splitlines()
     rows = [json.loads(line) for line in lines if line.startswith("{") and line.endswith("}")]
     return {r[field] for r in rows if r.get(field)}
 
 
-def test_run_accounts_for_every_row_and_anonymizes(workspace):
-    result = privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25",
-                        cwd=workspace)
-    out = workspace / "data/staged"
+def test_run_accounts_for_every_row_and_anonymizes(staged_demo):
+    # the session's run: privenance run --policy policies/demo.yaml --as-of 2026-11-25
+    workspace, result, out = staged_demo.root, staged_demo.result, staged_demo.staged
     run = json.loads((out / "run.json").read_text())
     for sid, c in run["counts"].items():
         assert c["read"] == c["written"] + c["quarantined"], sid
@@ -62,8 +63,8 @@ def test_run_accounts_for_every_row_and_anonymizes(workspace):
     # the portable runner serializes every DoFn, as Dataflow, Flink or Spark would
     ["--runner=PortableRunner", "--job_endpoint=embed"],
 ], ids=["two-workers", "portable-runner"])
-def test_output_bytes_do_not_depend_on_runner_or_workers(workspace, beam_args):
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+def test_output_bytes_do_not_depend_on_runner_or_workers(workspace_after_run, beam_args):
+    workspace = workspace_after_run
     first = output_hashes(workspace / "data/staged")
     result = privenance("run", "--as-of", "2026-11-25", "--", *beam_args, cwd=workspace)
     assert output_hashes(workspace / "data/staged") == first
@@ -71,8 +72,8 @@ def test_output_bytes_do_not_depend_on_runner_or_workers(workspace, beam_args):
     assert "sdk_worker" not in result.stderr and "semi_persistent" not in result.stderr
 
 
-def test_other_key_gives_other_ids(workspace):
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+def test_other_key_gives_other_ids(workspace_after_run):
+    workspace = workspace_after_run
     ids = set(pq.read_table(workspace / "data/staged/dataset").column("_record_id").to_pylist())
     privenance("run", "--as-of", "2026-11-25", cwd=workspace,
                env={"PRIVENANCE_PSEUDONYM_KEY": "44" * 32})

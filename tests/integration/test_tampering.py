@@ -187,13 +187,13 @@ class Killed(BaseException):
 
 
 def test_a_certify_killed_at_publication_leaves_no_version_subject_find_cannot_see(
-        workspace, monkeypatch):
+        workspace_after_run, monkeypatch):
     import lineage.certificate as certificate
     from lineage.subjects import indexed_versions
     from privenance.keys import signing_seed
     from privenance.policy import load_policy
     from tests.helpers import passing_validation
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+    workspace = workspace_after_run  # after privenance run --as-of 2026-11-25
     data = workspace / "data"
     passing_validation(data / "staged", data / "validation", workspace / "policies/default.yaml")
     policy = load_policy(workspace / "policies/default.yaml")
