@@ -7,13 +7,15 @@ of certifying something that was not treated, checked and approved.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.helpers import REPO, certify, one_line_error, privenance, project, run, write_chats
+from tests.helpers import (REPO, TEST_KEYS, certify, one_line_error, privenance, project, run,
+                           write_chats)
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +30,23 @@ def dataset_columns(root: Path) -> set[str]:
     return set(pq.read_table(root / "staged" / "dataset").column_names)
 
 
+@pytest.fixture(scope="module")
+def chats_run(tmp_path_factory) -> Path:
+    """project() after run(), once for the module: tests that start there copy it."""
+    root = project(tmp_path_factory.mktemp("chats") / "project")
+    with pytest.MonkeyPatch.context() as patch:  # the test keys, as every test has them
+        for name, value in TEST_KEYS.items():
+            patch.setenv(name, value)
+        run(root)
+    return root
+
+
+@pytest.fixture
+def ran(chats_run, tmp_path) -> Path:
+    """A copy of chats_run for one test to change: project(tmp_path / "p") after run()."""
+    return shutil.copytree(chats_run, tmp_path / "p")
+
+
 # ---------------------------------------------------------------- declared columns
 
 def test_a_typo_in_text_fields_is_a_configuration_error_naming_line_and_columns(tmp_path):
@@ -40,9 +59,8 @@ def test_a_typo_in_text_fields_is_a_configuration_error_naming_line_and_columns(
     assert not (root / "staged").exists()
 
 
-def test_undeclared_columns_are_dropped_and_allowed_ones_are_residual_scanned(tmp_path):
-    root = project(tmp_path / "a")
-    run(root)
+def test_undeclared_columns_are_dropped_and_allowed_ones_are_residual_scanned(tmp_path, ran):
+    root = ran  # project() after run()
     assert dataset_columns(root) >= {"chat_id", "message", "customer_email"}
     assert not dataset_columns(root) & {"channel", "notes"}  # nothing declares them
     raw = (root / "raw" / "chats.jsonl").read_text()
@@ -101,9 +119,8 @@ def test_an_unknown_entity_in_fields_and_a_licence_name_are_configuration_errors
 
 # ---------------------------------------------------------------- validation and certification
 
-def test_validation_of_another_run_is_refused(tmp_path):
-    root = project(tmp_path)
-    run(root)
+def test_validation_of_another_run_is_refused(ran):
+    root = ran  # project() after run()
     validate(root)
     # run B to the same folder (another input), without validating it
     write_chats(root / "raw" / "chats.jsonl", seed=99)
@@ -118,9 +135,8 @@ def test_validation_of_another_run_is_refused(tmp_path):
     assert cert["run_id"] == json.loads((root / "staged" / "run.json").read_text())["run_id"]
 
 
-def test_staged_files_changed_after_the_run_are_refused(tmp_path):
-    root = project(tmp_path)
-    run(root)
+def test_staged_files_changed_after_the_run_are_refused(ran):
+    root = ran  # project() after run()
     validate(root)
     part = sorted((root / "staged" / "dataset").glob("*.parquet"))[0]
     table = pq.read_table(part)
@@ -164,14 +180,14 @@ def test_an_empty_run_gets_a_one_line_reason_unless_allowed(tmp_path):
 # ---------------------------------------------------------------- approvals
 
 # signed approvals (who may approve, in which role, distinct people, void on other
-# content): tests/integration/test_signoff.py and tests/unit/test_signoff.py
+# content): tests/integration/test_signoff.py and
+# tests/unit/lineage/test_approvals_and_revocations.py
 
 
 # ---------------------------------------------------------------- provenance pins
 
-def test_run_and_certificate_pin_code_and_engine_versions(tmp_path):
-    root = project(tmp_path)
-    run(root)
+def test_run_and_certificate_pin_code_and_engine_versions(ran):
+    root = ran  # project() after run()
     validate(root)
     certify(root)
     summary = json.loads((root / "staged" / "run.json").read_text())
@@ -193,11 +209,10 @@ def test_run_and_certificate_pin_code_and_engine_versions(tmp_path):
 
 # ---------------------------------------------------------------- the suites, on any column
 
-def test_suites_cover_every_string_column_and_absent_quasi_identifiers(tmp_path):
+def test_suites_cover_every_string_column_and_absent_quasi_identifiers(ran):
     from expectations import load_dataset, validate as run_suites
     from privenance.policy import load_policy
-    root = project(tmp_path)
-    run(root)
+    root = ran  # project() after run()
     summary = json.loads((root / "staged" / "run.json").read_text())
     df = load_dataset(root / "staged" / "dataset")
     policy = load_policy(root / "policy.yaml")

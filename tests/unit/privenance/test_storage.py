@@ -45,7 +45,8 @@ def test_write_bytes_replaces_whole_files_and_leaves_no_temporary(tmp_path):
     storage.write_json(path, {"c": "ü"})
     assert storage.read_json(path) == {"c": "ü"}
     assert [p.name for p in (tmp_path / "deep").iterdir()] == ["run.json"]
-    assert storage.sha256(path) == hashlib.sha256((tmp_path / "deep/run.json").read_bytes()).hexdigest()
+    stored = (tmp_path / "deep/run.json").read_bytes()
+    assert storage.sha256(path) == hashlib.sha256(stored).hexdigest()
 
 
 def test_open_read_decompresses_when_asked(tmp_path):
