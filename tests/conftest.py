@@ -1,15 +1,16 @@
-"""Shared fixtures: a small demo workspace with generated data, and fixed test keys."""
+"""Shared fixtures: a small demo workspace with generated data, fixed test keys, and the
+demo pipeline run once per session (staged_default, staged_demo) for the tests that only
+read a run's outputs."""
 from __future__ import annotations
 
-import json
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-TEST_KEY_HEX = "11" * 32
-TEST_SIGNING_HEX = "22" * 32
+from tests.helpers import AS_OF, REPO, TEST_KEY_HEX, TEST_KEYS, TEST_SIGNING_HEX, privenance
 
 
 @pytest.fixture(autouse=True)
@@ -19,31 +20,82 @@ def _test_keys(monkeypatch):
     monkeypatch.setenv("PRIVENANCE_SIGNING_KEY", TEST_SIGNING_HEX)
 
 
+def demo_workspace(root: Path) -> Path:
+    """Policies and a small demo corpus in data/demo/raw, declared by the demo's manifest
+    copied to data/sources.yaml (the CLI's default), so `privenance run` with no
+    options reads it."""
+    from privenance.demo import generate
+    shutil.copytree(REPO / "policies", root / "policies")
+    (root / "data").mkdir()
+    shutil.copy(REPO / "data" / "demo" / "sources.yaml", root / "data" / "sources.yaml")
+    generate(root / "data" / "demo" / "raw", seed=7, tickets=40, interviews=10, posts=20)
+    return root
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch) -> Path:
-    """A project directory with policies and a small demo corpus in data/demo/raw,
-    declared by the demo's manifest copied to data/sources.yaml (the CLI's default),
-    so `privenance run` with no options reads it."""
-    from privenance.demo import generate
-    shutil.copytree(REPO / "policies", tmp_path / "policies")
-    (tmp_path / "data").mkdir()
-    shutil.copy(REPO / "data" / "demo" / "sources.yaml", tmp_path / "data" / "sources.yaml")
-    generate(tmp_path / "data" / "demo" / "raw", seed=7, tickets=40, interviews=10, posts=20)
+    """A demo workspace (demo_workspace) in tmp_path, the current directory."""
+    demo_workspace(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-def passing_validation(staged: Path, validation: Path, policy: Path) -> None:
-    """A validation summary, bound to the staged run, in which every suite passed: for
-    tests of later stages that do not need Great Expectations to run (the real
-    validation is tested in tests/integration/test_validation.py)."""
-    from expectations.suites import SUITES
-    from privenance.policy import load_policy
-    from privenance.staged import check_outputs, load_run, run_sha256
-    run = load_run(staged / "run.json")
-    pol = load_policy(policy)
-    validation.mkdir(parents=True, exist_ok=True)
-    (validation / "summary.json").write_text(json.dumps({
-        "success": True, "run_id": run["run_id"], "run_json_sha256": run_sha256(staged / "run.json"),
-        "checked_files": check_outputs(run, staged), "policy": {"name": pol.name, "sha256": pol.sha256},
-        "suites": {s: {"success": True} for s in SUITES}}))
+@dataclass(frozen=True)
+class StagedRun:
+    """A demo workspace after `privenance run --as-of AS_OF [--policy ...]` with the test
+    keys: data/staged holds the outputs. Shared by the whole session, so read-only: a
+    test that changes anything works on a copy()."""
+    root: Path
+    result: subprocess.CompletedProcess  # the run's exit code, stdout and stderr
+
+    @property
+    def staged(self) -> Path:
+        return self.root / "data" / "staged"
+
+    def copy(self, to: Path) -> Path:
+        """The workspace and its outputs copied to ``to``, for a test to change."""
+        shutil.copytree(self.root, to, symlinks=True)
+        return to
+
+
+def _staged_run(tmp_path_factory, name: str, *policy: str):
+    from tests.helpers import output_hashes
+    root = demo_workspace(tmp_path_factory.mktemp(name))
+    result = privenance("run", *policy, "--as-of", AS_OF, cwd=root, env=TEST_KEYS)
+    run = StagedRun(root, result)
+    before = output_hashes(run.staged)
+    yield run
+    # the session's tests only read it: a test that wrote into it would pass on outputs
+    # another test changed
+    assert output_hashes(run.staged) == before, f"a test changed the shared run in {root}"
+
+
+@pytest.fixture(scope="session")
+def staged_default(tmp_path_factory):
+    """The demo workspace run once under the default policy (no --policy)."""
+    yield from _staged_run(tmp_path_factory, "staged-default")
+
+
+@pytest.fixture(scope="session")
+def staged_demo(tmp_path_factory):
+    """The demo workspace run once under policies/demo.yaml."""
+    yield from _staged_run(tmp_path_factory, "staged-demo", "--policy", "policies/demo.yaml")
+
+
+@pytest.fixture
+def workspace_after_run(staged_default, tmp_path, monkeypatch) -> Path:
+    """A `workspace` after `privenance run --as-of 2026-11-25` (the default policy): a
+    copy of staged_default for a test to change, in tmp_path/workspace, the current
+    directory."""
+    root = staged_default.copy(tmp_path / "workspace")
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def workspace_after_demo_run(staged_demo, tmp_path, monkeypatch) -> Path:
+    """A `workspace` after `privenance run --policy policies/demo.yaml --as-of 2026-11-25`:
+    a copy of staged_demo for a test to change, the current directory."""
+    root = staged_demo.copy(tmp_path / "workspace")
+    monkeypatch.chdir(root)
+    return root

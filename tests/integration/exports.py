@@ -12,10 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.test_pipeline import SOCKET_GUARD
+from tests.helpers import BIN, REPO, SOCKET_GUARD
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 SPEC_DIR = REPO / "tests" / "data" / "openlineage-spec"   # the official core schema
 FACET_DIR = REPO / "lineage" / "facets"                    # privenance's custom facets
 # absl log lines: severity letter, then MMDD (I1125 ... / W1125 ... / E1125 ...)

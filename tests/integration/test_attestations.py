@@ -9,15 +9,14 @@ import json
 
 import pytest
 
-from tests.conftest import TEST_SIGNING_HEX, passing_validation
-from tests.integration.test_pipeline import privenance
+from tests.helpers import TEST_SIGNING_HEX, passing_validation, privenance
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def certified(workspace):
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+def certified(workspace_after_run):
+    workspace = workspace_after_run
     passing_validation(workspace / "data/staged", workspace / "data/validation",
                        workspace / "policies/default.yaml")
     privenance("certify", "--name", "demo", cwd=workspace)
@@ -58,7 +57,8 @@ def test_attestation_and_spdx_check_out_with_independent_tools(certified):
     assert hashes == {file_sha256(certified / p) for p in parts}
 
 
-def test_verify_covers_the_spdx_document_and_takes_the_attestation_alone(certified, workspace):
+def test_verify_covers_the_spdx_document_and_takes_the_attestation_alone(certified, workspace_after_run):
+    workspace = workspace_after_run
     (certified / ".certificate.json").unlink()  # the attestation alone is enough
     assert "OK: demo" in privenance("verify", "data/certified/demo", cwd=workspace).stdout
     spdx = certified / ".spdx.json"
@@ -68,7 +68,8 @@ def test_verify_covers_the_spdx_document_and_takes_the_attestation_alone(certifi
 
 
 def test_training_summary_has_the_templates_three_sections_and_refuses_a_tampered_version(
-        certified, workspace):
+        certified, workspace_after_run):
+    workspace = workspace_after_run
     made = privenance("training-summary", "data/certified/demo", "--model", "acme-chat-1.2",
                       "--provider", "Acme Ltd", "--out", "data/reports/summary", cwd=workspace)
     assert made.returncode == 0

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.integration.test_pipeline import privenance
+from tests.helpers import privenance
 
 pytestmark = pytest.mark.integration
 GOOD = {"licence": "CC0-1.0", "consent": {"basis": "public-domain"}}
@@ -191,7 +191,7 @@ def test_repeated_ids_keep_the_first_read_and_zones_are_kept_on_any_worker_count
     whole dataset) and a zoned timestamp was written as naive UTC."""
     import datetime as dt
 
-    from tests.integration.test_pipeline import output_hashes
+    from tests.helpers import output_hashes
     write_repeats_and_zones(tmp_path)
     args = ["--sources", "sources.yaml", "--policy", "policy.yaml", "--as-of", "2026-01-01"]
     check = privenance("check", *args, "--no-scan", cwd=tmp_path, check=False)

@@ -20,25 +20,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.conftest import TEST_KEY_HEX
-from tests.integration.test_pipeline import privenance
+from tests.helpers import TEST_KEY_HEX, privenance, records
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
 BUCKET = "privenance-test"
-
-
-def records(out: str, name: str = "dataset") -> list[str]:
-    """Every row of an output, as sorted JSON, without what names the run or the file."""
-    from privenance import storage
-    rows = []
-    for path in storage.list_files(storage.join(out, name), ".parquet"):
-        with storage.open_read(path) as f:
-            rows += pq.read_table(f).to_pylist()
-    for r in rows:
-        r.pop("_run_id", None)
-        r.pop("_file", None)
-    return sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
 
 
 def split_tickets(workspace: Path, folder: Path, codecs=("gz", "zst", "")) -> None:
@@ -70,9 +56,10 @@ def manifest_with(workspace: Path, tickets_path: str) -> Path:
     return out
 
 
-def test_a_folder_or_glob_of_compressed_shards_gives_the_records_of_one_file(workspace):
-    privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25",
-               "--out", "data/one", cwd=workspace)
+def test_a_folder_or_glob_of_compressed_shards_gives_the_records_of_one_file(
+        workspace_after_demo_run):
+    workspace = workspace_after_demo_run
+    (workspace / "data/staged").rename(workspace / "data/one")  # the run of one file
     split_tickets(workspace, workspace / "data/shards")
     for path in ("data/shards", "data/shards/tickets-*.jsonl*"):
         manifest = manifest_with(workspace, path)
@@ -121,9 +108,9 @@ def upload(folder: Path, prefix: str) -> None:
             client.upload_file(str(path), BUCKET, f"{prefix}/{path.relative_to(folder)}")
 
 
-def test_gzipped_shards_on_s3_with_two_workers_equal_a_local_run(workspace, s3):
-    privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25",
-               "--out", "data/local", cwd=workspace)
+def test_gzipped_shards_on_s3_with_two_workers_equal_a_local_run(workspace_after_demo_run, s3):
+    workspace = workspace_after_demo_run
+    (workspace / "data/staged").rename(workspace / "data/local")  # the local run
     split_tickets(workspace, workspace / "data/shards", codecs=("gz", "gz", "gz"))
     upload(workspace / "data/shards", "raw/tickets")
     manifest = manifest_with(workspace, f"s3://{BUCKET}/raw/tickets/")
@@ -160,13 +147,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_external_worker_processes_in_folders_of_their_own(workspace, tmp_path):
+def test_external_worker_processes_in_folders_of_their_own(workspace_after_demo_run, tmp_path):
     """Beam's worker pool starts each SDK worker as a process in its own folder; the
     job reaches it only through the job graph and the network, as on a cluster. (The
     embedded job server of --runner=PortableRunner runs one worker only, so the
     in-process runner drives the external environment here, with two workers.)"""
-    privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25",
-               "--out", "data/local", cwd=workspace)
+    workspace = workspace_after_demo_run
+    (workspace / "data/staged").rename(workspace / "data/local")  # the in-process run
     home = tmp_path / "worker-home"
     home.mkdir()
     port = free_port()

@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import passing_validation
-from tests.integration.test_pipeline import BIN, output_hashes, privenance
+from tests.helpers import BIN, output_hashes, passing_validation, privenance
 
 pytestmark = pytest.mark.integration
 
@@ -35,20 +34,21 @@ def assert_complete_or_absent(staged):
     assert pq.read_table(staged / "quarantine").num_rows == run["totals"]["quarantined"]
 
 
-def test_killed_runs_leave_nothing_partial_and_rerun_is_identical(workspace):
-    args = ["run", "--as-of", "2026-11-25", "--out", "staged"]
-    privenance(*args, cwd=workspace)
-    reference = output_hashes(workspace / "staged")
+def test_killed_runs_leave_nothing_partial_and_rerun_is_identical(workspace_after_run):
+    workspace = workspace_after_run  # after the same run into data/staged
+    args = ["run", "--as-of", "2026-11-25", "--out", "data/staged"]
+    reference = output_hashes(workspace / "data/staged")
     for seed in (1, 2, 3, 4):
         delay = random.Random(seed).uniform(0.3, 5.0)
         kill_after(args, workspace, delay)
-        assert_complete_or_absent(workspace / "staged")
+        assert_complete_or_absent(workspace / "data/staged")
         privenance(*args, cwd=workspace)
-        assert output_hashes(workspace / "staged") == reference, f"seed {seed}, delay {delay:.2f}s"
+        assert output_hashes(workspace / "data/staged") == reference, \
+            f"seed {seed}, delay {delay:.2f}s"
 
 
-def test_killed_certification_is_absent_or_verifies(workspace):
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+def test_killed_certification_is_absent_or_verifies(workspace_after_run):
+    workspace = workspace_after_run
     passing_validation(workspace / "data/staged", workspace / "data/validation",
                        workspace / "policies/default.yaml")
     for seed in (1, 2, 3, 4, 5):

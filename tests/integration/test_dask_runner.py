@@ -7,9 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import REPO
-from tests.integration.test_beam_native import records
-from tests.integration.test_pipeline import output_hashes, privenance
+from tests.helpers import REPO, output_hashes, privenance, records
 
 pytestmark = pytest.mark.integration
 

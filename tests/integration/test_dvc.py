@@ -7,33 +7,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import TEST_KEY_HEX, TEST_SIGNING_HEX
-from tests.integration.test_pipeline import SOCKET_GUARD
+from tests.helpers import REPO, SOCKET_GUARD, sh
 from tests.integration.exports import (check_croissant_offline, raw_identifiers,
                                        validate_openlineage_events)
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 PROJECT_FILES = [".dvc/config", ".dvcignore", "dvc.yaml", "params.yaml",
                  "data/demo/sources.yaml"]
 PROJECT_DIRS = ["policies", "privenance", "pipelines", "expectations", "lineage", "data/requests"]
-
-
-def sh(*args, cwd, check=True, env=None):
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "PRIVENANCE_PSEUDONYM_KEY": TEST_KEY_HEX,
-           "PRIVENANCE_SIGNING_KEY": TEST_SIGNING_HEX, **(env or {})}
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
-    if check:
-        assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +233,7 @@ def test_a_dataset_certified_by_hand_survives_the_demo_and_erase_hints_work(proj
     again and a revoke command, both of which work when run exactly as printed."""
     import csv
 
-    from tests.integration.test_newcomer import write_newcomer_files
+    from tests.helpers import write_newcomer_files
     write_newcomer_files(project / "data/own", n=12)
     with (project / "data/own/complaints.csv").open(encoding="utf-8") as f:
         email = next(csv.DictReader(f))["contact_mail"]
@@ -294,7 +280,7 @@ def test_a_dataset_certified_by_hand_survives_the_demo_and_erase_hints_work(proj
 
 
 def test_init_wires_params_so_dvc_repro_certifies_the_users_dataset(project):
-    from tests.integration.test_newcomer import write_newcomer_files
+    from tests.helpers import write_newcomer_files
     write_newcomer_files(project / "data/mine", n=10)
     params_before = (project / "params.yaml").read_text()
     try:

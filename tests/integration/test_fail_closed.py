@@ -7,55 +7,17 @@ of certifying something that was not treated, checked and approved.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from faker import Faker
 
-from tests.conftest import REPO
-from tests.integration.test_pipeline import privenance
+from tests.helpers import (REPO, TEST_KEYS, certify, one_line_error, privenance, project, run,
+                           write_chats)
 
 pytestmark = pytest.mark.integration
-AS_OF = "2026-11-25"
-
-
-def write_chats(path: Path, n: int = 24, seed: int = 3, drop_message_from: int | None = None):
-    """A JSONL support-chat source: free text with names and emails, an email column,
-    an undeclared harmless column (channel) and an undeclared one holding emails."""
-    fake = Faker("en_US")
-    fake.seed_instance(seed)
-    with path.open("w", encoding="utf-8") as f:
-        for i in range(n):
-            row = {"chat_id": f"C{i:04d}", "message": f"Hi, I am {fake.name()}, write to "
-                   f"{fake.free_email()} please.", "customer_email": fake.free_email(),
-                   "channel": "web", "notes": f"escalated by {fake.free_email()}"}
-            if drop_message_from is not None and i >= drop_message_from:
-                del row["message"]
-            f.write(json.dumps(row) + "\n")
-
-
-def project(root: Path, text_fields=("message",), policy_extra: str = "", licence="CC-BY-4.0",
-            fields=None) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "raw").mkdir(exist_ok=True)
-    if not (root / "raw" / "chats.jsonl").exists():
-        write_chats(root / "raw" / "chats.jsonl")
-    source = {"id": "chats", "path": "raw/chats.jsonl", "id_field": "chat_id",
-              "text_fields": list(text_fields),
-              "fields": fields if fields is not None else {"customer_email": "EMAIL_ADDRESS"},
-              "licence": licence, "attribution": "Example Ltd chat archive",
-              "consent": {"basis": "contract"}}
-    (root / "sources.yaml").write_text(yaml.safe_dump({"sources": [source]}, sort_keys=False))
-    (root / "policy.yaml").write_text(
-        f"extends: {REPO / 'policies' / 'default.yaml'}\nname: chats\n{policy_extra}")
-    return root
-
-
-def run(root: Path, check=True, policy="policy.yaml"):
-    return privenance("run", "--sources", "sources.yaml", "--policy", policy, "--out", "staged",
-                      "--as-of", AS_OF, "--requests", "requests", cwd=root, check=check)
 
 
 def validate(root: Path, check=True, *extra):
@@ -64,20 +26,25 @@ def validate(root: Path, check=True, *extra):
                       *extra, cwd=root, check=check)
 
 
-def certify(root: Path, check=True, *extra):
-    return privenance("certify", "--name", "chats", "--policy", "policy.yaml", "--staged", "staged",
-                      "--validation", "validation", "--out", "certified", "--approvals",
-                      "approvals.jsonl", "--subjects", "subjects", *extra, cwd=root, check=check)
-
-
-def one_line_error(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    return lines[0]
-
-
 def dataset_columns(root: Path) -> set[str]:
     return set(pq.read_table(root / "staged" / "dataset").column_names)
+
+
+@pytest.fixture(scope="module")
+def chats_run(tmp_path_factory) -> Path:
+    """project() after run(), once for the module: tests that start there copy it."""
+    root = project(tmp_path_factory.mktemp("chats") / "project")
+    with pytest.MonkeyPatch.context() as patch:  # the test keys, as every test has them
+        for name, value in TEST_KEYS.items():
+            patch.setenv(name, value)
+        run(root)
+    return root
+
+
+@pytest.fixture
+def ran(chats_run, tmp_path) -> Path:
+    """A copy of chats_run for one test to change: project(tmp_path / "p") after run()."""
+    return shutil.copytree(chats_run, tmp_path / "p")
 
 
 # ---------------------------------------------------------------- declared columns
@@ -92,9 +59,8 @@ def test_a_typo_in_text_fields_is_a_configuration_error_naming_line_and_columns(
     assert not (root / "staged").exists()
 
 
-def test_undeclared_columns_are_dropped_and_allowed_ones_are_residual_scanned(tmp_path):
-    root = project(tmp_path / "a")
-    run(root)
+def test_undeclared_columns_are_dropped_and_allowed_ones_are_residual_scanned(tmp_path, ran):
+    root = ran  # project() after run()
     assert dataset_columns(root) >= {"chat_id", "message", "customer_email"}
     assert not dataset_columns(root) & {"channel", "notes"}  # nothing declares them
     raw = (root / "raw" / "chats.jsonl").read_text()
@@ -153,9 +119,8 @@ def test_an_unknown_entity_in_fields_and_a_licence_name_are_configuration_errors
 
 # ---------------------------------------------------------------- validation and certification
 
-def test_validation_of_another_run_is_refused(tmp_path):
-    root = project(tmp_path)
-    run(root)
+def test_validation_of_another_run_is_refused(ran):
+    root = ran  # project() after run()
     validate(root)
     # run B to the same folder (another input), without validating it
     write_chats(root / "raw" / "chats.jsonl", seed=99)
@@ -170,9 +135,8 @@ def test_validation_of_another_run_is_refused(tmp_path):
     assert cert["run_id"] == json.loads((root / "staged" / "run.json").read_text())["run_id"]
 
 
-def test_staged_files_changed_after_the_run_are_refused(tmp_path):
-    root = project(tmp_path)
-    run(root)
+def test_staged_files_changed_after_the_run_are_refused(ran):
+    root = ran  # project() after run()
     validate(root)
     part = sorted((root / "staged" / "dataset").glob("*.parquet"))[0]
     table = pq.read_table(part)
@@ -215,19 +179,15 @@ def test_an_empty_run_gets_a_one_line_reason_unless_allowed(tmp_path):
 
 # ---------------------------------------------------------------- approvals
 
-APPROVALS = ("approvals: {required: [privacy-officer, compliance-officer]}\n"
-             "quarantine: {max_share: 1.0}\n")
-
-
 # signed approvals (who may approve, in which role, distinct people, void on other
-# content): tests/integration/test_signoff.py and tests/unit/test_signoff.py
+# content): tests/integration/test_signoff.py and
+# tests/unit/lineage/test_approvals_and_revocations.py
 
 
 # ---------------------------------------------------------------- provenance pins
 
-def test_run_and_certificate_pin_code_and_engine_versions(tmp_path):
-    root = project(tmp_path)
-    run(root)
+def test_run_and_certificate_pin_code_and_engine_versions(ran):
+    root = ran  # project() after run()
     validate(root)
     certify(root)
     summary = json.loads((root / "staged" / "run.json").read_text())
@@ -249,11 +209,10 @@ def test_run_and_certificate_pin_code_and_engine_versions(tmp_path):
 
 # ---------------------------------------------------------------- the suites, on any column
 
-def test_suites_cover_every_string_column_and_absent_quasi_identifiers(tmp_path):
+def test_suites_cover_every_string_column_and_absent_quasi_identifiers(ran):
     from expectations import load_dataset, validate as run_suites
     from privenance.policy import load_policy
-    root = project(tmp_path)
-    run(root)
+    root = ran  # project() after run()
     summary = json.loads((root / "staged" / "run.json").read_text())
     df = load_dataset(root / "staged" / "dataset")
     policy = load_policy(root / "policy.yaml")

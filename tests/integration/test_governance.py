@@ -14,7 +14,7 @@ from faker import Faker
 
 from expectations import load_dataset, validate
 from privenance.policy import load_policy
-from tests.integration.test_pipeline import privenance
+from tests.helpers import privenance
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

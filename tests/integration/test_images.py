@@ -15,10 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests import image_samples as samples
-from tests.integration.test_pipeline import privenance
+from tests.helpers import REPO, privenance
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[2]
 
 SOURCES = """
 sources:

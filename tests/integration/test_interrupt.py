@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import REPO
-from tests.integration.test_pipeline import BIN
+from tests.helpers import BIN, REPO
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.integration.test_pipeline import privenance
+from tests.helpers import REPO, privenance
 
 pytestmark = pytest.mark.integration
 

@@ -7,42 +7,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import random
 from pathlib import Path
 
 import pytest
-from faker import Faker
 
 from privenance import onboard
-from tests.integration.test_pipeline import privenance
+from tests.helpers import privenance, write_newcomer_files
 
 pytestmark = pytest.mark.integration
-
-
-def write_newcomer_files(root: Path, n: int = 24, seed: int = 5) -> None:
-    """A CSV of complaints and a JSONL of call notes."""
-    fake = Faker("en_US")
-    fake.seed_instance(seed)
-    rnd = random.Random(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / "complaints.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["case_ref", "lodged", "complainant", "contact_mail", "mobile", "narrative",
-                    "product_line"])
-        for i in range(n):
-            name = fake.name()
-            w.writerow([f"CR-{1000 + i}", fake.date_between("-2y").isoformat(), name,
-                        fake.free_email(), f"{rnd.choice('5689')}{rnd.randint(0, 9999999):07d}",
-                        f"My name is {name} and the {rnd.choice(['router', 'modem'])} stopped "
-                        f"working. Call me on {rnd.choice('69')}{rnd.randint(1000000, 9999999)} "
-                        f"or mail {fake.free_email()}.", rnd.choice(["broadband", "mobile", "tv"])])
-    with (root / "notes.jsonl").open("w", encoding="utf-8") as f:
-        for i in range(n):
-            f.write(json.dumps({
-                "uid": f"n{i:05d}", "writer": fake.name(),
-                "written": fake.date_time_between("-1y").isoformat(),
-                "memo": f"Spoke with {fake.name()} about the invoice; follow up at "
-                        f"{fake.free_email()} next week.", "score": rnd.randint(1, 5)}) + "\n")
 
 
 def raw_values(root: Path) -> set[str]:

@@ -2,35 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from privenance.files import file_sha256
+from tests.helpers import SOCKET_GUARD, output_hashes, privenance
 
 pytestmark = pytest.mark.integration
-BIN = Path(sys.executable).parent
-
-
-def privenance(*args, cwd, env=None, check=True):
-    result = subprocess.run([str(BIN / "privenance"), *args], cwd=cwd, capture_output=True,
-                            text=True, env={**os.environ, **(env or {})})
-    if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def output_hashes(out: Path) -> dict:
-    """Hashes of every output file; run.json without its execution block (runner, args)."""
-    hashes = {str(p.relative_to(out)): file_sha256(p) for p in sorted(out.rglob("*"))
-              if p.is_file() and p.name != "run.json"}
-    run = json.loads((out / "run.json").read_text())
-    run.pop("execution")
-    return {**hashes, "run.json": json.dumps(run, sort_keys=True)}
 
 
 def raw_values(workspace: Path, field: str) -> set[str]:
@@ -39,10 +18,9 @@ def raw_values(workspace: Path, field: str) -> set[str]:
     return {r[field] for r in rows if r.get(field)}
 
 
-def test_run_accounts_for_every_row_and_anonymizes(workspace):
-    result = privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25",
-                        cwd=workspace)
-    out = workspace / "data/staged"
+def test_run_accounts_for_every_row_and_anonymizes(staged_demo):
+    # the session's run: privenance run --policy policies/demo.yaml --as-of 2026-11-25
+    workspace, result, out = staged_demo.root, staged_demo.result, staged_demo.staged
     run = json.loads((out / "run.json").read_text())
     for sid, c in run["counts"].items():
         assert c["read"] == c["written"] + c["quarantined"], sid
@@ -85,8 +63,8 @@ def test_run_accounts_for_every_row_and_anonymizes(workspace):
     # the portable runner serializes every DoFn, as Dataflow, Flink or Spark would
     ["--runner=PortableRunner", "--job_endpoint=embed"],
 ], ids=["two-workers", "portable-runner"])
-def test_output_bytes_do_not_depend_on_runner_or_workers(workspace, beam_args):
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+def test_output_bytes_do_not_depend_on_runner_or_workers(workspace_after_run, beam_args):
+    workspace = workspace_after_run
     first = output_hashes(workspace / "data/staged")
     result = privenance("run", "--as-of", "2026-11-25", "--", *beam_args, cwd=workspace)
     assert output_hashes(workspace / "data/staged") == first
@@ -94,36 +72,13 @@ def test_output_bytes_do_not_depend_on_runner_or_workers(workspace, beam_args):
     assert "sdk_worker" not in result.stderr and "semi_persistent" not in result.stderr
 
 
-def test_other_key_gives_other_ids(workspace):
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+def test_other_key_gives_other_ids(workspace_after_run):
+    workspace = workspace_after_run
     ids = set(pq.read_table(workspace / "data/staged/dataset").column("_record_id").to_pylist())
     privenance("run", "--as-of", "2026-11-25", cwd=workspace,
                env={"PRIVENANCE_PSEUDONYM_KEY": "44" * 32})
     other = set(pq.read_table(workspace / "data/staged/dataset").column("_record_id").to_pylist())
     assert len(ids) == len(other) and not ids & other
-
-
-SOCKET_GUARD = '''
-import socket, os
-_log = os.environ["NET_ATTEMPTS_LOG"]
-_connect = socket.socket.connect
-def _local(address):
-    host = address[0] if isinstance(address, tuple) else address
-    return isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost") or "/" in host)
-def connect(self, address):
-    if not _local(address):
-        open(_log, "a").write(f"connect {address!r}\\n")
-        raise OSError("network blocked by test")
-    return _connect(self, address)
-socket.socket.connect = connect
-_gai = socket.getaddrinfo
-def getaddrinfo(host, *a, **k):
-    if host not in (None, "localhost", "127.0.0.1", "::1", "") and not str(host).startswith("127."):
-        open(_log, "a").write(f"resolve {host!r}\\n")
-        raise socket.gaierror("network blocked by test")
-    return _gai(host, *a, **k)
-socket.getaddrinfo = getaddrinfo
-'''
 
 
 def test_pipeline_runs_with_network_blocked(workspace, tmp_path):

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from privenance.keys import fingerprint
-from tests.integration.test_pipeline import privenance
+from tests.helpers import privenance
 
 pytestmark = pytest.mark.integration
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
@@ -26,11 +26,10 @@ def _chromium(*args: str, profile) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (.ci/run installs Debian's)")
-def test_the_report_renders_in_a_browser(workspace, monkeypatch, tmp_path):
+def test_the_report_renders_in_a_browser(workspace_after_demo_run, monkeypatch, tmp_path):
     from PIL import Image
     monkeypatch.delenv("PRIVENANCE_SIGNING_KEY")  # certify with this machine's DEMO key
-    root = workspace
-    privenance("run", "--policy", "policies/demo.yaml", "--as-of", "2026-11-25", cwd=root)
+    root = workspace_after_demo_run  # after privenance run --policy policies/demo.yaml
     privenance("validate", cwd=root)
     privenance("certify", "--name", "demo", cwd=root)
     assert "DEMO key" in privenance("report", "--name", "demo", cwd=root).stderr

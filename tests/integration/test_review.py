@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_KEY_HEX, TEST_SIGNING_HEX, passing_validation
-from tests.integration.test_fail_closed import AS_OF, certify, one_line_error, project
-from tests.integration.test_pipeline import BIN, privenance
-from tests.integration.test_signoff import approvers_yaml, init_approver
+from tests.helpers import (AS_OF, BIN, TEST_KEY_HEX, TEST_SIGNING_HEX, approvers_yaml, certify,
+                           init_approver, one_line_error, passing_validation, privenance, project)
 
 pytestmark = pytest.mark.integration
 # 14 records: with no miss the exact bound is 1 - 0.05 ** (1 / 14) = 19.3 % <= 20 %

@@ -12,8 +12,7 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.test_pipeline import privenance
-from tests.unit.test_readers import damage_row_group, write_groups
+from tests.helpers import damage_row_group, privenance, write_groups
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -68,7 +67,7 @@ def test_real_anonymizer_raising_on_one_text_quarantines_that_record_only(
     from privenance.keyref import KeyRef
     from privenance.policy import load_policy
     from privenance.sources import Source
-    from tests.conftest import TEST_KEY_HEX
+    from tests.helpers import TEST_KEY_HEX
 
     email = "chan.taiman@gmail.com"
     bodies = [f"Please write to {email} today.", f"Chan Tai Man {TRIGGER} wrote to {email}.",
@@ -109,7 +108,7 @@ def engine():
     from pipelines.anonymize.engine import TextAnonymizer
     from privenance.keys import Secret
     from privenance.policy import load_policy
-    from tests.conftest import TEST_KEY_HEX
+    from tests.helpers import TEST_KEY_HEX
     e = TextAnonymizer(load_policy(REPO / "policies/default.yaml"),
                        Secret(bytes.fromhex(TEST_KEY_HEX), "test"))
     e.setup()

@@ -5,8 +5,7 @@ import base64
 
 import pytest
 
-from tests.conftest import passing_validation, TEST_KEY_HEX, TEST_SIGNING_HEX
-from tests.integration.test_pipeline import privenance
+from tests.helpers import TEST_KEY_HEX, TEST_SIGNING_HEX, passing_validation, privenance
 
 pytestmark = pytest.mark.integration
 
@@ -17,9 +16,10 @@ def encodings(hex_key: str) -> list[bytes]:
             base64.urlsafe_b64encode(raw), raw]
 
 
-def test_keys_never_leak_into_files_or_output(workspace):
+def test_keys_never_leak_into_files_or_output(workspace_after_run, staged_default):
+    workspace = workspace_after_run
     logs = []
-    logs.append(privenance("run", "--as-of", "2026-11-25", cwd=workspace))
+    logs.append(staged_default.result)  # privenance run --as-of 2026-11-25
     passing_validation(workspace / "data/staged", workspace / "data/validation",
                        workspace / "policies/default.yaml")
     logs.append(privenance("certify", "--name", "demo", cwd=workspace))

@@ -15,26 +15,10 @@ import pytest
 
 from privenance.approvers import signed
 from privenance.keys import Secret
-from tests.conftest import REPO, passing_validation
-from tests.integration.test_dvc import sh
-from tests.integration.test_fail_closed import (APPROVALS, one_line_error, project, run,
-                                                write_chats)
-from tests.integration.test_pipeline import privenance
+from tests.helpers import (APPROVALS, REPO, approvers_yaml, init_approver, one_line_error,
+                           passing_validation, privenance, project, run, sh, write_chats)
 
 pytestmark = pytest.mark.integration
-
-
-def init_approver(root: Path, who: str, name: str, roles: list[str]) -> tuple[Path, str]:
-    """A person's key pair: their key file, and the line they add to keys/approvers.yaml."""
-    key = root / "people" / f"{who}.key"
-    out = privenance("keys", "init-approver", "--id", who, "--name", name, "--key-file", str(key),
-                     *[arg for role in roles for arg in ("--role", role)], cwd=root).stdout
-    return key, out.splitlines()[-1]
-
-
-def approvers_yaml(root: Path, *lines: str) -> None:
-    (root / "keys").mkdir(exist_ok=True)
-    (root / "keys" / "approvers.yaml").write_text("approvers:\n" + "\n".join(lines) + "\n")
 
 
 def approve(root: Path, key: Path, role: str, check=True):

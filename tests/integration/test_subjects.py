@@ -12,8 +12,7 @@ import pytest
 
 from privenance import provenance as P
 from privenance.keys import Secret
-from tests.conftest import TEST_KEY_HEX
-from tests.integration.test_pipeline import privenance
+from tests.helpers import TEST_KEY_HEX, privenance
 
 pytestmark = pytest.mark.integration
 
@@ -163,7 +162,7 @@ def test_find_prints_source_keys_and_warns_about_a_match_on_a_name_alone(workspa
     """The reply to an access request names the source's own record keys; a record
     that matched only on a name is flagged, with the advice to ask for a second
     identifier (names are not unique)."""
-    from tests.conftest import passing_validation
+    from tests.helpers import passing_validation
     root = workspace
     _append_ticket(root, "CS-00216", f"Hi, this is {NAME}, email {EMAIL}.", EMAIL, HKID)
     _append_ticket(root, "CS-00217", f"My neighbour {NAME} recommended the router.",

@@ -18,8 +18,7 @@ from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.policy import load_policy
 from privenance.sources import load_sources
-from tests.conftest import REPO, TEST_KEY_HEX
-from tests.integration.test_pipeline import privenance
+from tests.helpers import REPO, TEST_KEY_HEX, privenance
 
 pytestmark = pytest.mark.integration
 

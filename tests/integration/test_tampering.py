@@ -17,8 +17,7 @@ import pytest
 from lineage.certificate import CERT_FILE, sign
 from privenance.files import file_sha256
 from privenance.keys import Secret, fingerprint, seed_public_hex
-from tests.conftest import TEST_SIGNING_HEX
-from tests.integration.test_pipeline import privenance
+from tests.helpers import TEST_SIGNING_HEX, one_line_error, privenance
 
 pytestmark = pytest.mark.integration
 SEED = Secret(bytes.fromhex(TEST_SIGNING_HEX), "test")
@@ -41,12 +40,6 @@ def certified_folder(folder: Path, dataset: str, rows: int = 3) -> Path:
 def extra_parquet(folder: Path, rel: str) -> None:
     (folder / rel).parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({"_record_id": ["planted"]}), folder / rel)
-
-
-def one_line_error(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    return lines[0]
 
 
 def verify(folder: Path, *extra, cwd: Path, env=None):
@@ -194,13 +187,13 @@ class Killed(BaseException):
 
 
 def test_a_certify_killed_at_publication_leaves_no_version_subject_find_cannot_see(
-        workspace, monkeypatch):
+        workspace_after_run, monkeypatch):
     import lineage.certificate as certificate
     from lineage.subjects import indexed_versions
     from privenance.keys import signing_seed
     from privenance.policy import load_policy
-    from tests.conftest import passing_validation
-    privenance("run", "--as-of", "2026-11-25", cwd=workspace)
+    from tests.helpers import passing_validation
+    workspace = workspace_after_run  # after privenance run --as-of 2026-11-25
     data = workspace / "data"
     passing_validation(data / "staged", data / "validation", workspace / "policies/default.yaml")
     policy = load_policy(workspace / "policies/default.yaml")

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import passing_validation
-from tests.integration.test_pipeline import privenance
+from tests.helpers import passing_validation, privenance
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from pipelines.anonymize.recognizers.ensemble import recased
 from privenance.errors import ConfigError
 from privenance.keys import Secret
 from privenance.policy import load_policy
-from tests.conftest import REPO, TEST_KEY_HEX
+from tests.helpers import REPO, TEST_KEY_HEX
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from privenance import storage
-from tests.conftest import REPO, TEST_KEY_HEX, TEST_SIGNING_HEX
-from tests.integration.test_dvc import sh
-from tests.integration.test_pipeline import privenance
+from tests.helpers import REPO, TEST_KEY_HEX, TEST_SIGNING_HEX, privenance, sh
 
 pytestmark = pytest.mark.integration
 BUCKET = "privenance-uris"

@@ -8,8 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from tests.conftest import REPO
-from tests.integration.test_pipeline import privenance
+from tests.helpers import REPO, privenance
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import pytest
 from expectations import load_dataset, validate
 from privenance.policy import load_policy
 from privenance.subject_tokens import Requests
-from tests.integration.test_pipeline import privenance
+from tests.helpers import privenance
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

@@ -24,6 +24,7 @@ from pipelines.anonymize.recognizers.hk import (
 )
 from pipelines.anonymize.recognizers.names import NameGazetteerRecognizer
 from privenance.demo import hkid
+from tests.helpers import REPO
 
 THRESHOLD = 0.4  # policies/default.yaml
 
@@ -319,7 +320,7 @@ def test_a_second_models_lone_capitalised_word_counts_inside_a_sentence_not_at_i
 
 # --- the layout of the recognizers (issue 32) ----------------------------------------
 
-RECOGNIZERS = Path(__file__).resolve().parents[2] / "pipelines" / "anonymize" / "recognizers"
+RECOGNIZERS = REPO / "pipelines" / "anonymize" / "recognizers"
 PACKAGE = "pipelines.anonymize.recognizers"
 
 

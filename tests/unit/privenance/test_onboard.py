@@ -16,7 +16,7 @@ from pipelines.preflight import source_profile as profile
 from privenance import onboard
 from privenance.errors import ConfigError
 from privenance.sources import load_sources
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 BIN = Path(sys.executable).parent
 

@@ -6,6 +6,7 @@ import pytest
 
 from pipelines.read.formats import read_source
 from privenance.sources import Source
+from tests.helpers import damage_row_group, write_groups
 
 
 def rows(path, **kw):
@@ -70,25 +71,6 @@ def test_empty_files_have_no_rows(tmp_path):
     for name in ("e.jsonl", "e.csv"):
         (tmp_path / name).write_bytes(b"")
         assert rows(tmp_path / name) == []
-
-
-def damage_row_group(path, group: int, column: int = 0) -> None:
-    """Overwrite bytes inside the data page of one column chunk of one row group."""
-    chunk = pq.ParquetFile(path).metadata.row_group(group).column(column)
-    start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
-    end = start + chunk.total_compressed_size
-    data = bytearray(path.read_bytes())
-    for i in range(end - 12, end - 4):  # the page's values, past its header
-        data[i] ^= 0x5A
-    path.write_bytes(bytes(data))
-
-
-def write_groups(path, groups=4, size=50):
-    n = groups * size
-    # plain, uncompressed pages: damaged int64 values still decode, only the checksum tells
-    pq.write_table(pa.table({"id": list(range(n)), "t": [f"text {i}" for i in range(n)]}),
-                   path, row_group_size=size, write_page_checksum=True,
-                   use_dictionary=False, compression="none")
 
 
 @pytest.mark.parametrize("column", [0, 1])  # 0: only the checksum tells; 1: undecodable

@@ -10,7 +10,7 @@ from privenance.errors import ConfigError
 from privenance.policy import load_policy
 from privenance.sources import SourcesManifest
 from lineage.governance import risk_section
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def _policy(tmp_path, body: str):

@@ -4,7 +4,6 @@ unknown name when it loads (naming the field and the known names, with a did-you
 and the lineage exports read descriptions and reversibility from there."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,6 @@ from privenance import plugins
 from privenance.errors import ConfigError
 from privenance.policy import load_policy
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_implemented_operator_is_described_and_every_described_one_implemented():

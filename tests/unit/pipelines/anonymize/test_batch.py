@@ -6,7 +6,6 @@ routes the three lists (the last test)."""
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import apache_beam as beam
 
@@ -21,8 +20,8 @@ from privenance.keys import Secret
 from privenance.policy import load_policy
 from privenance.sources import Source
 from privenance.subject_tokens import SubjectTokens
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 KEY = Secret(b"k" * 32, "test")
 TRIGGER = "BOOM"  # a text or value holding it makes the fake engine raise
 SECRET = "private words of the data subject"

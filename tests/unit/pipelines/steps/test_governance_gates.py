@@ -18,6 +18,7 @@ from privenance.errors import ConfigError, Reason, RecordRejected
 from privenance.keys import Secret
 from privenance.policy import Policy, load_policy
 from privenance.sources import Source
+from tests.helpers import REPO
 
 KEY = Secret(b"k" * 32, "test")
 REAL_DEV = Path("/work/shared/data/real_dev")
@@ -144,7 +145,7 @@ def test_policy_sections_point_at_file_and_line(tmp_path):
 
 
 def test_default_policy_honours_tdm_and_sets_no_thresholds():
-    policy = load_policy(Path(__file__).resolve().parents[2] / "policies/default.yaml")
+    policy = load_policy(REPO / "policies/default.yaml")
     assert policy.tdm.honour and policy.representation.min_share == {}
     assert {"representation", "synthetic_content"} <= set(policy.validation.blocking_suites)
 

@@ -1,12 +1,11 @@
-from pathlib import Path
 
 import pytest
 
 from privenance.errors import ConfigError
 from privenance.policy import load_policy
 from privenance.sources import load_sources
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_default_policy_loads_and_hash_is_stable():
@@ -57,7 +56,7 @@ def test_billion_laughs_is_refused_quickly(tmp_path, loader):
              f"print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
     start = time.monotonic()
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         timeout=60, cwd=Path(__file__).resolve().parents[2]).stdout.splitlines()
+                         timeout=60, cwd=REPO).stdout.splitlines()
     assert time.monotonic() - start < 10
     assert "expands to more than" in out[0]
     assert int(out[-1]) < 500_000  # KB: the bomb would take gigabytes

@@ -1,10 +1,9 @@
-from pathlib import Path
-
 import pytest
 
 from privenance.policy import load_policy
+from tests.helpers import REPO
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
+POLICIES = REPO / "policies"
 
 
 PRESETS = ["default", "finance", "securities", "government", "health"]
