@@ -73,26 +73,31 @@ def component(filename: str) -> str:
 
 def by_component(profile: Path) -> dict[str, float]:
     """Own time per component. A function of no component (a builtin, the standard
-    library) passes its own time up to its callers, in proportion to the time it spent
-    called from each, until a component takes it."""
+    library) shares its own time among its callers' components, in proportion to the
+    time it spent called from each (computed once per function; a cycle stays "other")."""
     stats = pstats.Stats(str(profile)).stats
-    totals: dict[str, float] = defaultdict(float)
+    shares: dict = {}
 
-    def charge(func, seconds: float, depth: int = 0) -> None:
+    def share(func) -> dict[str, float]:
+        if func in shares:
+            return shares[func]
         name = component(func[0]) if func[0] != "~" else "other"
         callers = stats.get(func, (0, 0, 0, 0, {}))[4]
-        if name != "other" or depth == 8 or not callers:
-            totals[name] += seconds
-            return
-        spent = sum(edge[2] for edge in callers.values())
-        for caller, edge in callers.items():
-            if spent:
-                charge(caller, seconds * edge[2] / spent, depth + 1)
-            else:
-                charge(caller, seconds / len(callers), depth + 1)
+        shares[func] = {name: 1.0}  # also what a cycle back to here sees
+        if name == "other" and callers:
+            spent = sum(edge[2] for edge in callers.values())
+            mixed: dict[str, float] = defaultdict(float)
+            for caller, edge in callers.items():
+                weight = edge[2] / spent if spent else 1 / len(callers)
+                for part, fraction in share(caller).items():
+                    mixed[part] += weight * fraction
+            shares[func] = dict(mixed)
+        return shares[func]
 
+    totals: dict[str, float] = defaultdict(float)
     for func, (_, _, own, _, _) in stats.items():
-        charge(func, own)
+        for part, fraction in share(func).items():
+            totals[part] += own * fraction
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
 
