@@ -125,7 +125,7 @@ class RunSource(Record):
     licence: str | None = None
     attribution: str | None = None
     origin: str | None = None
-    consent: dict[str, Any] = {}
+    consent: dict[str, Any] | None = None  # basis, purposes, reference; none declared: null
     id_field: str | None = None
     text_fields: list[str] = []
     fields: dict[str, Any] = {}
@@ -140,6 +140,31 @@ class OutputFile(Record):
     rows: int | None = None
 
 
+class GovernanceFacts(Record):
+    """run.json's ``governance``: the policy's governance settings as the run applied
+    them (the report's risk assessment and the certificate read them). A missing key
+    reads as the default the report has always assumed."""
+
+    risk_tier: str | None = None
+    human_oversight: str | None = None
+    home_region: str | None = "HK"
+    source_regions: dict[str, str | None] = {}
+    collection_statements: dict[str, Any] = {}
+    transfer_mechanisms: dict[str, Any] = {}
+    special_categories: list[str] = []
+    high_volume: int = 100_000
+    remote_sources: list[Any] = []
+    approvals_required: list[str] = []
+    k_anonymity: dict[str, Any] = {"k": 1, "quasi_identifiers": []}
+    residual_action: str | None = None
+    minimisation: dict[str, Any] = {}
+    retention_enforced: bool | None = None
+    tdm_honoured: bool | None = None
+    synthetic_limits: dict[str, Any] = {}
+    generation_markers: list[str] = []
+    representation_thresholds: dict[str, Any] = {}
+
+
 class RunRecord(Contract):
     """``run.json``: what a run read, wrote, found and decided (pipelines/pipeline.py)."""
 
@@ -151,8 +176,8 @@ class RunRecord(Contract):
     failures: list[str] = []
     as_of: str | None = None
     code_version: str | None = None
-    code: dict[str, Any] = {}           # package, version, git_commit, git_dirty
-    engines: dict[str, Any] = {}        # package -> version, and the models' names/hashes
+    code: dict[str, Any] | None = None     # package, version, git_commit, git_dirty
+    engines: dict[str, Any] | None = None  # package -> version, the models' names/hashes
     execution: Execution = Execution()
     policy: PolicyRef = PolicyRef()
     purpose: Purpose = Purpose()
@@ -165,7 +190,7 @@ class RunRecord(Contract):
     outputs: dict[str, list[OutputFile]] = {}
     pii: dict[str, dict[str, int]] = {}  # entity -> operator -> findings
     tdm_opt_outs: dict[str, Any] | None = None
-    governance: dict[str, Any] = {}     # the policy's governance facts (lineage/governance.py)
+    governance: GovernanceFacts = GovernanceFacts()
     representation: dict[str, Any] = {}
     requests: list[dict[str, Any]] = []
     encryption: dict[str, Any] | None = None
@@ -281,8 +306,8 @@ class Certificate(Contract):
     status: str | None = None
     as_of: str | None = None
     code_version: str | None = None
-    code: dict[str, Any] = {}
-    engines: dict[str, Any] = {}
+    code: dict[str, Any] | None = None
+    engines: dict[str, Any] | None = None
     runner: str | None = None
     policy: CertifiedPolicy = CertifiedPolicy()
     inputs: list[CertifiedInput] = []
@@ -292,7 +317,7 @@ class Certificate(Contract):
     tdm_opt_outs: dict[str, Any] | None = None
     licences: list[LicenceEntry] = []
     attribution_obligations: list[str] = []
-    consent: dict[str, Any] = {}
+    consent: dict[str, Any] | None = None  # basis, purposes, reference; none declared: null
     validation: dict[str, bool] = {}
     validation_of: dict[str, Any] = {}
     approvals: list[dict[str, Any]] = []   # the approvers' own signed records, whole

@@ -50,7 +50,7 @@ def certify_command(
             storage.local_folder(validation) as validation_dir, \
             storage.publish_folder(out) as out_dir, \
             storage.synced_folder(subjects) as subjects_dir:
-        policy = load_policy(policy or load_run(staged_dir / RUN_FILE)["policy"]["path"])
+        policy = load_policy(policy or load_run(staged_dir / RUN_FILE).policy.path)
         name = name or policy.name
         cert = certify(name, staged_dir, validation_dir, policy, out_dir, signing_seed(),
                        approvals_file=approvals, subjects_root=subjects_dir,

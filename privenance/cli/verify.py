@@ -41,7 +41,8 @@ def verify_command(
     import json
     import os
 
-    from lineage.certificate import certificate_path, trust_line, trusted_key, verify
+    from lineage.certificate import certificate_path
+    from lineage.verification import trust_line, trusted_key, verify
     from lineage.revocations import Revocations
     from privenance import storage
     from privenance.approvers import APPROVERS_FILE, load_approvers
@@ -65,17 +66,17 @@ def verify_command(
                       revocations=Revocations(revocations, officers, newest),
                       name=name or storage.name_of(path if storage.is_uri(path)
                                                    else os.path.abspath(path)))
-    typer.echo(f"OK: {cert['dataset']} {cert['version']}: {cert['output']['rows']} rows in "
-               f"{len(cert['output']['files'])} files, signature and hashes match")
-    required = (cert.get("approvals_required") or {}).get("roles")
+    typer.echo(f"OK: {cert.dataset} {cert.version}: {cert.output.rows} rows in "
+               f"{len(cert.output.files)} files, signature and hashes match")
+    required = (cert.approvals_required or {}).get("roles")
     if required == []:
         typer.echo("approvals: none required by the policy")
-    for a in cert.get("approvals") or []:
+    for a in cert.approvals:
         checked = "signed" if "signature" in a else "unsigned (certified before signed approvals)"
         typer.echo(f"approved by {a.get('by')} ({a.get('approver', '-')}) as {a.get('role')} "
                    f"at {a.get('at')}: {checked}"
                    + ("" if listed is None or "signature" not in a else ", key listed for the role"))
-    review = cert.get("review")
+    review = cert.review
     if review:
         typer.echo(f"review: {review['records_with_leaks']} of {review['sample_size']} sampled "
                    f"records with a miss, leak rate bound {review['upper_bound']:.2%} at "
