@@ -448,9 +448,10 @@ def report_section(facts: dict, section, table, escape) -> str:
     misses by kind and context (entity, source, language, column, position; never the
     text) so the next policy can add a recognizer or a deny-list; over-redaction as a
     damage figure. ``section``, ``table`` and ``escape`` are the report's helpers."""
-    review = (facts.get("certificate") or {}).get("review")
-    if not facts.get("certificate"):
+    cert = facts.get("certificate")
+    if not cert:
         return ""
+    review = Certificate.of(cert).review
     title = "Measured residual risk: review sample"
     if not review:
         return section(title, '<p class="muted">No review sample: the policy requires none '
