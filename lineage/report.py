@@ -1,6 +1,10 @@
 """The privacy officer's lineage report: one self-contained offline HTML file and a
 JSON twin. Built only from run.json, the validation summary and the certificate,
-which hold counts, hashes and codes, never raw personal data."""
+which hold counts, hashes and codes, never raw personal data; all three are read through
+their types (privenance/contracts.py). Sections with a home of their own: governance
+(lineage/governance.py), the review (lineage/review.py), detection quality
+(lineage/detection_quality.py) and the diff against the previous version
+(lineage/version_diff.py)."""
 from __future__ import annotations
 
 import html
@@ -72,23 +76,12 @@ def _badge(ok: bool | None, yes="pass", no="fail") -> Raw:
     return Raw(f'<span class="badge {"ok" if ok else "bad"}">{yes if ok else no}</span>')
 
 
-def _diff_html(d: dict | None) -> str:
-    if not d:
-        return '<p class="muted">No earlier certified version to compare with.</p>'
-    rows = [["certified rows", "", d["rows"]["before"], d["rows"]["after"]]]
-    for kind in ("sources", "licences", "pii", "quarantine"):
-        rows += [[kind, k, v["before"], v["after"]] for k, v in d.get(kind, {}).items()]
-    if d.get("new_requests"):
-        rows.append(["requests honoured", ", ".join(d["new_requests"]), "", "new"])
-    return (f'<p>Compared with version {_e(d["previous_version"])}.</p>'
-            + _table(["what", "which", "before", "after"], rows, {2, 3}))
-
-
 def build(name: str, data: str | Path) -> dict:
     """Gather the report's facts (the JSON twin). ``data`` is a folder or a URI: only
     the small files are read, and the staged findings' four columns."""
     from lineage.certificate import certificate_location
     from lineage.detection_quality import detection_note
+    from lineage.verification import signing_facts
     run = RunRecord.load(storage.join(data, "staged", "run.json"))
     validation_path = storage.join(data, "validation", "summary.json")
     validation = (ValidationSummary.load(validation_path) if storage.exists(validation_path)
@@ -101,7 +94,7 @@ def build(name: str, data: str | Path) -> dict:
     suites = validation.to_dict().get("suites", {})
     return {"dataset": name, "run": run, "validation": suites,
             "validated_rows": validation.rows, "certificate": cert,
-            "signing": signing_facts(cert),
+            "signing": signing_facts(cert),  # lineage/verification.py
             "licences_by_source": licences_by_source(cert),
             "operators": operator_changes(run, storage.join(data, "staged", "findings")),
             "detection": detection_note(run),
@@ -109,27 +102,6 @@ def build(name: str, data: str | Path) -> dict:
             "data_docs": "../validation/data_docs/index.html"
             if storage.exists(storage.join(data, "validation", "data_docs", "index.html"))
             else None}
-
-
-def signing_facts(cert: Certificate | None) -> dict | None:
-    """Which key signed the certificate: its fingerprint, and whether it is the team's
-    key (keys/signing.pub), this machine's DEMO key, or another one."""
-    from privenance.keys import TEAM_PUBLIC_KEY, demo_public_key, fingerprint, team_public_key
-    public = cert.signature.public_key if cert and cert.signature else None
-    if not public:
-        return None
-    try:
-        shown = fingerprint(public)
-    except ValueError:
-        return {"fingerprint": None, "kind": "unreadable", "public_key": public}
-    team = team_public_key()
-    if team is not None:
-        kind = "team" if public == team else "not-team"
-    else:
-        kind = "demo" if public == demo_public_key() else "no-team-key"
-    return {"fingerprint": shown, "kind": kind, "public_key": public,
-            "team_key_file": str(TEAM_PUBLIC_KEY),
-            "team_fingerprint": fingerprint(team) if team else None}
 
 
 def operator_changes(run: RunRecord, findings_dir: str | Path) -> list[dict]:
@@ -415,7 +387,9 @@ def detection_section(facts: dict) -> str:
 
 
 def diff_section(facts: dict) -> str:
-    return _section("Changes since the previous certified version", _diff_html(facts.get("diff")))
+    from lineage.version_diff import diff_html
+    return _section("Changes since the previous certified version",
+                    diff_html(facts.get("diff"), _table, _e))
 
 
 def metadata_section(facts: dict) -> str:

@@ -68,6 +68,27 @@ def approval_problems(cert: Certificate | dict, approvers: Approvers | None = No
     return problems
 
 
+def signing_facts(cert: Certificate | None) -> dict | None:
+    """Which key signed the certificate: its fingerprint, and whether it is the team's
+    key (keys/signing.pub), this machine's DEMO key, or another one."""
+    from privenance.keys import TEAM_PUBLIC_KEY, demo_public_key, fingerprint, team_public_key
+    public = cert.signature.public_key if cert and cert.signature else None
+    if not public:
+        return None
+    try:
+        shown = fingerprint(public)
+    except ValueError:
+        return {"fingerprint": None, "kind": "unreadable", "public_key": public}
+    team = team_public_key()
+    if team is not None:
+        kind = "team" if public == team else "not-team"
+    else:
+        kind = "demo" if public == demo_public_key() else "no-team-key"
+    return {"fingerprint": shown, "kind": kind, "public_key": public,
+            "team_key_file": str(TEAM_PUBLIC_KEY),
+            "team_fingerprint": fingerprint(team) if team else None}
+
+
 DEMO_KEY_FLAG = "--trust-demo-key"
 
 

@@ -54,3 +54,16 @@ def diff_and_record(history: Path, summary: dict) -> dict | None:
             1 + max((json.loads(p.read_text())["recorded"] for p in history.glob("*.json")), default=0)
         known.write_text(json.dumps({**summary, "recorded": recorded}, indent=2, sort_keys=True))
     return changes
+
+
+def diff_html(d: dict | None, _table, _e) -> str:
+    """The diff as the report shows it (``_table`` and ``_e`` are the report's helpers)."""
+    if not d:
+        return '<p class="muted">No earlier certified version to compare with.</p>'
+    rows = [["certified rows", "", d["rows"]["before"], d["rows"]["after"]]]
+    for kind in ("sources", "licences", "pii", "quarantine"):
+        rows += [[kind, k, v["before"], v["after"]] for k, v in d.get(kind, {}).items()]
+    if d.get("new_requests"):
+        rows.append(["requests honoured", ", ".join(d["new_requests"]), "", "new"])
+    return (f'<p>Compared with version {_e(d["previous_version"])}.</p>'
+            + _table(["what", "which", "before", "after"], rows, {2, 3}))
