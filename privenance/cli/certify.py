@@ -41,6 +41,7 @@ def certify_command(
     """
     from lineage.certificate import certify
     from privenance import storage
+    from privenance.contracts import Certificate
     from privenance.keys import signing_seed
     from privenance.offline import go_offline
     from privenance.policy import load_policy
@@ -56,5 +57,6 @@ def certify_command(
                        approvals_file=approvals, subjects_root=subjects_dir,
                        allow_empty=allow_empty, approvers_file=approvers,
                        reviews_root=reviews)
-    typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
-               f"{len(cert['output']['files'])} files -> {storage.join(out, name)}")
+    cert = Certificate.of(cert)
+    typer.echo(f"certified {name} version {cert.version}: {cert.output.rows} rows, "
+               f"{len(cert.output.files)} files -> {storage.join(out, name)}")

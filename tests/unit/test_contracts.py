@@ -91,3 +91,21 @@ def test_a_malformed_certificate_is_a_verification_failure(tmp_path):
     path.write_text('{"output": {"files": [{"path": "a.parquet"}]}}')
     with pytest.raises(VerificationFailed, match=r"output\.files\.0\.sha256: Field required"):
         Certificate.load(path)
+
+
+@pytest.mark.parametrize("command", [["report", "--data", "data", "--out", "out"],
+                                     ["summary", "--root", "data"]])
+def test_a_command_given_a_malformed_run_record_says_so_in_one_line(tmp_path, command):
+    """Before the contracts, a run.json that is JSON but not an object was a TypeError
+    deep in the report ("internal error")."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    (tmp_path / "data/staged").mkdir(parents=True)
+    (tmp_path / "data/staged/run.json").write_text("[1, 2]")
+    privenance = Path(sys.executable).parent / "privenance"
+    out = subprocess.run([str(privenance), *command], cwd=tmp_path, capture_output=True,
+                         text=True)
+    assert out.returncode == 1, out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "error: data/staged/run.json: not a run record (not a JSON object)"]
