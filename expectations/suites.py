@@ -166,6 +166,41 @@ def scanned_columns(df) -> list[str]:
                        or str(df[c].dtype).lower().startswith(("int", "uint"))))
 
 
+def column_rule_checks(df, policy: Policy) -> list[Check]:
+    """The policy's per-column rules (validation.columns): present, not null, unique,
+    length, pattern, allowed values."""
+    checks = []
+    for column, rule in sorted(policy.validation.columns.items()):
+        if column not in df:
+            checks.append(Check("ExpectColumnToExist", {"column": column}))
+            continue
+        if rule.not_null:
+            checks.append(Check("ExpectColumnValuesToNotBeNull", {"column": column}))
+        if rule.unique:
+            checks.append(Check("ExpectColumnValuesToBeUnique", {"column": column}))
+        if rule.max_length:
+            checks.append(Check("ExpectColumnValueLengthsToBeBetween",
+                                {"column": column, "max_value": rule.max_length}))
+        if rule.pattern:
+            checks.append(Check("ExpectColumnValuesToMatchRegex", {"column": column, "regex": rule.pattern}))
+        if rule.allowed_values is not None:
+            checks.append(Check("ExpectColumnValuesToBeInSet",
+                                {"column": column, "value_set": rule.allowed_values}))
+    return checks
+
+
+def operator_format_checks(df, run: RunRecord) -> list[Check]:
+    """Each declared structured column holds what its operator writes (a hash, a tag...)."""
+    checks = []
+    for source in run.sources:
+        for column, entity in source.fields.items():
+            fmt = OPERATOR_FORMATS.get(run.operators.get(entity, "replace"))
+            if fmt and column in df:
+                checks.append(Check("ExpectColumnValuesToMatchRegex", {
+                    "column": column, "regex": fmt}))
+    return checks
+
+
 def build_suites(df, policy: Policy, run: RunRecord | dict,
                  withdrawn: set[str]) -> dict[str, list[Check]]:
     """The checks of every suite for this dataset (df must come from derive_checks)."""
@@ -223,34 +258,13 @@ def build_suites(df, policy: Policy, run: RunRecord | dict,
         ],
         "k_anonymity": [Check("ExpectTableRowCountToBeBetween", {"min_value": 0})],
     }
-    for column, rule in sorted(policy.validation.columns.items()):
-        checks = suites["dpp2_accuracy_retention"]
-        if column not in df:
-            checks.append(Check("ExpectColumnToExist", {"column": column}))
-            continue
-        if rule.not_null:
-            checks.append(Check("ExpectColumnValuesToNotBeNull", {"column": column}))
-        if rule.unique:
-            checks.append(Check("ExpectColumnValuesToBeUnique", {"column": column}))
-        if rule.max_length:
-            checks.append(Check("ExpectColumnValueLengthsToBeBetween",
-                                {"column": column, "max_value": rule.max_length}))
-        if rule.pattern:
-            checks.append(Check("ExpectColumnValuesToMatchRegex", {"column": column, "regex": rule.pattern}))
-        if rule.allowed_values is not None:
-            checks.append(Check("ExpectColumnValuesToBeInSet",
-                                {"column": column, "value_set": rule.allowed_values}))
+    suites["dpp2_accuracy_retention"] += column_rule_checks(df, policy)
     if policy.licences.allowed:  # ids allowed whatever their use: check them by id
         suites["licence"][1] = Check("ExpectColumnValuesToBeInSet", {
             "column": "_check_licence_use", "value_set": policy.licences.allowed_uses,
             "row_condition": " & ".join(f'{P.LICENCE}!="{x}"' for x in policy.licences.allowed),
             "condition_parser": "pandas"})
-    for source in run.sources:
-        for column, entity in source.fields.items():
-            fmt = OPERATOR_FORMATS.get(run.operators.get(entity, "replace"))
-            if fmt and column in df:
-                suites["dpp4_security"].append(Check("ExpectColumnValuesToMatchRegex", {
-                    "column": column, "regex": fmt}))
+    suites["dpp4_security"] += operator_format_checks(df, run)
     for column in ("_check_in_subject_index", "_check_subject_not_erased"):
         if column in df:
             suites["dpp6_access"].append(Check("ExpectColumnValuesToBeInSet",

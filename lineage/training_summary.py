@@ -77,10 +77,10 @@ def build(versions: list[tuple[Path, Certificate | dict]], model: dict) -> dict:
     """The summary of the verified certified ``versions`` ((folder, certificate) pairs);
     ``model`` is what the provider states: provider, contact, name, version,
     dependencies, placed_on_market."""
+    versions = [(folder, Certificate.of(cert)) for folder, cert in versions]
     sources, rows, chars, languages, latest = {}, 0, 0, Counter(), None
     tdm, tdm_basis, pii, removed = 0, Counter(), defaultdict(Counter), Counter()
     for folder, cert in versions:
-        cert = Certificate.of(cert)
         held = _contents(folder, (cert.encryption or {}).get("columns", []))
         chars += held["chars"]
         languages.update(held["languages"])
@@ -123,7 +123,7 @@ def build(versions: list[tuple[Path, Certificate | dict]], model: dict) -> dict:
                 "records": rows,
                 "latest date of data collection": latest.isoformat() if latest else None,
                 "records by language": dict(sorted(languages.items())),
-                "certified versions": [f"{c['dataset']} {c['version']}" for _, c in versions]}},
+                "certified versions": [f"{c.dataset} {c.version}" for _, c in versions]}},
         "2. List of data sources": {
             KINDS["public"]: kinds[KINDS["public"]],
             KINDS["private"]: kinds[KINDS["private"]],

@@ -38,14 +38,15 @@ def verify_command(
 
     Example: privenance verify data/certified/demo --public-key keys/signing.pub
     """
-    import json
     import os
 
     from lineage.certificate import certificate_path
-    from lineage.verification import trust_line, trusted_key, verify
     from lineage.revocations import Revocations
+    from lineage.verification import trust_line, trusted_key, verify
     from privenance import storage
     from privenance.approvers import APPROVERS_FILE, load_approvers
+    from privenance.contracts import Certificate
+    from privenance.errors import VerificationFailed
     from privenance.policy import load_policy
     # approvals are checked against a list only when asked: the team's signature already
     # says certify checked them, and a person who left must not void past versions
@@ -54,9 +55,8 @@ def verify_command(
 
     def newest(dataset: str) -> str | None:  # the version certified in this workspace
         try:
-            return json.loads(certificate_path(Path("data/certified") / dataset)
-                              .read_text(encoding="utf-8"))["version"]
-        except (OSError, ValueError, KeyError, TypeError):
+            return Certificate.load(certificate_path(Path("data/certified") / dataset)).version
+        except VerificationFailed:  # none, or not a certificate
             return None
 
     key, where = trusted_key(public_key, trust_demo_key)
