@@ -76,7 +76,7 @@ class Contract(Record):
                             f"({type(exc).__name__})") from None
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # nested past any reason
             raise cls.error(f"{where} is not a readable {cls.what} (not JSON)") from None
         return cls.from_dict(data, where)
 

@@ -48,6 +48,7 @@ def test_a_partial_record_reads_as_empty_values_not_key_errors():
 @pytest.mark.parametrize("content, words", [
     (None, "no run record at"),
     ("{not json", "is not a readable run record (not JSON)"),
+    ("[" * 100_000 + "]" * 100_000, "is not a readable run record (not JSON)"),  # too deep
     ("[1, 2]", "not a run record (not a JSON object)"),
     ('{"totals": {"read": "many"}}', "not a valid run record: totals.read:"),
     ('{"sources": [{"id": 3}]}', "sources.0.id:"),
