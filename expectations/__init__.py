@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from privenance import provenance as P
+from privenance.contracts import RunRecord
 from privenance.policy import Policy
 from privenance.subject_tokens import Requests
 
@@ -18,7 +19,26 @@ def load_dataset(path, columns: list[str] | None = None, encryption: dict | None
     return read_table(path, encryption, columns=columns).to_pandas()
 
 
-def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
+def _findings(dataset, findings):
+    """The findings as a DataFrame: given, or for a staged dataset directory its sibling
+    ``findings/``; None when there are none."""
+    import pandas as pd
+    if findings is None and not isinstance(dataset, pd.DataFrame):
+        sibling = Path(dataset).parent / "findings"
+        findings = sibling if sibling.is_dir() else None
+    if findings is not None and not isinstance(findings, pd.DataFrame):
+        findings = load_dataset(findings, columns=[P.RECORD_ID, "subject"])
+    return findings
+
+
+def _check_run_documented(run: RunRecord, openness: dict) -> None:
+    """Openness is also about the run record itself: purpose, policy and sources documented."""
+    if not (run.purpose.name and run.policy.sha256 and run.sources):
+        openness.update(success=False, failed=openness["failed"] + 1)
+        openness["failed_expectations"].append("run record documents purpose, policy, sources")
+
+
+def validate(dataset, policy: Policy, run: RunRecord | dict, out_dir: Path | None = None,
              as_of: str | None = None, requests: Requests | None = None,
              findings=None, bound_to: dict | None = None, progress=None) -> dict:
     """Validate a DataFrame or Parquet path; returns the summary (also written to
@@ -34,15 +54,12 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
 
     from expectations.gx_adapter import run_suites
     from expectations.suites import SUITE_TEXT, build_suites, derive_checks
+    run = RunRecord.of(run)
     requests = requests or Requests()
     df = (dataset if isinstance(dataset, pd.DataFrame)
-          else load_dataset(dataset, encryption=run.get("encryption")))
-    if findings is None and not isinstance(dataset, pd.DataFrame):
-        sibling = Path(dataset).parent / "findings"
-        findings = sibling if sibling.is_dir() else None
-    if findings is not None and not isinstance(findings, pd.DataFrame):
-        findings = load_dataset(findings, columns=[P.RECORD_ID, "subject"])
-    as_of = as_of or run.get("as_of") or dt.date.today().isoformat()
+          else load_dataset(dataset, encryption=run.encryption))
+    findings = _findings(dataset, findings)
+    as_of = as_of or run.as_of or dt.date.today().isoformat()
     df = derive_checks(df, policy, run, as_of, findings, set(requests.erased_tokens))
     findings = None  # no longer needed: free it before the suites run
     suites = build_suites(df, policy, run, set(requests.withdrawn_refs))
@@ -51,16 +68,11 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
     for name, result in results.items():
         result["blocking"] = name in blocking
         result["description"] = SUITE_TEXT.get(name, "")
-    # openness is also about the run record itself: purpose, policy and sources documented
-    documented = bool(run.get("purpose", {}).get("name") and run.get("policy", {}).get("sha256")
-                      and run.get("sources"))
-    if not documented:
-        results["dpp5_openness"].update(success=False, failed=results["dpp5_openness"]["failed"] + 1)
-        results["dpp5_openness"]["failed_expectations"].append("run record documents purpose, policy, sources")
+    _check_run_documented(run, results["dpp5_openness"])
     from importlib.metadata import version
     summary = {
         "success": all(r["success"] for n, r in results.items() if r["blocking"]),
-        "run_id": run.get("run_id"), "as_of": as_of, "rows": len(df),
+        "run_id": run.run_id, "as_of": as_of, "rows": len(df),
         "great_expectations": version("great-expectations"),
         **(bound_to or {}),
         "policy": {"name": policy.name, "sha256": policy.sha256},

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from privenance import provenance as P
 from privenance.errors import RecordRejected
 from privenance.licences import classify
+from privenance.contracts import RunRecord
 from privenance.policy import Policy
 from privenance.sources import ORIGINS
 from privenance.subject_tokens import SUBJECT_ENTITIES
@@ -105,7 +106,7 @@ def _present(value) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
+def derive_checks(df, policy: Policy, run: RunRecord | dict, as_of: str, findings=None,
                   erased: set[str] = frozenset()):
     """Add the ``_check_*`` columns the suites assert on; returns a new DataFrame.
     ``findings`` (the run's findings as a DataFrame) enables the subject-index checks.
@@ -113,6 +114,7 @@ def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
     Columns are read as lists (``tolist``: the same values as iterating the Series, at
     a fraction of the cost for Arrow-backed strings), and licence facts and dates
     worked out once per distinct value."""
+    run = RunRecord.of(run)
     df = df.copy()
     df["_check_retention_not_expired"] = _each(
         df[P.RETAIN_UNTIL].tolist(), lambda v: (d := _iso(v)) is None or d >= as_of)
@@ -142,7 +144,7 @@ def derive_checks(df, policy: Policy, run: dict, as_of: str, findings=None,
         df["_check_subject_not_erased"] = [rid not in erased_records for rid in record_ids]
     # the representation suite: the run's widest gap in drop rate between groups of each
     # attribute (run.json "representation"), asserted as a column so it shows by name
-    rates = (run.get("representation") or {}).get("drop_rates", {})
+    rates = run.representation.get("drop_rates", {})
     for attribute in policy.representation.gap_attributes:
         df[f"_check_drop_rate_gap{attribute}"] = float((rates.get(attribute) or {}).get("gap", 0.0))
     qi = policy.k_anonymity.quasi_identifiers
@@ -164,12 +166,49 @@ def scanned_columns(df) -> list[str]:
                        or str(df[c].dtype).lower().startswith(("int", "uint"))))
 
 
-def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str, list[Check]]:
+def column_rule_checks(df, policy: Policy) -> list[Check]:
+    """The policy's per-column rules (validation.columns): present, not null, unique,
+    length, pattern, allowed values."""
+    checks = []
+    for column, rule in sorted(policy.validation.columns.items()):
+        if column not in df:
+            checks.append(Check("ExpectColumnToExist", {"column": column}))
+            continue
+        if rule.not_null:
+            checks.append(Check("ExpectColumnValuesToNotBeNull", {"column": column}))
+        if rule.unique:
+            checks.append(Check("ExpectColumnValuesToBeUnique", {"column": column}))
+        if rule.max_length:
+            checks.append(Check("ExpectColumnValueLengthsToBeBetween",
+                                {"column": column, "max_value": rule.max_length}))
+        if rule.pattern:
+            checks.append(Check("ExpectColumnValuesToMatchRegex", {"column": column, "regex": rule.pattern}))
+        if rule.allowed_values is not None:
+            checks.append(Check("ExpectColumnValuesToBeInSet",
+                                {"column": column, "value_set": rule.allowed_values}))
+    return checks
+
+
+def operator_format_checks(df, run: RunRecord) -> list[Check]:
+    """Each declared structured column holds what its operator writes (a hash, a tag...)."""
+    checks = []
+    for source in run.sources:
+        for column, entity in source.fields.items():
+            fmt = OPERATOR_FORMATS.get(run.operators.get(entity, "replace"))
+            if fmt and column in df:
+                checks.append(Check("ExpectColumnValuesToMatchRegex", {
+                    "column": column, "regex": fmt}))
+    return checks
+
+
+def build_suites(df, policy: Policy, run: RunRecord | dict,
+                 withdrawn: set[str]) -> dict[str, list[Check]]:
     """The checks of every suite for this dataset (df must come from derive_checks)."""
-    declared = [s["id"] for s in run["sources"]]
+    run = RunRecord.of(run)
+    declared = run.source_ids
     own_columns = [c for c in df.columns if not _ours(c)]
     # minimisation: only columns the run says its declarations let through
-    allowed = set().union(*(s.get("output_columns", []) for s in run["sources"]))
+    allowed = set().union(*(s.output_columns for s in run.sources))
     present_allowed = allowed & set(own_columns)
     suites = {
         "dpp1_collection": [
@@ -202,8 +241,8 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
         "dpp5_openness": [
             Check("ExpectColumnValuesToNotBeNull", {"column": P.RUN_ID}),
             Check("ExpectColumnValuesToBeInSet", {"column": P.POLICY_SHA256,
-                                                  "value_set": [run["policy"]["sha256"]]}),
-            Check("ExpectColumnValuesToBeInSet", {"column": P.RUN_ID, "value_set": [run["run_id"]]}),
+                                                  "value_set": [run.policy.sha256]}),
+            Check("ExpectColumnValuesToBeInSet", {"column": P.RUN_ID, "value_set": [run.run_id]}),
         ],
         "dpp6_access": [
             Check("ExpectColumnValuesToNotBeNull", {"column": P.RECORD_ID}),
@@ -219,34 +258,13 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
         ],
         "k_anonymity": [Check("ExpectTableRowCountToBeBetween", {"min_value": 0})],
     }
-    for column, rule in sorted(policy.validation.columns.items()):
-        checks = suites["dpp2_accuracy_retention"]
-        if column not in df:
-            checks.append(Check("ExpectColumnToExist", {"column": column}))
-            continue
-        if rule.not_null:
-            checks.append(Check("ExpectColumnValuesToNotBeNull", {"column": column}))
-        if rule.unique:
-            checks.append(Check("ExpectColumnValuesToBeUnique", {"column": column}))
-        if rule.max_length:
-            checks.append(Check("ExpectColumnValueLengthsToBeBetween",
-                                {"column": column, "max_value": rule.max_length}))
-        if rule.pattern:
-            checks.append(Check("ExpectColumnValuesToMatchRegex", {"column": column, "regex": rule.pattern}))
-        if rule.allowed_values is not None:
-            checks.append(Check("ExpectColumnValuesToBeInSet",
-                                {"column": column, "value_set": rule.allowed_values}))
+    suites["dpp2_accuracy_retention"] += column_rule_checks(df, policy)
     if policy.licences.allowed:  # ids allowed whatever their use: check them by id
         suites["licence"][1] = Check("ExpectColumnValuesToBeInSet", {
             "column": "_check_licence_use", "value_set": policy.licences.allowed_uses,
             "row_condition": " & ".join(f'{P.LICENCE}!="{x}"' for x in policy.licences.allowed),
             "condition_parser": "pandas"})
-    for source in run["sources"]:
-        for column, entity in source["fields"].items():
-            fmt = OPERATOR_FORMATS.get(run["operators"].get(entity, "replace"))
-            if fmt and column in df:
-                suites["dpp4_security"].append(Check("ExpectColumnValuesToMatchRegex", {
-                    "column": column, "regex": fmt}))
+    suites["dpp4_security"] += operator_format_checks(df, run)
     for column in ("_check_in_subject_index", "_check_subject_not_erased"):
         if column in df:
             suites["dpp6_access"].append(Check("ExpectColumnValuesToBeInSet",
@@ -263,7 +281,7 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
     return suites
 
 
-def representation_checks(df, policy: Policy, run: dict) -> list[Check]:
+def representation_checks(df, policy: Policy, run: RunRecord) -> list[Check]:
     """Fairness thresholds (policy ``representation``): each language's minimum share of
     the written records (``mostly`` of the records in that language), and the widest
     gap in drop rate between groups; the run must have counted its groups."""
@@ -273,7 +291,7 @@ def representation_checks(df, policy: Policy, run: dict) -> list[Check]:
         checks.append(Check("ExpectColumnValuesToBeInSet", {
             "column": P.LANGUAGE, "value_set": [language], "mostly": share}))
     if cfg.max_drop_rate_gap is not None:
-        if not run.get("representation"):
+        if not run.representation:
             checks.append(Check("ExpectColumnToExist", {"column": "_check_run_counted_groups"}))
         for attribute in cfg.gap_attributes:
             checks.append(Check("ExpectColumnMaxToBeBetween", {

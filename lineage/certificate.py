@@ -12,29 +12,29 @@ polars read ``*.parquet``. Versions certified before kept it as ``certificate.js
 they are still read and verified (but do not load as a folder).
 
 Approvals are the approvers' own signed records (privenance/approvers.py), embedded
-whole, so ``verify`` re-checks every signature and what it is of.
+whole, so ``verify`` re-checks every signature and what it is of. Verifying a certified
+version (the key to trust, signatures, hashes, the folder's tree) is
+lineage/verification.py; the certificate's fields are typed in privenance/contracts.py.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import stat
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from lineage import spdx
 from lineage.attestation import ATTESTATION_FILE, envelope
 from privenance import provenance as P
-from privenance.approvers import Approvers, load_approvers, unsigned
-from privenance.errors import ConfigError, RunFailed, VerificationFailed
+from privenance.approvers import load_approvers
+from privenance.contracts import RunRecord, ValidationSummary
+from privenance.errors import RunFailed
 from privenance.files import file_sha256, swap_in, temp_dir_for
-from privenance.keys import Secret, canonical, sign_hex, signature_valid  # noqa: F401 (canonical: API)
+from privenance.keys import Secret, canonical, sign_hex  # noqa: F401 (canonical: API)
 from privenance.licences import classify
 from privenance.policy import Policy
-from privenance.staged import (RUN_FILE, binding, check_outputs, dataset_sha256, load_run,
+from privenance.staged import (RUN_FILE, binding, check_outputs, load_run,
                                quarantine_failures, require_policy, require_rows,
                                require_succeeded, run_sha256)
 
@@ -72,30 +72,24 @@ def sign(cert: dict, seed: Secret) -> dict:
                                   "value": sign_hex(seed, body)}}
 
 
-def _suite_results(validation: Path, run: dict, run_json: Path, checked: list[dict],
+def _suite_results(validation: Path, run: RunRecord, run_json: Path, checked: list[dict],
                    policy: Policy) -> dict[str, bool]:
     """The validation results, if and only if they are of this very run and content."""
     summary_path = validation / "summary.json"
-    if not summary_path.exists():
-        raise RunFailed(f"no validation results at {summary_path}: run `privenance validate`")
-    try:
-        summary = json.loads(summary_path.read_text())
-    except ValueError:
-        raise RunFailed(f"{summary_path} is not readable JSON") from None
+    summary = ValidationSummary.load(summary_path)
     stale = []
-    if summary.get("run_id") != run["run_id"]:
-        stale.append(f"they are of run {summary.get('run_id')}, not {run['run_id']}")
-    elif summary.get("run_json_sha256") != run_sha256(run_json):
+    if summary.run_id != run.run_id:
+        stale.append(f"they are of run {summary.run_id}, not {run.run_id}")
+    elif summary.run_json_sha256 != run_sha256(run_json):
         stale.append("the run record changed since")
-    if sorted(map(json.dumps, summary.get("checked_files") or [])) != sorted(map(json.dumps, checked)):
+    if sorted(map(json.dumps, summary.checked_files)) != sorted(map(json.dumps, checked)):
         stale.append("they checked other files than the staged ones")
-    if summary.get("policy", {}).get("sha256") != policy.sha256:
+    if summary.policy.sha256 != policy.sha256:
         stale.append("they were made under another policy")
     if stale:
         raise RunFailed(f"not certified: the validation results at {summary_path} do not match "
                         f"the staged run: {'; '.join(stale)}; run `privenance validate` again")
-    suites = summary.get("suites", {})
-    return {name: bool(s.get("success")) for name, s in suites.items() if isinstance(s, dict)}
+    return summary.suite_success()
 
 
 def _dataset_summaries(files: list[Path]) -> tuple[list[dict], dict]:
@@ -192,58 +186,15 @@ def approvals_for(path: Path, run: dict, policy: Policy,
     return chosen
 
 
-def _certified_binding(cert: dict) -> dict:
-    """What an approval of the certified run must be bound to, from the certificate."""
-    files = [{"path": f"dataset/{f['path']}", "sha256": f["sha256"]}
-             for f in cert.get("output", {}).get("files", [])]
-    return {"run_id": cert.get("run_id"),
-            "dataset_sha256": dataset_sha256({"outputs": {"dataset": files}}),
-            "policy_sha256": cert.get("policy", {}).get("sha256"), "code": cert.get("code"),
-            "engines": cert.get("engines")}
-
-
-def approval_problems(cert: dict, approvers: Approvers | None = None) -> list[str]:
-    """What is wrong with a certificate's signed approvals: a bad signature, an approval
-    of other content, a required role not covered, one person in two roles when the
-    policy did not allow it, and (with ``approvers``) a key not listed for its role.
-    Certificates from before signed approvals carry no ``approvals_required``: the
-    team's signature is all there is to check for them."""
-    required = cert.get("approvals_required")
-    if required is None:
-        return []
-    problems, bound = [], _certified_binding(cert)
-    approvals = cert.get("approvals") or []
-    for a in approvals:
-        who = f"approval by {a.get('approver')} as {a.get('role')}"
-        if approvers is not None:
-            why = approvers.refusal(a)
-        elif not signature_valid(str(a.get("public_key")), unsigned(a), str(a.get("signature"))):
-            why = "its signature does not match its content"
-        else:
-            why = None
-        if why:
-            problems.append(f"{who}: {why}")
-        elif a.get("binding") != bound:
-            problems.append(f"{who}: it is of another run or content")
-    roles = {a.get("role") for a in approvals}
-    problems += [f"no approval for the required role {r}" for r in required.get("roles", [])
-                 if r not in roles]
-    people = [a.get("approver") for a in approvals]
-    if not required.get("allow_same_person") and len(set(people)) < len(people):
-        problems.append("one approver signed in two roles, which the policy does not allow")
-    return problems
-
-
-def _governance(run: dict, policy: Policy) -> dict:
-    gov = run.get("governance", {})
-    home = policy.risk.home_region
+def _governance(run: RunRecord, policy: Policy) -> dict:
+    gov = run.governance
     return {"risk_tier": policy.risk.tier, "human_oversight": policy.risk.human_oversight,
-            "home_region": home,
-            "sources": {s["id"]: {
-                "region": gov.get("source_regions", {}).get(s["id"]),
-                "collection_statement": gov.get("collection_statements", {}).get(s["id"]),
-                "transfer_mechanism": gov.get("transfer_mechanisms", {}).get(s["id"])}
-                for s in run["sources"]}}
+            "home_region": policy.risk.home_region,
+            "sources": {sid: {
+                "region": gov.source_regions.get(sid),
+                "collection_statement": gov.collection_statements.get(sid),
+                "transfer_mechanism": gov.transfer_mechanisms.get(sid)}
+                for sid in run.source_ids}}
 
 
 def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root: Path,
@@ -282,7 +233,7 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     tmp = temp_dir_for(out)
     files = sorted((staged / "dataset").glob("*.parquet"))
     import pyarrow.parquet as pq
-    written = {Path(f["path"]).name: f["sha256"] for f in run["outputs"]["dataset"]}
+    written = {Path(f.path).name: f.sha256 for f in run.outputs["dataset"]}
     listed = []
     for f in files:
         shutil.copy2(f, tmp / f.name)
@@ -293,29 +244,29 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
                        "bytes": (tmp / f.name).stat().st_size,
                        "rows": pq.ParquetFile(tmp / f.name).metadata.num_rows})
     licences, consent = _dataset_summaries([tmp / f["path"] for f in listed])
-    counts = run["counts"]
-    version = f"{run['as_of']}.{run['run_id'][:8]}"
+    version = f"{run.as_of}.{run.run_id[:8]}"
     index_dir = subjects_root / name / version
     cert = {
         "schema": SCHEMA,
         "dataset": name,
         "version": version,
-        "run_id": run["run_id"],
+        "run_id": run.run_id,
         "status": "certified",
-        "as_of": run["as_of"],
-        "code_version": run["code_version"],
-        "code": run["code"],
-        "engines": run["engines"],
-        "runner": run["execution"]["runner"],
-        "policy": {**run["policy"], "purpose": run["purpose"]},
-        "inputs": [{"source": s["id"], "path": s["path"], "sha256": s["sha256"],
-                    "rows": counts[s["id"]]["read"]} for s in run["sources"]],
+        "as_of": run.as_of,
+        "code_version": run.code_version,
+        "code": run.code,
+        "engines": run.engines,
+        "runner": run.execution.runner,
+        "policy": {**run.policy.to_dict(), "purpose": run.purpose.to_dict()},
+        "inputs": [{"source": s.id, "path": s.path, "sha256": s.sha256,
+                    "rows": run.counts[s.id].read} for s in run.sources],
         "output": {"files": listed, "rows": sum(f["rows"] for f in listed)},
-        "quarantine": {"rows": run["totals"]["quarantined"], "reasons": run["quarantine_reasons"],
-                       "sources_without_output": run["sources_without_output"]},
-        "pii": run["pii"],
+        "quarantine": {"rows": run.totals.quarantined, "reasons": run.quarantine_reasons,
+                       "sources_without_output": run.sources_without_output},
+        "pii": run.pii,
         # records excluded for a text-and-data-mining reservation, by basis (datagov)
-        "tdm_opt_outs": run.get("tdm_opt_outs", {"total": 0, "by_basis": {}}),
+        "tdm_opt_outs": (run.tdm_opt_outs if "tdm_opt_outs" in run.model_fields_set
+                         else {"total": 0, "by_basis": {}}),
         "licences": licences,
         "attribution_obligations": sorted({a for lic in licences if lic["requires_attribution"]
                                            for a in lic["attributions"]}),
@@ -327,12 +278,12 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
         "approvals_required": {"roles": list(dict.fromkeys(policy.approvals.required)),
                                "allow_same_person": policy.approvals.allow_same_person},
         # columns encrypted at rest (Parquet modular encryption), and the KMS holding the key
-        **({"encryption": run["encryption"]} if run.get("encryption") else {}),
+        **({"encryption": run.encryption} if run.encryption else {}),
         # Hong Kong governance: risk tier, human oversight, each source's collection
         # statement and, for a cross-border source, its transfer mechanism
         "governance": _governance(run, policy),
         # data-subject requests (erasures, consent withdrawals) this version honours
-        "requests_served": run.get("requests", []),
+        "requests_served": run.requests,
         # keyed subject tokens per record, kept with the privacy officer, not shipped
         "subject_index": build_index(staged / "findings", index_dir),
     }
@@ -355,174 +306,4 @@ def certify(name: str, staged: Path, validation: Path, policy: Policy, out_root:
     # version too many, never one too few)
     seal_index(index_dir, tmp / CERT_FILE)
     swap_in(tmp, out)
-    return cert
-
-
-DEMO_KEY_FLAG = "--trust-demo-key"
-
-
-def _public_key_text(value: str, where: str) -> str:
-    """A hex Ed25519 public key, or a one-line ConfigError naming where it came from."""
-    text = value.strip().lower()
-    try:
-        if len(bytes.fromhex(text)) == 32:
-            return text
-    except ValueError:
-        pass
-    raise ConfigError(f"not a hex Ed25519 public key (64 hex digits): {where}")
-
-
-def trusted_key(explicit: str | None = None, trust_demo: bool = False) -> tuple[str, str]:
-    """(hex public key to verify with, where it came from in words): ``explicit`` (hex or
-    a file of hex), else $PRIVENANCE_SIGNING_PUBLIC_KEY, else keys/signing.pub, else the
-    public half of the signing key this machine is configured with (environment or
-    project setting). Never the key inside the certificate: a forger would put their
-    own there. Never silently the DEMO key: without any of these it is refused, unless
-    ``trust_demo`` (the ``--trust-demo-key`` flag), which warns loudly."""
-    from privenance.keys import (TEAM_PUBLIC_KEY, configured_signing_public_key,
-                                 demo_key_path, demo_public_key)
-    if explicit:
-        if Path(explicit).is_file():
-            return _public_key_text(Path(explicit).read_text(), explicit), f"the file {explicit}"
-        return _public_key_text(explicit, "--public-key (nor is it a file)"), "--public-key"
-    env = os.environ.get("PRIVENANCE_SIGNING_PUBLIC_KEY")
-    if env:
-        return _public_key_text(env, "$PRIVENANCE_SIGNING_PUBLIC_KEY"), "$PRIVENANCE_SIGNING_PUBLIC_KEY"
-    if TEAM_PUBLIC_KEY.is_file():
-        return _public_key_text(TEAM_PUBLIC_KEY.read_text(), str(TEAM_PUBLIC_KEY)), str(TEAM_PUBLIC_KEY)
-    configured = configured_signing_public_key()
-    if configured is not None:
-        return configured[0], f"this machine's signing key ({configured[1]})"
-    if not trust_demo:
-        raise ConfigError(f"no trusted public key: pass --public-key, set "
-                          f"PRIVENANCE_SIGNING_PUBLIC_KEY or commit {TEAM_PUBLIC_KEY} "
-                          f"({DEMO_KEY_FLAG} trusts this machine's DEMO key, for the demo only)")
-    demo = demo_public_key()
-    if demo is None:
-        raise ConfigError(f"{DEMO_KEY_FLAG}: this machine has no DEMO signing key "
-                          f"({demo_key_path('signing')})")
-    print(f"WARNING: trusting this machine's DEMO signing key ({demo_key_path('signing')}), "
-          f"as {DEMO_KEY_FLAG} asked: anyone who can read that file can sign certificates "
-          "it accepts. Never use it for real data.", file=sys.stderr)
-    return demo, f"the local DEMO key ({demo_key_path('signing')})"
-
-
-def trusted_public_key(explicit: str | None = None, trust_demo: bool = False) -> str:
-    """The hex public key of ``trusted_key``."""
-    return trusted_key(explicit, trust_demo)[0]
-
-
-def trust_line(public_hex: str, where: str) -> str:
-    """What a command says about the key it verified with."""
-    from privenance.keys import fingerprint
-    return f"trusted key {fingerprint(public_hex)} from {where}"
-
-
-def _tree(path: Path, own: set[str]) -> tuple[set[str], list[str]]:
-    """Every regular file under ``path`` (relative, POSIX, hidden ones and every
-    subfolder included) except the certificate's ``own`` files, and the problems: anything that
-    is not a regular file or a folder (a symbolic link, a FIFO, a socket, a device),
-    which a certificate never covers and a reader might follow."""
-    files, problems = set(), []
-    pending = [path]
-    while pending:
-        folder = pending.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError as exc:  # unreadable: what it holds cannot be checked
-            problems.append(f"{folder.relative_to(path).as_posix()} cannot be read "
-                            f"({type(exc).__name__})")
-            continue
-        for entry in entries:
-            full = Path(entry.path)
-            rel = full.relative_to(path).as_posix()
-            mode = entry.stat(follow_symlinks=False).st_mode
-            if stat.S_ISDIR(mode):
-                pending.append(full)
-            elif not stat.S_ISREG(mode):
-                kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-                problems.append(f"{rel} is {kind}")
-            elif rel not in own:
-                files.add(rel)
-    return files, sorted(problems)
-
-
-def _signed_certificate(path: Path, public_key_hex: str) -> tuple[dict, list[str]]:
-    """The certificate of a certified folder, from ``.certificate.json`` or from its in-toto
-    attestation (either form is enough), and what is wrong with its signatures. When both
-    are there, both are checked and must hold the same certificate."""
-    from lineage.attestation import ATTESTATION_FILE, open_envelope
-    cert_path, attestation = certificate_path(path), path / ATTESTATION_FILE
-    if not os.path.lexists(cert_path) and not os.path.lexists(attestation):
-        raise VerificationFailed(f"{path}: no {CERT_FILE} nor {ATTESTATION_FILE}: "
-                                 "not a certified dataset")
-    for own in (cert_path, attestation):
-        if os.path.lexists(own) and not stat.S_ISREG(os.lstat(own).st_mode):
-            raise VerificationFailed(f"{own}: the certificate is not a regular file")
-    problems, stated = [], None
-    if attestation.exists():
-        try:
-            stated, problems = open_envelope(json.loads(attestation.read_text(encoding="utf-8")),
-                                             public_key_hex)
-        except ValueError:
-            problems = ["the attestation is not readable JSON"]
-    try:
-        cert = (json.loads(cert_path.read_text(encoding="utf-8")) if cert_path.exists()
-                else stated)
-        signature = cert["signature"]
-        body = {k: v for k, v in cert.items() if k != "signature"}
-        signed_ok = signature_valid(public_key_hex, body, signature["value"])
-    except (ValueError, KeyError, TypeError):
-        raise VerificationFailed(f"{path}: certificate is not readable JSON with a signature") from None
-    if not signed_ok:
-        problems.append("signature does not match the certificate and public key")
-    if stated is not None and stated != cert:
-        problems.append(f"the attestation's certificate differs from {cert_path.name}")
-    return cert, problems
-
-
-def verify(path: Path, public_key_hex: str, policy: Policy | None = None,
-           approvers: Approvers | None = None, revocations=None,
-           name: str | None = None) -> dict:
-    """Check every file hash, that no file is missing or extra anywhere in the folder's
-    tree (hidden files and subfolders too; symbolic links, FIFOs and other non-regular
-    files are refused), the signature of the certificate or of its in-toto attestation
-    (both when both are there), the documents it lists by hash (the SPDX document),
-    (if given) that the certificate is of the dataset ``name``, the signed approvals
-    (against ``approvers`` when given), (if given) the policy hash, and last that no
-    revocation (lineage/revocations.py) names this version. Raises VerificationFailed
-    listing every mismatch, or saying why the version is revoked."""
-    if not path.is_dir():
-        raise VerificationFailed(f"{path}: not a folder: not a certified dataset")
-    cert, problems = _signed_certificate(path, public_key_hex)
-    if name is not None and cert.get("dataset") != name:
-        problems.append(f"the certificate is of dataset {cert.get('dataset')!r}, not {name!r}")
-    present, odd = _tree(path, {certificate_path(path).name, ATTESTATION_FILE})
-    problems += odd
-    documents = {d["path"]: d for d in cert.get("documents", [])}  # SPDX, by hash
-    for doc, d in sorted(documents.items()):
-        if doc not in present:
-            problems.append(f"missing document: {doc}")
-        elif file_sha256(path / doc) != d["sha256"]:
-            problems.append(f"hash mismatch: {doc}")
-    present -= set(documents)
-    listed = {f["path"]: f for f in cert.get("output", {}).get("files", [])}
-    for missing in sorted(set(listed) - present):
-        problems.append(f"missing file: {missing}")
-    for extra in sorted(present - set(listed)):
-        problems.append(f"file not in the certificate: {extra}")
-    for part in sorted(set(listed) & present):
-        if file_sha256(path / part) != listed[part]["sha256"]:
-            problems.append(f"hash mismatch: {part}")
-    problems += approval_problems(cert, approvers)
-    from lineage.review import review_problems
-    problems += review_problems(cert, approvers)
-    if policy is not None and cert.get("policy", {}).get("sha256") != policy.sha256:
-        problems.append("policy hash differs from the given policy")
-    if cert.get("status") != "certified":
-        problems.append(f"status is {cert.get('status')!r}, not 'certified'")
-    if problems:
-        raise VerificationFailed(f"{path}: " + "; ".join(problems))
-    if revocations is not None:
-        revocations.refuse_if_revoked(cert)
     return cert

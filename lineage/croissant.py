@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from privenance import storage
+from privenance.contracts import Certificate, RunRecord
 from privenance.plugins import describe_operator
 
 CROISSANT = "http://mlcommons.org/croissant/1.0"
@@ -145,20 +146,20 @@ def _semver(as_of: str, run_id: str) -> str:
     return f"{year}.{month}.{day}+{run_id[:8]}"
 
 
-def _column_description(column: str, run: dict) -> str:
+def _column_description(column: str, run: RunRecord) -> str:
     if column in PROVENANCE_DESCRIPTIONS:
         return "Provenance: " + PROVENANCE_DESCRIPTIONS[column]
     parts = []
-    for s in run["sources"]:
-        if column == s["id_field"]:
-            parts.append(f"the record key of source {s['id']}, passed through unchanged")
-        elif column in s["text_fields"]:
-            parts.append(f"free text of source {s['id']}, personal data found by NER and "
+    for s in run.sources:
+        if column == s.id_field:
+            parts.append(f"the record key of source {s.id}, passed through unchanged")
+        elif column in s.text_fields:
+            parts.append(f"free text of source {s.id}, personal data found by NER and "
                          "patterns and treated per entity (see personalSensitiveInformation)")
-        elif column in s["fields"]:
-            entity = s["fields"][column]
-            op = run["operators"].get(entity, "replace")
-            parts.append(f"{entity} column of source {s['id']}, every value "
+        elif column in s.fields:
+            entity = s.fields[column]
+            op = run.operators.get(entity, "replace")
+            parts.append(f"{entity} column of source {s.id}, every value "
                          f"{describe_operator(op)}")
     if not parts:
         return "Source column kept by the policy's data-minimisation rules, passed through unchanged."
@@ -182,36 +183,17 @@ def _review_lines(review: dict | None) -> list[str]:
             f"policy allows {100 * review['max_leak_rate']:.2f} %)."]
 
 
-def build(name: str, run: dict, cert: dict, certified_dir: str | Path,
-          out_dir: str | Path) -> dict:
-    """The Croissant JSON-LD (a dict) of the certified dataset in ``certified_dir``;
-    file paths are relative to ``out_dir``, where the JSON-LD is published (folders or
-    URIs)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+# --- the parts of the description, each from the certificate and run.json ---------------
 
-    files = cert["output"]["files"]
-    part = lambda p: storage.join(certified_dir, p)  # noqa: E731
-    # every part is written with the same Arrow schema
-    schema = storage.read_parquet_schema(part(files[0]["path"])) if files else None
-    # the collection timeframe and the earliest retention date: two date columns only
-    # (on an object store only those columns are fetched)
-    dates = pa.concat_tables(
-        storage.read_parquet(part(f["path"]), columns=["_collected_at", "_retain_until"])
-        for f in files) if files else None
-    rel = lambda p: storage.relative(part(p), out_dir)  # noqa: E731
-    rows = cert["output"]["rows"]
-    read, quarantined = run["totals"]["read"], run["totals"]["quarantined"]
-    purpose = cert["policy"]["purpose"]
-    use = "commercial" if purpose["commercial"] else "non-commercial"
-    written = {sid: c["written"] for sid, c in sorted(run["counts"].items())}
-
+def _distribution(cert: Certificate, certified_dir: str | Path, out_dir: str | Path) -> list:
+    """The certified Parquet parts, the certificate and the file set, linked from ``out_dir``."""
+    rel = lambda p: storage.relative(storage.join(certified_dir, p), out_dir)  # noqa: E731
     distribution = [{
-        "@type": "cr:FileObject", "@id": f["path"], "name": f["path"],
-        "description": f"Certified Parquet part ({f['rows']} records).",
-        "contentUrl": rel(f["path"]), "contentSize": f"{f['bytes']} B",
-        "encodingFormat": "application/x-parquet", "sha256": f["sha256"],
-    } for f in files]
+        "@type": "cr:FileObject", "@id": f.path, "name": f.path,
+        "description": f"Certified Parquet part ({f.rows} records).",
+        "contentUrl": rel(f.path), "contentSize": f"{f.bytes} B",
+        "encodingFormat": "application/x-parquet", "sha256": f.sha256,
+    } for f in cert.output.files]
     from lineage.certificate import certificate_location
     cert_path = certificate_location(certified_dir)
     cert_name = storage.name_of(cert_path)
@@ -229,140 +211,228 @@ def build(name: str, run: dict, cert: dict, certified_dir: str | Path,
                        "the dataset's records.",
         "encodingFormat": "application/x-parquet", "includes": rel("*.parquet"),
     })
+    return distribution
 
-    fields = [_field(f, _column_description(f.name, run)) for f in (schema or [])]
 
-    pii = cert["pii"]
-    pii_lines = [f"{entity}: {n} occurrence(s) found and {describe_operator(op)} ({op})"
-                 for entity, ops in sorted(pii.items()) for op, n in sorted(ops.items())]
-    collected = ([d.isoformat() for d in (pc.min(dates["_collected_at"]).as_py(),
-                                          pc.max(dates["_collected_at"]).as_py()) if d]
-                 if dates is not None else [])
-    earliest_expiry = pc.min(dates["_retain_until"]).as_py() if dates is not None else None
-    sources = run["sources"]
-    licences = cert["licences"]
-    attributions = cert["attribution_obligations"]
-    reasons = cert["quarantine"]["reasons"]
-    validation = cert.get("validation", {})
-    tdm = run.get("tdm_opt_outs") or {"total": reasons.get("TDM_OPT_OUT", 0), "by_basis": {}}
-    groups = (run.get("representation") or {}).get("groups") or {}
-    origins = {o: c["written"] for o, c in sorted(groups.get("_origin", {}).items()) if c["written"]}
-    languages = dict(sorted(groups.get("_language", {}).items()))
+def _fields(run: RunRecord, cert: Certificate, certified_dir: str | Path) -> list[dict]:
+    """A cr:Field per column of the certified schema (every part has the same schema)."""
+    files = cert.output.files
+    if not files:
+        return []
+    schema = storage.read_parquet_schema(storage.join(certified_dir, files[0].path))
+    return [_field(f, _column_description(f.name, run)) for f in schema]
 
+
+def _dates(cert: Certificate, certified_dir: str | Path) -> tuple[list[str], object]:
+    """The collection timeframe and the earliest retention date: two date columns only
+    (on an object store only those columns are fetched)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    files = cert.output.files
+    if not files:
+        return [], None
+    dates = pa.concat_tables(
+        storage.read_parquet(storage.join(certified_dir, f.path),
+                             columns=["_collected_at", "_retain_until"]) for f in files)
+    collected = [d.isoformat() for d in (pc.min(dates["_collected_at"]).as_py(),
+                                         pc.max(dates["_collected_at"]).as_py()) if d]
+    return collected, pc.min(dates["_retain_until"]).as_py()
+
+
+def _pii_lines(cert: Certificate) -> list[str]:
+    return [f"{entity}: {n} occurrence(s) found and {describe_operator(op)} ({op})"
+            for entity, ops in sorted(cert.pii.items()) for op, n in sorted(ops.items())]
+
+
+def _written(run: RunRecord) -> dict[str, int]:
+    """Records written per source."""
+    return {sid: c.written for sid, c in sorted(run.counts.items())}
+
+
+def _use(cert: Certificate) -> str:
+    return "commercial" if cert.policy.purpose.commercial else "non-commercial"
+
+
+def _description(name: str, run: RunRecord, cert: Certificate) -> str:
+    policy, written = cert.policy, _written(run)
+    return (f"Certified training dataset '{name}', certificate version {cert.version}: "
+            f"{cert.output.rows} anonymized records from "
+            f"{sum(1 for n in written.values() if n)} source(s), "
+            f"processed by privenance under policy '{policy.name}' "
+            f"(sector {policy.sector}) for the purpose '{policy.purpose.name}' ({_use(cert)}). "
+            "Every record carries its licence, consent and provenance in underscore columns.")
+
+
+def _cite_as(name: str, cert: Certificate) -> str:
+    key = f"{re.sub(r'[^A-Za-z0-9]+', '_', name)}_{cert.version.replace('-', '').replace('.', '_')}"
+    return (f"@misc{{{key},\n"
+            f"  title = {{{name} (certified version {cert.version})}},\n"
+            f"  year = {{{cert.as_of[:4]}}},\n"
+            f"  note = {{Contains material from: "
+            f"{'; '.join(cert.attribution_obligations) or 'no attribution required'}}}\n}}")
+
+
+def _credit_text(cert: Certificate) -> str | None:
+    if not cert.attribution_obligations:
+        return None
+    return "Contains material from " + "; ".join(
+        f"{'; '.join(lic.attributions)} ({lic.licence})"
+        for lic in cert.licences if lic.requires_attribution)
+
+
+def _collection(run: RunRecord) -> str:
+    return ("Records were read from declared sources, each with its licence, consent and "
+            "retention: " + "; ".join(
+                f"{s.id} ({s.format}, origin {s.origin}, licence "
+                f"{s.licence or 'per record'}, lawful basis "
+                f"{(s.consent or {}).get('basis') or 'none'}): {run.counts[s.id].read} "
+                f"read, {run.counts[s.id].written} kept" for s in run.sources)
+            + f". Processed on {run.as_of} by run {run.run_id}.")
+
+
+def _reasons_text(reasons: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none"
+
+
+def _tdm_line(run: RunRecord, reasons: dict) -> str:
+    tdm = run.tdm_opt_outs or {"total": reasons.get("TDM_OPT_OUT", 0), "by_basis": {}}
+    bases = (" (" + ", ".join(f"{b} {n}" for b, n in tdm["by_basis"].items()) + ")"
+             if tdm["by_basis"] else "")
+    return (f"Text-and-data-mining opt-outs: {tdm['total']} record(s) excluded whose rights "
+            f"holder reserved text-and-data mining{bases}.")
+
+
+def _preprocessing(run: RunRecord, cert: Certificate) -> list[str]:
+    reasons = cert.quarantine["reasons"]
+    return [
+        "Provenance tagging: every record gets a keyed record id and its source, licence, "
+        "attribution, consent, collection and retention columns.",
+        "Policy gates: records with a missing, invalid or disallowed licence, no consent for "
+        "the purpose, an expired retention date, a withdrawn consent or an erased subject are "
+        "quarantined with a reason code (no values copied): " + _reasons_text(reasons) + ".",
+        "Anonymization with Microsoft Presidio (spaCy NER, pattern and Hong Kong recognizers): "
+        + ("; ".join(_pii_lines(cert)) or "no personal data found") + ".",
+        "Residual scan: the anonymized text is scanned again; records with identifiers "
+        "left are quarantined (RESIDUAL_PII) or flagged, as the policy says: "
+        f"{reasons.get('RESIDUAL_PII', 0)} quarantined.",
+        "Data minimisation: only the columns the policy allows are kept.",
+        _tdm_line(run, reasons),
+        "Validation with Great Expectations, one suite per Data Protection Principle plus "
+        "licence and k-anonymity: " + (", ".join(
+            f"{suite} {'pass' if ok else 'fail'}" for suite, ok in sorted(cert.validation.items()))
+            or "not run") + ".",
+    ]
+
+
+def _groups(run: RunRecord, attribute: str) -> dict:
+    """The run's representation counts of one attribute (_origin, _language), by value."""
+    return dict(sorted(((run.representation.get("groups") or {}).get(attribute, {})).items()))
+
+
+def _manipulation(run: RunRecord) -> str:
+    origins = {o: c["written"] for o, c in _groups(run, "_origin").items() if c["written"]}
+    return ("Personal data is transformed in place in the same columns; privenance imputes, "
+            "augments or generates no records. Records by origin, as labelled per record in "
+            "_origin: " + (", ".join(f"{o} {n}" for o, n in origins.items()) or "not counted")
+            + ".")
+
+
+def _limitations(run: RunRecord, cert: Certificate, earliest_expiry) -> list[str]:
+    read, quarantined, rows = run.totals.read, run.totals.quarantined, cert.output.rows
+    return ([
+        "Anonymization is automatic: identifiers the recognizers miss (nicknames, misspelt "
+        "names, unusual formats) can remain in free-text columns.",
+    ] + _review_lines(cert.review) + [
+        f"{quarantined} of {read} records read ({_pct(quarantined, read)}) were quarantined; "
+        "sources are represented unevenly: " + ", ".join(
+            f"{sid} {n} of {rows} ({_pct(n, rows)})" for sid, n in _written(run).items()) + ".",
+    ] + [f"{lic.rows} records under {lic.licence} are share-alike: derived datasets "
+         "must use the same terms." for lic in cert.licences if lic.share_alike]
+      + ([f"Retention: the earliest _retain_until date is {earliest_expiry.isoformat()}; "
+          "records past it must be removed."] if earliest_expiry else []))
+
+
+def _biases(run: RunRecord, cert: Certificate) -> list[str]:
+    rows, languages = cert.output.rows, _groups(run, "_language")
+    surrogates = any("surrogate" in ops for ops in cert.pii.values())
+    return [
+        "Composition follows the sources that passed the policy gates, not a designed "
+        "sample: " + ", ".join(f"{sid} {_pct(n, rows)}" for sid, n in _written(run).items()) + ".",
+    ] + ([
+        "Languages detected per record (_language), share of the dataset and share the "
+        "gates removed: " + ", ".join(
+            f"{lang} {_pct(c['written'], rows)} (removed {_pct(c['quarantined'], c['read'])})"
+            for lang, c in languages.items()) + "."] if languages else []) + [
+        "Person names are replaced by surrogates drawn from fixed name lists, which changes "
+        "the distribution of names in the text."
+        if surrogates else
+        "Replaced identifiers are uniform tags or tokens, so models learn nothing from them.",
+    ]
+
+
+def _sensitive(cert: Certificate) -> list[str]:
+    lines = _pii_lines(cert)
+    if not lines:
+        return ["No personal data was detected."]
+    return lines + ["Counted per record in the _pii_counts column; the values found are "
+                    "never stored."]
+
+
+def build(name: str, run: RunRecord | dict, cert: Certificate | dict,
+          certified_dir: str | Path, out_dir: str | Path) -> dict:
+    """The Croissant JSON-LD (a dict) of the certified dataset in ``certified_dir``;
+    file paths are relative to ``out_dir``, where the JSON-LD is published (folders or
+    URIs). The keys keep their order: the file is written as built."""
+    run, cert = RunRecord.of(run), Certificate.of(cert)
+    collected, earliest_expiry = _dates(cert, certified_dir)
+    policy = cert.policy
     meta = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
         "name": name,
-        "description": (
-            f"Certified training dataset '{name}', certificate version {cert['version']}: "
-            f"{rows} anonymized records from {sum(1 for n in written.values() if n)} source(s), "
-            f"processed by privenance under policy '{cert['policy']['name']}' "
-            f"(sector {cert['policy']['sector']}) for the purpose '{purpose['name']}' ({use}). "
-            "Every record carries its licence, consent and provenance in underscore columns."),
+        "description": _description(name, run, cert),
         "conformsTo": [CROISSANT, RAI],
-        "citeAs": (f"@misc{{{re.sub(r'[^A-Za-z0-9]+', '_', name)}_{cert['version'].replace('-', '').replace('.', '_')},\n"
-                   f"  title = {{{name} (certified version {cert['version']})}},\n"
-                   f"  year = {{{cert['as_of'][:4]}}},\n"
-                   f"  note = {{Contains material from: {'; '.join(attributions) or 'no attribution required'}}}\n}}"),
-        "creator": [{"@type": "sc:Organization", "name": a} for a in attributions],
-        "creditText": "Contains material from " + "; ".join(
-            f"{'; '.join(lic['attributions'])} ({lic['licence']})"
-            for lic in licences if lic["requires_attribution"]) if attributions else None,
-        "datePublished": cert["as_of"],
-        "version": _semver(cert["as_of"], cert["run_id"]),
-        "license": [_licence(lic["licence"]) for lic in licences],
-        "keywords": ["privenance", "anonymized", "provenance", f"policy:{cert['policy']['name']}",
-                     f"sector:{cert['policy']['sector']}"],
+        "citeAs": _cite_as(name, cert),
+        "creator": [{"@type": "sc:Organization", "name": a} for a in cert.attribution_obligations],
+        "creditText": _credit_text(cert),
+        "datePublished": cert.as_of,
+        "version": _semver(cert.as_of, cert.run_id),
+        "license": [_licence(lic.licence) for lic in cert.licences],
+        "keywords": ["privenance", "anonymized", "provenance", f"policy:{policy.name}",
+                     f"sector:{policy.sector}"],
         "isLiveDataset": False,
         # Responsible-AI extension (http://mlcommons.org/croissant/RAI/1.0)
-        "rai:dataCollection": (
-            "Records were read from declared sources, each with its licence, consent and "
-            "retention: " + "; ".join(
-                f"{s['id']} ({s['format']}, origin {s['origin']}, licence "
-                f"{s['licence'] or 'per record'}, lawful basis "
-                f"{(s.get('consent') or {}).get('basis') or 'none'}): {run['counts'][s['id']]['read']} "
-                f"read, {run['counts'][s['id']]['written']} kept" for s in sources)
-            + f". Processed on {run['as_of']} by run {run['run_id']}."),
+        "rai:dataCollection": _collection(run),
         # records reused from existing sources; their origin says who authored them
         "rai:dataCollectionType": ["Secondary Data analysis"] + sorted(
-            {f"Others: {ORIGINS.get(s['origin'], s['origin'])} records" for s in sources}),
+            {f"Others: {ORIGINS.get(s.origin, s.origin)} records" for s in run.sources}),
         "rai:dataCollectionRawData": "Raw inputs, identified by SHA-256 in the certificate: " + "; ".join(
-            f"{i['path']} ({i['source']}, {i['rows']} rows, sha256 {i['sha256']})" for i in cert["inputs"]),
+            f"{i.path} ({i.source}, {i.rows} rows, sha256 {i.sha256})" for i in cert.inputs),
         "rai:dataCollectionMissingData": (
-            f"{quarantined} of {read} records read were quarantined and are not in the dataset: "
-            + (", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none")
+            f"{run.totals.quarantined} of {run.totals.read} records read were quarantined and "
+            "are not in the dataset: " + _reasons_text(cert.quarantine["reasons"])
             + ". A source column absent from a record is null."),
         "rai:dataCollectionTimeframe": collected,
-        "rai:dataPreprocessingProtocol": [
-            "Provenance tagging: every record gets a keyed record id and its source, licence, "
-            "attribution, consent, collection and retention columns.",
-            "Policy gates: records with a missing, invalid or disallowed licence, no consent for "
-            "the purpose, an expired retention date, a withdrawn consent or an erased subject are "
-            "quarantined with a reason code (no values copied): "
-            + (", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none") + ".",
-            "Anonymization with Microsoft Presidio (spaCy NER, pattern and Hong Kong recognizers): "
-            + ("; ".join(pii_lines) or "no personal data found") + ".",
-            "Residual scan: the anonymized text is scanned again; records with identifiers "
-            "left are quarantined (RESIDUAL_PII) or flagged, as the policy says: "
-            f"{reasons.get('RESIDUAL_PII', 0)} quarantined.",
-            "Data minimisation: only the columns the policy allows are kept.",
-            f"Text-and-data-mining opt-outs: {tdm['total']} record(s) excluded whose rights "
-            "holder reserved text-and-data mining" + (" (" + ", ".join(
-                f"{b} {n}" for b, n in tdm["by_basis"].items()) + ")" if tdm["by_basis"] else "")
-            + ".",
-            "Validation with Great Expectations, one suite per Data Protection Principle plus "
-            "licence and k-anonymity: " + (", ".join(
-                f"{suite} {'pass' if ok else 'fail'}" for suite, ok in sorted(validation.items()))
-                or "not run") + ".",
-        ],
-        "rai:dataManipulationProtocol": (
-            "Personal data is transformed in place in the same columns; privenance imputes, "
-            "augments or generates no records. Records by origin, as labelled per record in "
-            "_origin: " + (", ".join(f"{o} {n}" for o, n in origins.items()) or "not counted")
-            + "."),
+        "rai:dataPreprocessingProtocol": _preprocessing(run, cert),
+        "rai:dataManipulationProtocol": _manipulation(run),
         "rai:machineAnnotationTools": [
             "Microsoft Presidio analyzer and anonymizer",
             "spaCy en_core_web_sm named-entity recognizer",
             "privenance recognizers (HKID, Hong Kong phone numbers and addresses, Chinese names)",
         ],
-        "rai:personalSensitiveInformation": (
-            pii_lines + ["Counted per record in the _pii_counts column; the values found are "
-                         "never stored."]
-            if pii_lines else ["No personal data was detected."]),
+        "rai:personalSensitiveInformation": _sensitive(cert),
         "rai:dataUseCases": [
-            f"Intended purpose: {purpose['name']} ({use}), as declared by policy "
-            f"'{cert['policy']['name']}'.",
+            f"Intended purpose: {policy.purpose.name} ({_use(cert)}), as declared by policy "
+            f"'{policy.name}'.",
             "Records may be used only for the purposes their consent covers (_consent_purposes) "
             "and until their _retain_until date.",
         ],
-        "rai:dataLimitations": [
-            "Anonymization is automatic: identifiers the recognizers miss (nicknames, misspelt "
-            "names, unusual formats) can remain in free-text columns.",
-        ] + _review_lines(cert.get("review")) + [
-            f"{quarantined} of {read} records read ({_pct(quarantined, read)}) were quarantined; "
-            "sources are represented unevenly: " + ", ".join(
-                f"{sid} {n} of {rows} ({_pct(n, rows)})" for sid, n in written.items()) + ".",
-        ] + [f"{lic['rows']} records under {lic['licence']} are share-alike: derived datasets "
-             "must use the same terms." for lic in licences if lic["share_alike"]]
-          + ([f"Retention: the earliest _retain_until date is {earliest_expiry.isoformat()}; "
-              "records past it must be removed."] if earliest_expiry else []),
-        "rai:dataBiases": [
-            "Composition follows the sources that passed the policy gates, not a designed "
-            "sample: " + ", ".join(f"{sid} {_pct(n, rows)}" for sid, n in written.items()) + ".",
-        ] + ([
-            "Languages detected per record (_language), share of the dataset and share the "
-            "gates removed: " + ", ".join(
-                f"{lang} {_pct(c['written'], rows)} (removed {_pct(c['quarantined'], c['read'])})"
-                for lang, c in languages.items()) + "."] if languages else []) + [
-            "Person names are replaced by surrogates drawn from fixed name lists, which changes "
-            "the distribution of names in the text."
-            if any("surrogate" in ops for ops in pii.values()) else
-            "Replaced identifiers are uniform tags or tokens, so models learn nothing from them.",
-        ],
+        "rai:dataLimitations": _limitations(run, cert, earliest_expiry),
+        "rai:dataBiases": _biases(run, cert),
         "rai:dataSocialImpact": (
             "The records were written by or about people. Direct identifiers are removed or "
             "pseudonymized, and data subjects can ask for access, erasure or consent withdrawal "
-            f"({len(cert.get('requests_served', []))} request(s) honoured in this version); a model "
+            f"({len(cert.requests_served)} request(s) honoured in this version); a model "
             "trained on it may still memorize identifiers that detection missed."),
         "rai:dataReleaseMaintenancePlan": (
             "Each version is reproduced with DVC from the declared sources, the policy and the "
@@ -370,18 +440,18 @@ def build(name: str, run: dict, cert: dict, certified_dir: str | Path,
             "when any of them changes (erasures and withdrawals take effect in the next version). "
             "Each version's certificate is signed with Ed25519; `privenance pull` and "
             "`privenance verify` refuse files whose hashes or signature do not match."),
-        "distribution": distribution,
+        "distribution": _distribution(cert, certified_dir, out_dir),
         "recordSet": [{
             "@type": "cr:RecordSet", "@id": RECORD_SET, "name": RECORD_SET,
-            "description": f"The {rows} certified records, one per source record kept.",
+            "description": f"The {cert.output.rows} certified records, one per source record kept.",
             "key": {"@id": f"{RECORD_SET}/_record_id"},
-            "field": fields,
+            "field": _fields(run, cert, certified_dir),
         }],
     }
     return {k: v for k, v in meta.items() if v not in (None, [], "")}
 
 
-def write_croissant(path: Path, name: str, run: dict, cert: dict | None,
+def write_croissant(path: Path, name: str, run: RunRecord | dict, cert: Certificate | dict | None,
                     certified_dir: str | Path, published: str | None = None) -> Path | None:
     """Write ``path`` (croissant.json) for a certified dataset; remove a stale one and
     return None when this run has no certificate. ``published``: the folder or URI the

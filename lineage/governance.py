@@ -11,7 +11,9 @@ policy's ``min_cell`` were suppressed when the run counted them.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
+from privenance.contracts import GovernanceFacts, RunRecord
 from privenance.errors import Reason, explain
 from privenance.plugins import pseudonymizes
 
@@ -34,10 +36,16 @@ def _share(n, total) -> float | None:
     return round(n / total, 4) if n is not None and total else None
 
 
-def representation_section(run: dict, suites: dict) -> dict:
+def _success(suites: dict, name: str) -> bool | None:
+    """A suite's result in the validation summary's ``suites`` (None: it did not run)."""
+    return (suites.get(name) or {}).get("success")
+
+
+def representation_section(run: RunRecord | dict, suites: dict) -> dict:
     """Distribution over each attribute before (read) and after (written) the gates,
     drop rate per group and the widest gap, with the thresholds and suite result."""
-    rep = run.get("representation")
+    run = RunRecord.of(run)
+    rep = run.representation
     if not rep:
         return {"available": False}
     attributes = []
@@ -55,139 +63,198 @@ def representation_section(run: dict, suites: dict) -> dict:
                         "drop_rate": _share(c["quarantined"], c["read"])}
                        for v, c in groups.items()],
             "drop_rate_gap": rep["drop_rates"][attribute]})
-    gov = run.get("governance", {})
     return {"available": True, "attributes": attributes, "min_cell": rep["min_cell"],
-            "tagged": rep["tagged"], "read": run["totals"]["read"],
-            "thresholds": gov.get("representation_thresholds", {}),
-            "suite": (suites.get("representation") or {}).get("success")}
+            "tagged": rep["tagged"], "read": run.totals.read,
+            "thresholds": run.governance.representation_thresholds,
+            "suite": _success(suites, "representation")}
 
 
-def tdm_section(run: dict) -> dict:
-    tdm = run.get("tdm_opt_outs") or {"total": 0, "by_basis": {}}
-    return {"honoured": (run.get("governance") or {}).get("tdm_honoured"), **tdm}
+def tdm_section(run: RunRecord | dict) -> dict:
+    run = RunRecord.of(run)
+    tdm = run.tdm_opt_outs or {"total": 0, "by_basis": {}}
+    return {"honoured": run.governance.tdm_honoured, **tdm}
 
 
-def synthetic_section(run: dict, suites: dict) -> dict:
-    origins = ((run.get("representation") or {}).get("groups") or {}).get("_origin", {})
+def _origins(run: RunRecord) -> dict:
+    """The run's counts per origin (human, synthetic, ...), from its representation."""
+    return (run.representation.get("groups") or {}).get("_origin", {})
+
+
+def synthetic_section(run: RunRecord | dict, suites: dict) -> dict:
+    run = RunRecord.of(run)
+    origins = _origins(run)
     written = sum(c["written"] for c in origins.values())
-    gov = run.get("governance", {})
-    reasons = run.get("quarantine_reasons", {})
+    gov, reasons = run.governance, run.quarantine_reasons
     return {"origins": [{"origin": o, "read": c["read"], "written": c["written"],
                          "share_written": _share(c["written"], written)}
                         for o, c in origins.items()],
-            "limits": gov.get("synthetic_limits", {}), "markers": gov.get("generation_markers", []),
+            "limits": gov.synthetic_limits, "markers": gov.generation_markers,
             "generated_as_human": reasons.get(Reason.GENERATED_AS_HUMAN.value, 0),
             "unknown_origin": reasons.get(Reason.UNKNOWN_ORIGIN.value, 0),
-            "suite": (suites.get("synthetic_content") or {}).get("success")}
+            "suite": _success(suites, "synthetic_content")}
 
 
-def risk_section(run: dict, suites: dict) -> dict:
-    """Risk factors, the human oversight the policy implies, mitigations and residual
-    risks, each worked out from the run; nothing here is typed by hand."""
-    gov = run.get("governance", {})
-    totals, pii = run["totals"], run.get("pii", {})
-    found = {e: sum(ops.values()) for e, ops in pii.items()}
-    categories = sorted({ENTITY_CATEGORIES.get(e, "other identifiers") for e in found})
-    special = sorted(({c for c in categories if c in SPECIAL}
-                      | set(SECTOR_CATEGORIES.get(run["policy"].get("sector"), []))
-                      | set(gov.get("special_categories", []))))
-    home = gov.get("home_region", "HK")
-    regions = gov.get("source_regions", {})
-    cross_border = sorted(s for s, r in regions.items() if r and r.split("-")[0] != home)
-    unknown_region = sorted(s for s, r in regions.items() if not r)
-    high = gov.get("high_volume", 100_000)
-    volume = "high" if totals["read"] >= high else "medium" if totals["read"] >= high // 10 else "low"
-    origins = ((run.get("representation") or {}).get("groups") or {}).get("_origin", {})
-    generated = sum(c["written"] for o, c in origins.items() if o != "human")
-    level = ("high" if special or cross_border or volume == "high"
-             else "medium" if found or unknown_region or volume == "medium" else "low")
-    factors = {"volume": {"read": totals["read"], "written": totals["written"], "level": volume},
-               "entities_found": dict(sorted(found.items())), "categories": categories,
-               "special_categories": special, "cross_border_sources": cross_border,
-               "sources_of_unknown_region": unknown_region,
-               "remote_sources": gov.get("remote_sources", []), "generated_records": generated,
-               "risk_level": level}
-    roles = gov.get("approvals_required", [])
-    oversight = {"approvals_required": roles,
-                 # the level the policy declares, else the one its sign-offs imply
-                 "level": gov.get("human_oversight") or ("human-in-the-loop" if roles
-                                                         else "human-out-of-the-loop"),
-                 "declared": gov.get("human_oversight") is not None,
-                 "meaning": (f"a certified version needs sign-off by {', '.join(roles)}" if roles
-                             else "no one signs off before a version is certified")}
-    statements = gov.get("collection_statements", {})
-    mechanisms = gov.get("transfer_mechanisms", {})
-    hong_kong = {"risk_tier": gov.get("risk_tier"),
-                 "collection_statements": statements,
-                 "transfer_mechanisms": {s: mechanisms.get(s) for s in cross_border}}
-    reasons = run.get("quarantine_reasons", {})
-    k = gov.get("k_anonymity", {"k": 1, "quasi_identifiers": []})
-    operators = run.get("operators", {})
-    mitigations = {
-        "anonymization": [{"entity": e, "operator": operators.get(e, "replace"), "treated": n}
-                          for e, n in sorted(found.items())],
-        "residual_scan": {"action": gov.get("residual_action"),
+def _regions(gov: GovernanceFacts) -> tuple[list[str], list[str]]:
+    """The sources outside the home region, and those whose region is not declared."""
+    home, regions = gov.home_region, gov.source_regions
+    return (sorted(s for s, r in regions.items() if r and r.split("-")[0] != home),
+            sorted(s for s, r in regions.items() if not r))
+
+
+def _volume(read: int, high: int) -> str:
+    return "high" if read >= high else "medium" if read >= high // 10 else "low"
+
+
+@dataclass
+class Exposure:
+    """What the risk assessment weighs, worked out once from the run."""
+
+    found: dict[str, int]          # entity -> findings treated
+    categories: list[str]
+    special: list[str]
+    cross_border: list[str]
+    unknown_region: list[str]
+    volume: str                    # low, medium or high
+    generated: int                 # records written that are not human-authored
+    level: str                     # the overall risk level: low, medium or high
+
+    @classmethod
+    def of(cls, run: RunRecord) -> Exposure:
+        gov = run.governance
+        found = {e: sum(ops.values()) for e, ops in run.pii.items()}
+        categories = sorted({ENTITY_CATEGORIES.get(e, "other identifiers") for e in found})
+        special = sorted({c for c in categories if c in SPECIAL}
+                         | set(SECTOR_CATEGORIES.get(run.policy.sector, []))
+                         | set(gov.special_categories))
+        cross_border, unknown_region = _regions(gov)
+        volume = _volume(run.totals.read, gov.high_volume)
+        generated = sum(c["written"] for o, c in _origins(run).items() if o != "human")
+        level = ("high" if special or cross_border or volume == "high"
+                 else "medium" if found or unknown_region or volume == "medium" else "low")
+        return cls(found, categories, special, cross_border, unknown_region, volume,
+                   generated, level)
+
+
+def _risk_factors(run: RunRecord, x: Exposure) -> dict:
+    return {"volume": {"read": run.totals.read, "written": run.totals.written,
+                       "level": x.volume},
+            "entities_found": dict(sorted(x.found.items())), "categories": x.categories,
+            "special_categories": x.special, "cross_border_sources": x.cross_border,
+            "sources_of_unknown_region": x.unknown_region,
+            "remote_sources": run.governance.remote_sources,
+            "generated_records": x.generated, "risk_level": x.level}
+
+
+def _human_oversight(gov: GovernanceFacts) -> dict:
+    roles = gov.approvals_required
+    return {"approvals_required": roles,
+            # the level the policy declares, else the one its sign-offs imply
+            "level": gov.human_oversight or ("human-in-the-loop" if roles
+                                             else "human-out-of-the-loop"),
+            "declared": gov.human_oversight is not None,
+            "meaning": (f"a certified version needs sign-off by {', '.join(roles)}" if roles
+                        else "no one signs off before a version is certified")}
+
+
+def _mitigations(run: RunRecord, x: Exposure, suites: dict) -> dict:
+    gov, reasons, k = run.governance, run.quarantine_reasons, run.governance.k_anonymity
+    return {
+        "anonymization": [{"entity": e, "operator": run.operators.get(e, "replace"),
+                           "treated": n} for e, n in sorted(x.found.items())],
+        "residual_scan": {"action": gov.residual_action,
                           "quarantined": reasons.get(Reason.RESIDUAL_PII.value, 0)},
         # k = 1, or no quasi-identifier declared: nothing was checked, whatever the suite says
         "k_anonymity": {**k, "checked": bool(k["quasi_identifiers"]) and k["k"] > 1,
-                        "suite": (suites.get("k_anonymity") or {}).get("success")},
-        "minimisation": {**gov.get("minimisation", {}),
-                         "output_columns": {s["id"]: s.get("output_columns", [])
-                                            for s in run["sources"]}},
-        "retention_enforced": gov.get("retention_enforced"),
-        "tdm_opt_outs_honoured": gov.get("tdm_honoured"),
+                        "suite": _success(suites, "k_anonymity")},
+        "minimisation": {**gov.minimisation,
+                         "output_columns": {s.id: s.output_columns for s in run.sources}},
+        "retention_enforced": gov.retention_enforced,
+        "tdm_opt_outs_honoured": gov.tdm_honoured,
         "quarantined_by_reason": dict(sorted(reasons.items())),
         "validation": {name: s.get("success") for name, s in sorted(suites.items())},
     }
-    residual = []
-    if found:
-        residual.append("Free text is anonymized by automatic detection, which misses some "
-                        "identifiers (misspelt or unusual names, new formats).")
-    kept = sorted(e for e in found if operators.get(e) == "keep")
+
+
+def _treatment_risks(run: RunRecord, x: Exposure) -> list[str]:
+    """What anonymization leaves: detection misses, entities kept, pseudonyms, no residual
+    scan, re-identification through quasi-identifiers."""
+    gov, operators, k = run.governance, run.operators, run.governance.k_anonymity
+    risks = []
+    if x.found:
+        risks.append("Free text is anonymized by automatic detection, which misses some "
+                     "identifiers (misspelt or unusual names, new formats).")
+    kept = sorted(e for e in x.found if operators.get(e) == "keep")
     if kept:
-        residual.append(f"Entities found and kept as they were: {', '.join(kept)}.")
-    reversible = sorted(e for e in found if pseudonymizes(operators.get(e)))
+        risks.append(f"Entities found and kept as they were: {', '.join(kept)}.")
+    reversible = sorted(e for e in x.found if pseudonymizes(operators.get(e)))
     if reversible:
-        residual.append("Pseudonymized, not anonymous: whoever holds the key can link or "
-                        f"reverse {', '.join(reversible)}.")
-    if gov.get("residual_action") != "quarantine":
-        residual.append(f"Records with identifiers left after anonymization are "
-                        f"{'kept and flagged' if gov.get('residual_action') == 'flag' else 'not checked'}.")
+        risks.append("Pseudonymized, not anonymous: whoever holds the key can link or "
+                     f"reverse {', '.join(reversible)}.")
+    if gov.residual_action != "quarantine":
+        risks.append(f"Records with identifiers left after anonymization are "
+                     f"{'kept and flagged' if gov.residual_action == 'flag' else 'not checked'}.")
     if k.get("quasi_identifiers") and k.get("k", 1) < 2:
-        residual.append("Quasi-identifiers are declared but k-anonymity is 1: combinations can "
-                        "single people out.")
+        risks.append("Quasi-identifiers are declared but k-anonymity is 1: combinations can "
+                     "single people out.")
     if not k.get("quasi_identifiers"):
-        residual.append("No quasi-identifiers declared: re-identification by combining columns "
-                        "is not checked.")
-    if cross_border:
-        residual.append(f"Cross-border sources (outside {home}): {', '.join(cross_border)}.")
-    unprotected = [s for s in cross_border if not mechanisms.get(s)]
+        risks.append("No quasi-identifiers declared: re-identification by combining columns "
+                     "is not checked.")
+    return risks
+
+
+def _place_risks(gov: GovernanceFacts, x: Exposure) -> list[str]:
+    """Where the data comes from: cross-border sources, transfer mechanisms, regions."""
+    risks = []
+    if x.cross_border:
+        risks.append(f"Cross-border sources (outside {gov.home_region}): "
+                     f"{', '.join(x.cross_border)}.")
+    unprotected = [s for s in x.cross_border if not gov.transfer_mechanisms.get(s)]
     if unprotected:
-        residual.append("Cross-border sources without a declared transfer mechanism: "
-                        f"{', '.join(unprotected)}.")
-    if not gov.get("risk_tier"):
-        residual.append("The policy does not state the AI use's risk tier (risk.tier).")
-    if unknown_region:
-        residual.append(f"Sources whose region is not declared: {', '.join(unknown_region)}.")
-    if level == "high" and not roles:
-        residual.append("High-risk data certified without human sign-off (the PCPD framework "
-                        "calls for human-in-the-loop oversight at this level).")
-    if generated and not gov.get("synthetic_limits"):
-        residual.append(f"{generated} generated or translated records and no limit on their share.")
+        risks.append("Cross-border sources without a declared transfer mechanism: "
+                     f"{', '.join(unprotected)}.")
+    if not gov.risk_tier:
+        risks.append("The policy does not state the AI use's risk tier (risk.tier).")
+    if x.unknown_region:
+        risks.append(f"Sources whose region is not declared: {', '.join(x.unknown_region)}.")
+    return risks
+
+
+def _oversight_risks(gov: GovernanceFacts, x: Exposure, suites: dict) -> list[str]:
+    """What no one or nothing checked: sign-off, generated content, validation."""
+    risks = []
+    if x.level == "high" and not gov.approvals_required:
+        risks.append("High-risk data certified without human sign-off (the PCPD framework "
+                     "calls for human-in-the-loop oversight at this level).")
+    if x.generated and not gov.synthetic_limits:
+        risks.append(f"{x.generated} generated or translated records and no limit on their share.")
     if not suites:
-        residual.append("Validation has not run: the principles' checks are not shown to hold.")
+        risks.append("Validation has not run: the principles' checks are not shown to hold.")
     failed = sorted(n for n, s in suites.items() if s.get("success") is False)
     if failed:
-        residual.append(f"Validation suites failed: {', '.join(failed)}.")
+        risks.append(f"Validation suites failed: {', '.join(failed)}.")
+    return risks
+
+
+def risk_section(run: RunRecord | dict, suites: dict) -> dict:
+    """Risk factors, the human oversight the policy implies, mitigations and residual
+    risks, each worked out from the run; nothing here is typed by hand."""
+    run = RunRecord.of(run)
+    gov, x = run.governance, Exposure.of(run)
     return {"framework": "PCPD, Artificial Intelligence: Model Personal Data Protection "
                          "Framework (2024)",
-            "risk_factors": factors, "human_oversight": oversight, "hong_kong": hong_kong,
-            "mitigations": mitigations,
-            "residual_risks": residual}
+            "risk_factors": _risk_factors(run, x), "human_oversight": _human_oversight(gov),
+            "hong_kong": {"risk_tier": gov.risk_tier,
+                          "collection_statements": gov.collection_statements,
+                          "transfer_mechanisms": {s: gov.transfer_mechanisms.get(s)
+                                                  for s in x.cross_border}},
+            "mitigations": _mitigations(run, x, suites),
+            "residual_risks": (_treatment_risks(run, x) + _place_risks(gov, x)
+                               + _oversight_risks(gov, x, suites))}
 
 
-def sections(run: dict, suites: dict) -> dict:
+def sections(run: RunRecord | dict, suites: dict) -> dict:
     """The report.json data of every governance section."""
+    run = RunRecord.of(run)
     return {"representation": representation_section(run, suites), "tdm": tdm_section(run),
             "synthetic": synthetic_section(run, suites), "risk": risk_section(run, suites)}
 
@@ -322,10 +389,9 @@ def _k_anonymity(k: dict) -> str:
     return _e(f"k = {k['k']} over {', '.join(k['quasi_identifiers'])}") + " " + _result(k.get("suite"))
 
 
-def _render_risk(risk: dict) -> str:
-    f, o, m = risk["risk_factors"], risk["human_oversight"], risk["mitigations"]
-    hk = risk.get("hong_kong", {})
-    factors = [["volume", _e(f"{f['volume']['read']} records read, {f['volume']['written']} written "
+def _factor_rows(f: dict, hk: dict) -> list[list[str]]:
+    """The risk factors table: volume, personal data, places, tier, statements."""
+    return [["volume", _e(f"{f['volume']['read']} records read, {f['volume']['written']} written "
                              f"({f['volume']['level']})")],
                ["personal data found", _e(", ".join(f"{e} {n}" for e, n in f["entities_found"].items())
                                           or "none")],
@@ -343,17 +409,26 @@ def _render_risk(risk: dict) -> str:
                ["transfer mechanisms", _e("; ".join(f"{s}: {m or 'not declared'}" for s, m in
                                                     hk.get("transfer_mechanisms", {}).items())
                                           or "no cross-border source")]]
-    mitig = [[_e(a["entity"]), _e(a["operator"]), _e(a["treated"])] for a in m["anonymization"]]
-    k = m["k_anonymity"]
-    other = [["residual scan", _e(f"{m['residual_scan']['action']}: "
+
+
+def _measure_rows(m: dict) -> list[list[str]]:
+    """The mitigations other than anonymization, one row each."""
+    return [["residual scan", _e(f"{m['residual_scan']['action']}: "
                                   f"{m['residual_scan']['quarantined']} quarantined")],
-             ["k-anonymity", _k_anonymity(k)],
+             ["k-anonymity", _k_anonymity(m["k_anonymity"])],
              ["minimisation", _e(f"dropped always: {', '.join(m['minimisation'].get('drop', [])) or 'none'}; "
                                  f"extra columns allowed: {', '.join(m['minimisation'].get('allowed', [])) or 'none'}")],
              ["retention", _e("enforced" if m["retention_enforced"] else "not enforced")],
              ["TDM opt-outs", _e("honoured" if m["tdm_opt_outs_honoured"] else "not honoured")],
              ["records set aside", _e(", ".join(f"{r} {n}" for r, n in m["quarantined_by_reason"].items())
                                       or "none")]]
+
+
+def _render_risk(risk: dict) -> str:
+    o, m = risk["human_oversight"], risk["mitigations"]
+    factors = _factor_rows(risk["risk_factors"], risk.get("hong_kong", {}))
+    mitig = [[_e(a["entity"]), _e(a["operator"]), _e(a["treated"])] for a in m["anonymization"]]
+    other = _measure_rows(m)
     residual = "".join(f"<li>{_e(r)}</li>" for r in risk["residual_risks"]) or "<li>none identified</li>"
     return ("<section><h2>Risk assessment</h2>"
             f'<p class="muted">Following the headings of the {_e(risk["framework"])}; '

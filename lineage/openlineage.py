@@ -13,6 +13,8 @@ from pathlib import Path
 
 import attr
 
+from privenance.contracts import Certificate, RunRecord
+
 NAMESPACE = "privenance"
 PRODUCER = "https://github.com/privenance/privenance"
 FACET_SCHEMA = "https://privenance.dev/spec/facets/1-0-0/{name}.json"
@@ -46,25 +48,31 @@ def _facets():
     return LicenceDatasetFacet, ConsentDatasetFacet
 
 
-def _column_lineage(run: dict, output_name: str):
+def _column_lineage(run: RunRecord, output_name: str):
     from openlineage.client.generated.column_lineage_dataset import (
         ColumnLineageDatasetFacet, Fields, InputField, Transformation)
     fields = {}
-    for s in run["sources"]:
-        treated = {c: "anonymized free text (NER + patterns)" for c in s["text_fields"]}
-        treated.update({c: f"{e} -> {run['operators'].get(e, 'replace')}"
-                        for c, e in s["fields"].items()})
+    for s in run.sources:
+        treated = {c: "anonymized free text (NER + patterns)" for c in s.text_fields}
+        treated.update({c: f"{e} -> {run.operators.get(e, 'replace')}"
+                        for c, e in s.fields.items()})
         for column, how in treated.items():
             entry = fields.setdefault(column, Fields(inputFields=[], transformationDescription=how,
                                                      transformationType="MASKED"))
             entry.inputFields.append(InputField(
-                namespace=NAMESPACE, name=s["path"], field=column,
+                namespace=NAMESPACE, name=s.path, field=column,
                 transformations=[Transformation(type="DIRECT", subtype="TRANSFORMATION",
                                                 description=how, masking=True)]))
     return ColumnLineageDatasetFacet(fields=fields)
 
 
-def write_events(path: Path, name: str, run: dict, suites: dict, cert: dict | None) -> int:
+def _licences(cert: Certificate | None) -> list[dict]:
+    return [{"licence": lic.licence, "use": lic.use, "rows": lic.rows,
+             "share_alike": lic.share_alike} for lic in (cert.licences if cert else [])]
+
+
+def write_events(path: Path, name: str, run: RunRecord | dict, suites: dict,
+                 cert: Certificate | dict | None) -> int:
     """Append START/COMPLETE events for run, validate and certify to ``path``; returns
     the number of events written."""
     from openlineage.client import OpenLineageClient
@@ -73,24 +81,24 @@ def write_events(path: Path, name: str, run: dict, suites: dict, cert: dict | No
         Assertion, DataQualityAssertionsDatasetFacet)
     from openlineage.client.transport.file import FileConfig, FileTransport
 
+    run, cert = RunRecord.of(run), Certificate.of(cert) if cert else None
     LicenceFacet, ConsentFacet = _facets()
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
     client = OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(path),
                                                                   append=True)))
-    time = f"{run['as_of']}T00:00:00Z"
-    sources = [InputDataset(namespace=NAMESPACE, name=s["path"]) for s in run["sources"]]
+    time = f"{run.as_of}T00:00:00Z"
+    sources = [InputDataset(namespace=NAMESPACE, name=s.path) for s in run.sources]
     staged = f"data/staged/{name}"
     licence_facet = LicenceFacet(
-        licences=[{k: lic[k] for k in ("licence", "use", "rows", "share_alike")}
-                  for lic in (cert or {}).get("licences", [])],
-        attributionObligations=(cert or {}).get("attribution_obligations", []),
+        licences=_licences(cert),
+        attributionObligations=cert.attribution_obligations if cert else [],
         producer=PRODUCER)  # our facets are produced by privenance, not by the client
-    consent_facet = ConsentFacet(purpose=run["purpose"]["name"],
-                                 bases=(cert or {}).get("consent", {}).get("bases", {}),
-                                 purposes=sorted({p for s in run["sources"]
-                                                  for p in ((s.get("consent") or {}).get("purposes") or [])}),
+    consent_facet = ConsentFacet(purpose=run.purpose.name,
+                                 bases=cert.consent.get("bases", {}) if cert else {},
+                                 purposes=sorted({p for s in run.sources
+                                                  for p in ((s.consent or {}).get("purposes") or [])}),
                                  producer=PRODUCER)
     staged_out = OutputDataset(namespace=NAMESPACE, name=staged, facets={
         "columnLineage": _column_lineage(run, staged),
@@ -109,7 +117,7 @@ def write_events(path: Path, name: str, run: dict, suites: dict, cert: dict | No
                                               "privenance_consent": consent_facet})]))
     count = 0
     for stage, inputs, outputs in stages:
-        run_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run['run_id']}/{stage}"))
+        run_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run.run_id}/{stage}"))
         job = Job(namespace=NAMESPACE, name=f"{name}.{stage}")
         for state in (RunState.START, RunState.COMPLETE):
             client.emit(RunEvent(eventType=state, eventTime=time, run=Run(runId=run_uuid),

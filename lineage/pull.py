@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from privenance import storage
+from privenance.contracts import Certificate
 from privenance.errors import ConfigError, VerificationFailed
 from privenance.files import swap_in
 
@@ -52,8 +53,6 @@ def _head_checkout(repo: str, into: Path) -> Path:
 
 def _head_version(name: str, repo: str) -> str | None:
     """The version of ``name`` certified at the default branch head, if it can be read."""
-    import json
-
     from lineage.certificate import CERT_FILE, LEGACY_CERT_FILE
     env = {**os.environ, "DVC_NO_ANALYTICS": "1", "DVC_NO_UPDATE_CHECK": "1"}
     with tempfile.TemporaryDirectory(prefix="privenance-head-") as tmp:
@@ -62,17 +61,19 @@ def _head_version(name: str, repo: str) -> str | None:
             subprocess.run([_dvc(), "get", repo, f"data/certified/{name}/{cert_name}", "-o",
                             str(out)], capture_output=True, text=True, env=env)
             try:
-                return str(json.loads(out.read_text(encoding="utf-8"))["version"])
-            except (OSError, ValueError, KeyError, TypeError):
+                version = Certificate.load(out).version
+            except VerificationFailed:  # not there, or not a certificate
                 continue
+            if version is not None:
+                return str(version)
     return None
 
 
-def _verify_against_head(staged: Path, name: str, repo: str, public_key_hex: str) -> dict:
+def _verify_against_head(staged: Path, name: str, repo: str, public_key_hex: str) -> Certificate:
     """Verify a fetched folder, refusing a version the default branch has revoked and a
     certificate of another dataset than ``name`` (a folder swapped for another's)."""
-    from lineage.certificate import verify
     from lineage.revocations import REVOCATIONS_DIR, Revocations
+    from lineage.verification import verify
     from privenance.approvers import APPROVERS_FILE, load_approvers
     with tempfile.TemporaryDirectory(prefix="privenance-head-") as tmp:
         head = _head_checkout(repo, Path(tmp) / "head")
@@ -83,10 +84,12 @@ def _verify_against_head(staged: Path, name: str, repo: str, public_key_hex: str
         return verify(staged, public_key_hex, revocations=revocations, name=name)
 
 
-def pull(name: str, repo: str, rev: str | None, to: str | Path, public_key_hex: str) -> dict:
+def pull(name: str, repo: str, rev: str | None, to: str | Path,
+         public_key_hex: str) -> Certificate:
     """Fetch into ``to/<name>`` and verify; on failure nothing is left at the target.
     ``to`` may be a URI: the dataset is fetched and verified in a local temporary
-    folder, then uploaded with its certificate last (replacing what was there)."""
+    folder, then uploaded with its certificate last (replacing what was there). Returns
+    the verified certificate (``privenance.contracts.Certificate``)."""
     if storage.is_uri(str(to)):
         storage.exists(storage.join(to, name))  # an unknown filesystem fails before the fetch
         with tempfile.TemporaryDirectory(prefix="privenance-pull-") as tmp:
@@ -106,24 +109,24 @@ def pull(name: str, repo: str, rev: str | None, to: str | Path, public_key_hex: 
 def load_certified(name: str, repo: str = ".", rev: str | None = None,
                    public_key: str | None = None, trust_demo_key: bool = False):
     """Return a certified dataset as a pyarrow Table, verified against a trusted key
-    (``lineage.certificate.trusted_key``: never this machine's DEMO key unless
+    (``lineage.verification.trusted_key``: never this machine's DEMO key unless
     ``trust_demo_key``).
 
     >>> import privenance
     >>> table = privenance.load_certified("demo", repo="https://git.example/data.git", rev="v1")
     """
-    from lineage.certificate import trusted_public_key
+    from lineage.verification import trusted_public_key
     key = trusted_public_key(public_key, trust_demo_key)
     with tempfile.TemporaryDirectory(prefix="privenance-") as tmp:
         staged = Path(tmp) / name
         fetch(name, repo, rev, staged)
         cert = _verify_against_head(staged, name, repo, key)
-        files = [staged / f["path"] for f in cert["output"]["files"]]
+        files = [staged / f.path for f in cert.output.files]
         if not files:
             raise VerificationFailed(f"{name}: certificate lists no data files")
-        table = _concat(files, cert.get("encryption"))
+        table = _concat(files, cert.encryption)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               b"privenance.version": cert["version"].encode()})
+                                               b"privenance.version": str(cert.version).encode()})
         shutil.rmtree(staged)
         return table
 

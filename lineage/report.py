@@ -1,6 +1,10 @@
 """The privacy officer's lineage report: one self-contained offline HTML file and a
 JSON twin. Built only from run.json, the validation summary and the certificate,
-which hold counts, hashes and codes, never raw personal data."""
+which hold counts, hashes and codes, never raw personal data; all three are read through
+their types (privenance/contracts.py). Sections with a home of their own: governance
+(lineage/governance.py), the review (lineage/review.py), detection quality
+(lineage/detection_quality.py) and the diff against the previous version
+(lineage/version_diff.py)."""
 from __future__ import annotations
 
 import html
@@ -8,7 +12,9 @@ import json
 from pathlib import Path
 
 from lineage import governance
+from lineage.detection_quality import profile_of
 from privenance import storage
+from privenance.contracts import Certificate, Record, RunRecord, ValidationSummary
 from privenance.errors import explain
 from privenance.plugins import OPERATORS
 
@@ -71,36 +77,25 @@ def _badge(ok: bool | None, yes="pass", no="fail") -> Raw:
     return Raw(f'<span class="badge {"ok" if ok else "bad"}">{yes if ok else no}</span>')
 
 
-def _diff_html(d: dict | None) -> str:
-    if not d:
-        return '<p class="muted">No earlier certified version to compare with.</p>'
-    rows = [["certified rows", "", d["rows"]["before"], d["rows"]["after"]]]
-    for kind in ("sources", "licences", "pii", "quarantine"):
-        rows += [[kind, k, v["before"], v["after"]] for k, v in d.get(kind, {}).items()]
-    if d.get("new_requests"):
-        rows.append(["requests honoured", ", ".join(d["new_requests"]), "", "new"])
-    return (f'<p>Compared with version {_e(d["previous_version"])}.</p>'
-            + _table(["what", "which", "before", "after"], rows, {2, 3}))
-
-
-DETECTION_QUALITY = Path(__file__).with_name("detection_quality.json")
-
-
 def build(name: str, data: str | Path) -> dict:
     """Gather the report's facts (the JSON twin). ``data`` is a folder or a URI: only
     the small files are read, and the staged findings' four columns."""
     from lineage.certificate import certificate_location
-    run = storage.read_json(storage.join(data, "staged", "run.json"))
+    from lineage.detection_quality import detection_note
+    from lineage.verification import signing_facts
+    run = RunRecord.load(storage.join(data, "staged", "run.json"))
     validation_path = storage.join(data, "validation", "summary.json")
-    validation = storage.read_json(validation_path) if storage.exists(validation_path) else {}
+    validation = (ValidationSummary.load(validation_path) if storage.exists(validation_path)
+                  else ValidationSummary())
     cert_path = certificate_location(storage.join(data, "certified", name))
-    cert = storage.read_json(cert_path) if storage.exists(cert_path) else None
-    if cert and cert.get("run_id") != run["run_id"]:
+    cert = Certificate.load(cert_path) if storage.exists(cert_path) else None
+    if cert is not None and cert.run_id != run.run_id:
         cert = None  # a certificate of an earlier run does not describe this one
-    suites = validation.get("suites", {})
+    # the suites as the summary holds them (governance and the checklist read them)
+    suites = validation.to_dict().get("suites", {})
     return {"dataset": name, "run": run, "validation": suites,
-            "validated_rows": validation.get("rows"), "certificate": cert,
-            "signing": signing_facts(cert),
+            "validated_rows": validation.rows, "certificate": cert,
+            "signing": signing_facts(cert),  # lineage/verification.py
             "licences_by_source": licences_by_source(cert),
             "operators": operator_changes(run, storage.join(data, "staged", "findings")),
             "detection": detection_note(run),
@@ -110,32 +105,11 @@ def build(name: str, data: str | Path) -> dict:
             else None}
 
 
-def signing_facts(cert: dict | None) -> dict | None:
-    """Which key signed the certificate: its fingerprint, and whether it is the team's
-    key (keys/signing.pub), this machine's DEMO key, or another one."""
-    from privenance.keys import TEAM_PUBLIC_KEY, demo_public_key, fingerprint, team_public_key
-    public = ((cert or {}).get("signature") or {}).get("public_key")
-    if not public:
-        return None
-    try:
-        shown = fingerprint(public)
-    except ValueError:
-        return {"fingerprint": None, "kind": "unreadable", "public_key": public}
-    team = team_public_key()
-    if team is not None:
-        kind = "team" if public == team else "not-team"
-    else:
-        kind = "demo" if public == demo_public_key() else "no-team-key"
-    return {"fingerprint": shown, "kind": kind, "public_key": public,
-            "team_key_file": str(TEAM_PUBLIC_KEY),
-            "team_fingerprint": fingerprint(team) if team else None}
-
-
-def operator_changes(run: dict, findings_dir: str | Path) -> list[dict]:
+def operator_changes(run: RunRecord, findings_dir: str | Path) -> list[dict]:
     """Per operator: findings treated, entities, records and characters changed,
     from the findings (entity, offsets, operator; never a value)."""
     totals: dict[str, dict] = {}
-    for entity, ops in run.get("pii", {}).items():
+    for entity, ops in run.pii.items():
         for op, n in ops.items():
             t = totals.setdefault(op, {"operator": op, "findings": 0, "entities": set(),
                                        "records": set(), "characters": 0})
@@ -147,7 +121,7 @@ def operator_changes(run: dict, findings_dir: str | Path) -> list[dict]:
             if t is not None:
                 t["records"].add(rid)
                 t["characters"] += max(0, (end or 0) - (start or 0))
-    written = run["totals"]["written"] or 0
+    written = run.totals.written
     return [{**t, "entities": sorted(t["entities"]), "records": len(t["records"]),
              "records_percent": _percent(len(t["records"]), written)}
             for _, t in sorted(totals.items(), key=lambda kv: -kv[1]["findings"])]
@@ -162,45 +136,6 @@ def _findings(findings_dir: str | Path, columns: list[str]) -> list:
         import pyarrow.parquet as pq
         return [pq.read_table(findings_dir, columns=columns)]
     return [storage.read_parquet(f, columns) for f in storage.list_files(findings_dir, ".parquet")]
-
-
-def _profile(run: dict) -> str:
-    """The detection profile a run used (run.json names the thorough models only then)."""
-    return "thorough" if (run.get("engines") or {}).get("thorough_models") else "fast"
-
-
-def detection_note(run: dict) -> dict:
-    """The benchmark's figures for the engines this run used (lineage/detection_quality.json)."""
-    quality = json.loads(DETECTION_QUALITY.read_text(encoding="utf-8"))
-    engines, profile = run.get("engines") or {}, _profile(run)
-    model, measured_model = engines.get("model") or {}, quality["settings"]["model"]
-    differs = []
-    if model and (model.get("name"), model.get("version")) != (measured_model["name"],
-                                                               measured_model["version"]):
-        differs.append(f'this run used the model {model.get("name")} {model.get("version")}, '
-                       f'the figures {measured_model["name"]} {measured_model["version"]}')
-    names, measured_names = engines.get("names_model"), quality["settings"].get("names_model")
-    if names and measured_names and names.get("sha256") != measured_names["sha256"]:
-        differs.append(f'this run used the name model {names.get("name")} '
-                       f'{str(names.get("sha256"))[:12]}, the figures {measured_names["name"]} '
-                       f'{measured_names["sha256"][:12]}')
-    if engines.get("presidio-analyzer") not in (None, quality["settings"]["presidio-analyzer"]):
-        differs.append(f'this run used presidio-analyzer {engines["presidio-analyzer"]}, the '
-                       f'figures {quality["settings"]["presidio-analyzer"]}')
-    rows = []
-    for c in quality["real_text"]["corpora"]:
-        ours = c.get(profile)
-        if c.get("needs") and c["needs"] not in engines:
-            ours, why = None, "not covered: this run had no Chinese name recognizer"
-        else:
-            why = None if ours else f"not measured for the {profile} profile"
-        rows.append({"corpus": c["corpus"], "records": c["records"], "licence": c["licence"],
-                     "vanilla": c["vanilla"], "ours": ours, "note": why})
-    return {"profile": profile, "measured": quality["measured"], "caveat": quality["caveat"],
-            "split": quality["split"],
-            "settings": quality["settings"], "measure": quality["real_text"]["measure"],
-            "corpora": rows, "synthetic": quality["synthetic"], "hk_chats": quality["hk_chats"],
-            "differs": differs}
 
 
 def _percent(n: int, total: int | None) -> float | None:
@@ -219,9 +154,9 @@ def _section(title: str, body: str, cls: str = "") -> str:
 
 def failed_run_section(facts: dict) -> str:
     run = facts["run"]
-    if run.get("status") == "succeeded":
+    if run.succeeded:
         return ""
-    return _section("This run failed", f'<p>{_e("; ".join(run.get("failures") or []))}. '
+    return _section("This run failed", f'<p>{_e("; ".join(run.failures))}. '
                     "It cannot be validated, approved or certified.</p>", "alert")
 
 
@@ -283,11 +218,11 @@ def documents_section(facts: dict) -> str:
 
 def dropped_sources_section(facts: dict) -> str:
     run = facts["run"]
-    dropped = [[sid, run["counts"][sid]["read"],
-                ", ".join(f"{r} {n}" for r, n in run["counts"][sid]["quarantine_reasons"].items())
+    dropped = [[sid, run.counts[sid].read,
+                ", ".join(f"{r} {n}" for r, n in run.counts[sid].quarantine_reasons.items())
                 or "no rows read",
-                "; ".join(explain(r) for r in run["counts"][sid]["quarantine_reasons"]) or ""]
-               for sid in run.get("sources_without_output", [])]
+                "; ".join(explain(r) for r in run.counts[sid].quarantine_reasons) or ""]
+               for sid in run.sources_without_output]
     if not dropped:
         return ""
     return _section("Sources that gave no records",
@@ -299,23 +234,23 @@ def dropped_sources_section(facts: dict) -> str:
 
 def funnel_section(facts: dict) -> str:
     run, cert = facts["run"], facts["certificate"]
-    t = run["totals"]
-    certified_rows = cert["output"]["rows"] if cert else 0
+    t = run.totals
+    certified_rows = cert.output.rows if cert else 0
     kpis = "".join(f'<div class="kpi"><b>{v:,}</b>{_e(k)}</div>' for k, v in [
-        ("records read", t["read"]), ("quarantined", t["quarantined"]),
-        ("anonymized and written", t["written"]), ("certified", certified_rows)])
+        ("records read", t.read), ("quarantined", t.quarantined),
+        ("anonymized and written", t.written), ("certified", certified_rows)])
     return _section("Funnel", f'<div class="kpis">{kpis}</div>' + _bars(
-        [("read", t["read"]), ("quarantined", t["quarantined"]), ("written", t["written"]),
+        [("read", t.read), ("quarantined", t.quarantined), ("written", t.written),
          ("certified", certified_rows)]))
 
 
-def licences_by_source(cert: dict | None) -> dict[str, dict[str, int]]:
+def licences_by_source(cert: Certificate | dict | None) -> dict[str, dict[str, int]]:
     """Per source, the licences its certified rows carry as applied (a row's own
     licence, else its source's), with row counts; empty before certification."""
     per_source: dict[str, dict[str, int]] = {}
-    for lic in (cert or {}).get("licences", []):
-        for source, n in (lic.get("rows_by_source") or {}).items():
-            per_source.setdefault(source, {})[lic["licence"]] = n
+    for lic in Certificate.of(cert).licences if cert else []:
+        for source, n in lic.rows_by_source.items():
+            per_source.setdefault(source, {})[lic.licence] = n
     return per_source
 
 
@@ -328,12 +263,11 @@ def applied_licences(facts: dict) -> dict[str, str]:
 def sources_section(facts: dict) -> str:
     run = facts["run"]
     applied = applied_licences(facts)
-    rows = [[s["id"], s["format"],
-             applied.get(s["id"]) or s["licence"] or "per row",
-             (s.get("consent") or {}).get("basis") or "",
-             ", ".join((s.get("consent") or {}).get("purposes") or []), s["origin"],
-             run["counts"][s["id"]]["read"], run["counts"][s["id"]]["written"],
-             run["counts"][s["id"]]["quarantined"]] for s in run["sources"]]
+    rows = [[s.id, s.format, applied.get(s.id) or s.licence or "per row",
+             (s.consent or {}).get("basis") or "",
+             ", ".join((s.consent or {}).get("purposes") or []), s.origin,
+             run.counts[s.id].read, run.counts[s.id].written,
+             run.counts[s.id].quarantined] for s in run.sources]
     return _section("Sources, licences and consent", _table(
         ["source", "format", "licence", "lawful basis", "purposes consented", "origin", "read",
          "written", "quarantined"], rows, {6, 7, 8}))
@@ -341,8 +275,8 @@ def sources_section(facts: dict) -> str:
 
 def quarantine_section(facts: dict) -> str:
     run = facts["run"]
-    read = run["totals"]["read"]
-    reasons = sorted(run["quarantine_reasons"].items(), key=lambda kv: -kv[1])
+    read = run.totals.read
+    reasons = sorted(run.quarantine_reasons.items(), key=lambda kv: -kv[1])
     rows = [[reason, explain(reason), n, _pct(_percent(n, read))] for reason, n in reasons]
     return _section("Quarantined records by reason", _bars(reasons, "#d64545")
                     + (_table(["reason", "what it means", "records", "of records read"], rows, {2, 3})
@@ -353,8 +287,8 @@ def quarantine_section(facts: dict) -> str:
 
 def pii_section(facts: dict) -> str:
     run = facts["run"]
-    pii_rows = [[e, op, n] for e, ops in run["pii"].items() for op, n in ops.items()]
-    totals = sorted(((e, sum(ops.values())) for e, ops in run["pii"].items()), key=lambda kv: -kv[1])
+    pii_rows = [[e, op, n] for e, ops in run.pii.items() for op, n in ops.items()]
+    totals = sorted(((e, sum(ops.values())) for e, ops in run.pii.items()), key=lambda kv: -kv[1])
     return _section("Personal data found and how it was treated",
                     _bars(totals, "#8719e0") + _table(["entity", "operator", "count"], pii_rows, {2}))
 
@@ -401,51 +335,14 @@ def checklist_section(facts: dict) -> str:
     return _section("Data Protection Principles checklist", body + docs)
 
 
-def detection_section(facts: dict) -> str:
-    """What detection is known to miss, measured on public corpora (not on this data)."""
-    d = facts.get("detection")
-    if not d:
-        return ""
-    col = f"privenance, {d['profile']} profile (this run)"
-    rows = [[c["corpus"], f'{c["records"]:,}', c["licence"],
-             f'{c["vanilla"]["names"]:.1f} % / {c["vanilla"]["damage"]:.1f} %',
-             c["note"] or f'{c["ours"]["names"]:.1f} % / {c["ours"]["damage"]:.1f} %'] for c in d["corpora"]]
-    syn, hk = d["synthetic"], d["hk_chats"]
-    other = "thorough" if d["profile"] == "fast" else "fast"
-    differs = "".join(f"<li>{_e(x)}: the figures may not apply.</li>" for x in d["differs"])
-    return _section("Detection quality: what the benchmark measured", (
-        f"<p>These are <b>not measurements of this dataset</b>. They are privenance's benchmark "
-        f"figures on public labelled corpora (measured {_e(d['measured'])}, on "
-        f"{_e(d['split'])}) for the settings this "
-        f"run used: the <b>{_e(d['profile'])}</b> detection profile, spaCy model "
-        f"{_e(d['settings']['model']['name'])} {_e(d['settings']['model']['version'])}. They were "
-        f"measured under {_e(d['settings']['policy'])}; this run's policy is "
-        f"<b>{_e(facts['run']['policy']['name'])}</b>, and a policy that changes thresholds, "
-        f"entities or recognizers changes what is found. {_e(d['caveat'])}</p>"
-        + (f"<ul class=warnlist>{differs}</ul>" if differs else "")
-        + f"<p class=muted>{_e(d['measure'])}.</p>"
-        + _table(["corpus", "records", "licence", "vanilla Presidio: names surviving / damage",
-                  f"{col}: names surviving / damage"], rows, {1})
-        + f"<p>On {_e(syn['corpus'])}: {syn['fast']:.1f} % of direct identifiers "
-          f"survive (vanilla Presidio {syn['vanilla']:.1f} %), names {syn['person_fast']:.1f} % "
-          f"({syn['person_vanilla']:.1f} %). On {_e(hk['corpus'])}: {hk['identifiers_surviving']:.0f} % "
-          f"of identifiers and {hk['names_surviving']:.0f} % of {hk['names']} names survive; "
-          f"{hk['clean_lines_changed']:.1f} % of lines without personal data change "
-          f"(vanilla {hk['clean_lines_changed_vanilla']:.1f} %).</p>"
-        + f"<p class=muted>A name detection missed stays in the text: the residual scan and "
-          f"the DPP4 suite check structured identifiers only. The {other} profile "
-          f"(anonymization.profile) trades speed for recall differently; see README "
-          f"\"Measured\" and benchmarks/DETECTION.md.</p>"))
-
-
 def licences_section(facts: dict) -> str:
     cert = facts["certificate"]
-    rows = [[lic["licence"], lic["use"], lic["rows"],
-             ", ".join(f"{s}: {n:,}" for s, n in (lic.get("rows_by_source") or {}).items()),
-             "yes" if lic["share_alike"] else "no",
-             ("; ".join(lic["attributions"]) or "MISSING") if lic["requires_attribution"]
+    rows = [[lic.licence, lic.use, lic.rows,
+             ", ".join(f"{s}: {n:,}" for s, n in lic.rows_by_source.items()),
+             "yes" if lic.share_alike else "no",
+             ("; ".join(lic.attributions) or "MISSING") if lic.requires_attribution
              else "not required"]
-            for lic in (cert["licences"] if cert else [])]
+            for lic in (cert.licences if cert else [])]
     return _section("Licences and attribution obligations", _table(
         ["licence (as applied per row)", "use", "rows", "rows per source", "share-alike",
          "attribution"], rows, {2})
@@ -456,20 +353,20 @@ def requests_section(facts: dict) -> str:
     run, cert = facts["run"], facts["certificate"]
     rows = [[r["request"], r["kind"], r["received"],
              r.get("consent_ref") or f'{r.get("identifiers", 0)} identifier(s) as keyed tokens',
-             r["records_removed"]] for r in run.get("requests", [])]
+             r["records_removed"]] for r in run.requests]
     if not rows:
         return _section("Data-subject requests honoured",
                         '<p class="muted">No erasure requests or consent withdrawals recorded.</p>')
-    served_in = f'certified version {cert["version"]}' if cert else "this run (not certified yet)"
+    served_in = f'certified version {cert.version}' if cert else "this run (not certified yet)"
     return _section("Data-subject requests honoured", _table(
         ["request", "kind", "received", "what", "records removed"], rows, {4})
-        + f'<p class="muted">Served in {_e(served_in)} (run {_e(run["run_id"])}, as of '
-          f'{_e(run["as_of"])}). Erasures match records through keyed subject tokens; the '
+        + f'<p class="muted">Served in {_e(served_in)} (run {_e(run.run_id)}, as of '
+          f'{_e(run.as_of)}). Erasures match records through keyed subject tokens; the '
           "identifiers are never stored.</p>")
 
 
 def approvals_section(facts: dict) -> str:
-    approvals = (facts["certificate"] or {}).get("approvals") or []
+    approvals = facts["certificate"].approvals if facts["certificate"] else []
     return _section("Approvals", _table(["who", "role", "when", "note"], [
         [a.get("by"), a.get("role"), a.get("at"), a.get("note")] for a in approvals])
         if approvals else '<p class="muted">No approvals recorded for this run.</p>')
@@ -480,24 +377,32 @@ def review_section(facts: dict) -> str:
     return report_section(facts, _section, _table, _e)
 
 
+def detection_section(facts: dict) -> str:
+    """What detection is known to miss, measured on public corpora (not on this data)."""
+    from lineage.detection_quality import report_section
+    return report_section(facts, _section, _table, _e)
+
+
 def diff_section(facts: dict) -> str:
-    return _section("Changes since the previous certified version", _diff_html(facts.get("diff")))
+    from lineage.version_diff import diff_html
+    return _section("Changes since the previous certified version",
+                    diff_html(facts.get("diff"), _table, _e))
 
 
 def metadata_section(facts: dict) -> str:
     run, cert = facts["run"], facts["certificate"]
-    engines, code = run.get("engines") or {}, run.get("code") or {}
-    meta = [["run id", run["run_id"]], ["as of", run["as_of"]], ["code version", run["code_version"]],
+    engines, code, policy, purpose = run.engines or {}, run.code or {}, run.policy, run.purpose
+    meta = [["run id", run.run_id], ["as of", run.as_of], ["code version", run.code_version],
             ["git commit", f'{code.get("git_commit") or "not run from a checkout"}'
                            f'{" (with uncommitted changes)" if code.get("git_dirty") else ""}'],
             ["engines", ", ".join(f"{k} {v}" for k, v in sorted(engines.items())
                                   if isinstance(v, str))],
             ["spaCy model", f'{(engines.get("model") or {}).get("name")} {(engines.get("model") or {}).get("version")}'],
-            ["detection profile", _profile(run)],
-            ["runner", run["execution"]["runner"]], ["policy", f'{run["policy"]["name"]} ({run["policy"]["sector"]})'],
-            ["policy sha256", run["policy"]["sha256"]], ["purpose",
-             f'{run["purpose"]["name"]} ({"commercial" if run["purpose"]["commercial"] else "non-commercial"})'],
-            ["certificate version", cert["version"] if cert else "none"]]
+            ["detection profile", profile_of(run)],
+            ["runner", run.execution.runner], ["policy", f'{policy.name} ({policy.sector})'],
+            ["policy sha256", policy.sha256], ["purpose",
+             f'{purpose.name} ({"commercial" if purpose.commercial else "non-commercial"})'],
+            ["certificate version", cert.version if cert else "none"]]
     return _section("Run metadata", _table(["", ""], meta))
 
 
@@ -532,47 +437,12 @@ def render(facts: dict) -> str:
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>privenance lineage report: {_e(facts["dataset"])}</title><style>{CSS}</style></head><body>
 {banner}<header><h1>Lineage report: {_e(facts["dataset"])} {status}</h1>
-<p>Run {_e(run["run_id"])} as of {_e(run["as_of"])}, policy {_e(run["policy"]["name"])},
-purpose {_e(run["purpose"]["name"])}. Contains counts and codes only, no personal data.</p></header>
+<p>Run {_e(run.run_id)} as of {_e(run.as_of)}, policy {_e(run.policy.name)},
+purpose {_e(run.purpose.name)}. Contains counts and codes only, no personal data.</p></header>
 <main>
 {body}
 </main></body></html>
 """
-
-
-def version_summary(facts: dict) -> dict:
-    """What the diff compares: rows, sources, licences and PII counts of one version."""
-    run, cert = facts["run"], facts["certificate"] or {}
-    return {"version": cert.get("version"), "run_id": run["run_id"],
-            "rows": cert.get("output", {}).get("rows", 0),
-            "sources": {sid: c["written"] for sid, c in run["counts"].items()},
-            "licences": {lic["licence"]: lic["rows"] for lic in cert.get("licences", [])},
-            "pii": {e: sum(ops.values()) for e, ops in run["pii"].items()},
-            "quarantine": run["quarantine_reasons"],
-            "requests": sorted(r["request"] for r in run.get("requests", []))}
-
-
-def diff(previous: dict | None, current: dict) -> dict | None:
-    if previous is None:
-        return None
-
-    def delta(a: dict, b: dict) -> dict:
-        return {k: {"before": a.get(k, 0), "after": b.get(k, 0)} for k in sorted(set(a) | set(b))
-                if a.get(k, 0) != b.get(k, 0)}
-    return {"previous_version": previous["version"], "rows": {"before": previous["rows"],
-                                                              "after": current["rows"]},
-            "sources": delta(previous["sources"], current["sources"]),
-            "licences": delta(previous["licences"], current["licences"]),
-            "pii": delta(previous["pii"], current["pii"]),
-            "quarantine": delta(previous.get("quarantine", {}), current["quarantine"]),
-            "new_requests": sorted(set(current["requests"]) - set(previous.get("requests", [])))}
-
-
-def _previous(history: Path, current_version: str | None) -> dict | None:
-    """The newest recorded version other than the current one."""
-    entries = [json.loads(p.read_text()) for p in sorted(history.glob("*.json"))]
-    entries = [e for e in entries if e["version"] and e["version"] != current_version]
-    return max(entries, key=lambda e: e["recorded"], default=None)
 
 
 def write_report(name: str, data: str | Path, out: str | Path) -> str:
@@ -594,21 +464,23 @@ def write_report(name: str, data: str | Path, out: str | Path) -> str:
     return storage.join(out, "report.html")
 
 
+def _as_json(value):
+    """The typed records in the facts (run, certificate) as the JSON they were read from."""
+    if isinstance(value, Record):
+        return value.to_dict()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def _write(facts: dict, name: str, data: str | Path, out: Path, published: str):
     """Write the report's files into the local folder ``out`` (published at
     ``published``); returns croissant.json's path, or None when not certified."""
     from lineage.croissant import write_croissant
     from lineage.openlineage import write_events
-    summary = version_summary(facts)
-    history = out / "history"
-    history.mkdir(parents=True, exist_ok=True)
-    facts["diff"] = diff(_previous(history, summary["version"]), summary)
-    if summary["version"]:
-        known = history / f"{summary['version']}.json"
-        recorded = json.loads(known.read_text())["recorded"] if known.exists() else \
-            1 + max((json.loads(p.read_text())["recorded"] for p in history.glob("*.json")), default=0)
-        known.write_text(json.dumps({**summary, "recorded": recorded}, indent=2, sort_keys=True))
-    (out / "report.json").write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
+    from lineage.version_diff import diff_and_record, version_summary
+    facts["diff"] = diff_and_record(out / "history",
+                                    version_summary(facts["run"], facts["certificate"]))
+    (out / "report.json").write_text(json.dumps(facts, indent=2, sort_keys=True,
+                                                default=_as_json) + "\n")
     (out / "report.html").write_text(render(facts), encoding="utf-8")
     write_events(out / "openlineage.jsonl", name, facts["run"], facts["validation"],
                  facts["certificate"])

@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from privenance import provenance as P
+from privenance.contracts import Certificate, RunRecord
 from privenance.errors import RunFailed
 from privenance.policy import Policy, Review
 
@@ -82,10 +83,11 @@ def require_review_section(policy: Policy) -> Review:
 
 # --- the sample -------------------------------------------------------------------------
 
-def seed_for(run: dict, review: Review) -> int:
+def seed_for(run: RunRecord | dict, review: Review) -> int:
+    run = RunRecord.of(run)
     if review.seed is not None:
         return review.seed
-    return int(hashlib.sha256(f"review:{run['run_id']}".encode()).hexdigest()[:12], 16)
+    return int(hashlib.sha256(f"review:{run.run_id}".encode()).hexdigest()[:12], 16)
 
 
 def allocate(sizes: dict, n: int) -> dict:
@@ -113,10 +115,11 @@ def _strata(staged: Path) -> dict[tuple[str, str], list[str]]:
     return strata
 
 
-def draw_sample(staged: Path, run: dict, policy: Policy) -> dict:
+def draw_sample(staged: Path, run: RunRecord | dict, policy: Policy) -> dict:
     """The review sample of this run, drawn again from the staged dataset: the same
     seed and data always give the same records, in the same (shuffled) order."""
     from privenance.staged import binding
+    run = RunRecord.of(run)
     review = require_review_section(policy)
     strata = _strata(Path(staged))
     size, seed = sample_size(review), seed_for(run, review)
@@ -126,7 +129,7 @@ def draw_sample(staged: Path, run: dict, policy: Policy) -> dict:
     quota = allocate({k: len(strata[k]) for k in keys}, min(size, total))
     records = [rid for k in keys for rid in rng.sample(sorted(strata[k]), quota[k])]
     rng.shuffle(records)
-    return {"schema": SAMPLE_SCHEMA, "run_id": run["run_id"], "binding": binding(run),
+    return {"schema": SAMPLE_SCHEMA, "run_id": run.run_id, "binding": binding(run),
             "seed": seed, "size": len(records), "records_in_dataset": total,
             "census": len(records) == total,
             "target": {"max_leak_rate": review.max_leak_rate, "confidence": review.confidence},
@@ -135,8 +138,8 @@ def draw_sample(staged: Path, run: dict, policy: Policy) -> dict:
             "records": records}
 
 
-def review_dir(root: Path, run: dict) -> Path:
-    return Path(root) / run["run_id"]
+def review_dir(root: Path, run: RunRecord | dict) -> Path:
+    return Path(root) / RunRecord.of(run).run_id
 
 
 def write_sample(root: Path, sample: dict) -> Path:
@@ -146,16 +149,15 @@ def write_sample(root: Path, sample: dict) -> Path:
     return folder
 
 
-def sampled_records(staged: Path, sample: dict) -> list[dict]:
-    """The sampled records as written: record id, source, language and every text
-    column (string columns that are not provenance columns), with the spans the run
-    replaced (``_replaced``: column, output offsets, entity, operator), in sample order."""
+def sampled_records(staged: Path, run: RunRecord | dict, sample: dict) -> list[dict]:
+    """The sampled records of ``run`` (staged in ``staged``) as written: record id,
+    source, language and every text column (string columns that are not provenance
+    columns), with the spans the run replaced (``_replaced``: column, output offsets,
+    entity, operator), in sample order."""
     from privenance.encryption import read_table
-    from privenance.staged import load_run
     ids = sample["records"]
     # the reviewer reads what was written: encrypted columns too, with the KMS's key
-    run_json = Path(staged) / "run.json"
-    encryption = load_run(run_json).get("encryption") if run_json.exists() else None
+    encryption = RunRecord.of(run).encryption
     table = read_table(Path(staged) / "dataset", encryption, filters=[(P.RECORD_ID, "in", ids)])
     text = [f.name for f in table.schema if not f.name.startswith("_")
             and str(f.type) in ("string", "large_string")]
@@ -255,10 +257,11 @@ def verdict_body(obj, records: dict) -> dict:
                                       "over_redactions", False)}
 
 
-def sign_verdict(body: dict, run: dict, me, seed) -> dict:
+def sign_verdict(body: dict, run: RunRecord | dict, me, seed) -> dict:
     from privenance.approvers import signed
     from privenance.staged import binding
-    return signed({"schema": VERDICT_SCHEMA, "run_id": run["run_id"], "binding": binding(run),
+    run = RunRecord.of(run)
+    return signed({"schema": VERDICT_SCHEMA, "run_id": run.run_id, "binding": binding(run),
                    "approver": me.id, "by": me.name, "role": REVIEWER_ROLE,
                    "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                    **body}, seed)
@@ -320,7 +323,7 @@ def tally(sample: dict, verdicts: dict[str, dict], contexts: dict[str, dict]) ->
     }
 
 
-def review_status(staged: Path, run: dict, policy: Policy, root: Path,
+def review_status(staged: Path, run: RunRecord | dict, policy: Policy, root: Path,
                   approvers_file: Path = Path("keys/approvers.yaml")) -> dict:
     """The review of this run, checked: the sample drawn again, every verdict signed by
     a key keys/approvers.yaml lists as reviewer and bound to this run's content. Raises
@@ -328,12 +331,13 @@ def review_status(staged: Path, run: dict, policy: Policy, root: Path,
     the progress (``reviewed``), complete or not."""
     from privenance.approvers import load_approvers
     from privenance.staged import binding
+    run = RunRecord.of(run)
     sample = draw_sample(staged, run, policy)
     folder = review_dir(root, run)
     verdicts = read_verdicts(folder)
     if not verdicts:
         others = [p.parent.name[:12] for p in Path(root).glob(f"*/{VERDICTS_FILE}")]
-        raise RunFailed(f"no review of run {run['run_id'][:12]} in {folder} (the policy "
+        raise RunFailed(f"no review of run {run.run_id[:12]} in {folder} (the policy "
                         "requires one: `privenance review serve`, or `review export` and "
                         "`review import`)" + (f"; the reviews of run(s) {', '.join(others)} "
                                               "are of other content" if others else ""))
@@ -345,36 +349,36 @@ def review_status(staged: Path, run: dict, policy: Policy, root: Path,
     bound = binding(run)
     for n, v in enumerate(verdicts, 1):
         if v.get("binding") != bound:
-            what = ("another run" if v.get("run_id") != run["run_id"] else "other dataset "
+            what = ("another run" if v.get("run_id") != run.run_id else "other dataset "
                     "content" if (v.get("binding") or {}).get("dataset_sha256")
                     != bound["dataset_sha256"] else "another policy, code or engines")
             raise RunFailed(f"review verdict {n} in {folder / VERDICTS_FILE} is of {what}, "
-                            f"not of run {run['run_id'][:12]} as staged: review it again")
+                            f"not of run {run.run_id[:12]} as staged: review it again")
     counted = latest(verdicts)
     outside = set(counted) - set(sample["records"])
     if outside:
         raise RunFailed(f"{len(outside)} review verdict(s) are of records not in the sample "
-                        f"drawn for run {run['run_id'][:12]}")
+                        f"drawn for run {run.run_id[:12]}")
     missing = [r for r in sample["records"] if r not in counted]
-    status = {"run_id": run["run_id"], "sample": sample, "reviewed": len(counted),
+    status = {"run_id": run.run_id, "sample": sample, "reviewed": len(counted),
               "missing": len(missing), "verdicts": [counted[r] for r in sample["records"]
                                                       if r in counted]}
     if not missing:
-        status["figures"] = tally(sample, counted, _contexts(staged, counted))
+        status["figures"] = tally(sample, counted, _contexts(staged, run, counted))
     return status
 
 
-def _contexts(staged: Path, verdicts: dict) -> dict:
+def _contexts(staged: Path, run: RunRecord, verdicts: dict) -> dict:
     """Source and language of the records with a leak (where a miss was)."""
     ids = [r for r, v in verdicts.items() if v["leaks"]]
     if not ids:
         return {}
-    records = sampled_records(staged, {"records": ids})
+    records = sampled_records(staged, run, {"records": ids})
     return {r[P.RECORD_ID]: {"source": r["_source"], "language": r["_language"]}
             for r in records}
 
 
-def review_for(staged: Path, run: dict, policy: Policy, root: Path,
+def review_for(staged: Path, run: RunRecord | dict, policy: Policy, root: Path,
                approvers_file: Path = Path("keys/approvers.yaml")) -> dict | None:
     """What the certificate says of the review, when the policy requires one; refuses
     (RunFailed, one line) a run with no review, an incomplete one, one signed by a key
@@ -396,16 +400,17 @@ def review_for(staged: Path, run: dict, policy: Policy, root: Path,
     return {**f, "verdicts": status["verdicts"]}
 
 
-def review_problems(cert: dict, approvers=None) -> list[str]:
+def review_problems(cert, approvers=None) -> list[str]:
     """What is wrong with a certificate's review: a verdict badly signed, of other
     content, or not the one counted; figures that do not follow from the verdicts."""
-    from lineage.certificate import _certified_binding
+    from lineage.verification import certified_binding
     from privenance.approvers import unsigned
     from privenance.keys import signature_valid
-    review = cert.get("review")
+    cert = Certificate.of(cert)
+    review = cert.review
     if not review:
         return []
-    problems, bound = [], _certified_binding(cert)
+    problems, bound = [], certified_binding(cert)
     verdicts = review.get("verdicts") or []
     for v in verdicts:
         if approvers is not None:
@@ -423,14 +428,14 @@ def review_problems(cert: dict, approvers=None) -> list[str]:
     return problems
 
 
-def sample_for_cli(staged: Path, policy_path: Path | None) -> tuple[dict, Policy]:
+def sample_for_cli(staged: Path, policy_path: Path | None) -> tuple[RunRecord, Policy]:
     """The run and its policy as the review commands load them."""
     from privenance.policy import load_policy
     from privenance.staged import (RUN_FILE, check_outputs, load_run, require_policy,
                                    require_succeeded)
     run = load_run(Path(staged) / RUN_FILE)
     require_succeeded(run)
-    policy = load_policy(policy_path or run["policy"]["path"])
+    policy = load_policy(policy_path or run.policy.path)
     require_policy(run, policy)
     require_review_section(policy)
     check_outputs(run, staged)  # review what is on disk, unchanged
@@ -443,9 +448,10 @@ def report_section(facts: dict, section, table, escape) -> str:
     misses by kind and context (entity, source, language, column, position; never the
     text) so the next policy can add a recognizer or a deny-list; over-redaction as a
     damage figure. ``section``, ``table`` and ``escape`` are the report's helpers."""
-    review = (facts.get("certificate") or {}).get("review")
-    if not facts.get("certificate"):
+    cert = facts.get("certificate")
+    if not cert:
         return ""
+    review = Certificate.of(cert).review
     title = "Measured residual risk: review sample"
     if not review:
         return section(title, '<p class="muted">No review sample: the policy requires none '

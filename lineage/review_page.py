@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from lineage import review as R
+from privenance.contracts import RunRecord
 
 MAX_BODY = 1 << 20  # a verdict is small: refuse anything bigger unread
 COOKIE = "privenance_review"
@@ -28,10 +29,10 @@ COOKIE = "privenance_review"
 class ReviewSession:
     """One reviewer's session over one run's sample."""
 
-    def __init__(self, staged: Path, run: dict, sample: dict, reviews: Path, me, seed):
-        self.run, self.sample, self.me, self.seed = run, sample, me, seed
+    def __init__(self, staged: Path, run: RunRecord | dict, sample: dict, reviews: Path, me, seed):
+        self.run, self.sample, self.me, self.seed = RunRecord.of(run), sample, me, seed
         self.folder = R.review_dir(reviews, run)
-        self.records = R.sampled_records(staged, sample)
+        self.records = R.sampled_records(staged, run, sample)
         self.by_id = {r["_record_id"]: r for r in self.records}
         mine = [v for v in R.read_verdicts(self.folder) if v.get("binding") == sample["binding"]]
         self.verdicts = {rid: {"leaks": v["leaks"], "over_redactions": v["over_redactions"]}
@@ -39,7 +40,7 @@ class ReviewSession:
         self.lock = threading.Lock()
 
     def state(self) -> dict:
-        return {"run_id": self.run["run_id"], "reviewer": self.me.name,
+        return {"run_id": self.run.run_id, "reviewer": self.me.name,
                 "target": self.sample["target"], "records": self.records,
                 "verdicts": self.verdicts}
 

@@ -103,11 +103,13 @@ class Revocations:
         return next((c for c in candidates if c and c != version
                      and NAME_PATTERN.match(c) and self.read(dataset, c) is None), None)
 
-    def refuse_if_revoked(self, cert: dict) -> None:
+    def refuse_if_revoked(self, cert) -> None:
         """VerificationFailed when a revocation names this certificate's version: with
         its reason and signer, and the version to use instead. A revocation that does
         not check out is refused too (fail closed): it must be re-signed or removed."""
-        dataset, version = cert["dataset"], cert["version"]
+        from privenance.contracts import Certificate
+        cert = Certificate.of(cert)
+        dataset, version = cert.dataset, cert.version
         record = self.read(dataset, version)
         if record is None:
             return

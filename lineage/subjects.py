@@ -21,6 +21,8 @@ from pathlib import Path
 
 from privenance import provenance as P
 from privenance import storage
+from privenance.contracts import Certificate, RunRecord
+from privenance.errors import RunFailed, VerificationFailed
 from privenance.files import file_sha256, swap_in, temp_dir_for
 
 INDEX_FILE = "index.parquet"
@@ -43,11 +45,11 @@ def source_keys(staged: Path) -> dict[str, str]:
     dataset beside the findings and its run.json; {} when either is missing."""
     import pyarrow.parquet as pq
     try:
-        run = json.loads((staged / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        run = RunRecord.load(staged / "run.json")
+    except RunFailed:  # none, or not a run record: no keys to show
         return {}
     dataset = staged / "dataset"
-    id_field = {s["id"]: s.get("id_field") for s in run.get("sources", [])}
+    id_field = {s.id: s.id_field for s in run.sources}
     keys = {}
     for f in sorted(dataset.glob("*.parquet")) if dataset.is_dir() else []:
         names = set(pq.read_schema(f).names)
@@ -141,13 +143,14 @@ def indexed_versions(root: str | Path, dataset: str | None = None) -> list[Index
         version_dir = storage.parent_of(cert_path)
         index = storage.join(version_dir, INDEX_FILE)
         try:
-            cert = storage.read_json(cert_path)
-            sealed = storage.exists(index) and cert["subject_index"]["sha256"] == storage.sha256(index)
-        except (OSError, ValueError, KeyError, TypeError):
+            cert = Certificate.load(cert_path)
+            sealed = (storage.exists(index)
+                      and cert.subject_index.get("sha256") == storage.sha256(index))
+        except (OSError, VerificationFailed):
             sealed = False
         if sealed:
-            found.append(IndexedVersion(cert["dataset"], cert["version"], cert["as_of"],
-                                        cert["run_id"], _sequence(version_dir), index))
+            found.append(IndexedVersion(cert.dataset, cert.version, cert.as_of,
+                                        cert.run_id, _sequence(version_dir), index))
     return sorted(found, key=lambda v: (v.dataset, v.sequence, v.version))
 
 
@@ -159,16 +162,17 @@ def repair_unsealed(certified: str | Path, root: str | Path,
     repaired. Raises RunFailed (fail closed) for a certified version whose index is
     missing or is not the one its certificate names: a search would miss its records."""
     from lineage.certificate import certificate_location
-    from privenance.errors import RunFailed
     seen = {(v.dataset, v.version) for v in indexed_versions(root, dataset)}
     repaired = []
     for folder in _certified_folders(certified, dataset):
         cert_path = certificate_location(folder)
         try:
-            cert = storage.read_json(cert_path)
-            key, index_sha = (cert["dataset"], cert["version"]), cert["subject_index"]["sha256"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # not a certified version with an index (`verify` says why)
+            cert = Certificate.load(cert_path)
+        except VerificationFailed:
+            continue  # not a certified version (`verify` says why)
+        key, index_sha = (cert.dataset, cert.version), cert.subject_index.get("sha256")
+        if not (index_sha and cert.dataset and cert.version):
+            continue  # a certified version without an index (`verify` says why)
         if key in seen:
             continue
         version_dir = storage.join(root, *key)

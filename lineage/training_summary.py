@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from privenance.contracts import Certificate
 from privenance.plugins import describe_operator
 
 TEMPLATE = ("Template for the Public Summary of Training Content for general-purpose AI models "
@@ -72,31 +73,32 @@ def _contents(folder: Path, encrypted: list[str]) -> dict:
     return {"sources": per_source, "chars": chars, "languages": languages, "latest": latest}
 
 
-def build(versions: list[tuple[Path, dict]], model: dict) -> dict:
+def build(versions: list[tuple[Path, Certificate | dict]], model: dict) -> dict:
     """The summary of the verified certified ``versions`` ((folder, certificate) pairs);
     ``model`` is what the provider states: provider, contact, name, version,
     dependencies, placed_on_market."""
+    versions = [(folder, Certificate.of(cert)) for folder, cert in versions]
     sources, rows, chars, languages, latest = {}, 0, 0, Counter(), None
     tdm, tdm_basis, pii, removed = 0, Counter(), defaultdict(Counter), Counter()
     for folder, cert in versions:
-        held = _contents(folder, (cert.get("encryption") or {}).get("columns", []))
+        held = _contents(folder, (cert.encryption or {}).get("columns", []))
         chars += held["chars"]
         languages.update(held["languages"])
         latest = max(filter(None, (latest, held["latest"])), default=None)
-        rows += cert["output"]["rows"]
+        rows += cert.output.rows
         for sid, s in sorted(held["sources"].items()):
             entry = sources.setdefault(sid, {"name": sid, "records": 0, "licences": set(),
                                              "origins": set(), "datasets": []})
             entry["records"] += s["rows"]
             entry["licences"] |= {l for l in s["licences"] if l}
             entry["origins"] |= {o for o in s["origins"] if o}
-            entry["datasets"].append(f"{cert['dataset']} {cert['version']}")
-        opt = cert.get("tdm_opt_outs") or {}
+            entry["datasets"].append(f"{cert.dataset} {cert.version}")
+        opt = cert.tdm_opt_outs or {}
         tdm += opt.get("total", 0)
         tdm_basis.update(opt.get("by_basis", {}))
-        for entity, ops in cert["pii"].items():
+        for entity, ops in cert.pii.items():
             pii[entity].update(ops)
-        removed.update(cert["quarantine"]["reasons"])
+        removed.update(cert.quarantine.get("reasons", {}))
     tokens = chars // CHARS_PER_TOKEN
     listed = defaultdict(list)
     for s in sources.values():
@@ -121,7 +123,7 @@ def build(versions: list[tuple[Path, dict]], model: dict) -> dict:
                 "records": rows,
                 "latest date of data collection": latest.isoformat() if latest else None,
                 "records by language": dict(sorted(languages.items())),
-                "certified versions": [f"{c['dataset']} {c['version']}" for _, c in versions]}},
+                "certified versions": [f"{c.dataset} {c.version}" for _, c in versions]}},
         "2. List of data sources": {
             KINDS["public"]: kinds[KINDS["public"]],
             KINDS["private"]: kinds[KINDS["private"]],

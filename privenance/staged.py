@@ -10,6 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from privenance.contracts import RunRecord
 from privenance.errors import RunFailed
 from privenance.files import file_sha256
 
@@ -20,50 +21,51 @@ RUN_FILE = "run.json"
 CHECKED_OUTPUTS = ("dataset", "findings")  # what validation reads
 
 
-def load_run(run_json: Path) -> dict:
-    """run.json of a staged run; a one-line RunFailed when there is none."""
-    run_json = Path(run_json)
-    try:
-        run = json.loads(run_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunFailed(f"no run at {run_json}: run `privenance run` first") from None
-    except (OSError, ValueError):
-        raise RunFailed(f"{run_json} is not a readable run record") from None
-    if not isinstance(run, dict) or "outputs" not in run or "status" not in run:
+def load_run(run_json: Path) -> RunRecord:
+    """run.json of a staged run; a one-line RunFailed when there is none, when it is
+    not a run record, or when it lists no outputs or status."""
+    run = RunRecord.load(run_json)
+    if not {"outputs", "status"} <= run.model_fields_set:
         raise RunFailed(f"{run_json} lists no outputs or status (an older privenance wrote "
                         "it): run `privenance run` again")
     return run
 
 
-def require_succeeded(run: dict) -> None:
-    if run.get("status") != "succeeded":
-        why = "; ".join(run.get("failures") or []) or f"status {run.get('status')!r}"
-        raise RunFailed(f"run {run.get('run_id')} failed ({why}): it cannot be validated, "
+def require_succeeded(run: RunRecord | dict) -> None:
+    run = RunRecord.of(run)
+    if not run.succeeded:
+        why = "; ".join(run.failures) or f"status {run.status!r}"
+        raise RunFailed(f"run {run.run_id} failed ({why}): it cannot be validated, "
                         "approved or certified")
 
 
-def require_rows(run: dict, allow_empty: bool, doing: str) -> None:
-    t = run["totals"]
-    if t["written"] == 0 and not allow_empty:
-        raise RunFailed(f"run {run['run_id']} wrote no records ({t['read']} read, "
-                        f"{t['quarantined']} quarantined): nothing to {doing}; pass "
+def require_rows(run: RunRecord | dict, allow_empty: bool, doing: str) -> None:
+    run = RunRecord.of(run)
+    t = run.totals
+    if t.written == 0 and not allow_empty:
+        raise RunFailed(f"run {run.run_id} wrote no records ({t.read} read, "
+                        f"{t.quarantined} quarantined): nothing to {doing}; pass "
                         "--allow-empty to accept an empty dataset")
 
 
-def require_policy(run: dict, policy: Policy) -> None:
-    if run["policy"]["sha256"] != policy.sha256:
-        raise RunFailed(f"run {run['run_id']} was made under another policy "
-                        f"({run['policy']['name']} {run['policy']['sha256'][:12]}, not "
+def require_policy(run: RunRecord | dict, policy: Policy) -> None:
+    run = RunRecord.of(run)
+    made_under = run.policy
+    if made_under.sha256 != policy.sha256:
+        raise RunFailed(f"run {run.run_id} was made under another policy "
+                        f"({made_under.name} {str(made_under.sha256)[:12]}, not "
                         f"{policy.name} {policy.sha256[:12]})")
 
 
-def check_outputs(run: dict, root: Path, names: tuple[str, ...] = CHECKED_OUTPUTS) -> list[dict]:
+def check_outputs(run: RunRecord | dict, root: Path,
+                  names: tuple[str, ...] = CHECKED_OUTPUTS) -> list[dict]:
     """The files of ``names`` under ``root`` (the folder of run.json) must be exactly
     those the run wrote, unchanged. Returns them as [{path, sha256}]."""
+    run = RunRecord.of(run)
     root = Path(root)
     problems, checked = [], []
     for name in names:
-        listed = {f["path"]: f["sha256"] for f in run["outputs"].get(name, [])}
+        listed = {f.path: f.sha256 for f in run.outputs.get(name, [])}
         folder = root / name
         present = {f"{name}/{p.name}" for p in folder.glob("*.parquet")} if folder.is_dir() else set()
         problems += [f"missing {p}" for p in sorted(set(listed) - present)]
@@ -74,28 +76,28 @@ def check_outputs(run: dict, root: Path, names: tuple[str, ...] = CHECKED_OUTPUT
                 problems.append(f"{path} changed since the run")
             checked.append({"path": path, "sha256": digest})
     if problems:
-        raise RunFailed(f"the staged files at {root} are not what run {run['run_id']} wrote: "
+        raise RunFailed(f"the staged files at {root} are not what run {run.run_id} wrote: "
                         + "; ".join(problems))
     return checked
 
 
-def dataset_sha256(run: dict) -> str:
+def dataset_sha256(run: RunRecord | dict) -> str:
     """One hash for the dataset's content: over its files' names and hashes."""
-    files = sorted((f["path"], f["sha256"]) for f in run["outputs"]["dataset"])
+    files = sorted((f.path, f.sha256) for f in RunRecord.of(run).outputs["dataset"])
     return hashlib.sha256(json.dumps(files).encode()).hexdigest()
 
 
-def binding(run: dict) -> dict:
+def binding(run: RunRecord | dict) -> dict:
     """What an approval (or any sign-off) is of: void when any of it changes."""
-    return {"run_id": run["run_id"], "dataset_sha256": dataset_sha256(run),
-            "policy_sha256": run["policy"]["sha256"], "code": run.get("code"),
-            "engines": run.get("engines")}
+    run = RunRecord.of(run)
+    return {"run_id": run.run_id, "dataset_sha256": dataset_sha256(run),
+            "policy_sha256": run.policy.sha256, "code": run.code, "engines": run.engines}
 
 
-def quarantine_failures(run: dict, policy: Policy) -> list[str]:
+def quarantine_failures(run: RunRecord | dict, policy: Policy) -> list[str]:
     """Why the run's share of quarantined records fails the policy, if it does."""
-    t = run["totals"]
-    share = t["quarantined"] / t["read"] if t["read"] else 0.0
+    t = RunRecord.of(run).totals
+    share = t.quarantined / t.read if t.read else 0.0
     if share > policy.quarantine.max_share:
         return [f"{share:.0%} of records were quarantined; the policy allows at most "
                 f"{policy.quarantine.max_share:.0%}"]

@@ -107,7 +107,7 @@ def passing_validation(staged: Path, validation: Path, policy: Path) -> None:
     pol = load_policy(policy)
     validation.mkdir(parents=True, exist_ok=True)
     (validation / "summary.json").write_text(json.dumps({
-        "success": True, "run_id": run["run_id"], "run_json_sha256": run_sha256(staged / "run.json"),
+        "success": True, "run_id": run.run_id, "run_json_sha256": run_sha256(staged / "run.json"),
         "checked_files": check_outputs(run, staged), "policy": {"name": pol.name, "sha256": pol.sha256},
         "suites": {s: {"success": True} for s in SUITES}}))
 

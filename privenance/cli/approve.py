@@ -42,7 +42,7 @@ def approve_command(
                                    require_succeeded)
     run = load_run(staged / RUN_FILE)
     require_succeeded(run)
-    pol = load_policy(policy or run["policy"]["path"])
+    pol = load_policy(policy or run.policy.path)
     require_policy(run, pol)
     roles = pol.approvals.required
     if role not in roles:
@@ -52,12 +52,12 @@ def approve_command(
     seed = approver_seed(key_file)
     me = signer(seed, load_approvers(approvers), role)
     check_outputs(run, staged, ("dataset",))  # approve what is on disk, unchanged
-    entry = signed({"schema": APPROVAL_SCHEMA, "run_id": run["run_id"], "approver": me.id,
+    entry = signed({"schema": APPROVAL_SCHEMA, "run_id": run.run_id, "approver": me.id,
                     "by": me.name, "role": role, "note": note,
                     "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     "binding": binding(run)}, seed)
     approvals.parent.mkdir(parents=True, exist_ok=True)
     with approvals.open("a", encoding="utf-8") as f:
         f.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
-    typer.echo(f"approved run {run['run_id']} (dataset {entry['binding']['dataset_sha256'][:12]}) "
+    typer.echo(f"approved run {run.run_id} (dataset {entry['binding']['dataset_sha256'][:12]}) "
                f"as {role}: signed by {me.id}")

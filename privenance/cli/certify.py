@@ -41,6 +41,7 @@ def certify_command(
     """
     from lineage.certificate import certify
     from privenance import storage
+    from privenance.contracts import Certificate
     from privenance.keys import signing_seed
     from privenance.offline import go_offline
     from privenance.policy import load_policy
@@ -50,11 +51,12 @@ def certify_command(
             storage.local_folder(validation) as validation_dir, \
             storage.publish_folder(out) as out_dir, \
             storage.synced_folder(subjects) as subjects_dir:
-        policy = load_policy(policy or load_run(staged_dir / RUN_FILE)["policy"]["path"])
+        policy = load_policy(policy or load_run(staged_dir / RUN_FILE).policy.path)
         name = name or policy.name
         cert = certify(name, staged_dir, validation_dir, policy, out_dir, signing_seed(),
                        approvals_file=approvals, subjects_root=subjects_dir,
                        allow_empty=allow_empty, approvers_file=approvers,
                        reviews_root=reviews)
-    typer.echo(f"certified {name} version {cert['version']}: {cert['output']['rows']} rows, "
-               f"{len(cert['output']['files'])} files -> {storage.join(out, name)}")
+    cert = Certificate.of(cert)
+    typer.echo(f"certified {name} version {cert.version}: {cert.output.rows} rows, "
+               f"{len(cert.output.files)} files -> {storage.join(out, name)}")

@@ -27,7 +27,7 @@ def pull_command(
     With --to s3://bucket/datasets the dataset is verified locally first, then uploaded
     to s3://bucket/datasets/<name>, its certificate last.
     """
-    from lineage.certificate import trust_line, trusted_key
+    from lineage.verification import trust_line, trusted_key
     from lineage.pull import pull
     from privenance import storage
     from privenance.offline import go_offline
@@ -35,9 +35,9 @@ def pull_command(
     key, where = trusted_key(public_key, trust_demo_key)
     typer.echo(trust_line(key, where))
     cert = pull(name, repo, rev, to, key)
-    typer.echo(f"pulled {name} {cert['version']} ({cert['output']['rows']} rows) to "
+    typer.echo(f"pulled {name} {cert.version} ({cert.output.rows} rows) to "
                f"{storage.join(to, name)}: verified")
-    encrypted = cert.get("encryption")
+    encrypted = cert.encryption
     if encrypted:
         typer.echo(f"{len(encrypted['columns'])} column(s) are encrypted at rest (KMS "
                    f"{encrypted['kms']}): read them with privenance.load_certified and the "

@@ -45,16 +45,17 @@ def certified_name(data: str | Path) -> str:
     """The dataset certified from the staged run, else the only certified dataset."""
     from lineage.certificate import certificate_location
     from privenance import storage
+    from privenance.contracts import Certificate, RunRecord
     from privenance.errors import ConfigError
     root = storage.join(data, "certified")
     certs = {}
     for name in _folders(root):
         cert = certificate_location(storage.join(root, name))
         if storage.exists(cert):
-            certs[name] = storage.read_json(cert)
+            certs[name] = Certificate.load(cert)
     run = storage.join(data, "staged", "run.json")
-    run_id = storage.read_json(run).get("run_id") if storage.exists(run) else None
-    names = [n for n, c in certs.items() if run_id and c.get("run_id") == run_id] or list(certs)
+    run_id = RunRecord.load(run).run_id if storage.exists(run) else None
+    names = [n for n, c in certs.items() if run_id and c.run_id == run_id] or list(certs)
     if len(names) == 1:
         return names[0]
     raise ConfigError("name the dataset: " + (f"{root} holds {', '.join(names)}"

@@ -54,10 +54,10 @@ def export_command(out: Path = typer.Option(..., help="Where to write the sample
     run, _, sample = _sample(staged, policy, reviews)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
-        for record in sampled_records(staged, sample):
+        for record in sampled_records(staged, run, sample):
             f.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
     typer.echo(f"sampled {sample['size']} of {sample['records_in_dataset']} records of run "
-               f"{run['run_id'][:12]} (seed {sample['seed']}) -> {out}")
+               f"{run.run_id[:12]} (seed {sample['seed']}) -> {out}")
 
 
 @app.command("import")
@@ -81,7 +81,7 @@ def import_command(verdicts: Path = typer.Argument(..., help="Verdicts (JSONL), 
     from privenance.errors import ConfigError
     seed, me = _reviewer(key_file, approvers)
     run, _, sample = _sample(staged, policy, reviews)
-    records = {r["_record_id"]: r for r in sampled_records(staged, sample)}
+    records = {r["_record_id"]: r for r in sampled_records(staged, run, sample)}
     bodies = []
     try:
         lines = verdicts.read_text(encoding="utf-8").splitlines()
@@ -98,7 +98,7 @@ def import_command(verdicts: Path = typer.Argument(..., help="Verdicts (JSONL), 
             raise ConfigError(why, file=str(verdicts), line=n) from None
     append_verdicts(review_dir(reviews, run), [sign_verdict(b, run, me, seed) for b in bodies])
     typer.echo(f"imported {len(bodies)} verdict(s) signed by {me.id} for run "
-               f"{run['run_id'][:12]}")
+               f"{run.run_id[:12]}")
     _print_status(staged, run, policy, reviews, approvers)
 
 
@@ -119,7 +119,7 @@ def serve_command(key_file: Path = KEY_FILE, staged: Path = STAGED, policy: Path
     run, _, sample = _sample(staged, policy, reviews)
     session = ReviewSession(staged, run, sample, reviews, me, seed)
     server, url = serve(session, port)
-    typer.echo(f"review of run {run['run_id'][:12]}: {sample['size']} records; open {url}")
+    typer.echo(f"review of run {run.run_id[:12]}: {sample['size']} records; open {url}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -149,7 +149,7 @@ def status_command(staged: Path = STAGED, policy: Path = POLICY, reviews: Path =
 def _print_status(staged, run, policy, reviews, approvers) -> bool:
     from lineage.review import review_status
     from privenance.policy import load_policy
-    status = review_status(staged, run, load_policy(policy or run["policy"]["path"]),
+    status = review_status(staged, run, load_policy(policy or run.policy.path),
                            reviews, approvers)
     size = status["sample"]["size"]
     if status["missing"]:

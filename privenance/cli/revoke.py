@@ -30,16 +30,16 @@ def revoke_command(
 
     Example: privenance revoke --name demo --version 2026-11-25.1a2b3c4d --reason DSR-2026-014
     """
-    import json
-
     from lineage.certificate import certificate_path
     from lineage.revocations import issue
     from privenance.approvers import load_approvers
+    from privenance.contracts import Certificate
+    from privenance.errors import VerificationFailed
     from privenance.keys import approver_seed
     if superseded_by is None:
         try:
-            current = json.loads(certificate_path(certified / name).read_text())["version"]
-        except (OSError, ValueError, KeyError, TypeError):
+            current = Certificate.load(certificate_path(certified / name)).version
+        except VerificationFailed:  # none, or not a certificate
             current = None
         superseded_by = current if current != version else None
     path, _ = issue(revocations, name, version, reason, approver_seed(key_file),

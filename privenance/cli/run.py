@@ -44,44 +44,45 @@ def run_command(
     (Ctrl-C), nothing published.
     """
     from privenance.cli.summary import reason_lines
+    from privenance.contracts import RunRecord
     from privenance.errors import Interrupted, RunFailed
     try:
-        summary = _run(ctx.args, sources, policy, out, as_of, shards, rows_per_file, requests)
+        run = RunRecord.of(_run(ctx.args, sources, policy, out, as_of, shards, rows_per_file,
+                                requests))
     except KeyboardInterrupt:  # before the pipeline started (it raises Interrupted itself)
         raise Interrupted(f"nothing was published to {out}") from None
-    t = summary["totals"]
+    t = run.totals
     typer.echo(f"{'source':<24}{'read':>8}{'written':>9}{'quarantined':>13}")
-    for sid, c in summary["counts"].items():
-        typer.echo(f"{sid:<24}{c['read']:>8}{c['written']:>9}{c['quarantined']:>13}")
-    typer.echo(f"{'total':<24}{t['read']:>8}{t['written']:>9}{t['quarantined']:>13}")
-    for line in reason_lines(summary["quarantine_reasons"]):
+    for sid, c in run.counts.items():
+        typer.echo(f"{sid:<24}{c.read:>8}{c.written:>9}{c.quarantined:>13}")
+    typer.echo(f"{'total':<24}{t.read:>8}{t.written:>9}{t.quarantined:>13}")
+    for line in reason_lines(run.quarantine_reasons):
         typer.echo(line)
-    for sid in summary["sources_without_output"]:
-        c = summary["counts"][sid]
-        what = (f"all {c['read']} rows were quarantined" if c["read"]
-                else "no rows were read")
+    for sid in run.sources_without_output:
+        read = run.counts[sid].read
+        what = f"all {read} rows were quarantined" if read else "no rows were read"
         typer.echo(f"  warning: source {sid} gave no records to the dataset: {what}")
-    for r in summary["requests"]:
+    for r in run.requests:
         typer.echo(f"  {r['kind']} request {r['request']} (received {r['received']}): "
                    f"{r['records_removed']} records removed")
-    for line in _encoding_advice(sources, summary):
+    for line in _encoding_advice(sources, run):
         typer.echo(f"  hint: {line}")
-    pii = sum(sum(ops.values()) for ops in summary["pii"].values())
+    pii = sum(sum(ops.values()) for ops in run.pii.values())
     typer.echo(f"PII findings treated: {pii}; output in {out}/")
-    if summary["status"] != "succeeded":
-        raise RunFailed("; ".join(summary["failures"]) + f" (see {out}/quarantine/); "
+    if not run.succeeded:
+        raise RunFailed("; ".join(run.failures) + f" (see {out}/quarantine/); "
                         "this run cannot be validated or certified")
 
 
-def _encoding_advice(sources: Path, summary: dict) -> list[str]:
+def _encoding_advice(sources: Path, run) -> list[str]:
     """For sources with many unreadable rows: the encoding their bytes look like."""
     from pipelines.preflight.source_profile import encoding_advice
     from privenance.sources import load_sources
-    counts = summary["counts"]
-    if not any(c["quarantine_reasons"].get("MALFORMED") for c in counts.values()):
+    counts = run.counts
+    if not any(c.quarantine_reasons.get("MALFORMED") for c in counts.values()):
         return []
-    advice = [encoding_advice(s, counts[s.id]["quarantine_reasons"].get("MALFORMED", 0),
-                              counts[s.id]["read"]) for s in load_sources(sources).sources]
+    advice = [encoding_advice(s, counts[s.id].quarantine_reasons.get("MALFORMED", 0),
+                              counts[s.id].read) for s in load_sources(sources).sources]
     return [a for a in advice if a]
 
 

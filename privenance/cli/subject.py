@@ -131,6 +131,7 @@ def _show_stored(hits: list[dict], certified: str) -> None:
     from lineage.certificate import certificate_location
     from pipelines.anonymize.operators import decrypt
     from privenance import storage
+    from privenance.contracts import Certificate
     from privenance.keys import pseudonymization_key
     key = pseudonymization_key()
 
@@ -144,13 +145,13 @@ def _show_stored(hits: list[dict], certified: str) -> None:
         cert_path = certificate_location(storage.join(certified, name))
         if not storage.exists(cert_path):
             continue
-        cert = storage.read_json(cert_path)
+        cert = Certificate.load(cert_path)
         wanted = [h["record_id"] for h in hits
-                  if h["dataset"] == name and h["version"] == cert["version"]]
-        typer.echo(f"stored in {name} {cert['version']} (current): {len(wanted)} record(s)")
-        for f in cert["output"]["files"]:
-            table = storage.read_parquet(storage.join(certified, name, f["path"]),
-                                         encryption=cert.get("encryption"))
+                  if h["dataset"] == name and h["version"] == cert.version]
+        typer.echo(f"stored in {name} {cert.version} (current): {len(wanted)} record(s)")
+        for f in cert.output.files:
+            table = storage.read_parquet(storage.join(certified, name, f.path),
+                                         encryption=cert.encryption)
             table = table.filter(pc.is_in(table["_record_id"], value_set=_array(wanted)))
             for row in table.to_pylist():
                 typer.echo(f"  {row['_record_id']}")

@@ -1,7 +1,6 @@
 """privenance summary: what the last run did and where its outputs are, in a few lines."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -20,12 +19,13 @@ def summary_command(root: Path = typer.Option(Path("data"), help="Data directory
     if not run.exists():
         typer.echo("no run yet: try `make run` or `dvc repro`")
         raise typer.Exit(1)
-    info = json.loads(run.read_text())
-    t = info["totals"]
-    typer.echo(f"run {info['run_id']}: {t['read']} read, {t['written']} written, "
-               f"{t['quarantined']} quarantined" + ("" if info.get("status") != "failed"
-                                                     else " (FAILED: cannot be certified)"))
-    for line in reason_lines(info.get("quarantine_reasons", {})):
+    from privenance.contracts import Certificate, RunRecord
+    info = RunRecord.load(run)
+    t = info.totals
+    typer.echo(f"run {info.run_id}: {t.read} read, {t.written} written, "
+               f"{t.quarantined} quarantined" + ("" if info.status != "failed"
+                                                 else " (FAILED: cannot be certified)"))
+    for line in reason_lines(info.quarantine_reasons):
         typer.echo(line)
     # reports/<dataset>/ is where `dvc repro` writes them, reports/ where `report` does
     reports = [(p, "lineage report") for p in [root / "reports" / "report.html",
@@ -38,5 +38,5 @@ def summary_command(root: Path = typer.Option(Path("data"), help="Data directory
     from lineage.certificate import certificate_path
     for cert in sorted(certificate_path(d) for d in (root / "certified").glob("*/")
                        if certificate_path(d).exists()):
-        c = json.loads(cert.read_text())
-        typer.echo(f"certified: {cert.parent} (version {c['version']}, status {c['status']})")
+        c = Certificate.load(cert)
+        typer.echo(f"certified: {cert.parent} (version {c.version}, status {c.status})")

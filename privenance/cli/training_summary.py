@@ -33,7 +33,7 @@ def training_summary_command(
     """
     import json
 
-    from lineage.certificate import trusted_public_key, verify
+    from lineage.verification import trusted_public_key, verify
     from lineage.training_summary import build, markdown
     key = trusted_public_key(public_key, trust_demo_key)
     versions = [(folder, verify(folder, key)) for folder in certified]

@@ -47,13 +47,14 @@ def validate_command(
 def _validate(dataset: Path, run_info: Path, policy, out: Path, as_of, requests,
               allow_empty: bool) -> None:
     from expectations import validate
+    from privenance.contracts import ValidationSummary
     from privenance.errors import ConfigError
     from privenance.policy import load_policy
     from privenance.staged import (check_outputs, load_run, require_policy, require_rows,
                                    require_succeeded, run_sha256)
     from privenance.subject_tokens import load_requests
     run = load_run(run_info)
-    pol = load_policy(policy or run["policy"]["path"])
+    pol = load_policy(policy or run.policy.path)
     require_succeeded(run)
     require_policy(run, pol)
     if dataset.resolve() != (run_info.parent / "dataset").resolve():
@@ -67,14 +68,15 @@ def _validate(dataset: Path, run_info: Path, policy, out: Path, as_of, requests,
         summary = validate(dataset, pol, run, out_dir=out, as_of=as_of,
                            requests=load_requests(requests), bound_to=bound_to,
                            progress=progress)
-    for name, r in summary["suites"].items():
-        mark = "pass" if r["success"] else ("FAIL" if r["blocking"] else "warn")
-        rows = r.get("failed_rows", {})
+    summary = ValidationSummary.of(summary)
+    for name, r in summary.suites.items():
+        mark = "pass" if r.success else ("FAIL" if r.blocking else "warn")
+        rows = r.failed_rows
         detail = ", ".join(e + (f": {rows[e]:,} rows" if e in rows else "")
-                           for e in r["failed_expectations"])
+                           for e in r.failed_expectations)
         detail = f"  ({detail})" if detail else ""
         typer.echo(f"{mark:<5} {name}{detail}")
-    if not summary["success"]:
+    if not summary.success:
         raise typer.Exit(1)
 
 

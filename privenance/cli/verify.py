@@ -38,13 +38,15 @@ def verify_command(
 
     Example: privenance verify data/certified/demo --public-key keys/signing.pub
     """
-    import json
     import os
 
-    from lineage.certificate import certificate_path, trust_line, trusted_key, verify
+    from lineage.certificate import certificate_path
     from lineage.revocations import Revocations
+    from lineage.verification import trust_line, trusted_key, verify
     from privenance import storage
     from privenance.approvers import APPROVERS_FILE, load_approvers
+    from privenance.contracts import Certificate
+    from privenance.errors import VerificationFailed
     from privenance.policy import load_policy
     # approvals are checked against a list only when asked: the team's signature already
     # says certify checked them, and a person who left must not void past versions
@@ -53,9 +55,8 @@ def verify_command(
 
     def newest(dataset: str) -> str | None:  # the version certified in this workspace
         try:
-            return json.loads(certificate_path(Path("data/certified") / dataset)
-                              .read_text(encoding="utf-8"))["version"]
-        except (OSError, ValueError, KeyError, TypeError):
+            return Certificate.load(certificate_path(Path("data/certified") / dataset)).version
+        except VerificationFailed:  # none, or not a certificate
             return None
 
     key, where = trusted_key(public_key, trust_demo_key)
@@ -65,17 +66,17 @@ def verify_command(
                       revocations=Revocations(revocations, officers, newest),
                       name=name or storage.name_of(path if storage.is_uri(path)
                                                    else os.path.abspath(path)))
-    typer.echo(f"OK: {cert['dataset']} {cert['version']}: {cert['output']['rows']} rows in "
-               f"{len(cert['output']['files'])} files, signature and hashes match")
-    required = (cert.get("approvals_required") or {}).get("roles")
+    typer.echo(f"OK: {cert.dataset} {cert.version}: {cert.output.rows} rows in "
+               f"{len(cert.output.files)} files, signature and hashes match")
+    required = (cert.approvals_required or {}).get("roles")
     if required == []:
         typer.echo("approvals: none required by the policy")
-    for a in cert.get("approvals") or []:
+    for a in cert.approvals:
         checked = "signed" if "signature" in a else "unsigned (certified before signed approvals)"
         typer.echo(f"approved by {a.get('by')} ({a.get('approver', '-')}) as {a.get('role')} "
                    f"at {a.get('at')}: {checked}"
                    + ("" if listed is None or "signature" not in a else ", key listed for the role"))
-    review = cert.get("review")
+    review = cert.review
     if review:
         typer.echo(f"review: {review['records_with_leaks']} of {review['sample_size']} sampled "
                    f"records with a miss, leak rate bound {review['upper_bound']:.2%} at "

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from lineage.certificate import _certified_binding, approval_problems, approvals_for
+from lineage.certificate import approvals_for
+from lineage.verification import approval_problems, certified_binding
 from lineage.revocations import Revocations, issue
 from privenance.approvers import load_approvers, signed
 from privenance.errors import ConfigError, RunFailed, VerificationFailed
@@ -111,7 +112,7 @@ def certificate(approvals, roles=("privacy-officer", "compliance-officer")) -> d
             "output": {"files": [{"path": "part-0.parquet", "sha256": "a" * 64}]},
             "approvals": approvals,
             "approvals_required": {"roles": list(roles), "allow_same_person": False}}
-    assert _certified_binding(cert) == binding(RUN)  # verify recomputes what was approved
+    assert certified_binding(cert) == binding(RUN)  # verify recomputes what was approved
     return cert
 
 

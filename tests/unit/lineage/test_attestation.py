@@ -10,7 +10,8 @@ import pytest
 
 from lineage.attestation import (ATTESTATION_FILE, PREDICATE_TYPE, envelope, keyid,
                                  open_envelope)
-from lineage.certificate import CERT_FILE, public_key_hex, sign, verify
+from lineage.certificate import CERT_FILE, public_key_hex, sign
+from lineage.verification import verify
 from privenance.errors import VerificationFailed
 from privenance.files import file_sha256
 from privenance.keys import Secret
@@ -50,7 +51,7 @@ def test_securesystemslib_verifies_the_envelope_and_its_subjects(tmp_path):
 def test_verify_accepts_the_attestation_alone(tmp_path):
     _certified(tmp_path)
     (tmp_path / CERT_FILE).unlink()
-    assert verify(tmp_path, public_key_hex(SEED))["dataset"] == "d"
+    assert verify(tmp_path, public_key_hex(SEED)).dataset == "d"
     with pytest.raises(VerificationFailed, match="attestation's signature"):
         verify(tmp_path, public_key_hex(OTHER))
 

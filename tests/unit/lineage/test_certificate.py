@@ -3,7 +3,8 @@ import pickle
 
 import pytest
 
-from lineage.certificate import canonical, public_key_hex, sign, verify
+from lineage.certificate import canonical, public_key_hex, sign
+from lineage.verification import verify
 from privenance.errors import ConfigError, VerificationFailed
 from privenance.keys import Secret, pseudonymization_key
 
@@ -52,7 +53,7 @@ def test_signed_certificate_verifies_and_forgery_fails(tmp_path):
                  "output": {"files": [{"path": "part.parquet",
                                        "sha256": file_sha256(tmp_path / "part.parquet")}]}}, seed)
     (tmp_path / ".certificate.json").write_text(json.dumps(cert))
-    assert verify(tmp_path, public_key_hex(seed))["dataset"] == "d"
+    assert verify(tmp_path, public_key_hex(seed)).dataset == "d"
     # a forger re-signs a changed certificate with their own key: refused with the trusted key
     forged = sign({**cert, "status": "certified", "dataset": "e"}, other)
     (tmp_path / ".certificate.json").write_text(json.dumps(forged))

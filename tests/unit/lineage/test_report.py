@@ -212,7 +212,9 @@ def test_licences_are_shown_as_applied_per_row_and_per_source(tmp_path, monkeypa
 
     (tmp_path / "p").mkdir()
     facts, _ = _project(tmp_path / "p", monkeypatch)
-    facts["certificate"]["licences"] = licences
+    from privenance.contracts import Certificate
+    facts["certificate"] = Certificate.from_dict({**facts["certificate"].to_dict(),
+                                                  "licences": licences})
     facts["licences_by_source"] = report.licences_by_source(facts["certificate"])
     assert facts["licences_by_source"]["tickets"]["CC-BY-SA-4.0"] == 2
     page = report.render(facts)

@@ -139,3 +139,14 @@ def test_a_policy_without_review_hashes_as_before():
     before = json.dumps(plain.model_dump(mode="json", exclude={"extends", "review"}),
                         sort_keys=True, separators=(",", ":"))
     assert plain.sha256 == hashlib.sha256(before.encode()).hexdigest()
+
+
+def test_sampled_records_read_with_the_run_passed_in_not_run_json_again(tmp_path):
+    """The callers hold the run: its encryption facts come from it, so a staged folder
+    whose run.json is unreadable (or gone) still shows the sample it was drawn from."""
+    staged = _staged(tmp_path, ROWS)
+    (staged / "run.json").write_text("not a run record")
+    run = {**_run(), "encryption": None}
+    records = R.sampled_records(staged, run, {"records": ["a001", "z1"]})
+    assert [r["_record_id"] for r in records] == ["a001", "z1"]
+    assert records[1]["_language"] == "yue" and records[0]["body"] == "text 1"

@@ -134,7 +134,7 @@ def test_a_malformed_team_key_is_a_config_error(project):
 
 
 def test_trusted_public_key_reads_the_team_key_without_resolving_a_signing_key(project):
-    from lineage.certificate import trusted_public_key
+    from lineage.verification import trusted_public_key
     team_key(project, SEED_A)
     # no signing key anywhere: signing_seed() would refuse, yet verification still works
     assert trusted_public_key() == (project / "keys/signing.pub").read_text().strip()

@@ -24,7 +24,8 @@ def test_help_lists_commands_with_examples():
 
 
 def test_keys_init_writes_a_private_key_file_and_the_public_key_to_commit(tmp_path, monkeypatch):
-    from lineage.certificate import public_key_hex, trusted_public_key
+    from lineage.certificate import public_key_hex
+    from lineage.verification import trusted_public_key
     from privenance.keys import signing_seed
     run = lambda *a: subprocess.run([str(BIN / "privenance"), "keys", "init", *a],  # noqa: E731
                                     cwd=tmp_path, capture_output=True, text=True)
