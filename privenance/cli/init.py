@@ -99,12 +99,52 @@ def init_command(
     """
     from pipelines.preflight.source_profile import Scanner, profile_source
     from privenance import onboard
-    from privenance.errors import ConfigError
     from privenance.offline import go_offline
     from privenance.policy import load_policy
-    from privenance.versions import ROOT
     go_offline()
     name = name or _default_name()
+    policy, default, base = _policy_paths(name, policy, sources, force)
+    d = onboard.Declarations(
+        licence=licence, attribution=attribution, consent=consent,
+        purposes=list(dict.fromkeys(onboard.purpose_name(p) for p in purpose or [])),
+        consent_ref=consent_ref, collected_at=_date(collected_at, "--collected-at"),
+        retain_until=None if (retain_until or "").lower() == "none"
+        else _date(retain_until, "--retain-until"),
+        no_retention=(retain_until or "").lower() == "none", origin=origin)
+    base_policy = load_policy(base)
+    warnings = _declaration_warnings(d, base_policy)
+    files = _expand(paths)
+    typer.echo(f"sampling {len(files)} file(s), up to {sample} rows each "
+               "(loading the recognizers takes a few seconds)")
+    scanner = Scanner(base_policy)
+    taken: set[str] = set()
+    entries = [(onboard.source_id(f, taken), profile_source(f, scanner, sample, header=header))
+               for f in files]
+    manifest = onboard.manifest_text(entries, d, dt.date.today(), sample)
+    extends = os.path.relpath(default, policy.parent)
+    if not default.exists():
+        from privenance.versions import ROOT
+        default.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "policies" / "default.yaml", default)
+        typer.echo(f"wrote {default} (the shipped default policy, which yours extends)")
+    onboard.write_new(sources, manifest, force)
+    onboard.write_new(policy, onboard.policy_text(name, extends, d, _kept_columns(entries)),
+                      force)
+    _print_entries(entries)
+    typer.echo(f"wrote {sources} and {policy}")
+    for w in warnings + _profile_warnings(entries):
+        typer.echo(f"warning: {w}")
+    wired = wire_dvc(sources, policy, name, files) if dvc else None
+    _next_steps(sources, policy, name, onboard.placeholders_in(manifest), wired, files)
+
+
+def _policy_paths(name: str, policy: Path | None, sources: Path,
+                  force: bool) -> tuple[Path, Path, Path]:
+    """The policy to write, the default.yaml beside it that it extends, and the policy
+    to read the defaults from (that default.yaml, else the shipped one); refuses a name
+    or a file that would replace something."""
+    from privenance.errors import ConfigError
+    from privenance.versions import ROOT
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
         raise ConfigError("use letters, digits and ._- only", field="--name")
     policy = policy or Path("policies") / f"{name}.yaml"
@@ -120,46 +160,40 @@ def init_command(
     if not base.exists():
         raise ConfigError("no default.yaml to extend; copy policies/default.yaml from "
                           "privenance beside the policy", file=str(default))
-    d = onboard.Declarations(
-        licence=licence, attribution=attribution, consent=consent,
-        purposes=list(dict.fromkeys(onboard.purpose_name(p) for p in purpose or [])),
-        consent_ref=consent_ref, collected_at=_date(collected_at, "--collected-at"),
-        retain_until=None if (retain_until or "").lower() == "none"
-        else _date(retain_until, "--retain-until"),
-        no_retention=(retain_until or "").lower() == "none", origin=origin)
-    base_policy = load_policy(base)
+    return policy, default, base
+
+
+def _declaration_warnings(d, base_policy) -> list[str]:
+    """What the options declare that the policy would refuse or quarantine."""
+    from privenance import onboard
     warnings = onboard.check_declarations(d, base_policy.consent.lawful_bases)
     if (d.consent in base_policy.consent.require_purpose_for and d.purposes
             and base_policy.purpose.name not in d.purposes):
         warnings.append(f"the policy's purpose is {base_policy.purpose.name}, which is not "
                         "among the purposes consented to: every record would be quarantined "
                         "(PURPOSE_NOT_CONSENTED)")
-    files = _expand(paths)
-    typer.echo(f"sampling {len(files)} file(s), up to {sample} rows each "
-               "(loading the recognizers takes a few seconds)")
-    scanner = Scanner(base_policy)
-    taken: set[str] = set()
-    entries = [(onboard.source_id(f, taken), profile_source(f, scanner, sample, header=header))
-               for f in files]
-    keep = sorted({c.name for _, p in entries for c in p.columns.values()
+    return warnings
+
+
+def _kept_columns(entries) -> list[str]:
+    """Columns the policy lets through: neither declared nor withheld, nor free text."""
+    return sorted({c.name for _, p in entries for c in p.columns.values()
                    if c.name != p.id_field and c.name not in p.text_fields
                    and c.name not in p.withheld
                    and c.name not in p.fields and not c.in_text and c.kind != "other"})
-    manifest = onboard.manifest_text(entries, d, dt.date.today(), sample)
-    extends = os.path.relpath(default, policy.parent)
-    if not default.exists():
-        default.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(packaged, default)
-        typer.echo(f"wrote {default} (the shipped default policy, which yours extends)")
-    onboard.write_new(sources, manifest, force)
-    onboard.write_new(policy, onboard.policy_text(name, extends, d, keep), force)
+
+
+def _print_entries(entries) -> None:
     for sid, prof in entries:
         declared = [f"id {prof.id_field}"] if prof.id_field else []
         declared += [f"text {c}" for c in prof.text_fields]
         declared += [f"{c}: {e} ({prof.columns[c].share:.0%})" for c, e in prof.fields.items()]
         typer.echo(f"  {sid} ({prof.format}, {prof.encoding}, {prof.rows} rows sampled): "
                    f"{'; '.join(declared) or 'nothing declared'}")
-    typer.echo(f"wrote {sources} and {policy}")
+
+
+def _profile_warnings(entries) -> list[str]:
+    warnings = []
     for sid, prof in entries:
         if prof.header_note:
             warnings.append(f"source {sid}: the first row looks like data, not column names "
@@ -167,11 +201,9 @@ def init_command(
                             "named col_1, col_2, ... (header: false; --header if wrong)")
         if prof.withheld:
             warnings.append(f"source {sid}: {len(prof.withheld)} column name(s) look like "
-                            "personal data; check and run refuse them: rename them in the data")
-    for w in warnings:
-        typer.echo(f"warning: {w}")
-    wired = wire_dvc(sources, policy, name, files) if dvc else None
-    _next_steps(sources, policy, name, onboard.placeholders_in(manifest), wired, files)
+                            "personal data; check and run refuse them: rename them in the "
+                            "data, or list those that are not under names_not_personal")
+    return warnings
 
 
 # what the DVC stages write: an input folder holding one of them would make a cycle
