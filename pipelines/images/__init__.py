@@ -26,6 +26,9 @@ IMAGE_FACES_BLURRED = "image_faces_blurred"
 OUTPUT_COLUMNS = (IMAGE, IMAGE_CREDENTIALS, IMAGE_SOURCE_TYPE, IMAGE_REMOVED,
                   IMAGE_FACES_FOUND, IMAGE_FACES_BLURRED)
 
+# the media type of a written picture, by the extension of its neutral name
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
 # IPTC digital source types that say a trained model made (or helped make) the picture,
 # and the origin each gives a record whose source declares none
 GENERATED_SOURCE_TYPES = {"trainedAlgorithmicMedia": "model-generated",
@@ -33,8 +36,9 @@ GENERATED_SOURCE_TYPES = {"trainedAlgorithmicMedia": "model-generated",
 
 
 def treatment_counts(table) -> dict:
-    """What a written Parquet table's image records had removed, by kind, and their
-    faces found and blurred; {} for a table without image columns."""
+    """What a written Parquet table's image records had removed, by kind, their faces
+    found and blurred, their C2PA manifests by state (``credentials``) and pictures by
+    media type (``formats``); {} for a table without image columns."""
     names = set(table.column_names)
     if IMAGE_REMOVED not in names:
         return {}
@@ -44,5 +48,15 @@ def treatment_counts(table) -> dict:
             removed[kind] = removed.get(kind, 0) + 1
     def total(column):
         return sum(v or 0 for v in table.column(column).to_pylist()) if column in names else 0
+    def tally(values):
+        counts: dict[str, int] = {}
+        for value in values:
+            if value is not None:
+                counts[value] = counts.get(value, 0) + 1
+        return dict(sorted(counts.items()))
+    states = table.column(IMAGE_CREDENTIALS).to_pylist() if IMAGE_CREDENTIALS in names else []
+    paths = table.column(IMAGE).combine_chunks().field("path").to_pylist() if IMAGE in names else []
     return {"metadata_removed": dict(sorted(removed.items())),
-            "faces_found": total(IMAGE_FACES_FOUND), "faces_blurred": total(IMAGE_FACES_BLURRED)}
+            "faces_found": total(IMAGE_FACES_FOUND), "faces_blurred": total(IMAGE_FACES_BLURRED),
+            "credentials": tally(states),
+            "formats": tally(MEDIA_TYPES.get(str(p).rsplit(".", 1)[-1]) for p in paths if p)}

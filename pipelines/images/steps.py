@@ -24,13 +24,16 @@ class ReadCredentials(Step):
     """Set the image's credentials columns from its C2PA manifest or XMP; a picture a
     trained model made gets that origin (``origin`` of the row, as TagProvenance reads
     it) unless its source declares one, in which case a declared ``human`` meets
-    GenerationGate (GENERATED_AS_HUMAN). An undecodable picture is MALFORMED."""
+    GenerationGate (GENERATED_AS_HUMAN). An undecodable picture is MALFORMED; one whose
+    manifest does not validate is CREDENTIALS_INVALID when ``invalid_credentials`` is
+    ``quarantine`` (the policy's ``images.invalid_credentials``), else kept and recorded."""
 
     name = "read_credentials"
 
-    def __init__(self, source: Source, max_pixels: int):
+    def __init__(self, source: Source, max_pixels: int, invalid_credentials: str = "keep"):
         self.declares_origin = "origin" in source.model_fields_set
         self.max_pixels = max_pixels
+        self.invalid_credentials = invalid_credentials
 
     def process(self, record: dict) -> dict:
         from pipelines.images.credentials import read_credentials
@@ -42,6 +45,9 @@ class ReadCredentials(Step):
             raise RecordRejected(Reason.MALFORMED, str(exc)) from None
         xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
         found = read_credentials(data, FORMATS[image.format][1], xmp)
+        if found.state == "invalid" and self.invalid_credentials == "quarantine":
+            raise RecordRejected(Reason.CREDENTIALS_INVALID,
+                                 "the image's C2PA manifest does not validate")
         record[IMAGE_CREDENTIALS] = found.state
         record[IMAGE_SOURCE_TYPE] = found.source_type
         record[IMAGE_TDM] = found.training

@@ -140,18 +140,22 @@ def summarize(info: dict, options: RunOptions, requests: Requests) -> dict:
 
 def image_totals(files: list[dict]) -> dict:
     """The dataset files' image treatment counts (pipelines/images/), summed."""
-    removed, found, blurred, any_images = Counter(), 0, 0, False
+    removed, credentials, formats = Counter(), Counter(), Counter()
+    found, blurred, any_images = 0, 0, False
     for file in files:
         images = file.get("images")
         if file["output"] != "dataset" or not images:
             continue
         any_images = True
         removed.update(images["metadata_removed"])
+        credentials.update(images.get("credentials", {}))
+        formats.update(images.get("formats", {}))
         found, blurred = found + images["faces_found"], blurred + images["faces_blurred"]
     if not any_images:
         return {}
     return {"metadata_removed": dict(sorted(removed.items())), "faces_found": found,
-            "faces_blurred": blurred}
+            "faces_blurred": blurred, "credentials": dict(sorted(credentials.items())),
+            "formats": dict(sorted(formats.items()))}
 
 
 def check_accounting(summary: dict) -> None:

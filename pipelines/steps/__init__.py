@@ -21,7 +21,8 @@ def tagging_steps(source: Source, policy: Policy, run_id: str | None, key) -> li
              DetectLanguage(policy, source), TakeGroups(policy)]
     if source.format == "images":  # the file's own claims, before provenance is tagged
         from pipelines.images.steps import ReadCredentials
-        steps.insert(1, ReadCredentials(source, policy.images.max_pixels))
+        steps.insert(1, ReadCredentials(source, policy.images.max_pixels,
+                                        policy.images.invalid_credentials))
     return steps
 
 

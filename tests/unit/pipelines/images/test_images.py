@@ -157,6 +157,25 @@ def test_training_not_allowed_is_a_tdm_opt_out():
     assert IMAGE_TDM not in TdmGate(off, source).process(dict(record))
 
 
+def test_tampered_credentials_are_kept_and_recorded_or_quarantined_by_policy():
+    from pipelines.steps import tagging_steps
+    source = Source(id="s", path="x/", format="images")
+    tampered = samples.tampered(samples.c2pa_jpeg("allowed", "digitalCapture"))
+    kept = ReadCredentials(source, 10**8).process(_record(tampered))
+    assert kept[IMAGE_CREDENTIALS] == "invalid"  # the default: kept, its state recorded
+    strict = _policy(invalid_credentials="quarantine")
+    step = next(s for s in tagging_steps(source, strict, None, None)
+                if isinstance(s, ReadCredentials))
+    with pytest.raises(RecordRejected) as caught:
+        step.process(_record(tampered))
+    assert caught.value.reason == Reason.CREDENTIALS_INVALID
+    valid = step.process(_record(samples.c2pa_jpeg("allowed", "digitalCapture")))
+    assert valid[IMAGE_CREDENTIALS] == "valid" and valid[IMAGE_TDM] is None
+    assert step.process(_record(samples.drawing()))[IMAGE_CREDENTIALS] == "none"
+    with pytest.raises(ValueError):
+        _policy(invalid_credentials="ignore")
+
+
 def test_undecodable_image_is_malformed():
     source = Source(id="s", path="x/", format="images")
     with pytest.raises(RecordRejected) as caught:
@@ -213,6 +232,28 @@ def test_writer_schema_holds_the_image_struct():
     schema = dataset_schema({"image": ((0, 0), ["image"])})
     assert schema.field("image").type == pa.struct([("bytes", pa.binary()), ("path", pa.string())])
     table = pa.table({"image_metadata_removed": [["exif_gps", "xmp"], ["xmp"], []],
-                      "image_faces_found": [2, 0, 1], "image_faces_blurred": [2, 0, 0]})
+                      "image_faces_found": [2, 0, 1], "image_faces_blurred": [2, 0, 0],
+                      "image_credentials": ["none", "invalid", "none"],
+                      "image": pa.array([{"bytes": b"1", "path": "image-a.jpg"},
+                                         {"bytes": b"2", "path": "image-b.png"},
+                                         {"bytes": b"3", "path": "image-c.jpg"}],
+                                        type=schema.field("image").type)})
     assert treatment_counts(table) == {"metadata_removed": {"exif_gps": 1, "xmp": 2},
-                                       "faces_found": 3, "faces_blurred": 2}
+                                       "faces_found": 3, "faces_blurred": 2,
+                                       "credentials": {"invalid": 1, "none": 2},
+                                       "formats": {"image/jpeg": 2, "image/png": 1}}
+
+
+def test_writer_schema_tells_hugging_face_datasets_the_column_is_an_image():
+    import json
+
+    import datasets
+
+    from pipelines.write.transform import dataset_schema
+    schema = dataset_schema({"image": ((0, 0), ["image"]), "caption": ((0, 1), ["str"])})
+    assert json.loads(schema.metadata[b"huggingface"]) == {
+        "info": {"features": {"image": {"_type": "Image"}}}}
+    features = datasets.Features.from_arrow_schema(schema)
+    assert isinstance(features["image"], datasets.Image)
+    assert features["caption"] == datasets.Value("string")
+    assert dataset_schema({"caption": ((0, 1), ["str"])}).metadata is None
