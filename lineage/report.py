@@ -105,6 +105,7 @@ def build(name: str, data: str | Path) -> dict:
             "operators": operator_changes(run, storage.join(data, "staged", "findings")),
             "detection": detection_note(run),
             "governance": governance.sections(run, suites),  # lineage/governance.py
+            "images": image_facts(run),
             "data_docs": "../validation/data_docs/index.html"
             if storage.exists(storage.join(data, "validation", "data_docs", "index.html"))
             else None}
@@ -359,6 +360,57 @@ def pii_section(facts: dict) -> str:
                     _bars(totals, "#8719e0") + _table(["entity", "operator", "count"], pii_rows, {2}))
 
 
+# what the report says of pictures without content credentials, and why
+NO_MANIFEST = ("No manifest proves nothing: a picture without C2PA content credentials "
+               "makes no claim about how it was made, so it is no evidence that a person or a "
+               "camera made it, nor that a model did not.")
+CREDENTIAL_REASONS = ("TDM_CREDENTIALS", "CREDENTIALS_INVALID", "GENERATED_AS_HUMAN")
+
+
+def image_facts(run: dict) -> dict | None:
+    """For image sources (``format: images``): the pictures written by the state of their
+    C2PA manifest (valid or trusted, invalid, none), those quarantined for what their
+    credentials said, and what was removed; None without image sources."""
+    ids = [s["id"] for s in run["sources"] if s.get("format") == "images"]
+    if not ids:
+        return None
+    images = run.get("images") or {}
+    states = images.get("credentials") or {}
+    quarantined = {r: sum(run["counts"][i]["quarantine_reasons"].get(r, 0) for i in ids)
+                   for r in CREDENTIAL_REASONS}
+    return {"sources": ids, "written": sum(run["counts"][i]["written"] for i in ids),
+            "manifest": {"valid": states.get("valid", 0) + states.get("trusted", 0),
+                         "invalid": states.get("invalid", 0), "none": states.get("none", 0)},
+            "quarantined_for_credentials": {r: n for r, n in quarantined.items() if n},
+            "formats": images.get("formats") or {},
+            "metadata_removed": images.get("metadata_removed") or {},
+            "faces_found": images.get("faces_found", 0),
+            "faces_blurred": images.get("faces_blurred", 0), "note": NO_MANIFEST}
+
+
+def images_section(facts: dict) -> str:
+    images = facts.get("images")
+    if not images:
+        return ""
+    manifest = images["manifest"]
+    rows = [["valid or trusted (signed, content unchanged since)", manifest["valid"]],
+            ["invalid (tampered or broken; kept or quarantined per images.invalid_credentials)",
+             manifest["invalid"]], ["no manifest", manifest["none"]]]
+    rows += [[f"quarantined: {r} ({explain(r)})", n]
+             for r, n in images["quarantined_for_credentials"].items()]
+    removed = ", ".join(f"{k} {n}" for k, n in images["metadata_removed"].items()) or "none"
+    return _section("Image records: content credentials and treatment",
+                    f'<p>{images["written"]:,} picture(s) written from '
+                    f'{_e(", ".join(images["sources"]))}, by their C2PA manifest:</p>'
+                    + _table(["C2PA manifest", "pictures"], rows, {1})
+                    + f"<p><b>{_e(images['note'])}</b></p>"
+                    + f'<p class="muted">Metadata removed (pictures, by kind): {_e(removed)}. '
+                      f'Faces found {images["faces_found"]:,}, pixelated '
+                      f'{images["faces_blurred"]:,}. Formats: '
+                    + _e(", ".join(f"{m} {n}" for m, n in images["formats"].items()) or "none")
+                    + ".</p>")
+
+
 def operator_summary(name: str) -> str:
     return OPERATORS[name].summary if name in OPERATORS else ""
 
@@ -505,7 +557,7 @@ def metadata_section(facts: dict) -> str:
 # and put it here; lineage/governance.py, when present, adds its SECTIONS before the
 # run metadata (see sections()).
 SECTIONS = [failed_run_section, signing_section, dropped_sources_section, funnel_section,
-            sources_section, quarantine_section, pii_section, operators_section,
+            sources_section, quarantine_section, pii_section, images_section, operators_section,
             checklist_section, detection_section, licences_section, requests_section,
             approvals_section, review_section, diff_section, documents_section,
             metadata_section]
