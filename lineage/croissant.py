@@ -169,11 +169,16 @@ def _semver(as_of: str, run_id: str) -> str:
 def _column_description(column: str, run: dict) -> str:
     if column in PROVENANCE_DESCRIPTIONS:
         return "Provenance: " + PROVENANCE_DESCRIPTIONS[column]
-    if column in IMAGE_DESCRIPTIONS and any(s["format"] == "images" for s in run["sources"]):
+    pictures = {f for s in run["sources"]
+                for f in (["image"] if s["format"] == "images" else s.get("image_fields", []))}
+    described = next((("image" + column[len(f):]) for f in sorted(pictures)
+                      if column == f or column.startswith(f + "_")), None)
+    if described in IMAGE_DESCRIPTIONS:
         formats = (run.get("images") or {}).get("formats") or {}
-        return IMAGE_DESCRIPTIONS[column] + (" Encoding formats: " + ", ".join(
-            f"{media} ({n} records)" for media, n in formats.items()) + "."
-            if column == "image" and formats else "")
+        return IMAGE_DESCRIPTIONS[described] + (" Encoding formats (all picture columns): "
+                                                + ", ".join(f"{media} ({n})" for media, n in
+                                                            formats.items()) + "."
+                                                if described == "image" and formats else "")
     parts = []
     for s in run["sources"]:
         if column == s["id_field"]:

@@ -368,10 +368,12 @@ CREDENTIAL_REASONS = ("TDM_CREDENTIALS", "CREDENTIALS_INVALID", "GENERATED_AS_HU
 
 
 def image_facts(run: dict) -> dict | None:
-    """For image sources (``format: images``): the pictures written by the state of their
+    """For image sources (``format: images`` or ``image_fields``): the pictures written
+    (records of an images source; cells of image fields) by the state of their
     C2PA manifest (valid or trusted, invalid, none), those quarantined for what their
     credentials said, and what was removed; None without image sources."""
-    ids = [s["id"] for s in run["sources"] if s.get("format") == "images"]
+    ids = [s["id"] for s in run["sources"]
+           if s.get("format") == "images" or s.get("image_fields")]
     if not ids:
         return None
     images = run.get("images") or {}

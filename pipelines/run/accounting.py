@@ -112,6 +112,7 @@ def summarize(info: dict, options: RunOptions, requests: Requests) -> dict:
                      "consent": s.consent.model_dump() if s.consent else None,
                      "origin": s.origin, "id_field": s.id_field,
                      "text_fields": s.text_fields, "fields": s.fields,
+                     **({"image_fields": s.image_fields} if s.image_fields else {}),
                      # the source columns minimisation lets reach the output (DPP1)
                      "output_columns": sorted(output_columns(policy, s))}
                     for s in manifest.sources],

@@ -52,7 +52,8 @@ class RequireColumns(Step):
     name = "require_columns"
 
     def __init__(self, source: Source):
-        self.columns = list(dict.fromkeys([*source.text_fields, *source.fields]))
+        self.columns = list(dict.fromkeys([*source.text_fields, *source.fields,
+                                           *source.image_fields]))
 
     def process(self, record: dict) -> dict:
         missing = [c for c in self.columns if c not in record]

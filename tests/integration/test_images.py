@@ -148,7 +148,7 @@ def test_croissant_has_an_image_field_that_mlcroissant_loads(chain, tmp_path):
     image = next(f for f in fields if f["name"] == "image")
     assert image["dataType"] == "sc:ImageObject"
     assert image["source"]["transform"] == {"jsonPath": "bytes"}
-    assert "image/jpeg (4 records)" in image["description"]
+    assert "image/jpeg (4)" in image["description"]
     assert check_croissant_offline(croissant, root / "data/certified/photos", tmp_path) == 5
 
 

@@ -257,3 +257,50 @@ def test_writer_schema_tells_hugging_face_datasets_the_column_is_an_image():
     assert isinstance(features["image"], datasets.Image)
     assert features["caption"] == datasets.Value("string")
     assert dataset_schema({"caption": ((0, 1), ["str"])}).metadata is None
+
+
+def test_load_image_takes_bytes_structs_and_paths_inside_the_source_folder(tmp_path):
+    from pipelines.images.steps import LoadImage, source_folder
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "a.png").write_bytes(samples.drawing())
+    (tmp_path / "secret.png").write_bytes(samples.drawing())
+    source = Source(id="s", path=str(tmp_path / "rows.jsonl"), image_fields=["photo"])
+    step = LoadImage(source, "photo")
+    picture = samples.drawing()
+    for value in (picture, {"bytes": picture, "path": "x.png"}, "pics/a.png",
+                  str(tmp_path / "pics" / "a.png"), {"bytes": None, "path": "pics/a.png"}):
+        assert step.process({"photo": value})["photo"] == {"bytes": picture, "path": None}
+    assert step.process({"photo": None})["photo"] is None
+    assert step.process({"photo": ""})["photo"] is None
+    for outside in ("../secret.png", str(tmp_path.parent / "secret.png"), "pics/../../x.png",
+                    "pics/missing.png"):
+        with pytest.raises(RecordRejected) as caught:
+            step.process({"photo": outside})
+        assert caught.value.reason == Reason.MALFORMED and "secret" not in str(caught.value)
+    assert source_folder("data/raw/*.jsonl") == "data/raw"
+    assert source_folder("data/raw/rows.parquet") == "data/raw"
+    assert source_folder("s3://b/raw/") == "s3://b/raw/"
+
+
+def test_image_fields_of_a_table_source_get_their_own_columns():
+    from pipelines.steps import gate_steps, tagging_steps
+    source = Source(id="s", path="rows.jsonl", image_fields=["photo"], text_fields=["caption"])
+    tagging = [type(s).__name__ for s in tagging_steps(source, _policy(), None, None)]
+    assert tagging[:4] == ["RequireColumns", "LoadImage", "ReadCredentials", "TagProvenance"]
+    record = {"photo": samples.c2pa_jpeg(), "caption": "x"}
+    for step in tagging_steps(source, _policy(), None, None)[1:3]:
+        record = step.process(record)
+    assert record["photo_credentials"] in ("valid", "trusted")
+    assert record["photo_tdm"] == "notAllowed" and record["origin"] == "model-generated"
+    with pytest.raises(RecordRejected) as caught:
+        TdmGate(_policy(), source).process(dict(record))
+    assert caught.value.reason == Reason.TDM_CREDENTIALS
+    import datetime as dt
+    treat = next(s for s in gate_steps(source, _policy(), dt.date(2026, 1, 1))
+                 if isinstance(s, TreatImage))
+    empty = treat.process({"photo": None, "photo_credentials": None})
+    assert empty["photo"] is None and empty["photo_faces_found"] is None
+    done = treat.process({"photo": {"bytes": samples.exif_jpeg(), "path": None}})
+    assert done["photo"]["path"].startswith("image-") and "exif_gps" in done["photo_metadata_removed"]
+    with pytest.raises(ValueError):
+        Source(id="s", path="rows.jsonl", image_fields=["caption"], text_fields=["caption"])
