@@ -286,9 +286,10 @@ def test_image_fields_of_a_table_source_get_their_own_columns():
     from pipelines.steps import gate_steps, tagging_steps
     source = Source(id="s", path="rows.jsonl", image_fields=["photo"], text_fields=["caption"])
     tagging = [type(s).__name__ for s in tagging_steps(source, _policy(), None, None)]
-    assert tagging[:4] == ["RequireColumns", "LoadImage", "ReadCredentials", "TagProvenance"]
+    assert tagging[:5] == ["BinaryAsText", "RequireColumns", "LoadImage", "ReadCredentials",
+                           "TagProvenance"]
     record = {"photo": samples.c2pa_jpeg(), "caption": "x"}
-    for step in tagging_steps(source, _policy(), None, None)[1:3]:
+    for step in tagging_steps(source, _policy(), None, None)[:4]:
         record = step.process(record)
     assert record["photo_credentials"] in ("valid", "trusted")
     assert record["photo_tdm"] == "notAllowed" and record["origin"] == "model-generated"
@@ -304,3 +305,16 @@ def test_image_fields_of_a_table_source_get_their_own_columns():
     assert done["photo"]["path"].startswith("image-") and "exif_gps" in done["photo_metadata_removed"]
     with pytest.raises(ValueError):
         Source(id="s", path="rows.jsonl", image_fields=["caption"], text_fields=["caption"])
+
+
+def test_binary_cells_stay_binary_only_in_image_fields():
+    from pipelines.read.formats import _scalar
+    from pipelines.steps.tagging import BinaryAsText
+    picture = {"bytes": b"\x89PNG", "path": "a.png"}
+    assert _scalar(b"\x00\x01") == b"\x00\x01" and _scalar(picture) == picture
+    source = Source(id="s", path="rows.parquet", image_fields=["photo"])
+    record = BinaryAsText(source).process({"photo": b"\x89PNG", "blob": b"mail a@b.co",
+                                           "other": dict(picture), "n": 3})
+    assert record["photo"] == b"\x89PNG" and record["n"] == 3
+    assert record["blob"] == "b'mail a@b.co'"  # text, as before image fields: scanned
+    assert isinstance(record["other"], str)    # never written as an untreated picture
