@@ -163,3 +163,59 @@ def test_hugging_face_datasets_reads_the_certified_pictures(chain, tmp_path):
                                        cache_dir=str(tmp_path / "cache"))
     assert isinstance(loaded.features["image"], datasets.Image)
     assert sorted(row["image"].size for row in loaded)[0] == (150, 110)
+
+
+TABLE_SOURCES = """
+sources:
+  - id: posts
+    path: data/raw/posts.jsonl
+    id_field: post_id
+    text_fields: [caption]
+    image_fields: [photo]
+    licence: CC0-1.0
+    consent: {basis: public-domain}
+  - id: items
+    path: data/raw/items.parquet
+    id_field: item
+    image_fields: [picture]
+    licence: CC0-1.0
+    consent: {basis: public-domain}
+"""
+
+
+def test_image_fields_of_jsonl_paths_and_parquet_bytes_through_run_and_validate(tmp_path):
+    """A JSONL source naming its pictures by relative path (one naming a file outside its
+    folder, one row without a picture) and a Parquet source holding them as bytes."""
+    import pyarrow as pa
+    root = tmp_path
+    shutil.copytree(REPO / "policies", root / "policies")
+    raw = root / "data/raw"
+    (raw / "pics").mkdir(parents=True)
+    (raw / "pics/chan-tai-man-home.jpg").write_bytes(samples.exif_jpeg())
+    rows = [{"post_id": "p1", "caption": "A drawing", "photo": "pics/chan-tai-man-home.jpg"},
+            {"post_id": "p2", "caption": "No picture", "photo": None},
+            {"post_id": "p3", "caption": "Elsewhere", "photo": "../../data/sources.yaml"}]
+    (raw / "posts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pq.write_table(pa.table({"item": ["i1", "i2"], "picture": [
+        samples.drawing(), samples.c2pa_jpeg("allowed", "digitalCapture")]}), raw / "items.parquet")
+    (root / "data/sources.yaml").write_text(TABLE_SOURCES)
+    privenance("run", "--as-of", "2026-11-25", cwd=root, env=TEST_KEYS)
+    run = json.loads((root / "data/staged/run.json").read_text())
+    assert {s: (c["read"], c["written"], c["quarantined"]) for s, c in run["counts"].items()} == {
+        "posts": (3, 2, 1), "items": (2, 2, 0)}
+    assert run["images"]["credentials"] == {"none": 2, "valid": 1}
+    assert "exif_gps" in run["images"]["metadata_removed"]
+    dataset = pq.read_table(root / "data/staged/dataset")
+    assert json.loads(dataset.schema.metadata[b"huggingface"])["info"]["features"] == {
+        "photo": {"_type": "Image"}, "picture": {"_type": "Image"}}
+    photos = [p for p in dataset.column("photo").to_pylist() if p]
+    assert len(photos) == 1 and photos[0]["path"].startswith("image-")
+    assert samples.ARTIST.encode() not in photos[0]["bytes"]
+    assert not any(b"chan-tai-man" in p.read_bytes() for p in (root / "data/staged").rglob("*")
+                   if p.is_file())
+    privenance("validate", cwd=root, env=TEST_KEYS)
+    summary = json.loads((root / "data/validation/summary.json").read_text())
+    assert summary["success"]
+    docs = " ".join(p.read_text(encoding="utf-8")
+                    for p in (root / "data/validation/data_docs").rglob("*.html"))
+    assert "_check_image_clean_photo" in docs and "_check_image_clean_picture" in docs
