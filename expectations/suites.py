@@ -11,6 +11,8 @@ in text use our own expectation (gx_adapter.custom_expectations).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 from dataclasses import dataclass, field
 
 from privenance import provenance as P
@@ -36,7 +38,8 @@ SUITE_TEXT = {
     "dpp3_use": "DPP3 use: each record's consent covers the policy's purpose, and no record "
                 "was given under a withdrawn consent",
     "dpp4_security": "DPP4 security: no direct identifier (email, HKID, card, phone, ...) is "
-                     "left in any text column, and declared columns hold what their operator writes",
+                     "left in any text column, declared columns hold what their operator writes, and "
+                     "pictures carry no metadata and a neutral name",
     "dpp5_openness": "DPP5 openness: every record names the run and the policy that made it, and "
                      "the run record documents purpose, policy and sources",
     "dpp6_access": "DPP6 access and correction: every record names a declared source, every "
@@ -106,6 +109,75 @@ def _present(value) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+# An image cell ({bytes, path}, pipelines/images/) holds a picture, not text: it is not
+# scanned for identifiers but checked on its own (DPP4) by reading the file's structure,
+# without decoding it: a neutral name made of the digest of its bytes, and no segment
+# that carries metadata. The segments a picture of pixels only may hold, by format:
+IMAGE_NAME = re.compile(r"image-([0-9a-f]{16})\.(jpg|png|webp)")
+PNG_CHUNKS = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"sRGB", b"pHYs",
+              b"cHRM", b"sBIT", b"bKGD"}
+JPEG_MARKERS = {0xE0, 0xDB, 0xC4, 0xDD, 0xCC} | set(range(0xC0, 0xD0))  # JFIF, tables, frames
+WEBP_CHUNKS = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"}
+
+
+def picture_segments(data: bytes) -> tuple[str, list[bytes]] | None:
+    """(format, the names of its segments before the pixels) of a whole PNG, JPEG or
+    WebP file, None for anything else (a truncated one included). Each step moves
+    forward, so it ends on any input."""
+    names = []
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        pos = 8
+        while pos + 8 <= len(data):
+            names.append(data[pos + 4:pos + 8])
+            pos += 12 + int.from_bytes(data[pos:pos + 4], "big")
+        complete = names[:1] == [b"IHDR"] and names[-1:] == [b"IEND"] and pos == len(data)
+        return ("png", names) if complete else None
+    if data[:2] == b"\xff\xd8":
+        pos = 2
+        while pos + 4 <= len(data) and data[pos] == 0xFF and data[pos + 1] != 0xDA:  # DA: scan
+            names.append(bytes([data[pos + 1]]))
+            pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        scan = data[pos:pos + 2] == b"\xff\xda" and data.endswith(b"\xff\xd9")
+        return ("jpg", names) if scan else None
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        pos = 12
+        while pos + 8 <= len(data):
+            names.append(data[pos:pos + 4])
+            size = int.from_bytes(data[pos + 4:pos + 8], "little")
+            pos += 8 + size + (size & 1)
+        return ("webp", names) if {b"VP8 ", b"VP8L"} & set(names) else None
+    return None
+
+
+def image_is_clean(value) -> bool:
+    """An image cell as a run writes it: bytes named ``image-<their sha256>.<format>``
+    (never a file's own name), holding no metadata segment (EXIF, XMP, IPTC, ICC,
+    comments, PNG text, C2PA). A missing picture has nothing to check."""
+    if value is None:
+        return True
+    data, name = (value.get("bytes"), value.get("path")) if isinstance(value, dict) else (None, None)
+    match = IMAGE_NAME.fullmatch(name) if isinstance(name, str) else None
+    if not isinstance(data, bytes) or not match:
+        return False
+    if hashlib.sha256(data).hexdigest()[:16] != match.group(1):
+        return False
+    found = picture_segments(data)
+    if found is None or found[0] != match.group(2):
+        return False
+    fmt, names = found
+    allowed = {"png": PNG_CHUNKS, "webp": WEBP_CHUNKS,
+               "jpg": {bytes([m]) for m in JPEG_MARKERS}}[fmt]
+    return all(n in allowed for n in names)
+
+
+def image_columns(df) -> list[str]:
+    """Columns of image cells: dicts of exactly ``bytes`` and ``path``."""
+    def is_image(column):
+        first = next((v for v in df[column].tolist() if v is not None), None)
+        return isinstance(first, dict) and set(first) == {"bytes", "path"}
+    return sorted(c for c in df.columns if str(df[c].dtype) == "object" and is_image(c))
+
+
 def derive_checks(df, policy: Policy, run: RunRecord | dict, as_of: str, findings=None,
                   erased: set[str] = frozenset()):
     """Add the ``_check_*`` columns the suites assert on; returns a new DataFrame.
@@ -147,6 +219,8 @@ def derive_checks(df, policy: Policy, run: RunRecord | dict, as_of: str, finding
     rates = run.representation.get("drop_rates", {})
     for attribute in policy.representation.gap_attributes:
         df[f"_check_drop_rate_gap{attribute}"] = float((rates.get(attribute) or {}).get("gap", 0.0))
+    for column in image_columns(df):  # pictures: checked by structure, not scanned as text
+        df[f"_check_image_clean_{column}"] = [image_is_clean(v) for v in df[column].tolist()]
     qi = policy.k_anonymity.quasi_identifiers
     if qi and all(c in df for c in qi):
         df["_check_qi_group_size"] = df.groupby(qi, dropna=False)[qi[0]].transform("size")
@@ -160,9 +234,11 @@ def _ours(column: str) -> bool:
 
 def scanned_columns(df) -> list[str]:
     """Columns that hold text or integers a source supplied (a card number can be an
-    integer): provenance and check columns aside, but for those a row may set."""
+    integer): provenance and check columns aside, but for those a row may set, and
+    pictures aside (image_columns: checked by image_is_clean instead)."""
+    pictures = set(image_columns(df))
     return sorted(c for c in df.columns if (not _ours(c) or c in P.ROW_SET)
-                  and (str(df[c].dtype) in ("object", "string", "str")
+                  and c not in pictures and (str(df[c].dtype) in ("object", "string", "str")
                        or str(df[c].dtype).lower().startswith(("int", "uint"))))
 
 
@@ -269,6 +345,9 @@ def build_suites(df, policy: Policy, run: RunRecord | dict,
         if column in df:
             suites["dpp6_access"].append(Check("ExpectColumnValuesToBeInSet",
                                                {"column": column, "value_set": [True]}))
+    for column in sorted(c for c in df.columns if c.startswith("_check_image_clean_")):
+        suites["dpp4_security"].append(Check("ExpectColumnValuesToBeInSet",
+                                             {"column": column, "value_set": [True]}))
     suites["representation"] = representation_checks(df, policy, run)
     suites["synthetic_content"] = synthetic_checks(policy)
     if "_check_qi_group_size" in df:

@@ -87,6 +87,23 @@ PROVENANCE_DESCRIPTIONS = {
 
 ORIGINS = {"human": "human-authored"}
 
+# the columns of image records (pipelines/images/, named here: stages share files, not code)
+IMAGE_DESCRIPTIONS = {
+    "image": "Image: the picture's bytes (Parquet struct {bytes, path}, the Hugging Face "
+             "datasets Image convention), decoded and written again with its pixels only "
+             "(EXIF, XMP, IPTC, comments, colour profiles and C2PA manifests removed) and "
+             "faces treated per the policy; path is image-<sha256 prefix>.<format>, never "
+             "the file's own name.",
+    "image_credentials": "State of the picture's C2PA manifest when read: none (no manifest; "
+                         "this proves nothing), valid, trusted, or invalid (tampered or broken).",
+    "image_source_type": "IPTC digital source type the picture's credentials or XMP name "
+                         "(e.g. digitalCapture, trainedAlgorithmicMedia), if any.",
+    "image_metadata_removed": "Kinds of metadata removed from the picture (e.g. exif_gps, "
+                              "exif_serial, xmp); never their values.",
+    "image_faces_found": "Faces the offline detector found in the picture.",
+    "image_faces_blurred": "Faces pixelated beyond recognition in the written picture.",
+}
+
 
 def _data_type(arrow_type) -> tuple[str, bool]:
     """Croissant dataType of an Arrow type, and whether the field is repeated (a list)."""
@@ -113,6 +130,10 @@ def _field(arrow_field, description: str) -> dict:
     fid = f"{RECORD_SET}/{arrow_field.name}"
     source = {"fileSet": {"@id": FILE_SET}, "extract": {"column": arrow_field.name}}
     entry = {"@type": "cr:Field", "@id": fid, "name": arrow_field.name, "description": description}
+    if arrow_field.type == pa.struct([("bytes", pa.binary()), ("path", pa.string())]):
+        # a picture, read from the struct's bytes (as Hugging Face's Croissant does)
+        return {**entry, "dataType": "sc:ImageObject",
+                "source": {**source, "transform": {"jsonPath": "bytes"}}}
     if pa.types.is_list(arrow_field.type) and pa.types.is_struct(arrow_field.type.value_type):
         entry["repeated"] = True
         entry["subField"] = [
@@ -149,6 +170,16 @@ def _semver(as_of: str, run_id: str) -> str:
 def _column_description(column: str, run: RunRecord) -> str:
     if column in PROVENANCE_DESCRIPTIONS:
         return "Provenance: " + PROVENANCE_DESCRIPTIONS[column]
+    pictures = {f for s in run.sources
+                for f in (["image"] if s.format == "images" else s.image_fields)}
+    described = next((("image" + column[len(f):]) for f in sorted(pictures)
+                      if column == f or column.startswith(f + "_")), None)
+    if described in IMAGE_DESCRIPTIONS:
+        formats = run.images.get("formats") or {}
+        return IMAGE_DESCRIPTIONS[described] + (" Encoding formats (all picture columns): "
+                                                + ", ".join(f"{media} ({n})" for media, n in
+                                                            formats.items()) + "."
+                                                if described == "image" and formats else "")
     parts = []
     for s in run.sources:
         if column == s.id_field:

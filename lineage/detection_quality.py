@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lineage.html import esc, section, table
 from privenance.contracts import RunRecord
 
 DETECTION_QUALITY = Path(__file__).with_name("detection_quality.json")
@@ -51,9 +52,9 @@ def detection_note(run: RunRecord) -> dict:
             "differs": differs}
 
 
-def report_section(facts: dict, _section, _table, _e) -> str:
+def report_section(facts: dict) -> str:
     """The report's section: what detection is known to miss, measured on public corpora
-    (not on this data). ``_section``, ``_table`` and ``_e`` are the report's helpers."""
+    (not on this data)."""
     d = facts.get("detection")
     if not d:
         return ""
@@ -63,23 +64,23 @@ def report_section(facts: dict, _section, _table, _e) -> str:
              c["note"] or f'{c["ours"]["names"]:.1f} % / {c["ours"]["damage"]:.1f} %'] for c in d["corpora"]]
     syn, hk = d["synthetic"], d["hk_chats"]
     other = "thorough" if d["profile"] == "fast" else "fast"
-    differs = "".join(f"<li>{_e(x)}: the figures may not apply.</li>" for x in d["differs"])
-    return _section("Detection quality: what the benchmark measured", (
+    differs = "".join(f"<li>{esc(x)}: the figures may not apply.</li>" for x in d["differs"])
+    return section("Detection quality: what the benchmark measured", (
         f"<p>These are <b>not measurements of this dataset</b>. They are privenance's benchmark "
-        f"figures on public labelled corpora (measured {_e(d['measured'])}, on "
-        f"{_e(d['split'])}) for the settings this "
-        f"run used: the <b>{_e(d['profile'])}</b> detection profile, spaCy model "
-        f"{_e(d['settings']['model']['name'])} {_e(d['settings']['model']['version'])}. They were "
-        f"measured under {_e(d['settings']['policy'])}; this run's policy is "
-        f"<b>{_e(facts['run'].policy.name)}</b>, and a policy that changes thresholds, "
-        f"entities or recognizers changes what is found. {_e(d['caveat'])}</p>"
+        f"figures on public labelled corpora (measured {esc(d['measured'])}, on "
+        f"{esc(d['split'])}) for the settings this "
+        f"run used: the <b>{esc(d['profile'])}</b> detection profile, spaCy model "
+        f"{esc(d['settings']['model']['name'])} {esc(d['settings']['model']['version'])}. They were "
+        f"measured under {esc(d['settings']['policy'])}; this run's policy is "
+        f"<b>{esc(facts['run'].policy.name)}</b>, and a policy that changes thresholds, "
+        f"entities or recognizers changes what is found. {esc(d['caveat'])}</p>"
         + (f"<ul class=warnlist>{differs}</ul>" if differs else "")
-        + f"<p class=muted>{_e(d['measure'])}.</p>"
-        + _table(["corpus", "records", "licence", "vanilla Presidio: names surviving / damage",
+        + f"<p class=muted>{esc(d['measure'])}.</p>"
+        + table(["corpus", "records", "licence", "vanilla Presidio: names surviving / damage",
                   f"{col}: names surviving / damage"], rows, {1})
-        + f"<p>On {_e(syn['corpus'])}: {syn['fast']:.1f} % of direct identifiers "
+        + f"<p>On {esc(syn['corpus'])}: {syn['fast']:.1f} % of direct identifiers "
           f"survive (vanilla Presidio {syn['vanilla']:.1f} %), names {syn['person_fast']:.1f} % "
-          f"({syn['person_vanilla']:.1f} %). On {_e(hk['corpus'])}: {hk['identifiers_surviving']:.0f} % "
+          f"({syn['person_vanilla']:.1f} %). On {esc(hk['corpus'])}: {hk['identifiers_surviving']:.0f} % "
           f"of identifiers and {hk['names_surviving']:.0f} % of {hk['names']} names survive; "
           f"{hk['clean_lines_changed']:.1f} % of lines without personal data change "
           f"(vanilla {hk['clean_lines_changed_vanilla']:.1f} %).</p>"

@@ -10,9 +10,9 @@ policy's ``min_cell`` were suppressed when the run counted them.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
+from lineage.html import esc
 from privenance.contracts import GovernanceFacts, RunRecord
 from privenance.errors import Reason, explain
 from privenance.plugins import pseudonymizes
@@ -261,10 +261,6 @@ def sections(run: RunRecord | dict, suites: dict) -> dict:
 
 # -- HTML ---------------------------------------------------------------------------
 
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value))
-
-
 def _pct(share) -> str:
     return "—" if share is None else f"{100 * share:.1f} %"
 
@@ -277,7 +273,7 @@ def _bar(share, color: str) -> str:
 
 
 def _rows(headers: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     return (f"<table><thead><tr>{head}</tr></thead><tbody>"
             + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
             + "</tbody></table>")
@@ -291,7 +287,7 @@ def _result(ok) -> str:
 
 def render(data: dict) -> str:
     """The governance sections as an HTML fragment for the lineage report."""
-    return "".join(section({"governance": data}) for section in SECTIONS)
+    return "".join(make({"governance": data}) for make in SECTIONS)
 
 
 def _of(facts: dict) -> dict:
@@ -327,21 +323,21 @@ def _render_representation(rep: dict) -> str:
     parts = []
     for a in rep["attributes"]:
         gap = a["drop_rate_gap"]
-        rows = [[_e(g["value"]), _e(g["read"] if g["read"] is not None else f"<{rep['min_cell']}"),
+        rows = [[esc(g["value"]), esc(g["read"] if g["read"] is not None else f"<{rep['min_cell']}"),
                  _bar(g["share_read"], "#9fb3c8") + _pct(g["share_read"]),
-                 _e(g["written"] if g["written"] is not None else f"<{rep['min_cell']}"),
+                 esc(g["written"] if g["written"] is not None else f"<{rep['min_cell']}"),
                  _bar(g["share_written"], "#2680c2") + _pct(g["share_written"]),
                  _bar(g["drop_rate"], "#d64545") + _pct(g["drop_rate"])] for g in a["groups"]]
         note = (f' {a["suppressed_groups"]} group(s) of fewer than {rep["min_cell"]} records '
                 "suppressed." if a["suppressed_groups"] else "")
-        parts.append(f"<h3>By {_e(a['name'])}</h3>"
+        parts.append(f"<h3>By {esc(a['name'])}</h3>"
                      + _rows(["group", "before the gates", "share", "certified data", "share",
                               "removed by the gates"], rows)
                      + f'<p class="muted">Widest gap in the share removed: {_pct(gap["gap"])}'
-                     + (f' ({_e(gap["highest"])} against {_e(gap["lowest"])})' if gap["highest"] else "")
+                     + (f' ({esc(gap["highest"])} against {esc(gap["lowest"])})' if gap["highest"] else "")
                      + f".{note}</p>")
     th = rep["thresholds"]
-    limits = ", ".join([f"{_e(k)} at least {_pct(v)}" for k, v in th.get("min_share", {}).items()]
+    limits = ", ".join([f"{esc(k)} at least {_pct(v)}" for k, v in th.get("min_share", {}).items()]
                        + ([f"drop-rate gap at most {_pct(th['max_drop_rate_gap'])}"]
                           if th.get("max_drop_rate_gap") is not None else [])) or "none set"
     return ("<section><h2>Representation (fairness and bias)</h2>"
@@ -352,7 +348,7 @@ def _render_representation(rep: dict) -> str:
 
 
 def _render_tdm(tdm: dict) -> str:
-    rows = [[_e(basis), _e(explain(basis)), _e(n)] for basis, n in tdm["by_basis"].items()]
+    rows = [[esc(basis), esc(explain(basis)), esc(n)] for basis, n in tdm["by_basis"].items()]
     honoured = "honoured" if tdm["honoured"] else "not honoured (policy tdm.honour is false)"
     return ("<section><h2>Text-and-data-mining opt-outs</h2>"
             f"<p>Reservations are {honoured}: {tdm['total']} record(s) excluded.</p>"
@@ -361,10 +357,10 @@ def _render_tdm(tdm: dict) -> str:
 
 
 def _render_synthetic(syn: dict) -> str:
-    rows = [[_e(o["origin"]), _e(o["read"]), _e(o["written"]),
+    rows = [[esc(o["origin"]), esc(o["read"]), esc(o["written"]),
              _bar(o["share_written"], "#8719e0") + _pct(o["share_written"])] for o in syn["origins"]]
-    limits = ", ".join(f"{_e(k)} at most {_pct(v)}" for k, v in syn["limits"].items()) or "none set"
-    markers = ", ".join(_e(m) for m in syn["markers"]) or "none declared"
+    limits = ", ".join(f"{esc(k)} at most {_pct(v)}" for k, v in syn["limits"].items()) or "none set"
+    markers = ", ".join(esc(m) for m in syn["markers"]) or "none declared"
     return ("<section><h2>Synthetic and generated content</h2>"
             + _rows(["origin", "read", "certified", "share"], rows)
             + f"<p>Limits on the certified share: {limits}. Suite: {_result(syn['suite'])}. "
@@ -385,56 +381,56 @@ def k_not_checked(k: dict) -> str | None:
 def _k_anonymity(k: dict) -> str:
     why = k_not_checked(k)
     if why:
-        return f'<span class="badge warn">not checked</span> {_e(why)}'
-    return _e(f"k = {k['k']} over {', '.join(k['quasi_identifiers'])}") + " " + _result(k.get("suite"))
+        return f'<span class="badge warn">not checked</span> {esc(why)}'
+    return esc(f"k = {k['k']} over {', '.join(k['quasi_identifiers'])}") + " " + _result(k.get("suite"))
 
 
 def _factor_rows(f: dict, hk: dict) -> list[list[str]]:
     """The risk factors table: volume, personal data, places, tier, statements."""
-    return [["volume", _e(f"{f['volume']['read']} records read, {f['volume']['written']} written "
+    return [["volume", esc(f"{f['volume']['read']} records read, {f['volume']['written']} written "
                              f"({f['volume']['level']})")],
-               ["personal data found", _e(", ".join(f"{e} {n}" for e, n in f["entities_found"].items())
+               ["personal data found", esc(", ".join(f"{e} {n}" for e, n in f["entities_found"].items())
                                           or "none")],
-               ["kinds of personal data", _e(", ".join(f["categories"]) or "none")],
-               ["special categories", _e(", ".join(f["special_categories"]) or "none")],
-               ["cross-border sources", _e(", ".join(f["cross_border_sources"]) or "none")],
-               ["sources of undeclared region", _e(", ".join(f["sources_of_unknown_region"]) or "none")],
-               ["generated or translated records", _e(f["generated_records"])],
-               ["overall risk level", f'<b>{_e(f["risk_level"])}</b>'],
-               ["risk tier (Digital Policy Office)", _e(hk.get("risk_tier") or "not stated")],
-               ["collection statements (PICS)", _e("; ".join(
+               ["kinds of personal data", esc(", ".join(f["categories"]) or "none")],
+               ["special categories", esc(", ".join(f["special_categories"]) or "none")],
+               ["cross-border sources", esc(", ".join(f["cross_border_sources"]) or "none")],
+               ["sources of undeclared region", esc(", ".join(f["sources_of_unknown_region"]) or "none")],
+               ["generated or translated records", esc(f["generated_records"])],
+               ["overall risk level", f'<b>{esc(f["risk_level"])}</b>'],
+               ["risk tier (Digital Policy Office)", esc(hk.get("risk_tier") or "not stated")],
+               ["collection statements (PICS)", esc("; ".join(
                    f"{s}: {c['reference']}" + (f" v{c['version']}" if c.get("version") else "")
                    if c else f"{s}: not declared" for s, c in hk.get("collection_statements", {}).items())
                    or "none")],
-               ["transfer mechanisms", _e("; ".join(f"{s}: {m or 'not declared'}" for s, m in
+               ["transfer mechanisms", esc("; ".join(f"{s}: {m or 'not declared'}" for s, m in
                                                     hk.get("transfer_mechanisms", {}).items())
                                           or "no cross-border source")]]
 
 
 def _measure_rows(m: dict) -> list[list[str]]:
     """The mitigations other than anonymization, one row each."""
-    return [["residual scan", _e(f"{m['residual_scan']['action']}: "
+    return [["residual scan", esc(f"{m['residual_scan']['action']}: "
                                   f"{m['residual_scan']['quarantined']} quarantined")],
              ["k-anonymity", _k_anonymity(m["k_anonymity"])],
-             ["minimisation", _e(f"dropped always: {', '.join(m['minimisation'].get('drop', [])) or 'none'}; "
+             ["minimisation", esc(f"dropped always: {', '.join(m['minimisation'].get('drop', [])) or 'none'}; "
                                  f"extra columns allowed: {', '.join(m['minimisation'].get('allowed', [])) or 'none'}")],
-             ["retention", _e("enforced" if m["retention_enforced"] else "not enforced")],
-             ["TDM opt-outs", _e("honoured" if m["tdm_opt_outs_honoured"] else "not honoured")],
-             ["records set aside", _e(", ".join(f"{r} {n}" for r, n in m["quarantined_by_reason"].items())
+             ["retention", esc("enforced" if m["retention_enforced"] else "not enforced")],
+             ["TDM opt-outs", esc("honoured" if m["tdm_opt_outs_honoured"] else "not honoured")],
+             ["records set aside", esc(", ".join(f"{r} {n}" for r, n in m["quarantined_by_reason"].items())
                                       or "none")]]
 
 
 def _render_risk(risk: dict) -> str:
     o, m = risk["human_oversight"], risk["mitigations"]
     factors = _factor_rows(risk["risk_factors"], risk.get("hong_kong", {}))
-    mitig = [[_e(a["entity"]), _e(a["operator"]), _e(a["treated"])] for a in m["anonymization"]]
+    mitig = [[esc(a["entity"]), esc(a["operator"]), esc(a["treated"])] for a in m["anonymization"]]
     other = _measure_rows(m)
-    residual = "".join(f"<li>{_e(r)}</li>" for r in risk["residual_risks"]) or "<li>none identified</li>"
+    residual = "".join(f"<li>{esc(r)}</li>" for r in risk["residual_risks"]) or "<li>none identified</li>"
     return ("<section><h2>Risk assessment</h2>"
-            f'<p class="muted">Following the headings of the {_e(risk["framework"])}; '
+            f'<p class="muted">Following the headings of the {esc(risk["framework"])}; '
             "computed from this run, its policy and its validation.</p>"
             "<h3>Risk factors</h3>" + _rows(["factor", "this run"], factors)
-            + f"<h3>Human oversight</h3><p><b>{_e(o['level'])}</b>: {_e(o['meaning'])}.</p>"
+            + f"<h3>Human oversight</h3><p><b>{esc(o['level'])}</b>: {esc(o['meaning'])}.</p>"
             "<h3>Mitigations applied</h3>" + _rows(["entity", "operator", "treated"], mitig)
             + _rows(["measure", "this run"], other)
             + f"<h3>Residual risks</h3><ul>{residual}</ul></section>")

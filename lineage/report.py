@@ -7,12 +7,13 @@ their types (privenance/contracts.py). Sections with a home of their own: govern
 (lineage/version_diff.py)."""
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
 from lineage import governance
 from lineage.detection_quality import profile_of
+from lineage.html import Raw, esc, section, table
+from lineage.image_report import image_facts, images_section
 from privenance import storage
 from privenance.contracts import Certificate, Record, RunRecord, ValidationSummary
 from privenance.errors import explain
@@ -39,10 +40,6 @@ code.fp{font-size:14px;background:#f0f4f8;padding:2px 6px;border-radius:4px}
 """
 
 
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value))
-
-
 def _bars(items: list[tuple[str, int]], color: str = "#2680c2") -> str:
     """A horizontal bar chart as inline SVG (no scripts, no network)."""
     if not items:
@@ -53,22 +50,10 @@ def _bars(items: list[tuple[str, int]], color: str = "#2680c2") -> str:
     for i, (label, n) in enumerate(items):
         w = max(2, int(width * n / top))
         y = i * row
-        parts.append(f'<text x="0" y="{y + 16}" font-size="12">{_e(label)}</text>'
+        parts.append(f'<text x="0" y="{y + 16}" font-size="12">{esc(label)}</text>'
                      f'<rect x="200" y="{y + 4}" width="{w}" height="16" rx="3" fill="{color}"/>'
                      f'<text x="{206 + w}" y="{y + 16}" font-size="12">{n}</text>')
     return "".join(parts) + "</svg>"
-
-
-def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(
-        f'<td class="n">{_e(c)}</td>' if i in numeric else f"<td>{c if isinstance(c, Raw) else _e(c)}</td>"
-        for i, c in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-class Raw(str):
-    """Trusted HTML built here (badges); everything else is escaped."""
 
 
 def _badge(ok: bool | None, yes="pass", no="fail") -> Raw:
@@ -100,6 +85,7 @@ def build(name: str, data: str | Path) -> dict:
             "operators": operator_changes(run, storage.join(data, "staged", "findings")),
             "detection": detection_note(run),
             "governance": governance.sections(run, suites),  # lineage/governance.py
+            "images": image_facts(run),  # lineage/image_report.py
             "data_docs": "../validation/data_docs/index.html"
             if storage.exists(storage.join(data, "validation", "data_docs", "index.html"))
             else None}
@@ -115,8 +101,8 @@ def operator_changes(run: RunRecord, findings_dir: str | Path) -> list[dict]:
                                        "records": set(), "characters": 0})
             t["findings"] += n
             t["entities"].add(entity)
-    for table in _findings(findings_dir, ["_record_id", "operator", "start", "end"]):
-        for rid, op, start, end in zip(*(table.column(c).to_pylist() for c in table.column_names)):
+    for part in _findings(findings_dir, ["_record_id", "operator", "start", "end"]):
+        for rid, op, start, end in zip(*(part.column(c).to_pylist() for c in part.column_names)):
             t = totals.get(op)
             if t is not None:
                 t["records"].add(rid)
@@ -148,15 +134,11 @@ def _pct(value: float | None) -> str:
 
 # --- sections: each takes the facts and returns one <section>, or "" to leave it out ----
 
-def _section(title: str, body: str, cls: str = "") -> str:
-    return f'<section{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}><h2>{_e(title)}</h2>{body}</section>'
-
-
 def failed_run_section(facts: dict) -> str:
     run = facts["run"]
     if run.succeeded:
         return ""
-    return _section("This run failed", f'<p>{_e("; ".join(run.failures))}. '
+    return section("This run failed", f'<p>{esc("; ".join(run.failures))}. '
                     "It cannot be validated, approved or certified.</p>", "alert")
 
 
@@ -165,7 +147,7 @@ def signing_section(facts: dict) -> str:
     s = facts.get("signing")
     if s is None:
         return ""
-    fp = f'<p>Signed with the key <code class="fp">{_e(s["fingerprint"])}</code>.</p>'
+    fp = f'<p>Signed with the key <code class="fp">{esc(s["fingerprint"])}</code>.</p>'
     text = {
         "team": ("Signed by the team key", "",
                  (f"This is the team's key ({s['team_key_file']}): "
@@ -184,7 +166,7 @@ def signing_section(facts: dict) -> str:
         "unreadable": ("The certificate's signing key is unreadable", "alert", ""),
     }[s["kind"]]
     title, cls, words = text
-    return _section(title, fp + (f"<p>{_e(words)}</p>" if words else ""), cls)
+    return section(title, fp + (f"<p>{esc(words)}</p>" if words else ""), cls)
 
 
 # The certified version's documents in others' standards, and how a third party checks each
@@ -205,7 +187,7 @@ def documents_section(facts: dict) -> str:
     if not cert:
         return ""
     folder = f"../certified/{facts['dataset']}/"
-    rows = [[Raw(f'<a href="{_e(folder + path)}">{_e(title)}</a>'), standard, how]
+    rows = [[Raw(f'<a href="{esc(folder + path)}">{esc(title)}</a>'), standard, how]
             for path, title, standard, how in STANDARD_DOCUMENTS]
     rows += [[Raw('<a href="croissant.json">Croissant</a>'), "Croissant 1.0 with RAI 1.0",
               "mlcroissant validate"],
@@ -213,7 +195,7 @@ def documents_section(facts: dict) -> str:
               "any OpenLineage consumer"],
              ["EU AI Act training summary", "Commission template of July 2025 (Art. 53(1)(d))",
               Raw("made per model with <code>privenance training-summary</code>")]]
-    return _section("Standard documents", _table(["document", "standard", "how to check it"], rows))
+    return section("Standard documents", table(["document", "standard", "how to check it"], rows))
 
 
 def dropped_sources_section(facts: dict) -> str:
@@ -225,10 +207,10 @@ def dropped_sources_section(facts: dict) -> str:
                for sid in run.sources_without_output]
     if not dropped:
         return ""
-    return _section("Sources that gave no records",
+    return section("Sources that gave no records",
                     "<p>Every row of these sources was quarantined: none of their data is in "
                     "the dataset.</p>"
-                    + _table(["source", "rows read", "why (quarantine reasons)", "in plain words"],
+                    + table(["source", "rows read", "why (quarantine reasons)", "in plain words"],
                              dropped, {1}), "alert")
 
 
@@ -236,10 +218,10 @@ def funnel_section(facts: dict) -> str:
     run, cert = facts["run"], facts["certificate"]
     t = run.totals
     certified_rows = cert.output.rows if cert else 0
-    kpis = "".join(f'<div class="kpi"><b>{v:,}</b>{_e(k)}</div>' for k, v in [
+    kpis = "".join(f'<div class="kpi"><b>{v:,}</b>{esc(k)}</div>' for k, v in [
         ("records read", t.read), ("quarantined", t.quarantined),
         ("anonymized and written", t.written), ("certified", certified_rows)])
-    return _section("Funnel", f'<div class="kpis">{kpis}</div>' + _bars(
+    return section("Funnel", f'<div class="kpis">{kpis}</div>' + _bars(
         [("read", t.read), ("quarantined", t.quarantined), ("written", t.written),
          ("certified", certified_rows)]))
 
@@ -268,7 +250,7 @@ def sources_section(facts: dict) -> str:
              ", ".join((s.consent or {}).get("purposes") or []), s.origin,
              run.counts[s.id].read, run.counts[s.id].written,
              run.counts[s.id].quarantined] for s in run.sources]
-    return _section("Sources, licences and consent", _table(
+    return section("Sources, licences and consent", table(
         ["source", "format", "licence", "lawful basis", "purposes consented", "origin", "read",
          "written", "quarantined"], rows, {6, 7, 8}))
 
@@ -278,8 +260,8 @@ def quarantine_section(facts: dict) -> str:
     read = run.totals.read
     reasons = sorted(run.quarantine_reasons.items(), key=lambda kv: -kv[1])
     rows = [[reason, explain(reason), n, _pct(_percent(n, read))] for reason, n in reasons]
-    return _section("Quarantined records by reason", _bars(reasons, "#d64545")
-                    + (_table(["reason", "what it means", "records", "of records read"], rows, {2, 3})
+    return section("Quarantined records by reason", _bars(reasons, "#d64545")
+                    + (table(["reason", "what it means", "records", "of records read"], rows, {2, 3})
                        if rows else "")
                     + '<p class="muted">Each quarantined record is listed in staged/quarantine '
                       "with its source, key and offset; no values are copied.</p>")
@@ -289,8 +271,8 @@ def pii_section(facts: dict) -> str:
     run = facts["run"]
     pii_rows = [[e, op, n] for e, ops in run.pii.items() for op, n in ops.items()]
     totals = sorted(((e, sum(ops.values())) for e, ops in run.pii.items()), key=lambda kv: -kv[1])
-    return _section("Personal data found and how it was treated",
-                    _bars(totals, "#8719e0") + _table(["entity", "operator", "count"], pii_rows, {2}))
+    return section("Personal data found and how it was treated",
+                    _bars(totals, "#8719e0") + table(["entity", "operator", "count"], pii_rows, {2}))
 
 
 def operator_summary(name: str) -> str:
@@ -303,7 +285,7 @@ def operators_section(facts: dict) -> str:
         return ""
     rows = [[o["operator"], operator_summary(o["operator"]), ", ".join(o["entities"]),
              o["findings"], o["records"], _pct(o["records_percent"]), o["characters"]] for o in ops]
-    return _section("How much each operator changed", _table(
+    return section("How much each operator changed", table(
         ["operator", "what it does", "entities", "findings", "records changed",
          "of records written", "characters replaced"], rows, {3, 4, 5, 6}))
 
@@ -315,24 +297,24 @@ def checklist_section(facts: dict) -> str:
     rows = []
     for name, s in sorted(suites.items()):
         if name == "k_anonymity" and k and governance.k_not_checked(k):
-            rows.append([Raw(f"<b>{_e(name)}</b><br><span class=muted>"
-                             f"{_e(governance.k_not_checked(k))}</span>"),
+            rows.append([Raw(f"<b>{esc(name)}</b><br><span class=muted>"
+                             f"{esc(governance.k_not_checked(k))}</span>"),
                          Raw('<span class="badge warn">not checked</span>'), "", "", "", "", ""])
             continue
         failed_rows = s.get("failed_rows") or {}
         worst = max(failed_rows.values(), default=None)
         detail = "; ".join(f"{e}: {n:,} rows" for e, n in failed_rows.items()) or \
             ", ".join(s.get("failed_expectations") or [])
-        rows.append([Raw(f"<b>{_e(name)}</b><br><span class=muted>{_e(s.get('description', ''))}</span>"),
+        rows.append([Raw(f"<b>{esc(name)}</b><br><span class=muted>{esc(s.get('description', ''))}</span>"),
                      _badge(s.get("success")), s.get("evaluated", ""), s.get("failed", ""),
                      "" if worst is None else f"{worst:,}",
                      _pct(_percent(worst, validated)) if worst is not None else "", detail])
-    docs = (f'<p><a href="{_e(facts["data_docs"])}">Open the Great Expectations Data Docs</a></p>'
+    docs = (f'<p><a href="{esc(facts["data_docs"])}">Open the Great Expectations Data Docs</a></p>'
             if facts["data_docs"] else '<p class="muted">No Data Docs yet: run privenance validate.</p>')
-    body = (_table(["suite", "result", "expectations", "failed", "rows failing (most)",
+    body = (table(["suite", "result", "expectations", "failed", "rows failing (most)",
                     "of rows validated", "failing expectations"], rows, {2, 3, 4, 5})
             if rows else '<p class="muted">Validation has not run.</p>')
-    return _section("Data Protection Principles checklist", body + docs)
+    return section("Data Protection Principles checklist", body + docs)
 
 
 def licences_section(facts: dict) -> str:
@@ -343,7 +325,7 @@ def licences_section(facts: dict) -> str:
              ("; ".join(lic.attributions) or "MISSING") if lic.requires_attribution
              else "not required"]
             for lic in (cert.licences if cert else [])]
-    return _section("Licences and attribution obligations", _table(
+    return section("Licences and attribution obligations", table(
         ["licence (as applied per row)", "use", "rows", "rows per source", "share-alike",
          "attribution"], rows, {2})
         if rows else '<p class="muted">Not certified yet.</p>')
@@ -355,38 +337,38 @@ def requests_section(facts: dict) -> str:
              r.get("consent_ref") or f'{r.get("identifiers", 0)} identifier(s) as keyed tokens',
              r["records_removed"]] for r in run.requests]
     if not rows:
-        return _section("Data-subject requests honoured",
+        return section("Data-subject requests honoured",
                         '<p class="muted">No erasure requests or consent withdrawals recorded.</p>')
     served_in = f'certified version {cert.version}' if cert else "this run (not certified yet)"
-    return _section("Data-subject requests honoured", _table(
+    return section("Data-subject requests honoured", table(
         ["request", "kind", "received", "what", "records removed"], rows, {4})
-        + f'<p class="muted">Served in {_e(served_in)} (run {_e(run.run_id)}, as of '
-          f'{_e(run.as_of)}). Erasures match records through keyed subject tokens; the '
+        + f'<p class="muted">Served in {esc(served_in)} (run {esc(run.run_id)}, as of '
+          f'{esc(run.as_of)}). Erasures match records through keyed subject tokens; the '
           "identifiers are never stored.</p>")
 
 
 def approvals_section(facts: dict) -> str:
     approvals = facts["certificate"].approvals if facts["certificate"] else []
-    return _section("Approvals", _table(["who", "role", "when", "note"], [
+    return section("Approvals", table(["who", "role", "when", "note"], [
         [a.get("by"), a.get("role"), a.get("at"), a.get("note")] for a in approvals])
         if approvals else '<p class="muted">No approvals recorded for this run.</p>')
 
 
 def review_section(facts: dict) -> str:
     from lineage.review import report_section  # the review's bound, misses and damage
-    return report_section(facts, _section, _table, _e)
+    return report_section(facts)
 
 
 def detection_section(facts: dict) -> str:
     """What detection is known to miss, measured on public corpora (not on this data)."""
     from lineage.detection_quality import report_section
-    return report_section(facts, _section, _table, _e)
+    return report_section(facts)
 
 
 def diff_section(facts: dict) -> str:
     from lineage.version_diff import diff_html
-    return _section("Changes since the previous certified version",
-                    diff_html(facts.get("diff"), _table, _e))
+    return section("Changes since the previous certified version",
+                    diff_html(facts.get("diff")))
 
 
 def metadata_section(facts: dict) -> str:
@@ -403,14 +385,14 @@ def metadata_section(facts: dict) -> str:
             ["policy sha256", policy.sha256], ["purpose",
              f'{purpose.name} ({"commercial" if purpose.commercial else "non-commercial"})'],
             ["certificate version", cert.version if cert else "none"]]
-    return _section("Run metadata", _table(["", ""], meta))
+    return section("Run metadata", table(["", ""], meta))
 
 
 # The report, top to bottom. To add a section, write a function facts -> HTML (or "")
 # and put it here; lineage/governance.py, when present, adds its SECTIONS before the
 # run metadata (see sections()).
 SECTIONS = [failed_run_section, signing_section, dropped_sources_section, funnel_section,
-            sources_section, quarantine_section, pii_section, operators_section,
+            sources_section, quarantine_section, pii_section, images_section, operators_section,
             checklist_section, detection_section, licences_section, requests_section,
             approvals_section, review_section, diff_section, documents_section,
             metadata_section]
@@ -432,13 +414,13 @@ def render(facts: dict) -> str:
     demo = (facts.get("signing") or {}).get("kind") == "demo"
     banner = ('<div class="demo-banner">DEMO KEY: this certificate was signed by a locally '
               "generated demo key and proves nothing</div>") if demo else ""
-    body = "\n".join(part for part in (section(facts) for section in sections()) if part)
+    body = "\n".join(part for part in (make(facts) for make in sections()) if part)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>privenance lineage report: {_e(facts["dataset"])}</title><style>{CSS}</style></head><body>
-{banner}<header><h1>Lineage report: {_e(facts["dataset"])} {status}</h1>
-<p>Run {_e(run.run_id)} as of {_e(run.as_of)}, policy {_e(run.policy.name)},
-purpose {_e(run.purpose.name)}. Contains counts and codes only, no personal data.</p></header>
+<title>privenance lineage report: {esc(facts["dataset"])}</title><style>{CSS}</style></head><body>
+{banner}<header><h1>Lineage report: {esc(facts["dataset"])} {status}</h1>
+<p>Run {esc(run.run_id)} as of {esc(run.as_of)}, policy {esc(run.policy.name)},
+purpose {esc(run.purpose.name)}. Contains counts and codes only, no personal data.</p></header>
 <main>
 {body}
 </main></body></html>

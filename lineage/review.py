@@ -28,6 +28,7 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from lineage.html import esc, section, table
 from privenance import provenance as P
 from privenance.contracts import Certificate, RunRecord
 from privenance.errors import RunFailed
@@ -443,11 +444,11 @@ def sample_for_cli(staged: Path, policy_path: Path | None) -> tuple[RunRecord, P
 
 
 
-def report_section(facts: dict, section, table, escape) -> str:
+def report_section(facts: dict) -> str:
     """The report's "Measured residual risk" section: the bound, who reviewed, and the
     misses by kind and context (entity, source, language, column, position; never the
     text) so the next policy can add a recognizer or a deny-list; over-redaction as a
-    damage figure. ``section``, ``table`` and ``escape`` are the report's helpers."""
+    damage figure."""
     cert = facts.get("certificate")
     if not cert:
         return ""
@@ -463,7 +464,7 @@ def report_section(facts: dict, section, table, escape) -> str:
                f" seed {r['seed']}, stratified by source and language) still identified "
                f"someone: the leak rate is at most <b>{pct(r['upper_bound'])}</b> at "
                f"{r['confidence']:.0%} confidence (exact Clopper-Pearson; the policy allows "
-               f"{pct(r['max_leak_rate'])}). Reviewed by {escape(who)}.</p>")
+               f"{pct(r['max_leak_rate'])}). Reviewed by {esc(who)}.</p>")
     by_entity = table(["entity", "records with a miss", "spans", "upper bound"], [
         [e, v["records"], v["spans"], pct(v["upper_bound"])] for e, v in r["by_entity"].items()],
         {1, 2, 3}) if r["by_entity"] else '<p class="muted">No miss in the sample.</p>'

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lineage.html import esc, table
 from privenance.contracts import Certificate, RunRecord
 
 
@@ -56,7 +57,7 @@ def diff_and_record(history: Path, summary: dict) -> dict | None:
     return changes
 
 
-def diff_html(d: dict | None, _table, _e) -> str:
+def diff_html(d: dict | None) -> str:
     """The diff as the report shows it (``_table`` and ``_e`` are the report's helpers)."""
     if not d:
         return '<p class="muted">No earlier certified version to compare with.</p>'
@@ -65,5 +66,5 @@ def diff_html(d: dict | None, _table, _e) -> str:
         rows += [[kind, k, v["before"], v["after"]] for k, v in d.get(kind, {}).items()]
     if d.get("new_requests"):
         rows.append(["requests honoured", ", ".join(d["new_requests"]), "", "new"])
-    return (f'<p>Compared with version {_e(d["previous_version"])}.</p>'
-            + _table(["what", "which", "before", "after"], rows, {2, 3}))
+    return (f'<p>Compared with version {esc(d["previous_version"])}.</p>'
+            + table(["what", "which", "before", "after"], rows, {2, 3}))

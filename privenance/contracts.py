@@ -129,6 +129,7 @@ class RunSource(Record):
     id_field: str | None = None
     text_fields: list[str] = []
     fields: dict[str, Any] = {}
+    image_fields: list[str] = []
     output_columns: list[str] = []
 
 
@@ -194,6 +195,8 @@ class RunRecord(Contract):
     representation: dict[str, Any] = {}
     requests: list[dict[str, Any]] = []
     encryption: dict[str, Any] | None = None
+    images: dict[str, Any] = {}         # image records: credentials, formats, treatment
+    surrogates: dict[str, Any] = {}     # fakes redrawn by the dataset's writer
 
     @property
     def succeeded(self) -> bool:

@@ -40,6 +40,7 @@ class Reason(str, enum.Enum):
     TDM_OPT_OUT = "TDM_OPT_OUT"            # an explicit opt-out (tdm_opt_out)
     TDM_CREDENTIALS = "TDM_CREDENTIALS"    # the image's C2PA/CAWG training-mining assertion
     FACE_IN_IMAGE = "FACE_IN_IMAGE"        # a face found, and the policy quarantines them
+    CREDENTIALS_INVALID = "CREDENTIALS_INVALID"  # a tampered or broken C2PA manifest, by policy
     UNKNOWN_ORIGIN = "UNKNOWN_ORIGIN"      # a row's origin is none of the known ones
     GENERATED_AS_HUMAN = "GENERATED_AS_HUMAN"  # declared human, carries a marker of generation
 
@@ -76,6 +77,8 @@ REASON_TEXT = {
                             "training-and-data-mining assertion) do not allow AI training or "
                             "data mining, or allow them only under constraints",
     Reason.FACE_IN_IMAGE: "the image shows a face and the policy quarantines images with faces",
+    Reason.CREDENTIALS_INVALID: "the image's C2PA manifest does not validate (tampered or "
+                                "broken) and the policy quarantines such images",
     Reason.UNKNOWN_ORIGIN: "the row's origin is not human, synthetic, machine-translated or "
                            "model-generated",
     Reason.GENERATED_AS_HUMAN: "declared human-authored but carries a marker of generated "

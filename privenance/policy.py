@@ -339,10 +339,13 @@ class TdmOptOuts(Strict):
 class Images(Strict):
     """Image records (``format: images``): what is done with the faces found (``blur``
     pixelates them beyond recognition, ``quarantine`` keeps the record out with
-    FACE_IN_IMAGE, ``keep`` leaves them, still counted), and the largest picture decoded
-    (bigger ones are quarantined unread)."""
+    FACE_IN_IMAGE, ``keep`` leaves them, still counted), what is done with a picture
+    whose C2PA manifest does not validate (``keep``: written, its state ``invalid``
+    recorded in ``image_credentials`` and counted; ``quarantine``: CREDENTIALS_INVALID),
+    and the largest picture decoded (bigger ones are quarantined unread)."""
 
     faces: Literal["blur", "quarantine", "keep"] = "blur"
+    invalid_credentials: Literal["keep", "quarantine"] = "keep"
     max_pixels: int = Field(default=50_000_000, gt=0)
 
 

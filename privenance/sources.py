@@ -87,6 +87,9 @@ class Source(BaseModel):
     id_field: str | None = None
     text_fields: list[str] = []
     fields: dict[str, str] = {}  # structured column -> entity type
+    # columns holding pictures (bytes, {bytes, path}, or a path or URI per row; relative
+    # paths from the source's folder), treated as an images source's (pipelines/images/)
+    image_fields: list[str] = []
     licence: str | None = None
     attribution: str | None = None
     consent: ConsentDecl | None = None
@@ -111,9 +114,14 @@ class Source(BaseModel):
         # a folder has no extension: its format comes from its files (load_sources)
         if self.format is None:
             object.__setattr__(self, "format", format_of(self.path))
-        if self.format == "images" and (self.id_field or self.text_fields or self.fields):
+        if self.format == "images" and (self.id_field or self.text_fields or self.fields
+                                        or self.image_fields):
             raise ValueError("an images source has no columns to declare: its records are "
-                             "the pictures (id_field, text_fields and fields do not apply)")
+                             "the pictures (id_field, text_fields, fields and image_fields "
+                             "do not apply)")
+        twice = set(self.image_fields) & ({self.id_field} | set(self.text_fields) | set(self.fields))
+        if twice:
+            raise ValueError(f"image_fields also declared as text or structured: {sorted(twice)}")
         return self
 
     @field_validator("encoding")

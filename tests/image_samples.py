@@ -131,12 +131,31 @@ C2PA_MANIFEST = {
 }
 
 
-def c2pa_jpeg() -> bytes:
-    """A JPEG signed with a C2PA manifest: made by a trained model, AI training not allowed."""
+def c2pa_jpeg(training: str = "notAllowed", source_type: str = "trainedAlgorithmicMedia",
+              size=(180, 140)) -> bytes:
+    """A JPEG signed with a C2PA manifest: by default made by a trained model, AI training
+    not allowed; ``training="allowed"``, ``source_type="digitalCapture"`` for a camera's
+    picture whose maker allows training."""
+    import copy
+
     import c2pa
+    manifest = copy.deepcopy(C2PA_MANIFEST)
+    actions, mining = manifest["assertions"][0]["data"], manifest["assertions"][1]["data"]
+    actions["actions"][0]["digitalSourceType"] = (
+        f"http://cv.iptc.org/newscodes/digitalsourcetype/{source_type}")
+    for entry in ("cawg.ai_training", "cawg.ai_generative_training"):
+        mining["entries"][entry]["use"] = training
     chain, key = certificate_chain()
     info = c2pa.C2paSignerInfo(b"es256", chain, key, None)
-    source, dest = io.BytesIO(drawing((180, 140), "JPEG")), io.BytesIO()
-    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(json.dumps(C2PA_MANIFEST)) as builder:
+    source, dest = io.BytesIO(drawing(size, "JPEG")), io.BytesIO()
+    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(json.dumps(manifest)) as builder:
         builder.sign(signer, "image/jpeg", source, dest)
     return dest.getvalue()
+
+
+def tampered(data: bytes) -> bytes:
+    """``data`` with one byte of its pixels changed: a C2PA manifest's hash of the
+    content no longer holds (the picture still decodes)."""
+    changed = bytearray(data)
+    changed[-200] ^= 0xFF
+    return bytes(changed)

@@ -1,6 +1,8 @@
 """Image records (issue 36): a source of image files (``format: images``) gives one
 record per file, its picture in an ``image`` column ``{bytes, path}`` (the Hugging Face
-``datasets`` Image convention; ``path`` a neutral name, never the file's own).
+``datasets`` Image convention; ``path`` a neutral name, never the file's own). A table
+source's ``image_fields`` hold pictures too (bytes, ``{bytes, path}``, or a path or URI
+per row), each written the same way with its own ``<field>_credentials``... columns.
 
     credentials.py  what the file says of itself: C2PA manifest (validation state, IPTC
                     digital source type, CAWG training-and-mining assertions) or XMP
@@ -21,10 +23,31 @@ IMAGE_REMOVED = "image_metadata_removed"  # kinds of metadata removed (list of s
 IMAGE_FACES_FOUND = "image_faces_found"
 IMAGE_FACES_BLURRED = "image_faces_blurred"
 
-# the columns an image record may write (minimisation keeps them; IMAGE_TDM is read by
-# the TDM gate and removed)
-OUTPUT_COLUMNS = (IMAGE, IMAGE_CREDENTIALS, IMAGE_SOURCE_TYPE, IMAGE_REMOVED,
-                  IMAGE_FACES_FOUND, IMAGE_FACES_BLURRED)
+# what is written beside a picture in column F: F_credentials, F_source_type, ... (the
+# names above are those of F = image); F_tdm is read by the TDM gate and removed
+SUFFIXES = ("credentials", "source_type", "metadata_removed", "faces_found", "faces_blurred")
+
+
+def output_columns(field: str = IMAGE) -> tuple[str, ...]:
+    """The picture column and the columns written beside it (minimisation keeps them)."""
+    return (field, *(f"{field}_{suffix}" for suffix in SUFFIXES))
+
+
+def column(field: str, suffix: str) -> str:
+    """The column beside the picture in ``field`` that says ``suffix`` (credentials...)."""
+    return f"{field}_{suffix}"
+
+
+def fields_of(source) -> list[str]:
+    """The columns of a source that hold pictures: ``image`` for an images source, its
+    declared ``image_fields`` otherwise."""
+    return [IMAGE] if source.format == "images" else list(source.image_fields)
+
+
+OUTPUT_COLUMNS = output_columns(IMAGE)
+
+# the media type of a written picture, by the extension of its neutral name
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 # IPTC digital source types that say a trained model made (or helped make) the picture,
 # and the origin each gives a record whose source declares none
@@ -33,16 +56,31 @@ GENERATED_SOURCE_TYPES = {"trainedAlgorithmicMedia": "model-generated",
 
 
 def treatment_counts(table) -> dict:
-    """What a written Parquet table's image records had removed, by kind, and their
-    faces found and blurred; {} for a table without image columns."""
+    """What a written Parquet table's pictures had removed, by kind, their faces found
+    and blurred, their C2PA manifests by state (``credentials``) and their media types
+    (``formats``), over every picture column; {} for a table without one."""
     names = set(table.column_names)
-    if IMAGE_REMOVED not in names:
+    fields = [f for f in names if column(f, "metadata_removed") in names]
+    if not fields:
         return {}
-    removed: dict[str, int] = {}
-    for kinds in table.column(IMAGE_REMOVED).to_pylist():
-        for kind in kinds or ():
-            removed[kind] = removed.get(kind, 0) + 1
-    def total(column):
-        return sum(v or 0 for v in table.column(column).to_pylist()) if column in names else 0
-    return {"metadata_removed": dict(sorted(removed.items())),
-            "faces_found": total(IMAGE_FACES_FOUND), "faces_blurred": total(IMAGE_FACES_BLURRED)}
+    removed, states, formats, faces = {}, {}, {}, {"found": 0, "blurred": 0}
+
+    def tally(counts, value):
+        if value is not None:
+            counts[value] = counts.get(value, 0) + 1
+    for field in sorted(fields):
+        for kinds in table.column(column(field, "metadata_removed")).to_pylist():
+            for kind in kinds or ():
+                tally(removed, kind)
+        for value in (table.column(column(field, "credentials")).to_pylist()
+                      if column(field, "credentials") in names else []):
+            tally(states, value)
+        for key in faces:
+            if column(field, f"faces_{key}") in names:
+                faces[key] += sum(v or 0 for v in table.column(column(field, f"faces_{key}")).to_pylist())
+        if field in names:
+            for path in table.column(field).combine_chunks().field("path").to_pylist():
+                tally(formats, MEDIA_TYPES.get(str(path).rsplit(".", 1)[-1]) if path else None)
+    return {"metadata_removed": dict(sorted(removed.items())), "faces_found": faces["found"],
+            "faces_blurred": faces["blurred"], "credentials": dict(sorted(states.items())),
+            "formats": dict(sorted(formats.items()))}

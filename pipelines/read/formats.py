@@ -30,8 +30,17 @@ class RawRow:
 
 
 def _scalar(value):
+    """Binary cells as they are (bytes, or a ``{bytes, path}`` picture): a source's
+    ``image_fields`` read pictures from them, and tagging.BinaryAsText turns those of
+    any other column into text; every other value as ``as_text`` gives it."""
+    if isinstance(value, bytes) or (isinstance(value, dict) and set(value) == {"bytes", "path"}):
+        return value
+    return as_text(value)
+
+
+def as_text(value):
     """Keep scalars and lists of strings (tags: a list column in the output); other
-    nested JSON becomes a canonical JSON string."""
+    nested JSON becomes a canonical JSON string, anything else its text."""
     if value is None or isinstance(value, (str, int, float, bool, dt.date)):
         return value
     if isinstance(value, list) and all(isinstance(v, str) or v is None for v in value):

@@ -112,6 +112,7 @@ def summarize(info: dict, options: RunOptions, requests: Requests) -> dict:
                      "consent": s.consent.model_dump() if s.consent else None,
                      "origin": s.origin, "id_field": s.id_field,
                      "text_fields": s.text_fields, "fields": s.fields,
+                     **({"image_fields": s.image_fields} if s.image_fields else {}),
                      # the source columns minimisation lets reach the output (DPP1)
                      "output_columns": sorted(output_columns(policy, s))}
                     for s in manifest.sources],
@@ -140,18 +141,22 @@ def summarize(info: dict, options: RunOptions, requests: Requests) -> dict:
 
 def image_totals(files: list[dict]) -> dict:
     """The dataset files' image treatment counts (pipelines/images/), summed."""
-    removed, found, blurred, any_images = Counter(), 0, 0, False
+    removed, credentials, formats = Counter(), Counter(), Counter()
+    found, blurred, any_images = 0, 0, False
     for file in files:
         images = file.get("images")
         if file["output"] != "dataset" or not images:
             continue
         any_images = True
         removed.update(images["metadata_removed"])
+        credentials.update(images.get("credentials", {}))
+        formats.update(images.get("formats", {}))
         found, blurred = found + images["faces_found"], blurred + images["faces_blurred"]
     if not any_images:
         return {}
     return {"metadata_removed": dict(sorted(removed.items())), "faces_found": found,
-            "faces_blurred": blurred}
+            "faces_blurred": blurred, "credentials": dict(sorted(credentials.items())),
+            "formats": dict(sorted(formats.items()))}
 
 
 def check_accounting(summary: dict) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipelines.images import GENERATED_SOURCE_TYPES, IMAGE_SOURCE_TYPE, IMAGE_TDM
-from pipelines.images import OUTPUT_COLUMNS as IMAGE_COLUMNS
+from pipelines.images import GENERATED_SOURCE_TYPES, IMAGE, column, fields_of
+from pipelines.images import output_columns as image_columns
 from pipelines.record import INTERNAL, Step
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
@@ -46,10 +46,12 @@ class TdmGate(Step):
     def __init__(self, policy: Policy, source: Source):
         self.honour, self.licensed = policy.tdm.honour, set(policy.tdm.licensed_policies)
         self.declared = {c: getattr(source, c) for c in TDM_COLUMNS}
+        self.pictures = [column(f, "tdm") for f in fields_of(source)]
 
     def process(self, record: dict) -> dict:
         values = {c: record.pop(c) if c in record else self.declared[c] for c in TDM_COLUMNS}
-        credentials = record.pop(IMAGE_TDM, None)
+        said = [record.pop(c, None) for c in self.pictures]
+        credentials = next((s for s in said if s), None)
         if not self.honour:
             return record
         if credentials:  # notAllowed, or constrained (constraints we cannot check)
@@ -83,8 +85,10 @@ class GenerationGate(Step):
 
     name = "generation_gate"
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: Policy, source: Source | None = None):
         self.markers = [(m.column, [v.lower() for v in m.values]) for m in policy.synthetic.markers]
+        fields = fields_of(source) if source is not None else [IMAGE]
+        self.source_types = [column(f, "source_type") for f in fields]
 
     def process(self, record: dict) -> dict:
         origin = record[P.ORIGIN]
@@ -92,7 +96,7 @@ class GenerationGate(Step):
             raise RecordRejected(Reason.UNKNOWN_ORIGIN, "the origin column holds an unknown origin")
         if origin != "human":
             return record
-        if record.get(IMAGE_SOURCE_TYPE) in GENERATED_SOURCE_TYPES:
+        if any(record.get(c) in GENERATED_SOURCE_TYPES for c in self.source_types):
             raise RecordRejected(Reason.GENERATED_AS_HUMAN, "declared human but the image's "
                                  "credentials say a trained model made it")
         for column, values in self.markers:
@@ -176,8 +180,8 @@ def output_columns(policy: Policy, source: Source) -> set[str]:
     keep |= set(source.text_fields) | set(source.fields) | set(policy.columns.allowed)
     keep |= set(policy.k_anonymity.quasi_identifiers) | set(policy.validation.columns)
     keep |= set(policy.representation.columns)  # counted in the certified data too
-    if source.format == "images":  # the picture and what was read and removed from it
-        keep |= set(IMAGE_COLUMNS)
+    for field in fields_of(source):  # the picture and what was read and removed from it
+        keep |= set(image_columns(field))
     return keep - set(policy.columns.drop) - set(P.COLUMNS)
 
 

@@ -44,6 +44,24 @@ def _consent(value) -> dict:
             "reference": value.get("reference")}
 
 
+class BinaryAsText(Step):
+    """Binary cells (Parquet bytes, ``{bytes, path}`` structs) are kept as read only in
+    the source's ``image_fields``: in any other column they become text, as they always
+    were, so text and structured columns and the residual scan see strings."""
+
+    name = "binary_as_text"
+
+    def __init__(self, source: Source):
+        self.pictures = set(source.image_fields) if source.format != "images" else {"image"}
+
+    def process(self, record: dict) -> dict:
+        from pipelines.read.formats import as_text
+        for column, value in record.items():
+            if column not in self.pictures and isinstance(value, (bytes, dict)):
+                record[column] = as_text(value)
+        return record
+
+
 class RequireColumns(Step):
     """A record must carry every free-text and structured column its source declares:
     a JSONL record without one may hold that data under another name, untreated.
@@ -52,7 +70,8 @@ class RequireColumns(Step):
     name = "require_columns"
 
     def __init__(self, source: Source):
-        self.columns = list(dict.fromkeys([*source.text_fields, *source.fields]))
+        self.columns = list(dict.fromkeys([*source.text_fields, *source.fields,
+                                           *source.image_fields]))
 
     def process(self, record: dict) -> dict:
         missing = [c for c in self.columns if c not in record]

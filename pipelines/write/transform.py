@@ -140,11 +140,26 @@ def dataset_schema(column_types: dict):
         elif t == {"list"}:
             typ = pa.list_(pa.string())
         elif t == {"image"}:
-            typ = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+            typ = image_struct()
         else:
             typ = pa.string()
         fields.append(pa.field(column, typ))
-    return pa.schema(fields + P.arrow_fields())
+    schema = pa.schema(fields + P.arrow_fields())
+    pictures = [f.name for f in fields if f.type == image_struct()]
+    return schema.with_metadata(huggingface_features(pictures)) if pictures else schema
+
+
+def image_struct():
+    """The Arrow type of an image cell (the Hugging Face `datasets` Image storage)."""
+    import pyarrow as pa
+    return pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+
+
+def huggingface_features(pictures: list[str]) -> dict:
+    """The Parquet schema metadata by which Hugging Face ``datasets`` reads ``pictures``
+    as Image features (decoded to pictures); it types the other columns from Arrow."""
+    features = {name: {"_type": "Image"} for name in pictures}
+    return {"huggingface": json.dumps({"info": {"features": features}}, sort_keys=True)}
 
 
 def _to_string(value):

@@ -1,9 +1,15 @@
 """Image records through the real `privenance run` (issue 36): a folder holding a JPEG
 with GPS, serials and an artist in its EXIF, a photograph with a face, a C2PA-signed
-picture made by a trained model whose training is not allowed, a plain drawing and a
-broken file. Every file is accounted for, the C2PA picture is quarantined for its
-opt-out, no identifying metadata is left in the written bytes, the face detector finds
-no face in the written photograph, and the drawing keeps its size."""
+picture made by a trained model whose training is not allowed, a camera's signed
+picture that allows it, the same tampered, a plain drawing and a broken file. Every file
+is accounted for, the C2PA picture is quarantined for its opt-out, the tampered one kept
+and recorded as invalid, no identifying metadata is left in the written bytes, the face
+detector finds no face in the written photograph, and the drawing keeps its size.
+
+Then the rest of the chain on that run: validate (the pictures checked as pictures,
+not scanned as text), certify, verify, report (manifests by state) and Croissant (an
+image field, checked by mlcroissant), and Hugging Face `datasets` reads the certified
+Parquet's image column as pictures."""
 from __future__ import annotations
 
 import io
@@ -15,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests import image_samples as samples
-from tests.helpers import REPO, privenance
+from tests.helpers import REPO, TEST_KEYS, privenance
 
 pytestmark = pytest.mark.integration
 
@@ -37,11 +43,14 @@ def ran(tmp_path_factory):
     folder.mkdir(parents=True)
     files = {"chan-tai-man-home.jpg": samples.exif_jpeg(), "portrait.jpg": samples.face_jpeg(),
              "generated.jpg": samples.c2pa_jpeg(), "drawing.png": samples.drawing(),
+             "camera.jpg": samples.c2pa_jpeg("allowed", "digitalCapture", (150, 110)),
+             "edited.jpg": samples.tampered(samples.c2pa_jpeg("allowed", "digitalCapture",
+                                                              (170, 130))),
              "broken.webp": b"RIFF\x00\x00\x00\x00WEBPnot really"}
     for name, data in files.items():
         (folder / name).write_bytes(data)
     (root / "data/sources.yaml").write_text(SOURCES)
-    result = privenance("run", "--as-of", "2026-11-25", cwd=root)
+    result = privenance("run", "--as-of", "2026-11-25", cwd=root, env=TEST_KEYS)
     return root, result
 
 
@@ -52,7 +61,7 @@ def _images(root: Path) -> list[dict]:
 def test_every_file_is_accounted_for_and_the_opt_out_quarantined(ran):
     root, _ = ran
     run = json.loads((root / "data/staged/run.json").read_text())
-    assert run["counts"]["photos"] == {"read": 5, "written": 3, "quarantined": 2,
+    assert run["counts"]["photos"] == {"read": 7, "written": 5, "quarantined": 2,
                                        "quarantine_reasons": {"MALFORMED": 1,
                                                               "TDM_CREDENTIALS": 1}}
     quarantine = pq.read_table(root / "data/staged/quarantine").to_pylist()
@@ -63,6 +72,8 @@ def test_every_file_is_accounted_for_and_the_opt_out_quarantined(ran):
     assert {"exif_gps", "exif_serial", "exif_owner", "exif_maker_note"} <= set(
         images["metadata_removed"])
     assert images["faces_found"] >= 1 and images["faces_blurred"] == images["faces_found"]
+    assert images["credentials"] == {"invalid": 1, "none": 3, "valid": 1}
+    assert images["formats"] == {"image/jpeg": 4, "image/png": 1}
 
 
 def test_no_identifying_metadata_is_written(ran):
@@ -90,7 +101,121 @@ def test_no_face_is_left_and_the_drawing_keeps_its_size(ran):
     from pipelines.images.faces import find_faces
     pictures = [Image.open(io.BytesIO(i["bytes"])) for i in _images(root)]
     assert all(find_faces(p.convert("RGB")) == [] for p in pictures)
-    assert sorted(p.size for p in pictures) == [(160, 120), (200, 150), (512, 512)]
+    assert sorted(p.size for p in pictures) == [(150, 110), (160, 120), (170, 130), (200, 150),
+                                                (512, 512)]
     dataset = pq.read_table(root / "data/staged/dataset")
     assert str(dataset.schema.field("image").type) == "struct<bytes: binary, path: string>"
     assert sorted(dataset.column("image_faces_found").to_pylist())[-1] >= 1
+
+
+@pytest.fixture(scope="module")
+def chain(ran):
+    """validate, certify, verify and report on the run (the test keys sign)."""
+    root, _ = ran
+    steps = {"validate": privenance("validate", cwd=root, env=TEST_KEYS),
+             "certify": privenance("certify", "--name", "photos", cwd=root, env=TEST_KEYS),
+             "verify": privenance("verify", "data/certified/photos", cwd=root, env=TEST_KEYS),
+             "report": privenance("report", "--name", "photos", cwd=root, env=TEST_KEYS)}
+    return root, steps
+
+
+def test_validate_checks_the_pictures_and_the_dataset_is_certified_and_verified(chain):
+    root, steps = chain
+    summary = json.loads((root / "data/validation/summary.json").read_text())
+    assert summary["success"] and summary["rows"] == 5
+    assert summary["suites"]["dpp4_security"]["success"]
+    docs = (root / "data/validation/data_docs").rglob("*.html")
+    assert any("_check_image_clean_image" in p.read_text(encoding="utf-8") for p in docs)
+    assert "signature and hashes match" in steps["verify"].stdout
+    cert = json.loads((root / "data/certified/photos/.certificate.json").read_text())
+    assert cert["output"]["rows"] == 5 and cert["validation"]["dpp4_security"] is True
+
+
+def test_report_counts_manifests_by_state_and_says_no_manifest_proves_nothing(chain):
+    root, _ = chain
+    images = json.loads((root / "data/reports/report.json").read_text())["images"]
+    assert images["manifest"] == {"valid": 1, "invalid": 1, "none": 3}
+    assert images["quarantined_for_credentials"] == {"TDM_CREDENTIALS": 1}
+    html = (root / "data/reports/report.html").read_text(encoding="utf-8")
+    assert "No manifest proves nothing" in html and "chan-tai-man" not in html
+
+
+def test_croissant_has_an_image_field_that_mlcroissant_loads(chain, tmp_path):
+    from tests.integration.exports import check_croissant_offline
+    root, _ = chain
+    croissant = root / "data/reports/croissant.json"
+    fields = json.loads(croissant.read_text())["recordSet"][0]["field"]
+    image = next(f for f in fields if f["name"] == "image")
+    assert image["dataType"] == "sc:ImageObject"
+    assert image["source"]["transform"] == {"jsonPath": "bytes"}
+    assert "image/jpeg (4)" in image["description"]
+    assert check_croissant_offline(croissant, root / "data/certified/photos", tmp_path) == 5
+
+
+def test_hugging_face_datasets_reads_the_certified_pictures(chain, tmp_path):
+    import datasets
+    root, _ = chain
+    parts = sorted(str(p) for p in (root / "data/certified/photos").glob("*.parquet"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_DATASETS_OFFLINE", "1")
+        mp.setenv("HF_HOME", str(tmp_path / "hf"))
+        loaded = datasets.load_dataset("parquet", data_files=parts, split="train",
+                                       cache_dir=str(tmp_path / "cache"))
+    assert isinstance(loaded.features["image"], datasets.Image)
+    assert sorted(row["image"].size for row in loaded)[0] == (150, 110)
+
+
+TABLE_SOURCES = """
+sources:
+  - id: posts
+    path: data/raw/posts.jsonl
+    id_field: post_id
+    text_fields: [caption]
+    image_fields: [photo]
+    licence: CC0-1.0
+    consent: {basis: public-domain}
+  - id: items
+    path: data/raw/items.parquet
+    id_field: item
+    image_fields: [picture]
+    licence: CC0-1.0
+    consent: {basis: public-domain}
+"""
+
+
+def test_image_fields_of_jsonl_paths_and_parquet_bytes_through_run_and_validate(tmp_path):
+    """A JSONL source naming its pictures by relative path (one naming a file outside its
+    folder, one row without a picture) and a Parquet source holding them as bytes."""
+    import pyarrow as pa
+    root = tmp_path
+    shutil.copytree(REPO / "policies", root / "policies")
+    raw = root / "data/raw"
+    (raw / "pics").mkdir(parents=True)
+    (raw / "pics/chan-tai-man-home.jpg").write_bytes(samples.exif_jpeg())
+    rows = [{"post_id": "p1", "caption": "A drawing", "photo": "pics/chan-tai-man-home.jpg"},
+            {"post_id": "p2", "caption": "No picture", "photo": None},
+            {"post_id": "p3", "caption": "Elsewhere", "photo": "../../data/sources.yaml"}]
+    (raw / "posts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pq.write_table(pa.table({"item": ["i1", "i2"], "picture": [
+        samples.drawing(), samples.c2pa_jpeg("allowed", "digitalCapture")]}), raw / "items.parquet")
+    (root / "data/sources.yaml").write_text(TABLE_SOURCES)
+    privenance("run", "--as-of", "2026-11-25", cwd=root, env=TEST_KEYS)
+    run = json.loads((root / "data/staged/run.json").read_text())
+    assert {s: (c["read"], c["written"], c["quarantined"]) for s, c in run["counts"].items()} == {
+        "posts": (3, 2, 1), "items": (2, 2, 0)}
+    assert run["images"]["credentials"] == {"none": 2, "valid": 1}
+    assert "exif_gps" in run["images"]["metadata_removed"]
+    dataset = pq.read_table(root / "data/staged/dataset")
+    assert json.loads(dataset.schema.metadata[b"huggingface"])["info"]["features"] == {
+        "photo": {"_type": "Image"}, "picture": {"_type": "Image"}}
+    photos = [p for p in dataset.column("photo").to_pylist() if p]
+    assert len(photos) == 1 and photos[0]["path"].startswith("image-")
+    assert samples.ARTIST.encode() not in photos[0]["bytes"]
+    assert not any(b"chan-tai-man" in p.read_bytes() for p in (root / "data/staged").rglob("*")
+                   if p.is_file())
+    privenance("validate", cwd=root, env=TEST_KEYS)
+    summary = json.loads((root / "data/validation/summary.json").read_text())
+    assert summary["success"]
+    docs = " ".join(p.read_text(encoding="utf-8")
+                    for p in (root / "data/validation/data_docs").rglob("*.html"))
+    assert "_check_image_clean_photo" in docs and "_check_image_clean_picture" in docs

@@ -51,3 +51,62 @@ def test_batch_fingerprint_is_the_one_great_expectations_computes():
     for frame in (flat, with_lists):
         assert batch_fingerprint(frame) == hash_pandas_dataframe(frame)
     assert batch_fingerprint(flat) != batch_fingerprint(flat.assign(n=[1, 3]))
+
+
+def _cell(data: bytes, ext: str) -> dict:
+    import hashlib
+    return {"bytes": data, "path": f"image-{hashlib.sha256(data).hexdigest()[:16]}.{ext}"}
+
+
+def test_a_picture_of_pixels_only_with_its_digest_name_is_clean():
+    from expectations.suites import image_is_clean
+    from pipelines.images.metadata import strip
+    from tests import image_samples as samples
+    for data in (samples.exif_jpeg(), samples.text_png(), samples.drawing(fmt="WEBP"),
+                 samples.c2pa_jpeg()):
+        clean = strip(data)
+        assert image_is_clean({"bytes": clean.data, "path": clean.path}), clean.removed
+    assert image_is_clean(None)  # no picture in this row: nothing to check
+
+
+def test_metadata_a_file_name_or_other_bytes_make_a_picture_unclean():
+    from expectations.suites import image_is_clean
+    from pipelines.images.metadata import strip
+    from tests import image_samples as samples
+    for data, ext in ((samples.exif_jpeg(), "jpg"), (samples.text_png(), "png"),
+                      (samples.c2pa_jpeg(), "jpg")):
+        assert not image_is_clean(_cell(data, ext))  # metadata left in
+    clean = strip(samples.exif_jpeg())
+    assert not image_is_clean({"bytes": clean.data, "path": "chan-tai-man-home.jpg"})
+    assert not image_is_clean({"bytes": clean.data, "path": clean.path.replace(".jpg", ".png")})
+    assert not image_is_clean({"bytes": clean.data + b"x", "path": clean.path})
+    for junk, ext in ((b"", "jpg"), (b"not a picture", "jpg"), (b"\xff\xd8\xff", "jpg"),
+                      (clean.data[:-40], "jpg"), (samples.drawing()[:-12], "png"),
+                      (b"RIFF\x00\x00\x00\x00WEBPnot really", "webp")):
+        assert not image_is_clean(_cell(junk, ext))
+    assert not image_is_clean("image-0000.jpg")
+
+
+def test_image_columns_are_checked_as_pictures_not_scanned_as_text():
+    from expectations.suites import build_suites, derive_checks, image_columns
+    from privenance.policy import load_policy
+    from tests.helpers import REPO
+    from tests import image_samples as samples
+    from pipelines.images.metadata import strip
+    clean = strip(samples.drawing())
+    df = pd.DataFrame({
+        "image": [{"bytes": clean.data, "path": clean.path}, _cell(samples.exif_jpeg(), "jpg")],
+        "image_credentials": ["none", "none"],
+        "_retain_until": [None, None], "_collected_at": [None, None],
+        "_consent_basis": ["public-domain"] * 2, "_consent_purposes": [None, None],
+        "_licence": ["CC0-1.0"] * 2, "_attribution": [None, None]})
+    assert image_columns(df) == ["image"]
+    assert scanned_columns(df) == ["_attribution", "image_credentials"]
+    run = {"sources": [{"id": "photos", "fields": {}, "output_columns": ["image"]}],
+           "operators": {}, "policy": {"sha256": "x"}, "run_id": "r"}
+    policy = load_policy(REPO / "policies" / "default.yaml")
+    checked = derive_checks(df, policy, run, "2026-11-25")
+    assert checked["_check_image_clean_image"].tolist() == [True, False]
+    security = build_suites(checked, policy, run, set())["dpp4_security"]
+    assert {"column": "_check_image_clean_image", "value_set": [True]} in [
+        c.kwargs for c in security]

@@ -157,6 +157,25 @@ def test_training_not_allowed_is_a_tdm_opt_out():
     assert IMAGE_TDM not in TdmGate(off, source).process(dict(record))
 
 
+def test_tampered_credentials_are_kept_and_recorded_or_quarantined_by_policy():
+    from pipelines.steps import tagging_steps
+    source = Source(id="s", path="x/", format="images")
+    tampered = samples.tampered(samples.c2pa_jpeg("allowed", "digitalCapture"))
+    kept = ReadCredentials(source, 10**8).process(_record(tampered))
+    assert kept[IMAGE_CREDENTIALS] == "invalid"  # the default: kept, its state recorded
+    strict = _policy(invalid_credentials="quarantine")
+    step = next(s for s in tagging_steps(source, strict, None, None)
+                if isinstance(s, ReadCredentials))
+    with pytest.raises(RecordRejected) as caught:
+        step.process(_record(tampered))
+    assert caught.value.reason == Reason.CREDENTIALS_INVALID
+    valid = step.process(_record(samples.c2pa_jpeg("allowed", "digitalCapture")))
+    assert valid[IMAGE_CREDENTIALS] == "valid" and valid[IMAGE_TDM] is None
+    assert step.process(_record(samples.drawing()))[IMAGE_CREDENTIALS] == "none"
+    with pytest.raises(ValueError):
+        _policy(invalid_credentials="ignore")
+
+
 def test_undecodable_image_is_malformed():
     source = Source(id="s", path="x/", format="images")
     with pytest.raises(RecordRejected) as caught:
@@ -213,6 +232,89 @@ def test_writer_schema_holds_the_image_struct():
     schema = dataset_schema({"image": ((0, 0), ["image"])})
     assert schema.field("image").type == pa.struct([("bytes", pa.binary()), ("path", pa.string())])
     table = pa.table({"image_metadata_removed": [["exif_gps", "xmp"], ["xmp"], []],
-                      "image_faces_found": [2, 0, 1], "image_faces_blurred": [2, 0, 0]})
+                      "image_faces_found": [2, 0, 1], "image_faces_blurred": [2, 0, 0],
+                      "image_credentials": ["none", "invalid", "none"],
+                      "image": pa.array([{"bytes": b"1", "path": "image-a.jpg"},
+                                         {"bytes": b"2", "path": "image-b.png"},
+                                         {"bytes": b"3", "path": "image-c.jpg"}],
+                                        type=schema.field("image").type)})
     assert treatment_counts(table) == {"metadata_removed": {"exif_gps": 1, "xmp": 2},
-                                       "faces_found": 3, "faces_blurred": 2}
+                                       "faces_found": 3, "faces_blurred": 2,
+                                       "credentials": {"invalid": 1, "none": 2},
+                                       "formats": {"image/jpeg": 2, "image/png": 1}}
+
+
+def test_writer_schema_tells_hugging_face_datasets_the_column_is_an_image():
+    import json
+
+    import datasets
+
+    from pipelines.write.transform import dataset_schema
+    schema = dataset_schema({"image": ((0, 0), ["image"]), "caption": ((0, 1), ["str"])})
+    assert json.loads(schema.metadata[b"huggingface"]) == {
+        "info": {"features": {"image": {"_type": "Image"}}}}
+    features = datasets.Features.from_arrow_schema(schema)
+    assert isinstance(features["image"], datasets.Image)
+    assert features["caption"] == datasets.Value("string")
+    assert dataset_schema({"caption": ((0, 1), ["str"])}).metadata is None
+
+
+def test_load_image_takes_bytes_structs_and_paths_inside_the_source_folder(tmp_path):
+    from pipelines.images.steps import LoadImage, source_folder
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "a.png").write_bytes(samples.drawing())
+    (tmp_path / "secret.png").write_bytes(samples.drawing())
+    source = Source(id="s", path=str(tmp_path / "rows.jsonl"), image_fields=["photo"])
+    step = LoadImage(source, "photo")
+    picture = samples.drawing()
+    for value in (picture, {"bytes": picture, "path": "x.png"}, "pics/a.png",
+                  str(tmp_path / "pics" / "a.png"), {"bytes": None, "path": "pics/a.png"}):
+        assert step.process({"photo": value})["photo"] == {"bytes": picture, "path": None}
+    assert step.process({"photo": None})["photo"] is None
+    assert step.process({"photo": ""})["photo"] is None
+    for outside in ("../secret.png", str(tmp_path.parent / "secret.png"), "pics/../../x.png",
+                    "pics/missing.png"):
+        with pytest.raises(RecordRejected) as caught:
+            step.process({"photo": outside})
+        assert caught.value.reason == Reason.MALFORMED and "secret" not in str(caught.value)
+    assert source_folder("data/raw/*.jsonl") == "data/raw"
+    assert source_folder("data/raw/rows.parquet") == "data/raw"
+    assert source_folder("s3://b/raw/") == "s3://b/raw/"
+
+
+def test_image_fields_of_a_table_source_get_their_own_columns():
+    from pipelines.steps import gate_steps, tagging_steps
+    source = Source(id="s", path="rows.jsonl", image_fields=["photo"], text_fields=["caption"])
+    tagging = [type(s).__name__ for s in tagging_steps(source, _policy(), None, None)]
+    assert tagging[:5] == ["BinaryAsText", "RequireColumns", "LoadImage", "ReadCredentials",
+                           "TagProvenance"]
+    record = {"photo": samples.c2pa_jpeg(), "caption": "x"}
+    for step in tagging_steps(source, _policy(), None, None)[:4]:
+        record = step.process(record)
+    assert record["photo_credentials"] in ("valid", "trusted")
+    assert record["photo_tdm"] == "notAllowed" and record["origin"] == "model-generated"
+    with pytest.raises(RecordRejected) as caught:
+        TdmGate(_policy(), source).process(dict(record))
+    assert caught.value.reason == Reason.TDM_CREDENTIALS
+    import datetime as dt
+    treat = next(s for s in gate_steps(source, _policy(), dt.date(2026, 1, 1))
+                 if isinstance(s, TreatImage))
+    empty = treat.process({"photo": None, "photo_credentials": None})
+    assert empty["photo"] is None and empty["photo_faces_found"] is None
+    done = treat.process({"photo": {"bytes": samples.exif_jpeg(), "path": None}})
+    assert done["photo"]["path"].startswith("image-") and "exif_gps" in done["photo_metadata_removed"]
+    with pytest.raises(ValueError):
+        Source(id="s", path="rows.jsonl", image_fields=["caption"], text_fields=["caption"])
+
+
+def test_binary_cells_stay_binary_only_in_image_fields():
+    from pipelines.read.formats import _scalar
+    from pipelines.steps.tagging import BinaryAsText
+    picture = {"bytes": b"\x89PNG", "path": "a.png"}
+    assert _scalar(b"\x00\x01") == b"\x00\x01" and _scalar(picture) == picture
+    source = Source(id="s", path="rows.parquet", image_fields=["photo"])
+    record = BinaryAsText(source).process({"photo": b"\x89PNG", "blob": b"mail a@b.co",
+                                           "other": dict(picture), "n": 3})
+    assert record["photo"] == b"\x89PNG" and record["n"] == 3
+    assert record["blob"] == "b'mail a@b.co'"  # text, as before image fields: scanned
+    assert isinstance(record["other"], str)    # never written as an untreated picture
