@@ -44,6 +44,7 @@ from pipelines.record import INTERNAL, LEFT_OUT, read_position
 from privenance import provenance as P
 from privenance import storage
 from privenance.errors import RecordRejected
+from privenance.files import ROWS_PER_FILE
 
 # rows left out: for an earlier row with the same unique key, or (the reason code and
 # message in LEFT_OUT) by a ``check`` that rejected them
@@ -459,7 +460,7 @@ class WriteParquet(beam.PTransform):
 
     def __init__(self, directory: str, output: str, shard_key: str = P.RECORD_ID,
                  sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
-                 min_shards: int = 1, rows_per_file: int = 20_000,
+                 min_shards: int = 1, rows_per_file: int = ROWS_PER_FILE,
                  run_id_column: str | None = P.RUN_ID, always_one_file: bool = False,
                  expected_rows=None, spill: bool = True, unique: bool = False,
                  exclude=None, encrypt: dict | None = None, surrogates=None, detected=None):
