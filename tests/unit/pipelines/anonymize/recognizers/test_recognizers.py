@@ -396,3 +396,21 @@ def test_places_that_are_no_person_come_from_the_recognizer_packs():
     assert not registry._plausible("PERSON", "Sha Tin", not_persons(["hk"]))
     assert registry._plausible("PERSON", "Sha Tin", not_persons(["general"]))
     assert registry._plausible("PERSON", "Chan Tai Man", not_persons(["hk"]))
+
+
+def test_recasing_names_never_shifts_an_offset():
+    """A lower-case word whose casefold is a known given name but whose capital is two
+    characters (the 'ﬁ' ligature: 'ﬁ'.upper() is 'FI') is left as it is: the recased
+    copy keeps every character at its place, so the spans found in it hold."""
+    from types import SimpleNamespace
+
+    from pipelines.anonymize.recognizers.names import capitalised
+    r = NameGazetteerRecognizer()
+    lexicon = object()
+    r._candidates[id(lexicon)] = (frozenset({"fiona", "george"}), frozenset(), frozenset())
+    text = "ask ﬁona and george"
+    doc = [SimpleNamespace(text=m.group(0), idx=m.start()) for m in re.finditer(r"\S+", text)]
+    recased, changed = r._recase(text, doc, lexicon)
+    assert len(recased) == len(text) and recased == "ask ﬁona and George"
+    assert changed == [(13, 19)] and recased[13:19] == "George"
+    assert capitalised("ﬁona") is None and capitalised("SCOTT") == "Scott"
