@@ -26,13 +26,11 @@ import hashlib
 import apache_beam as beam
 
 from pipelines.runners.tagged_outputs import TaggedOutputs
-from pipelines.record import QUARANTINE, quarantine_row
-from pipelines.read.formats import PART_ROWS, parquet_row_groups, plan_parts, read_file, read_part
-from pipelines.read.formats import max_line_chars as max_line_chars_for
+from pipelines.record import FILE, OFFSET, QUARANTINE, SOURCE_ID, quarantine_row
+from pipelines.read.formats import (PART_ROWS, max_line_chars as max_line_chars_for,
+                                    parquet_row_groups, plan_parts, read_file, read_part)
 from privenance.errors import Reason
 from privenance.sources import SourcesManifest
-
-from pipelines.record import FILE, OFFSET, SOURCE_ID
 
 COUNTS = "counts"    # (source id, rows read)
 HASHES = "hashes"    # (source id, file name, sha256 of the stored bytes)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipelines.images import GENERATED_SOURCE_TYPES, IMAGE_SOURCE_TYPE, IMAGE_TDM
-from pipelines.images import OUTPUT_COLUMNS as IMAGE_COLUMNS
+from pipelines.images import (GENERATED_SOURCE_TYPES, IMAGE_SOURCE_TYPE, IMAGE_TDM,
+                              OUTPUT_COLUMNS as IMAGE_COLUMNS)
 from pipelines.record import INTERNAL, Step
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
