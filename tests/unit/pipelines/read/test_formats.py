@@ -91,7 +91,7 @@ def test_damaged_row_group_is_quarantined_row_by_row_and_reading_goes_on(tmp_pat
 
 
 def test_lists_of_strings_stay_lists_other_nesting_becomes_json(tmp_path):
-    from pipelines.write.transform import ColumnTypes, dataset_schema
+    from pipelines.write.schema import ColumnTypes, dataset_schema
     p = tmp_path / "a.jsonl"
     p.write_text('{"tags": ["billing", "router"], "mixed": [1, "a"], "obj": {"k": ["v"]}}\n')
     [row] = rows(p)
