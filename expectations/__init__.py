@@ -18,6 +18,30 @@ def load_dataset(path, columns: list[str] | None = None, encryption: dict | None
     return read_table(path, encryption, columns=columns).to_pandas()
 
 
+def _frames(dataset, findings, run: dict):
+    """The dataset and its findings (subject column) as DataFrames; the findings are a
+    staged dataset's sibling ``findings/`` by default (None when there are none)."""
+    import pandas as pd
+    df = (dataset if isinstance(dataset, pd.DataFrame)
+          else load_dataset(dataset, encryption=run.get("encryption")))
+    if findings is None and not isinstance(dataset, pd.DataFrame):
+        sibling = Path(dataset).parent / "findings"
+        findings = sibling if sibling.is_dir() else None
+    if findings is not None and not isinstance(findings, pd.DataFrame):
+        findings = load_dataset(findings, columns=[P.RECORD_ID, "subject"])
+    return df, findings
+
+
+def _check_run_record_documented(openness: dict, run: dict) -> None:
+    """Openness is also about the run record itself: purpose, policy and sources
+    documented; when not, one more failed expectation in ``openness`` (DPP5's result)."""
+    documented = bool(run.get("purpose", {}).get("name") and run.get("policy", {}).get("sha256")
+                      and run.get("sources"))
+    if not documented:
+        openness.update(success=False, failed=openness["failed"] + 1)
+        openness["failed_expectations"].append("run record documents purpose, policy, sources")
+
+
 def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
              as_of: str | None = None, requests: Requests | None = None,
              findings=None, bound_to: dict | None = None, progress=None) -> dict:
@@ -30,18 +54,10 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
     (the run record's hash and the files checked, from the CLI) goes into the
     summary, so ``certify`` can refuse results of other content. ``progress(step,
     done, total)`` hears of each step (see gx_adapter.run_suites)."""
-    import pandas as pd
-
     from expectations.gx_adapter import run_suites
     from expectations.suites import SUITE_TEXT, build_suites, derive_checks
     requests = requests or Requests()
-    df = (dataset if isinstance(dataset, pd.DataFrame)
-          else load_dataset(dataset, encryption=run.get("encryption")))
-    if findings is None and not isinstance(dataset, pd.DataFrame):
-        sibling = Path(dataset).parent / "findings"
-        findings = sibling if sibling.is_dir() else None
-    if findings is not None and not isinstance(findings, pd.DataFrame):
-        findings = load_dataset(findings, columns=[P.RECORD_ID, "subject"])
+    df, findings = _frames(dataset, findings, run)
     as_of = as_of or run.get("as_of") or dt.date.today().isoformat()
     df = derive_checks(df, policy, run, as_of, findings, set(requests.erased_tokens))
     findings = None  # no longer needed: free it before the suites run
@@ -51,12 +67,7 @@ def validate(dataset, policy: Policy, run: dict, out_dir: Path | None = None,
     for name, result in results.items():
         result["blocking"] = name in blocking
         result["description"] = SUITE_TEXT.get(name, "")
-    # openness is also about the run record itself: purpose, policy and sources documented
-    documented = bool(run.get("purpose", {}).get("name") and run.get("policy", {}).get("sha256")
-                      and run.get("sources"))
-    if not documented:
-        results["dpp5_openness"].update(success=False, failed=results["dpp5_openness"]["failed"] + 1)
-        results["dpp5_openness"]["failed_expectations"].append("run record documents purpose, policy, sources")
+    _check_run_record_documented(results["dpp5_openness"], run)
     from importlib.metadata import version
     summary = {
         "success": all(r["success"] for n, r in results.items() if r["blocking"]),

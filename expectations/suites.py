@@ -220,47 +220,66 @@ def build_suites(df, policy: Policy, run: dict, withdrawn: set[str]) -> dict[str
         "k_anonymity": [Check("ExpectTableRowCountToBeBetween", {"min_value": 0})],
     }
     for column, rule in sorted(policy.validation.columns.items()):
-        checks = suites["dpp2_accuracy_retention"]
-        if column not in df:
-            checks.append(Check("ExpectColumnToExist", {"column": column}))
-            continue
-        if rule.not_null:
-            checks.append(Check("ExpectColumnValuesToNotBeNull", {"column": column}))
-        if rule.unique:
-            checks.append(Check("ExpectColumnValuesToBeUnique", {"column": column}))
-        if rule.max_length:
-            checks.append(Check("ExpectColumnValueLengthsToBeBetween",
-                                {"column": column, "max_value": rule.max_length}))
-        if rule.pattern:
-            checks.append(Check("ExpectColumnValuesToMatchRegex", {"column": column, "regex": rule.pattern}))
-        if rule.allowed_values is not None:
-            checks.append(Check("ExpectColumnValuesToBeInSet",
-                                {"column": column, "value_set": rule.allowed_values}))
+        suites["dpp2_accuracy_retention"] += _column_checks(df, column, rule)
     if policy.licences.allowed:  # ids allowed whatever their use: check them by id
         suites["licence"][1] = Check("ExpectColumnValuesToBeInSet", {
             "column": "_check_licence_use", "value_set": policy.licences.allowed_uses,
             "row_condition": " & ".join(f'{P.LICENCE}!="{x}"' for x in policy.licences.allowed),
             "condition_parser": "pandas"})
-    for source in run["sources"]:
-        for column, entity in source["fields"].items():
-            fmt = OPERATOR_FORMATS.get(run["operators"].get(entity, "replace"))
-            if fmt and column in df:
-                suites["dpp4_security"].append(Check("ExpectColumnValuesToMatchRegex", {
-                    "column": column, "regex": fmt}))
+    suites["dpp4_security"] += _field_format_checks(df, run)
     for column in ("_check_in_subject_index", "_check_subject_not_erased"):
         if column in df:
             suites["dpp6_access"].append(Check("ExpectColumnValuesToBeInSet",
                                                {"column": column, "value_set": [True]}))
     suites["representation"] = representation_checks(df, policy, run)
     suites["synthetic_content"] = synthetic_checks(policy)
-    if "_check_qi_group_size" in df:
-        suites["k_anonymity"] = [Check("ExpectColumnMinToBeBetween", {
-            "column": "_check_qi_group_size", "min_value": policy.k_anonymity.k})]
-    elif policy.k_anonymity.quasi_identifiers:
-        # a quasi-identifier the dataset lacks: k-anonymity cannot be shown, so it fails
-        suites["k_anonymity"] = [Check("ExpectColumnToExist", {"column": c})
-                                 for c in policy.k_anonymity.quasi_identifiers]
+    suites["k_anonymity"] = _k_anonymity_checks(df, policy) or suites["k_anonymity"]
     return suites
+
+
+def _column_checks(df, column: str, rule) -> list[Check]:
+    """The checks of one column the policy's validation section names."""
+    if column not in df:
+        return [Check("ExpectColumnToExist", {"column": column})]
+    checks = []
+    if rule.not_null:
+        checks.append(Check("ExpectColumnValuesToNotBeNull", {"column": column}))
+    if rule.unique:
+        checks.append(Check("ExpectColumnValuesToBeUnique", {"column": column}))
+    if rule.max_length:
+        checks.append(Check("ExpectColumnValueLengthsToBeBetween",
+                            {"column": column, "max_value": rule.max_length}))
+    if rule.pattern:
+        checks.append(Check("ExpectColumnValuesToMatchRegex",
+                            {"column": column, "regex": rule.pattern}))
+    if rule.allowed_values is not None:
+        checks.append(Check("ExpectColumnValuesToBeInSet",
+                            {"column": column, "value_set": rule.allowed_values}))
+    return checks
+
+
+def _field_format_checks(df, run: dict) -> list[Check]:
+    """Each declared identifier column holds its operator's output format (a hash, a
+    token...), where the operator has one."""
+    checks = []
+    for source in run["sources"]:
+        for column, entity in source["fields"].items():
+            fmt = OPERATOR_FORMATS.get(run["operators"].get(entity, "replace"))
+            if fmt and column in df:
+                checks.append(Check("ExpectColumnValuesToMatchRegex",
+                                    {"column": column, "regex": fmt}))
+    return checks
+
+
+def _k_anonymity_checks(df, policy: Policy) -> list[Check]:
+    """Every quasi-identifier group at least k records; an empty list when the policy
+    names no quasi-identifier."""
+    if "_check_qi_group_size" in df:
+        return [Check("ExpectColumnMinToBeBetween", {
+            "column": "_check_qi_group_size", "min_value": policy.k_anonymity.k})]
+    # a quasi-identifier the dataset lacks: k-anonymity cannot be shown, so it fails
+    return [Check("ExpectColumnToExist", {"column": c})
+            for c in policy.k_anonymity.quasi_identifiers]
 
 
 def representation_checks(df, policy: Policy, run: dict) -> list[Check]:
