@@ -202,18 +202,7 @@ def derive_checks(df, policy: Policy, run: RunRecord | dict, as_of: str, finding
     df["_check_attribution_present"] = [
         not f[2] or _present(a) for f, a in zip(facts, df[P.ATTRIBUTION].tolist())]
     if findings is not None:
-        # DPP6: a record holding a subject's identifier must be reachable from the
-        # subject index (its findings carry subject tokens), so access, correction and
-        # erasure requests can find it; and no record may concern an erased subject
-        tokens = findings[findings["subject"].notna()]
-        indexed = set(tokens[P.RECORD_ID].unique().tolist())
-        erased_records = set(tokens[tokens["subject"].isin(set(erased))][P.RECORD_ID].tolist())
-        subject_entities = set(SUBJECT_ENTITIES)
-        record_ids = df[P.RECORD_ID].tolist()
-        df["_check_in_subject_index"] = [
-            rid in indexed or not (_entities(c) & subject_entities)
-            for rid, c in zip(record_ids, df[P.PII_COUNTS].tolist())]
-        df["_check_subject_not_erased"] = [rid not in erased_records for rid in record_ids]
+        _subject_checks(df, findings, erased)
     # the representation suite: the run's widest gap in drop rate between groups of each
     # attribute (run.json "representation"), asserted as a column so it shows by name
     rates = run.representation.get("drop_rates", {})
@@ -225,6 +214,21 @@ def derive_checks(df, policy: Policy, run: RunRecord | dict, as_of: str, finding
     if qi and all(c in df for c in qi):
         df["_check_qi_group_size"] = df.groupby(qi, dropna=False)[qi[0]].transform("size")
     return df
+
+
+def _subject_checks(df, findings, erased: set[str]) -> None:
+    """DPP6: a record holding a subject's identifier must be reachable from the subject
+    index (its findings carry subject tokens), so access, correction and erasure
+    requests can find it; and no record may concern an erased subject."""
+    tokens = findings[findings["subject"].notna()]
+    indexed = set(tokens[P.RECORD_ID].unique().tolist())
+    erased_records = set(tokens[tokens["subject"].isin(set(erased))][P.RECORD_ID].tolist())
+    subject_entities = set(SUBJECT_ENTITIES)
+    record_ids = df[P.RECORD_ID].tolist()
+    df["_check_in_subject_index"] = [
+        rid in indexed or not (_entities(c) & subject_entities)
+        for rid, c in zip(record_ids, df[P.PII_COUNTS].tolist())]
+    df["_check_subject_not_erased"] = [rid not in erased_records for rid in record_ids]
 
 
 def _ours(column: str) -> bool:

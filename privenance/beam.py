@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from pipelines.read.transform import ReadSources
 from pipelines.record import quarantine_schema
-from pipelines.run.graph import Anonymize, Anonymized, Gated, PolicyGates, Provenance
-from pipelines.run.graph import RunGraph as Run
+from pipelines.run.graph import (Anonymize, Anonymized, Gated, PolicyGates, Provenance,
+                                 RunGraph as Run)
 from pipelines.run.options import RunOptions
 from pipelines.write.transform import WriteParquet
 from privenance.keyref import KeyRef

@@ -6,6 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
+# records per Parquet file a run writes, at most (more files for more records): bounds a
+# writer's memory. `privenance run --rows-per-file` changes it
+ROWS_PER_FILE = 20_000
+
 
 def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()

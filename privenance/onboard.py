@@ -120,8 +120,16 @@ def _org(licence: str) -> str | None:
 
 def source_entry(sid: str, prof, d: Declarations, licence_required_attribution: bool) -> list[str]:
     """The manifest lines of one source, with what the sample showed as comments."""
-    lines = [f"  - id: {sid}",
-             f"    path: {_q(prof.path)}",
+    over = set(prof.overrides)
+    return ([f"  - id: {sid}"] + _file_lines(prof) + _column_lines(prof) + _dropped_lines(prof)
+            + _rights_lines(prof, d, over, licence_required_attribution) + _date_lines(d, over)
+            + [f"    origin: {d.origin}                  # human | synthetic | "
+               "machine-translated | model-generated"])
+
+
+def _file_lines(prof) -> list[str]:
+    """Where the source is and how it is read, and what the sample held."""
+    lines = [f"    path: {_q(prof.path)}",
              f"    format: {prof.format}                 # jsonl | csv | parquet",
              f"    encoding: {prof.encoding}            # guessed from the file's first MB "
              "(big5hkscs, gb18030, utf-16... for other files)"]
@@ -133,12 +141,17 @@ def source_entry(sid: str, prof, d: Declarations, licence_required_attribution: 
     lines.append(f"    # sampled {prof.rows} row(s)"
                  + (f", {prof.unreadable} unreadable (they will be quarantined as MALFORMED)"
                     if prof.unreadable else ""))
+    return lines
+
+
+def _column_lines(prof) -> list[str]:
+    """The id field, the text fields and the identifier fields the sample suggests."""
     if prof.id_field:
-        lines.append(f"    id_field: {_key(prof.id_field)}   # filled and unique in the sample; "
-                     "passes through unchanged (never personal data)")
+        lines = [f"    id_field: {_key(prof.id_field)}   # filled and unique in the sample; "
+                 "passes through unchanged (never personal data)"]
     else:
-        lines.append("    # no id_field: no column is filled, unique and free of personal data; "
-                     "records are keyed by their position in the file")
+        lines = ["    # no id_field: no column is filled, unique and free of personal data; "
+                 "records are keyed by their position in the file"]
     cols = prof.columns
     if prof.text_fields:
         lines.append(f"    text_fields: {_flow(prof.text_fields)}   # free text: names, emails, "
@@ -151,22 +164,35 @@ def source_entry(sid: str, prof, d: Declarations, licence_required_attribution: 
         for name, entity in prof.fields.items():
             lines.append(f"      {_key(name)}: {entity}   # {_pct(cols[name].share)} of sampled "
                          "cells")
+    return lines
+
+
+def _dropped_lines(prof) -> list[str]:
+    """Comments on the columns left undeclared, so dropped (never a withheld name)."""
+    cols = prof.columns
     dropped = [c for c in cols.values() if c.name != prof.id_field
                and c.name not in prof.text_fields and c.name not in prof.fields]
-    if dropped:
-        lines.append("    # not declared, so dropped from the output (data minimisation); to "
-                     "keep one, list it in the policy's columns.allowed:")
-        for c in dropped:
-            if c.name in prof.withheld:  # never written: it may be a customer's identifier
-                number = list(cols).index(c.name) + 1
-                lines.append(f"    #   column {number}: its name looks like personal data "
-                             f"({prof.withheld[c.name]}); check and run refuse it: rename it "
-                             "in the data")
-                continue
-            seen = ", ".join(f"{e} {_pct(s)}" for e, s in c.mentions())
-            lines.append(f"    #   {c.name}: {c.kind}"
-                         + (f", cells mentioning {seen}" if seen else ", no personal data found"))
-    over = set(prof.overrides)
+    if not dropped:
+        return []
+    lines = ["    # not declared, so dropped from the output (data minimisation); to "
+             "keep one, list it in the policy's columns.allowed:"]
+    for c in dropped:
+        if c.name in prof.withheld:  # never written: it may be a customer's identifier
+            number = list(cols).index(c.name) + 1
+            lines.append(f"    #   column {number}: its name looks like personal data "
+                         f"({prof.withheld[c.name]}); check and run refuse it: rename it "
+                         "in the data")
+            continue
+        seen = ", ".join(f"{e} {_pct(s)}" for e, s in c.mentions())
+        lines.append(f"    #   {c.name}: {c.kind}"
+                     + (f", cells mentioning {seen}" if seen else ", no personal data found"))
+    return lines
+
+
+def _rights_lines(prof, d: Declarations, over: set,
+                  licence_required_attribution: bool) -> list[str]:
+    """Licence, attribution and consent: declared, a placeholder, or left to the rows."""
+    lines = []
     if over:
         lines.append(f"    # the rows carry {', '.join(prof.overrides)}: a row's value overrides "
                      "the source's")
@@ -186,6 +212,12 @@ def source_entry(sid: str, prof, d: Declarations, licence_required_attribution: 
         consent = f"{{basis: {_q(basis)}, purposes: [{', '.join(_q(p) for p in purposes)}]"
         consent += f", reference: {_q(d.consent_ref)}}}" if d.consent_ref else "}"
         lines.append(f"    consent: {consent}")
+    return lines
+
+
+def _date_lines(d: Declarations, over: set) -> list[str]:
+    """When the data was collected and until when it may be kept."""
+    lines = []
     if d.collected_at:
         lines.append(f"    collected_at: {d.collected_at.isoformat()}")
     if d.retain_until:
@@ -195,8 +227,6 @@ def source_entry(sid: str, prof, d: Declarations, licence_required_attribution: 
                      "none)")
     elif "retain_until" not in over:
         lines.append(f"    retain_until: {_q(FILL_RETENTION)}")
-    lines.append(f"    origin: {d.origin}                  # human | synthetic | "
-                 "machine-translated | model-generated")
     return lines
 
 

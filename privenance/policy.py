@@ -15,6 +15,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from privenance.errors import ConfigError
 from privenance.plugins import OPERATORS, RECOGNIZER_PACKS, unknown_name
+from privenance.regex_safety import checked_regex
 from privenance.yamlfile import read_yaml, validation_error
 
 LicenceUse = Literal["commercial", "non-commercial", "academic", "unspecified"]
@@ -48,47 +49,6 @@ class EntityRule(Strict):
         return self
 
 
-# Texts on which a pattern that backtracks catastrophically (nested quantifiers such
-# as (a+)+ or (\w+\s?)*$) takes exponential time: each repeats one kind of character
-# and ends in one that makes the match fail. A sound pattern scans one in microseconds.
-_PROBE_UNITS = ("a", "A", "1", " ", ".", "-", "_", "a1", "a ", "a.")
-_PROBE_SECONDS = 0.5
-
-
-def _probes(pattern: str) -> list[str]:
-    """The probe texts for a pattern: common characters and those it names itself."""
-    own = sorted({c for c in pattern if c.isalnum()})[:12]
-    return [unit * 30 + end for unit in (*_PROBE_UNITS, *own) for end in ("!", "\x00")]
-
-
-def _regex(value: str) -> str:
-    """A policy's regular expression: valid, and not catastrophically slow on a probe
-    text (checked as the pipeline runs it: the ``regex`` package, Presidio's flags).
-    The pipeline also stops a pattern on any text after a time limit
-    (pipelines/anonymize/recognizers/declared.py), quarantining that record."""
-    import re
-
-    import regex
-    try:
-        re.compile(value)
-        compiled = regex.compile(value, flags=regex.DOTALL | regex.MULTILINE | regex.IGNORECASE)
-    except (re.error, regex.error) as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-    import time
-    deadline = time.monotonic() + _PROBE_SECONDS  # for all the probes together
-    try:
-        for probe in _probes(value):
-            for _ in compiled.finditer(probe, timeout=max(0.01, deadline - time.monotonic())):
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError
-    except TimeoutError:
-        raise ValueError("the pattern backtracks catastrophically (it took over "
-                         f"{_PROBE_SECONDS} s on short repetitive texts): avoid nested "
-                         "quantifiers such as (a+)+ or (\\w+\\s?)*") from None
-    return value
-
-
 class PatternDecl(Strict):
     """One regular expression of a policy-declared recognizer (Presidio's Pattern)."""
 
@@ -99,7 +59,7 @@ class PatternDecl(Strict):
     @field_validator("regex")
     @classmethod
     def _compiles(cls, v: str) -> str:
-        return _regex(v)
+        return checked_regex(v)
 
 
 class RecognizerDecl(Strict):
@@ -140,7 +100,7 @@ class AllowList(Strict):
     @field_validator("patterns")
     @classmethod
     def _compile(cls, v: list[str]) -> list[str]:
-        return [_regex(p) for p in v]
+        return [checked_regex(p) for p in v]
 
 
 # pipelines/anonymize/models/names_en as benchmarks/train_names.py built it (MODEL_CARD.md)

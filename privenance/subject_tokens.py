@@ -43,7 +43,9 @@ _HONORIFICS = re.compile(r"(?:先生|女士|小姐|太太|醫生|教授|客戶)$
 
 def normalize(entity: str, value: str) -> str | None:
     """The canonical form two spellings of one identifier share, or None when the value
-    cannot identify anyone (no letters or digits left)."""
+    cannot identify anyone (no letters or digits left). The one notion of "the same
+    identifier": subject tokens hash it, and the surrogate operator
+    (pipelines/anonymize/operators.py) avoids a fake equal to a detected value by it."""
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if entity == "EMAIL_ADDRESS":
         text = text.casefold()
@@ -61,8 +63,9 @@ def normalize(entity: str, value: str) -> str | None:
             return re.sub(r"[\s·・.]+", "", text) or None
         # word order and hyphens vary (Chan Tai Man, Tai-man Chan): compare the words
         text = " ".join(sorted(w for w in re.split(r"[\s,.\-'’]+", text.casefold()) if w))
-    else:
-        text = text.casefold()
+    else:  # no subject token (an IP, a card number, an address): case, spaces and
+        # punctuation aside (4111 1111 1111 1111 and 4111-1111-1111-1111 are one card)
+        text = "".join(c for c in text.casefold() if c.isalnum())
     return text or None
 
 

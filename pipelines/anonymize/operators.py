@@ -13,14 +13,13 @@ import hashlib
 import hmac
 import itertools
 import random
-import re
 
 from privenance import plugins
 from privenance.errors import ConfigError
 from privenance.identifiers import HK_GIVEN, HK_SURNAMES, hkid_ok, luhn_ok
 from privenance.keys import Secret
-
-CJK = re.compile(r"[\u3400-\u9fff]")
+from privenance.subject_tokens import normalize
+from privenance.textnorm import CJK
 
 
 class Operator:
@@ -174,11 +173,13 @@ class Surrogate(Operator):
         """A fake for ``value`` that is neither ``value`` nor any of ``avoid`` (the other
         values detected in the same text): a fake equal to a detected value would
         point at a real person. Re-drawn deterministically (a counter in the keyed
-        hash); the value itself is always avoided, so its fake is the same everywhere."""
-        taken = {_same(value)} | {_same(v) for v in avoid}
+        hash); the value itself is always avoided, so its fake is the same everywhere.
+        Two spellings are one value as the dataset's subject tokens see them
+        (privenance.subject_tokens.normalize), so the writer's dataset-wide check agrees."""
+        taken = {normalize(entity, v) for v in (value, *avoid)} - {None}
         for attempt in range(self.ATTEMPTS):
             fake = self._draw(value, entity, attempt)
-            if _same(fake) not in taken:
+            if normalize(entity, fake) not in taken:
                 return fake
         return f"<{entity}>"
 
@@ -217,12 +218,6 @@ class Surrogate(Operator):
             self._faker = Faker("en_US")
         self._faker.seed_instance(rng.getrandbits(64))
         return self._faker
-
-
-def _same(value: str) -> str:
-    """How two values compare as the same identifier: case, spaces and punctuation
-    aside (Chan Tai-man, CHAN TAI MAN; 9123 4567, 9123-4567)."""
-    return "".join(c for c in value.casefold() if c.isalnum())
 
 
 def _english_name(rng: random.Random) -> str:

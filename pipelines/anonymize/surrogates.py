@@ -22,11 +22,12 @@ import hashlib
 import random
 import string
 
-from pipelines.anonymize.operators import CJK, ZH_GIVEN, ZH_SURNAMES
+from pipelines.anonymize.operators import ZH_GIVEN, ZH_SURNAMES
 from pipelines.record import SURROGATES
 from privenance.errors import Reason, RecordRejected
 from privenance.identifiers import HK_GIVEN, HK_SURNAMES, hkid_ok
 from privenance.subject_tokens import SUBJECT_ENTITIES
+from privenance.textnorm import CJK
 
 REDRAWS = 100  # fakes tried before a record is left out (fail closed)
 

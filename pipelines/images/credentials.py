@@ -50,12 +50,24 @@ def from_manifest_store(store: dict) -> Credentials:
     manifest = (store.get("manifests") or {}).get(store.get("active_manifest") or "") or {}
     if not manifest:
         return Credentials("invalid")  # a store without its active manifest proves nothing
+    source_type, training = _assertions(manifest)
+    return Credentials(_validation_state(store), source_type, training)
+
+
+def _validation_state(store: dict) -> str:
+    """valid, trusted or invalid: the reader's state, or its status codes."""
     state = str(store.get("validation_state") or "").lower()
     if state not in ("valid", "trusted"):
         # older readers give only a status list: any failure code makes it invalid
         failures = [s for s in store.get("validation_status") or []
                     if "success" not in str(s.get("code", "")) and s.get("code")]
         state = "invalid" if state == "invalid" or failures else "valid"
+    return state
+
+
+def _assertions(manifest: dict) -> tuple[str | None, str | None]:
+    """The digital source type its actions name first, and the most restrictive
+    training-and-mining use its assertions give."""
     source_type, training = None, None
     for assertion in manifest.get("assertions") or []:
         label, data = str(assertion.get("label", "")), assertion.get("data") or {}
@@ -64,7 +76,7 @@ def from_manifest_store(store: dict) -> Credentials:
                 source_type = source_type or source_type_of(action.get("digitalSourceType"))
         elif label.split(".v")[0] in TRAINING_ASSERTIONS:
             training = _most_restrictive(training, _training_use(data))
-    return Credentials(state, source_type, training)
+    return source_type, training
 
 
 def _training_use(data: dict) -> str | None:

@@ -59,23 +59,34 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS):
 
 def metadata_kinds(image) -> list[str]:
     """The kinds of metadata a decoded picture carries (before it is cleaned)."""
+    return sorted(_exif_kinds(image.getexif()) | _other_kinds(image))
+
+
+def _exif_kinds(exif) -> set[str]:
+    """What the EXIF holds: location, serial numbers, owner, maker note, thumbnail, other."""
+    if not len(exif):
+        return set()
     kinds = set()
-    exif = image.getexif()
-    if len(exif):
-        sub = exif.get_ifd(EXIF_IFD)
-        tags = set(exif) | set(sub)
-        if exif.get_ifd(GPS_IFD) or GPS_IFD in exif:
-            kinds.add("exif_gps")
-        if tags & SERIAL_TAGS:
-            kinds.add("exif_serial")
-        if tags & OWNER_TAGS:
-            kinds.add("exif_owner")
-        if MAKER_NOTE in sub:
-            kinds.add("exif_maker_note")
-        if exif.get_ifd(THUMBNAIL_IFD):
-            kinds.add("exif_thumbnail")
-        if tags - SERIAL_TAGS - OWNER_TAGS - {MAKER_NOTE, GPS_IFD, EXIF_IFD}:
-            kinds.add("exif_other")
+    sub = exif.get_ifd(EXIF_IFD)
+    tags = set(exif) | set(sub)
+    if exif.get_ifd(GPS_IFD) or GPS_IFD in exif:
+        kinds.add("exif_gps")
+    if tags & SERIAL_TAGS:
+        kinds.add("exif_serial")
+    if tags & OWNER_TAGS:
+        kinds.add("exif_owner")
+    if MAKER_NOTE in sub:
+        kinds.add("exif_maker_note")
+    if exif.get_ifd(THUMBNAIL_IFD):
+        kinds.add("exif_thumbnail")
+    if tags - SERIAL_TAGS - OWNER_TAGS - {MAKER_NOTE, GPS_IFD, EXIF_IFD}:
+        kinds.add("exif_other")
+    return kinds
+
+
+def _other_kinds(image) -> set[str]:
+    """The metadata beside the EXIF: XMP, IPTC, C2PA, PNG text, comment, ICC profile."""
+    kinds = set()
     info = image.info
     if info.get("xmp") or info.get("XML:com.adobe.xmp"):
         kinds.add("xmp")
@@ -89,7 +100,7 @@ def metadata_kinds(image) -> list[str]:
         kinds.add("comment")
     if info.get("icc_profile"):
         kinds.add("icc_profile")
-    return sorted(kinds)
+    return kinds
 
 
 def pixels_only(image):

@@ -264,43 +264,53 @@ def profile_columns(rows: list[dict], scanner: Scanner | None,
     """Profile every column of the sample (the union of the rows' keys), scanning its
     string cells with ``scanner`` (None: no scan)."""
     columns = list(dict.fromkeys(c for r in rows for c in r))
-    profiles = {}
-    for column in columns:
-        if column in skip:
-            continue
-        values = [r[column] for r in rows if r.get(column) is not None]
-        p = ColumnProfile(column, cells=len(values))
-        profiles[column] = p
-        if not values:
-            continue
-        p.kind = _kind(values)
-        if p.kind == "short" and is_code_column(values):
-            p.kind = "code"
-        p.unique = len(set(map(str, values))) == len(values)
-        texts = [str(v) for v in values if str(v).strip()][:SCAN_CELLS]
-        if scanner is None or not texts or p.kind in ("other", "date"):
-            continue
-        p.scanned = len(texts)
-        whole = Counter()
-        for text, found in zip(texts, scanner.findings(texts)):
-            size = len(text.strip()) or 1
-            covered = Counter()
-            for entity, length in found:
-                if p.kind != "code" or entity not in WORD_ENTITIES:
-                    covered[entity] += length
-            for entity in covered:
-                p.in_text[entity] += 1
-            if covered:
-                entity, length = covered.most_common(1)[0]
-                if length / size >= 0.5:  # the cell is (mostly) this identifier
-                    whole[entity] += 1
-        if whole:
-            entity, n = whole.most_common(1)[0]
-            p.share = n / p.scanned
-            if p.share >= ENTITY_SHARE or (_hint(column) == entity and p.kind in ("short",
-                                                                                 "code")):
-                p.entity = entity
-    return profiles
+    return {column: _profile_column(column, [r[column] for r in rows if r.get(column) is not None],
+                                    scanner)
+            for column in columns if column not in skip}
+
+
+def _profile_column(column: str, values: list, scanner: Scanner | None) -> ColumnProfile:
+    """One column's profile from its filled cells: kind, uniqueness, and (scanned) the
+    identifiers its cells mention and the one its cells are, if any."""
+    p = ColumnProfile(column, cells=len(values))
+    if not values:
+        return p
+    p.kind = _kind(values)
+    if p.kind == "short" and is_code_column(values):
+        p.kind = "code"
+    p.unique = len(set(map(str, values))) == len(values)
+    texts = [str(v) for v in values if str(v).strip()][:SCAN_CELLS]
+    if scanner is None or not texts or p.kind in ("other", "date"):
+        return p
+    p.scanned = len(texts)
+    whole = Counter()
+    for text, found in zip(texts, scanner.findings(texts)):
+        entity = _cell_entity(p, text, found)
+        if entity is not None:
+            whole[entity] += 1
+    if whole:
+        entity, n = whole.most_common(1)[0]
+        p.share = n / p.scanned
+        if p.share >= ENTITY_SHARE or (_hint(column) == entity and p.kind in ("short", "code")):
+            p.entity = entity
+    return p
+
+
+def _cell_entity(p: ColumnProfile, text: str, found) -> str | None:
+    """Counts the identifiers a cell mentions in ``p.in_text``; the one the cell (mostly)
+    is, or None. In a code column, word-like findings are not identifiers."""
+    size = len(text.strip()) or 1
+    covered = Counter()
+    for entity, length in found:
+        if p.kind != "code" or entity not in WORD_ENTITIES:
+            covered[entity] += length
+    for entity in covered:
+        p.in_text[entity] += 1
+    if covered:
+        entity, length = covered.most_common(1)[0]
+        if length / size >= 0.5:  # the cell is (mostly) this identifier
+            return entity
+    return None
 
 
 def guess_id_field(profiles: dict[str, ColumnProfile], rows: int) -> str | None:

@@ -50,7 +50,7 @@ def as_text(value):
     return str(value)
 
 
-def _encoding_for(head: bytes, declared: str) -> str:
+def encoding_for(head: bytes, declared: str) -> str:
     # A byte-order mark beats the declared encoding: exporters add them silently.
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -83,7 +83,7 @@ def _has_lone_surrogate(obj) -> bool:
     return _SURROGATE.search(json.dumps(obj, ensure_ascii=False)) is not None
 
 
-class _Undecodable(Exception):
+class Undecodable(Exception):
     """The file cannot be decoded from here on (e.g. UTF-16 cut in the middle)."""
 
 
@@ -122,14 +122,14 @@ def text_lines(stream: BinaryIO, declared: str, block: int = 1 << 16,
     """The stream's text, a line at a time (with its ``\n``), decoded a block at a
     time: memory stays flat however big the file. Undecodable bytes become lone
     surrogates (flagged per row); a file that cannot be decoded at all raises
-    ``_Undecodable``. Splits on ``\n`` only: ``str.splitlines`` would also split on
+    ``Undecodable``. Splits on ``\n`` only: ``str.splitlines`` would also split on
     characters that are text in a record (\x1c, \u2028). ``bom``: the stream starts
     the file, so a byte-order mark there names the encoding (else: a part's bytes).
     A line of more than ``max_chars`` characters comes out as a ``LongLine``, never
     held whole. A line is gathered in pieces and joined once: time is linear in its
     length (appending each block to one string was quadratic)."""
     head = stream.read(block)
-    encoding = _encoding_for(head, declared) if bom else _without_bom(declared)
+    encoding = encoding_for(head, declared) if bom else _without_bom(declared)
     decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
     pieces: list[str] = []   # the current line so far
     held = 0                 # its length
@@ -140,7 +140,7 @@ def text_lines(stream: BinaryIO, declared: str, block: int = 1 << 16,
         try:
             text = decoder.decode(data, final=final)
         except UnicodeError:
-            raise _Undecodable(encoding) from None
+            raise Undecodable(encoding) from None
         first, *complete = text.split("\n")
         if complete:  # ``first`` ends the current line
             rest = complete.pop()
@@ -194,7 +194,7 @@ def read_jsonl(stream: BinaryIO, encoding: str, first_line: int = 1,
                              reason=Reason.LINE_TOO_LONG.value)
             elif line.strip():  # blank lines are not records
                 yield _jsonl_row(number, line.rstrip("\r\n"), encoding)
-    except _Undecodable as exc:
+    except Undecodable as exc:
         yield RawRow(number + 1, None, f"file is not valid {exc} from here on")
 
 
@@ -301,7 +301,7 @@ def read_csv(stream: BinaryIO, encoding: str, header: list[str] | None = None,
                 cells += [None] * (len(header) - len(cells))  # missing trailing cells are nulls
                 # an empty CSV cell is a null: CSV cannot tell them apart
                 yield RawRow(number, {h: (c if c != "" else None) for h, c in zip(header, cells)})
-    except _Undecodable as exc:
+    except Undecodable as exc:
         yield RawRow(number, None, f"file is not valid {exc} from here on")
 
 
@@ -373,133 +373,6 @@ def read_image(stream: BinaryIO, max_bytes: int = MAX_IMAGE_BYTES) -> Iterator[R
 
 
 READERS = {"jsonl": read_jsonl, "csv": read_csv}
-
-# Encodings in which a line break is the byte 0x0A and no other character contains it,
-# and whose decoding is undone exactly by encoding: a file in one of them can be cut
-# at a line's end, by bytes.
-SPLITTABLE_ENCODINGS = {"utf-8", "utf-8-sig", "ascii"}
-PART_ROWS = 1_000  # rows per part of a splittable file
-
-
-@dataclass(frozen=True)
-class Part:
-    """Rows of a file from byte ``start`` (a row's beginning) to ``end`` (None: the
-    file's end): ``first_line``
-    (JSONL: the number of its first line) or ``rows_before`` and ``header`` (CSV)."""
-    start: int
-    end: int | None
-    first_line: int = 1
-    rows_before: int = 0
-    header: tuple | None = None
-
-
-class _CountedLines:
-    """The lines of a stream, counting the lines and bytes handed out so far."""
-
-    def __init__(self, stream: BinaryIO, encoding: str, max_chars: int | None = None):
-        self.lines, self.bytes = 0, 0
-        head = stream.read(4)
-        self.encoding = _encoding_for(head, encoding)
-        self._bom = 3 if self.encoding == "utf-8-sig" and head.startswith(codecs.BOM_UTF8) else 0
-        self._source = text_lines(_Prepend(head, stream), encoding, max_chars=max_chars)
-
-    def __iter__(self):
-        self.bytes += self._bom
-        for line in self._source:
-            self.lines += 1
-            self.bytes += (line.bytes if isinstance(line, LongLine)
-                           else len(line.encode("utf-8", "surrogateescape")))
-            yield line
-
-
-class _Prepend:
-    """A stream with bytes already read put back in front."""
-
-    def __init__(self, head: bytes, stream: BinaryIO):
-        self.head, self.stream = head, stream
-
-    def read(self, n: int = -1) -> bytes:
-        if not self.head:
-            return self.stream.read(n)
-        out, self.head = self.head, b""
-        return out + (self.stream.read(n - len(out)) if n > len(out) else b"")
-
-
-def plan_parts(stream: BinaryIO, fmt: str, encoding: str,
-               every: int = PART_ROWS, max_chars: int | None = None,
-               has_header: bool = True) -> list[Part] | None:
-    """Where to cut a JSONL or CSV file into parts of ``every`` rows
-    (CSV: records, which may span lines; JSONL: lines), read with the same parser as
-    the file is; None when the file cannot be cut (its encoding is not one of
-    SPLITTABLE_ENCODINGS, or its CSV header is unreadable)."""
-    if codecs.lookup(encoding).name not in SPLITTABLE_ENCODINGS:
-        return None
-    lines = _CountedLines(stream, encoding, max_chars)
-    if lines.encoding not in SPLITTABLE_ENCODINGS:  # a UTF-16 byte-order mark
-        return None
-    cuts, start = [], 0
-    try:
-        if fmt == "jsonl":
-            for _ in lines:
-                if lines.lines % every == 0:
-                    cuts.append(Part(start, lines.bytes, first_line=lines.lines - every + 1))
-                    start = lines.bytes
-            cuts.append(Part(start, None, first_line=lines.lines - lines.lines % every + 1))
-            return cuts
-        counted = iter(lines)
-        try:
-            header = tuple(next(csv.reader(counted)))
-        except (StopIteration, csv.Error):
-            return None
-        start, previous, count = lines.bytes, 0, 0
-        if not has_header:  # the first row is data: the first part starts the file
-            header, start, count = tuple(neutral_names(len(header))), 0, 1
-        for row in read_csv(stream, encoding, list(header), rows_before=count,
-                            lines=counted, max_chars=max_chars):
-            count += 1
-            if count % every == 0:
-                cuts.append(Part(start, lines.bytes, rows_before=previous, header=header))
-                start, previous = lines.bytes, row.offset
-        cuts.append(Part(start, None, rows_before=previous, header=header))
-        return cuts
-    except _Undecodable:
-        return None
-
-
-class _Range:
-    """At most ``length`` bytes of a stream (None: all of the rest)."""
-
-    def __init__(self, stream: BinaryIO, length: int | None):
-        self.stream, self.left = stream, length
-
-    def read(self, n: int = -1) -> bytes:
-        if self.left is None:
-            return self.stream.read(n)
-        n = self.left if n < 0 else min(n, self.left)
-        data = self.stream.read(n) if n else b""
-        self.left -= len(data)
-        return data
-
-
-def read_part(path: str, fmt: str, encoding: str, part: Part,
-              max_chars: int | None = None, has_header: bool = True) -> Iterator[RawRow]:
-    """The rows of one part of an uncompressed JSONL or CSV file (see ``plan_parts``)."""
-    from privenance import storage
-    try:
-        with storage.open_read(path) as stream:
-            stream.seek(part.start)
-            data = _Range(stream, None if part.end is None else part.end - part.start)
-            # past the first part there is no byte-order mark to look for
-            lines = text_lines(data, encoding, bom=part.start == 0, max_chars=max_chars)
-            if fmt == "jsonl":
-                yield from read_jsonl(data, encoding, part.first_line, lines, max_chars)
-            else:
-                header = list(part.header) if part.start else None
-                yield from read_csv(data, encoding, header, part.rows_before, lines, max_chars,
-                                    has_header=has_header)
-    except (OSError, ValueError) as exc:
-        yield RawRow(0, None, f"file cannot be read ({type(exc).__name__})")
-
 
 def read_file(path: str, fmt: str, encoding: str, groups: range | None = None,
               max_chars: int | None = None, has_header: bool = True) -> Iterator[RawRow]:

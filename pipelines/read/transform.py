@@ -26,13 +26,12 @@ import hashlib
 import apache_beam as beam
 
 from pipelines.runners.tagged_outputs import TaggedOutputs
-from pipelines.record import QUARANTINE, quarantine_row
-from pipelines.read.formats import PART_ROWS, parquet_row_groups, plan_parts, read_file, read_part
-from pipelines.read.formats import max_line_chars as max_line_chars_for
+from pipelines.record import FILE, OFFSET, QUARANTINE, SOURCE_ID, quarantine_row
+from pipelines.read.formats import (max_line_chars as max_line_chars_for, parquet_row_groups,
+                                    read_file)
+from pipelines.read.parts import PART_ROWS, plan_parts, read_part
 from privenance.errors import Reason
 from privenance.sources import SourcesManifest
-
-from pipelines.record import FILE, OFFSET, SOURCE_ID
 
 COUNTS = "counts"    # (source id, rows read)
 HASHES = "hashes"    # (source id, file name, sha256 of the stored bytes)
@@ -59,7 +58,7 @@ def may_have_big_parts(unit: dict) -> bool:
     (its row groups), a compressed file or one in an encoding that cannot be cut."""
     import codecs
 
-    from pipelines.read.formats import SPLITTABLE_ENCODINGS
+    from pipelines.read.parts import SPLITTABLE_ENCODINGS
     from privenance.sources import compression_of
     return (unit["format"] == "parquet" or compression_of(unit["path"]) is not None
             or codecs.lookup(unit["encoding"]).name not in SPLITTABLE_ENCODINGS)

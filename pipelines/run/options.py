@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from privenance.files import ROWS_PER_FILE
 from privenance.keyref import KeyRef
 from privenance.policy import Policy
 from privenance.sources import SourcesManifest
 
 DEFAULT_SHARDS = 2
-ROWS_PER_FILE = 20_000  # records read per Parquet file, at most: bounds a writer's memory
 
 
 def _to_stderr(message: str) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from pipelines.runners.tagged_outputs import TaggedOutputs
-from pipelines.record import QUARANTINE, quarantine_row
-from pipelines.record import SOURCE_ID
+from pipelines.record import QUARANTINE, SOURCE_ID, quarantine_row
 from privenance.errors import Reason, RecordRejected
 
 

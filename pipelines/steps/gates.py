@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipelines.images import GENERATED_SOURCE_TYPES, IMAGE, column, fields_of
+from pipelines.images import GENERATED_SOURCE_TYPES, IMAGE, fields_of
+from pipelines.images import column as image_column
 from pipelines.images import output_columns as image_columns
 from pipelines.record import INTERNAL, Step
 from privenance import provenance as P
@@ -46,7 +47,7 @@ class TdmGate(Step):
     def __init__(self, policy: Policy, source: Source):
         self.honour, self.licensed = policy.tdm.honour, set(policy.tdm.licensed_policies)
         self.declared = {c: getattr(source, c) for c in TDM_COLUMNS}
-        self.pictures = [column(f, "tdm") for f in fields_of(source)]
+        self.pictures = [image_column(f, "tdm") for f in fields_of(source)]
 
     def process(self, record: dict) -> dict:
         values = {c: record.pop(c) if c in record else self.declared[c] for c in TDM_COLUMNS}
@@ -88,7 +89,7 @@ class GenerationGate(Step):
     def __init__(self, policy: Policy, source: Source | None = None):
         self.markers = [(m.column, [v.lower() for v in m.values]) for m in policy.synthetic.markers]
         fields = fields_of(source) if source is not None else [IMAGE]
-        self.source_types = [column(f, "source_type") for f in fields]
+        self.source_types = [image_column(f, "source_type") for f in fields]
 
     def process(self, record: dict) -> dict:
         origin = record[P.ORIGIN]

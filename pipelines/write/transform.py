@@ -28,11 +28,8 @@ bundle output are read; the temporary files go once every file is written.
 from __future__ import annotations
 
 import array
-import datetime as dt
-import functools
 import hashlib
 import io
-import json
 import math
 import pickle
 import uuid
@@ -41,137 +38,15 @@ import apache_beam as beam
 
 from pipelines.runners.tagged_outputs import TaggedOutputs
 from pipelines.record import INTERNAL, LEFT_OUT, read_position
+from pipelines.write.schema import ColumnTypes, dataset_schema, to_string
 from privenance import provenance as P
 from privenance import storage
 from privenance.errors import RecordRejected
+from privenance.files import ROWS_PER_FILE
 
 # rows left out: for an earlier row with the same unique key, or (the reason code and
 # message in LEFT_OUT) by a ``check`` that rejected them
 DUPLICATES = "duplicates"
-
-
-def _type_name(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return "list"  # of strings (readers keep no other list)
-    if isinstance(value, dict) and set(value) == {"bytes", "path"}:
-        return "image"  # pipelines/images/: the Hugging Face datasets Image convention
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int" if -(2 ** 63) <= value < 2 ** 63 else "str"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            return "datetime"
-        zone = _zone_name(value.tzinfo)  # kept: written as a timestamp in that zone
-        return f"datetime@{zone}" if zone else "str"  # else ISO text, with its offset
-    if isinstance(value, dt.date):
-        return "date"
-    return "str"
-
-
-@functools.lru_cache(maxsize=256)
-def _zone_name(tzinfo) -> str | None:
-    """The zone as Arrow names it ("Asia/Hong_Kong", "+08:00"), None if it cannot."""
-    import pyarrow as pa
-    try:
-        return pa.lib.tzinfo_to_string(tzinfo)
-    except Exception:  # a tzinfo class Arrow does not know
-        return None
-
-
-class ColumnTypes(beam.CombineFn):
-    """Observed Python types per source column, and each column's first position
-    (source order, then position in the row), so every shard gets the same schema."""
-
-    def __init__(self, source_order: dict):
-        self.source_order = source_order
-
-    def create_accumulator(self):
-        return {}
-
-    def add_input(self, acc, record):
-        rank = self.source_order.get(record.get(P.SOURCE), 0)
-        for pos, (column, value) in enumerate(record.items()):
-            if column in P.COLUMNS or column in INTERNAL:
-                continue
-            order, types = acc.get(column, ((rank, pos), set()))
-            name = _type_name(value)
-            if name:
-                types = types | {name}
-            acc[column] = (min(order, (rank, pos)), types)
-        return acc
-
-    def merge_accumulators(self, accs):
-        out = {}
-        for acc in accs:
-            for column, (order, types) in acc.items():
-                o, t = out.get(column, (order, set()))
-                out[column] = (min(o, order), t | types)
-        return out
-
-    def extract_output(self, acc):
-        return {c: (order, sorted(types)) for c, (order, types) in acc.items()}
-
-
-def dataset_schema(column_types: dict):
-    """Arrow schema: source columns (unified types) then the provenance columns."""
-    import pyarrow as pa
-    fields = []
-    for column, (_, types) in sorted(column_types.items(), key=lambda kv: (kv[1][0], kv[0])):
-        t = set(types)
-        if t <= {"int"} and t:
-            typ = pa.int64()
-        elif t and t <= {"int", "float"}:
-            typ = pa.float64()
-        elif t == {"bool"}:
-            typ = pa.bool_()
-        elif t == {"date"}:
-            typ = pa.date32()
-        elif t == {"datetime"}:
-            typ = pa.timestamp("us")
-        elif len(t) == 1 and next(iter(t)).startswith("datetime@"):
-            # one zone throughout: kept, so each value reads back with its offset (values
-            # in several zones, or with and without one, are ISO text with their offsets)
-            typ = pa.timestamp("us", tz=next(iter(t)).split("@", 1)[1])
-        elif t == {"list"}:
-            typ = pa.list_(pa.string())
-        elif t == {"image"}:
-            typ = image_struct()
-        else:
-            typ = pa.string()
-        fields.append(pa.field(column, typ))
-    schema = pa.schema(fields + P.arrow_fields())
-    pictures = [f.name for f in fields if f.type == image_struct()]
-    return schema.with_metadata(huggingface_features(pictures)) if pictures else schema
-
-
-def image_struct():
-    """The Arrow type of an image cell (the Hugging Face `datasets` Image storage)."""
-    import pyarrow as pa
-    return pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-
-
-def huggingface_features(pictures: list[str]) -> dict:
-    """The Parquet schema metadata by which Hugging Face ``datasets`` reads ``pictures``
-    as Image features (decoded to pictures); it types the other columns from Arrow."""
-    features = {name: {"_type": "Image"} for name in pictures}
-    return {"huggingface": json.dumps({"info": {"features": features}}, sort_keys=True)}
-
-
-def _to_string(value):
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, list):  # a column of lists and strings: the list as JSON text
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
 
 
 BUCKETS = 1 << 16  # a shard is a range of buckets: at most this many shards
@@ -348,55 +223,20 @@ class _WriteShard(beam.DoFn):
 
     def process(self, shard_places, rows: int, types: dict, run_id: str, excluded=(),
                 detected=frozenset()):
-        import pyarrow as pa
-        import pyarrow.compute as pc
         shard, places = shard_places
-        # the grouped rows themselves when nothing was spilled (the DaskRunner)
-        # (copies: the rows change below, and the runner's own objects are not ours)
-        values = _unspill(places) if self.spilled else [dict(r) for r in places]
-        if excluded:
-            left_out = {(key, tuple(position)) for key, position in excluded}
-            values = [r for r in values
-                      if (r[self.shard_key], read_position(r)) not in left_out]
-            if not values:
-                return
+        values = self._rows(places, excluded)
+        if not values and excluded:
+            return
         if self.unique_by:
             values, duplicates = first_read(values, self.unique_by)
             for row in duplicates:
                 yield beam.pvalue.TaggedOutput(DUPLICATES, row)
         redrawn = 0
         if self.surrogates is not None:  # before the rows lose their internal fields
-            kept = []
-            for row in values:
-                try:
-                    redrawn += self.surrogates.fix(row, detected)
-                except RecordRejected as exc:  # fail closed: never a colliding fake
-                    row[LEFT_OUT] = (exc.reason.value, exc.message)
-                    yield beam.pvalue.TaggedOutput(DUPLICATES, row)
-                    continue
-                kept.append(row)
-            values = kept
-        schema = self.fixed_schema or dataset_schema(types)
-        strings = [f.name for f in schema if pa.types.is_string(f.type)]
-        batches, chunk = [], []
-        for row in values:  # to Arrow a chunk at a time: Arrow holds a row in less memory
-            for field in INTERNAL:  # where the row was read: not written
-                row.pop(field, None)
-            if self.run_id_column and run_id is not None:
-                row[self.run_id_column] = run_id
-            if isinstance(row.get(P.PII_COUNTS), dict):
-                row[P.PII_COUNTS] = [{"entity": e, "count": n} for e, n in row[P.PII_COUNTS].items()]
-            for name in strings:
-                row[name] = _to_string(row.get(name))
-            chunk.append(row)
-            if len(chunk) == 10_000:
-                batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
-                chunk = []
-        if chunk:
-            batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
-        table = pa.Table.from_batches(batches, schema=schema)
-        order = pc.sort_indices(table, sort_keys=[(c, "ascending", "at_start") for c in self.sort_by])
-        table = table.take(order)
+            values, rejected, redrawn = self._check_surrogates(values, detected)
+            for row in rejected:
+                yield beam.pvalue.TaggedOutput(DUPLICATES, row)
+        table = self._table(values, types, run_id)
         name = file_name(shard, shard_count(rows, self.min_shards, self.rows_per_file))
         data = parquet_bytes(table, self.encrypt)
         storage.write_bytes(storage.join(self.directory, self.output, name), data)
@@ -404,6 +244,60 @@ class _WriteShard(beam.DoFn):
         if self.surrogates is not None:
             report["surrogates_redrawn"] = redrawn
         yield report
+
+    def _rows(self, places, excluded) -> list[dict]:
+        """The shard's rows, less those ``excluded`` (shard key and read position)."""
+        # the grouped rows themselves when nothing was spilled (the DaskRunner)
+        # (copies: the rows change below, and the runner's own objects are not ours)
+        values = _unspill(places) if self.spilled else [dict(r) for r in places]
+        if excluded:
+            left_out = {(key, tuple(position)) for key, position in excluded}
+            values = [r for r in values
+                      if (r[self.shard_key], read_position(r)) not in left_out]
+        return values
+
+    def _check_surrogates(self, values: list[dict], detected) -> tuple[list, list, int]:
+        """The rows kept, the rows rejected (reason in LEFT_OUT) and the fakes redrawn."""
+        kept, rejected, redrawn = [], [], 0
+        for row in values:
+            try:
+                redrawn += self.surrogates.fix(row, detected)
+            except RecordRejected as exc:  # fail closed: never a colliding fake
+                row[LEFT_OUT] = (exc.reason.value, exc.message)
+                rejected.append(row)
+                continue
+            kept.append(row)
+        return kept, rejected, redrawn
+
+    def _table(self, values: list[dict], types: dict, run_id: str):
+        """The rows as one Arrow table of the output's schema, sorted, run id stamped."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        schema = self.fixed_schema or dataset_schema(types)
+        strings = [f.name for f in schema if pa.types.is_string(f.type)]
+        batches, chunk = [], []
+        for row in values:  # to Arrow a chunk at a time: Arrow holds a row in less memory
+            chunk.append(self._output_row(row, run_id, strings))
+            if len(chunk) == 10_000:
+                batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
+                chunk = []
+        if chunk:
+            batches.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
+        table = pa.Table.from_batches(batches, schema=schema)
+        order = pc.sort_indices(table, sort_keys=[(c, "ascending", "at_start") for c in self.sort_by])
+        return table.take(order)
+
+    def _output_row(self, row: dict, run_id: str, strings: list[str]) -> dict:
+        """``row`` as written: no internal fields, the run id, text columns as text."""
+        for field in INTERNAL:  # where the row was read: not written
+            row.pop(field, None)
+        if self.run_id_column and run_id is not None:
+            row[self.run_id_column] = run_id
+        if isinstance(row.get(P.PII_COUNTS), dict):
+            row[P.PII_COUNTS] = [{"entity": e, "count": n} for e, n in row[P.PII_COUNTS].items()]
+        for name in strings:
+            row[name] = to_string(row.get(name))
+        return row
 
 
 class _TokenSet(beam.CombineFn):
@@ -474,7 +368,7 @@ class WriteParquet(beam.PTransform):
 
     def __init__(self, directory: str, output: str, shard_key: str = P.RECORD_ID,
                  sort_by: list[str] = (P.RECORD_ID,), run_id=None, count_by: list[str] = (), schema=None, source_order: dict | None = None,
-                 min_shards: int = 1, rows_per_file: int = 20_000,
+                 min_shards: int = 1, rows_per_file: int = ROWS_PER_FILE,
                  run_id_column: str | None = P.RUN_ID, always_one_file: bool = False,
                  expected_rows=None, spill: bool = True, unique: bool = False,
                  exclude=None, encrypt: dict | None = None, surrogates=None, detected=None):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from privenance.files import ROWS_PER_FILE
+
 
 def run_command(
     ctx: typer.Context,
@@ -16,7 +18,7 @@ def run_command(
     as_of: str = typer.Option(None, help="Date for retention checks (YYYY-MM-DD); default today."),
     shards: int = typer.Option(2, min=1, help="Parquet files per output, at least (more "
                                "when an output has more than --rows-per-file rows)."),
-    rows_per_file: int = typer.Option(20_000, min=1, help="Records read per Parquet "
+    rows_per_file: int = typer.Option(ROWS_PER_FILE, min=1, help="Records read per Parquet "
                                       "file, at most: bounds each writer's memory."),
     requests: Path = typer.Option(Path("data/requests"), help="Data-subject requests to honour "
                                   "(privenance subject erase / withdraw write them)."),

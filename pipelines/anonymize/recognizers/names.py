@@ -114,6 +114,13 @@ def trim_labels(text: str, start: int, end: int) -> tuple[int, int]:
     return end, end
 
 
+def capitalised(word: str) -> str | None:
+    """``word`` capitalised as a name is (george, SCOTT: George, Scott), or None when that
+    changes its length ('ﬁ'.upper() is 'FI'): a recased copy keeps every offset."""
+    name = word[0].upper() + word[1:].lower()
+    return name if len(name) == len(word) else None
+
+
 class NameGazetteerRecognizer(EntityRecognizer):
     """PERSON from name lists, context phrases and address blocks (see module doc).
     Needs spaCy's tokens (part of speech) and the model's English word list; with no
@@ -188,8 +195,9 @@ class NameGazetteerRecognizer(EntityRecognizer):
         chars, changed = list(text), []
         for tok in doc:
             word = tok.text
-            if word in hits:
-                chars[tok.idx:tok.idx + len(word)] = word[0].upper() + word[1:].lower()
+            name = capitalised(word) if word in hits else None
+            if name is not None:
+                chars[tok.idx:tok.idx + len(word)] = name
                 changed.append((tok.idx, tok.idx + len(word)))
         if not changed:
             return None

@@ -95,3 +95,13 @@ def test_erase_takes_several_names_and_emails(tmp_path, monkeypatch):
     (entry,) = [json.loads(line) for line in (tmp_path / "requests" / "erasures.jsonl")
                 .read_text().splitlines()]
     assert len(entry["tokens"]) == 4 and "陳小玲" not in json.dumps(entry, ensure_ascii=False)
+
+
+def test_identifiers_without_a_token_compare_case_spaces_and_punctuation_aside():
+    """What the surrogate operator compares for entities no subject token covers: one
+    card, address or IP however it is spaced or cased."""
+    from privenance.subject_tokens import normalize
+    assert normalize("CREDIT_CARD", "4111 1111 1111 1111") == normalize("CREDIT_CARD", "4111-1111-1111-1111")
+    assert normalize("STREET_ADDRESS", "12 Main St.") == normalize("STREET_ADDRESS", "12 MAIN ST")
+    assert normalize("IP_ADDRESS", "192.0.2.1") != normalize("IP_ADDRESS", "192.0.2.11")
+    assert normalize("IP_ADDRESS", "...") is None

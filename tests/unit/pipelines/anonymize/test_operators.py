@@ -165,3 +165,37 @@ def test_surrogate_is_never_a_value_detected_beside_it():
         assert other == op("surrogate")(value, entity, [first])  # same bytes, any instance
     assert {"Leung Tai Man", "Chan Siu Ming"}.isdisjoint(s(f"Person {i}", "PERSON")
                                                          for i in range(300))
+
+
+def _spellings(fake: str, entity: str) -> list[str]:
+    """Other ways to write ``fake`` that a data subject's token treats as the same."""
+    if entity == "PERSON" and " " in fake:
+        return [fake.upper(), "Mr " + " ".join(reversed(fake.split()))]
+    if entity == "PERSON":
+        return [fake + "先生", " ".join(fake)]
+    if entity == "PHONE_NUMBER":
+        return [fake.replace("-", " "), fake.replace("-", "")]
+    return [fake.upper(), f" {fake.lower()} "]
+
+
+def test_the_surrogates_in_text_check_and_subject_tokens_agree_on_the_same_identifier():
+    """The fake avoids a detected value written another way exactly when the value's
+    subject token (what the dataset-wide check compares) is the fake's: one notion of
+    "the same identifier" (privenance.subject_tokens.normalize)."""
+    from privenance.subject_tokens import SubjectTokens
+    token = SubjectTokens(KEY).token
+    s = op("surrogate")
+    for value, entity in (("Wong Ka Yan", "PERSON"), ("Mary Poppins", "PERSON"),
+                          ("陳美玲", "PERSON"), ("chan@gmail.com", "EMAIL_ADDRESS"),
+                          ("9123 4567", "PHONE_NUMBER"), ("A123456(3)", "HK_ID")):
+        first = s(value, entity)
+        for spelling in _spellings(first, entity):
+            assert token(entity, spelling) == token(entity, first)
+            other = s(value, entity, [spelling])
+            assert other != first and token(entity, other) != token(entity, spelling)
+    # what tokens tell apart, the check does not avoid: a dot in an email is another one
+    email = s("chan@gmail.com", "EMAIL_ADDRESS")
+    user, _, domain = email.partition("@")
+    dotted = f"{user[0]}.{user[1:]}@{domain}"
+    assert token("EMAIL_ADDRESS", dotted) != token("EMAIL_ADDRESS", email)
+    assert s("chan@gmail.com", "EMAIL_ADDRESS", [dotted]) == email

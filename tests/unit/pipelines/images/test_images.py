@@ -227,7 +227,7 @@ def test_writer_schema_holds_the_image_struct():
     import pyarrow as pa
 
     from pipelines.images import treatment_counts
-    from pipelines.write.transform import _type_name, dataset_schema
+    from pipelines.write.schema import _type_name, dataset_schema
     assert _type_name({"bytes": b"x", "path": "image-1.png"}) == "image"
     schema = dataset_schema({"image": ((0, 0), ["image"])})
     assert schema.field("image").type == pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -249,7 +249,7 @@ def test_writer_schema_tells_hugging_face_datasets_the_column_is_an_image():
 
     import datasets
 
-    from pipelines.write.transform import dataset_schema
+    from pipelines.write.schema import dataset_schema
     schema = dataset_schema({"image": ((0, 0), ["image"]), "caption": ((0, 1), ["str"])})
     assert json.loads(schema.metadata[b"huggingface"]) == {
         "info": {"features": {"image": {"_type": "Image"}}}}

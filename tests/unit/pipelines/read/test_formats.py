@@ -91,7 +91,7 @@ def test_damaged_row_group_is_quarantined_row_by_row_and_reading_goes_on(tmp_pat
 
 
 def test_lists_of_strings_stay_lists_other_nesting_becomes_json(tmp_path):
-    from pipelines.write.transform import ColumnTypes, dataset_schema
+    from pipelines.write.schema import ColumnTypes, dataset_schema
     p = tmp_path / "a.jsonl"
     p.write_text('{"tags": ["billing", "router"], "mixed": [1, "a"], "obj": {"k": ["v"]}}\n')
     [row] = rows(p)
@@ -106,7 +106,8 @@ def test_lists_of_strings_stay_lists_other_nesting_becomes_json(tmp_path):
 # ------------------------------------------------ cutting a file into parts (by bytes)
 
 def _parts_equal_whole(path, fmt, encoding="utf-8", every=3):
-    from pipelines.read.formats import plan_parts, read_file, read_part
+    from pipelines.read.formats import read_file
+    from pipelines.read.parts import plan_parts, read_part
     with open(path, "rb") as f:
         parts = plan_parts(f, fmt, encoding, every=every)
     assert parts is not None
@@ -141,7 +142,7 @@ def test_csv_parts_cut_between_records_never_inside_a_quoted_newline(tmp_path, e
 
 
 def test_files_that_cannot_be_cut_by_bytes_are_one_part(tmp_path):
-    from pipelines.read.formats import plan_parts
+    from pipelines.read.parts import plan_parts
     p = tmp_path / "u.csv"
     p.write_text("id,t\n1,a\n", encoding="utf-16")
     with open(p, "rb") as f:  # a UTF-16 byte-order mark, whatever the declared encoding
@@ -184,7 +185,8 @@ def test_a_line_over_the_cap_is_skipped_unread_and_reading_goes_on(tmp_path):
 
 
 def test_parts_of_a_file_with_long_lines_equal_the_whole(tmp_path):
-    from pipelines.read.formats import plan_parts, read_file, read_part
+    from pipelines.read.formats import read_file
+    from pipelines.read.parts import plan_parts, read_part
     p = tmp_path / "a.jsonl"
     p.write_text("".join('{"i": %d, "t": "%s"}\n' % (i, "陳" * (3000 if i % 4 == 1 else 3))
                          for i in range(10)), encoding="utf-8")
@@ -264,7 +266,8 @@ def test_an_unreadable_file_is_planned_as_one_part_that_gives_one_problem_row(tm
 def test_csv_without_header_row_reads_its_first_row_as_data(tmp_path):
     import io
 
-    from pipelines.read.formats import plan_parts, read_csv, read_part
+    from pipelines.read.formats import read_csv
+    from pipelines.read.parts import plan_parts, read_part
     data = "".join(f"Chan Ka Yan {i},9123{i:04d},x{i}@mail.hk\n" for i in range(1, 8)).encode()
     rows = list(read_csv(io.BytesIO(data), "utf-8", has_header=False))
     assert [r.offset for r in rows] == list(range(1, 8))

@@ -90,3 +90,26 @@ def test_the_public_transforms_are_the_ones_the_run_is_built_from():
     from pipelines.run import graph
     assert (public.Provenance, public.PolicyGates, public.Anonymize, public.Run) == (
         graph.Provenance, graph.PolicyGates, graph.Anonymize, graph.RunGraph)
+
+
+def test_the_rows_per_file_default_is_defined_once_in_the_core():
+    """`privenance run --rows-per-file`, RunOptions and the writer default to one constant
+    (privenance.files.ROWS_PER_FILE); no module writes the number again."""
+    import inspect
+    import re
+    from pathlib import Path
+
+    from pipelines.run.options import RunOptions
+    from pipelines.write.transform import WriteParquet
+    from privenance.cli.run import run_command
+    from privenance.files import ROWS_PER_FILE
+
+    assert RunOptions.__dataclass_fields__["rows_per_file"].default == ROWS_PER_FILE
+    assert inspect.signature(WriteParquet).parameters["rows_per_file"].default == ROWS_PER_FILE
+    assert inspect.signature(run_command).parameters["rows_per_file"].default.default == ROWS_PER_FILE
+    root = Path(__file__).resolve().parents[4]
+    again = [str(p.relative_to(root)) for folder in ("privenance", "pipelines")
+             for p in (root / folder).rglob("*.py") if p.name != "files.py"
+             and re.search(r"(?:rows_per_file\b[^\n]*|ROWS_PER_FILE\s*|Option\()=?\s*20_?000",
+                           p.read_text(encoding="utf-8"))]
+    assert again == []

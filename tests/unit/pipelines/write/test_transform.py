@@ -91,7 +91,7 @@ def test_a_zone_is_kept_when_a_column_has_one_and_iso_text_with_offsets_when_sev
 
     import pyarrow as pa
 
-    from pipelines.write.transform import ColumnTypes, _to_string, dataset_schema
+    from pipelines.write.schema import ColumnTypes, dataset_schema, to_string
     hk = dt.datetime(2024, 3, 1, 12, tzinfo=zoneinfo.ZoneInfo("Asia/Hong_Kong"))
     plus8 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     naive = dt.datetime(2024, 3, 1, 12)
@@ -107,7 +107,7 @@ def test_a_zone_is_kept_when_a_column_has_one_and_iso_text_with_offsets_when_sev
     assert schema(plus8) == pa.timestamp("us", tz="+08:00")
     assert schema(naive) == pa.timestamp("us")
     assert schema(hk, plus8) == schema(hk, naive) == pa.string()
-    assert _to_string(plus8) == "2024-03-01T12:00:00+08:00"
+    assert to_string(plus8) == "2024-03-01T12:00:00+08:00"
     for value in (hk, plus8):  # the same instant and the same offset back
         back = pa.array([value], type=schema(value)).to_pylist()[0]
         assert back == value and back.utcoffset() == dt.timedelta(hours=8)
