@@ -65,8 +65,8 @@ def _load_predefined(registry, language: str, entities: list[str]) -> None:
     from Presidio's own configuration (the same context words, in the same order) as
     ``load_predefined_recognizers`` builds them. Only the wanted ones are built: it
     builds every one (compiling the patterns of each, the URL recognizer's list of
-    every top-level domain among them) for all but a few to be removed, a third of the
-    engine's start-up."""
+    every top-level domain among them) for all but a few to be removed: little CPU
+    unprofiled, much under cProfile (benchmarks/PROFILE.md)."""
     from presidio_analyzer.recognizer_registry.recognizers_loader_utils import (
         RecognizerConfigurationLoader, RecognizerListLoader)
     wanted = {BUILTIN[e] for e in entities if e in BUILTIN}
