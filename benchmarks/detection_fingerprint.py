@@ -41,6 +41,8 @@ def samples(data: Path, per_corpus: int) -> dict[str, list[str]]:
         if (data / corpus / "records.jsonl").is_file():
             n = per_corpus // 5 if corpus == "tab_train" else per_corpus
             out[corpus] = [r["text"] for r in load_records(data / corpus, 0, n, "train")]
+        else:  # said, so that two hashes over different samples are not compared unawares
+            print(f"{corpus}: not found in {data}, left out (see --data)", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp)
         demo.generate(raw)

@@ -9,6 +9,12 @@ C builtin (a regex scan, a hash) counts for the component that called it. Run tw
 
 Usage:  python benchmarks/profile_run.py --records 2000
 Writes benchmarks/results/profile-<records>.json and prints both tables.
+
+cProfile's process_time timer is a system call at every function entry and exit, which
+inflates call-heavy code (Beam's pipeline construction, the regex compiler) several
+times over: ``--phases`` instead times a few phases of the same run without a profiler
+(wall, and CPU of the thread that ran them), ``--repeats`` times (benchmarks/PROFILE.md).
+Usage:  python benchmarks/profile_run.py --phases --records 10 --repeats 3
 """
 from __future__ import annotations
 
@@ -101,7 +107,8 @@ def by_component(profile: Path) -> dict[str, float]:
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
 
-def profiled_run(work: Path, records: int) -> tuple[float, dict[str, float]]:
+def write_inputs(work: Path, records: int) -> None:
+    """throughput.py's corpus of ``records`` rows, its source and its policy, in ``work``."""
     rows = corpus(records)
     data = work / f"corpus-{records}.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -110,6 +117,10 @@ def profiled_run(work: Path, records: int) -> tuple[float, dict[str, float]]:
         "fields": {"email": "EMAIL_ADDRESS", "hkid": "HK_ID"}, "licence": "CC0-1.0",
         "consent": {"basis": "public-domain"}}]}))
     (work / "policy.yaml").write_text(json.dumps(same_entities_policy()))
+
+
+def profiled_run(work: Path, records: int) -> tuple[float, dict[str, float]]:
+    write_inputs(work, records)
     profile = work / f"run-{records}.prof"
     t0 = time.perf_counter()
     subprocess.run([str(BIN / "python"), "-c", PROFILED.format(out=str(profile), records=records)],
@@ -136,6 +147,76 @@ finally:
 """
 
 
+# the phases timed by --phases: (module, function or Class.method); calls nest; one
+# this version of the code lacks is left out
+PHASES = [("pipelines.run.graph", "RunGraph.expand"), ("apache_beam.pipeline", "Pipeline.run"),
+          ("pipelines.anonymize.engine", "TextAnonymizer.setup"),
+          ("pipelines.anonymize.engine", "_nlp_engine"),
+          ("pipelines.anonymize.registry", "build_registry"),
+          ("pipelines.steps.language", "_Engines.get"),  # before issue 34
+          ("pipelines.steps.language", "_Engines.identifier"),
+          ("pipelines.steps.language", "_Engines.converters"),
+          ("pipelines.anonymize.engine", "TextAnonymizer.anonymize_texts")]
+
+TIMED = """
+import functools, importlib, json, sys, threading, time
+start = (time.perf_counter(), time.process_time())
+rows = []
+from privenance.cli import main
+import pipelines.run.driver
+rows.append(("import privenance.cli and the driver (Beam)", time.perf_counter() - start[0],
+             time.process_time() - start[1]))
+def timed(module, name):
+    owner, label = importlib.import_module(module), module.rsplit(".", 1)[-1] + "." + name
+    if "." in name:
+        cls, name = name.split(".")
+        owner = getattr(owner, cls)
+    fn = getattr(owner, name, None)
+    if fn is None:  # not in this version of the code
+        return
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            rows.append((label, time.perf_counter() - wall, time.thread_time() - cpu))
+    setattr(owner, fn.__name__, wrapper)
+for module, name in {phases!r}:
+    timed(module, name)
+sys.argv = ["privenance", "run", "--sources", "sources.yaml", "--policy", "policy.yaml",
+            "--out", "out-phases", "--as-of", "2026-01-01"]
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+totals = {{}}
+for name, wall, cpu in rows:
+    total = totals.setdefault(name, [0.0, 0.0])
+    total[0] += wall
+    total[1] += cpu
+totals["whole process"] = [time.perf_counter() - start[0], time.process_time() - start[1]]
+print(json.dumps(totals))
+"""
+
+
+def phases(work: Path, records: int, repeats: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) of each phase over ``repeats`` runs, each a fresh process."""
+    import shutil
+    import statistics
+    write_inputs(work, records)
+    runs = []
+    for _ in range(repeats):
+        shutil.rmtree(work / "out-phases", ignore_errors=True)
+        done = subprocess.run([str(BIN / "python"), "-c", TIMED.format(phases=PHASES)], cwd=work,
+                              check=True, capture_output=True, text=True,
+                              env={**os.environ, "PRIVENANCE_PSEUDONYM_KEY": "ab" * 32})
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {name: (statistics.median(r[name][0] for r in runs if name in r),
+                   statistics.median(r[name][1] for r in runs if name in r))
+            for name in runs[0]}
+
+
 def table(title: str, seconds: float, parts: dict[str, float]) -> str:
     total = sum(parts.values())
     lines = [f"{title}: {seconds:.1f} s wall, {total:.1f} s CPU in the profiled thread", f"{'component':46} {'s':>7} {'share':>6}"]
@@ -146,8 +227,17 @@ def table(title: str, seconds: float, parts: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--records", type=int, default=2000)
+    parser.add_argument("--phases", action="store_true",
+                        help="time phases without a profiler instead (wall, thread CPU)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs for --phases (medians)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="privenance-profile-"))
+    if args.phases:
+        print(f"{args.records} records, medians of {args.repeats} runs (calls nest: "
+              f"setup is inside Pipeline.run)\n{'phase':46} {'wall s':>7} {'CPU s':>6}")
+        for name, (wall, cpu) in phases(work, args.records, args.repeats).items():
+            print(f"{name:46} {wall:7.2f} {cpu:6.2f}")
+        return
     results = {}
     for records in (args.records, 10):
         seconds, parts = profiled_run(work, records)

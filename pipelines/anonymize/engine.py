@@ -189,26 +189,20 @@ class TextAnonymizer:
         from pipelines.anonymize.operators import build_operator
         return build_operator(name, self.key, params)
 
-    def setup(self) -> None:
+    def setup(self, texts: bool = True) -> None:
+        """Operators and thresholds; with ``texts``, also the detection engine (spaCy,
+        Presidio, the recognizers). ``texts=False`` when no source has a text column:
+        structured columns and the residual scan need neither, so a structured-only
+        run never loads them (they load on the first text if one comes after all)."""
         from privenance.offline import go_offline
         go_offline()
-        from presidio_analyzer import AnalyzerEngine
-
-        from pipelines.anonymize.nlp import context_enhancer
-        from pipelines.anonymize.recognizers.declared import AllowListFilter
-        from pipelines.anonymize.registry import build_registry
+        from pipelines.anonymize.registry import detectable_entities
         cfg = self.policy.anonymization
         self.entities = cfg.detected_entities()
-        nlp_engine = _nlp_engine(cfg)
-        registry = build_registry(self.policy, self.entities)
-        self._allowed = AllowListFilter(cfg.allow_list)
-        # context words may also follow the value ("416 60 039 office")
-        enhancer = context_enhancer(prefix=5, suffix=2)
-        self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry,
-                                        supported_languages=[cfg.language],
-                                        context_aware_enhancer=enhancer)
-        # recognizers that look at a whole batch first (names.py: tagging in batches)
-        self._batch_preparers = [r for r in registry.recognizers if hasattr(r, "prepare_batch")]
+        missing = set() if texts else set(self.entities) - detectable_entities(self.policy)
+        if missing:  # fail closed without the engine too (build_registry checks the real one)
+            raise ConfigError(f"no recognizer finds {', '.join(sorted(missing))}",
+                              field="anonymization.entities")
         self.operators = {e: self._operator(self.policy.rule_for(e).operator,
                                             self.policy.rule_for(e).params) for e in self.entities}
         self.thresholds = {e: cfg.score_threshold if self.policy.rule_for(e).threshold is None
@@ -216,12 +210,35 @@ class TextAnonymizer:
         # entities whose operator varies per data subject (shift_date with subject_field)
         self.subject_fields = subject_fields(self.policy)
         self._value_cache: dict[tuple, str] = {}
+        if texts:
+            self._load_detection()
+
+    def _load_detection(self) -> None:
+        """spaCy, Presidio's analyzer and the policy's recognizers: what free text needs."""
+        from presidio_analyzer import AnalyzerEngine
+
+        from pipelines.anonymize.nlp import context_enhancer
+        from pipelines.anonymize.recognizers.declared import AllowListFilter
+        from pipelines.anonymize.registry import build_registry
+        cfg = self.policy.anonymization
+        nlp_engine = _nlp_engine(cfg)
+        registry = build_registry(self.policy, self.entities)
+        self._allowed = AllowListFilter(cfg.allow_list)
+        # context words may also follow the value ("416 60 039 office")
+        enhancer = context_enhancer(prefix=5, suffix=2)
+        # recognizers that look at a whole batch first (names.py: tagging in batches)
+        self._batch_preparers = [r for r in registry.recognizers if hasattr(r, "prepare_batch")]
+        self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry,
+                                        supported_languages=[cfg.language],
+                                        context_aware_enhancer=enhancer)
 
     def anonymize_texts(self, texts: list[str], records: list[dict] | None = None
                         ) -> list[AnonymizedText]:
         """Anonymize a batch of texts. ``records`` (the record each text comes from)
         supply the subject of per-subject operators (shift_date's subject_field)."""
         from privenance.textnorm import view
+        if texts and self._analyzer is None:
+            self._load_detection()
         cfg = self.policy.anonymization
         records = records or [{}] * len(texts)
         threshold = min(self.thresholds.values())

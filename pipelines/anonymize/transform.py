@@ -24,12 +24,13 @@ class _Engines:
     """What a worker process shares between its DoFn instances: the set-up engine and
     subject tokens (Shared needs an object it can hold a weak reference to)."""
 
-    def __init__(self, policy, key_ref):
+    def __init__(self, policy, key_ref, texts: bool = True):
         from pipelines.anonymize.engine import TextAnonymizer
         from privenance.subject_tokens import SubjectTokens
         key = key_ref.resolve()
         self.engine = TextAnonymizer(policy, key)
-        self.engine.setup()
+        # no source with a text column: spaCy and the recognizers are not loaded
+        self.engine.setup(texts=texts)
         self.subjects = SubjectTokens(key)
 
 
@@ -47,7 +48,8 @@ class _AnonymizeBatch(beam.DoFn):
     def setup(self):
         # one engine per process and policy (and key), whatever the number of threads
         tag = f"{self.policy.sha256}:{self.key_ref.check}"
-        self._engines = self._shared.acquire(lambda: _Engines(self.policy, self.key_ref), tag)
+        texts = any(source.text_fields for source in self.sources.values())
+        self._engines = self._shared.acquire(lambda: _Engines(self.policy, self.key_ref, texts), tag)
         self.anonymizer = BatchAnonymizer(self.policy, self.sources, self.erased,
                                           self._engines.engine, self._engines.subjects.token,
                                           self.keep_position, self.surrogate_check)

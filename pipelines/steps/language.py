@@ -43,26 +43,33 @@ _NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[@#]\w+|\bRT\b")
 
 
 class _Engines:
-    """py3langid and OpenCC, loaded on first use and shared by the process's threads
-    (the model takes ~1 s to load)."""
+    """py3langid and OpenCC, each loaded when the first text that needs it arrives
+    (py3langid for Latin-script text, OpenCC for Chinese: English-only data never
+    loads OpenCC) and shared by the process's threads."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self.ident = self.t2s = self.s2t = None
         self.languages: tuple = ()
 
-    def get(self, languages: tuple):
+    def identifier(self, languages: tuple):
+        """py3langid, restricted to ``languages`` (all when empty)."""
         with self._lock:
-            if self.t2s is None:
-                import opencc
-                self.t2s, self.s2t = opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
             if self.ident is None:
                 from py3langid.langid import MODEL_FILE, LanguageIdentifier
                 self.ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
             if languages != self.languages:
                 self.ident.set_languages(list(languages) or None)
                 self.languages = languages
-        return self.ident, self.t2s, self.s2t
+            return self.ident
+
+    def converters(self):
+        """OpenCC's Traditional-to-Simplified and Simplified-to-Traditional converters."""
+        with self._lock:
+            if self.t2s is None:
+                import opencc
+                self.t2s, self.s2t = opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
+            return self.t2s, self.s2t
 
 
 ENGINES = _Engines()
@@ -114,11 +121,10 @@ class LanguageDetector:
             markers = cantonese_markers(text)
             if markers >= self.cantonese_min or (markers and len(han) < 20):
                 return "yue"
-            _, t2s, s2t = ENGINES.get(self.languages)
-            return chinese_script(han, t2s, s2t)
+            return chinese_script(han, *ENGINES.converters())
         if latin_words == 0:
             return UNDETERMINED
-        ident, _, _ = ENGINES.get(self.languages)
+        ident = ENGINES.identifier(self.languages)
         # lower case: the model knows SHOUTED text less well than ordinary text
         language, confidence = ident.classify(_NOISE.sub(" ", text).lower())
         if language == "zh" or confidence < _MIN_CONFIDENCE:

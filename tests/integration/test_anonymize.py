@@ -336,3 +336,50 @@ def test_names_in_lower_case_or_capitals_are_rechecked_by_the_model(engine):
     assert "george" not in out[0] and "carmen" not in out[0]
     assert "KRISTEN" not in out[1] and "BELL" not in out[1] and out[1].endswith(" is the voice")
     assert out[2:] == texts[2:]
+
+
+def test_structured_only_engine_loads_no_nlp_and_loads_it_on_a_first_text(engine):
+    """Without text (setup(texts=False)) neither spaCy nor Presidio is imported, declared
+    columns and the residual scan work, and a text arriving after all loads the engine
+    and is treated exactly as by an engine set up with it."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.path.insert(0, %r)\n"
+            "from pipelines.anonymize.engine import TextAnonymizer\n"
+            "from privenance.keys import Secret\n"
+            "from privenance.policy import load_policy\n"
+            "e = TextAnonymizer(load_policy(%r), Secret(b'\\x05' * 32, 'test'))\n"
+            "e.setup(texts=False)\n"
+            "print(e.transform_values(['chan@example.net'], 'EMAIL_ADDRESS')[0])\n"
+            "print(e.residual_entities('left: wong@gmail.com'))\n"
+            "print(sorted(m for m in ('spacy', 'presidio_analyzer', 'thinc') if m in sys.modules))\n"
+            % (str(REPO), str(REPO / "policies/default.yaml")))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == [engine.transform_values(["chan@example.net"], "EMAIL_ADDRESS")[0],
+                   "['EMAIL_ADDRESS']", "[]"]
+    lazy = TextAnonymizer(load_policy(REPO / "policies/default.yaml"), Secret(b"\x05" * 32, "test"))
+    lazy.setup(texts=False)
+    texts = [text for text, _ in planted(8)]
+    assert lazy.anonymize_texts(texts) == engine.anonymize_texts(texts)
+
+
+def test_structured_only_source_runs_without_the_nlp_engine(monkeypatch):
+    """The Beam DoFn of a run whose sources have no text column sets up no detection
+    engine; a policy entity nothing finds is still a configuration error."""
+    from pipelines.anonymize.transform import _AnonymizeBatch
+    from privenance.keyref import KeyRef
+    from privenance.sources import Source
+    policy = load_policy(REPO / "policies/default.yaml")
+    monkeypatch.setenv("PRIVENANCE_TEST_KEY", "05" * 32)
+    key = KeyRef.env("PRIVENANCE_TEST_KEY")
+    structured = Source(id="s", path="x.jsonl", id_field="id", text_fields=[],
+                        fields={"email": "EMAIL_ADDRESS"})
+    fn = _AnonymizeBatch(policy, key, {"s": structured}, {})
+    fn.setup()
+    assert fn._engines.engine._analyzer is None
+    nope = policy.anonymization.model_copy(update={"entities": {
+        **policy.anonymization.entities, "NOPE": policy.anonymization.entities["EMAIL_ADDRESS"]}})
+    with pytest.raises(ConfigError, match="no recognizer finds NOPE"):
+        TextAnonymizer(policy.model_copy(update={"anonymization": nope}),
+                       Secret(b"\x05" * 32, "test")).setup(texts=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import regex
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from pipelines.anonymize.recognizers.general import judge_phones, street_types
@@ -35,6 +36,8 @@ from privenance.textnorm import CJK, HAN
 CASE_SENSITIVE = re.DOTALL | re.MULTILINE
 LATIN_EDGE_L = r"(?<![A-Za-z0-9])"
 LATIN_EDGE_R = r"(?![A-Za-z0-9])"
+# the regex module, as Presidio's patterns: the same Unicode digits
+SIX_DIGITS = regex.compile(r"\d{6}")
 
 
 class HkIdRecognizer(PatternRecognizer):
@@ -45,6 +48,13 @@ class HkIdRecognizer(PatternRecognizer):
             supported_entity="HK_ID", name="HkIdRecognizer",
             patterns=[Pattern("hkid", HKID_PATTERN, 0.5)],
             context=["hkid", "identity card", "id card", "身份證", "身分證"])
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        # every HKID holds six digits in a row, and most texts none: the pattern
+        # (case-insensitive, as Presidio compiles it) is slow to try at every letter
+        if not SIX_DIGITS.search(text):
+            return []
+        return super().analyze(text, entities, nlp_artifacts, regex_flags)
 
     def validate_result(self, pattern_text: str):
         return hkid_check_ok(pattern_text)  # True -> score 1.0; False -> dropped
@@ -139,6 +149,11 @@ class CjkSafeEmailRecognizer(PatternRecognizer):
             supported_entity="EMAIL_ADDRESS", name="CjkSafeEmailRecognizer",
             patterns=[Pattern("email_cjk", r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@"
                               r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])", 0.9)])
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        if "@" not in text:  # no email without one: the pattern is not tried at all
+            return []
+        return super().analyze(text, entities, nlp_artifacts, regex_flags)
 
 
 HK_ESTATE_WORDS = ("Estate|Court|Garden|Gardens|Centre|Center|Building|Mansion|Mansions|House|"

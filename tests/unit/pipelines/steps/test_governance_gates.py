@@ -63,6 +63,17 @@ def test_language_on_generated_text():
     assert sum(DETECT.detect(fake_cn.paragraph(5)) == "zh-Hans" for _ in range(10)) >= 9
 
 
+def test_language_engines_load_only_for_the_text_that_needs_them(monkeypatch):
+    """English-only data never loads OpenCC, and Chinese-only data never loads py3langid."""
+    from pipelines.steps import language
+    monkeypatch.setattr(language, "ENGINES", language._Engines())
+    assert DETECT.detect("Please call me back about the order tomorrow morning.") == "en"
+    assert language.ENGINES.ident is not None and language.ENGINES.t2s is None
+    monkeypatch.setattr(language, "ENGINES", language._Engines())
+    assert DETECT.detect("我們明天下午在會議室開會討論這個問題") == "zh-Hant"
+    assert language.ENGINES.t2s is not None and language.ENGINES.ident is None
+
+
 @pytest.mark.skipif(not REAL_DEV.exists(), reason="real_dev corpora not present")
 def test_language_on_real_text():
     """Real English judgments and Traditional Chinese sentences; standard Chinese is

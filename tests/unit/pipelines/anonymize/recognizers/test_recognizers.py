@@ -94,6 +94,30 @@ def test_international_phone_needs_a_prefix_or_context():
     assert found(r, "on 2024-05-03 from 10.1.2.3, HK$1,299, HSI 17,234.5") == []
 
 
+def test_hkid_and_cjk_email_patterns_are_tried_only_where_they_can_match(monkeypatch):
+    """A text without six digits in a row (an HKID's) or without an @ (an email's) is
+    not scanned by that pattern at all; where it is, the findings are the pattern's own."""
+    from presidio_analyzer import PatternRecognizer
+    scanned = []
+    scan = PatternRecognizer.analyze
+
+    def counting(self, text, *args, **kwargs):
+        scanned.append(self.name)
+        return scan(self, text, *args, **kwargs)
+    monkeypatch.setattr(PatternRecognizer, "analyze", counting)
+    hkid_recognizer, email = HkIdRecognizer(), CjkSafeEmailRecognizer()
+    assert found(hkid_recognizer, "Order 12345 for Ms Chan, tel 9123 4567") == []
+    assert found(email, "Order 12345 for Ms Chan, tel 9123 4567") == []
+    assert scanned == []
+    rng = random.Random(5)
+    for text in [f"id {hkid(rng)} and {hkid(rng).lower()}, 我的電郵是chan@gmail.com，" for _ in range(20)]:
+        for recognizer in (hkid_recognizer, email):
+            expected = scan(recognizer, text, recognizer.supported_entities, None)
+            assert ([(r.start, r.end, r.score) for r in recognizer.analyze(text, recognizer.supported_entities, None)]
+                    == [(r.start, r.end, r.score) for r in expected])
+    assert scanned.count("HkIdRecognizer") == 20 and scanned.count("CjkSafeEmailRecognizer") == 20
+
+
 # --- identifiers glued to Chinese text ---------------------------------------------
 
 def test_identifiers_inside_chinese_sentences():
