@@ -3,6 +3,8 @@
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# the suite on both cores (pytest-xdist); `make test PYTEST_ARGS=tests/unit` for a part
+PYTEST_ARGS ?= -q -n 2
 STAMP := $(VENV)/.installed
 
 .PHONY: install run test bench lock clean

@@ -64,6 +64,8 @@ setup(
                              # of the SPDX 3 dataset document (the SPDX model's bindings)
                              "securesystemslib==1.6.0", "spdx-python-model==0.0.6",
                              # public-domain sample photographs with faces (image tests)
-                             "scikit-image==0.26.0"]},
+                             "scikit-image==0.26.0",
+                             # the suite on every core (`make test`, .ci/run: -n 2)
+                             "pytest-xdist==3.8.0"]},
     entry_points={"console_scripts": ["privenance=privenance.cli:main"]},
 )
