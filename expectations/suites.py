@@ -173,7 +173,8 @@ def image_is_clean(value) -> bool:
 def image_columns(df) -> list[str]:
     """Columns of image cells: dicts of exactly ``bytes`` and ``path``."""
     def is_image(column):
-        first = next((v for v in df[column].tolist() if v is not None), None)
+        # iterating stops at the first value: no copy of a whole text column as a list
+        first = next((v for v in df[column] if v is not None), None)
         return isinstance(first, dict) and set(first) == {"bytes", "path"}
     return sorted(c for c in df.columns if str(df[c].dtype) == "object" and is_image(c))
 
