@@ -46,6 +46,8 @@ setup(
         "pillow",
         "c2pa-python==0.38.1",
         "opencv-python-headless==4.13.0.92",
+        # a second face detector (dlib's HOG, built in: no model file), prebuilt wheels
+        "dlib-bin==20.0.1.post1",
     ],
     # the official validators the exports are checked with: mlcroissant (Croissant
     # JSON-LD) and jsonschema + referencing (OpenLineage events against the spec); and

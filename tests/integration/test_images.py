@@ -101,11 +101,31 @@ def test_no_face_is_left_and_the_drawing_keeps_its_size(ran):
     from pipelines.images.faces import find_faces
     pictures = [Image.open(io.BytesIO(i["bytes"])) for i in _images(root)]
     assert all(find_faces(p.convert("RGB")) == [] for p in pictures)
+    assert all(_standard_detectors_find(p) == 0 for p in pictures)
+    original = Image.open(io.BytesIO(samples.face_jpeg()))
+    assert _standard_detectors_find(original) >= 2   # they do find the face before
     assert sorted(p.size for p in pictures) == [(150, 110), (160, 120), (170, 130), (200, 150),
                                                 (512, 512)]
     dataset = pq.read_table(root / "data/staged/dataset")
     assert str(dataset.schema.field("image").type) == "struct<bytes: binary, path: string>"
     assert sorted(dataset.column("image_faces_found").to_pylist())[-1] >= 1
+
+
+def _standard_detectors_find(picture) -> int:
+    """Faces found by every frontal detector OpenCV and dlib ship, at their usual
+    settings, not only those the pipeline runs: OpenCV's four frontal-face cascades
+    (detectMultiScale's default scale step, 5 neighbours) and dlib's HOG detector at
+    upsampling 0, 1 and 2 (its default threshold)."""
+    import cv2
+    import dlib
+    import numpy as np
+    gray, colour = np.asarray(picture.convert("L")), np.asarray(picture.convert("RGB"))
+    found = 0
+    for name in ("default", "alt", "alt2", "alt_tree"):
+        cascade = cv2.CascadeClassifier(f"{cv2.data.haarcascades}haarcascade_frontalface_{name}.xml")
+        found += len(cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5))
+    hog = dlib.get_frontal_face_detector()
+    return found + sum(len(hog(colour, upsample)) for upsample in (0, 1, 2))
 
 
 @pytest.fixture(scope="module")
