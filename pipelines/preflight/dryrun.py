@@ -63,7 +63,7 @@ def gate_sample(source: Source, rows, policy: Policy, as_of: dt.date,
     """Run the gates over sampled ``RawRow``s of one source; a record that passes with
     the id of an earlier one that passed counts as a duplicate, as the run's writer
     quarantines it (DUPLICATE_ID)."""
-    from pipelines.record import OFFSET, SOURCE_ID, SOURCE_KEY
+    from pipelines.record import FILE, OFFSET, SOURCE_ID, SOURCE_KEY
     result = SourceCheck(source.id)
     steps = _steps(source, policy, as_of, withdrawn or {})
     limit = policy.anonymization.max_text_chars
@@ -74,6 +74,8 @@ def gate_sample(source: Source, rows, policy: Policy, as_of: dt.date,
             result.reasons[row.reason or Reason.MALFORMED.value] += 1
             continue
         record = {**row.values, SOURCE_ID: source.id, OFFSET: row.offset}
+        if row.file:  # a source of many files: without an id field, file and offset are the key
+            record[FILE] = row.file
         try:
             for step in steps:
                 record = step.process(record)

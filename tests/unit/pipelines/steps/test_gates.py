@@ -112,3 +112,15 @@ def test_a_row_under_its_own_licence_is_not_credited_to_the_source():
         {"id": 4, "body": "x", "licence": "CC0-1.0"}], 1)]
     result = gate_sample(own, rows, policy, dt.date(2026, 1, 1))
     assert (result.quarantined, result.no_attribution) == (0, 1)
+
+
+def test_check_keys_records_of_a_many_file_source_without_an_id_by_file_and_offset():
+    """Two files of a folder source without an id field both start at offset 1: the
+    run keys them by file and offset, so check must not call the second a duplicate."""
+    from pipelines.preflight.dryrun import gate_sample
+    from pipelines.read.formats import RawRow
+    source = Source(id="s", path="x/", format="jsonl", licence="CC0-1.0", text_fields=["body"],
+                    consent={"basis": "public-domain"})
+    rows = [RawRow(1, {"body": "x"}, None, "a.jsonl"), RawRow(1, {"body": "y"}, None, "b.jsonl")]
+    result = gate_sample(source, rows, Policy(name="t"), dt.date(2026, 1, 1))
+    assert result.sampled == 2 and result.quarantined == 0
