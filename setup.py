@@ -11,7 +11,7 @@ setup(
     description="Privacy and provenance pipelines for AI training data",
     python_requires=">=3.11",
     packages=find_packages(include=["privenance*", "pipelines*", "expectations*", "lineage*"]),
-    package_data={"privenance": ["py.typed"], "lineage": ["facets/*.json", "detection_quality.json"],
+    package_data={"privenance": ["py.typed", "demo_assets/*.jpg"], "lineage": ["facets/*.json", "detection_quality.json"],
                   # the trained name model (issue 37), loaded by path from the package
                   "pipelines.anonymize.models": ["names_en/*", "names_en/*/*", "names_en/*/*/*"]},
     install_requires=[

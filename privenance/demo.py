@@ -1,9 +1,12 @@
 """Generate the demo corpus with Faker (fixed seed, so DVC sees identical bytes).
 
-Three sources in three formats with different licence and consent terms, free
+Three text sources in three formats with different licence and consent terms, free
 text mixing English, Cantonese-romanized and Chinese names, emails, HK phone
 numbers, HKIDs and addresses, plus non-personal figures (order numbers, prices,
-dates, index levels) that must survive, and a few deliberately bad rows.
+dates, index levels) that must survive, and a few deliberately bad rows. A fourth
+source is a folder of pictures: drawings, a public-domain photograph with a face
+whose EXIF holds a GPS position, a serial number and an artist, a drawing whose XMP
+says a trained model made it, and a file that is no picture.
 
 The files go to data/demo/raw (never data/raw, which is the users'); they are
 declared in data/demo/sources.yaml and treated under policies/demo.yaml.
@@ -15,6 +18,16 @@ import datetime as dt
 import json
 import random
 from pathlib import Path
+
+PHOTO = Path(__file__).parent / "demo_assets" / "astronaut.jpg"   # licenses/astronaut.txt
+# the IPTC digital source type a generator writes into its pictures' XMP
+XMP_GENERATED = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+    'Iptc4xmpExt:DigitalSourceType='
+    '"http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
+    '</rdf:RDF></x:xmpmeta>')
 
 SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Lam", "Tsang", "Yip",
             "Chow", "Tang", "Kwok", "Fung", "Yeung", "Mak", "Tse"]
@@ -70,9 +83,55 @@ def _ticket_text(fake, rng) -> str:
         phone_plain=hk_phone(rng).replace(" ", "").replace("-", "")[-8:])
 
 
+def _drawing(rng: random.Random, size=(320, 240)):
+    """Shapes in random colours on a flat background (a Pillow picture)."""
+    from PIL import Image, ImageDraw
+    picture = Image.new("RGB", size, tuple(rng.randint(200, 250) for _ in range(3)))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(rng.randint(3, 6)):
+        x, y = rng.randint(0, size[0] - 60), rng.randint(0, size[1] - 60)
+        box = (x, y, x + rng.randint(30, 120), y + rng.randint(30, 120))
+        colour = tuple(rng.randint(0, 200) for _ in range(3))
+        rng.choice([draw.rectangle, draw.ellipse])(box, fill=colour)
+    return picture
+
+
+def _photo_with_exif(fake, rng: random.Random) -> bytes:
+    """The public-domain photograph, its EXIF claiming a camera, its serial number, an
+    artist and a GPS position in Hong Kong (the pipeline must strip all of them)."""
+    import io
+
+    from PIL import Image
+    picture = Image.open(PHOTO)
+    exif = Image.Exif()
+    exif[0x013B] = fake.name()                       # Artist
+    exif[0x010F], exif[0x0110] = "ExampleCam", "EC-1"  # Make, Model
+    exif.get_ifd(0x8769)[0xA431] = f"SN-{rng.randint(10**7, 10**8 - 1)}"  # BodySerialNumber
+    exif.get_ifd(0x8825).update({1: "N", 2: (22.0, 18.0, round(rng.uniform(0, 59), 1)),
+                                 3: "E", 4: (114.0, 10.0, round(rng.uniform(0, 59), 1))})
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=88, exif=exif)
+    return out.getvalue()
+
+
+def photos(out: Path, fake, rng: random.Random, drawings: int = 4) -> int:
+    """Write the picture source's files under ``out`` (a folder); the number written."""
+    from PIL import PngImagePlugin
+    out.mkdir(parents=True, exist_ok=True)
+    for i in range(drawings):
+        _drawing(rng).save(out / f"drawing-{i + 1:03d}.png")
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", XMP_GENERATED)
+    _drawing(rng).save(out / "generated-001.png", pnginfo=info)
+    (out / "photo-001.jpg").write_bytes(_photo_with_exif(fake, rng))
+    (out / "scan-001.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a picture after all")
+    return drawings + 3
+
+
 def generate(out: Path | str, seed: int = 42, tickets: int = 150, interviews: int = 40,
              posts: int = 50) -> dict[str, int]:
-    """Write tickets.jsonl, interviews.parquet and forum.csv under ``out``."""
+    """Write tickets.jsonl, interviews.parquet, forum.csv and the photos/ folder under
+    ``out``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from faker import Faker
@@ -120,5 +179,7 @@ def generate(out: Path | str, seed: int = 42, tickets: int = 150, interviews: in
                     f"{rng.choice(DISTRICTS)}")
             w.writerow([f"P{i + 1:04d}", fake.user_name(), text, licence,
                         _day(fake)])
+    # 4. a photo archive (a folder of pictures): public domain
+    pictures = photos(out / "photos", fake, rng)
     return {"support-tickets": len(lines), "research-interviews": interviews,
-            "forum-posts": posts}
+            "forum-posts": posts, "photo-archive": pictures}
