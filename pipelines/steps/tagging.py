@@ -44,6 +44,16 @@ def _consent(value) -> dict:
             "reference": value.get("reference")}
 
 
+def image_key(source: Source, name: str | None) -> str:
+    """An image record's source key: its file's path relative to the source's folder or
+    glob (the name run.json lists), or for a source of one file, that file's name (the
+    reader names it, pipelines/read/transform.py). What a requester can name their
+    picture by (`privenance subject find --key`); a file name may be personal data, so
+    requests store only the keyed record id."""
+    from privenance.storage import name_of
+    return name or name_of(source.path)
+
+
 class BinaryAsText(Step):
     """Binary cells (Parquet bytes, ``{bytes, path}`` structs) are kept as read only in
     the source's ``image_fields``: in any other column they become text, as they always
@@ -108,6 +118,8 @@ class TagProvenance(Step):
             if key is None or str(key).strip() == "":
                 raise RecordRejected(Reason.MISSING_ID, f"id field {s.id_field!r} is missing")
             record[SOURCE_KEY] = str(key)
+        elif s.format == "images":
+            record[SOURCE_KEY] = image_key(s, record.get(FILE))
         else:
             record[SOURCE_KEY] = f"{record.get(FILE) or ''}#{record[OFFSET]}"
         declared = s.consent.model_dump() if s.consent else {"basis": None, "purposes": [],
