@@ -276,3 +276,53 @@ def test_an_image_record_is_found_by_its_file_name_erased_and_gone_next_version(
     assert [v.split("@")[1] for v in again["versions_searched"]] == [v1["version"], v2["version"]]
     for path in [*(root / "data/certified").rglob("*"), *(root / "data/subjects").rglob("*")]:
         assert not path.is_file() or b"chan-tai-man" not in path.read_bytes(), path
+
+
+CONSENT_SOURCES = """
+sources:
+  - id: portraits
+    path: data/raw/portraits.jsonl
+    id_field: sitter
+    image_fields: [photo]
+    licence: CC0-1.0
+    consent: {basis: consent, purposes: [model-training], reference: release-2026}
+"""
+
+
+def test_a_rows_consent_keeps_its_faces_under_a_blurring_policy(tmp_path):
+    """Three portraits under the default policy (faces: blur): the row whose consent says
+    `faces: keep` keeps its face, counted as kept by consent in run.json and the report;
+    the row without is blurred; a row whose consent says anything else is quarantined."""
+    from pipelines.images.faces import find_faces
+    from PIL import Image
+    root = tmp_path
+    shutil.copytree(REPO / "policies", root / "policies")
+    (root / "data/raw").mkdir(parents=True)
+    (root / "data/raw/face.jpg").write_bytes(samples.face_jpeg())
+    agreed = {"basis": "consent", "purposes": ["model-training"], "reference": "release-7",
+              "faces": "keep"}
+    rows = [{"sitter": "s1", "photo": "face.jpg", "consent": agreed},
+            {"sitter": "s2", "photo": "face.jpg"},
+            {"sitter": "s3", "photo": "face.jpg", "consent": {**agreed, "faces": "yes"}}]
+    (root / "data/raw/portraits.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (root / "data/sources.yaml").write_text(CONSENT_SOURCES)
+    privenance("run", "--as-of", "2026-11-25", cwd=root, env=TEST_KEYS)
+    run = json.loads((root / "data/staged/run.json").read_text())
+    assert run["counts"]["portraits"] == {"read": 3, "written": 2, "quarantined": 1,
+                                          "quarantine_reasons": {"MALFORMED": 1}}
+    written = {r["sitter"]: r for r in pq.read_table(root / "data/staged/dataset").to_pylist()}
+    kept, blurred = written["s1"], written["s2"]
+    assert kept["photo_faces_found"] >= 1 and kept["photo_faces_blurred"] == 0
+    assert kept["photo_faces_kept_by_consent"] == kept["photo_faces_found"]
+    assert blurred["photo_faces_blurred"] == blurred["photo_faces_found"] >= 1
+    assert blurred["photo_faces_kept_by_consent"] == 0
+    assert find_faces(Image.open(io.BytesIO(kept["photo"]["bytes"])))
+    assert not find_faces(Image.open(io.BytesIO(blurred["photo"]["bytes"])))
+    images = run["images"]
+    assert images["faces_kept_by_consent"] == kept["photo_faces_found"] == images["faces_kept"]
+    assert images["faces_blurred"] == blurred["photo_faces_found"]
+    privenance("validate", cwd=root, env=TEST_KEYS)
+    privenance("certify", "--name", "portraits", cwd=root, env=TEST_KEYS)
+    privenance("report", "--name", "portraits", cwd=root, env=TEST_KEYS)
+    report = (root / "data/reports/report.html").read_text(encoding="utf-8")
+    assert f"kept by the consent of the people pictured {images['faces_kept_by_consent']}" in report
