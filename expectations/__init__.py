@@ -60,7 +60,8 @@ def validate(dataset, policy: Policy, run: RunRecord | dict, out_dir: Path | Non
           else load_dataset(dataset, encryption=run.encryption))
     findings = _findings(dataset, findings)
     as_of = as_of or run.as_of or dt.date.today().isoformat()
-    df = derive_checks(df, policy, run, as_of, findings, set(requests.erased_tokens))
+    df = derive_checks(df, policy, run, as_of, findings, set(requests.erased_tokens),
+                       set(requests.erased_records))
     findings = None  # no longer needed: free it before the suites run
     suites = build_suites(df, policy, run, set(requests.withdrawn_refs))
     results = run_suites(df, suites, out_dir, progress)

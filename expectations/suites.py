@@ -180,9 +180,10 @@ def image_columns(df) -> list[str]:
 
 
 def derive_checks(df, policy: Policy, run: RunRecord | dict, as_of: str, findings=None,
-                  erased: set[str] = frozenset()):
+                  erased: set[str] = frozenset(), erased_records: set[str] = frozenset()):
     """Add the ``_check_*`` columns the suites assert on; returns a new DataFrame.
-    ``findings`` (the run's findings as a DataFrame) enables the subject-index checks.
+    ``findings`` (the run's findings as a DataFrame) enables the subject-index checks;
+    ``erased``: subject tokens, ``erased_records``: record ids, of erasure requests.
 
     Columns are read as lists (``tolist``: the same values as iterating the Series, at
     a fraction of the cost for Arrow-backed strings), and licence facts and dates
@@ -203,7 +204,7 @@ def derive_checks(df, policy: Policy, run: RunRecord | dict, as_of: str, finding
     df["_check_attribution_present"] = [
         not f[2] or _present(a) for f, a in zip(facts, df[P.ATTRIBUTION].tolist())]
     if findings is not None:
-        _subject_checks(df, findings, erased)
+        _subject_checks(df, findings, erased, erased_records)
     # the representation suite: the run's widest gap in drop rate between groups of each
     # attribute (run.json "representation"), asserted as a column so it shows by name
     rates = run.representation.get("drop_rates", {})
@@ -217,13 +218,16 @@ def derive_checks(df, policy: Policy, run: RunRecord | dict, as_of: str, finding
     return df
 
 
-def _subject_checks(df, findings, erased: set[str]) -> None:
+def _subject_checks(df, findings, erased: set[str],
+                    named: set[str] = frozenset()) -> None:
     """DPP6: a record holding a subject's identifier must be reachable from the subject
     index (its findings carry subject tokens), so access, correction and erasure
-    requests can find it; and no record may concern an erased subject."""
+    requests can find it; and no record may concern an erased subject, nor be one an
+    erasure request ``named`` by its record id."""
     tokens = findings[findings["subject"].notna()]
     indexed = set(tokens[P.RECORD_ID].unique().tolist())
     erased_records = set(tokens[tokens["subject"].isin(set(erased))][P.RECORD_ID].tolist())
+    erased_records |= set(named)
     subject_entities = set(SUBJECT_ENTITIES)
     record_ids = df[P.RECORD_ID].tolist()
     df["_check_in_subject_index"] = [

@@ -102,6 +102,8 @@ IMAGE_DESCRIPTIONS = {
                               "exif_serial, xmp); never their values.",
     "image_faces_found": "Faces the offline detector found in the picture.",
     "image_faces_blurred": "Faces pixelated beyond recognition in the written picture.",
+    "image_faces_kept_by_consent": "Faces left as they were because the record's consent "
+                                   "says the people pictured agreed (consent faces: keep).",
 }
 
 

@@ -33,7 +33,8 @@ def image_facts(run: RunRecord) -> dict | None:
             "formats": images.get("formats") or {},
             "metadata_removed": images.get("metadata_removed") or {},
             "faces_found": images.get("faces_found", 0),
-            "faces_blurred": images.get("faces_blurred", 0), "note": NO_MANIFEST}
+            "faces_blurred": images.get("faces_blurred", 0),
+            "faces_kept_by_consent": images.get("faces_kept_by_consent", 0), "note": NO_MANIFEST}
 
 
 def images_section(facts: dict) -> str:
@@ -54,6 +55,7 @@ def images_section(facts: dict) -> str:
                     + f"<p><b>{esc(images['note'])}</b></p>"
                     + f'<p class="muted">Metadata removed (pictures, by kind): {esc(removed)}. '
                       f'Faces found {images["faces_found"]:,}, pixelated '
-                      f'{images["faces_blurred"]:,}. Formats: '
+                      f'{images["faces_blurred"]:,}, kept by the consent of the people '
+                      f'pictured {images.get("faces_kept_by_consent", 0):,}. Formats: '
                     + esc(", ".join(f"{m} {n}" for m, n in images["formats"].items()) or "none")
                     + ".</p>")

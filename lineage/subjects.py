@@ -3,8 +3,10 @@
 At certification the staged findings' subject tokens (privenance/subject_tokens.py) are
 written to ``<subjects>/<dataset>/<version>/index.parquet`` (record id, source,
 entity, token, and the record's source key, its ``id_field`` value, which the dataset
-carries anyway and which the reply to an access request names), kept for every version (a persisted DVC output, like the report
-history) because an access request concerns earlier versions too. A copy of the
+carries anyway and which the reply to an access request names; a record without a
+token, an image record say, has a row without one, for `find_records`), kept for
+every version (a persisted DVC output, like the report history) because an access
+request concerns earlier versions too. A copy of the
 version's certificate beside it says which version it indexes; an index without
 one (an interrupted certification) is ignored.
 
@@ -40,9 +42,10 @@ def _index_schema():
 SOURCE_KEY = "source_key"
 
 
-def source_keys(staged: Path) -> dict[str, str]:
-    """record id -> source key (the value of its source's ``id_field``), from the staged
-    dataset beside the findings and its run.json; {} when either is missing."""
+def staged_records(staged: Path) -> dict[str, tuple[str, str | None]]:
+    """record id -> (source, source key: the value of its source's ``id_field``, or
+    None), of every record of the staged dataset beside the findings, by its run.json;
+    {} when either is missing."""
     import pyarrow.parquet as pq
     try:
         run = RunRecord.load(staged / "run.json")
@@ -50,7 +53,7 @@ def source_keys(staged: Path) -> dict[str, str]:
         return {}
     dataset = staged / "dataset"
     id_field = {s.id: s.id_field for s in run.sources}
-    keys = {}
+    records = {}
     for f in sorted(dataset.glob("*.parquet")) if dataset.is_dir() else []:
         names = set(pq.read_schema(f).names)
         wanted = [P.RECORD_ID, P.SOURCE] + sorted({c for c in id_field.values() if c in names})
@@ -59,9 +62,9 @@ def source_keys(staged: Path) -> dict[str, str]:
         for i, (rid, source) in enumerate(zip(columns[P.RECORD_ID], columns[P.SOURCE])):
             field = id_field.get(source)
             value = columns[field][i] if field in columns else None
-            if value is not None and str(value) != "":
-                keys[rid] = str(value)
-    return keys
+            records[rid] = (source, str(value) if value is not None and str(value) != ""
+                            else None)
+    return records
 
 
 def _staging(version_dir: Path) -> Path:
@@ -73,21 +76,31 @@ def _staging(version_dir: Path) -> Path:
 def build_index(findings_dir: Path, version_dir: Path) -> dict:
     """Write the version's subject index (tokens only, sorted, deduplicated) beside
     ``version_dir``, for ``seal_index`` to put in place; returns what the certificate
-    records about it."""
+    records about it. Each record without a token has a row of its own (subject null):
+    a record named by its key (an image record) is found in every version by its id."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     rows = set()
-    keys = source_keys(findings_dir.parent)
+    records = staged_records(findings_dir.parent)
     for f in sorted(findings_dir.glob("*.parquet")) if findings_dir.exists() else []:
         table = pq.read_table(f, columns=["subject", P.RECORD_ID, P.SOURCE, "entity"])
-        rows.update((*r.values(), keys.get(r[P.RECORD_ID]))
+        rows.update((*r.values(), records.get(r[P.RECORD_ID], (None, None))[1])
                     for r in table.to_pylist() if r["subject"])
+    tokened = {r[1] for r in rows}
+    untokened = {(None, rid, source, None, key) for rid, (source, key) in records.items()
+                 if rid not in tokened}
     schema = _index_schema()
-    table = pa.Table.from_pylist([dict(zip(schema.names, r)) for r in sorted(rows)], schema=schema)
+    table = pa.Table.from_pylist([dict(zip(schema.names, r))
+                                  for r in sorted(rows) + sorted(untokened, key=_no_none)],
+                                 schema=schema)
     tmp = temp_dir_for(version_dir)  # == _staging(version_dir)
     pq.write_table(table, tmp / INDEX_FILE, compression="zstd")
     return {"sha256": file_sha256(tmp / INDEX_FILE), "rows": table.num_rows,
-            "records": len({r[1] for r in rows})}
+            "records": len(tokened)}
+
+
+def _no_none(row: tuple) -> tuple:
+    return tuple("" if v is None else v for v in row)
 
 
 def _sequence(version_dir: str | Path) -> int:
@@ -221,6 +234,68 @@ def find(root: str | Path, tokens: dict[str, str], dataset: str | None = None) -
                   "matched": sorted(kinds), "name_only": set(kinds) == {"name"}}
                  for (rid, source, key), kinds in sorted(by_record.items(), key=_order)]
     return hits
+
+
+def find_records(root: str | Path, certified: str | Path, records: dict[str, tuple[str, str]],
+                 dataset: str | None = None) -> list[dict]:
+    """Records named by their source and source key (``records``: keyed record id ->
+    (source, source key), as ``record_ids`` makes them) in every indexed version under
+    ``root`` (records with a detected identifier) and in the current certified version of
+    each dataset under ``certified`` (every record, by the dataset's ``_record_id``):
+    an image record has no detected identifier. One row per (version, record), shaped as
+    ``find``'s, matched on "key"."""
+    import pyarrow.compute as pc
+    from lineage.certificate import certificate_location
+    wanted = _strings(list(records))
+    found: dict[tuple, dict] = {}
+
+    def hit(dataset_name, version, as_of, rid):
+        source, key = records[rid]
+        found.setdefault((dataset_name, version, rid), {
+            "dataset": dataset_name, "version": version, "as_of": as_of, "record_id": rid,
+            "source": source, "source_key": key, "matched": ["key"], "name_only": False})
+    for v in indexed_versions(root, dataset):
+        table = storage.read_parquet(v.path, columns=[P.RECORD_ID])
+        for rid in set(table.filter(pc.is_in(table[P.RECORD_ID], value_set=wanted))
+                       .column(P.RECORD_ID).to_pylist()):
+            hit(v.dataset, v.version, v.as_of, rid)
+    for folder in _certified_folders(certified, dataset):
+        cert_path = certificate_location(folder)
+        if not storage.exists(cert_path):
+            continue
+        cert = Certificate.load(cert_path)
+        for f in cert.output.files:
+            table = storage.read_parquet(storage.join(folder, f.path), columns=[P.RECORD_ID],
+                                         encryption=cert.encryption)
+            for rid in set(table.filter(pc.is_in(table[P.RECORD_ID], value_set=wanted))
+                           .column(P.RECORD_ID).to_pylist()):
+                hit(cert.dataset, cert.version, cert.as_of, rid)
+    return merge_hits(indexed_versions(root, dataset), list(found.values()))
+
+
+def record_ids(key, named: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Keyed record id -> (source, source key) of each record named by its source and
+    source key, as the pipeline computes it (privenance/provenance.py record_id, under
+    the ``record-id`` subkey of ``key``, the pseudonymization key)."""
+    id_key = key.derive("record-id")
+    return {P.record_id(id_key, source, source_key): (source, source_key)
+            for source, source_key in named}
+
+
+def merge_hits(versions: list[IndexedVersion], *found: list[dict]) -> list[dict]:
+    """One row per (version, record) from ``find`` and ``find_records``, with the kinds
+    of identifier that matched it joined, in the order ``versions`` were certified."""
+    order = {(v.dataset, v.version): n for n, v in enumerate(versions)}
+    merged: dict[tuple, dict] = {}
+    for h in (h for hits in found for h in hits):
+        row = merged.setdefault((h["dataset"], h["version"], h["record_id"]), dict(h))
+        if row is not h:
+            row["matched"] = sorted(set(row["matched"]) | set(h["matched"]))
+            row["name_only"] = set(row["matched"]) == {"name"}
+            row["source_key"] = row["source_key"] or h["source_key"]
+    return sorted(merged.values(), key=lambda h: (
+        h["dataset"], order.get((h["dataset"], h["version"]), len(order)), h["version"],
+        h["source"], h["source_key"] or "", h["record_id"]))
 
 
 def _order(item) -> tuple:

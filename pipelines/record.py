@@ -22,7 +22,9 @@ GROUPS = "__groups"  # the record's representation groups, as tagged (TakeGroups
 SURROGATES = "__surrogates"
 # why the writer left a record out, when not as a duplicate: (reason code, message)
 LEFT_OUT = "__left_out"
-INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE, GROUPS, SURROGATES, LEFT_OUT)
+# the record's consent lets its pictures keep their faces (ConsentDecl.faces)
+FACES_CONSENTED = "__faces_consented"
+INTERNAL = (SOURCE_ID, OFFSET, SOURCE_KEY, FILE, GROUPS, SURROGATES, LEFT_OUT, FACES_CONSENTED)
 MISSING = "(missing)"
 
 

@@ -159,6 +159,9 @@ def _column_lines(prof) -> list[str]:
         for name in prof.text_fields:
             found = ", ".join(f"{e} {_pct(s)}" for e, s in cols[name].mentions()) or "none"
             lines.append(f"    #   {name}: cells mentioning {found}")
+    if prof.image_fields:
+        lines.append(f"    image_fields: {_flow(prof.image_fields)}   # pictures (bytes, or a "
+                     "file's path per row): credentials read, metadata stripped, faces treated")
     if prof.fields:
         lines.append("    fields:                       # columns that hold one identifier each")
         for name, entity in prof.fields.items():
@@ -171,7 +174,8 @@ def _dropped_lines(prof) -> list[str]:
     """Comments on the columns left undeclared, so dropped (never a withheld name)."""
     cols = prof.columns
     dropped = [c for c in cols.values() if c.name != prof.id_field
-               and c.name not in prof.text_fields and c.name not in prof.fields]
+               and c.name not in prof.text_fields and c.name not in prof.fields
+               and c.name not in prof.image_fields]
     if not dropped:
         return []
     lines = ["    # not declared, so dropped from the output (data minimisation); to "

@@ -56,6 +56,10 @@ class ConsentDecl(BaseModel):
     basis: str | None = None
     purposes: list[str] = []
     reference: str | None = None
+    # "keep": the people pictured agreed to their faces being kept, so an image record's
+    # faces are left as they are whatever the policy's images.faces says (counted as
+    # kept by consent); for a source, or per row in its ``consent`` column
+    faces: Literal["keep"] | None = None
 
 
 class CollectionStatement(BaseModel):

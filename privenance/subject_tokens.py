@@ -9,7 +9,8 @@ index of identifiers exists anywhere, and the requests directory holds tokens on
 
 Requests live in a small directory tracked as a pipeline input (``data/requests``):
 
-- ``erasures.jsonl``: one line per erasure request: id, date received, tokens.
+- ``erasures.jsonl``: one line per erasure request: id, date received, tokens, and the
+  keyed record ids (``records``) of records named by their source and source key.
 - ``withdrawals.jsonl``: one line per consent withdrawal: id, date, consent reference.
 """
 from __future__ import annotations
@@ -101,6 +102,15 @@ class Requests:
         return out
 
     @property
+    def erased_records(self) -> dict[str, str]:
+        """record id -> id of the (first) erasure request naming the record by its key."""
+        out: dict[str, str] = {}
+        for request in self.erasures:
+            for record in request.get("records") or []:
+                out.setdefault(record, request["request"])
+        return out
+
+    @property
     def withdrawn_refs(self) -> dict[str, str]:
         """consent reference -> id of the (first) withdrawal naming it."""
         out: dict[str, str] = {}
@@ -111,15 +121,19 @@ class Requests:
     def all(self) -> list[dict]:
         """Every request, without tokens: what certificates and reports show."""
         rows = [{"request": r["request"], "kind": "erasure", "received": r["received"],
-                 "identifiers": len(r["tokens"])} for r in self.erasures]
+                 "identifiers": len(r["tokens"]) + len(r.get("records") or [])}
+                for r in self.erasures]
         rows += [{"request": r["request"], "kind": "withdrawal", "received": r["received"],
                   "consent_ref": r["consent_ref"]} for r in self.withdrawals]
         return sorted(rows, key=lambda r: (r["received"], r["request"]))
 
     def fingerprint(self) -> dict:
         """What changes a run's output (part of the content-addressed run id)."""
-        return {"erased": sorted(self.erased_tokens.items()),
-                "withdrawn": sorted(self.withdrawn_refs.items())}
+        out = {"erased": sorted(self.erased_tokens.items()),
+               "withdrawn": sorted(self.withdrawn_refs.items())}
+        if self.erased_records:  # absent when none: earlier runs keep their ids
+            out["erased_records"] = sorted(self.erased_records.items())
+        return out
 
 
 def _read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
@@ -167,10 +181,14 @@ def _append(path: Path, row: dict, existing: list[dict]) -> bool:
     return True
 
 
-def record_erasure(directory: Path, request: str, tokens: list[str], received: dt.date) -> bool:
-    """Record an erasure request by its subject tokens (never the identifiers)."""
+def record_erasure(directory: Path, request: str, tokens: list[str], received: dt.date,
+                   records: list[str] = ()) -> bool:
+    """Record an erasure request by its subject tokens and the keyed ids of the records
+    named by their source key (never the identifiers or keys)."""
     check_request_id(request)
     row = {"request": request, "received": received.isoformat(), "tokens": sorted(set(tokens))}
+    if records:
+        row["records"] = sorted(set(records))
     return _append(Path(directory) / ERASURES, row, load_requests(directory).erasures)
 
 

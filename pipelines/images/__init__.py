@@ -22,10 +22,12 @@ IMAGE_TDM = "image_tdm"                  # CAWG training/mining use: notAllowed 
 IMAGE_REMOVED = "image_metadata_removed"  # kinds of metadata removed (list of strings)
 IMAGE_FACES_FOUND = "image_faces_found"
 IMAGE_FACES_BLURRED = "image_faces_blurred"
+IMAGE_FACES_KEPT_BY_CONSENT = "image_faces_kept_by_consent"  # left as they were: consent
 
 # what is written beside a picture in column F: F_credentials, F_source_type, ... (the
 # names above are those of F = image); F_tdm is read by the TDM gate and removed
-SUFFIXES = ("credentials", "source_type", "metadata_removed", "faces_found", "faces_blurred")
+SUFFIXES = ("credentials", "source_type", "metadata_removed", "faces_found", "faces_blurred",
+            "faces_kept_by_consent")
 
 
 def output_columns(field: str = IMAGE) -> tuple[str, ...]:
@@ -63,7 +65,8 @@ def treatment_counts(table) -> dict:
     fields = [f for f in names if column(f, "metadata_removed") in names]
     if not fields:
         return {}
-    removed, states, formats, faces = {}, {}, {}, {"found": 0, "blurred": 0}
+    removed, states, formats = {}, {}, {}
+    faces = {"found": 0, "blurred": 0, "kept_by_consent": 0}
 
     def tally(counts, value):
         if value is not None:
@@ -82,5 +85,6 @@ def treatment_counts(table) -> dict:
             for path in table.column(field).combine_chunks().field("path").to_pylist():
                 tally(formats, MEDIA_TYPES.get(str(path).rsplit(".", 1)[-1]) if path else None)
     return {"metadata_removed": dict(sorted(removed.items())), "faces_found": faces["found"],
-            "faces_blurred": faces["blurred"], "credentials": dict(sorted(states.items())),
+            "faces_blurred": faces["blurred"], "faces_kept_by_consent": faces["kept_by_consent"],
+            "credentials": dict(sorted(states.items())),
             "formats": dict(sorted(formats.items()))}

@@ -6,7 +6,7 @@ per the policy). Each works on one picture column, ``image`` by default."""
 from __future__ import annotations
 
 from pipelines.images import GENERATED_SOURCE_TYPES, IMAGE, column
-from pipelines.record import Step
+from pipelines.record import FACES_CONSENTED, Step
 from privenance.errors import Reason, RecordRejected
 from privenance.policy import Policy
 from privenance.sources import Source
@@ -140,7 +140,9 @@ class ReadCredentials(Step):
 class TreatImage(Step):
     """Strip the picture's metadata (by kind, in ``<field>_metadata_removed``) and treat
     its faces per the policy's ``images.faces``: ``blur`` pixelates them, ``quarantine``
-    rejects a record with a face (FACE_IN_IMAGE), ``keep`` leaves them (still counted)."""
+    rejects a record with a face (FACE_IN_IMAGE), ``keep`` leaves them (still counted).
+    A record whose consent says ``faces: keep`` (the people pictured agreed) keeps them
+    whatever the policy says, counted in ``<field>_faces_kept_by_consent``."""
 
     name = "treat_image"
 
@@ -154,13 +156,16 @@ class TreatImage(Step):
         data = image_bytes(record, self.field)
         if data is None:
             record[self.field] = None
-            for suffix in ("metadata_removed", "faces_found", "faces_blurred"):
+            for suffix in ("metadata_removed", "faces_found", "faces_blurred",
+                           "faces_kept_by_consent"):
                 record[column(self.field, suffix)] = None
             return record
         found = []
+        consented = bool(record.get(FACES_CONSENTED)) and self.faces != "keep"
+        faces = "keep" if consented else self.faces
 
         def treat(picture):
-            if self.faces == "blur":
+            if faces == "blur":
                 found.append(blur_faces(picture))
             else:
                 found.append(len(find_faces(picture)))
@@ -168,7 +173,7 @@ class TreatImage(Step):
             clean = strip(data, self.max_pixels, treat)
         except ImageUnreadable as exc:
             raise RecordRejected(Reason.MALFORMED, str(exc)) from None
-        if found[0] and self.faces == "quarantine":
+        if found[0] and faces == "quarantine":
             raise RecordRejected(Reason.FACE_IN_IMAGE, f"{found[0]} face(s) found in the image")
         removed = set(clean.removed)
         if record.get(column(self.field, "credentials")) not in (None, "none"):
@@ -176,5 +181,6 @@ class TreatImage(Step):
         record[self.field] = {"bytes": clean.data, "path": clean.path}
         record[column(self.field, "metadata_removed")] = sorted(removed)
         record[column(self.field, "faces_found")] = found[0]
-        record[column(self.field, "faces_blurred")] = found[0] if self.faces == "blur" else 0
+        record[column(self.field, "faces_blurred")] = found[0] if faces == "blur" else 0
+        record[column(self.field, "faces_kept_by_consent")] = found[0] if consented else 0
         return record

@@ -120,6 +120,8 @@ def source_columns(source: Source) -> dict[str, tuple]:
         declared.setdefault(column, ("text_fields", i))
     for column in source.fields:
         declared.setdefault(column, ("fields", column))
+    for i, column in enumerate(source.image_fields):
+        declared.setdefault(column, ("image_fields", i))
     return declared
 
 

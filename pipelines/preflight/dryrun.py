@@ -158,6 +158,11 @@ def check(manifest: SourcesManifest, policy: Policy, rows: int, as_of: dt.date,
             report.problems.append(
                 f"source {s.id}: {result.no_attribution} record(s) lack the attribution their "
                 "licence requires (validate's licence suite would fail): set attribution")
+        pictures = ["image"] if s.format == "images" else s.image_fields
+        if pictures:
+            report.notes.append(f"source {s.id}: {', '.join(pictures)} hold(s) pictures: "
+                                "checked as pictures in the run (credentials read, metadata "
+                                "stripped, faces treated per images.faces), not scanned as text")
         if scanner is not None and not any(f"source {s.id}:" in e.message for e in errors):
             good = [r.values for r in samples[s.id] if r.values is not None]
             problems, notes = undeclared_columns(s, policy, good, scanner)

@@ -52,7 +52,7 @@ class ColumnProfile:
 
     name: str
     cells: int = 0               # non-null cells sampled
-    kind: str = "other"          # text | short | code | number | date | other
+    kind: str = "other"          # text | short | code | number | date | image | other
     unique: bool = False         # no repeated value among the sampled cells
     entity: str | None = None    # the entity most of its cells are, if ENTITY_SHARE of them
     share: float = 0.0           # share of scanned cells that are that entity
@@ -76,6 +76,7 @@ class SourceProfile:
     id_field: str | None = None
     text_fields: list[str] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    image_fields: list[str] = field(default_factory=list)  # columns of pictures
     header: bool = True          # CSV: the first row names the columns
     header_note: str | None = None   # why the first row was taken for data
     withheld: dict[str, str] = field(default_factory=dict)  # name -> what it looks like
@@ -229,7 +230,24 @@ def _is_date(value) -> bool:
         return False
 
 
+# the first bytes of a JPEG, a PNG and a WebP file (the formats an image record reads)
+PICTURE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def is_picture(value) -> bool:
+    """A cell that holds a picture: its bytes, a ``{bytes, path}`` struct, or a path or
+    URI naming a JPEG, PNG or WebP file (what a source's ``image_fields`` read)."""
+    from privenance.sources import format_of
+    if isinstance(value, dict):
+        value = value.get("bytes") or value.get("path")
+    if isinstance(value, bytes):
+        return value.startswith(PICTURE_MAGIC) or (value[:4] == b"RIFF" and value[8:12] == b"WEBP")
+    return isinstance(value, str) and "\n" not in value and format_of(value.strip()) == "images"
+
+
 def _kind(values: list) -> str:
+    if all(map(is_picture, values)):
+        return "image"  # never scanned: a picture's bytes, or a file name (maybe personal)
     if all(isinstance(v, bool) or isinstance(v, (int, float)) for v in values):
         return "number"
     if all(isinstance(v, (str, dt.date)) for v in values) and all(map(_is_date, values)):
@@ -280,7 +298,7 @@ def _profile_column(column: str, values: list, scanner: Scanner | None) -> Colum
         p.kind = "code"
     p.unique = len(set(map(str, values))) == len(values)
     texts = [str(v) for v in values if str(v).strip()][:SCAN_CELLS]
-    if scanner is None or not texts or p.kind in ("other", "date"):
+    if scanner is None or not texts or p.kind in ("other", "date", "image"):
         return p
     p.scanned = len(texts)
     whole = Counter()
@@ -392,7 +410,9 @@ def profile_source(path: str, scanner: Scanner | None, rows: int = SAMPLE_ROWS,
     for p in profiles.values():
         if p.name == prof.id_field or p.name in prof.withheld:
             continue
-        if p.entity:
+        if p.kind == "image":
+            prof.image_fields.append(p.name)
+        elif p.entity:
             prof.fields[p.name] = p.entity
         elif p.kind == "text" or (p.kind in ("short", "code") and p.in_text):
             # sentences, or short cells that mention personal data: the recognizers

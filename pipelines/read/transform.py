@@ -49,7 +49,11 @@ def file_units(manifest: SourcesManifest) -> list[dict]:
             units.append({"source": source.id, "format": source.format,
                           "encoding": source.encoding, "header": source.header,
                           "path": file.path,
-                          "name": file.name if len(files) > 1 else None})
+                          "name": file.name if len(files) > 1 else None,
+                          # a picture's file name is its record's source key, even alone
+                          # (pipelines/steps/tagging.py image_key)
+                          "record_name": file.name if len(files) > 1
+                          or source.format == "images" else None})
     return units
 
 
@@ -165,8 +169,8 @@ class ReadPart(beam.DoFn):
     def process(self, part: dict):
         from privenance import storage
         meta = {SOURCE_ID: part["source"]}
-        if part["name"]:
-            meta[FILE] = part["name"]
+        if part.get("record_name"):
+            meta[FILE] = part["record_name"]
         if part["range"] is not None:
             rows = read_part(part["path"], part["format"], part["encoding"], part["range"],
                              self.max_line_chars, has_header=part["header"])

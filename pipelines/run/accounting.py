@@ -142,7 +142,7 @@ def summarize(info: dict, options: RunOptions, requests: Requests) -> dict:
 def image_totals(files: list[dict]) -> dict:
     """The dataset files' image treatment counts (pipelines/images/), summed."""
     removed, credentials, formats = Counter(), Counter(), Counter()
-    found, blurred, any_images = 0, 0, False
+    found, blurred, consented, any_images = 0, 0, 0, False
     for file in files:
         images = file.get("images")
         if file["output"] != "dataset" or not images:
@@ -152,10 +152,12 @@ def image_totals(files: list[dict]) -> dict:
         credentials.update(images.get("credentials", {}))
         formats.update(images.get("formats", {}))
         found, blurred = found + images["faces_found"], blurred + images["faces_blurred"]
+        consented += images.get("faces_kept_by_consent", 0)
     if not any_images:
         return {}
     return {"metadata_removed": dict(sorted(removed.items())), "faces_found": found,
-            "faces_blurred": blurred, "credentials": dict(sorted(credentials.items())),
+            "faces_blurred": blurred, "faces_kept": found - blurred,
+            "faces_kept_by_consent": consented, "credentials": dict(sorted(credentials.items())),
             "formats": dict(sorted(formats.items()))}
 
 

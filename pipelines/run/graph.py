@@ -83,13 +83,15 @@ class Provenance(beam.PTransform):
 class PolicyGates(beam.PTransform):
     """Tagged records in; those the policy's TDM, licence, consent, retention and
     generation rules accept out, minimised to the columns the policy keeps.
-    ``withdrawn``: consent references withdrawn (-> request id)."""
+    ``withdrawn``: consent references withdrawn (-> request id); ``erased_records``:
+    records an erasure request named by their key (record id -> request id)."""
 
     def __init__(self, sources: Source | list[Source], policy: Policy,
-                 as_of: dt.date | None = None, withdrawn: dict[str, str] | None = None):
+                 as_of: dt.date | None = None, withdrawn: dict[str, str] | None = None,
+                 erased_records: dict[str, str] | None = None):
         super().__init__()
         as_of = as_of or dt.date.today()
-        self.steps = {sid: gate_steps(s, policy, as_of, withdrawn)
+        self.steps = {sid: gate_steps(s, policy, as_of, withdrawn, erased_records)
                       for sid, s in _by_id(sources).items()}
 
     def expand(self, records):
@@ -179,7 +181,8 @@ class RunGraph(beam.PTransform):
         # record before a gate removes it (pipelines/run/representation.py)
         tagged = records | "Tag" >> Provenance(sources, policy, o.key)
         kept = tagged.records | "PolicyGates" >> PolicyGates(
-            sources, policy, o.as_of, self.requests.withdrawn_refs)
+            sources, policy, o.as_of, self.requests.withdrawn_refs,
+            self.requests.erased_records)
         clean = kept.records | "Anonymize" >> Anonymize(
             sources, policy, o.key, self.requests.erased_tokens, keep_position=True,
             surrogate_check=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from pipelines.record import Step
-from pipelines.steps.gates import (ConsentGate, GenerationGate, LicenceGate, Minimise,
-                                   RetentionGate, TdmGate)
+from pipelines.steps.gates import (ConsentGate, ErasureGate, GenerationGate, LicenceGate,
+                                   Minimise, RetentionGate, TdmGate)
 from pipelines.steps.tagging import (BinaryAsText, DetectLanguage, RequireColumns,
                                      TagProvenance, TakeGroups)
 from privenance.policy import Policy
@@ -32,9 +32,11 @@ def tagging_steps(source: Source, policy: Policy, run_id: str | None, key) -> li
 
 
 def gate_steps(source: Source, policy: Policy, as_of: dt.date,
-               withdrawn: dict[str, str] | None = None) -> list[Step]:
-    """The policy gates, in order, then minimisation."""
-    steps = [TdmGate(policy, source), LicenceGate(policy), ConsentGate(policy, withdrawn),
+               withdrawn: dict[str, str] | None = None,
+               erased_records: dict[str, str] | None = None) -> list[Step]:
+    """The policy gates, in order, then minimisation. ``withdrawn``: consent reference ->
+    request id; ``erased_records``: record id -> erasure request id."""
+    steps = [ErasureGate(erased_records), TdmGate(policy, source), LicenceGate(policy), ConsentGate(policy, withdrawn),
              RetentionGate(policy, as_of), GenerationGate(policy, source), Minimise(policy, source)]
     from pipelines.images import fields_of
     for field in fields_of(source):  # metadata and faces, once the record passed the gates

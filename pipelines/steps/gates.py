@@ -133,6 +133,26 @@ class LicenceGate(Step):
         return record
 
 
+class ErasureGate(Step):
+    """Records an erasure request named by their source and source key (``subject erase
+    --source --key``: an image record, or any record whose identifiers were not
+    detected) leave the dataset (SUBJECT_ERASED). Records that concern an erased
+    subject by an identifier are found when anonymizing (pipelines/anonymize/batch.py)."""
+
+    name = "erasure_gate"
+
+    def __init__(self, erased_records: dict[str, str] | None = None):
+        """``erased_records`` maps an erased record's id to its request id."""
+        self.erased = erased_records or {}
+
+    def process(self, record: dict) -> dict:
+        request = self.erased.get(record[P.RECORD_ID])
+        if request:
+            raise RecordRejected(Reason.SUBJECT_ERASED,
+                                 f"named by erasure request {request}", request)
+        return record
+
+
 class ConsentGate(Step):
     """A lawful basis, the purpose consented to, and no withdrawn consent."""
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pipelines.record import FILE, GROUPS, MISSING, OFFSET, SOURCE_KEY, Step
+from pipelines.record import FACES_CONSENTED, FILE, GROUPS, MISSING, OFFSET, SOURCE_KEY, Step
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
 from privenance.keyref import KeyRef
 from privenance.keys import Secret
 from privenance.licences import classify
 from privenance.policy import Policy
-from privenance.sources import OVERRIDE_COLUMNS, Source
+from privenance.sources import OVERRIDE_COLUMNS, ConsentDecl, Source
 
 
 def _date(value, field: str) -> dt.date | None:
@@ -40,8 +40,22 @@ def _consent(value) -> dict:
     purposes = value.get("purposes") or []
     if isinstance(purposes, str):
         purposes = [purposes]
+    try:  # validated as a source's consent declaration is
+        faces = ConsentDecl(faces=value.get("faces")).faces
+    except ValueError:
+        raise RecordRejected(Reason.MALFORMED, "consent column's faces is not \"keep\"") from None
     return {"basis": value.get("basis"), "purposes": [str(p) for p in purposes],
-            "reference": value.get("reference")}
+            "reference": value.get("reference"), "faces": faces}
+
+
+def image_key(source: Source, name: str | None) -> str:
+    """An image record's source key: its file's path relative to the source's folder or
+    glob (the name run.json lists), or for a source of one file, that file's name (the
+    reader names it, pipelines/read/transform.py). What a requester can name their
+    picture by (`privenance subject find --key`); a file name may be personal data, so
+    requests store only the keyed record id."""
+    from privenance.storage import name_of
+    return name or name_of(source.path)
 
 
 class BinaryAsText(Step):
@@ -108,10 +122,12 @@ class TagProvenance(Step):
             if key is None or str(key).strip() == "":
                 raise RecordRejected(Reason.MISSING_ID, f"id field {s.id_field!r} is missing")
             record[SOURCE_KEY] = str(key)
+        elif s.format == "images":
+            record[SOURCE_KEY] = image_key(s, record.get(FILE))
         else:
             record[SOURCE_KEY] = f"{record.get(FILE) or ''}#{record[OFFSET]}"
         declared = s.consent.model_dump() if s.consent else {"basis": None, "purposes": [],
-                                                             "reference": None}
+                                                             "reference": None, "faces": None}
         over = {c: record.pop(c) for c in OVERRIDE_COLUMNS if c in record}
         consent = _consent(over["consent"]) if over.get("consent") is not None else declared
         licence = over.get("licence") if over.get("licence") is not None else s.licence
@@ -135,6 +151,8 @@ class TagProvenance(Step):
             P.RUN_ID: self.run_id,
             P.POLICY_SHA256: self.policy_sha256,
         })
+        if consent.get("faces") == "keep":
+            record[FACES_CONSENTED] = True
         return record
 
 

@@ -180,7 +180,8 @@ def _kept_columns(entries) -> list[str]:
     return sorted({c.name for _, p in entries for c in p.columns.values()
                    if c.name != p.id_field and c.name not in p.text_fields
                    and c.name not in p.withheld
-                   and c.name not in p.fields and not c.in_text and c.kind != "other"})
+                   and c.name not in p.fields and not c.in_text
+                   and c.kind not in ("other", "image")})
 
 
 def _print_entries(entries) -> None:
@@ -188,6 +189,7 @@ def _print_entries(entries) -> None:
         declared = [f"id {prof.id_field}"] if prof.id_field else []
         declared += [f"text {c}" for c in prof.text_fields]
         declared += [f"{c}: {e} ({prof.columns[c].share:.0%})" for c, e in prof.fields.items()]
+        declared += [f"image {c}" for c in prof.image_fields]
         typer.echo(f"  {sid} ({prof.format}, {prof.encoding}, {prof.rows} rows sampled): "
                    f"{'; '.join(declared) or 'nothing declared'}")
 

@@ -22,6 +22,15 @@ PHONE = typer.Option(None, "--phone", metavar="PHONE",
                      help="The person's phone number (repeatable).")
 NAME = typer.Option(None, "--name", metavar="NAME", help="The person's name, e.g. \"Chan Tai Man\" or "
                     "\"陳大文\" (repeatable: --name \"Chan Tai Man\" --name 陳大文).")
+SOURCE = typer.Option(None, "--source", metavar="SOURCE",
+                      help="The source id (as in the sources manifest) of the records --key "
+                      "names.")
+KEY = typer.Option(None, "--key", metavar="KEY",
+                   help="A record's source key in --source (repeatable): its id field's "
+                   "value (e.g. CS-00216); in a source without one, FILE#LINE (the line or "
+                   "row, FILE empty for a one-file source); for a `format: images` source, "
+                   "the picture's file name relative to the source's folder or glob (e.g. "
+                   "2024/IMG_0412.jpg; for a one-file source, its file name).")
 REQUESTS = typer.Option(Path("data/requests"), help="Requests directory (a pipeline input).")
 NAME_ONLY_NOTE = ("note: {n} record(s) matched on a name alone. Names are not unique: such a "
                   "record may concern another person with the same name. Before disclosing it, "
@@ -29,16 +38,17 @@ NAME_ONLY_NOTE = ("note: {n} record(s) matched on a name alone. Names are not un
                   "with it too.")
 
 
-def _tokens(email, hkid, phone, name) -> dict[str, str]:
-    """token -> kind, for the identifiers given (at least one)."""
+def _tokens(email, hkid, phone, name, keys=None) -> dict[str, str]:
+    """token -> kind, for the identifiers given (at least one, or a --key)."""
     from privenance.errors import ConfigError
     from privenance.keys import pseudonymization_key
     from privenance.subject_tokens import ENTITY_OF_KIND, SubjectTokens
     given = [(kind, value) for kind, values in
              {"email": email, "hkid": hkid, "phone": phone, "name": name}.items()
              for value in (values or []) if value]
-    if not given:
-        raise ConfigError("give at least one of --email, --hkid, --phone, --name")
+    if not given and not keys:
+        raise ConfigError("give at least one of --email, --hkid, --phone, --name, or "
+                          "--source with --key")
     subjects = SubjectTokens(pseudonymization_key())
     tokens = {}
     for kind, value in given:
@@ -49,10 +59,33 @@ def _tokens(email, hkid, phone, name) -> dict[str, str]:
     return tokens
 
 
+def _records(source: str | None, keys: list[str] | None) -> dict[str, tuple[str, str]]:
+    """Keyed record id -> (source, source key) of the records named by --source and
+    --key; {} when none is."""
+    from lineage.subjects import record_ids
+    from privenance.errors import ConfigError
+    from privenance.keys import pseudonymization_key
+    keys = [k for k in keys or [] if k]
+    if bool(source) != bool(keys):
+        raise ConfigError("--source and --key go together: the source id and the "
+                          "record's source key in it", field="--source" if keys else "--key")
+    return record_ids(pseudonymization_key(), [(source, k) for k in keys]) if keys else {}
+
+
+def _search(subjects: str, certified: str, tokens: dict, records: dict,
+            dataset: str | None = None) -> list[dict]:
+    """The records found by the tokens and by the named records, one row per (version,
+    record)."""
+    from lineage.subjects import find, find_records, indexed_versions, merge_hits
+    by_token = find(subjects, tokens, dataset) if tokens else []
+    by_key = find_records(subjects, certified, records, dataset) if records else []
+    return merge_hits(indexed_versions(subjects, dataset), by_token, by_key)
+
+
 @app.command("find")
 def find_command(
     email: list[str] = EMAIL, hkid: list[str] = HKID, phone: list[str] = PHONE,
-    name: list[str] = NAME,
+    name: list[str] = NAME, source: str = SOURCE, key: list[str] = KEY,
     dataset: str = typer.Option(None, help="Only this dataset (default: every dataset)."),
     subjects: str = typer.Option("data/subjects", help="Subject indexes of certified versions "
                                  "(a folder or URI)."),
@@ -71,6 +104,13 @@ def find_command(
     the same name: ask for a second identifier. Exit 0 whether or not anything was
     found.
 
+    A record can also be named by its source and source key (--source, --key): an
+    image record, which holds no text to detect an identifier in, or a record the
+    requester can point at. It is found by its keyed record id in the subject index of
+    every version and in every record of the current certified versions. An image
+    record's source key is its picture's file name relative to the source's folder or
+    glob.
+
     Examples:
 
       privenance subject find --email chan.taiman@example.com
@@ -79,22 +119,25 @@ def find_command(
 
       privenance subject find --email chan.taiman@example.com --show-stored
 
+      privenance subject find --source staff-photos --key 2024/IMG_0412.jpg
+
       privenance subject find --email chan.taiman@example.com --subjects
       s3://bucket/subjects --certified s3://bucket/certified
     """
-    from lineage.subjects import find, indexed_versions
-    tokens = _tokens(email, hkid, phone, name)
+    from lineage.subjects import indexed_versions
+    tokens = _tokens(email, hkid, phone, name, key)
+    records = _records(source, key)
     _repair(certified, subjects, dataset)
     versions = indexed_versions(subjects, dataset)
-    hits = find(subjects, tokens, dataset)
+    hits = _search(subjects, certified, tokens, records, dataset)
     name_only = sum(1 for h in hits if h["name_only"])
     note = NAME_ONLY_NOTE.format(n=name_only) if name_only else None
     if as_json:
         typer.echo(json.dumps({"versions_searched": [f"{v.dataset}@{v.version}" for v in versions],
                                "records": hits, "note": note}, indent=2))
     else:
-        typer.echo(f"searched {len(versions)} certified version(s) for "
-                   f"{', '.join(sorted(set(tokens.values())))}")
+        kinds = sorted(set(tokens.values()) | ({"key"} if records else set()))
+        typer.echo(f"searched {len(versions)} certified version(s) for {', '.join(kinds)}")
         for v in versions:
             mine = [h for h in hits if (h["dataset"], h["version"]) == (v.dataset, v.version)]
             typer.echo(f"  {v.dataset} {v.version} (as of {v.as_of}): {len(mine)} record(s)")
@@ -169,7 +212,7 @@ def _array(values):
 def erase_command(
     request: str = typer.Option(..., help="Request id, e.g. DSR-2026-014 (no personal details)."),
     email: list[str] = EMAIL, hkid: list[str] = HKID, phone: list[str] = PHONE,
-    name: list[str] = NAME,
+    name: list[str] = NAME, source: str = SOURCE, key: list[str] = KEY,
     requests: Path = REQUESTS,
     received: str = typer.Option(None, help="Date the request was received; default today."),
     subjects: str = typer.Option("data/subjects", help="Subject indexes of certified versions "
@@ -184,19 +227,28 @@ def erase_command(
     certifies that dataset), and the certified versions to revoke with `privenance
     revoke`.
 
-    Example: privenance subject erase --request DSR-2026-014 --email chan.taiman@example.com
+    Records named by --source and --key (an image record: its picture's file name
+    relative to the source's folder or glob) are left out too; only their keyed
+    record ids are recorded, never the keys.
+
+    Examples:
+
+      privenance subject erase --request DSR-2026-014 --email chan.taiman@example.com
+
+      privenance subject erase --request DSR-2026-016 --source staff-photos --key
+      2024/IMG_0412.jpg
     """
-    from lineage.subjects import find
     from privenance.subject_tokens import record_erasure
-    tokens = _tokens(email, hkid, phone, name)
+    tokens = _tokens(email, hkid, phone, name, key)
+    records = _records(source, key)
     _repair(certified, subjects)  # before recording: a refusal leaves nothing half done
     day = _date(received)
     held: dict[tuple[str, str], int] = {}
-    for hit in find(subjects, tokens):
+    for hit in _search(subjects, certified, tokens, records):
         held[(hit["dataset"], hit["version"])] = held.get((hit["dataset"], hit["version"]), 0) + 1
-    if record_erasure(requests, request, list(tokens), day):
-        typer.echo(f"recorded erasure request {request} ({len(tokens)} identifier(s), as keyed "
-                   f"tokens) in {requests}")
+    if record_erasure(requests, request, list(tokens), day, list(records)):
+        typer.echo(f"recorded erasure request {request} ({len(tokens) + len(records)} "
+                   f"identifier(s), as keyed tokens and record ids) in {requests}")
     else:
         typer.echo(f"request {request} is already recorded in {requests}; nothing changed")
     datasets = sorted({d for d, _ in held}) or certified_datasets(certified)

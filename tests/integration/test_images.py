@@ -239,3 +239,110 @@ def test_image_fields_of_jsonl_paths_and_parquet_bytes_through_run_and_validate(
     docs = " ".join(p.read_text(encoding="utf-8")
                     for p in (root / "data/validation/data_docs").rglob("*.html"))
     assert "_check_image_clean_photo" in docs and "_check_image_clean_picture" in docs
+
+
+def _certify(root: Path) -> dict:
+    for step in (("run", "--as-of", "2026-11-25"), ("validate",), ("certify", "--name", "photos")):
+        privenance(*step, cwd=root, env=TEST_KEYS)
+    return json.loads((root / "data/certified/photos/.certificate.json").read_text())
+
+
+def test_an_image_record_is_found_by_its_file_name_erased_and_gone_next_version(tmp_path):
+    """`subject find --source --key` finds a picture (no text to detect anyone in) by
+    its file name relative to the source's folder; `subject erase` records only its
+    keyed record id; the next version leaves it out, every row accounted for."""
+    root = tmp_path
+    shutil.copytree(REPO / "policies", root / "policies")
+    folder = root / "data/raw/photos"
+    (folder / "2024").mkdir(parents=True)
+    (folder / "drawing.png").write_bytes(samples.drawing())
+    (folder / "2024/chan-tai-man-home.jpg").write_bytes(samples.exif_jpeg())
+    (folder / "other.png").write_bytes(samples.drawing((90, 60)))
+    (root / "data/sources.yaml").write_text(SOURCES)
+    v1 = _certify(root)
+    key = ("--source", "photos", "--key", "2024/chan-tai-man-home.jpg")
+    found = json.loads(privenance("subject", "find", *key, "--json", cwd=root,
+                                  env=TEST_KEYS).stdout)
+    (hit,) = found["records"]
+    assert (hit["version"], hit["source"], hit["matched"]) == (v1["version"], "photos", ["key"])
+    assert hit["source_key"] == "2024/chan-tai-man-home.jpg"
+    certified = pq.read_table(root / "data/certified/photos").column("_record_id").to_pylist()
+    assert hit["record_id"] in certified
+    text = privenance("subject", "find", *key, cwd=root, env=TEST_KEYS).stdout
+    assert "1 record(s)" in text and hit["record_id"] in text
+    none = json.loads(privenance("subject", "find", "--source", "photos", "--key", "drawing.jpg",
+                                 "--json", cwd=root, env=TEST_KEYS).stdout)
+    assert none["records"] == []  # a name the source does not hold
+
+    erase = privenance("subject", "erase", "--request", "DSR-2026-031", *key,
+                       "--received", "2026-11-20", cwd=root, env=TEST_KEYS)
+    assert f"photos {v1['version']}: 1 record(s)" in erase.stdout
+    request_file = (root / "data/requests/erasures.jsonl").read_text()
+    assert hit["record_id"] in request_file and "chan-tai-man" not in request_file
+
+    v2 = _certify(root)
+    run = json.loads((root / "data/staged/run.json").read_text())
+    assert run["counts"]["photos"] == {"read": 3, "written": 2, "quarantined": 1,
+                                       "quarantine_reasons": {"SUBJECT_ERASED": 1}}
+    assert v2["output"]["rows"] == v1["output"]["rows"] - 1 == 2
+    assert v2["requests_served"] == [{"request": "DSR-2026-031", "kind": "erasure",
+                                      "received": "2026-11-20", "identifiers": 1,
+                                      "records_removed": 1}]
+    assert hit["record_id"] not in pq.read_table(
+        root / "data/certified/photos").column("_record_id").to_pylist()
+    again = json.loads(privenance("subject", "find", *key, "--json", cwd=root,
+                                  env=TEST_KEYS).stdout)  # the earlier version still holds it
+    assert [h["version"] for h in again["records"]] == [v1["version"]]
+    assert [v.split("@")[1] for v in again["versions_searched"]] == [v1["version"], v2["version"]]
+    for path in [*(root / "data/certified").rglob("*"), *(root / "data/subjects").rglob("*")]:
+        assert not path.is_file() or b"chan-tai-man" not in path.read_bytes(), path
+
+
+CONSENT_SOURCES = """
+sources:
+  - id: portraits
+    path: data/raw/portraits.jsonl
+    id_field: sitter
+    image_fields: [photo]
+    licence: CC0-1.0
+    consent: {basis: consent, purposes: [model-training], reference: release-2026}
+"""
+
+
+def test_a_rows_consent_keeps_its_faces_under_a_blurring_policy(tmp_path):
+    """Three portraits under the default policy (faces: blur): the row whose consent says
+    `faces: keep` keeps its face, counted as kept by consent in run.json and the report;
+    the row without is blurred; a row whose consent says anything else is quarantined."""
+    from pipelines.images.faces import find_faces
+    from PIL import Image
+    root = tmp_path
+    shutil.copytree(REPO / "policies", root / "policies")
+    (root / "data/raw").mkdir(parents=True)
+    (root / "data/raw/face.jpg").write_bytes(samples.face_jpeg())
+    agreed = {"basis": "consent", "purposes": ["model-training"], "reference": "release-7",
+              "faces": "keep"}
+    rows = [{"sitter": "s1", "photo": "face.jpg", "consent": agreed},
+            {"sitter": "s2", "photo": "face.jpg"},
+            {"sitter": "s3", "photo": "face.jpg", "consent": {**agreed, "faces": "yes"}}]
+    (root / "data/raw/portraits.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (root / "data/sources.yaml").write_text(CONSENT_SOURCES)
+    privenance("run", "--as-of", "2026-11-25", cwd=root, env=TEST_KEYS)
+    run = json.loads((root / "data/staged/run.json").read_text())
+    assert run["counts"]["portraits"] == {"read": 3, "written": 2, "quarantined": 1,
+                                          "quarantine_reasons": {"MALFORMED": 1}}
+    written = {r["sitter"]: r for r in pq.read_table(root / "data/staged/dataset").to_pylist()}
+    kept, blurred = written["s1"], written["s2"]
+    assert kept["photo_faces_found"] >= 1 and kept["photo_faces_blurred"] == 0
+    assert kept["photo_faces_kept_by_consent"] == kept["photo_faces_found"]
+    assert blurred["photo_faces_blurred"] == blurred["photo_faces_found"] >= 1
+    assert blurred["photo_faces_kept_by_consent"] == 0
+    assert find_faces(Image.open(io.BytesIO(kept["photo"]["bytes"])))
+    assert not find_faces(Image.open(io.BytesIO(blurred["photo"]["bytes"])))
+    images = run["images"]
+    assert images["faces_kept_by_consent"] == kept["photo_faces_found"] == images["faces_kept"]
+    assert images["faces_blurred"] == blurred["photo_faces_found"]
+    privenance("validate", cwd=root, env=TEST_KEYS)
+    privenance("certify", "--name", "portraits", cwd=root, env=TEST_KEYS)
+    privenance("report", "--name", "portraits", cwd=root, env=TEST_KEYS)
+    report = (root / "data/reports/report.html").read_text(encoding="utf-8")
+    assert f"kept by the consent of the people pictured {images['faces_kept_by_consent']}" in report

@@ -94,3 +94,37 @@ def test_repair_seals_a_certified_versions_index_or_refuses_when_it_is_missing(t
     (version_dir / subjects.INDEX_FILE).unlink()
     with pytest.raises(RunFailed, match="has no subject index"):
         subjects.repair_unsealed(tmp_path / "certified", root)
+
+
+def test_find_records_by_id_in_every_index_and_every_current_certified_record(tmp_path):
+    """A record named by its key: found in the index of each version, with tokens (r2) or
+    without (an image record, r4: a row of its own), and in the current certified
+    version's rows (r9: certified before indexes held every record)."""
+    staged, root = staged_run(tmp_path / "staged"), tmp_path / "subjects"
+    pq.write_table(pa.table({"_record_id": ["r4"], "_source": ["photos"]}),
+                   staged / "dataset/part-1.parquet")
+    v1 = certify(tmp_path, root, "v1", staged)
+    index = pq.read_table(v1 / subjects.INDEX_FILE).to_pylist()
+    assert [(r["subject"], r["_record_id"]) for r in index][-1] == (None, "r4")
+    assert json.loads((v1 / subjects.CERT_COPY).read_text())["subject_index"]["records"] == 3
+    v2 = certify(tmp_path, root, "v2", staged)
+    certified = tmp_path / "certified" / "demo"
+    certified.mkdir(parents=True)
+    pq.write_table(pa.table({"_record_id": ["r1", "r2", "r9"]}), certified / "part-0.parquet")
+    cert = json.loads((v2 / subjects.CERT_COPY).read_text())
+    cert["output"] = {"files": [{"path": "part-0.parquet", "sha256": "x"}], "rows": 3}
+    (certified / ".certificate.json").write_text(json.dumps(cert))
+    named = {"r2": ("tickets", "T2"), "r9": ("photos", "a.jpg"), "r0": ("photos", "b.jpg"),
+             "r4": ("photos", "c.jpg")}
+    hits = subjects.find_records(root, tmp_path / "certified", named)
+    assert [(h["version"], h["record_id"], h["source_key"], h["matched"]) for h in hits] == [
+        ("v1", "r4", "c.jpg", ["key"]), ("v1", "r2", "T2", ["key"]),
+        ("v2", "r9", "a.jpg", ["key"]), ("v2", "r4", "c.jpg", ["key"]),
+        ("v2", "r2", "T2", ["key"])]
+    assert subjects.find(root, {"tok-a": "email"})[0]["record_id"] == "r1"  # no null match
+    both = subjects.merge_hits(subjects.indexed_versions(root),
+                               subjects.find(root, {"tok-b": "name"}), hits)
+    assert [(h["version"], h["record_id"], h["matched"], h["name_only"]) for h in both] == [
+        ("v1", "r4", ["key"], False), ("v1", "r2", ["key", "name"], False),
+        ("v2", "r9", ["key"], False), ("v2", "r4", ["key"], False),
+        ("v2", "r2", ["key", "name"], False)]

@@ -206,3 +206,37 @@ def test_bytes_in_another_encoding_are_named():
     assert look(text.encode("utf-8"), "big5hkscs") == "utf-8"
     assert look("Café crème, naïve".encode("cp1252"), "utf-8") == "cp1252"
     assert look(text.encode("utf-8"), "utf-8") is None
+
+
+def test_init_proposes_image_fields_and_check_reports_them_as_pictures(tmp_path):
+    """A column of picture paths (file names that may be personal) and one of picture
+    bytes become image_fields, never scanned as text nor dropped; check names them as
+    pictures, says nothing of personal data in them, and a missing one is a config error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests import image_samples as samples
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics/chan-tai-man.jpg").write_bytes(samples.exif_jpeg())
+    data = [{**r, "photo": "pics/chan-tai-man.jpg"} for r in rows()]
+    prof = profile.profile_source(str(write_jsonl(tmp_path / "calls.jsonl", data)), FakeScanner())
+    assert prof.image_fields == ["photo"] and prof.columns["photo"].kind == "image"
+    assert "photo" not in prof.text_fields and not prof.columns["photo"].scanned
+    text = onboard.manifest_text([("calls", prof)], onboard.Declarations(), dt.date(2026, 1, 1),
+                                 1000)
+    assert "image_fields: [photo]" in text and "chan-tai-man" not in text
+    table = pa.table({"item": ["i1", "i2"], "picture": [samples.drawing(), samples.face_jpeg()]})
+    pq.write_table(table, tmp_path / "items.parquet")
+    assert profile.profile_source(str(tmp_path / "items.parquet"), None).image_fields == ["picture"]
+
+    root = _project(tmp_path, "{basis: contract}")
+    with (root / "sources.yaml").open("a") as f:
+        f.write("    image_fields: [photo]\n")
+    write_jsonl(root / "calls.jsonl", data)
+    result = _check(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "photo hold(s) pictures" in result.stdout and "chan-tai-man" not in result.stdout
+    (root / "sources.yaml").write_text((root / "sources.yaml").read_text().replace(
+        "image_fields: [photo]", "image_fields: [picture]"))
+    missing = _check(root)
+    assert missing.returncode == 2 and "'picture' is not in the data" in missing.stdout + missing.stderr

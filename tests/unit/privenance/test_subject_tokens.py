@@ -105,3 +105,39 @@ def test_identifiers_without_a_token_compare_case_spaces_and_punctuation_aside()
     assert normalize("STREET_ADDRESS", "12 Main St.") == normalize("STREET_ADDRESS", "12 MAIN ST")
     assert normalize("IP_ADDRESS", "192.0.2.1") != normalize("IP_ADDRESS", "192.0.2.11")
     assert normalize("IP_ADDRESS", "...") is None
+
+
+def test_an_erasure_by_record_keeps_record_ids_and_changes_the_fingerprint(tmp_path):
+    before = load_requests(tmp_path).fingerprint()
+    assert "erased_records" not in before  # earlier runs keep their run ids
+    assert record_erasure(tmp_path, "DSR-3", [], dt.date(2026, 11, 20), ["rid-b", "rid-a"])
+    requests = load_requests(tmp_path)
+    assert requests.erased_records == {"rid-a": "DSR-3", "rid-b": "DSR-3"}
+    assert requests.erased_tokens == {}
+    assert requests.all() == [{"request": "DSR-3", "kind": "erasure", "received": "2026-11-20",
+                               "identifiers": 2}]
+    assert requests.fingerprint()["erased_records"] == [("rid-a", "DSR-3"), ("rid-b", "DSR-3")]
+
+
+def test_erase_by_source_key_records_only_the_keyed_record_id(tmp_path, monkeypatch):
+    """A picture named by its file name: the request file holds its record id, never
+    the name; --key without --source is a one-line config error."""
+    from typer.testing import CliRunner
+
+    from lineage.subjects import record_ids
+    from privenance import cli
+    from tests.helpers import TEST_KEY_HEX
+    cli._register()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli.app, [
+        "subject", "erase", "--request", "DSR-4", "--source", "photos", "--key",
+        "chan-tai-man.jpg", "--requests", "requests"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "requests" / "erasures.jsonl").read_text()
+    (entry,) = [json.loads(line) for line in text.splitlines()]
+    expected = record_ids(Secret(bytes.fromhex(TEST_KEY_HEX), "t"), [("photos", "chan-tai-man.jpg")])
+    assert entry["records"] == list(expected) and entry["tokens"] == []
+    assert "chan-tai-man" not in text and "chan-tai-man" not in result.output
+    lone = CliRunner().invoke(cli.app, ["subject", "erase", "--request", "DSR-5", "--key", "x.jpg",
+                                        "--requests", "requests"])
+    assert isinstance(lone.exception, ConfigError) and "go together" in str(lone.exception)

@@ -202,6 +202,46 @@ def test_faces_quarantine_policy():
     assert kept["image_faces_found"] == 0
 
 
+@pytest.mark.parametrize("faces", ["blur", "quarantine"])
+def test_a_record_whose_consent_keeps_faces_keeps_them_whatever_the_policy(faces):
+    from pipelines.record import FACES_CONSENTED
+    record = TreatImage(_policy(faces=faces)).process(
+        {**_record(samples.face_jpeg()), FACES_CONSENTED: True})
+    assert record["image_faces_found"] >= 1 and record["image_faces_blurred"] == 0
+    assert record["image_faces_kept_by_consent"] == record["image_faces_found"]
+    from PIL import Image
+    assert find_faces(Image.open(io.BytesIO(record[IMAGE]["bytes"])))
+    by_policy = TreatImage(_policy(faces="keep")).process(
+        {**_record(samples.face_jpeg()), FACES_CONSENTED: True})
+    assert by_policy["image_faces_kept_by_consent"] == 0  # kept by the policy, not consent
+
+
+@pytest.mark.parametrize("consent, consented", [
+    ({"basis": "consent", "purposes": ["model-training"], "faces": "keep"}, True),
+    ('{"basis": "consent", "purposes": ["model-training"]}', False),
+    ({"basis": "consent", "faces": "yes"}, None)])
+def test_a_rows_consent_may_say_faces_keep_and_nothing_else(consent, consented):
+    from pipelines.record import FACES_CONSENTED, OFFSET
+    from pipelines.steps.tagging import TagProvenance
+    from privenance.keys import Secret
+    source = Source(id="s", path="x.jsonl", id_field="id", image_fields=["photo"],
+                    licence="CC0-1.0")
+    tag = TagProvenance(source, "run1", "sha", Secret(b"k" * 32, "t"))
+    if consented is None:
+        with pytest.raises(RecordRejected) as caught:
+            tag.process({"id": 1, "consent": consent, OFFSET: 1})
+        assert caught.value.reason == Reason.MALFORMED and "yes" not in caught.value.message
+        return
+    record = tag.process({"id": 1, "consent": consent, OFFSET: 1})
+    assert bool(record.get(FACES_CONSENTED)) is consented
+    whole = Source(id="s", path="p/", format="images", licence="CC0-1.0",
+                   consent={"basis": "public-domain", "faces": "keep"})
+    assert TagProvenance(whole, "r", "sha", Secret(b"k" * 32, "t")).process(
+        {"__file": "a.jpg", OFFSET: 1})[FACES_CONSENTED]
+    with pytest.raises(ValueError):
+        Source(id="s", path="p/", format="images", consent={"basis": "consent", "faces": "yes"})
+
+
 def test_images_source_declares_no_columns():
     with pytest.raises(ValueError, match="images source"):
         Source(id="s", path="x/", format="images", text_fields=["caption"])
@@ -240,6 +280,7 @@ def test_writer_schema_holds_the_image_struct():
                                         type=schema.field("image").type)})
     assert treatment_counts(table) == {"metadata_removed": {"exif_gps": 1, "xmp": 2},
                                        "faces_found": 3, "faces_blurred": 2,
+                                       "faces_kept_by_consent": 0,
                                        "credentials": {"invalid": 1, "none": 2},
                                        "formats": {"image/jpeg": 2, "image/png": 1}}
 

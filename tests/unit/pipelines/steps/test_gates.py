@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 
 from pipelines.record import OFFSET, finish
-from pipelines.steps.gates import ConsentGate, LicenceGate, Minimise, RetentionGate
+from pipelines.steps.gates import (ConsentGate, ErasureGate, LicenceGate, Minimise,
+                                   RetentionGate)
 from pipelines.steps.tagging import DetectLanguage, TagProvenance
 from privenance import provenance as P
 from privenance.errors import Reason, RecordRejected
@@ -124,3 +125,27 @@ def test_check_keys_records_of_a_many_file_source_without_an_id_by_file_and_offs
     rows = [RawRow(1, {"body": "x"}, None, "a.jsonl"), RawRow(1, {"body": "y"}, None, "b.jsonl")]
     result = gate_sample(source, rows, Policy(name="t"), dt.date(2026, 1, 1))
     assert result.sampled == 2 and result.quarantined == 0
+
+
+def test_a_record_an_erasure_request_names_by_its_id_is_quarantined_with_the_request():
+    tagged = TagProvenance(source(), "run1", "sha", KEY).process({"id": 7, OFFSET: 1})
+    gate = ErasureGate({tagged[P.RECORD_ID]: "DSR-9"})
+    with pytest.raises(RecordRejected) as err:
+        gate.process(dict(tagged))
+    assert err.value.reason == Reason.SUBJECT_ERASED and err.value.request == "DSR-9"
+    other = TagProvenance(source(), "run1", "sha", KEY).process({"id": 8, OFFSET: 1})
+    assert gate.process(dict(other)) == other and ErasureGate().process(dict(tagged)) == tagged
+
+
+def test_an_image_records_source_key_is_its_file_name():
+    """Folder or one file, the key is the picture's name (not FILE#1), so a requester
+    can name it; the record id is the one `subject find --key` computes."""
+    from lineage.subjects import record_ids
+    from pipelines.record import FILE, SOURCE_KEY
+    pictures = Source(id="photos", path="raw/photos", format="images", licence="CC0-1.0")
+    one = Source(id="photos", path="raw/solo/portrait.jpg", licence="CC0-1.0")
+    tag = TagProvenance(pictures, "run1", "sha", KEY)
+    in_folder = tag.process({FILE: "2024/a.jpg", OFFSET: 1})
+    alone = TagProvenance(one, "run1", "sha", KEY).process({OFFSET: 1})
+    assert (in_folder[SOURCE_KEY], alone[SOURCE_KEY]) == ("2024/a.jpg", "portrait.jpg")
+    assert list(record_ids(KEY, [("photos", "2024/a.jpg")])) == [in_folder[P.RECORD_ID]]
