@@ -196,13 +196,13 @@ def test_small_cells_are_suppressed_and_gaps_measured():
 
 def test_check_dry_run_counts_tdm_opt_outs_and_markers():
     import datetime as dt
-    from types import SimpleNamespace
 
     from pipelines.preflight.dryrun import gate_sample
+    from pipelines.read.formats import RawRow
     policy = Policy(name="t", synthetic={"markers": [{"column": "watermark"}]},
                     consent={"lawful_bases": ["public-domain"], "require_purpose_for": []})
     src = source(consent={"basis": "public-domain"})
-    rows = [SimpleNamespace(values={"id": i, "body": "hello there", **extra}, offset=i)
+    rows = [RawRow(i, {"id": i, "body": "hello there", **extra})
             for i, extra in enumerate([{}, {"tdm_opt_out": True}, {"watermark": "x"}])]
     result = gate_sample(src, rows, policy, dt.date(2026, 1, 1))
     assert dict(result.reasons) == {"TDM_OPT_OUT": 1, "GENERATED_AS_HUMAN": 1}
@@ -213,13 +213,13 @@ def test_check_dry_run_counts_a_repeated_id_as_the_run_quarantines_it():
     record that passes with the id of an earlier one that passed is a DUPLICATE_ID; one
     that fails a gate first leaves the id to the next."""
     import datetime as dt
-    from types import SimpleNamespace
 
     from pipelines.preflight.dryrun import gate_sample
+    from pipelines.read.formats import RawRow
     policy = Policy(name="t", consent={"lawful_bases": ["public-domain"],
                                        "require_purpose_for": []})
     src = source(consent={"basis": "public-domain"}, licence="CC0-1.0")
-    rows = [SimpleNamespace(values={"id": key, "body": "hello there", **extra}, offset=i)
+    rows = [RawRow(i, {"id": key, "body": "hello there", **extra})
             for i, (key, extra) in enumerate([("a", {}), ("a", {}), ("b", {"tdm_opt_out": True}),
                                               ("b", {}), ("a", {}), ("c", {})])]
     result = gate_sample(src, rows, policy, dt.date(2026, 1, 1))
