@@ -391,6 +391,8 @@ def profile_source(path: str, scanner: Scanner | None, rows: int = SAMPLE_ROWS,
     whether the first row names the columns; None: judged from the row
     (``header_problem``), so that a file without a header row gets neutral names."""
     fmt = fmt or guess_format(path)
+    if fmt == "images":
+        return profile_pictures(path, rows)
     encoding = encoding or ("utf-8" if fmt == "parquet" else guess_encoding(path))
     note = None
     if fmt == "csv" and header is None:
@@ -419,3 +421,19 @@ def profile_source(path: str, scanner: Scanner | None, rows: int = SAMPLE_ROWS,
             # treat them as free text
             prof.text_fields.append(p.name)
     return prof
+
+
+def profile_pictures(path: str, rows: int = SAMPLE_ROWS) -> SourceProfile:
+    """A folder, glob or file of pictures (``format: images``): how many of the first
+    ``rows`` files decode as JPEG, PNG or WebP (the others will be quarantined)."""
+    from pipelines.images.metadata import ImageUnreadable, open_image
+    source = Source(id="profile", path=path, format="images")
+    good, bad = sample(source, rows)
+    readable = 0
+    for row in good:
+        try:
+            open_image(row["image"]["bytes"])
+            readable += 1
+        except ImageUnreadable:
+            bad += 1
+    return SourceProfile(path, "images", "binary", readable, bad, {}, [])

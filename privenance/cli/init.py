@@ -12,27 +12,42 @@ from pathlib import Path
 import typer
 
 KNOWN = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq")
+PICTURES = (".jpg", ".jpeg", ".png", ".webp")
 
 
-def _expand(paths: list[str]) -> list[str]:
-    """Files named by PATHS: files, folders (their data files) and globs, in order."""
+def _is_picture(path) -> bool:
+    return Path(path).suffix.lower() in PICTURES
+
+
+def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
+    """(data files, picture sources) named by PATHS, in order: each data file of the
+    files, folders and globs is a source; a folder or glob holding pictures, or a
+    picture file, is one ``format: images`` source."""
     from privenance.errors import ConfigError
     files: list[str] = []
+    pictures: list[str] = []
     for p in paths:
         matches = sorted(glob.glob(p, recursive=True)) if glob.has_magic(p) else [p]
         if not matches:
             raise ConfigError("matches no file", field=p)
+        if glob.has_magic(p) and any(_is_picture(m) for m in matches):
+            pictures.append(p)
         for m in matches:
             if os.path.isdir(m):
-                files += sorted(str(f) for f in Path(m).rglob("*")
-                                if f.is_file() and f.suffix.lower() in KNOWN)
+                inside = [f for f in sorted(Path(m).rglob("*")) if f.is_file()]
+                files += [str(f) for f in inside if f.suffix.lower() in KNOWN]
+                if any(_is_picture(f) for f in inside):
+                    pictures.append(m)
             elif os.path.isfile(m):
-                files.append(m)
+                if not _is_picture(m):
+                    files.append(m)
+                elif not glob.has_magic(p):
+                    pictures.append(m)
             else:
                 raise ConfigError("file not found", field=m)
-    if not files:
-        raise ConfigError("no data file found", field=" ".join(paths))
-    return list(dict.fromkeys(files))
+    if not files and not pictures:
+        raise ConfigError("no data file or picture found", field=" ".join(paths))
+    return list(dict.fromkeys(files)), list(dict.fromkeys(pictures))
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -49,7 +64,7 @@ def _default_name() -> str:
 
 def init_command(
     paths: list[str] = typer.Argument(..., help="Your data files, folders or globs "
-                                      "(JSONL, CSV, Parquet)."),
+                                      "(JSONL, CSV, Parquet; pictures: JPEG, PNG, WebP)."),
     name: str = typer.Option(None, help="Dataset name (also the policy's name); default: "
                                         "this folder's name."),
     sources: Path = typer.Option(Path("data/sources.yaml"), help="Manifest to write."),
@@ -93,6 +108,8 @@ def init_command(
 
       privenance init data/raw/export.csv --no-header   # a CSV without a header row
 
+      privenance init data/raw/photos --licence CC0-1.0   # a folder of pictures
+
     In a checkout with dvc.yaml and params.yaml, init also sets params.yaml's sources,
     policy, raw (the folder of your files) and dataset, so `dvc repro` (and `make run`)
     certify your dataset into data/certified/NAME; --no-dvc leaves params.yaml alone.
@@ -113,13 +130,17 @@ def init_command(
         no_retention=(retain_until or "").lower() == "none", origin=origin)
     base_policy = load_policy(base)
     warnings = _declaration_warnings(d, base_policy)
-    files = _expand(paths)
-    typer.echo(f"sampling {len(files)} file(s), up to {sample} rows each "
-               "(loading the recognizers takes a few seconds)")
+    files, pictures = _expand(paths)
+    typer.echo(f"sampling {len(files)} file(s) and {len(pictures)} picture source(s), up to "
+               f"{sample} rows each (loading the recognizers takes a few seconds)")
     scanner = Scanner(base_policy)
     taken: set[str] = set()
     entries = [(onboard.source_id(f, taken), profile_source(f, scanner, sample, header=header))
                for f in files]
+    entries += [(onboard.source_id(p.rstrip("/").split("*")[0].rstrip("/") or "pictures",
+                                   taken), profile_source(p, None, sample, fmt="images"))
+                for p in pictures]
+    files += pictures  # a picture source's folder or glob lies in the folder DVC depends on
     manifest = onboard.manifest_text(entries, d, dt.date.today(), sample)
     extends = os.path.relpath(default, policy.parent)
     if not default.exists():
@@ -190,6 +211,9 @@ def _print_entries(entries) -> None:
         declared += [f"text {c}" for c in prof.text_fields]
         declared += [f"{c}: {e} ({prof.columns[c].share:.0%})" for c, e in prof.fields.items()]
         declared += [f"image {c}" for c in prof.image_fields]
+        if prof.format == "images":
+            typer.echo(f"  {sid} (images, {prof.rows} picture(s) sampled)")
+            continue
         typer.echo(f"  {sid} ({prof.format}, {prof.encoding}, {prof.rows} rows sampled): "
                    f"{'; '.join(declared) or 'nothing declared'}")
 

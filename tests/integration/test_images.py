@@ -346,3 +346,26 @@ def test_a_rows_consent_keeps_its_faces_under_a_blurring_policy(tmp_path):
     privenance("report", "--name", "portraits", cwd=root, env=TEST_KEYS)
     report = (root / "data/reports/report.html").read_text(encoding="utf-8")
     assert f"kept by the consent of the people pictured {images['faces_kept_by_consent']}" in report
+
+
+def test_init_declares_a_folder_of_pictures_as_one_images_source_that_check_passes(tmp_path):
+    """`privenance init` on a folder of pictures (file names that may be personal) writes
+    one `format: images` source, no origin (the pictures' own claims set it), says how
+    many are not pictures, and `check` passes it; the file names are never printed."""
+    folder = tmp_path / "data/raw/photos"
+    folder.mkdir(parents=True)
+    (folder / "chan-tai-man-home.jpg").write_bytes(samples.exif_jpeg())
+    (folder / "drawing.png").write_bytes(samples.drawing())
+    (folder / "broken.webp").write_bytes(b"RIFF\x00\x00\x00\x00WEBPnot really")
+    init = privenance("init", "data/raw/photos", "--licence", "CC0-1.0", "--consent",
+                      "public-domain", "--retain-until", "none", "--no-dvc", cwd=tmp_path)
+    manifest = (tmp_path / "data/sources.yaml").read_text()
+    assert "format: images" in manifest and "\n    origin:" not in manifest
+    assert "sampled 2 picture(s), 1 not a picture" in manifest
+    check = privenance("check", "--sources", "data/sources.yaml", "--policy",
+                       f"policies/{tmp_path.name.lower()}.yaml", cwd=tmp_path, env=TEST_KEYS,
+                       check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "would be quarantined MALFORMED: 1" in check.stdout
+    printed = init.stdout + init.stderr + check.stdout + check.stderr + manifest
+    assert "chan-tai-man" not in printed
