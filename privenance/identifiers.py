@@ -108,8 +108,8 @@ def find_residual(text, entities=tuple(CHECKS)) -> list[str]:
     """Identifiers left in anonymized text, ignoring privenance's own outputs; checked
     on the text's normalized view too (full-width forms, zero-width characters,
     obfuscated emails: privenance/textnorm.py)."""
-    if not isinstance(text, str):
-        return []
+    if not isinstance(text, str) or not may_hold_residual(text):
+        return []  # most anonymized texts: nothing to find, no scan (0.7 ms a text)
     found = find_identifiers(OWN_OUTPUT.sub(" ", text), entities)
     normal = textnorm.view(text).text
     if normal != text:
@@ -134,6 +134,12 @@ MAY_HOLD = re.compile(r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+\.[A-Za-z0-9-]"
                       r"|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|[A-Z]{2}[0-9]{2}"
                       r"|[0-9](?:(?:[ -]|<[A-Z_]+>)?[0-9]){11}")
 _OTHER_DIGIT = re.compile(r"[^\D0-9]")  # a decimal digit other than 0-9
+
+
+def may_hold_residual(text: str) -> bool:
+    """Whether ``find_residual`` can find anything in ``text`` (MAY_HOLD: exact)."""
+    return bool(MAY_HOLD.search(text) or (not text.isascii() and _OTHER_DIGIT.search(text))
+                or textnorm.may_differ(text))
 
 
 def residual_flags(values) -> list[bool]:

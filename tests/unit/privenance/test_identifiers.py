@@ -77,6 +77,30 @@ def test_residual_flags_agree_with_find_residual(values):
     assert residual_flags(values) == [bool(find_residual(t)) for t in values]
 
 
+def _scan_every_text(text) -> list[str]:
+    """find_residual as it was before its MAY_HOLD gate: every text scanned."""
+    from privenance import textnorm
+    from privenance.identifiers import OWN_OUTPUT
+    found = find_identifiers(OWN_OUTPUT.sub(" ", text))
+    normal = textnorm.view(text).text
+    return found + (find_identifiers(OWN_OUTPUT.sub(" ", normal)) if normal != text else [])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(texts())
+def test_find_residual_skips_only_texts_where_a_scan_finds_nothing(text):
+    """find_residual scans only the texts MAY_HOLD lets through (issue 34): the same
+    identifiers as scanning every text."""
+    assert find_residual(text) == _scan_every_text(text)
+
+
+def test_find_residual_gate_on_anonymized_looking_texts():
+    for text in ["Hi <PERSON>, your order 12345 ships to <STREET_ADDRESS>.", "3f9a1c0b2d4e5f60 wrote",
+                 "41111111<X>11111111", "４１１１ １１１１ １１１１ １１１１", "chan (at) gmail (dot) com",
+                 "a@b.co", "A123456(3)", "ip 10.1.2.3", ""]:
+        assert find_residual(text) == _scan_every_text(text), text
+
+
 def test_residual_flags_edge_cases():
     values = ["41111111<X>11111111",              # a card only across one of our tags
               "４１１１ １１１１ １１１１ １１１１",  # full-width digits: always scanned
