@@ -47,7 +47,7 @@ def test_dask_runner_gives_the_default_runners_records_and_bytes(workspace, clus
     for sid, c in run["counts"].items():
         assert c["read"] == c["written"] + c["quarantined"], sid
     assert run["counts"]["support-tickets"]["read"] == 43  # 40 + 3 malformed lines
-    assert run["quarantine_reasons"]["MALFORMED"] == 3
+    assert run["quarantine_reasons"]["MALFORMED"] == 4  # and the picture that is none
     assert run["totals"]["written"] > 0 and run["representation"]["tagged"] > 0
     assert sorted(p.name for p in dask.iterdir()) == [
         "dataset", "findings", "quarantine", "run.json"]

@@ -31,13 +31,16 @@ def test_run_accounts_for_every_row_and_anonymizes(staged_demo):
         assert reasons.get(reason, 0) > 0, reason
     dataset = pq.read_table(out / "dataset")
     assert dataset.num_rows == run["totals"]["written"]
-    assert set(dataset.column("_source").to_pylist()) == {"support-tickets", "forum-posts"}
+    assert set(dataset.column("_source").to_pylist()) == {"support-tickets", "forum-posts",
+                                                          "photo-archive"}
     # the id field passes through unchanged; minimised columns are gone; no internal fields
     assert set(dataset.column("ticket_id").drop_null().to_pylist()) <= raw_values(workspace, "ticket_id")
     # declared columns and those demo.yaml allows are kept; its dropped internal_notes is not
     assert {c for c in dataset.column_names if not c.startswith("_")} == {
         "ticket_id", "customer_email", "hkid", "body", "product", "amount", "created",
-        "post_id", "author_handle", "text", "posted"}
+        "post_id", "author_handle", "text", "posted", "image", "image_credentials",
+        "image_source_type", "image_metadata_removed", "image_faces_found",
+        "image_faces_blurred", "image_faces_kept_by_consent"}
     assert not any(c.startswith("__") for c in dataset.column_names)
     # structured columns with declared entities are transformed, never copied
     emails = set(dataset.column("customer_email").drop_null().to_pylist())
