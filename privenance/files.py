@@ -9,6 +9,7 @@ from pathlib import Path
 # records per Parquet file a run writes, at most (more files for more records): bounds a
 # writer's memory. `privenance run --rows-per-file` changes it
 ROWS_PER_FILE = 20_000
+DEFAULT_SHARDS = 2       # Parquet files per output, at least
 
 
 def file_sha256(path: str | Path) -> str:

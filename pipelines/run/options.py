@@ -12,12 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from privenance.files import ROWS_PER_FILE
+from privenance.files import DEFAULT_SHARDS, ROWS_PER_FILE
 from privenance.keyref import KeyRef
 from privenance.policy import Policy
 from privenance.sources import SourcesManifest
-
-DEFAULT_SHARDS = 2
 
 
 def _to_stderr(message: str) -> None:
