@@ -36,8 +36,9 @@ def gate_steps(source: Source, policy: Policy, as_of: dt.date,
                erased_records: dict[str, str] | None = None) -> list[Step]:
     """The policy gates, in order, then minimisation. ``withdrawn``: consent reference ->
     request id; ``erased_records``: record id -> erasure request id."""
-    steps = [ErasureGate(erased_records), TdmGate(policy, source), LicenceGate(policy), ConsentGate(policy, withdrawn),
-             RetentionGate(policy, as_of), GenerationGate(policy, source), Minimise(policy, source)]
+    steps = [ErasureGate(erased_records), TdmGate(policy, source), LicenceGate(policy),
+             ConsentGate(policy, withdrawn), RetentionGate(policy, as_of),
+             GenerationGate(policy, source), Minimise(policy, source)]
     from pipelines.images import fields_of
     for field in fields_of(source):  # metadata and faces, once the record passed the gates
         from pipelines.images.steps import TreatImage

@@ -16,8 +16,9 @@ def run_command(
     out: str = typer.Option("data/staged", help="Output folder: a local path or a URI "
                             "(s3://bucket/staged, gs://...)."),
     as_of: str = typer.Option(None, help="Date for retention checks (YYYY-MM-DD); default today."),
-    shards: int = typer.Option(DEFAULT_SHARDS, min=1, help="Parquet files per output, at least (more "
-                               "when an output has more than --rows-per-file rows)."),
+    shards: int = typer.Option(DEFAULT_SHARDS, min=1, help="Parquet files per output, at "
+                               "least (more when an output has more than --rows-per-file "
+                               "rows)."),
     rows_per_file: int = typer.Option(ROWS_PER_FILE, min=1, help="Records read per Parquet "
                                       "file, at most: bounds each writer's memory."),
     requests: Path = typer.Option(Path("data/requests"), help="Data-subject requests to honour "
