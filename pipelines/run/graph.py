@@ -192,19 +192,21 @@ class RunGraph(beam.PTransform):
         detected = (clean.detected, erased) | "AllDetected" >> beam.Flatten()
 
         # the run id is content-addressed: it needs every input's hash, known in the pipeline
+        # (a few elements each: read as side inputs of one step, not gathered by global
+        # combines, each of which costs about 30 ms of CPU to build on every run)
         material = self.material
-        hashes = read[HASHES] | "AllHashes" >> beam.combiners.ToList()
-        run_id = hashes | "RunId" >> beam.Map(
-            lambda h: make_run_id(material, source_hashes(manifest, h)))
+        once = p | "Once" >> beam.Create([None])
+        run_id = once | "RunId" >> beam.Map(
+            lambda _, h: make_run_id(material, source_hashes(manifest, h)),
+            h=beam.pvalue.AsList(read[HASHES]))
         # the number of files per output follows the records read (known before
         # anonymizing ends, so writing needs no second pass over the rows to count them)
-        read_total = (read[COUNTS] | "Values" >> beam.Values()
-                      | "ReadTotal" >> beam.CombineGlobally(sum))
+        read_total = once | "ReadTotal" >> beam.Map(
+            lambda _, counts: sum(n for _, n in counts), beam.pvalue.AsList(read[COUNTS]))
         reports, representation = self._write(read, tagged, kept, clean, detected, run_id,
                                               read_total)
-        all_reports = (reports | "AllReports" >> beam.Flatten()
-                       | "ReportList" >> beam.combiners.ToList())
-        self._write_info(read, run_id, hashes, all_reports, representation)
+        all_reports = reports | "AllReports" >> beam.Flatten()
+        self._write_info(read, run_id, all_reports, representation)
 
     def _write(self, read, tagged, kept, clean, detected, run_id, read_total):
         """The three outputs' Parquet files and the representation counts; returns
@@ -253,18 +255,17 @@ class RunGraph(beam.PTransform):
             expected_rows=read_total, spill=spill, exclude=left_out)
         return [dataset, quarantine, findings], representation
 
-    def _write_info(self, read, run_id, hashes, all_reports, representation):
-        from pipelines.read.transform import CHANGED, COUNTS
+    def _write_info(self, read, run_id, all_reports, representation):
+        from pipelines.read.transform import CHANGED, COUNTS, HASHES
         p = read["records"].pipeline
-        counts = read[COUNTS] | "CountList" >> beam.combiners.ToList()
         # the last step reads every sink's output (the representation counts' too), so a
         # runner that computes only the graph's last step (the DaskRunner) runs them all
         _ = (p | "Finally" >> beam.Create([None])
              | "WriteRunInfo" >> beam.Map(
                  write_pipeline_info, incoming=self.incoming,
                  run_id=beam.pvalue.AsSingleton(run_id),
-                 hashes=beam.pvalue.AsSingleton(hashes), counts=beam.pvalue.AsSingleton(counts),
-                 reports=beam.pvalue.AsSingleton(all_reports),
+                 hashes=beam.pvalue.AsList(read[HASHES]), counts=beam.pvalue.AsList(read[COUNTS]),
+                 reports=beam.pvalue.AsList(all_reports),
                  representation=beam.pvalue.AsList(representation),
                  changed=beam.pvalue.AsList(read[CHANGED])))
 
