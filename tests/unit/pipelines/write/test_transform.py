@@ -111,3 +111,25 @@ def test_a_zone_is_kept_when_a_column_has_one_and_iso_text_with_offsets_when_sev
     for value in (hk, plus8):  # the same instant and the same offset back
         back = pa.array([value], type=schema(value)).to_pylist()[0]
         assert back == value and back.utcoffset() == dt.timedelta(hours=8)
+
+
+@pytest.mark.parametrize("rows", [0, 3])
+def test_an_output_gets_one_empty_file_when_it_has_no_rows_and_none_otherwise(tmp_path, rows):
+    """``always_one_file``: the empty file is decided from the writer's own reports (the
+    rows are not counted a second time)."""
+    import apache_beam as beam
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.write.transform import WriteParquet
+    schema = pa.schema([("_record_id", pa.string()), ("n", pa.int64())])
+    with beam.Pipeline() as p:
+        _ = (p | beam.Create([{"_record_id": f"r{i}", "n": i} for i in range(rows)],
+                             reshuffle=False).with_output_types(dict)
+             | WriteParquet(str(tmp_path), "out", schema=schema, run_id_column=None,
+                            min_shards=2, always_one_file=True, spill=False))
+    written = [pq.read_table(f).num_rows for f in sorted((tmp_path / "out").glob("*.parquet"))]
+    if rows:
+        assert sum(written) == rows and 0 not in written
+    else:
+        assert written == [0]
