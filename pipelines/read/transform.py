@@ -29,7 +29,7 @@ from pipelines.runners.tagged_outputs import TaggedOutputs
 from pipelines.record import FILE, OFFSET, QUARANTINE, SOURCE_ID, quarantine_row
 from pipelines.read.formats import (max_line_chars as max_line_chars_for, parquet_row_groups,
                                     read_file)
-from pipelines.read.parts import PART_ROWS, plan_parts, read_part
+from pipelines.read.parts import plan_parts, read_part
 from privenance.errors import Reason
 from privenance.sources import SourcesManifest
 
@@ -37,6 +37,7 @@ COUNTS = "counts"    # (source id, rows read)
 HASHES = "hashes"    # (source id, file name, sha256 of the stored bytes)
 CHANGED = "changed"  # source id of a file that changed between hashing and reading
 SPREAD = "spread"    # chunks of rows of a big part, to be spread over the workers
+BIG_ROW_GROUP = 2_000  # rows of a Parquet row group whose records are spread
 
 
 def file_units(manifest: SourcesManifest) -> list[dict]:
@@ -125,7 +126,7 @@ class PlanParts(beam.DoFn):
                 return
             for group, rows in enumerate(sizes):
                 yield {**unit, "groups": (group, group + 1), "range": None,
-                       "spread": rows > 2 * PART_ROWS}
+                       "spread": rows > BIG_ROW_GROUP}
             return
         if parts is None:  # read whole; spread when that may be much (a compressed file)
             yield {**unit, "groups": None, "range": None, "spread": may_have_big_parts(unit)}

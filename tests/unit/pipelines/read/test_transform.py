@@ -51,7 +51,7 @@ def test_rows_appended_after_hashing_are_not_read_and_fail_the_run(tmp_path):
     hashed = hashlib.sha256(path.read_bytes()).hexdigest()
     parts, tagged = _split(PlanParts(max_line_chars()).process(_unit(path)))
     assert tagged[HASHES] == [("chats", "", hashed)] and not tagged.get(CHANGED)
-    assert len(parts) == 3  # cut every 1,000 rows
+    assert len(parts) == 6  # cut every 500 rows
     _write(path, 2735, 479, mode="a")  # a writer appends while the run goes on
     rows, changed = _read(parts)
     # the records come from the hashed bytes only, and the change is reported
@@ -65,6 +65,16 @@ def test_an_unchanged_file_reads_every_row_and_reports_nothing(tmp_path):
     parts, tagged = _split(PlanParts(max_line_chars()).process(_unit(path)))
     assert not tagged.get(CHANGED)
     assert _read(parts) == (1500, [])
+
+
+def test_parts_of_a_few_thousand_rows_deal_evenly_to_two_workers(tmp_path):
+    # Beam's local runner deals a stage's parts to its workers in turn, whole: with
+    # 1,000-row parts 3,000 rows were 2,000 for one worker and 1,000 for the other
+    path = tmp_path / "chats.jsonl"
+    _write(path, 0, 3000)
+    parts, _ = _split(PlanParts(max_line_chars()).process(_unit(path)))
+    shares = [_read(parts[worker::2])[0] for worker in (0, 1)]
+    assert shares == [1500, 1500]
 
 
 def test_a_compressed_file_changed_before_it_is_read_is_reported(tmp_path):

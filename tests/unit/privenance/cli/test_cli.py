@@ -23,6 +23,26 @@ def test_help_lists_commands_with_examples():
     assert "privenance run --sources" in run_help and "direct_num_workers" in run_help
 
 
+def test_the_command_exits_with_its_objects_frozen_and_its_garbage_collected():
+    # a handler registered before main() runs after main's own: it sees the process as
+    # the interpreter's exit will (PROFILE.md section 7: exit walked every object)
+    code = ("import atexit, gc, sys, weakref\n"
+            "class Node: pass\n"
+            "def report():\n"
+            "    print('frozen', gc.get_freeze_count(), 'garbage', ref() is not None)\n"
+            "atexit.register(report)\n"
+            "from privenance.cli import main\n"
+            "n = Node(); n.itself = n; ref = weakref.ref(n); del n\n"
+            "gc.disable()\n"
+            "sys.argv = ['privenance', '--help']\n"
+            "main()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0
+    frozen, garbage = out.stdout.split()[-3], out.stdout.split()[-1]
+    assert int(frozen) > 1000
+    assert garbage == "False"
+
+
 def test_keys_init_writes_a_private_key_file_and_the_public_key_to_commit(tmp_path, monkeypatch):
     from lineage.certificate import public_key_hex
     from lineage.verification import trusted_public_key
