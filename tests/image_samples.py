@@ -8,6 +8,8 @@ import datetime as dt
 import io
 import json
 
+from privenance.demo import XMP_GENERATED  # the demo generator's, used here too
+
 ARTIST = "Chan Tai Man"          # the values no written byte may hold
 SERIAL = "SN-8837-4412-XQ"
 LENS_SERIAL = "LENS-99-0071"
@@ -56,13 +58,6 @@ def text_png() -> bytes:
     return out.getvalue()
 
 
-XMP_GENERATED = (
-    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-    '<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
-    'Iptc4xmpExt:DigitalSourceType='
-    '"http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
-    '</rdf:RDF></x:xmpmeta>')
 
 
 def face_jpeg() -> bytes:

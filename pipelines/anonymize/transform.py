@@ -15,6 +15,7 @@ from apache_beam.utils.shared import Shared
 from pipelines.anonymize.batch import BatchAnonymizer
 from pipelines.record import QUARANTINE
 from pipelines.runners.tagged_outputs import TaggedOutputs
+from privenance.process import settle_garbage_collector
 
 FINDINGS = "findings"
 DETECTED = "detected"  # subject tokens of the values detected (pipelines/anonymize/surrogates.py)
@@ -32,19 +33,7 @@ class _Engines:
         # no source with a text column: spaCy and the recognizers are not loaded
         self.engine.setup(texts=texts)
         self.subjects = SubjectTokens(key)
-        settle_garbage_collector()
-
-
-def settle_garbage_collector() -> None:
-    """Collect once, then take every object alive (the imports, the engines: about
-    216,000 the collector tracks, which live as long as the process) out of the cyclic
-    garbage collector's walks (``gc.freeze``). Without it every full collection walks
-    them again, and so does the interpreter's exit: 0.5-0.8 s a worker process, which a local
-    multi-processing run waits for once per worker, in turn (benchmarks/PROFILE.md,
-    section 7). Frozen objects are still freed when their last reference goes."""
-    import gc
-    gc.collect()
-    gc.freeze()
+        settle_garbage_collector()  # privenance/process.py: the engines live as long as the worker
 
 
 class _AnonymizeBatch(beam.DoFn):

@@ -78,19 +78,14 @@ def _register():
     app.add_typer(review.app, name="review")
 
 
-def _settle_at_exit() -> None:
-    """Collect the garbage there is, then freeze the rest: the interpreter's exit then
-    frees what is alive (Beam, the engines) without walking it again and again with the
-    cyclic collector, 0.7-2 s of a run's process (benchmarks/PROFILE.md, section 7)."""
-    import gc
-    gc.collect()
-    gc.freeze()
-
-
 def main() -> None:
     """Entry point: typed errors become one line and an exit code, never a traceback."""
     import atexit
-    atexit.register(_settle_at_exit)  # runs last of the exit handlers: registered first
+
+    from privenance.process import settle_garbage_collector
+    # the exit frees what is alive (Beam, the engines) without the cyclic collector
+    # walking it again: 0.7-2 s of a run's process. Registered first, so it runs last
+    atexit.register(settle_garbage_collector)
     _register()
     try:
         app()
