@@ -1,6 +1,9 @@
 """What privenance sets for a whole process."""
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
+
 
 def settle_garbage_collector() -> None:
     """Collect once, then take every object alive (the imports, the engines: about
@@ -10,6 +13,22 @@ def settle_garbage_collector() -> None:
     multi-processing run waits for once per worker, in turn (benchmarks/PROFILE.md,
     section 7). Frozen objects are still freed when their last reference goes. Called
     once the engines are set up, and at a command's exit."""
-    import gc
     gc.collect()
     gc.freeze()
+
+
+@contextmanager
+def loading_for_good():
+    """Around loading what the process keeps to its end (Beam's and the engines'
+    imports, the engines): the cyclic collector rests meanwhile, then settles
+    (``settle_garbage_collector``). Loading creates objects by the hundred thousand and
+    frees few, so each automatic full collection on the way would walk everything loaded
+    so far once more: about 0.25 s of a 10-record run (benchmarks/PROFILE.md, section 8)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        settle_garbage_collector()
+        if enabled:
+            gc.enable()

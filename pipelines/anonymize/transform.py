@@ -15,7 +15,7 @@ from apache_beam.utils.shared import Shared
 from pipelines.anonymize.batch import BatchAnonymizer
 from pipelines.record import QUARANTINE
 from pipelines.runners.tagged_outputs import TaggedOutputs
-from privenance.process import settle_garbage_collector
+from privenance.process import loading_for_good
 
 FINDINGS = "findings"
 DETECTED = "detected"  # subject tokens of the values detected (pipelines/anonymize/surrogates.py)
@@ -29,11 +29,11 @@ class _Engines:
         from pipelines.anonymize.engine import TextAnonymizer
         from privenance.subject_tokens import SubjectTokens
         key = key_ref.resolve()
-        self.engine = TextAnonymizer(policy, key)
-        # no source with a text column: spaCy and the recognizers are not loaded
-        self.engine.setup(texts=texts)
-        self.subjects = SubjectTokens(key)
-        settle_garbage_collector()  # privenance/process.py: the engines live as long as the worker
+        with loading_for_good():  # privenance/process.py: the engines live as long as the worker
+            self.engine = TextAnonymizer(policy, key)
+            # no source with a text column: spaCy and the recognizers are not loaded
+            self.engine.setup(texts=texts)
+            self.subjects = SubjectTokens(key)
 
 
 class _AnonymizeBatch(beam.DoFn):
