@@ -12,7 +12,7 @@ def settle_garbage_collector() -> None:
     again, and so does the interpreter's exit: 0.5-0.8 s a worker process, which a local
     multi-processing run waits for once per worker, in turn (benchmarks/PROFILE.md,
     section 7). Frozen objects are still freed when their last reference goes. Called
-    once the engines are set up, and at a command's exit."""
+    at the end of ``loading_for_good``, and at a command's exit."""
     gc.collect()
     gc.freeze()
 
@@ -23,7 +23,8 @@ def loading_for_good():
     imports, the engines): the cyclic collector rests meanwhile, then settles
     (``settle_garbage_collector``). Loading creates objects by the hundred thousand and
     frees few, so each automatic full collection on the way would walk everything loaded
-    so far once more: about 0.25 s of a 10-record run (benchmarks/PROFILE.md, section 8)."""
+    so far once more: about 0.45 s of CPU of a 10-record run (benchmarks/PROFILE.md,
+    section 8)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

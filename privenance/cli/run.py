@@ -109,7 +109,7 @@ def _run(beam_args, sources, policy, out, as_of, shards, rows_per_file, requests
     except ValueError:
         raise ConfigError("--as-of must be a date like 2026-01-31", field="--as-of") from None
     from privenance.process import loading_for_good
-    with loading_for_good():  # Beam's import, 0.8 s of objects kept to the end
+    with loading_for_good():  # Beam's import (0.8 s): objects kept to the process's end
         from pipelines.run.driver import run
         from pipelines.run.options import RunOptions
         from privenance.keyref import KeyRef
