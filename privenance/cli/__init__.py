@@ -78,11 +78,28 @@ def _register():
     app.add_typer(review.app, name="review")
 
 
+def _one_line_thread_errors() -> None:
+    """An exception that ends a background thread (Beam's, whose worker process may die
+    when the run fails, e.g. on a full disk) is one line too, without its message, which
+    may quote data: the main thread says what became of the command."""
+    import threading
+
+    def excepthook(args):
+        if os.environ.get("PRIVENANCE_DEBUG") == "1":
+            threading.__excepthook__(args)
+        elif not issubclass(args.exc_type, SystemExit):
+            name = args.thread.name if args.thread is not None else "a thread"
+            print(f"note: background thread {name} stopped on {args.exc_type.__name__} "
+                  "(set PRIVENANCE_DEBUG=1 for details)", file=sys.stderr)
+    threading.excepthook = excepthook
+
+
 def main() -> None:
     """Entry point: typed errors become one line and an exit code, never a traceback."""
     import atexit
 
     from privenance.process import settle_garbage_collector
+    _one_line_thread_errors()
     # the exit frees what is alive (Beam, the engines) without the cyclic collector
     # walking it again: 0.7-2 s of a run's process. Registered first, so it runs last
     atexit.register(settle_garbage_collector)

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,27 @@ def test_the_command_exits_with_its_objects_frozen_and_its_garbage_collected():
     frozen, garbage = out.stdout.split()[-3], out.stdout.split()[-1]
     assert int(frozen) > 1000
     assert garbage == "False"
+
+
+def test_a_background_threads_exception_is_one_line_without_its_message():
+    # issue 31's full disk: a Beam worker process that dies makes Beam's thread raise;
+    # the command's own error line must stay the only thing a user reads
+    code = ("import atexit, sys, threading\n"
+            "def fail():\n"
+            "    raise RuntimeError('chan.taiman@example.com 98765432')\n"
+            "def later():\n"
+            "    t = threading.Thread(target=fail, name='run_worker'); t.start(); t.join()\n"
+            "atexit.register(later)\n"
+            "from privenance.cli import main\n"
+            "sys.argv = ['privenance', '--help']\n"
+            "main()\n")
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert quiet.stderr.splitlines() == [
+        "note: background thread run_worker stopped on RuntimeError "
+        "(set PRIVENANCE_DEBUG=1 for details)"]
+    debug = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "PRIVENANCE_DEBUG": "1"})
+    assert "Traceback" in debug.stderr and "98765432" in debug.stderr
 
 
 def test_keys_init_writes_a_private_key_file_and_the_public_key_to_commit(tmp_path, monkeypatch):
