@@ -121,25 +121,31 @@ def _org(licence: str) -> str | None:
 def source_entry(sid: str, prof, d: Declarations, licence_required_attribution: bool) -> list[str]:
     """The manifest lines of one source, with what the sample showed as comments."""
     over = set(prof.overrides)
-    origin = [f"    origin: {d.origin}                  # human | synthetic | "
-              "machine-translated | model-generated"]
-    if prof.format == "images":  # a declared origin would overrule the pictures' own claims
-        origin = ["    # no origin: each picture's C2PA or XMP digital source type sets it (a "
-                  "trained model's pictures are model-generated), else human"]
+    rights = _rights_lines(prof, d, over, licence_required_attribution) + _date_lines(d, over)
+    if prof.format == "images":
+        return [f"  - id: {sid}"] + _picture_lines(prof) + rights + [
+            # a declared origin would overrule the pictures' own claims
+            "    # no origin: each picture's C2PA or XMP digital source type sets it (a "
+            "trained model's pictures are model-generated), else human"]
     return ([f"  - id: {sid}"] + _file_lines(prof) + _column_lines(prof) + _dropped_lines(prof)
-            + _rights_lines(prof, d, over, licence_required_attribution) + _date_lines(d, over)
-            + origin)
+            + rights + [f"    origin: {d.origin}                  # human | synthetic | "
+                        "machine-translated | model-generated"])
+
+
+def _picture_lines(prof) -> list[str]:
+    """A folder, glob or file of pictures: where, how it is read, what the sample held."""
+    return [f"    path: {_q(prof.path)}",
+            "    format: images                # pictures (JPEG, PNG, WebP): a record per "
+            "file, keyed by its file name",
+            f"    # sampled {prof.rows} picture(s)"
+            + (f", {prof.unreadable} not a picture (they will be quarantined as MALFORMED)"
+               if prof.unreadable else ""),
+            "    # credentials (C2PA, XMP) read, metadata stripped, faces treated per the "
+            "policy's images section"]
 
 
 def _file_lines(prof) -> list[str]:
     """Where the source is and how it is read, and what the sample held."""
-    if prof.format == "images":
-        return [f"    path: {_q(prof.path)}",
-                "    format: images                # pictures (JPEG, PNG, WebP): a record per "
-                "file, keyed by its file name",
-                f"    # sampled {prof.rows} picture(s)"
-                + (f", {prof.unreadable} not a picture (they will be quarantined as MALFORMED)"
-                   if prof.unreadable else "")]
     lines = [f"    path: {_q(prof.path)}",
              f"    format: {prof.format}                 # jsonl | csv | parquet",
              f"    encoding: {prof.encoding}            # guessed from the file's first MB "
@@ -157,9 +163,6 @@ def _file_lines(prof) -> list[str]:
 
 def _column_lines(prof) -> list[str]:
     """The id field, the text fields and the identifier fields the sample suggests."""
-    if prof.format == "images":
-        return ["    # credentials (C2PA, XMP) read, metadata stripped, faces treated per the "
-                "policy's images section"]
     if prof.id_field:
         lines = [f"    id_field: {_key(prof.id_field)}   # filled and unique in the sample; "
                  "passes through unchanged (never personal data)"]
