@@ -136,16 +136,19 @@ MAY_HOLD = re.compile(r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+\.[A-Za-z0-9-]"
 _OTHER_DIGIT = re.compile(r"[^\D0-9]")  # a decimal digit other than 0-9
 
 
-def may_hold_residual(text: str) -> bool:
-    """Whether ``find_residual`` can find anything in ``text`` (MAY_HOLD: exact)."""
-    return bool(MAY_HOLD.search(text) or (not text.isascii() and _OTHER_DIGIT.search(text))
-                or textnorm.may_differ(text))
+def may_hold_residual(text: str, matches: bool | None = None, ascii_: bool | None = None) -> bool:
+    """Whether ``find_residual`` can find anything in ``text`` (MAY_HOLD: exact).
+    ``matches`` and ``ascii_``: whether MAY_HOLD matches it and whether it is ASCII,
+    when already known (residual_flags computes them for many texts at once)."""
+    matches = bool(MAY_HOLD.search(text)) if matches is None else matches
+    ascii_ = text.isascii() if ascii_ is None else ascii_
+    return matches or (not ascii_ and bool(_OTHER_DIGIT.search(text))) or textnorm.may_differ(text)
 
 
 def residual_flags(values) -> list[bool]:
-    """``[bool(find_residual(v)) for v in values]``, quicker over many texts: only the
-    texts MAY_HOLD (or a digit other than 0-9) lets through are scanned, once per
-    distinct text."""
+    """``[bool(find_residual(v)) for v in values]``, quicker over many texts: MAY_HOLD
+    and the ASCII check run over all of them at once (Arrow), and only the texts
+    ``may_hold_residual`` lets through are scanned, once per distinct text."""
     import pyarrow as pa
     import pyarrow.compute as pc
     texts = [v if isinstance(v, str) else None for v in values]
@@ -159,8 +162,7 @@ def residual_flags(values) -> list[bool]:
     found: dict[str, bool] = {}
     flags = []
     for text, may, ascii_ in zip(texts, may_hold, ascii_only):
-        if text is None or not (may or (not ascii_ and _OTHER_DIGIT.search(text))
-                                or textnorm.may_differ(text)):
+        if text is None or not may_hold_residual(text, may, ascii_):
             flags.append(False)
         else:
             if text not in found:
